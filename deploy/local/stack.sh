@@ -1,0 +1,194 @@
+#!/usr/bin/env bash
+# Local QMTL stack without Docker, everything on 127.0.0.1:
+#   Redis master + one replica + three Sentinels (quorum 2)
+#   Neo4j Community 5.26 embedded (Maven Central jars) with Bolt
+#
+# usage: deploy/local/stack.sh up|down|status|env [--redis-only|--neo4j-only]
+#
+# All data, logs and pid files live under $QMTL_STACK_DIR (default
+# /tmp/qmtl-stack). `up` is idempotent: a service whose pid file names a live
+# process is reused. `down` stops only processes named by pid files that `up`
+# wrote, never by process name.
+#
+# Ports (override with env):
+#   QMTL_STACK_REDIS_PORT     master (default 16379); replica = +1
+#   QMTL_STACK_SENTINEL_PORT  first sentinel (default 16389); others +1, +2
+#   QMTL_STACK_BOLT_PORT      Neo4j Bolt (default 17687)
+#   QMTL_STACK_MASTER_NAME    Sentinel master name (default qmtl)
+#   QMTL_STACK_DOWN_AFTER_MS  Sentinel down-after-milliseconds (default 1000)
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+DIR="${QMTL_STACK_DIR:-/tmp/qmtl-stack}"
+REDIS_PORT="${QMTL_STACK_REDIS_PORT:-16379}"
+REPLICA_PORT=$((REDIS_PORT + 1))
+SENTINEL_PORT="${QMTL_STACK_SENTINEL_PORT:-16389}"
+BOLT_PORT="${QMTL_STACK_BOLT_PORT:-17687}"
+MASTER_NAME="${QMTL_STACK_MASTER_NAME:-qmtl}"
+DOWN_AFTER_MS="${QMTL_STACK_DOWN_AFTER_MS:-1000}"
+NEO4J_HEAP="${QMTL_STACK_NEO4J_HEAP:-1g}"
+
+log() { echo "[stack] $*" >&2; }
+die() { echo "[stack] ERROR: $*" >&2; exit 1; }
+
+alive() { # pidfile
+  [[ -f "$1" ]] && kill -0 "$(cat "$1")" 2>/dev/null
+}
+
+port_open() { # port
+  (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+wait_port() { # port seconds what
+  local deadline=$((SECONDS + $2))
+  until port_open "$1"; do
+    ((SECONDS < deadline)) || return 1
+    sleep 0.2
+  done
+}
+
+need() { command -v "$1" >/dev/null 2>&1 || die "$1 not found: $2"; }
+
+redis_up() {
+  need redis-server "apt-get install -y redis-server redis-sentinel"
+  need redis-cli "apt-get install -y redis-server"
+  mkdir -p "$DIR/redis"
+  local name port extra
+  for name in master replica; do
+    if [[ $name == master ]]; then port=$REDIS_PORT; extra=(); else port=$REPLICA_PORT; extra=(--replicaof 127.0.0.1 "$REDIS_PORT"); fi
+    local pid="$DIR/redis/$name.pid"
+    if alive "$pid"; then log "redis $name reused (pid $(cat "$pid"), port $port)"; continue; fi
+    # A previous run may have turned this node into a replica (failover);
+    # start from a clean role with a fresh data folder.
+    mkdir -p "$DIR/redis/$name"
+    redis-server --bind 127.0.0.1 --port "$port" --daemonize yes \
+      --pidfile "$pid" --dir "$DIR/redis/$name" --logfile "$DIR/redis/$name.log" \
+      --appendonly yes --appendfsync everysec --save "" \
+      --replica-announce-ip 127.0.0.1 "${extra[@]}" ||
+      die "redis $name failed to start; see $DIR/redis/$name.log"
+    wait_port "$port" 10 || die "redis $name not answering on $port; see $DIR/redis/$name.log"
+    log "redis $name started on 127.0.0.1:$port"
+  done
+  # Wait for the replica to be in sync so that a failover has a candidate.
+  local deadline=$((SECONDS + 20))
+  until redis-cli -p "$REPLICA_PORT" info replication | grep -q 'master_link_status:up'; do
+    ((SECONDS < deadline)) || die "redis replica did not sync with the master"
+    sleep 0.2
+  done
+  local i
+  for i in 0 1 2; do
+    local sport=$((SENTINEL_PORT + i)) pid="$DIR/redis/sentinel$i.pid" conf="$DIR/redis/sentinel$i.conf"
+    if alive "$pid"; then log "sentinel $i reused (pid $(cat "$pid"), port $sport)"; continue; fi
+    cat >"$conf" <<EOF
+bind 127.0.0.1
+port $sport
+daemonize yes
+pidfile $pid
+logfile $DIR/redis/sentinel$i.log
+dir $DIR/redis
+sentinel announce-ip 127.0.0.1
+sentinel monitor $MASTER_NAME 127.0.0.1 $REDIS_PORT 2
+sentinel down-after-milliseconds $MASTER_NAME $DOWN_AFTER_MS
+sentinel failover-timeout $MASTER_NAME 10000
+sentinel parallel-syncs $MASTER_NAME 1
+EOF
+    redis-sentinel "$conf" || die "sentinel $i failed to start; see $DIR/redis/sentinel$i.log"
+    wait_port "$sport" 10 || die "sentinel $i not answering on $sport"
+    log "sentinel $i started on 127.0.0.1:$sport"
+  done
+  deadline=$((SECONDS + 20))
+  until [[ "$(redis-cli -p "$SENTINEL_PORT" sentinel get-master-addr-by-name "$MASTER_NAME" 2>/dev/null | head -1)" == 127.0.0.1 ]]; do
+    ((SECONDS < deadline)) || die "sentinels do not know master $MASTER_NAME"
+    sleep 0.2
+  done
+}
+
+neo4j_build() {
+  local target="$HERE/neo4j/target"
+  if [[ -f "$target/classes/qmtl/local/Neo4jLauncher.class" && -f "$target/classpath.txt" ]]; then return; fi
+  need mvn "apt-get install -y maven"
+  need java "install a Java 17 JDK"
+  log "building the Neo4j launcher (Maven Central: org.neo4j:neo4j + neo4j-bolt)"
+  mvn -q -B -f "$HERE/neo4j/pom.xml" compile dependency:build-classpath \
+    -Dmdep.outputFile="$target/classpath.txt" >&2 || die "maven build of the Neo4j launcher failed"
+}
+
+neo4j_up() {
+  local pid="$DIR/neo4j/neo4j.pid"
+  mkdir -p "$DIR/neo4j"
+  if alive "$pid"; then log "neo4j reused (pid $(cat "$pid"), bolt port $BOLT_PORT)"; return; fi
+  port_open "$BOLT_PORT" && die "port $BOLT_PORT is taken by a process this script did not start"
+  neo4j_build
+  local target="$HERE/neo4j/target"
+  nohup java -Xms256m "-Xmx$NEO4J_HEAP" -XX:+UseG1GC \
+    -cp "$target/classes:$(cat "$target/classpath.txt")" qmtl.local.Neo4jLauncher \
+    "$DIR/neo4j/home" "$BOLT_PORT" 256 >"$DIR/neo4j/neo4j.log" 2>&1 &
+  echo $! >"$pid"
+  wait_port "$BOLT_PORT" 120 || { tail -30 "$DIR/neo4j/neo4j.log" >&2; die "neo4j Bolt not answering on $BOLT_PORT"; }
+  log "neo4j started, bolt://127.0.0.1:$BOLT_PORT (pid $(cat "$pid"))"
+}
+
+stop_pid() { # pidfile what
+  local pidfile="$1"
+  [[ -f "$pidfile" ]] || return 0
+  local pid
+  pid="$(cat "$pidfile")"
+  if kill -0 "$pid" 2>/dev/null; then
+    kill "$pid" 2>/dev/null || true
+    local deadline=$((SECONDS + 30))
+    while kill -0 "$pid" 2>/dev/null; do
+      if ((SECONDS >= deadline)); then kill -9 "$pid" 2>/dev/null || true; break; fi
+      sleep 0.1
+    done
+    log "$2 stopped (pid $pid)"
+  fi
+  rm -f "$pidfile"
+}
+
+redis_url() {
+  echo "redis+sentinel://127.0.0.1:$SENTINEL_PORT,127.0.0.1:$((SENTINEL_PORT + 1)),127.0.0.1:$((SENTINEL_PORT + 2))/$MASTER_NAME/0"
+}
+
+print_env() {
+  local what="$1"
+  {
+    [[ $what != neo4j ]] && echo "export QMTL_REDIS_URL='$(redis_url)'"
+    [[ $what != redis ]] && echo "export QMTL_NEO4J_URL='bolt://127.0.0.1:$BOLT_PORT'"
+    echo "export QMTL_STACK_DIR='$DIR'"
+  } | tee "$DIR/env.sh"
+}
+
+what=all
+case "${2:-}" in
+--redis-only) what=redis ;;
+--neo4j-only) what=neo4j ;;
+"") ;;
+*) die "unknown option ${2}" ;;
+esac
+
+case "${1:-}" in
+up)
+  mkdir -p "$DIR"
+  [[ $what != neo4j ]] && redis_up
+  [[ $what != redis ]] && neo4j_up
+  print_env "$what"
+  ;;
+down)
+  for i in 2 1 0; do stop_pid "$DIR/redis/sentinel$i.pid" "sentinel $i"; done
+  stop_pid "$DIR/redis/replica.pid" "redis replica"
+  stop_pid "$DIR/redis/master.pid" "redis master"
+  stop_pid "$DIR/neo4j/neo4j.pid" "neo4j"
+  ;;
+status)
+  ok=0
+  for f in redis/master redis/replica redis/sentinel0 redis/sentinel1 redis/sentinel2 neo4j/neo4j; do
+    if alive "$DIR/$f.pid"; then echo "$f running (pid $(cat "$DIR/$f.pid"))"; else echo "$f stopped"; ok=1; fi
+  done
+  exit $ok
+  ;;
+env) print_env "$what" ;;
+*)
+  echo "usage: $0 up|down|status|env [--redis-only|--neo4j-only]" >&2
+  exit 2
+  ;;
+esac
