@@ -1,0 +1,193 @@
+/**
+ * Typed errors raised by every {@link NodeRegistry} backend.
+ *
+ * Each error carries a stable QMTL error `code` and a `retryable` flag so a
+ * caller (the Gateway) can map it to a response without string matching:
+ * `UnavailableError` → 503 + `Retry-After`, everything else → a client or
+ * server error that retrying will not fix.
+ *
+ * @module
+ */
+
+/**
+ * QMTL error codes the DAG Manager raises.
+ *
+ * @example
+ * ```ts
+ * import type { DagErrorCode } from "./errors.ts";
+ * const c: DagErrorCode = "E_CYCLE";
+ * ```
+ */
+export type DagErrorCode =
+  | "E_INVALID"
+  | "E_UNAVAILABLE"
+  | "E_CYCLE"
+  | "E_UNKNOWN_INPUT"
+  | "E_NOT_FOUND"
+  | "E_CONFLICT";
+
+/**
+ * Base class of every DAG Manager error: not retryable unless a subclass says
+ * so.
+ *
+ * @example
+ * ```ts
+ * import { RegistryError } from "./errors.ts";
+ * try {
+ *   throw new RegistryError("E_INVALID", "interval must be > 0");
+ * } catch (e) {
+ *   if (e instanceof RegistryError) console.log(e.code, e.retryable);
+ * }
+ * ```
+ */
+export class RegistryError extends Error {
+  /** Stable QMTL error code. */
+  readonly code: DagErrorCode;
+  /** True when the same call may succeed later unchanged. */
+  readonly retryable: boolean;
+  /** Node the error is about, or `""`. */
+  readonly nodeId: string;
+
+  /**
+   * @param code QMTL error code.
+   * @param message Human-readable explanation.
+   * @param options `nodeId` the error is about, `cause`, `retryable`.
+   */
+  constructor(
+    code: DagErrorCode,
+    message: string,
+    options: { nodeId?: string; cause?: unknown; retryable?: boolean } = {},
+  ) {
+    super(message, { cause: options.cause });
+    this.name = "RegistryError";
+    this.code = code;
+    this.retryable = options.retryable ?? false;
+    this.nodeId = options.nodeId ?? "";
+  }
+}
+
+/**
+ * The backing store cannot be reached or answered with a transient failure
+ * (Neo4j ServiceUnavailable, SessionExpired, transient transaction errors).
+ * Retryable; the Gateway answers 503 with `Retry-After` and keeps the work
+ * queued. There is never a silent fallback to another backend.
+ *
+ * @example
+ * ```ts
+ * import { UnavailableError } from "./errors.ts";
+ * const e = new UnavailableError("neo4j unreachable at bolt://db:7687");
+ * console.log(e.code, e.retryable); // "E_UNAVAILABLE" true
+ * ```
+ */
+export class UnavailableError extends RegistryError {
+  /**
+   * @param message What could not be reached.
+   * @param options `cause`: the driver error.
+   */
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super("E_UNAVAILABLE", message, { cause: options.cause, retryable: true });
+    this.name = "UnavailableError";
+  }
+}
+
+/**
+ * A DAG (or a dependency edge) would close a cycle. `path` lists the node IDs
+ * of the cycle, first node repeated at the end (`[a, b, a]`). Nothing was
+ * written.
+ *
+ * @example
+ * ```ts
+ * import { CycleError } from "./errors.ts";
+ * const e = new CycleError(["sha256:a", "sha256:b", "sha256:a"]);
+ * console.log(e.code, e.path.length); // "E_CYCLE" 3
+ * ```
+ */
+export class CycleError extends RegistryError {
+  /** The cycle, as node IDs, first node repeated at the end. */
+  readonly path: string[];
+
+  /**
+   * @param path Node IDs along the cycle, first repeated at the end.
+   */
+  constructor(path: string[]) {
+    super("E_CYCLE", `dependency cycle: ${path.join(" → ")}`, {
+      nodeId: path[0] ?? "",
+    });
+    this.name = "CycleError";
+    this.path = path;
+  }
+}
+
+/**
+ * A node names an input that is neither in the submitted DAG nor in the
+ * registry. Nothing was written.
+ *
+ * @example
+ * ```ts
+ * import { UnknownInputError } from "./errors.ts";
+ * const e = new UnknownInputError("sha256:b", "sha256:a");
+ * console.log(e.code, e.input); // "E_UNKNOWN_INPUT" "sha256:a"
+ * ```
+ */
+export class UnknownInputError extends RegistryError {
+  /** The missing input node ID. */
+  readonly input: string;
+
+  /**
+   * @param nodeId The node that names the input.
+   * @param input The input node ID that does not exist.
+   */
+  constructor(nodeId: string, input: string) {
+    super(
+      "E_UNKNOWN_INPUT",
+      `node ${nodeId} has unknown input ${input}`,
+      { nodeId },
+    );
+    this.name = "UnknownInputError";
+    this.input = input;
+  }
+}
+
+/**
+ * The named node, topic or strategy version does not exist.
+ *
+ * @example
+ * ```ts
+ * import { NotFoundError } from "./errors.ts";
+ * const e = new NotFoundError("node sha256:a not found", { nodeId: "sha256:a" });
+ * console.log(e.code); // "E_NOT_FOUND"
+ * ```
+ */
+export class NotFoundError extends RegistryError {
+  /**
+   * @param message What was not found.
+   * @param options `nodeId` the error is about.
+   */
+  constructor(message: string, options: { nodeId?: string } = {}) {
+    super("E_NOT_FOUND", message, options);
+    this.name = "NotFoundError";
+  }
+}
+
+/**
+ * The request conflicts with the stored state: a strategy version re-submitted
+ * with a different DAG, a topic name taken by another node, deleting a topic
+ * that a live node emits.
+ *
+ * @example
+ * ```ts
+ * import { ConflictError } from "./errors.ts";
+ * const e = new ConflictError("topic btc_Processing_ab12cd34_v1 is in use");
+ * console.log(e.code); // "E_CONFLICT"
+ * ```
+ */
+export class ConflictError extends RegistryError {
+  /**
+   * @param message What conflicts.
+   * @param options `nodeId` the error is about.
+   */
+  constructor(message: string, options: { nodeId?: string } = {}) {
+    super("E_CONFLICT", message, options);
+    this.name = "ConflictError";
+  }
+}

@@ -1,0 +1,20 @@
+/**
+ * DAG Manager: the global DAG of compute nodes, their topics, tags, strategy
+ * versions, reference counts and garbage collection.
+ *
+ * `NodeRegistry` is the interface; `MemoryRegistry` (embedded default) and
+ * `Neo4jRegistry` implement it with identical semantics.
+ *
+ * @example
+ * ```ts
+ * import type { NodeRegistry } from "@qmtl/qmtl/dag";
+ * declare const registry: NodeRegistry;
+ * const node = await registry.getNode("sha256:…");
+ * console.log(node?.topic);
+ * ```
+ *
+ * @module
+ */
+
+export * from "./registry.ts";
+export * from "./errors.ts";
