@@ -1,0 +1,416 @@
+/**
+ * Configuration of the reference server: every setting is a `QMTL_*`
+ * environment variable, declared once in {@linkcode CONFIG_VARIABLES} (the
+ * README's configuration table is checked against it by a test) and
+ * validated at start-up. A bad value stops the process with a message that
+ * names the variable and what it expects.
+ *
+ * @module
+ */
+
+/** The value kinds a variable can have. */
+export type VariableKind =
+  | "string"
+  | "port"
+  | "int"
+  | "bool"
+  | "url"
+  | "enum"
+  | "list";
+
+/** Declaration of one `QMTL_*` variable. */
+export interface VariableSpec {
+  /** Environment variable name, `QMTL_` prefixed. */
+  name: string;
+  /** How the raw string is parsed. */
+  kind: VariableKind;
+  /** Default as it would be written in the environment; undefined = unset. */
+  default?: string;
+  /** Allowed values for `enum`; allowed URL schemes for `url`. */
+  values?: string[];
+  /** Minimum for `int`. */
+  min?: number;
+  /** One line for the README table. */
+  description: string;
+  /** True when the value must never be printed or logged. */
+  secret?: boolean;
+}
+
+/**
+ * Every variable the reference server reads.
+ *
+ * @example
+ * ```ts
+ * import { CONFIG_VARIABLES } from "./config.ts";
+ * console.log(CONFIG_VARIABLES.map((v) => v.name).join("\n"));
+ * ```
+ */
+export const CONFIG_VARIABLES: readonly VariableSpec[] = [
+  {
+    name: "QMTL_HOST",
+    kind: "string",
+    description:
+      "Interface to bind. Default `127.0.0.1`; dev mode (no JWT key) always binds 127.0.0.1.",
+    default: "127.0.0.1",
+  },
+  {
+    name: "QMTL_PORT",
+    kind: "port",
+    default: "8080",
+    description: "TCP port of the HTTP server (0 picks a free port).",
+  },
+  {
+    name: "QMTL_NEO4J_URL",
+    kind: "url",
+    values: [
+      "bolt:",
+      "bolt+s:",
+      "bolt+ssc:",
+      "neo4j:",
+      "neo4j+s:",
+      "neo4j+ssc:",
+    ],
+    description:
+      "Neo4j Bolt URL of the global DAG registry. Unset: embedded in-memory registry.",
+  },
+  {
+    name: "QMTL_NEO4J_USER",
+    kind: "string",
+    description: "Neo4j user (unset: no authentication).",
+  },
+  {
+    name: "QMTL_NEO4J_PASSWORD",
+    kind: "string",
+    secret: true,
+    description: "Neo4j password.",
+  },
+  {
+    name: "QMTL_NEO4J_DATABASE",
+    kind: "string",
+    default: "neo4j",
+    description: "Neo4j database name.",
+  },
+  {
+    name: "QMTL_NEO4J_MIGRATE",
+    kind: "enum",
+    values: ["auto", "check"],
+    default: "check",
+    description:
+      "`auto` applies missing schema migrations at start-up; `check` only warns and names `deno task migrate`.",
+  },
+  {
+    name: "QMTL_REDIS_URL",
+    kind: "url",
+    values: ["redis:", "rediss:", "redis+sentinel:", "rediss+sentinel:"],
+    description:
+      "`redis://[user:pass@]host:port/db` or `redis+sentinel://[user:pass@]h1:p1,h2:p2/<master>/<db>`. Unset: in-memory queue.",
+  },
+  {
+    name: "QMTL_REDIS_WAIT_REPLICAS",
+    kind: "bool",
+    description:
+      "Wait for one replica (`WAIT 1`) before acknowledging a write. Default: on with Sentinel, off otherwise.",
+  },
+  {
+    name: "QMTL_JWT_SECRET",
+    kind: "string",
+    secret: true,
+    description:
+      "HS256 secret (≥ 32 bytes) for bearer tokens. Unset with no JWKS: dev mode (127.0.0.1, generated key, printed token).",
+  },
+  {
+    name: "QMTL_JWT_JWKS_URL",
+    kind: "url",
+    values: ["http:", "https:"],
+    description: "JWKS URL for RS*/ES* tokens.",
+  },
+  {
+    name: "QMTL_JWT_ISSUER",
+    kind: "string",
+    default: "qmtl",
+    description: "Required `iss` claim.",
+  },
+  {
+    name: "QMTL_JWT_AUDIENCE",
+    kind: "string",
+    default: "qmtl-gateway",
+    description: "Required `aud` claim.",
+  },
+  {
+    name: "QMTL_JWT_ALGORITHMS",
+    kind: "list",
+    values: [
+      "HS256",
+      "HS384",
+      "HS512",
+      "RS256",
+      "RS384",
+      "RS512",
+      "PS256",
+      "ES256",
+      "ES384",
+      "EdDSA",
+    ],
+    description:
+      "Allowed JWT algorithms, comma-separated. Default: HS256 with a secret, RS256,ES256 with JWKS.",
+  },
+  {
+    name: "QMTL_JWT_CLOCK_SKEW_S",
+    kind: "int",
+    min: 0,
+    default: "30",
+    description: "Tolerated clock skew for `exp`/`nbf`, seconds (at most 300).",
+  },
+  {
+    name: "QMTL_MAX_BODY_BYTES",
+    kind: "int",
+    min: 1024,
+    default: "8388608",
+    description: "Largest accepted request body.",
+  },
+  {
+    name: "QMTL_WEBHOOK_SECRET",
+    kind: "string",
+    secret: true,
+    description:
+      "HMAC-SHA256 key for webhook signatures. Unset: generated per process (dev).",
+  },
+  {
+    name: "QMTL_LOG_LEVEL",
+    kind: "enum",
+    values: ["debug", "info", "warn", "error"],
+    default: "info",
+    description: "Structured JSON log threshold.",
+  },
+];
+
+/** Typed, validated server configuration. */
+export interface ServerConfig {
+  /** Interface to bind. */
+  host: string;
+  /** Port to bind. */
+  port: number;
+  /** Neo4j settings, or undefined for the in-memory registry. */
+  neo4j?: {
+    url: string;
+    user?: string;
+    password?: string;
+    database: string;
+    migrate: "auto" | "check";
+  };
+  /** Redis settings, or undefined for the in-memory queue. */
+  redis?: { url: string; waitReplicas?: boolean };
+  /** JWT verification settings. */
+  jwt: {
+    secret?: string;
+    jwksUrl?: string;
+    issuer: string;
+    audience: string;
+    algorithms?: string[];
+    clockSkewS: number;
+  };
+  /** True when no JWT key is configured: local-only dev mode. */
+  devMode: boolean;
+  /** Largest accepted request body, bytes. */
+  maxBodyBytes: number;
+  /** Webhook signing secret, if configured. */
+  webhookSecret?: string;
+  /** Log threshold. */
+  logLevel: "debug" | "info" | "warn" | "error";
+}
+
+/**
+ * Raised when one or more variables hold invalid values. `problems` has one
+ * line per variable, naming it and what it expects.
+ *
+ * @example
+ * ```ts
+ * import { ConfigError, loadConfig } from "./config.ts";
+ * try {
+ *   loadConfig({ QMTL_PORT: "eighty" });
+ * } catch (e) {
+ *   if (e instanceof ConfigError) console.error(e.problems.join("\n"));
+ * }
+ * ```
+ */
+export class ConfigError extends Error {
+  /** One message per invalid variable. */
+  readonly problems: string[];
+  /** Builds the error from its problem lines. */
+  constructor(problems: string[]) {
+    super(`invalid configuration:\n  ${problems.join("\n  ")}`);
+    this.name = "ConfigError";
+    this.problems = problems;
+  }
+}
+
+type Parsed = string | number | boolean | string[] | undefined;
+
+function parseOne(spec: VariableSpec, raw: string): Parsed | Error {
+  const expect = (what: string) =>
+    new Error(
+      `${spec.name}=${
+        spec.secret ? "<hidden>" : JSON.stringify(raw)
+      }: expected ${what}`,
+    );
+  switch (spec.kind) {
+    case "string":
+      return raw;
+    case "port": {
+      if (!/^\d+$/.test(raw)) return expect("a port number 0-65535");
+      const n = Number(raw);
+      return n <= 65535 ? n : expect("a port number 0-65535");
+    }
+    case "int": {
+      if (!/^\d+$/.test(raw)) {
+        return expect(`a whole number ≥ ${spec.min ?? 0}`);
+      }
+      const n = Number(raw);
+      if (!Number.isSafeInteger(n) || n < (spec.min ?? 0)) {
+        return expect(`a whole number ≥ ${spec.min ?? 0}`);
+      }
+      return n;
+    }
+    case "bool": {
+      const v = raw.toLowerCase();
+      if (["1", "true", "yes", "on"].includes(v)) return true;
+      if (["0", "false", "no", "off"].includes(v)) return false;
+      return expect("true or false (1/0, yes/no, on/off)");
+    }
+    case "enum":
+      return spec.values!.includes(raw)
+        ? raw
+        : expect(`one of ${spec.values!.join(", ")}`);
+    case "list": {
+      const items = raw.split(",").map((s) => s.trim()).filter((s) => s !== "");
+      if (items.length === 0) return expect("a comma-separated list");
+      const bad = items.filter((i) => spec.values && !spec.values.includes(i));
+      return bad.length === 0 ? items : expect(
+        `values among ${spec.values!.join(", ")} (not ${bad.join(", ")})`,
+      );
+    }
+    case "url": {
+      const scheme = /^([a-z][a-z0-9+.-]*:)\/\/[^\s]+$/i.exec(raw)?.[1]
+        ?.toLowerCase();
+      const schemes = spec.values!.join(" or ");
+      if (scheme === undefined) return expect(`a URL with scheme ${schemes}`);
+      if (!spec.values!.includes(scheme)) {
+        return expect(`a URL with scheme ${schemes} (got ${scheme})`);
+      }
+      // Multi-host (Sentinel) URIs are not WHATWG URLs; lib/queue parses them.
+      if (!scheme.includes("sentinel")) {
+        try {
+          new URL(raw);
+        } catch {
+          return expect(`a URL with scheme ${schemes}`);
+        }
+      }
+      return raw;
+    }
+  }
+}
+
+/**
+ * Reads and validates every `QMTL_*` variable. Unknown `QMTL_*` names are
+ * reported too (a typo must not silently fall back to a default).
+ *
+ * @param env the environment, e.g. `Deno.env.toObject()`
+ * @throws {ConfigError} naming each invalid variable and what it expects
+ *
+ * @example
+ * ```ts
+ * import { loadConfig } from "./config.ts";
+ * const cfg = loadConfig({ QMTL_PORT: "9000" });
+ * console.log(cfg.port, cfg.devMode); // 9000 true
+ * ```
+ */
+export function loadConfig(
+  env: Record<string, string | undefined>,
+): ServerConfig {
+  const problems: string[] = [];
+  const values = new Map<string, Parsed>();
+  const known = new Set(CONFIG_VARIABLES.map((v) => v.name));
+  for (const name of Object.keys(env)) {
+    if (
+      name.startsWith("QMTL_") && !known.has(name) && !EXTRA_ALLOWED.has(name)
+    ) {
+      problems.push(
+        `${name}: unknown variable (known: see README "Configuration")`,
+      );
+    }
+  }
+  for (const spec of CONFIG_VARIABLES) {
+    const raw = env[spec.name] ?? spec.default;
+    if (raw === undefined || raw === "") {
+      values.set(spec.name, undefined);
+      continue;
+    }
+    const v = parseOne(spec, raw);
+    if (v instanceof Error) problems.push(v.message);
+    else values.set(spec.name, v);
+  }
+  const str = (n: string) => values.get(n) as string | undefined;
+  const num = (n: string) => values.get(n) as number;
+  const secret = str("QMTL_JWT_SECRET");
+  if (secret !== undefined && new TextEncoder().encode(secret).length < 32) {
+    problems.push(
+      "QMTL_JWT_SECRET=<hidden>: expected at least 32 bytes for HS256",
+    );
+  }
+  const skew = num("QMTL_JWT_CLOCK_SKEW_S");
+  if (typeof skew === "number" && skew > 300) {
+    problems.push(
+      `QMTL_JWT_CLOCK_SKEW_S="${skew}": expected at most 300 seconds`,
+    );
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const jwksUrl = str("QMTL_JWT_JWKS_URL");
+  const neo4jUrl = str("QMTL_NEO4J_URL");
+  const redisUrl = str("QMTL_REDIS_URL");
+  return {
+    host: str("QMTL_HOST")!,
+    port: num("QMTL_PORT"),
+    neo4j: neo4jUrl === undefined ? undefined : {
+      url: neo4jUrl,
+      user: str("QMTL_NEO4J_USER"),
+      password: str("QMTL_NEO4J_PASSWORD"),
+      database: str("QMTL_NEO4J_DATABASE")!,
+      migrate: str("QMTL_NEO4J_MIGRATE") as "auto" | "check",
+    },
+    redis: redisUrl === undefined ? undefined : {
+      url: redisUrl,
+      waitReplicas: values.get("QMTL_REDIS_WAIT_REPLICAS") as
+        | boolean
+        | undefined,
+    },
+    jwt: {
+      secret,
+      jwksUrl,
+      issuer: str("QMTL_JWT_ISSUER")!,
+      audience: str("QMTL_JWT_AUDIENCE")!,
+      algorithms: values.get("QMTL_JWT_ALGORITHMS") as string[] | undefined,
+      clockSkewS: num("QMTL_JWT_CLOCK_SKEW_S"),
+    },
+    devMode: secret === undefined && jwksUrl === undefined,
+    maxBodyBytes: num("QMTL_MAX_BODY_BYTES"),
+    webhookSecret: str("QMTL_WEBHOOK_SECRET"),
+    logLevel: str("QMTL_LOG_LEVEL") as ServerConfig["logLevel"],
+  };
+}
+
+/**
+ * `QMTL_*` names that are read by tooling rather than the server (the test
+ * runner, the local stack, SDK examples) and so are not errors here.
+ */
+const EXTRA_ALLOWED: ReadonlySet<string> = new Set([
+  "QMTL_TOKEN",
+  "QMTL_URL",
+  "QMTL_STACK_DIR",
+  "QMTL_STACK_REDIS_PORT",
+  "QMTL_STACK_SENTINEL_PORT",
+  "QMTL_STACK_BOLT_PORT",
+  "QMTL_STACK_MASTER_NAME",
+  "QMTL_STACK_DOWN_AFTER_MS",
+  "QMTL_STACK_NEO4J_HEAP",
+]);

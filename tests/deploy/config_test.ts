@@ -1,0 +1,102 @@
+import assert from "node:assert/strict";
+import {
+  CONFIG_VARIABLES,
+  ConfigError,
+  loadConfig,
+} from "../../deploy/config.ts";
+
+Deno.test("config: defaults give a dev-mode server on memory backends", () => {
+  const cfg = loadConfig({});
+  assert.equal(cfg.port, 8080);
+  assert.equal(cfg.host, "127.0.0.1");
+  assert.equal(cfg.devMode, true);
+  assert.equal(cfg.neo4j, undefined);
+  assert.equal(cfg.redis, undefined);
+  assert.equal(cfg.jwt.clockSkewS, 30);
+});
+
+Deno.test("config: real backends and JWT secret are read", () => {
+  const cfg = loadConfig({
+    QMTL_NEO4J_URL: "bolt://127.0.0.1:7687",
+    QMTL_NEO4J_MIGRATE: "auto",
+    QMTL_REDIS_URL: "redis+sentinel://127.0.0.1:26379,127.0.0.1:26380/qmtl/0",
+    QMTL_REDIS_WAIT_REPLICAS: "off",
+    QMTL_JWT_SECRET: "x".repeat(32),
+    QMTL_JWT_ALGORITHMS: "HS256, HS512",
+  });
+  assert.equal(cfg.devMode, false);
+  assert.deepEqual(cfg.neo4j, {
+    url: "bolt://127.0.0.1:7687",
+    user: undefined,
+    password: undefined,
+    database: "neo4j",
+    migrate: "auto",
+  });
+  assert.equal(cfg.redis?.waitReplicas, false);
+  assert.deepEqual(cfg.jwt.algorithms, ["HS256", "HS512"]);
+});
+
+const bad: [Record<string, string>, RegExp][] = [
+  [{ QMTL_PORT: "eighty" }, /QMTL_PORT="eighty": expected a port number/],
+  [{ QMTL_PORT: "70000" }, /QMTL_PORT="70000": expected a port number/],
+  [
+    { QMTL_NEO4J_URL: "http://x" },
+    /QMTL_NEO4J_URL=.*expected a URL with scheme bolt:/,
+  ],
+  [{ QMTL_REDIS_URL: "not a url" }, /QMTL_REDIS_URL=.*expected a URL/],
+  [
+    { QMTL_NEO4J_MIGRATE: "yes" },
+    /QMTL_NEO4J_MIGRATE="yes": expected one of auto, check/,
+  ],
+  [
+    { QMTL_REDIS_WAIT_REPLICAS: "maybe" },
+    /QMTL_REDIS_WAIT_REPLICAS="maybe": expected true or false/,
+  ],
+  [
+    { QMTL_JWT_SECRET: "short" },
+    /QMTL_JWT_SECRET=<hidden>: expected at least 32 bytes/,
+  ],
+  [{ QMTL_JWT_ALGORITHMS: "HS256,none" }, /QMTL_JWT_ALGORITHMS=.*\(not none\)/],
+  [
+    { QMTL_JWT_CLOCK_SKEW_S: "3600" },
+    /QMTL_JWT_CLOCK_SKEW_S="3600": expected at most 300/,
+  ],
+  [
+    { QMTL_MAX_BODY_BYTES: "-1" },
+    /QMTL_MAX_BODY_BYTES="-1": expected a whole number/,
+  ],
+  [{ QMTL_PROT: "8080" }, /QMTL_PROT: unknown variable/],
+];
+for (const [env, message] of bad) {
+  Deno.test(`config: rejects ${JSON.stringify(env)}`, () => {
+    assert.throws(() => loadConfig(env), (e: unknown) => {
+      assert.ok(e instanceof ConfigError);
+      assert.match(e.message, message);
+      return true;
+    });
+  });
+}
+
+Deno.test("config: a secret never appears in the error text", () => {
+  const err = (() => {
+    try {
+      loadConfig({ QMTL_JWT_SECRET: "sekrit-value" });
+    } catch (e) {
+      return e as Error;
+    }
+  })();
+  assert.ok(err);
+  assert.ok(!err.message.includes("sekrit-value"));
+});
+
+Deno.test("config: every variable is documented in the README table", async () => {
+  const readme = await Deno.readTextFile(
+    new URL("../../README.md", import.meta.url),
+  );
+  for (const v of CONFIG_VARIABLES) {
+    assert.ok(
+      readme.includes(`| \`${v.name}\``),
+      `README configuration table lacks ${v.name}`,
+    );
+  }
+});
