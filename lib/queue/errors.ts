@@ -1,0 +1,219 @@
+/**
+ * Typed errors of the queue module. Each carries a stable QMTL error `code`
+ * (the same strings as `ErrorCode` in the contracts) and a `retryable` flag.
+ *
+ * @module
+ */
+
+/**
+ * QMTL error codes the queue module raises.
+ *
+ * @example
+ * ```ts
+ * import type { QueueErrorCode } from "./errors.ts";
+ * const c: QueueErrorCode = "E_CONFLICT";
+ * ```
+ */
+export type QueueErrorCode =
+  | "E_CONFLICT"
+  | "E_UNAVAILABLE"
+  | "E_INVALID"
+  | "E_NOT_FOUND";
+
+/**
+ * Base class of every queue error.
+ *
+ * @example
+ * ```ts
+ * import { QueueError } from "./errors.ts";
+ * const e = new QueueError("E_INVALID", "leaseMs must be > 0");
+ * console.log(e.code, e.retryable);
+ * ```
+ */
+export class QueueError extends Error {
+  /** Stable QMTL error code. */
+  readonly code: QueueErrorCode;
+  /** True when the same call may succeed later unchanged. */
+  readonly retryable: boolean;
+
+  /**
+   * @param code QMTL error code.
+   * @param message Human-readable explanation.
+   * @param options `retryable` (default false) and `cause`.
+   */
+  constructor(
+    code: QueueErrorCode,
+    message: string,
+    options: { retryable?: boolean; cause?: unknown } = {},
+  ) {
+    super(message, { cause: options.cause });
+    this.name = "QueueError";
+    this.code = code;
+    this.retryable = options.retryable ?? false;
+  }
+}
+
+/**
+ * Why a lease is not (or no longer) held.
+ *
+ * @example
+ * ```ts
+ * import type { LeaseLostReason } from "./errors.ts";
+ * const r: LeaseLostReason = "expired";
+ * ```
+ */
+export type LeaseLostReason =
+  | "unknown-job"
+  | "not-leased"
+  | "token-mismatch"
+  | "expired";
+
+/**
+ * The caller's lease on a job is wrong, expired or gone: another worker may
+ * hold (or have finished) the job. Stop working on it; do not retry.
+ *
+ * @example
+ * ```ts
+ * import { LeaseLostError } from "./errors.ts";
+ * try {
+ *   throw new LeaseLostError("j1", "expired");
+ * } catch (e) {
+ *   if (e instanceof LeaseLostError) console.log(e.jobId, e.reason);
+ * }
+ * ```
+ */
+export class LeaseLostError extends QueueError {
+  /** The job. */
+  readonly jobId: string;
+  /** Why the lease is not held. */
+  readonly reason: LeaseLostReason;
+
+  /**
+   * @param jobId The job.
+   * @param reason Why the lease is not held.
+   */
+  constructor(jobId: string, reason: LeaseLostReason) {
+    super("E_CONFLICT", `lease on job ${jobId} lost: ${reason}`);
+    this.name = "LeaseLostError";
+    this.jobId = jobId;
+    this.reason = reason;
+  }
+}
+
+/**
+ * A write reached the Redis master but no replica confirmed it within the
+ * `WAIT` timeout, so it could be lost in a failover. Retryable: the job may
+ * exist; retry the enqueue with the same idempotency key.
+ *
+ * @example
+ * ```ts
+ * import { DurabilityError } from "./errors.ts";
+ * const e = new DurabilityError("enqueue", "j1", 0, 1);
+ * console.log(e.retryable, e.jobId); // true "j1"
+ * ```
+ */
+export class DurabilityError extends QueueError {
+  /** The operation whose write is unconfirmed. */
+  readonly operation: string;
+  /** The job written, or `""`. */
+  readonly jobId: string;
+  /** Replicas that confirmed. */
+  readonly acked: number;
+  /** Replicas required. */
+  readonly required: number;
+
+  /**
+   * @param operation The operation whose write is unconfirmed.
+   * @param jobId The job written, or `""`.
+   * @param acked Replicas that confirmed.
+   * @param required Replicas required.
+   */
+  constructor(
+    operation: string,
+    jobId: string,
+    acked: number,
+    required: number,
+  ) {
+    super(
+      "E_UNAVAILABLE",
+      `${operation}${
+        jobId ? ` of job ${jobId}` : ""
+      }: ${acked} of ${required} replica(s) confirmed the write; it may be lost in a failover (retry with the same idempotency key)`,
+      { retryable: true },
+    );
+    this.name = "DurabilityError";
+    this.operation = operation;
+    this.jobId = jobId;
+    this.acked = acked;
+    this.required = required;
+  }
+}
+
+/**
+ * A Redis connection URI is malformed. The message names the offending part.
+ *
+ * @example
+ * ```ts
+ * import { RedisUrlError } from "./errors.ts";
+ * const e = new RedisUrlError("redis://h:x", "bad port \"x\"");
+ * console.log(e.message);
+ * ```
+ */
+export class RedisUrlError extends QueueError {
+  /** The URI with any password masked. */
+  readonly uri: string;
+
+  /**
+   * @param uri The offending URI (a password in it is masked).
+   * @param problem What is wrong.
+   */
+  constructor(uri: string, problem: string) {
+    const masked = maskPassword(uri);
+    super("E_INVALID", `invalid Redis URL "${masked}": ${problem}`);
+    this.name = "RedisUrlError";
+    this.uri = masked;
+  }
+}
+
+/**
+ * The topic does not exist (create it first).
+ *
+ * @example
+ * ```ts
+ * import { TopicNotFoundError } from "./errors.ts";
+ * console.log(new TopicNotFoundError("btc_Processing_ab12cd34_v1").topic);
+ * ```
+ */
+export class TopicNotFoundError extends QueueError {
+  /** The topic name. */
+  readonly topic: string;
+
+  /** @param topic The topic name. */
+  constructor(topic: string) {
+    super("E_NOT_FOUND", `topic ${topic} does not exist`);
+    this.name = "TopicNotFoundError";
+    this.topic = topic;
+  }
+}
+
+/**
+ * A topic name or one of its components is invalid.
+ *
+ * @example
+ * ```ts
+ * import { TopicNameError } from "./errors.ts";
+ * console.log(new TopicNameError("asset is empty").code); // "E_INVALID"
+ * ```
+ */
+export class TopicNameError extends QueueError {
+  /** @param problem What is wrong. */
+  constructor(problem: string) {
+    super("E_INVALID", `invalid topic name: ${problem}`);
+    this.name = "TopicNameError";
+  }
+}
+
+function maskPassword(uri: string): string {
+  // scheme://user:pass@hosts… → scheme://user:***@hosts…
+  return uri.replace(/^([a-z+]+:\/\/[^:@/]*):[^@/]*@/i, "$1:***@");
+}

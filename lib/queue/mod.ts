@@ -1,0 +1,19 @@
+/**
+ * Durable work queue, CloudEvents event log and node-output topic store, each
+ * with an in-process and a Redis (Sentinel-aware) backend.
+ *
+ * @example
+ * ```ts
+ * import { MemoryQueue } from "@qmtl/qmtl/queue";
+ * const q = new MemoryQueue();
+ * const { job } = await q.enqueue("diff", new Uint8Array([1]), { idempotencyKey: "st_1" });
+ * const [leased] = await q.lease(1, { leaseMs: 30_000 });
+ * await q.ack(leased.id, leased.leaseToken);
+ * await q.close();
+ * ```
+ *
+ * @module
+ */
+
+export type * from "./types.ts";
+export * from "./errors.ts";

@@ -1,0 +1,483 @@
+/**
+ * Interfaces of the queue module: the durable {@link WorkQueue}, the
+ * CloudEvents {@link EventLog} and the node-output {@link TopicStore}.
+ *
+ * Every interface has an in-process backend (`Memory*`) and a Redis backend
+ * (`Redis*`) that pass one conformance suite. Payloads are opaque bytes: the
+ * queue never decodes them.
+ *
+ * @module
+ */
+
+import type { Event, QueueJob } from "../contracts/types.ts";
+
+/**
+ * Where a job is in its life.
+ *
+ * - `ready`: may be leased now.
+ * - `delayed`: waiting for `notBeforeMs` (a delayed enqueue or a retry).
+ * - `leased`: held by one worker until `leaseExpiresAtMs`.
+ * - `done`: acknowledged; kept for a bounded time (`retainDoneMs`).
+ * - `dead`: failed `maxAttempts` times; kept until requeued.
+ *
+ * @example
+ * ```ts
+ * import type { JobState } from "./types.ts";
+ * const s: JobState = "ready";
+ * ```
+ */
+export type JobState = "ready" | "delayed" | "leased" | "done" | "dead";
+
+/**
+ * A job as the queue reports it: the `QueueJob` contract message plus its
+ * current state. `attempts` counts the leases taken so far.
+ *
+ * @example
+ * ```ts
+ * import type { Job } from "./types.ts";
+ * declare const j: Job;
+ * console.log(j.id, j.state, j.attempts, "/", j.maxAttempts);
+ * ```
+ */
+export interface Job extends QueueJob {
+  /** Current state. */
+  state: JobState;
+}
+
+/**
+ * A job handed to one worker by {@link WorkQueue.lease}. Only the holder of
+ * `leaseToken` may {@link WorkQueue.ack}, {@link WorkQueue.nack} or
+ * {@link WorkQueue.extendLease} it, and only before `leaseExpiresAtMs`.
+ *
+ * @example
+ * ```ts
+ * import type { LeasedJob } from "./types.ts";
+ * declare const j: LeasedJob;
+ * console.log(j.id, j.leaseToken, new Date(j.leaseExpiresAtMs));
+ * ```
+ */
+export interface LeasedJob extends Job {
+  /** Opaque token proving this lease; a new one for every lease. */
+  leaseToken: string;
+  /** Lease expiry, ms since epoch (queue clock). */
+  leaseExpiresAtMs: number;
+}
+
+/**
+ * Options of {@link WorkQueue.enqueue}.
+ *
+ * @example
+ * ```ts
+ * import type { EnqueueOptions } from "./types.ts";
+ * const o: EnqueueOptions = { idempotencyKey: "diff:st_1:v1", delayMs: 0, maxAttempts: 5 };
+ * ```
+ */
+export interface EnqueueOptions {
+  /**
+   * Enqueue at most once per key: a second enqueue with the same key returns
+   * the existing job with `created: false` (while the job, or its `done`
+   * record, is retained).
+   */
+  idempotencyKey?: string;
+  /** Not leasable for this many milliseconds (default 0). */
+  delayMs?: number;
+  /** Dead-letter after this many attempts (default: the queue's, 5). */
+  maxAttempts?: number;
+}
+
+/**
+ * Result of {@link WorkQueue.enqueue}.
+ *
+ * @example
+ * ```ts
+ * import type { EnqueueResult } from "./types.ts";
+ * declare const r: EnqueueResult;
+ * if (!r.created) console.log("duplicate of", r.job.id);
+ * ```
+ */
+export interface EnqueueResult {
+  /** The new job, or the existing one with the same idempotency key. */
+  job: Job;
+  /** False when an existing job was returned. */
+  created: boolean;
+}
+
+/**
+ * Options of {@link WorkQueue.lease}.
+ *
+ * @example
+ * ```ts
+ * import type { LeaseOptions } from "./types.ts";
+ * const o: LeaseOptions = { leaseMs: 30_000, blockMs: 1_000 };
+ * ```
+ */
+export interface LeaseOptions {
+  /** Lease duration in milliseconds (> 0). */
+  leaseMs: number;
+  /**
+   * When nothing is ready, wait up to this long for a job (default 0: return
+   * at once). Always bounded; an empty array means "nothing yet".
+   */
+  blockMs?: number;
+}
+
+/**
+ * Options of {@link WorkQueue.nack}.
+ *
+ * @example
+ * ```ts
+ * import type { NackOptions } from "./types.ts";
+ * const o: NackOptions = { error: "neo4j unavailable", retryAfterMs: 5_000 };
+ * ```
+ */
+export interface NackOptions {
+  /**
+   * Retry after this many milliseconds. Omitted: exponential backoff with
+   * jitter from the queue's {@link BackoffOptions}.
+   */
+  retryAfterMs?: number;
+  /** Failure message, kept as `lastError` (also on the dead letter). */
+  error?: string;
+}
+
+/**
+ * What {@link WorkQueue.nack} did with the job.
+ *
+ * @example
+ * ```ts
+ * import type { NackResult } from "./types.ts";
+ * declare const r: NackResult;
+ * console.log(r.state === "dead" ? "dead-lettered" : `retry at ${r.notBeforeMs}`);
+ * ```
+ */
+export interface NackResult {
+  /** `delayed` / `ready` (will be retried) or `dead`. */
+  state: JobState;
+  /** Attempts so far. */
+  attempts: number;
+  /** When the retry becomes leasable (ms since epoch); 0 when dead. */
+  notBeforeMs: number;
+}
+
+/**
+ * Exponential backoff used by {@link WorkQueue.nack} when no `retryAfterMs`
+ * is given: `min(maxMs, baseMs * 2^(attempts-1))`, then "equal jitter" (a
+ * uniform value between half and all of it).
+ *
+ * @example
+ * ```ts
+ * import type { BackoffOptions } from "./types.ts";
+ * const b: BackoffOptions = { baseMs: 1_000, maxMs: 300_000 };
+ * ```
+ */
+export interface BackoffOptions {
+  /** Delay after the first failed attempt, before jitter (default 1000). */
+  baseMs: number;
+  /** Upper bound of any delay (default 300000). */
+  maxMs: number;
+}
+
+/**
+ * Job counts per state, from {@link WorkQueue.stats}.
+ *
+ * @example
+ * ```ts
+ * import type { QueueStats } from "./types.ts";
+ * declare const s: QueueStats;
+ * console.log(s.ready + s.delayed + s.leased, "in flight;", s.dead, "dead");
+ * ```
+ */
+export interface QueueStats {
+  /** Leasable now (including expired leases and due delayed jobs not yet moved). */
+  ready: number;
+  /** Waiting for their `notBeforeMs`. */
+  delayed: number;
+  /** Held by a worker (some may have expired and await reclaim). */
+  leased: number;
+  /** Acknowledged since the queue was created (a counter, not a retained set). */
+  done: number;
+  /** Dead-lettered and not requeued. */
+  dead: number;
+}
+
+/**
+ * A durable at-least-once work queue with leases.
+ *
+ * Semantics shared by every backend:
+ * - `enqueue` with an `idempotencyKey` returns the existing job for that key.
+ * - `lease` hands each ready job to exactly one caller and takes one attempt;
+ *   an expired lease is reclaimed by a later `lease` (back to ready, or dead
+ *   when attempts are used up, with `lastError` "lease expired").
+ * - `ack`/`nack`/`extendLease` need the current lease token and an unexpired
+ *   lease, otherwise they throw `LeaseLostError`. An `ack` repeated with the
+ *   same token after it succeeded is a no-op.
+ * - `nack` retries with backoff, or dead-letters once `attempts >=
+ *   maxAttempts`, keeping `lastError`.
+ *
+ * @example
+ * ```ts
+ * import { MemoryQueue } from "./memory_queue.ts";
+ * const q = new MemoryQueue();
+ * await q.enqueue("diff", new Uint8Array([1]), { idempotencyKey: "st_1" });
+ * const [job] = await q.lease(1, { leaseMs: 10_000 });
+ * await q.ack(job.id, job.leaseToken);
+ * await q.close();
+ * ```
+ */
+export interface WorkQueue {
+  /** Adds a job (or returns the existing one for the idempotency key). */
+  enqueue(
+    kind: string,
+    payload: Uint8Array,
+    opts?: EnqueueOptions,
+  ): Promise<EnqueueResult>;
+  /** Leases up to `count` ready jobs, oldest first. */
+  lease(count: number, opts: LeaseOptions): Promise<LeasedJob[]>;
+  /** Marks a leased job done. */
+  ack(id: string, leaseToken: string): Promise<void>;
+  /** Gives a leased job back for a retry, or dead-letters it. */
+  nack(
+    id: string,
+    leaseToken: string,
+    opts?: NackOptions,
+  ): Promise<NackResult>;
+  /** Pushes the lease expiry to now + `leaseMs`; returns the new expiry. */
+  extendLease(id: string, leaseToken: string, leaseMs: number): Promise<number>;
+  /** The job with this id, or `null` (unknown, or a `done` record past retention). */
+  get(id: string): Promise<Job | null>;
+  /** Counts per state. */
+  stats(): Promise<QueueStats>;
+  /** Dead-lettered jobs, oldest first (at most `limit`, default 100). */
+  listDead(limit?: number): Promise<Job[]>;
+  /** Moves a dead job back to ready with attempts reset; false if not dead. */
+  requeueDead(id: string): Promise<boolean>;
+  /** Stops timers and closes connections the queue owns. */
+  close(): Promise<void>;
+}
+
+/**
+ * One entry of an {@link EventLog} stream.
+ *
+ * @example
+ * ```ts
+ * import type { EventLogEntry } from "./types.ts";
+ * declare const e: EventLogEntry;
+ * console.log(e.id, e.event.type); // e.id is the SSE id / Last-Event-ID
+ * ```
+ */
+export interface EventLogEntry {
+  /** Stream entry id (`<ms>-<seq>`), increasing within a stream. */
+  id: string;
+  /** The CloudEvent. */
+  event: Event;
+}
+
+/**
+ * Options of {@link EventLog.read} and {@link TopicStore.read}.
+ *
+ * @example
+ * ```ts
+ * import type { ReadOptions } from "./types.ts";
+ * const o: ReadOptions = { after: "1700000000000-0", count: 100, blockMs: 5_000 };
+ * ```
+ */
+export interface ReadOptions {
+  /** Return entries strictly after this id (default: from the start). */
+  after?: string;
+  /** At most this many entries (default 100). */
+  count?: number;
+  /** When there is nothing yet, wait up to this long (default 0). */
+  blockMs?: number;
+}
+
+/**
+ * Options of {@link EventLog.readGroup}.
+ *
+ * @example
+ * ```ts
+ * import type { GroupReadOptions } from "./types.ts";
+ * const o: GroupReadOptions = { count: 10, blockMs: 1_000 };
+ * ```
+ */
+export interface GroupReadOptions {
+  /** At most this many entries (default 100). */
+  count?: number;
+  /** When there is nothing new, wait up to this long (default 0). */
+  blockMs?: number;
+  /**
+   * Also claim entries delivered to another consumer and not acknowledged
+   * for at least this long (crash recovery of a consumer). Default: off.
+   */
+  claimIdleMs?: number;
+}
+
+/**
+ * An append-only log of CloudEvents per stream (e.g. per strategy) with
+ * bounded retention, resumable reads and consumer groups.
+ *
+ * @example
+ * ```ts
+ * import { MemoryEventLog } from "./memory_event_log.ts";
+ * const log = new MemoryEventLog({ maxLen: 1000 });
+ * const id = await log.append("st_1", {
+ *   id: "e1", source: "/qmtl/gateway", specVersion: "1.0", type: "qmtl.strategy.queued",
+ *   subject: "st_1", time: new Date().toISOString(), dataContentType: "application/json",
+ *   data: new Uint8Array(),
+ * });
+ * const later = await log.read("st_1", { after: id });
+ * await log.close();
+ * ```
+ */
+export interface EventLog {
+  /** Appends an event; returns its entry id. */
+  append(stream: string, event: Event): Promise<string>;
+  /** Reads entries after `opts.after`, oldest first. */
+  read(stream: string, opts?: ReadOptions): Promise<EventLogEntry[]>;
+  /** Number of entries currently retained. */
+  length(stream: string): Promise<number>;
+  /**
+   * Creates a consumer group if missing (idempotent). `startId` `"0"` (the
+   * default) delivers retained history, `"$"` only new entries.
+   */
+  ensureGroup(
+    stream: string,
+    group: string,
+    opts?: { startId?: string },
+  ): Promise<void>;
+  /** Reads entries not yet delivered to the group, for `consumer`. */
+  readGroup(
+    stream: string,
+    group: string,
+    consumer: string,
+    opts?: GroupReadOptions,
+  ): Promise<EventLogEntry[]>;
+  /** Acknowledges delivered entries; returns how many were pending. */
+  ackGroup(stream: string, group: string, ids: string[]): Promise<number>;
+  /** Stops timers and closes connections the log owns. */
+  close(): Promise<void>;
+}
+
+/**
+ * Options of {@link TopicStore.create}.
+ *
+ * @example
+ * ```ts
+ * import type { TopicOptions } from "./types.ts";
+ * const o: TopicOptions = { retentionMs: 86_400_000, maxLen: 100_000 };
+ * ```
+ */
+export interface TopicOptions {
+  /** Drop records older than this (default: the store's, 7 days). */
+  retentionMs?: number;
+  /** Keep at most about this many records (default: the store's, 100000). */
+  maxLen?: number;
+}
+
+/**
+ * Metadata of a topic.
+ *
+ * @example
+ * ```ts
+ * import type { TopicInfo } from "./types.ts";
+ * declare const t: TopicInfo;
+ * console.log(t.name, t.retentionMs, t.maxLen, new Date(t.createdAtMs));
+ * ```
+ */
+export interface TopicInfo {
+  /** Topic name. */
+  name: string;
+  /** Retention in milliseconds. */
+  retentionMs: number;
+  /** Maximum (approximate for Redis) number of records. */
+  maxLen: number;
+  /** Creation time, ms since epoch. */
+  createdAtMs: number;
+}
+
+/**
+ * One record of a topic.
+ *
+ * @example
+ * ```ts
+ * import type { TopicRecord } from "./types.ts";
+ * declare const r: TopicRecord;
+ * console.log(r.id, r.data.byteLength);
+ * ```
+ */
+export interface TopicRecord {
+  /** Stream entry id (`<ms>-<seq>`). */
+  id: string;
+  /** Opaque record bytes. */
+  data: Uint8Array;
+}
+
+/**
+ * Result of {@link TopicStore.create}.
+ *
+ * @example
+ * ```ts
+ * import type { CreateTopicResult } from "./types.ts";
+ * declare const r: CreateTopicResult;
+ * console.log(r.created ? "new" : "existing", r.info.name);
+ * ```
+ */
+export interface CreateTopicResult {
+  /** The topic's metadata (the existing one's when not created). */
+  info: TopicInfo;
+  /** False when the topic already existed. */
+  created: boolean;
+}
+
+/**
+ * Node output topics, one stream per topic, created idempotently.
+ * `publish`/`read` on a topic that does not exist throw
+ * `TopicNotFoundError`.
+ *
+ * @example
+ * ```ts
+ * import { MemoryTopicStore } from "./memory_topic_store.ts";
+ * const topics = new MemoryTopicStore();
+ * await topics.create("btc_Processing_ab12cd34_v1", { maxLen: 1000 });
+ * await topics.publish("btc_Processing_ab12cd34_v1", new Uint8Array([42]));
+ * const recs = await topics.read("btc_Processing_ab12cd34_v1");
+ * await topics.close();
+ * ```
+ */
+export interface TopicStore {
+  /** Creates the topic if missing (idempotent: existing metadata wins). */
+  create(name: string, opts?: TopicOptions): Promise<CreateTopicResult>;
+  /** Appends a record; returns its id. */
+  publish(name: string, data: Uint8Array): Promise<string>;
+  /** Reads records after `opts.after`, oldest first. */
+  read(name: string, opts?: ReadOptions): Promise<TopicRecord[]>;
+  /** Deletes the topic and its records; false if it did not exist. */
+  delete(name: string): Promise<boolean>;
+  /** True when the topic exists. */
+  exists(name: string): Promise<boolean>;
+  /** The topic's metadata, or `null`. */
+  info(name: string): Promise<TopicInfo | null>;
+  /** Names of all topics, sorted. */
+  list(): Promise<string[]>;
+  /** Stops timers and closes connections the store owns. */
+  close(): Promise<void>;
+}
+
+/**
+ * Components of a topic name, see `topicName`.
+ *
+ * @example
+ * ```ts
+ * import type { TopicNameParts } from "./types.ts";
+ * const p: TopicNameParts = { asset: "btc", nodeType: "Processing", nodeId: "sha256:ab12cd34…", version: 1 };
+ * ```
+ */
+export interface TopicNameParts {
+  /** Asset or market, e.g. `btc`. */
+  asset: string;
+  /** Node type, e.g. `Processing`. */
+  nodeType: string;
+  /** `sha256:` + hex node id; its first 8 hex digits name the topic. */
+  nodeId: string;
+  /** Topic version, an integer ≥ 1. */
+  version: number;
+}
