@@ -60,6 +60,7 @@ redis_up() {
     if alive "$pid"; then log "redis $name reused (pid $(cat "$pid"), port $port)"; continue; fi
     # A previous run may have turned this node into a replica (failover);
     # start from a clean role with a fresh data folder.
+    port_open "$port" && die "port $port is taken by a process this script did not start (redis $name)"
     mkdir -p "$DIR/redis/$name"
     redis-server --bind 127.0.0.1 --port "$port" --daemonize yes \
       --pidfile "$pid" --dir "$DIR/redis/$name" --logfile "$DIR/redis/$name.log" \
@@ -79,6 +80,7 @@ redis_up() {
   for i in 0 1 2; do
     local sport=$((SENTINEL_PORT + i)) pid="$DIR/redis/sentinel$i.pid" conf="$DIR/redis/sentinel$i.conf"
     if alive "$pid"; then log "sentinel $i reused (pid $(cat "$pid"), port $sport)"; continue; fi
+    port_open "$sport" && die "port $sport is taken by a process this script did not start (sentinel $i)"
     cat >"$conf" <<EOF
 bind 127.0.0.1
 port $sport
