@@ -37,6 +37,8 @@ export class QueueError extends Error {
   readonly retryable: boolean;
 
   /**
+   * Creates a queue error.
+   *
    * @param code QMTL error code.
    * @param message Human-readable explanation.
    * @param options `retryable` (default false) and `cause`.
@@ -89,6 +91,8 @@ export class LeaseLostError extends QueueError {
   readonly reason: LeaseLostReason;
 
   /**
+   * Creates a lease-lost error.
+   *
    * @param jobId The job.
    * @param reason Why the lease is not held.
    */
@@ -123,6 +127,8 @@ export class DurabilityError extends QueueError {
   readonly required: number;
 
   /**
+   * Creates a durability error.
+   *
    * @param operation The operation whose write is unconfirmed.
    * @param jobId The job written, or `""`.
    * @param acked Replicas that confirmed.
@@ -164,6 +170,8 @@ export class RedisUrlError extends QueueError {
   readonly uri: string;
 
   /**
+   * Creates a URL error.
+   *
    * @param uri The offending URI (a password in it is masked).
    * @param problem What is wrong.
    */
@@ -188,7 +196,11 @@ export class TopicNotFoundError extends QueueError {
   /** The topic name. */
   readonly topic: string;
 
-  /** @param topic The topic name. */
+  /**
+   * Creates a not-found error.
+   *
+   * @param topic The topic name.
+   */
   constructor(topic: string) {
     super("E_NOT_FOUND", `topic ${topic} does not exist`);
     this.name = "TopicNotFoundError";
@@ -206,7 +218,11 @@ export class TopicNotFoundError extends QueueError {
  * ```
  */
 export class TopicNameError extends QueueError {
-  /** @param problem What is wrong. */
+  /**
+   * Creates a topic-name error.
+   *
+   * @param problem What is wrong.
+   */
   constructor(problem: string) {
     super("E_INVALID", `invalid topic name: ${problem}`);
     this.name = "TopicNameError";

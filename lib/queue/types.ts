@@ -11,6 +11,8 @@
 
 import type { Event, QueueJob } from "../contracts/types.ts";
 
+export type { Event, QueueJob };
+
 /**
  * Where a job is in its life.
  *
