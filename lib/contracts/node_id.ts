@@ -1,0 +1,824 @@
+/**
+ * Node identity: RFC 8785 canonical JSON, context-key stripping, source
+ * normalisation, node IDs, DAG checksum and DAG hash, and the DAG verifier
+ * used by the Gateway. This is the one implementation shared by the SDK and
+ * the Gateway; the algorithm is specified in `docs/contracts.md`.
+ *
+ * @module
+ */
+
+import { createHash } from "node:crypto";
+import { ContractError, ErrorCode } from "./errors.ts";
+import type { NodeSpec, StrategyDag } from "./types.ts";
+
+/** A JSON value as accepted by {@link canonicalJson}. */
+export type JsonValue =
+  | null
+  | boolean
+  | number
+  | string
+  | JsonValue[]
+  | { [key: string]: JsonValue };
+
+/**
+ * Top-level params keys that describe the execution context, not the
+ * computation; they are removed before hashing. Any key starting with
+ * `env_` is removed as well.
+ *
+ * @example
+ * ```ts
+ * import { CONTEXT_KEYS } from "./node_id.ts";
+ * CONTEXT_KEYS.includes("seed"); // true
+ * ```
+ */
+export const CONTEXT_KEYS: readonly string[] = Object.freeze([
+  "world",
+  "world_id",
+  "world_ids",
+  "execution_world",
+  "execution_domain",
+  "domain",
+  "domains",
+  "as_of",
+  "partition",
+  "dataset_fingerprint",
+  "timestamp",
+  "seed",
+  "random_state",
+  "env",
+]);
+
+const CONTEXT_KEY_SET: ReadonlySet<string> = new Set(CONTEXT_KEYS);
+
+/**
+ * Node type of tag-query input nodes, whose params have a fixed shape.
+ *
+ * @example
+ * ```ts
+ * import { TAG_QUERY_NODE_TYPE } from "./node_id.ts";
+ * TAG_QUERY_NODE_TYPE; // "TagQuery"
+ * ```
+ */
+export const TAG_QUERY_NODE_TYPE = "TagQuery";
+
+/**
+ * Default `schemaCompatId`.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_SCHEMA_COMPAT_ID } from "./node_id.ts";
+ * DEFAULT_SCHEMA_COMPAT_ID; // "v1"
+ * ```
+ */
+export const DEFAULT_SCHEMA_COMPAT_ID = "v1";
+
+const NODE_ID_RE = /^sha256:[0-9a-f]{64}$/;
+
+/**
+ * True when `value` is a well-formed node ID (`"sha256:"` + 64 lowercase hex
+ * digits). Code hashes have the same form.
+ *
+ * @example
+ * ```ts
+ * import { isNodeId } from "./node_id.ts";
+ * isNodeId("sha256:" + "0".repeat(64)); // true
+ * isNodeId("sha256:ABC"); // false
+ * ```
+ */
+export function isNodeId(value: unknown): value is string {
+  return typeof value === "string" && value.length === 71 &&
+    NODE_ID_RE.test(value);
+}
+
+/**
+ * Lowercase hex SHA-256 of the UTF-8 encoding of `data` (synchronous).
+ *
+ * @example
+ * ```ts
+ * import { sha256Hex } from "./node_id.ts";
+ * sha256Hex("abc").slice(0, 8); // "ba7816bf"
+ * ```
+ */
+export function sha256Hex(data: string | Uint8Array): string {
+  return createHash("sha256").update(data).digest("hex");
+}
+
+function invalid(message: string, field: string): ContractError {
+  return new ContractError(message, { field });
+}
+
+function isWellFormed(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0xd800 || c > 0xdfff) continue;
+    if (c >= 0xdc00) return false;
+    const d = s.charCodeAt(i + 1);
+    if (!(d >= 0xdc00 && d <= 0xdfff)) return false;
+    i++;
+  }
+  return true;
+}
+
+function isPlainObject(v: object): boolean {
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+}
+
+function serialise(value: unknown, path: string, stack: object[]): string {
+  switch (typeof value) {
+    case "string":
+      if (!isWellFormed(value)) {
+        throw invalid(`${path}: string contains a lone surrogate`, path);
+      }
+      return JSON.stringify(value);
+    case "number":
+      if (!Number.isFinite(value)) {
+        throw invalid(`${path}: non-finite number ${value}`, path);
+      }
+      return String(value);
+    case "boolean":
+      return value ? "true" : "false";
+    case "object": {
+      if (value === null) return "null";
+      if (stack.includes(value)) {
+        throw invalid(`${path}: circular reference`, path);
+      }
+      if (Array.isArray(value)) {
+        stack.push(value);
+        let out = "[";
+        for (let i = 0; i < value.length; i++) {
+          if (i > 0) out += ",";
+          out += serialise(value[i], `${path}[${i}]`, stack);
+        }
+        stack.pop();
+        return out + "]";
+      }
+      if (!isPlainObject(value)) {
+        throw invalid(
+          `${path}: only plain objects, arrays and primitives are JSON (got ${
+            value.constructor?.name ?? "object"
+          })`,
+          path,
+        );
+      }
+      stack.push(value);
+      const rec = value as Record<string, unknown>;
+      const keys = Object.keys(rec).sort();
+      let out = "{";
+      for (let i = 0; i < keys.length; i++) {
+        const k = keys[i];
+        if (!isWellFormed(k)) {
+          throw invalid(`${path}: key contains a lone surrogate`, path);
+        }
+        if (i > 0) out += ",";
+        out += JSON.stringify(k) + ":" +
+          serialise(rec[k], `${path}.${k}`, stack);
+      }
+      stack.pop();
+      return out + "}";
+    }
+    default:
+      throw invalid(`${path}: ${typeof value} is not a JSON value`, path);
+  }
+}
+
+/**
+ * Serialise a JSON value by RFC 8785 (JSON Canonicalization Scheme): object
+ * keys sorted by UTF-16 code units, no whitespace, ECMAScript number form.
+ * Throws a {@link ContractError} (`E_INVALID`, with `field`) on non-finite
+ * numbers, `undefined`, functions, bigints, symbols, lone surrogates,
+ * non-plain objects and cycles.
+ *
+ * @param value the value to serialise
+ * @param field path used in error messages (default `"params"`)
+ * @example
+ * ```ts
+ * import { canonicalJson } from "./node_id.ts";
+ * canonicalJson({ b: 1.0, a: [true, null] }); // '{"a":[true,null],"b":1}'
+ * ```
+ */
+export function canonicalJson(value: unknown, field = "params"): string {
+  return serialise(value, field, []);
+}
+
+function assertParamsObject(
+  params: unknown,
+  field: string,
+): asserts params is Record<string, unknown> {
+  if (
+    typeof params !== "object" || params === null || Array.isArray(params) ||
+    !isPlainObject(params)
+  ) {
+    throw invalid(`${field}: params must be a plain JSON object`, field);
+  }
+}
+
+/**
+ * True when `key` is a top-level context key that never enters a node ID.
+ *
+ * @example
+ * ```ts
+ * import { isContextKey } from "./node_id.ts";
+ * isContextKey("env_region"); // true
+ * isContextKey("window"); // false
+ * ```
+ */
+export function isContextKey(key: string): boolean {
+  return CONTEXT_KEY_SET.has(key) || key.startsWith("env_");
+}
+
+/**
+ * A shallow copy of `params` without the top-level context keys
+ * ({@link CONTEXT_KEYS} and any key starting with `env_`). Nested objects are
+ * not touched.
+ *
+ * @example
+ * ```ts
+ * import { stripContextKeys } from "./node_id.ts";
+ * stripContextKeys({ window: 20, seed: 7, env_host: "a" }); // { window: 20 }
+ * ```
+ */
+export function stripContextKeys(
+  params: Readonly<Record<string, unknown>>,
+): Record<string, unknown> {
+  assertParamsObject(params, "params");
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(params)) {
+    if (!isContextKey(k)) out[k] = params[k];
+  }
+  return out;
+}
+
+/**
+ * Canonical params JSON of a node: context keys stripped, then RFC 8785.
+ *
+ * @example
+ * ```ts
+ * import { canonicalParamsJson } from "./node_id.ts";
+ * canonicalParamsJson({ window: 20, as_of: "2024-01-01" }); // '{"window":20}'
+ * ```
+ */
+export function canonicalParamsJson(
+  params: Readonly<Record<string, unknown>>,
+): string {
+  return canonicalJson(stripContextKeys(params), "params");
+}
+
+/**
+ * Tag-match mode of a tag query.
+ *
+ * @example
+ * ```ts
+ * import type { MatchMode } from "./node_id.ts";
+ * const m: MatchMode = "all";
+ * ```
+ */
+export type MatchMode = "any" | "all";
+
+/**
+ * The exact params of a `TagQuery` node.
+ *
+ * @example
+ * ```ts
+ * import type { TagQueryParams } from "./node_id.ts";
+ * const p: TagQueryParams = { match_mode: "any", query_tags: ["btc", "price"] };
+ * ```
+ */
+export interface TagQueryParams {
+  /** `"any"` or `"all"`. */
+  match_mode: MatchMode;
+  /** Sorted (UTF-16 code units), deduplicated, non-empty tags. */
+  query_tags: string[];
+}
+
+/**
+ * Build the params of a `TagQuery` node: tags sorted by UTF-16 code units and
+ * deduplicated. Rejects an empty tag list, empty tags and a mode other than
+ * `"any"`/`"all"`.
+ *
+ * @example
+ * ```ts
+ * import { tagQueryParams } from "./node_id.ts";
+ * tagQueryParams(["price", "btc", "btc"], "any"); // { match_mode: "any", query_tags: ["btc", "price"] }
+ * ```
+ */
+export function tagQueryParams(
+  tags: readonly string[],
+  matchMode: MatchMode,
+): TagQueryParams {
+  if (matchMode !== "any" && matchMode !== "all") {
+    throw invalid(
+      `match_mode must be "any" or "all", got ${JSON.stringify(matchMode)}`,
+      "params.match_mode",
+    );
+  }
+  if (!Array.isArray(tags) || tags.length === 0) {
+    throw invalid("query_tags must be a non-empty array", "params.query_tags");
+  }
+  tags.forEach((t, i) => {
+    if (typeof t !== "string" || t === "" || !isWellFormed(t)) {
+      throw invalid(
+        `query_tags[${i}] must be a non-empty string`,
+        `params.query_tags[${i}]`,
+      );
+    }
+  });
+  const sorted = [...new Set(tags)].sort();
+  return { match_mode: matchMode, query_tags: sorted };
+}
+
+function checkTagQueryParams(params: Record<string, unknown>, field: string) {
+  const keys = Object.keys(params).sort();
+  if (
+    keys.length !== 2 || keys[0] !== "match_mode" || keys[1] !== "query_tags"
+  ) {
+    throw invalid(
+      `${field}: TagQuery params must be exactly {match_mode, query_tags}, got keys [${
+        keys.join(",")
+      }]`,
+      field,
+    );
+  }
+  const tags = params.query_tags;
+  const expected = tagQueryParams(
+    tags as string[],
+    params.match_mode as MatchMode,
+  );
+  const given = tags as string[];
+  if (
+    expected.query_tags.length !== given.length ||
+    expected.query_tags.some((t, i) => t !== given[i])
+  ) {
+    throw invalid(
+      `${field}.query_tags must be sorted and deduplicated (use tagQueryParams)`,
+      `${field}.query_tags`,
+    );
+  }
+}
+
+/**
+ * Normalise compute source for hashing: CRLF → LF, trailing whitespace of
+ * every line trimmed (ECMAScript `trimEnd`), leading and trailing empty lines
+ * dropped, lines joined with `"\n"` (no final newline).
+ *
+ * @example
+ * ```ts
+ * import { normaliseSource } from "./node_id.ts";
+ * normaliseSource("\r\n  x => x  \r\n\r\n"); // "  x => x"
+ * ```
+ */
+export function normaliseSource(src: string): string {
+  const lines = src.replaceAll("\r\n", "\n").split("\n").map((l) =>
+    l.trimEnd()
+  );
+  let start = 0;
+  let end = lines.length;
+  while (start < end && lines[start] === "") start++;
+  while (end > start && lines[end - 1] === "") end--;
+  return lines.slice(start, end).join("\n");
+}
+
+/**
+ * Code hash of a node's compute source: `"sha256:" + hex(sha256(utf8(
+ * normaliseSource(src))))`; a function is hashed by its `toString()`. Source
+ * that normalises to the empty string hashes to `""` (no code).
+ *
+ * @example
+ * ```ts
+ * import { codeHash } from "./node_id.ts";
+ * codeHash((x: number) => x * 2).startsWith("sha256:"); // true
+ * codeHash("  \n"); // ""
+ * ```
+ */
+export function codeHash(
+  srcOrFunction: string | ((...args: never[]) => unknown),
+): string {
+  let src: string;
+  if (typeof srcOrFunction === "function") src = srcOrFunction.toString();
+  else if (typeof srcOrFunction === "string") src = srcOrFunction;
+  else {
+    throw invalid("code must be a string or a function", "code_hash");
+  }
+  if (!isWellFormed(src)) {
+    throw invalid("source contains a lone surrogate", "code_hash");
+  }
+  const norm = normaliseSource(src);
+  return norm === "" ? "" : "sha256:" + sha256Hex(norm);
+}
+
+/**
+ * The identity fields of a node, input of {@link computeNodeId}. Give either
+ * `params` (an object: context keys are stripped, then canonicalised) or
+ * `paramsJson` (must already be canonical).
+ *
+ * @example
+ * ```ts
+ * import type { NodeIdentity } from "./node_id.ts";
+ * const n: NodeIdentity = { nodeType: "Processing", intervalS: 60, period: 20, params: { window: 20 } };
+ * ```
+ */
+export interface NodeIdentity {
+  /** Node kind; non-empty, no `"|"`. */
+  nodeType: string;
+  /** Interval in seconds; integer > 0. */
+  intervalS: number;
+  /** Period in bars; integer ≥ 1. */
+  period: number;
+  /** Params object (context keys are stripped). */
+  params?: Readonly<Record<string, unknown>>;
+  /** Canonical params JSON (used verbatim after a canonical-form check). */
+  paramsJson?: string;
+  /** Input node IDs in any order; default none. */
+  inputs?: readonly string[];
+  /** Output schema family; default `"v1"`. */
+  schemaCompatId?: string;
+  /** `""` or `"sha256:"` + hex; default `""`. */
+  codeHash?: string;
+}
+
+function checkCanonicalParamsJson(json: string, field: string): unknown {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(json);
+  } catch {
+    throw invalid(`${field}: not valid JSON`, field);
+  }
+  assertParamsObject(parsed, field);
+  for (const k of Object.keys(parsed)) {
+    if (isContextKey(k)) {
+      throw invalid(
+        `${field}: context key ${JSON.stringify(k)} must be removed`,
+        field,
+      );
+    }
+  }
+  if (canonicalJson(parsed, field) !== json) {
+    throw invalid(`${field}: not in RFC 8785 canonical form`, field);
+  }
+  return parsed;
+}
+
+/**
+ * The exact string that is hashed into a node ID, after validating every
+ * field (throws {@link ContractError} `E_INVALID` naming the field).
+ *
+ * @param node the identity fields
+ * @param prefix field-path prefix for errors, e.g. `"nodes[3]."`
+ * @example
+ * ```ts
+ * import { nodeIdCanonical } from "./node_id.ts";
+ * nodeIdCanonical({ nodeType: "Processing", intervalS: 60, period: 20, params: { window: 20 } });
+ * // 'Processing|60|20|{"window":20}||v1|'
+ * ```
+ */
+export function nodeIdCanonical(node: NodeIdentity, prefix = ""): string {
+  const { nodeType, intervalS, period } = node;
+  if (
+    typeof nodeType !== "string" || nodeType === "" || nodeType.includes("|") ||
+    !isWellFormed(nodeType)
+  ) {
+    throw invalid(
+      `node_type must be a non-empty string without "|"`,
+      prefix + "node_type",
+    );
+  }
+  if (
+    !Number.isInteger(intervalS) || intervalS <= 0 || intervalS > 0xffffffff
+  ) {
+    throw invalid(
+      `interval_s must be an integer > 0, got ${intervalS}`,
+      prefix + "interval_s",
+    );
+  }
+  if (!Number.isInteger(period) || period < 1 || period > 0xffffffff) {
+    throw invalid(
+      `period must be an integer ≥ 1, got ${period}`,
+      prefix + "period",
+    );
+  }
+  let paramsJson: string;
+  let parsed: unknown;
+  if (node.paramsJson !== undefined) {
+    if (node.params !== undefined) {
+      throw invalid("give params or params_json, not both", prefix + "params");
+    }
+    if (typeof node.paramsJson !== "string") {
+      throw invalid("params_json must be a string", prefix + "params_json");
+    }
+    paramsJson = node.paramsJson;
+    parsed = checkCanonicalParamsJson(paramsJson, prefix + "params_json");
+  } else {
+    const params = node.params ?? {};
+    assertParamsObject(params, prefix + "params");
+    parsed = stripContextKeys(params);
+    paramsJson = canonicalJson(parsed, prefix + "params");
+  }
+  const inputs = node.inputs ?? [];
+  if (!Array.isArray(inputs)) {
+    throw invalid("inputs must be an array of node IDs", prefix + "inputs");
+  }
+  for (let i = 0; i < inputs.length; i++) {
+    if (!isNodeId(inputs[i])) {
+      throw invalid(
+        `inputs[${i}] is not a node ID ("sha256:" + 64 lowercase hex)`,
+        `${prefix}inputs[${i}]`,
+      );
+    }
+  }
+  const schemaCompatId = node.schemaCompatId ?? DEFAULT_SCHEMA_COMPAT_ID;
+  if (
+    typeof schemaCompatId !== "string" || schemaCompatId === "" ||
+    schemaCompatId.includes("|") || !isWellFormed(schemaCompatId)
+  ) {
+    throw invalid(
+      `schema_compat_id must be a non-empty string without "|"`,
+      prefix + "schema_compat_id",
+    );
+  }
+  const hash = node.codeHash ?? "";
+  if (hash !== "" && !isNodeId(hash)) {
+    throw invalid(
+      `code_hash must be "" or "sha256:" + 64 lowercase hex`,
+      prefix + "code_hash",
+    );
+  }
+  if (nodeType === TAG_QUERY_NODE_TYPE) {
+    if (inputs.length > 0) {
+      throw invalid("TagQuery nodes have no inputs", prefix + "inputs");
+    }
+    if (hash !== "") {
+      throw invalid(
+        "TagQuery nodes have an empty code_hash",
+        prefix + "code_hash",
+      );
+    }
+    checkTagQueryParams(
+      parsed as Record<string, unknown>,
+      prefix + (node.paramsJson !== undefined ? "params_json" : "params"),
+    );
+  }
+  const sortedInputs = inputs.length < 2
+    ? inputs.join(",")
+    : [...inputs].sort().join(",");
+  return nodeType + "|" + intervalS + "|" + period + "|" + paramsJson + "|" +
+    sortedInputs + "|" + schemaCompatId + "|" + hash;
+}
+
+/**
+ * Compute a node ID: `"sha256:" + hex(sha256(utf8(join("|", [node_type,
+ * interval_s, period, params_json, join(",", sort(inputs)), schema_compat_id,
+ * code_hash]))))`. Validates every field first.
+ *
+ * @example
+ * ```ts
+ * import { computeNodeId } from "./node_id.ts";
+ * const id = computeNodeId({
+ *   nodeType: "StreamInput", intervalS: 60, period: 1,
+ *   params: { symbol: "BTC/USDT", field: "close" },
+ * });
+ * id.startsWith("sha256:"); // true
+ * ```
+ */
+export function computeNodeId(node: NodeIdentity): string {
+  return "sha256:" + sha256Hex(nodeIdCanonical(node));
+}
+
+/**
+ * Recompute the ID of a `NodeSpec` from its identity fields (its
+ * `paramsJson` must be canonical).
+ *
+ * @param spec the node
+ * @param prefix field-path prefix for errors, e.g. `"nodes[3]."`
+ * @example
+ * ```ts
+ * import { nodeIdOfSpec } from "./node_id.ts";
+ * import type { NodeSpec } from "./types.ts";
+ * declare const spec: NodeSpec;
+ * const ok = nodeIdOfSpec(spec) === spec.nodeId;
+ * ```
+ */
+export function nodeIdOfSpec(spec: NodeSpec, prefix = ""): string {
+  return "sha256:" + sha256Hex(nodeIdCanonical({
+    nodeType: spec.nodeType,
+    intervalS: spec.intervalS,
+    period: spec.period,
+    paramsJson: spec.paramsJson,
+    inputs: spec.inputs,
+    schemaCompatId: spec.schemaCompatId,
+    codeHash: spec.codeHash,
+  }, prefix));
+}
+
+const CRC_TABLE: Int32Array = (() => {
+  const t = new Int32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    t[n] = c;
+  }
+  return t;
+})();
+
+/**
+ * CRC-32 (zlib / IEEE 802.3) of a byte array, unsigned.
+ *
+ * @example
+ * ```ts
+ * import { crc32 } from "./node_id.ts";
+ * crc32(new TextEncoder().encode("123456789")); // 0xcbf43926
+ * ```
+ */
+export function crc32(bytes: Uint8Array): number {
+  let c = -1;
+  for (let i = 0; i < bytes.length; i++) {
+    c = CRC_TABLE[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
+  }
+  return (c ^ -1) >>> 0;
+}
+
+/**
+ * Submission checksum: CRC-32 (IEEE) of `utf8(join("\n", nodeIds))`, as an
+ * unsigned integer. Node IDs are in DAG order.
+ *
+ * @example
+ * ```ts
+ * import { dagChecksum } from "./node_id.ts";
+ * dagChecksum([]); // 0
+ * ```
+ */
+export function dagChecksum(nodeIds: readonly string[]): number {
+  let c = -1;
+  for (let n = 0; n < nodeIds.length; n++) {
+    const s = nodeIds[n];
+    if (n > 0) c = CRC_TABLE[(c ^ 0x0a) & 0xff] ^ (c >>> 8);
+    for (let i = 0; i < s.length; i++) {
+      const ch = s.charCodeAt(i);
+      if (ch >= 0x80) {
+        return crc32(new TextEncoder().encode(nodeIds.join("\n")));
+      }
+      c = CRC_TABLE[(c ^ ch) & 0xff] ^ (c >>> 8);
+    }
+  }
+  return (c ^ -1) >>> 0;
+}
+
+/**
+ * DAG hash: `"sha256:" + hex(sha256(utf8(join("\n", nodeIds))))`, node IDs in
+ * DAG order. The Gateway dedups submissions by it.
+ *
+ * @example
+ * ```ts
+ * import { dagHash } from "./node_id.ts";
+ * dagHash(["sha256:" + "a".repeat(64)]).length; // 71
+ * ```
+ */
+export function dagHash(nodeIds: readonly string[]): string {
+  return "sha256:" + sha256Hex(nodeIds.join("\n"));
+}
+
+/**
+ * Result of {@link verifyDag}.
+ *
+ * @example
+ * ```ts
+ * import type { VerifiedDag } from "./node_id.ts";
+ * declare const v: VerifiedDag;
+ * console.log(v.nodeIds.length, v.externalInputs, v.dagHash);
+ * ```
+ */
+export interface VerifiedDag {
+  /** Node IDs in DAG order. */
+  nodeIds: string[];
+  /**
+   * Inputs that are not nodes of this DAG (deduplicated, in first-use
+   * order): the caller must find them in the global registry or reject the
+   * DAG with `E_UNKNOWN_INPUT`.
+   */
+  externalInputs: string[];
+  /** {@link dagHash} of the node IDs. */
+  dagHash: string;
+}
+
+/**
+ * Verify a submitted DAG: every node's ID is recomputed from its identity
+ * fields (`paramsJson` must already be canonical, it is never fixed up),
+ * duplicate IDs and names are rejected, inputs must appear earlier in the DAG
+ * (or are reported as external), and the checksum must match. Throws a
+ * {@link ContractError} with code `E_INVALID`, `E_NODE_ID_MISMATCH`,
+ * `E_DUPLICATE` or `E_CHECKSUM_MISMATCH`, whose `field` names the node index
+ * and field (e.g. `nodes[3].interval_s`).
+ *
+ * @example
+ * ```ts
+ * import { verifyDag } from "./node_id.ts";
+ * const v = verifyDag({ name: "empty", nodes: [], checksum: 0, metadata: {} });
+ * v.externalInputs; // []
+ * ```
+ */
+export function verifyDag(dag: StrategyDag): VerifiedDag {
+  if (typeof dag !== "object" || dag === null || !Array.isArray(dag.nodes)) {
+    throw invalid("dag.nodes must be an array", "nodes");
+  }
+  const nodes = dag.nodes;
+  const allIds = new Set<string>();
+  for (const n of nodes) {
+    if (n && typeof n.nodeId === "string") allIds.add(n.nodeId);
+  }
+  const seenIds = new Map<string, number>();
+  const seenNames = new Map<string, number>();
+  const external = new Set<string>();
+  const nodeIds: string[] = new Array(nodes.length);
+  for (let i = 0; i < nodes.length; i++) {
+    const spec = nodes[i];
+    const prefix = `nodes[${i}].`;
+    if (typeof spec !== "object" || spec === null) {
+      throw invalid(`nodes[${i}] must be a NodeSpec`, `nodes[${i}]`);
+    }
+    const id = spec.nodeId;
+    if (!isNodeId(id)) {
+      throw invalid(
+        `nodes[${i}].node_id is not a node ID ("sha256:" + 64 lowercase hex)`,
+        prefix + "node_id",
+      );
+    }
+    let expected: string;
+    try {
+      expected = nodeIdOfSpec(spec, prefix);
+    } catch (e) {
+      if (e instanceof ContractError) {
+        throw new ContractError(`nodes[${i}]: ${e.message}`, {
+          field: e.field,
+          nodeId: id,
+          cause: e,
+        });
+      }
+      throw e;
+    }
+    if (expected !== id) {
+      throw new ContractError(
+        `nodes[${i}]: node_id ${id} does not match its fields (expected ${expected})`,
+        {
+          code: ErrorCode.E_NODE_ID_MISMATCH,
+          field: prefix + "node_id",
+          nodeId: id,
+          details: { expected, actual: id },
+        },
+      );
+    }
+    const dupAt = seenIds.get(id);
+    if (dupAt !== undefined) {
+      throw new ContractError(
+        `nodes[${i}]: duplicate node_id (same as nodes[${dupAt}])`,
+        {
+          code: ErrorCode.E_DUPLICATE,
+          field: prefix + "node_id",
+          nodeId: id,
+          details: { first: String(dupAt) },
+        },
+      );
+    }
+    if (spec.name !== "") {
+      const nameAt = seenNames.get(spec.name);
+      if (nameAt !== undefined) {
+        throw new ContractError(
+          `nodes[${i}]: duplicate name ${
+            JSON.stringify(spec.name)
+          } (same as nodes[${nameAt}])`,
+          {
+            code: ErrorCode.E_DUPLICATE,
+            field: prefix + "name",
+            nodeId: id,
+            details: { first: String(nameAt) },
+          },
+        );
+      }
+      seenNames.set(spec.name, i);
+    }
+    const inputs = spec.inputs;
+    for (let j = 0; j < inputs.length; j++) {
+      const input = inputs[j];
+      if (seenIds.has(input)) continue;
+      if (allIds.has(input)) {
+        throw invalid(
+          `nodes[${i}].inputs[${j}] appears later in the DAG (nodes must be in DAG order)`,
+          `${prefix}inputs[${j}]`,
+        );
+      }
+      external.add(input);
+    }
+    seenIds.set(id, i);
+    nodeIds[i] = id;
+  }
+  const checksum = dagChecksum(nodeIds);
+  if (dag.checksum !== checksum) {
+    throw new ContractError(
+      `checksum ${dag.checksum} does not match the node IDs (expected ${checksum})`,
+      {
+        code: ErrorCode.E_CHECKSUM_MISMATCH,
+        field: "checksum",
+        details: { expected: String(checksum), actual: String(dag.checksum) },
+      },
+    );
+  }
+  return { nodeIds, externalInputs: [...external], dagHash: dagHash(nodeIds) };
+}

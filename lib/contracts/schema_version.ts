@@ -1,0 +1,232 @@
+/**
+ * The schema-version sentinel: the version and descriptor hash of `qmtl.v1`,
+ * the header names that carry them, and the pure compatibility check the
+ * Gateway applies to every contract call (412 `E_SCHEMA_INCOMPATIBLE` on
+ * failure).
+ *
+ * @module
+ */
+
+import { GENERATED_SCHEMA } from "./descriptor.ts";
+import type { SchemaVersion } from "./types.ts";
+
+/**
+ * Semver of the `qmtl.v1` proto package (matches the proto file headers).
+ *
+ * @example
+ * ```ts
+ * import { SCHEMA_VERSION } from "./schema_version.ts";
+ * SCHEMA_VERSION; // "1.0.0"
+ * ```
+ */
+export const SCHEMA_VERSION = "1.0.0";
+
+/**
+ * `"sha256:"` + hex SHA-256 of the canonical (RFC 8785) descriptor JSON,
+ * computed by the generator.
+ *
+ * @example
+ * ```ts
+ * import { SCHEMA_HASH } from "./schema_version.ts";
+ * SCHEMA_HASH.startsWith("sha256:"); // true
+ * ```
+ */
+export const SCHEMA_HASH: string = GENERATED_SCHEMA.hash;
+
+/**
+ * Request/response header carrying the schema version.
+ *
+ * @example
+ * ```ts
+ * import { SCHEMA_VERSION, SCHEMA_VERSION_HEADER } from "./schema_version.ts";
+ * new Headers({ [SCHEMA_VERSION_HEADER]: SCHEMA_VERSION });
+ * ```
+ */
+export const SCHEMA_VERSION_HEADER = "qmtl-schema-version";
+
+/**
+ * Request/response header carrying the schema hash.
+ *
+ * @example
+ * ```ts
+ * import { SCHEMA_HASH, SCHEMA_HASH_HEADER } from "./schema_version.ts";
+ * new Headers({ [SCHEMA_HASH_HEADER]: SCHEMA_HASH });
+ * ```
+ */
+export const SCHEMA_HASH_HEADER = "qmtl-schema-hash";
+
+/**
+ * Every released schema version this build knows → its descriptor hash.
+ * Append a line on every release; never change an existing one.
+ *
+ * @example
+ * ```ts
+ * import { KNOWN_SCHEMAS } from "./schema_version.ts";
+ * KNOWN_SCHEMAS["1.0.0"]; // "sha256:…"
+ * ```
+ */
+export const KNOWN_SCHEMAS: Readonly<Record<string, string>> = Object.freeze({
+  "1.0.0":
+    "sha256:5eb5fdad65dd60437830a6b54f7616b70283ffa35189474a310e23c1250bf14b",
+});
+
+/**
+ * Result of {@link checkCompatibility}.
+ *
+ * @example
+ * ```ts
+ * import type { Compatibility } from "./schema_version.ts";
+ * const c: Compatibility = { ok: false, reason: "major 2 != 1", accepted: ["1.0.0", "^1.0.0"] };
+ * ```
+ */
+export type Compatibility =
+  | { ok: true }
+  | { ok: false; reason: string; accepted: string[] };
+
+const SEMVER_RE = /^(0|[1-9]\d{0,8})\.(0|[1-9]\d{0,8})\.(0|[1-9]\d{0,8})$/;
+const HASH_RE = /^sha256:[0-9a-f]{64}$/;
+
+/**
+ * Parse a strict `MAJOR.MINOR.PATCH` version (no pre-release or build
+ * suffix); `undefined` when malformed.
+ *
+ * @example
+ * ```ts
+ * import { parseSemver } from "./schema_version.ts";
+ * parseSemver("1.2.3"); // [1, 2, 3]
+ * parseSemver("v1"); // undefined
+ * ```
+ */
+export function parseSemver(
+  version: string,
+): [number, number, number] | undefined {
+  const m = typeof version === "string" ? SEMVER_RE.exec(version) : null;
+  return m ? [Number(m[1]), Number(m[2]), Number(m[3])] : undefined;
+}
+
+function compare(
+  a: [number, number, number],
+  b: [number, number, number],
+): number {
+  return a[0] - b[0] || a[1] - b[1] || a[2] - b[2];
+}
+
+/**
+ * The versions this build accepts, for 412 bodies: every known version of
+ * the current major, then the caret range of the current major (newer
+ * minor/patch versions are accepted).
+ *
+ * @example
+ * ```ts
+ * import { acceptedVersions } from "./schema_version.ts";
+ * acceptedVersions(); // ["1.0.0", "^1.0.0"]
+ * ```
+ */
+export function acceptedVersions(): string[] {
+  const major = parseSemver(SCHEMA_VERSION)![0];
+  const known = Object.keys(KNOWN_SCHEMAS)
+    .filter((v) => parseSemver(v)?.[0] === major)
+    .sort((a, b) => compare(parseSemver(a)!, parseSemver(b)!));
+  return [...known, `^${major}.0.0`];
+}
+
+/**
+ * Decide whether a client's schema version and hash are accepted:
+ *
+ * - malformed version (not `MAJOR.MINOR.PATCH`) → rejected;
+ * - different major → rejected;
+ * - a known version → accepted only with its exact hash;
+ * - an unknown version of the same major newer than this build → accepted
+ *   (its unknown fields are kept), provided the hash is well-formed;
+ * - an unknown version older than this build → rejected.
+ *
+ * @example
+ * ```ts
+ * import { checkCompatibility, SCHEMA_HASH, SCHEMA_VERSION } from "./schema_version.ts";
+ * checkCompatibility(SCHEMA_VERSION, SCHEMA_HASH); // { ok: true }
+ * checkCompatibility("2.0.0", SCHEMA_HASH).ok; // false
+ * ```
+ */
+export function checkCompatibility(
+  clientVersion: string | null | undefined,
+  clientHash: string | null | undefined,
+): Compatibility {
+  const reject = (reason: string): Compatibility => ({
+    ok: false,
+    reason,
+    accepted: acceptedVersions(),
+  });
+  if (
+    clientVersion === null || clientVersion === undefined ||
+    clientVersion === ""
+  ) {
+    return reject(`missing ${SCHEMA_VERSION_HEADER}`);
+  }
+  const client = parseSemver(clientVersion);
+  if (client === undefined) {
+    return reject(
+      `malformed schema version ${
+        JSON.stringify(clientVersion)
+      } (expected MAJOR.MINOR.PATCH)`,
+    );
+  }
+  const server = parseSemver(SCHEMA_VERSION)!;
+  if (client[0] !== server[0]) {
+    return reject(
+      `schema major ${
+        client[0]
+      } is not supported (server speaks ${SCHEMA_VERSION})`,
+    );
+  }
+  if (clientHash === null || clientHash === undefined || clientHash === "") {
+    return reject(`missing ${SCHEMA_HASH_HEADER}`);
+  }
+  const known = KNOWN_SCHEMAS[clientVersion];
+  if (Object.hasOwn(KNOWN_SCHEMAS, clientVersion)) {
+    return clientHash === known ? { ok: true } : reject(
+      `schema hash ${clientHash} does not match known version ${clientVersion} (${known})`,
+    );
+  }
+  if (!HASH_RE.test(clientHash)) {
+    return reject(`malformed schema hash ${JSON.stringify(clientHash)}`);
+  }
+  if (compare(client, server) > 0) return { ok: true };
+  return reject(
+    `unknown schema version ${clientVersion} (older than ${SCHEMA_VERSION})`,
+  );
+}
+
+/**
+ * The two sentinel headers for this build, to send with requests and echo
+ * in responses.
+ *
+ * @example
+ * ```ts
+ * import { schemaHeaders } from "./schema_version.ts";
+ * const res = new Response(null, { headers: schemaHeaders() });
+ * ```
+ */
+export function schemaHeaders(): Record<string, string> {
+  return {
+    [SCHEMA_VERSION_HEADER]: SCHEMA_VERSION,
+    [SCHEMA_HASH_HEADER]: SCHEMA_HASH,
+  };
+}
+
+/**
+ * This build's version as a `SchemaVersion` message (with `accepted`
+ * filled), e.g. for a 412 body.
+ *
+ * @example
+ * ```ts
+ * import { schemaVersionMessage } from "./schema_version.ts";
+ * schemaVersionMessage().accepted; // ["1.0.0", "^1.0.0"]
+ * ```
+ */
+export function schemaVersionMessage(): SchemaVersion {
+  return {
+    version: SCHEMA_VERSION,
+    hash: SCHEMA_HASH,
+    accepted: acceptedVersions(),
+  };
+}
