@@ -17,3 +17,8 @@
 
 export type * from "./types.ts";
 export * from "./errors.ts";
+export * from "./backoff.ts";
+export * from "./topic_name.ts";
+export * from "./memory_queue.ts";
+export * from "./memory_event_log.ts";
+export * from "./memory_topic_store.ts";

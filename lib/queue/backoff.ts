@@ -1,0 +1,47 @@
+/**
+ * Retry delays: exponential backoff with "equal jitter".
+ *
+ * @module
+ */
+
+import type { BackoffOptions } from "./types.ts";
+
+/**
+ * The default backoff: 1 s after the first attempt, doubling, capped at 5 min.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_BACKOFF } from "./backoff.ts";
+ * console.log(DEFAULT_BACKOFF.baseMs); // 1000
+ * ```
+ */
+export const DEFAULT_BACKOFF: Readonly<BackoffOptions> = Object.freeze({
+  baseMs: 1_000,
+  maxMs: 300_000,
+});
+
+/**
+ * Delay before the next try after `attempts` failed attempts:
+ * `d = min(maxMs, baseMs * 2^(attempts-1))`, then a uniform value in
+ * `[d/2, d]` so that workers failing together do not retry together.
+ *
+ * @param attempts Attempts made so far (≥ 1; smaller values count as 1).
+ * @param opts Base and cap.
+ * @param random A number in `[0, 1)`; `Math.random()` by default.
+ * @returns Milliseconds, an integer.
+ *
+ * @example
+ * ```ts
+ * import { backoffDelay } from "./backoff.ts";
+ * const d = backoffDelay(3, { baseMs: 100, maxMs: 10_000 }); // 200..400
+ * ```
+ */
+export function backoffDelay(
+  attempts: number,
+  opts: BackoffOptions = DEFAULT_BACKOFF,
+  random: number = Math.random(),
+): number {
+  const n = Math.max(1, Math.floor(attempts));
+  const raw = Math.min(opts.maxMs, opts.baseMs * 2 ** Math.min(n - 1, 52));
+  return Math.floor(raw / 2 + (raw / 2) * random);
+}

@@ -1,0 +1,174 @@
+/**
+ * In-process {@link EventLog} with the Redis Stream semantics of
+ * `RedisEventLog` (ids, exclusive `after`, consumer groups, MAXLEN).
+ *
+ * @module
+ */
+
+import type { Event } from "../contracts/types.ts";
+import { QueueError } from "./errors.ts";
+import { MemStream, Waiters } from "./memory_stream.ts";
+import type {
+  EventLog,
+  EventLogEntry,
+  GroupReadOptions,
+  ReadOptions,
+} from "./types.ts";
+import { checkInt, checkName } from "./validate.ts";
+
+/**
+ * Options of {@link MemoryEventLog}.
+ *
+ * @example
+ * ```ts
+ * import type { MemoryEventLogOptions } from "./memory_event_log.ts";
+ * const o: MemoryEventLogOptions = { maxLen: 10_000 };
+ * ```
+ */
+export interface MemoryEventLogOptions {
+  /** Entries kept per stream (default 10000); older ones are dropped. */
+  maxLen?: number;
+  /** Clock, ms since epoch (default `Date.now`). */
+  now?: () => number;
+}
+
+/**
+ * An {@link EventLog} held in memory.
+ *
+ * @example
+ * ```ts
+ * import { MemoryEventLog } from "./memory_event_log.ts";
+ * const log = new MemoryEventLog({ maxLen: 100 });
+ * await log.ensureGroup("st_1", "webhooks");
+ * const got = await log.readGroup("st_1", "webhooks", "worker-1", { blockMs: 10 });
+ * await log.close();
+ * ```
+ */
+export class MemoryEventLog implements EventLog {
+  #streams = new Map<string, MemStream<Event>>();
+  #waiters = new Waiters();
+  #maxLen: number;
+  #now: () => number;
+  #closed = false;
+
+  /**
+   * Creates an empty log.
+   *
+   * @param opts Retention and clock.
+   */
+  constructor(opts: MemoryEventLogOptions = {}) {
+    this.#maxLen = checkInt("maxLen", opts.maxLen ?? 10_000, 1);
+    this.#now = opts.now ?? Date.now;
+  }
+
+  /** Appends an event; returns its entry id. */
+  append(stream: string, event: Event): Promise<string> {
+    return settle(() => {
+      this.#open();
+      const s = this.#stream(stream, true)!;
+      const id = s.append(copyEvent(event), this.#now());
+      s.trim(this.#maxLen);
+      this.#waiters.wake();
+      return id;
+    });
+  }
+
+  /** Reads entries after `opts.after`, waiting up to `blockMs` for one. */
+  async read(stream: string, opts: ReadOptions = {}): Promise<EventLogEntry[]> {
+    this.#open();
+    const count = checkInt("count", opts.count ?? 100, 1);
+    const deadline = Date.now() + checkInt("blockMs", opts.blockMs ?? 0, 0);
+    while (true) {
+      const s = this.#stream(stream, false);
+      const got = s ? s.readAfter(opts.after, count) : [];
+      if (got.length > 0 || this.#closed || Date.now() >= deadline) {
+        return got.map((e) => ({ id: e.id, event: copyEvent(e.value) }));
+      }
+      await this.#waiters.wait(deadline - Date.now());
+    }
+  }
+
+  /** Number of retained entries. */
+  length(stream: string): Promise<number> {
+    return settle(() => this.#stream(stream, false)?.entries.length ?? 0);
+  }
+
+  /** Creates a consumer group if missing. */
+  ensureGroup(
+    stream: string,
+    group: string,
+    opts: { startId?: string } = {},
+  ): Promise<void> {
+    return settle(() => {
+      this.#open();
+      checkName("group", group);
+      this.#stream(stream, true)!.ensureGroup(group, opts.startId ?? "0");
+    });
+  }
+
+  /** Reads undelivered entries (and idle pending ones with `claimIdleMs`). */
+  async readGroup(
+    stream: string,
+    group: string,
+    consumer: string,
+    opts: GroupReadOptions = {},
+  ): Promise<EventLogEntry[]> {
+    this.#open();
+    checkName("consumer", consumer);
+    const count = checkInt("count", opts.count ?? 100, 1);
+    const deadline = Date.now() + checkInt("blockMs", opts.blockMs ?? 0, 0);
+    while (true) {
+      const s = this.#stream(stream, false);
+      if (!s) {
+        throw new QueueError(
+          "E_NOT_FOUND",
+          `consumer group ${group} does not exist`,
+        );
+      }
+      const got = s.readGroup(
+        group,
+        consumer,
+        count,
+        opts.claimIdleMs,
+        this.#now(),
+      );
+      if (got.length > 0 || this.#closed || Date.now() >= deadline) {
+        return got.map((e) => ({ id: e.id, event: copyEvent(e.value) }));
+      }
+      await this.#waiters.wait(deadline - Date.now());
+    }
+  }
+
+  /** Acknowledges delivered entries. */
+  ackGroup(stream: string, group: string, ids: string[]): Promise<number> {
+    return settle(() => this.#stream(stream, false)?.ack(group, ids) ?? 0);
+  }
+
+  /** Wakes blocked readers and refuses further calls. */
+  close(): Promise<void> {
+    this.#closed = true;
+    this.#waiters.close();
+    return Promise.resolve();
+  }
+
+  #open(): void {
+    if (this.#closed) {
+      throw new QueueError("E_UNAVAILABLE", "event log is closed");
+    }
+  }
+
+  #stream(name: string, create: boolean): MemStream<Event> | undefined {
+    checkName("stream", name);
+    let s = this.#streams.get(name);
+    if (!s && create) this.#streams.set(name, s = new MemStream());
+    return s;
+  }
+}
+
+function settle<T>(fn: () => T): Promise<T> {
+  return new Promise((resolve) => resolve(fn()));
+}
+
+function copyEvent(e: Event): Event {
+  return { ...e, data: e.data.slice() };
+}

@@ -1,0 +1,70 @@
+/**
+ * Topic naming: `{asset}_{node_type}_{short_hash}_v{n}`.
+ *
+ * @module
+ */
+
+import { TopicNameError } from "./errors.ts";
+import type { TopicNameParts } from "./types.ts";
+
+const MAX_COMPONENT = 64;
+
+/**
+ * The topic name of a node's output: `{asset}_{node_type}_{short_hash}_v{n}`,
+ * where `short_hash` is the first 8 hex digits of the node id after
+ * `sha256:`.
+ *
+ * `asset` and `nodeType` are sanitised: surrounding whitespace is trimmed,
+ * every run of characters other than ASCII letters, digits and `-` becomes
+ * one `-` (so `_` stays the separator and the name splits back into four
+ * parts), leading/trailing `-` are dropped and the result is cut to 64
+ * characters. Case is kept. A component that is empty after sanitising, a
+ * node id that is not `sha256:` + at least 8 hex digits, or a version that is
+ * not an integer ≥ 1 throws {@link TopicNameError}.
+ *
+ * @param parts Asset, node type, node id and version.
+ * @returns The topic name.
+ *
+ * @example
+ * ```ts
+ * import { topicName } from "./topic_name.ts";
+ * const name = topicName({
+ *   asset: "btc/usdt", nodeType: "Processing",
+ *   nodeId: "sha256:ab12cd34ef567890ab12cd34ef567890ab12cd34ef567890ab12cd34ef567890",
+ *   version: 1,
+ * });
+ * // "btc-usdt_Processing_ab12cd34_v1"
+ * ```
+ */
+export function topicName(parts: TopicNameParts): string {
+  const asset = sanitise("asset", parts.asset);
+  const nodeType = sanitise("nodeType", parts.nodeType);
+  const id = typeof parts.nodeId === "string" ? parts.nodeId.trim() : "";
+  const m = /^sha256:([0-9a-fA-F]{8,})$/.exec(id);
+  if (!m) {
+    throw new TopicNameError(
+      `nodeId must be "sha256:" followed by hex digits, got "${
+        String(parts.nodeId)
+      }"`,
+    );
+  }
+  const v = parts.version;
+  if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 1) {
+    throw new TopicNameError(
+      `version must be an integer ≥ 1, got ${String(v)}`,
+    );
+  }
+  return `${asset}_${nodeType}_${m[1].slice(0, 8).toLowerCase()}_v${v}`;
+}
+
+function sanitise(what: string, value: unknown): string {
+  if (typeof value !== "string") {
+    throw new TopicNameError(`${what} must be a string`);
+  }
+  const s = value.trim().replace(/[^A-Za-z0-9-]+/g, "-").replace(/^-+|-+$/g, "")
+    .slice(0, MAX_COMPONENT).replace(/-+$/, "");
+  if (s === "") {
+    throw new TopicNameError(`${what} is empty after sanitising "${value}"`);
+  }
+  return s;
+}

@@ -1,0 +1,188 @@
+// One conformance suite for every EventLog backend.
+import type { Event } from "../../lib/contracts/types.ts";
+import type { EventLog } from "../../lib/queue/types.ts";
+import { assert, assertEquals, assertRejects } from "./assert.ts";
+import type { Register } from "./queue_conformance.ts";
+
+/** A fresh event log for one test. */
+export interface EventLogFixture {
+  log: EventLog;
+  /** Closes the log and deletes its data. */
+  cleanup(): Promise<void>;
+}
+
+/** Builds an event with distinct fields. */
+export function sampleEvent(n: number, data?: Uint8Array): Event {
+  return {
+    id: `ev-${n}`,
+    source: "/qmtl/gateway",
+    specVersion: "1.0",
+    type: "qmtl.strategy.queued",
+    subject: "st_1",
+    time: new Date(1_700_000_000_000 + n).toISOString(),
+    dataContentType: "application/json",
+    data: data ?? new TextEncoder().encode(`{"n":${n}}`),
+  };
+}
+
+/** Registers the event log suite. */
+export function eventLogConformance(
+  register: Register,
+  make: (opts: { maxLen: number }) => Promise<EventLogFixture>,
+): void {
+  const withLog = (
+    name: string,
+    maxLen: number,
+    fn: (log: EventLog) => Promise<void>,
+  ) =>
+    register(name, async () => {
+      const f = await make({ maxLen });
+      try {
+        await fn(f.log);
+      } finally {
+        await f.cleanup();
+      }
+    });
+
+  withLog("append then read returns every field", 1_000, async (log) => {
+    const bytes = new Uint8Array(256).map((_, i) => i);
+    const id = await log.append("st_1", sampleEvent(1, bytes));
+    assert(/^\d+-\d+$/.test(id), id);
+    const got = await log.read("st_1");
+    assertEquals(got, [{ id, event: sampleEvent(1, bytes) }]);
+    assertEquals(await log.read("nope"), []);
+    assertEquals(await log.length("st_1"), 1);
+    assertEquals(await log.length("nope"), 0);
+  });
+
+  withLog(
+    "read after an id resumes exclusively (Last-Event-ID)",
+    1_000,
+    async (log) => {
+      const ids: string[] = [];
+      for (let i = 0; i < 10; i++) {
+        ids.push(
+          await log.append("st_1", sampleEvent(i)),
+        );
+      }
+      const key = (id: string) => id.split("-").map(Number);
+      for (let i = 1; i < ids.length; i++) {
+        const [a, b] = [key(ids[i - 1]), key(ids[i])];
+        assert(
+          b[0] > a[0] || (b[0] === a[0] && b[1] > a[1]),
+          `${ids[i]} after ${ids[i - 1]}`,
+        );
+      }
+      const first = await log.read("st_1", { count: 4 });
+      assertEquals(first.map((e) => e.event.id), [
+        "ev-0",
+        "ev-1",
+        "ev-2",
+        "ev-3",
+      ]);
+      const rest = await log.read("st_1", { after: first[3].id });
+      assertEquals(rest.map((e) => e.event.id), [
+        "ev-4",
+        "ev-5",
+        "ev-6",
+        "ev-7",
+        "ev-8",
+        "ev-9",
+      ]);
+      assertEquals(await log.read("st_1", { after: ids[9] }), []);
+      // Streams are independent.
+      await log.append("st_2", sampleEvent(99));
+      assertEquals((await log.read("st_2")).map((e) => e.event.id), ["ev-99"]);
+      await assertRejects(() => log.read("st_1", { after: "not-an-id" }));
+    },
+  );
+
+  withLog(
+    "a blocked read wakes up on append, and is bounded",
+    1_000,
+    async (log) => {
+      const t0 = Date.now();
+      assertEquals(await log.read("st_1", { blockMs: 100 }), []);
+      assert(Date.now() - t0 >= 90);
+      const last = await log.append("st_1", sampleEvent(0));
+      const p = log.read("st_1", { after: last, blockMs: 3_000 });
+      await new Promise((r) => setTimeout(r, 50));
+      const t1 = Date.now();
+      await log.append("st_1", sampleEvent(1));
+      const got = await p;
+      assertEquals(got.map((e) => e.event.id), ["ev-1"]);
+      assert(Date.now() - t1 < 1_000);
+    },
+  );
+
+  withLog("retention is bounded by maxLen", 50, async (log) => {
+    let last = "";
+    for (let i = 0; i < 400; i++) {
+      last = await log.append("st_1", sampleEvent(i));
+    }
+    const len = await log.length("st_1");
+    assert(
+      len >= 50 && len <= 150,
+      `length ${len} not within the MAXLEN ~ 50 bound`,
+    );
+    const all = await log.read("st_1", { count: 1_000 });
+    assertEquals(all.length, len);
+    assertEquals(all[all.length - 1].id, last);
+    assertEquals(all[all.length - 1].event.id, "ev-399");
+  });
+
+  withLog(
+    "consumer group delivers each entry once across consumers",
+    1_000,
+    async (log) => {
+      await log.ensureGroup("st_1", "webhooks");
+      await log.ensureGroup("st_1", "webhooks"); // idempotent
+      for (let i = 0; i < 6; i++) await log.append("st_1", sampleEvent(i));
+      const a = await log.readGroup("st_1", "webhooks", "c1", { count: 4 });
+      const b = await log.readGroup("st_1", "webhooks", "c2", { count: 4 });
+      assertEquals(a.map((e) => e.event.id), ["ev-0", "ev-1", "ev-2", "ev-3"]);
+      assertEquals(b.map((e) => e.event.id), ["ev-4", "ev-5"]);
+      assertEquals(await log.readGroup("st_1", "webhooks", "c1"), []);
+      assertEquals(
+        await log.ackGroup("st_1", "webhooks", a.map((e) => e.id)),
+        4,
+      );
+      assertEquals(
+        await log.ackGroup("st_1", "webhooks", a.map((e) => e.id)),
+        0,
+      );
+      // c2 "crashes" without acking: after the idle time c3 claims its entries.
+      await new Promise((r) => setTimeout(r, 120));
+      const claimed = await log.readGroup("st_1", "webhooks", "c3", {
+        claimIdleMs: 100,
+      });
+      assertEquals(claimed.map((e) => e.event.id), ["ev-4", "ev-5"]);
+      assertEquals(
+        await log.ackGroup("st_1", "webhooks", claimed.map((e) => e.id)),
+        2,
+      );
+      // A second group sees history; a "$" group only new entries.
+      await log.ensureGroup("st_1", "audit");
+      assertEquals(
+        (await log.readGroup("st_1", "audit", "x", { count: 100 })).length,
+        6,
+      );
+      await log.ensureGroup("st_1", "live", { startId: "$" });
+      assertEquals(await log.readGroup("st_1", "live", "x"), []);
+      await log.append("st_1", sampleEvent(6));
+      assertEquals(
+        (await log.readGroup("st_1", "live", "x")).map((e) => e.event.id),
+        ["ev-6"],
+      );
+      await assertRejects(() => log.readGroup("st_1", "missing", "x"));
+    },
+  );
+
+  withLog("a blocked group read wakes up on append", 1_000, async (log) => {
+    await log.ensureGroup("st_1", "g", { startId: "$" });
+    const p = log.readGroup("st_1", "g", "c", { blockMs: 3_000 });
+    await new Promise((r) => setTimeout(r, 50));
+    await log.append("st_1", sampleEvent(1));
+    assertEquals((await p).map((e) => e.event.id), ["ev-1"]);
+  });
+}

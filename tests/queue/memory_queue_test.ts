@@ -1,0 +1,34 @@
+import { MemoryQueue } from "../../lib/queue/memory_queue.ts";
+import { queueConformance } from "./queue_conformance.ts";
+import { assertEquals } from "./assert.ts";
+
+queueConformance(
+  (name, fn) => Deno.test(`MemoryQueue: ${name}`, fn),
+  (setup) => {
+    const queue = new MemoryQueue(setup);
+    return Promise.resolve({
+      queue,
+      open: () => Promise.resolve(queue),
+      cleanup: () => queue.close(),
+    });
+  },
+);
+
+Deno.test("MemoryQueue: done records are pruned after retainDoneMs", async () => {
+  let now = 1_000;
+  const q = new MemoryQueue({ retainDoneMs: 100, now: () => now });
+  const { job } = await q.enqueue("k", new Uint8Array([1]), {
+    idempotencyKey: "x",
+  });
+  const [l] = await q.lease(1, { leaseMs: 50 });
+  await q.ack(l.id, l.leaseToken);
+  assertEquals((await q.get(job.id))?.state, "done");
+  now += 200;
+  assertEquals(await q.get(job.id), null);
+  const again = await q.enqueue("k", new Uint8Array([1]), {
+    idempotencyKey: "x",
+  });
+  assertEquals(again.created, true);
+  assertEquals((await q.stats()).done, 1);
+  await q.close();
+});

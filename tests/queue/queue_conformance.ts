@@ -1,0 +1,445 @@
+// One conformance suite for every WorkQueue backend.
+import { assert, assertEquals, assertRejects } from "./assert.ts";
+import { LeaseLostError } from "../../lib/queue/errors.ts";
+import type {
+  BackoffOptions,
+  LeasedJob,
+  WorkQueue,
+} from "../../lib/queue/types.ts";
+
+/** Options a test asks of a fresh queue. */
+export interface QueueSetup {
+  backoff?: BackoffOptions;
+  defaultMaxAttempts?: number;
+}
+
+/** A fresh, empty queue for one test, plus a way to open more handles on it. */
+export interface QueueFixture {
+  /** The first handle. */
+  queue: WorkQueue;
+  /** Another handle on the same queue (a new connection for Redis). */
+  open(): Promise<WorkQueue>;
+  /** Closes every handle and deletes the queue's data. */
+  cleanup(): Promise<void>;
+}
+
+/** Registers a Deno.test. */
+export type Register = (
+  name: string,
+  fn: () => Promise<void>,
+) => void;
+
+const enc = new TextEncoder();
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Registers the whole suite with `register`, each test on a fresh fixture. */
+export function queueConformance(
+  register: Register,
+  make: (setup: QueueSetup) => Promise<QueueFixture>,
+): void {
+  const withQueue = (
+    name: string,
+    setup: QueueSetup,
+    fn: (f: QueueFixture) => Promise<void>,
+  ) =>
+    register(name, async () => {
+      const f = await make(setup);
+      try {
+        await fn(f);
+      } finally {
+        await f.cleanup();
+      }
+    });
+
+  withQueue("enqueue is idempotent per key", {}, async ({ queue: q }) => {
+    const a = await q.enqueue("diff", enc.encode("a"), {
+      idempotencyKey: "k1",
+    });
+    const b = await q.enqueue("diff", enc.encode("other"), {
+      idempotencyKey: "k1",
+    });
+    const c = await q.enqueue("diff", enc.encode("c"), {
+      idempotencyKey: "k2",
+    });
+    const d1 = await q.enqueue("diff", enc.encode("d"));
+    const d2 = await q.enqueue("diff", enc.encode("d"));
+    assert(a.created);
+    assert(!b.created);
+    assertEquals(b.job.id, a.job.id);
+    assertEquals(b.job.payload, enc.encode("a"));
+    assert(c.created && c.job.id !== a.job.id);
+    assert(d1.created && d2.created && d1.job.id !== d2.job.id);
+    assertEquals(a.job.state, "ready");
+    assertEquals(a.job.attempts, 0);
+    assertEquals(a.job.idempotencyKey, "k1");
+    assertEquals(a.job.kind, "diff");
+    assertEquals((await q.stats()).ready, 4);
+    // Still idempotent while leased and after done.
+    const [l] = await q.lease(1, { leaseMs: 10_000 });
+    assertEquals(l.id, a.job.id);
+    assertEquals(
+      (await q.enqueue("diff", enc.encode("x"), { idempotencyKey: "k1" }))
+        .created,
+      false,
+    );
+    await q.ack(l.id, l.leaseToken);
+    const again = await q.enqueue("diff", enc.encode("x"), {
+      idempotencyKey: "k1",
+    });
+    assertEquals(again.created, false);
+    assertEquals(again.job.state, "done");
+  });
+
+  withQueue("payload bytes round-trip unchanged", {}, async ({ queue: q }) => {
+    const bytes = new Uint8Array(256).map((_, i) => i);
+    const { job } = await q.enqueue("bin", bytes);
+    assertEquals((await q.get(job.id))!.payload, bytes);
+    const [l] = await q.lease(1, { leaseMs: 10_000 });
+    assertEquals(l.payload, bytes);
+    const empty = await q.enqueue("bin", new Uint8Array());
+    assertEquals((await q.get(empty.job.id))!.payload, new Uint8Array());
+  });
+
+  withQueue(
+    "lease is exclusive: 20 workers, 500 jobs, each processed once",
+    {},
+    async (f) => {
+      const total = 500;
+      const ids = new Set<string>();
+      for (let i = 0; i < total; i += 50) {
+        const batch = await Promise.all(
+          Array.from(
+            { length: 50 },
+            (_, j) => f.queue.enqueue("w", enc.encode(String(i + j))),
+          ),
+        );
+        for (const r of batch) ids.add(r.job.id);
+      }
+      const handles = [
+        f.queue,
+        ...await Promise.all(Array.from({ length: 3 }, () => f.open())),
+      ];
+      const holding = new Set<string>();
+      const processed = new Map<string, number>();
+      let overlaps = 0;
+      const deadline = Date.now() + 30_000;
+      const worker = async (q: WorkQueue) => {
+        while (Date.now() < deadline) {
+          let doneTotal = 0;
+          for (const n of processed.values()) doneTotal += n;
+          if (doneTotal >= total) return;
+          const jobs = await q.lease(5, { leaseMs: 20_000, blockMs: 50 });
+          for (const j of jobs) {
+            if (holding.has(j.id)) overlaps++;
+            holding.add(j.id);
+          }
+          await sleep(0);
+          for (const j of jobs) {
+            holding.delete(j.id);
+            processed.set(j.id, (processed.get(j.id) ?? 0) + 1);
+            await q.ack(j.id, j.leaseToken);
+          }
+        }
+      };
+      await Promise.all(
+        Array.from(
+          { length: 20 },
+          (_, i) => worker(handles[i % handles.length]),
+        ),
+      );
+      assertEquals(overlaps, 0);
+      assertEquals(processed.size, total);
+      for (const [id, n] of processed) {
+        assert(ids.has(id));
+        assertEquals(n, 1, `job ${id} processed ${n} times`);
+      }
+      const s = await f.queue.stats();
+      assertEquals({
+        ready: s.ready,
+        leased: s.leased,
+        delayed: s.delayed,
+        dead: s.dead,
+        done: s.done,
+      }, {
+        ready: 0,
+        leased: 0,
+        delayed: 0,
+        dead: 0,
+        done: total,
+      });
+    },
+  );
+
+  withQueue(
+    "an expired lease comes back with a new token",
+    {},
+    async ({ queue: q }) => {
+      const { job } = await q.enqueue("diff", enc.encode("x"));
+      const [first] = await q.lease(1, { leaseMs: 150 });
+      assertEquals(first.id, job.id);
+      assertEquals(first.attempts, 1);
+      assertEquals(await q.lease(1, { leaseMs: 150 }), []);
+      await sleep(250);
+      const [second] = await q.lease(1, { leaseMs: 5_000 });
+      assertEquals(second.id, job.id);
+      assertEquals(second.attempts, 2);
+      assert(second.leaseToken !== first.leaseToken);
+      assertEquals(second.lastError, "lease expired");
+      const e = await assertRejects(
+        () => q.ack(first.id, first.leaseToken),
+        LeaseLostError,
+      );
+      assertEquals(e.reason, "token-mismatch");
+      await q.ack(second.id, second.leaseToken);
+      assertEquals((await q.get(job.id))!.state, "done");
+    },
+  );
+
+  withQueue(
+    "an expired but unreclaimed lease is lost",
+    {},
+    async ({ queue: q }) => {
+      await q.enqueue("diff", enc.encode("x"));
+      const [l] = await q.lease(1, { leaseMs: 100 });
+      await sleep(180);
+      const e = await assertRejects(
+        () => q.ack(l.id, l.leaseToken),
+        LeaseLostError,
+      );
+      assertEquals(e.reason, "expired");
+      await assertRejects(
+        () => q.extendLease(l.id, l.leaseToken, 1_000),
+        LeaseLostError,
+      );
+    },
+  );
+
+  withQueue(
+    "nack retries and keeps the last error",
+    {},
+    async ({ queue: q }) => {
+      const { job } = await q.enqueue("diff", enc.encode("x"), {
+        maxAttempts: 3,
+      });
+      const [a] = await q.lease(1, { leaseMs: 5_000 });
+      const r = await q.nack(a.id, a.leaseToken, {
+        retryAfterMs: 0,
+        error: "neo4j down",
+      });
+      assertEquals(r.state, "ready");
+      assertEquals(r.attempts, 1);
+      const got = await q.get(job.id);
+      assertEquals(got!.state, "ready");
+      assertEquals(got!.lastError, "neo4j down");
+      const [b] = await q.lease(1, { leaseMs: 5_000 });
+      assertEquals(b.id, job.id);
+      assertEquals(b.attempts, 2);
+      assertEquals(b.lastError, "neo4j down");
+      await assertRejects(() => q.nack(a.id, a.leaseToken), LeaseLostError);
+    },
+  );
+
+  withQueue(
+    "nack without retryAfterMs backs off exponentially with jitter",
+    { backoff: { baseMs: 200, maxMs: 1_000 } },
+    async ({ queue: q }) => {
+      const { job } = await q.enqueue("diff", enc.encode("x"), {
+        maxAttempts: 10,
+      });
+      const [a] = await q.lease(1, { leaseMs: 5_000 });
+      const t0 = Date.now();
+      const r = await q.nack(a.id, a.leaseToken, { error: "e" });
+      assertEquals(r.state, "delayed");
+      const d1 = r.notBeforeMs - t0;
+      assert(
+        d1 >= 100 - 50 && d1 <= 200 + 50,
+        `first delay ${d1} not in [100,200]`,
+      );
+      assertEquals((await q.get(job.id))!.state, "delayed");
+      assertEquals(await q.lease(1, { leaseMs: 5_000 }), []);
+      const [b] = await q.lease(1, { leaseMs: 5_000, blockMs: 1_000 });
+      assertEquals(b?.id, job.id);
+      assert(Date.now() - t0 >= 90, "leased before the backoff elapsed");
+      const t1 = Date.now();
+      const r2 = await q.nack(b.id, b.leaseToken, { error: "e" });
+      const d2 = r2.notBeforeMs - t1;
+      assert(
+        d2 >= 200 - 50 && d2 <= 400 + 50,
+        `second delay ${d2} not in [200,400]`,
+      );
+      assertEquals((await q.stats()).delayed, 1);
+    },
+  );
+
+  withQueue(
+    "dead-letters after maxAttempts with the last error",
+    {},
+    async ({ queue: q }) => {
+      const { job } = await q.enqueue("diff", enc.encode("x"), {
+        maxAttempts: 2,
+      });
+      const [a] = await q.lease(1, { leaseMs: 5_000 });
+      await q.nack(a.id, a.leaseToken, { retryAfterMs: 0, error: "first" });
+      const [b] = await q.lease(1, { leaseMs: 5_000 });
+      const r = await q.nack(b.id, b.leaseToken, {
+        retryAfterMs: 0,
+        error: "second",
+      });
+      assertEquals(r, { state: "dead", attempts: 2, notBeforeMs: 0 });
+      const dead = await q.get(job.id);
+      assertEquals(dead!.state, "dead");
+      assertEquals(dead!.lastError, "second");
+      assertEquals(await q.lease(1, { leaseMs: 5_000 }), []);
+      const listed = await q.listDead();
+      assertEquals(listed.map((j) => [j.id, j.lastError]), [[
+        job.id,
+        "second",
+      ]]);
+      assertEquals((await q.stats()).dead, 1);
+      assert(await q.requeueDead(job.id));
+      assert(!(await q.requeueDead(job.id)));
+      const back = await q.get(job.id);
+      assertEquals([back!.state, back!.attempts], ["ready", 0]);
+      assertEquals((await q.stats()).dead, 0);
+      const [c] = await q.lease(1, { leaseMs: 5_000 });
+      assertEquals(c.id, job.id);
+    },
+  );
+
+  withQueue(
+    "an expired lease on the last attempt dead-letters",
+    {},
+    async ({ queue: q }) => {
+      const { job } = await q.enqueue("diff", enc.encode("x"), {
+        maxAttempts: 1,
+      });
+      await q.lease(1, { leaseMs: 80 });
+      await sleep(150);
+      assertEquals(await q.lease(1, { leaseMs: 80 }), []);
+      const dead = await q.get(job.id);
+      assertEquals([dead!.state, dead!.lastError], ["dead", "lease expired"]);
+    },
+  );
+
+  withQueue(
+    "delayed jobs become leasable after delayMs",
+    {},
+    async ({ queue: q }) => {
+      const t0 = Date.now();
+      const { job } = await q.enqueue("diff", enc.encode("x"), {
+        delayMs: 250,
+      });
+      await q.enqueue("now", enc.encode("y"));
+      assertEquals(job.state, "delayed");
+      assert(job.notBeforeMs - job.createdAtMs === 250);
+      const first = await q.lease(5, { leaseMs: 5_000 });
+      assertEquals(first.map((j) => j.kind), ["now"]);
+      assertEquals((await q.stats()).delayed, 1);
+      const [later] = await q.lease(1, { leaseMs: 5_000, blockMs: 2_000 });
+      assertEquals(later?.id, job.id);
+      assert(Date.now() - t0 >= 240, "delayed job leased too early");
+    },
+  );
+
+  withQueue(
+    "extendLease keeps a job past its first expiry",
+    {},
+    async ({ queue: q }) => {
+      await q.enqueue("diff", enc.encode("x"));
+      const [l] = await q.lease(1, { leaseMs: 200 });
+      const until = await q.extendLease(l.id, l.leaseToken, 2_000);
+      assert(until >= l.leaseExpiresAtMs + 1_500);
+      await sleep(300);
+      assertEquals(await q.lease(1, { leaseMs: 200 }), []);
+      await q.ack(l.id, l.leaseToken);
+      const e = await assertRejects(
+        () => q.extendLease(l.id, "nope", 1_000),
+        LeaseLostError,
+      );
+      assertEquals(e.reason, "not-leased");
+    },
+  );
+
+  withQueue(
+    "wrong or unknown lease tokens raise LeaseLostError",
+    {},
+    async ({ queue: q }) => {
+      await q.enqueue("diff", enc.encode("x"));
+      const [l] = await q.lease(1, { leaseMs: 5_000 });
+      let e = await assertRejects(() => q.ack(l.id, "bogus"), LeaseLostError);
+      assertEquals(e.reason, "token-mismatch");
+      e = await assertRejects(() => q.nack(l.id, "bogus"), LeaseLostError);
+      assertEquals(e.reason, "token-mismatch");
+      e = await assertRejects(() => q.ack("no-such-job", "x"), LeaseLostError);
+      assertEquals(e.reason, "unknown-job");
+      await q.ack(l.id, l.leaseToken);
+      await q.ack(l.id, l.leaseToken); // a repeated ack is a no-op
+      e = await assertRejects(() => q.ack(l.id, "bogus"), LeaseLostError);
+      assertEquals(e.reason, "not-leased");
+      const { job } = await q.enqueue("diff", enc.encode("y"));
+      e = await assertRejects(() => q.ack(job.id, "x"), LeaseLostError);
+      assertEquals(e.reason, "not-leased");
+    },
+  );
+
+  withQueue("stats count every state", {}, async ({ queue: q }) => {
+    assertEquals(await q.stats(), {
+      ready: 0,
+      delayed: 0,
+      leased: 0,
+      done: 0,
+      dead: 0,
+    });
+    for (let i = 0; i < 5; i++) await q.enqueue("k", enc.encode(String(i)));
+    await q.enqueue("k", enc.encode("later"), { delayMs: 60_000 });
+    await q.enqueue("k", enc.encode("doomed"), { maxAttempts: 1 });
+    const leased: LeasedJob[] = await q.lease(6, { leaseMs: 10_000 });
+    assertEquals(leased.length, 6);
+    await q.ack(leased[0].id, leased[0].leaseToken);
+    await q.ack(leased[1].id, leased[1].leaseToken);
+    const doomed = leased.find((j) => j.maxAttempts === 1)!;
+    await q.nack(doomed.id, doomed.leaseToken, { error: "bad" });
+    assertEquals(await q.stats(), {
+      ready: 0,
+      delayed: 1,
+      leased: 3,
+      done: 2,
+      dead: 1,
+    });
+  });
+
+  withQueue(
+    "lease with blockMs wakes up for a new job, bounded",
+    {},
+    async (f) => {
+      const q = f.queue;
+      const t0 = Date.now();
+      assertEquals(await q.lease(1, { leaseMs: 1_000, blockMs: 150 }), []);
+      const waited = Date.now() - t0;
+      assert(
+        waited >= 140 && waited < 1_500,
+        `empty lease waited ${waited} ms`,
+      );
+      const other = await f.open();
+      const p = q.lease(1, { leaseMs: 1_000, blockMs: 3_000 });
+      await sleep(50);
+      const t1 = Date.now();
+      await other.enqueue("k", enc.encode("x"));
+      const got = await p;
+      assertEquals(got.length, 1);
+      assert(Date.now() - t1 < 1_000, "blocked lease did not wake up promptly");
+    },
+  );
+
+  withQueue("rejects invalid arguments", {}, async ({ queue: q }) => {
+    await assertRejects(() => q.enqueue("", new Uint8Array()));
+    await assertRejects(() =>
+      q.enqueue("k", new Uint8Array(), { maxAttempts: 0 })
+    );
+    await assertRejects(() =>
+      q.enqueue("k", new Uint8Array(), { delayMs: -1 })
+    );
+    await assertRejects(() => q.lease(0, { leaseMs: 1_000 }));
+    await assertRejects(() => q.lease(1, { leaseMs: 0 }));
+  });
+}
