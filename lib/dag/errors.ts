@@ -24,7 +24,8 @@ export type DagErrorCode =
   | "E_CYCLE"
   | "E_UNKNOWN_INPUT"
   | "E_NOT_FOUND"
-  | "E_CONFLICT";
+  | "E_CONFLICT"
+  | "E_INTERNAL";
 
 /**
  * Base class of every DAG Manager error: not retryable unless a subclass says

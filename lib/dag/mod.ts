@@ -18,3 +18,8 @@
 
 export * from "./registry.ts";
 export * from "./errors.ts";
+export * from "./topic_name.ts";
+export * from "./validate.ts";
+export * from "./gc_plan.ts";
+export * from "./page_token.ts";
+export * from "./memory/memory_registry.ts";

@@ -1,0 +1,113 @@
+/**
+ * Connection options of the Neo4j backend and how they are read from the
+ * `QMTL_NEO4J_*` environment variables.
+ *
+ * @module
+ */
+
+import { RegistryError } from "../errors.ts";
+
+/**
+ * What to do about missing schema objects at start-up.
+ *
+ * @example
+ * ```ts
+ * import type { MigrateMode } from "./config.ts";
+ * const m: MigrateMode = "auto";
+ * ```
+ */
+export type MigrateMode = "auto" | "check";
+
+/**
+ * Options of `Neo4jRegistry.connect`.
+ *
+ * @example
+ * ```ts
+ * import type { Neo4jOptions } from "./config.ts";
+ * const o: Neo4jOptions = { url: "bolt://127.0.0.1:7687", migrate: "check" };
+ * ```
+ */
+export interface Neo4jOptions {
+  /** Bolt URL, e.g. `bolt://127.0.0.1:7687` or `neo4j://host:7687`. */
+  url: string;
+  /** User for basic auth; absent for a server without auth. */
+  user?: string;
+  /** Password for basic auth. */
+  password?: string;
+  /** Database name; default the server's default database. */
+  database?: string;
+  /**
+   * Namespace isolating this registry's data inside the database
+   * (`[A-Za-z0-9_.-]+`, default `"default"`). Every node the registry writes
+   * carries it, and keys are `{namespace}:{id}`.
+   */
+  namespace?: string;
+  /** `auto`: create missing indexes and constraints; `check` (default): warn. */
+  migrate?: MigrateMode;
+  /** TCP connect timeout in ms; default 5000. */
+  connectionTimeoutMs?: number;
+  /** How long the driver retries a transient failure, in ms; default 15000. */
+  maxRetryTimeMs?: number;
+  /** Connection pool size; default 50. */
+  maxPoolSize?: number;
+  /** Where start-up warnings go; default `console.warn`. */
+  warn?: (message: string) => void;
+}
+
+const NAMESPACE = /^[A-Za-z0-9_.-]+$/;
+
+/**
+ * Validate a namespace (`[A-Za-z0-9_.-]+`) and return it.
+ *
+ * @example
+ * ```ts
+ * import { checkNamespace } from "./config.ts";
+ * checkNamespace("test_1"); // "test_1"
+ * ```
+ */
+export function checkNamespace(ns: string): string {
+  if (!NAMESPACE.test(ns)) {
+    throw new RegistryError(
+      "E_INVALID",
+      `namespace must match [A-Za-z0-9_.-]+, got ${JSON.stringify(ns)}`,
+    );
+  }
+  return ns;
+}
+
+/**
+ * Read Neo4j options from environment variables: `QMTL_NEO4J_URL`
+ * (required), `QMTL_NEO4J_USER`, `QMTL_NEO4J_PASSWORD`,
+ * `QMTL_NEO4J_DATABASE`, `QMTL_NEO4J_NAMESPACE`, `QMTL_NEO4J_MIGRATE`
+ * (`auto` | `check`). Returns `null` when `QMTL_NEO4J_URL` is unset.
+ *
+ * @example
+ * ```ts
+ * import { neo4jOptionsFromEnv } from "./config.ts";
+ * const o = neo4jOptionsFromEnv({ QMTL_NEO4J_URL: "bolt://127.0.0.1:7687" });
+ * o?.migrate; // "check"
+ * ```
+ */
+export function neo4jOptionsFromEnv(
+  env: Record<string, string | undefined> = Deno.env.toObject(),
+): Neo4jOptions | null {
+  const url = env.QMTL_NEO4J_URL;
+  if (!url) return null;
+  const migrate = env.QMTL_NEO4J_MIGRATE ?? "check";
+  if (migrate !== "auto" && migrate !== "check") {
+    throw new RegistryError(
+      "E_INVALID",
+      `QMTL_NEO4J_MIGRATE must be auto or check, got ${migrate}`,
+    );
+  }
+  const o: Neo4jOptions = { url, migrate };
+  if (env.QMTL_NEO4J_USER) o.user = env.QMTL_NEO4J_USER;
+  if (env.QMTL_NEO4J_PASSWORD !== undefined) {
+    o.password = env.QMTL_NEO4J_PASSWORD;
+  }
+  if (env.QMTL_NEO4J_DATABASE) o.database = env.QMTL_NEO4J_DATABASE;
+  if (env.QMTL_NEO4J_NAMESPACE) {
+    o.namespace = checkNamespace(env.QMTL_NEO4J_NAMESPACE);
+  }
+  return o;
+}

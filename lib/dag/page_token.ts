@@ -1,0 +1,71 @@
+/**
+ * Opaque page tokens: the last key of a page, base64url-encoded.
+ *
+ * @module
+ */
+
+import { RegistryError } from "./errors.ts";
+
+/**
+ * Encode the last key of a page as an opaque token (`""` for none).
+ *
+ * @example
+ * ```ts
+ * import { decodePageToken, encodePageToken } from "./page_token.ts";
+ * decodePageToken(encodePageToken("sha256:ab")); // "sha256:ab"
+ * ```
+ */
+export function encodePageToken(lastKey: string): string {
+  if (lastKey === "") return "";
+  const bytes = new TextEncoder().encode("k1:" + lastKey);
+  let bin = "";
+  for (const b of bytes) bin += String.fromCharCode(b);
+  return btoa(bin).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+/**
+ * Decode a token from {@link encodePageToken}; `""` or absent → `""` (first
+ * page). A malformed token is a `RegistryError` (`E_INVALID`).
+ *
+ * @example
+ * ```ts
+ * import { decodePageToken } from "./page_token.ts";
+ * decodePageToken(""); // ""
+ * ```
+ */
+export function decodePageToken(token: string | undefined): string {
+  if (!token) return "";
+  try {
+    const b64 = token.replace(/-/g, "+").replace(/_/g, "/");
+    const bin = atob(b64 + "=".repeat((4 - b64.length % 4) % 4));
+    const text = new TextDecoder("utf-8", { fatal: true }).decode(
+      Uint8Array.from(bin, (c) => c.charCodeAt(0)),
+    );
+    if (text.startsWith("k1:") && text.length > 3) return text.slice(3);
+  } catch {
+    // fall through
+  }
+  throw new RegistryError("E_INVALID", "malformed page token");
+}
+
+/**
+ * Clamp a requested page size to 1‥`max` (default when absent or 0).
+ *
+ * @example
+ * ```ts
+ * import { clampPageSize } from "./page_token.ts";
+ * clampPageSize(undefined); // 100
+ * clampPageSize(5000); // 1000
+ * ```
+ */
+export function clampPageSize(
+  size: number | undefined,
+  fallback = 100,
+  max = 1000,
+): number {
+  if (size === undefined || size === 0 || !Number.isFinite(size)) {
+    return fallback;
+  }
+  if (size < 0) throw new RegistryError("E_INVALID", "pageSize must be ≥ 0");
+  return Math.min(Math.floor(size), max) || 1;
+}

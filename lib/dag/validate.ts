@@ -1,0 +1,174 @@
+/**
+ * Pure validation of a submitted DAG before anything is written: field
+ * sanity, duplicate removal, cycle detection and the list of inputs that must
+ * already exist in the registry.
+ *
+ * @module
+ */
+
+import { createHash } from "node:crypto";
+import type { NodeSpec, StrategyDag } from "../contracts/types.ts";
+import { CycleError, RegistryError } from "./errors.ts";
+
+const NODE_ID = /^sha256:[0-9a-f]{64}$/;
+
+/**
+ * A DAG that passed {@link validateDag}.
+ *
+ * @example
+ * ```ts
+ * import type { ValidatedDag } from "./validate.ts";
+ * declare const v: ValidatedDag;
+ * console.log(v.nodes.length, [...v.externalInputs.keys()]);
+ * ```
+ */
+export interface ValidatedDag {
+  /** The DAG's nodes in DAG order, duplicates (same node ID) removed. */
+  nodes: NodeSpec[];
+  /**
+   * Inputs not defined in the DAG → the first node that names them. Each
+   * must already exist in the registry.
+   */
+  externalInputs: Map<string, string>;
+  /** Every dependency edge of the DAG: `from` depends on `to`. */
+  edges: { from: string; to: string }[];
+}
+
+/**
+ * True for a well-formed node ID (`sha256:` + 64 lowercase hex digits).
+ *
+ * @example
+ * ```ts
+ * import { isWellFormedNodeId } from "./validate.ts";
+ * isWellFormedNodeId("sha256:" + "0".repeat(64)); // true
+ * ```
+ */
+export function isWellFormedNodeId(id: string): boolean {
+  return NODE_ID.test(id);
+}
+
+function invalid(message: string, nodeId = ""): RegistryError {
+  return new RegistryError("E_INVALID", message, { nodeId });
+}
+
+/**
+ * Find a cycle in a dependency graph given as node → inputs. Returns the
+ * cycle as node IDs with the first repeated at the end (`[a, b, a]`: `a`
+ * depends on `b`, `b` on `a`), or `null`. Iterative, so deep graphs do not
+ * overflow the stack.
+ *
+ * @example
+ * ```ts
+ * import { findCycle } from "./validate.ts";
+ * findCycle(new Map([["a", ["b"]], ["b", ["a"]]])); // ["a", "b", "a"]
+ * ```
+ */
+export function findCycle(
+  inputsOf: ReadonlyMap<string, readonly string[]>,
+): string[] | null {
+  const state = new Map<string, 1 | 2>(); // 1 = on stack, 2 = done
+  for (const root of inputsOf.keys()) {
+    if (state.has(root)) continue;
+    const stack: { id: string; next: number }[] = [{ id: root, next: 0 }];
+    state.set(root, 1);
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1];
+      const inputs = inputsOf.get(top.id) ?? [];
+      if (top.next >= inputs.length) {
+        state.set(top.id, 2);
+        stack.pop();
+        continue;
+      }
+      const child = inputs[top.next++];
+      if (!inputsOf.has(child)) continue;
+      const s = state.get(child);
+      if (s === 1) {
+        const from = stack.findIndex((f) => f.id === child);
+        return [...stack.slice(from).map((f) => f.id), child];
+      }
+      if (s === undefined) {
+        state.set(child, 1);
+        stack.push({ id: child, next: 0 });
+      }
+    }
+  }
+  return null;
+}
+
+/**
+ * Validate a DAG: well-formed node IDs, `intervalS` > 0 and `period` ≥ 1
+ * (integers), a node type; duplicates of one node ID collapse to the first;
+ * no cycle among the DAG's own nodes. Throws `RegistryError` (`E_INVALID`)
+ * or `CycleError` (`E_CYCLE`).
+ *
+ * @example
+ * ```ts
+ * import { validateDag } from "./validate.ts";
+ * const v = validateDag({ name: "empty", nodes: [], checksum: 0, metadata: {} });
+ * v.nodes.length; // 0
+ * ```
+ */
+export function validateDag(dag: StrategyDag): ValidatedDag {
+  if (!dag || !Array.isArray(dag.nodes)) {
+    throw invalid("dag.nodes must be an array");
+  }
+  const nodes: NodeSpec[] = [];
+  const inputsOf = new Map<string, string[]>();
+  for (const [i, n] of dag.nodes.entries()) {
+    if (!n || typeof n.nodeId !== "string" || !NODE_ID.test(n.nodeId)) {
+      throw invalid(`nodes[${i}].nodeId is not sha256:<64 hex>`, n?.nodeId);
+    }
+    if (inputsOf.has(n.nodeId)) continue;
+    if (typeof n.nodeType !== "string" || n.nodeType === "") {
+      throw invalid(`nodes[${i}].nodeType is empty`, n.nodeId);
+    }
+    if (!Number.isSafeInteger(n.intervalS) || n.intervalS <= 0) {
+      throw invalid(`nodes[${i}].intervalS must be an integer > 0`, n.nodeId);
+    }
+    if (!Number.isSafeInteger(n.period) || n.period < 1) {
+      throw invalid(`nodes[${i}].period must be an integer ≥ 1`, n.nodeId);
+    }
+    const inputs = n.inputs ?? [];
+    for (const input of inputs) {
+      if (typeof input !== "string" || !NODE_ID.test(input)) {
+        throw invalid(
+          `nodes[${i}].inputs has a malformed node ID ${input}`,
+          n.nodeId,
+        );
+      }
+    }
+    if (!Array.isArray(n.tags) || n.tags.some((t) => typeof t !== "string")) {
+      throw invalid(`nodes[${i}].tags must be strings`, n.nodeId);
+    }
+    nodes.push(n);
+    inputsOf.set(n.nodeId, [...new Set(inputs)]);
+  }
+  const cycle = findCycle(inputsOf);
+  if (cycle) throw new CycleError(cycle);
+  const externalInputs = new Map<string, string>();
+  const edges: { from: string; to: string }[] = [];
+  for (const [id, inputs] of inputsOf) {
+    for (const input of inputs) {
+      edges.push({ from: id, to: input });
+      if (!inputsOf.has(input) && !externalInputs.has(input)) {
+        externalInputs.set(input, id);
+      }
+    }
+  }
+  return { nodes, externalInputs, edges };
+}
+
+/**
+ * Default DAG hash stored on a strategy version:
+ * `"sha256:" + hex(sha256(node_ids.join("\n")))`, node IDs in DAG order.
+ *
+ * @example
+ * ```ts
+ * import { defaultDagHash } from "./validate.ts";
+ * defaultDagHash({ name: "e", nodes: [], checksum: 0, metadata: {} }).startsWith("sha256:"); // true
+ * ```
+ */
+export function defaultDagHash(dag: StrategyDag): string {
+  const ids = dag.nodes.map((n) => n.nodeId).join("\n");
+  return "sha256:" + createHash("sha256").update(ids).digest("hex");
+}

@@ -1,0 +1,90 @@
+// Test helpers for the DAG Manager suites: node builders and the Neo4j
+// environment check.
+import { createHash } from "node:crypto";
+import type { NodeSpec, StrategyDag } from "../../lib/contracts/types.ts";
+
+/** A well-formed node ID derived from a label (not a content hash). */
+export function nid(label: string): string {
+  return "sha256:" + createHash("sha256").update(label).digest("hex");
+}
+
+/** Options of {@link spec}. */
+export interface SpecOptions {
+  type?: string;
+  interval?: number;
+  period?: number;
+  /** Input node IDs. */
+  inputs?: string[];
+  tags?: string[];
+  asset?: string;
+  params?: Record<string, unknown>;
+  /** Override the node ID (cycle tests). */
+  id?: string;
+}
+
+/** A NodeSpec whose ID is derived from `label` and its inputs. */
+export function spec(label: string, o: SpecOptions = {}): NodeSpec {
+  const inputs = o.inputs ?? [];
+  return {
+    nodeId: o.id ?? nid(`${label}|${inputs.join(",")}`),
+    nodeType: o.type ?? "Processing",
+    intervalS: o.interval ?? 60,
+    period: o.period ?? 1,
+    paramsJson: JSON.stringify(o.params ?? { label }),
+    inputs,
+    codeHash: "",
+    schemaCompatId: "v1",
+    name: label,
+    tags: o.tags ?? [],
+    metadata: o.asset ? { asset: o.asset } : {},
+  };
+}
+
+/** A StrategyDag of the given nodes. */
+export function dagOf(name: string, nodes: NodeSpec[]): StrategyDag {
+  return { name, nodes, checksum: 0, metadata: {} };
+}
+
+/** Neo4j connection settings for tests. */
+export interface TestNeo4j {
+  url: string;
+  user?: string;
+  password?: string;
+  database?: string;
+}
+
+/**
+ * Neo4j settings from QMTL_NEO4J_URL etc. When unset: throws under CI=true
+ * (the suite must fail, not skip), otherwise returns null and the caller
+ * skips with a message.
+ */
+export function testNeo4j(): TestNeo4j | null {
+  const url = Deno.env.get("QMTL_NEO4J_URL");
+  if (!url) {
+    if (Deno.env.get("CI") === "true") {
+      throw new Error(
+        "QMTL_NEO4J_URL is not set but CI=true: Neo4j tests must run in CI " +
+          "(start it with `bash deploy/local/stack.sh up --neo4j-only` and " +
+          "`source /tmp/qmtl-stack/env.sh`)",
+      );
+    }
+    console.warn(
+      "SKIP Neo4j DAG tests: QMTL_NEO4J_URL is not set " +
+        "(`source /tmp/qmtl-stack/env.sh` after `deno task stack:up`)",
+    );
+    return null;
+  }
+  const t: TestNeo4j = { url };
+  const user = Deno.env.get("QMTL_NEO4J_USER");
+  if (user) t.user = user;
+  const pw = Deno.env.get("QMTL_NEO4J_PASSWORD");
+  if (pw !== undefined) t.password = pw;
+  const db = Deno.env.get("QMTL_NEO4J_DATABASE");
+  if (db) t.database = db;
+  return t;
+}
+
+/** A random namespace for one test. */
+export function freshNamespace(prefix = "t"): string {
+  return `${prefix}_${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`;
+}
