@@ -1,0 +1,78 @@
+/**
+ * The QMTL SDK: build a strategy DAG, submit it to a Gateway, follow it.
+ *
+ * A strategy is a DAG of compute nodes. {@link StrategyBuilder} declares the
+ * nodes (stream inputs selected by tags, processing nodes with a compute
+ * function and params, tag queries), validates the DAG and computes each
+ * node's content-derived ID with the one implementation in
+ * `@qmtl/qmtl/contracts`. Invalid DAGs are refused before anything is sent,
+ * with a {@link ValidationError} naming the node and field.
+ *
+ * @example
+ * ```ts
+ * import { StrategyBuilder } from "./mod.ts";
+ *
+ * const s = new StrategyBuilder("sma_crossover");
+ * const price = s.streamInput({ name: "btc_close", tags: ["btc", "close"], intervalS: 60, period: 1 });
+ * const sma = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+ * const fast = s.processing({ name: "sma_fast", inputs: [price], intervalS: 60, period: 5, params: { window: 5 }, compute: sma });
+ * const slow = s.processing({ name: "sma_slow", inputs: [price], intervalS: 60, period: 20, params: { window: 20 }, compute: sma });
+ * s.processing({ name: "cross", nodeType: "Signal", inputs: [fast, slow], intervalS: 60, period: 2, compute: (f: number, sl: number) => Math.sign(f - sl) });
+ * const dag = s.build();
+ * console.log(dag.nodes.map((n) => `${n.name} ${n.nodeId.slice(0, 15)}`));
+ * ```
+ *
+ * @module
+ */
+
+export {
+  type ConnectCode,
+  ErrorCode,
+  type ErrorDetail,
+  type JsonValue,
+  type MatchMode,
+  type NodeRecord,
+  type NodeSpec,
+  QmtlError,
+  type QmtlErrorOptions,
+  type StrategyDag,
+  StrategyState,
+  type StrategyStatus,
+  type SubmitStrategyResponse,
+} from "./contracts.ts";
+export {
+  type CommonNodeOptions,
+  type ComputeFn,
+  type NodeInput,
+  NodeRef,
+  type Params,
+  type ProcessingOptions,
+  StrategyBuilder,
+  type StrategyOptions,
+  type StreamInputOptions,
+  type TagQueryOptions,
+} from "./builder.ts";
+export {
+  type ClientErrorOptions,
+  ConflictError,
+  errorFromCode,
+  ForbiddenError,
+  InternalError,
+  NotFoundError,
+  PayloadTooLargeError,
+  PolicyError,
+  QmtlClientError,
+  RateLimitedError,
+  SchemaIncompatibleError,
+  UnauthenticatedError,
+  UnavailableError,
+  UnexpectedStateError,
+  ValidationError,
+  WaitTimeoutError,
+} from "./errors.ts";
+export {
+  type StateLike,
+  type StateName,
+  stateName,
+  toState,
+} from "./states.ts";

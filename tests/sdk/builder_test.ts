@@ -1,0 +1,513 @@
+import assert from "node:assert/strict";
+import {
+  codeHash,
+  computeNodeId,
+  dagChecksum,
+  verifyDag,
+} from "../../lib/contracts/node_id.ts";
+import {
+  type NodeSpec,
+  StrategyBuilder,
+  type StrategyDag,
+  ValidationError,
+} from "../../sdk/mod.ts";
+
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+const cross = (f: number, s: number) => Math.sign(f - s);
+
+function crossover(): { s: StrategyBuilder; dag: StrategyDag } {
+  const s = new StrategyBuilder("sma_crossover", { metadata: { team: "t" } });
+  const price = s.streamInput({
+    name: "btc_close",
+    tags: ["close", "btc", "btc"],
+    intervalS: 60,
+    period: 1,
+    asset: "BTC/USDT",
+    params: { exchange: "binance", seed: 42 },
+  });
+  const fast = s.processing({
+    name: "sma_fast",
+    inputs: [price],
+    intervalS: 60,
+    period: 5,
+    params: { window: 5 },
+    compute: mean,
+  });
+  const slow = s.processing({
+    name: "sma_slow",
+    inputs: ["btc_close"],
+    intervalS: 60,
+    period: 20,
+    params: { window: 20.0 },
+    compute: mean,
+  });
+  s.processing({
+    name: "crossover",
+    nodeType: "Signal",
+    inputs: [fast, slow],
+    intervalS: 60,
+    period: 2,
+    compute: cross,
+    tags: ["signal"],
+  });
+  return { s, dag: s.build() };
+}
+
+function byName(dag: StrategyDag, name: string): NodeSpec {
+  const n = dag.nodes.find((x) => x.name === name);
+  assert.ok(n, `node ${name}`);
+  return n;
+}
+
+function throwsValidation(
+  fn: () => unknown,
+  expect: { code: string; node?: string; field?: string },
+): ValidationError {
+  let caught: unknown;
+  try {
+    fn();
+  } catch (e) {
+    caught = e;
+  }
+  assert.ok(
+    caught instanceof ValidationError,
+    `expected ValidationError, got ${caught}`,
+  );
+  assert.equal(caught.code, expect.code, caught.message);
+  if (expect.node !== undefined) {
+    assert.equal(caught.node, expect.node, caught.message);
+  }
+  if (expect.field !== undefined) {
+    assert.equal(caught.field, expect.field, caught.message);
+  }
+  return caught;
+}
+
+Deno.test("builder: node IDs equal the lib/contracts computation", () => {
+  const { dag } = crossover();
+  const price = byName(dag, "btc_close");
+  assert.equal(
+    price.nodeId,
+    computeNodeId({
+      nodeType: "StreamInput",
+      intervalS: 60,
+      period: 1,
+      params: { exchange: "binance", stream_tags: ["btc", "close"] },
+    }),
+  );
+  assert.equal(
+    price.paramsJson,
+    '{"exchange":"binance","stream_tags":["btc","close"]}',
+  );
+  assert.equal(price.codeHash, "");
+  const fast = byName(dag, "sma_fast");
+  assert.equal(fast.codeHash, codeHash(mean));
+  assert.equal(
+    fast.nodeId,
+    computeNodeId({
+      nodeType: "Processing",
+      intervalS: 60,
+      period: 5,
+      params: { window: 5 },
+      inputs: [price.nodeId],
+      codeHash: codeHash(mean),
+    }),
+  );
+  const slow = byName(dag, "sma_slow");
+  assert.equal(slow.paramsJson, '{"window":20}');
+  const sig = byName(dag, "crossover");
+  assert.equal(sig.nodeType, "Signal");
+  assert.deepEqual(sig.inputs, [fast.nodeId, slow.nodeId]);
+  assert.equal(
+    sig.nodeId,
+    computeNodeId({
+      nodeType: "Signal",
+      intervalS: 60,
+      period: 2,
+      params: {},
+      inputs: [slow.nodeId, fast.nodeId],
+      codeHash: codeHash(cross),
+    }),
+  );
+  assert.equal(dag.checksum, dagChecksum(dag.nodes.map((n) => n.nodeId)));
+  assert.deepEqual(verifyDag(dag).externalInputs, []);
+  assert.deepEqual(dag.metadata, { team: "t" });
+  assert.equal(dag.name, "sma_crossover");
+});
+
+Deno.test("builder: display fields and context keys never change IDs", () => {
+  const a = crossover().dag;
+  const s = new StrategyBuilder("other name");
+  const p = s.streamInput({
+    name: "price",
+    tags: ["btc", "close"],
+    intervalS: 60,
+    period: 1,
+    params: { exchange: "binance", as_of: "2024-01-01", env_host: "x" },
+    metadata: { note: "n" },
+  });
+  s.processing({
+    name: "fast",
+    inputs: [p],
+    intervalS: 60,
+    period: 5,
+    params: { window: 5, world: "w1" },
+    compute: mean,
+    tags: ["x"],
+  });
+  const b = s.build();
+  assert.equal(b.nodes[0].nodeId, byName(a, "btc_close").nodeId);
+  assert.equal(b.nodes[1].nodeId, byName(a, "sma_fast").nodeId);
+});
+
+Deno.test("builder: nodes come out in DAG order, forward references allowed", () => {
+  const s = new StrategyBuilder("fwd");
+  s.processing({
+    name: "sig",
+    inputs: ["sma"],
+    intervalS: 60,
+    period: 1,
+    compute: "x => x",
+  });
+  s.processing({
+    name: "sma",
+    inputs: ["price"],
+    intervalS: 60,
+    period: 3,
+    compute: mean,
+  });
+  s.streamInput({ name: "price", tags: ["btc"], intervalS: 60, period: 1 });
+  const dag = s.build();
+  assert.deepEqual(dag.nodes.map((n) => n.name), ["price", "sma", "sig"]);
+  verifyDag(dag);
+});
+
+Deno.test("builder: asset goes to metadata and is inherited", () => {
+  const { dag } = crossover();
+  for (const n of dag.nodes) assert.equal(n.metadata.asset, "BTC/USDT", n.name);
+});
+
+Deno.test("builder: tag query params are exactly {match_mode, query_tags}", () => {
+  const s = new StrategyBuilder("tq");
+  const q = s.tagQuery({
+    name: "closes",
+    tags: ["close", "btc", "close"],
+    intervalS: 60,
+    period: 1,
+  });
+  s.processing({
+    name: "avg",
+    inputs: [q],
+    intervalS: 60,
+    period: 10,
+    compute: mean,
+  });
+  const dag = s.build();
+  const tq = dag.nodes[0];
+  assert.equal(tq.nodeType, "TagQuery");
+  assert.equal(
+    tq.paramsJson,
+    '{"match_mode":"any","query_tags":["btc","close"]}',
+  );
+  assert.equal(tq.codeHash, "");
+  assert.deepEqual(tq.inputs, []);
+  assert.equal(
+    tq.nodeId,
+    computeNodeId({
+      nodeType: "TagQuery",
+      intervalS: 60,
+      period: 1,
+      params: { match_mode: "any", query_tags: ["btc", "close"] },
+    }),
+  );
+});
+
+Deno.test("builder: an external node ID is a valid input", () => {
+  const ext = crossover().dag.nodes[1].nodeId;
+  const s = new StrategyBuilder("ext");
+  s.processing({
+    name: "uses_existing",
+    inputs: [ext],
+    intervalS: 60,
+    period: 1,
+    compute: "x => x",
+  });
+  const dag = s.build();
+  assert.deepEqual(dag.nodes[0].inputs, [ext]);
+  assert.deepEqual(verifyDag(dag).externalInputs, [ext]);
+});
+
+Deno.test("builder: a cycle names the node and the inputs field", () => {
+  const s = new StrategyBuilder("cyc");
+  s.streamInput({ name: "price", tags: ["btc"], intervalS: 60, period: 1 });
+  s.processing({
+    name: "a",
+    inputs: ["price", "c"],
+    intervalS: 60,
+    period: 1,
+    compute: "a",
+  });
+  s.processing({
+    name: "b",
+    inputs: ["a"],
+    intervalS: 60,
+    period: 1,
+    compute: "b",
+  });
+  s.processing({
+    name: "c",
+    inputs: ["b"],
+    intervalS: 60,
+    period: 1,
+    compute: "c",
+  });
+  const e = throwsValidation(() => s.build(), {
+    code: "E_CYCLE",
+    node: "a",
+    field: "inputs",
+  });
+  assert.match(e.message, /a → b → c → a/);
+});
+
+Deno.test("builder: self input is a cycle", () => {
+  const s = new StrategyBuilder("self");
+  s.processing({
+    name: "me",
+    inputs: ["me"],
+    intervalS: 60,
+    period: 1,
+    compute: "m",
+  });
+  throwsValidation(() => s.build(), {
+    code: "E_CYCLE",
+    node: "me",
+    field: "inputs",
+  });
+});
+
+Deno.test("builder: duplicate names are refused", () => {
+  const s = new StrategyBuilder("dup");
+  s.streamInput({ name: "price", tags: ["btc"], intervalS: 60, period: 1 });
+  s.streamInput({ name: "price", tags: ["eth"], intervalS: 60, period: 1 });
+  throwsValidation(() => s.build(), {
+    code: "E_DUPLICATE",
+    node: "price",
+    field: "name",
+  });
+});
+
+Deno.test("builder: two nodes with one identity are refused", () => {
+  const s = new StrategyBuilder("dupid");
+  const p = s.streamInput({
+    name: "price",
+    tags: ["btc"],
+    intervalS: 60,
+    period: 1,
+  });
+  s.processing({
+    name: "sma_a",
+    inputs: [p],
+    intervalS: 60,
+    period: 5,
+    compute: mean,
+  });
+  s.processing({
+    name: "sma_b",
+    inputs: [p],
+    intervalS: 60,
+    period: 5,
+    compute: mean,
+  });
+  throwsValidation(() => s.build(), {
+    code: "E_DUPLICATE",
+    node: "sma_b",
+    field: "nodeId",
+  });
+});
+
+Deno.test("builder: missing or invalid interval and period name node + field", () => {
+  const cases: [Record<string, unknown>, string][] = [
+    [{ intervalS: undefined, period: 1 }, "intervalS"],
+    [{ intervalS: 0, period: 1 }, "intervalS"],
+    [{ intervalS: 1.5, period: 1 }, "intervalS"],
+    [{ intervalS: "60", period: 1 }, "intervalS"],
+    [{ intervalS: 60, period: undefined }, "period"],
+    [{ intervalS: 60, period: 0 }, "period"],
+    [{ intervalS: 60, period: -3 }, "period"],
+  ];
+  for (const [fields, field] of cases) {
+    const s = new StrategyBuilder("iv");
+    const p = s.streamInput({
+      name: "price",
+      tags: ["btc"],
+      intervalS: 60,
+      period: 1,
+    });
+    s.processing({
+      name: "bad",
+      inputs: [p],
+      compute: mean,
+      ...(fields as { intervalS: number; period: number }),
+    });
+    throwsValidation(() => s.build(), {
+      code: "E_INVALID",
+      node: "bad",
+      field,
+    });
+  }
+});
+
+Deno.test("builder: unknown inputs are refused", () => {
+  const other = new StrategyBuilder("other");
+  const foreign = other.streamInput({
+    name: "x",
+    tags: ["x"],
+    intervalS: 1,
+    period: 1,
+  });
+  const s = new StrategyBuilder("unk");
+  s.streamInput({ name: "x", tags: ["x"], intervalS: 1, period: 1 });
+  s.processing({
+    name: "p",
+    inputs: ["nope"],
+    intervalS: 1,
+    period: 1,
+    compute: "p",
+  });
+  throwsValidation(() => s.build(), {
+    code: "E_UNKNOWN_INPUT",
+    node: "p",
+    field: "inputs[0]",
+  });
+  const t = new StrategyBuilder("unk2");
+  t.streamInput({ name: "x", tags: ["x"], intervalS: 1, period: 1 });
+  t.processing({
+    name: "q",
+    inputs: ["x", foreign],
+    intervalS: 1,
+    period: 1,
+    compute: "q",
+  });
+  throwsValidation(() => t.build(), {
+    code: "E_UNKNOWN_INPUT",
+    node: "q",
+    field: "inputs[1]",
+  });
+});
+
+Deno.test("builder: processing nodes need inputs and compute", () => {
+  const s = new StrategyBuilder("noin");
+  s.processing({
+    name: "p",
+    inputs: [],
+    intervalS: 1,
+    period: 1,
+    compute: "p",
+  });
+  throwsValidation(() => s.build(), {
+    code: "E_INVALID",
+    node: "p",
+    field: "inputs",
+  });
+  const t = new StrategyBuilder("nocode");
+  t.streamInput({ name: "x", tags: ["x"], intervalS: 1, period: 1 });
+  t.processing({
+    name: "p",
+    inputs: ["x"],
+    intervalS: 1,
+    period: 1,
+    compute: undefined as unknown as string,
+  });
+  throwsValidation(() => t.build(), {
+    code: "E_INVALID",
+    node: "p",
+    field: "compute",
+  });
+});
+
+Deno.test("builder: non-JSON params name the node and the param", () => {
+  const bad: [unknown, string][] = [
+    [{ w: NaN }, "params.w"],
+    [{ w: Infinity }, "params.w"],
+    [{ f: () => 1 }, "params.f"],
+    [{ d: new Date(0) }, "params.d"],
+    [{ n: { deep: undefined } }, "params.n.deep"],
+    [{ b: 1n }, "params.b"],
+  ];
+  for (const [params, field] of bad) {
+    const s = new StrategyBuilder("json");
+    s.streamInput({ name: "x", tags: ["x"], intervalS: 1, period: 1 });
+    s.processing({
+      name: "p",
+      inputs: ["x"],
+      intervalS: 1,
+      period: 1,
+      compute: "p",
+      params: params as Record<string, number>,
+    });
+    throwsValidation(() => s.build(), { code: "E_INVALID", node: "p", field });
+  }
+  const s = new StrategyBuilder("arr");
+  s.streamInput({
+    name: "x",
+    tags: ["x"],
+    intervalS: 1,
+    period: 1,
+    params: [1] as unknown as Record<string, number>,
+  });
+  throwsValidation(() => s.build(), {
+    code: "E_INVALID",
+    node: "x",
+    field: "params",
+  });
+});
+
+Deno.test("builder: empty names, tags and match modes are refused", () => {
+  const s = new StrategyBuilder("names");
+  s.streamInput({ name: "", tags: ["x"], intervalS: 1, period: 1 });
+  throwsValidation(() => s.build(), { code: "E_INVALID", field: "name" });
+  const t = new StrategyBuilder("tags");
+  t.streamInput({ name: "x", tags: [], intervalS: 1, period: 1 });
+  throwsValidation(() => t.build(), {
+    code: "E_INVALID",
+    node: "x",
+    field: "tags",
+  });
+  const u = new StrategyBuilder("mode");
+  u.tagQuery({
+    name: "q",
+    tags: ["a"],
+    intervalS: 1,
+    period: 1,
+    matchMode: "some" as "any",
+  });
+  throwsValidation(() => u.build(), {
+    code: "E_INVALID",
+    node: "q",
+    field: "matchMode",
+  });
+});
+
+Deno.test("builder: build is repeatable and the result is independent", () => {
+  const { s, dag } = crossover();
+  const again = s.build();
+  assert.deepEqual(again, dag);
+  again.nodes[0].tags.push("mutated");
+  assert.notDeepEqual(s.build().nodes[0].tags, again.nodes[0].tags);
+});
+
+Deno.test("builder: changing the compute source changes the ID", () => {
+  const make = (compute: (xs: number[]) => number) => {
+    const s = new StrategyBuilder("c");
+    const p = s.streamInput({
+      name: "x",
+      tags: ["x"],
+      intervalS: 1,
+      period: 1,
+    });
+    s.processing({ name: "p", inputs: [p], intervalS: 1, period: 1, compute });
+    return s.build().nodes[1].nodeId;
+  };
+  assert.notEqual(make((xs) => xs[0]), make((xs) => xs[1]));
+  assert.equal(make(mean), make(mean));
+});
