@@ -6,8 +6,13 @@
  * `UnavailableError` → 503 + `Retry-After`, everything else → a client or
  * server error that retrying will not fix.
  *
+ * Every class extends the contracts' `QmtlError`, so `code`, `httpStatus`,
+ * `connectCode` and `toErrorDetail()` work as for any other QMTL error.
+ *
  * @module
  */
+
+import { QmtlError } from "../contracts/errors.ts";
 
 /**
  * QMTL error codes the DAG Manager raises.
@@ -41,13 +46,9 @@ export type DagErrorCode =
  * }
  * ```
  */
-export class RegistryError extends Error {
-  /** Stable QMTL error code. */
-  readonly code: DagErrorCode;
+export class RegistryError extends QmtlError {
   /** True when the same call may succeed later unchanged. */
   readonly retryable: boolean;
-  /** Node the error is about, or `""`. */
-  readonly nodeId: string;
 
   /**
    * @param code QMTL error code.
@@ -59,11 +60,12 @@ export class RegistryError extends Error {
     message: string,
     options: { nodeId?: string; cause?: unknown; retryable?: boolean } = {},
   ) {
-    super(message, { cause: options.cause });
+    super(code, message, {
+      ...(options.nodeId ? { nodeId: options.nodeId } : {}),
+      ...(options.cause !== undefined ? { cause: options.cause } : {}),
+    });
     this.name = "RegistryError";
-    this.code = code;
     this.retryable = options.retryable ?? false;
-    this.nodeId = options.nodeId ?? "";
   }
 }
 

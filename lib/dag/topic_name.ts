@@ -8,13 +8,15 @@ import type { NodeSpec } from "../contracts/types.ts";
 
 /**
  * The asset a node's topic is named after: `metadata.asset`, else a string
- * `asset` in the params, else `"any"`; lowercased, every run of characters
- * outside `[a-z0-9]` replaced by `-` (so `BTC/USDT` → `btc-usdt`).
+ * `asset` in the params, else `"any"`. Sanitised like the queue's topic
+ * names: trimmed, every run of characters outside `[A-Za-z0-9-]` replaced by
+ * `-`, leading/trailing `-` dropped, cut to 64 characters; case is kept (so
+ * `btc/usdt` → `btc-usdt`).
  *
  * @example
  * ```ts
  * import { topicAsset } from "./topic_name.ts";
- * topicAsset({ metadata: { asset: "BTC/USDT" }, paramsJson: "{}" }); // "btc-usdt"
+ * topicAsset({ metadata: { asset: "btc/usdt" }, paramsJson: "{}" }); // "btc-usdt"
  * ```
  */
 export function topicAsset(
@@ -32,11 +34,13 @@ export function topicAsset(
       // params that do not parse name no asset
     }
   }
-  const clean = raw.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(
-    /^-+|-+$/g,
-    "",
-  );
+  const clean = sanitise(raw);
   return clean === "" ? "any" : clean;
+}
+
+function sanitise(raw: string): string {
+  return raw.trim().replace(/[^A-Za-z0-9-]+/g, "-").replace(/^-+|-+$/g, "")
+    .slice(0, 64).replace(/-+$/, "");
 }
 
 /**
@@ -55,7 +59,7 @@ export function shortHash(nodeId: string): string {
 
 /**
  * Topic name without its version suffix: `{asset}_{node_type}_{short_hash}`.
- * Characters of the node type outside `[A-Za-z0-9]` become `-`.
+ * The node type is sanitised like the asset (`node` if nothing is left).
  *
  * @example
  * ```ts
@@ -67,7 +71,7 @@ export function shortHash(nodeId: string): string {
 export function topicBase(
   spec: Pick<NodeSpec, "nodeId" | "nodeType" | "metadata" | "paramsJson">,
 ): string {
-  const type = spec.nodeType.replace(/[^A-Za-z0-9]+/g, "-") || "node";
+  const type = sanitise(spec.nodeType) || "node";
   return `${topicAsset(spec)}_${type}_${shortHash(spec.nodeId)}`;
 }
 
@@ -78,7 +82,7 @@ export function topicBase(
  * @example
  * ```ts
  * import { topicName } from "./topic_name.ts";
- * topicName({ nodeId: "sha256:ab12cd34ff", nodeType: "Processing", metadata: {}, paramsJson: '{"asset":"ETH"}' });
+ * topicName({ nodeId: "sha256:ab12cd34ff", nodeType: "Processing", metadata: {}, paramsJson: '{"asset":"eth"}' });
  * // "eth_Processing_ab12cd34_v1"
  * ```
  */

@@ -39,7 +39,7 @@ function chain(prefix: string, tags = ["btc", "price"], interval = 60) {
   const price = spec(`${prefix}price`, {
     type: "StreamInput",
     tags,
-    asset: "BTC",
+    asset: "btc",
     interval,
   });
   const sma = spec(`${prefix}sma`, { inputs: [price.nodeId], interval });

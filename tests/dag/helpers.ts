@@ -1,11 +1,16 @@
 // Test helpers for the DAG Manager suites: node builders and the Neo4j
 // environment check.
-import { createHash } from "node:crypto";
-import type { NodeSpec, StrategyDag } from "../../lib/contracts/types.ts";
+import {
+  canonicalParamsJson,
+  computeNodeId,
+  type NodeSpec,
+  sha256Hex,
+  type StrategyDag,
+} from "../../lib/contracts/mod.ts";
 
 /** A well-formed node ID derived from a label (not a content hash). */
 export function nid(label: string): string {
-  return "sha256:" + createHash("sha256").update(label).digest("hex");
+  return "sha256:" + sha256Hex(label);
 }
 
 /** Options of {@link spec}. */
@@ -22,15 +27,23 @@ export interface SpecOptions {
   id?: string;
 }
 
-/** A NodeSpec whose ID is derived from `label` and its inputs. */
+/**
+ * A NodeSpec with its real content-derived ID (`computeNodeId`); the label
+ * goes into the params so distinct labels give distinct nodes.
+ */
 export function spec(label: string, o: SpecOptions = {}): NodeSpec {
   const inputs = o.inputs ?? [];
+  const nodeType = o.type ?? "Processing";
+  const intervalS = o.interval ?? 60;
+  const period = o.period ?? 1;
+  const paramsJson = canonicalParamsJson(o.params ?? { label });
   return {
-    nodeId: o.id ?? nid(`${label}|${inputs.join(",")}`),
-    nodeType: o.type ?? "Processing",
-    intervalS: o.interval ?? 60,
-    period: o.period ?? 1,
-    paramsJson: JSON.stringify(o.params ?? { label }),
+    nodeId: o.id ??
+      computeNodeId({ nodeType, intervalS, period, paramsJson, inputs }),
+    nodeType,
+    intervalS,
+    period,
+    paramsJson,
     inputs,
     codeHash: "",
     schemaCompatId: "v1",
