@@ -1,0 +1,192 @@
+/**
+ * One rich sample per top-level message (non-default values everywhere,
+ * unicode, negative and large int64, maps, nested messages). Used by
+ * `generate.ts` to write the golden files and by the round-trip tests.
+ *
+ * @module
+ */
+
+import {
+  computeNodeId,
+  dagChecksum,
+  type MessageName,
+  type MessageTypes,
+  type NodeRecord,
+  type NodeSpec,
+  StrategyState,
+} from "../../lib/contracts/mod.ts";
+
+const streamParams = '{"field":"close","symbol":"BTC/USDT"}';
+const streamId = computeNodeId({
+  nodeType: "StreamInput",
+  intervalS: 60,
+  period: 1,
+  paramsJson: streamParams,
+});
+const smaCode =
+  "sha256:1c4f8ad3b02b1e8a5b1c0f0e3bba3b0a6f7a2d5b6cdb1d92b2e60a1a5d0f3c11";
+const smaId = computeNodeId({
+  nodeType: "Processing",
+  intervalS: 60,
+  period: 20,
+  paramsJson: '{"window":20}',
+  inputs: [streamId],
+  codeHash: smaCode,
+});
+
+/** A StreamInput node. */
+export const STREAM_NODE: NodeSpec = {
+  nodeId: streamId,
+  nodeType: "StreamInput",
+  intervalS: 60,
+  period: 1,
+  paramsJson: streamParams,
+  inputs: [],
+  codeHash: "",
+  schemaCompatId: "v1",
+  name: "btc_close",
+  tags: ["btc", "price", "ünïcødé 😀"],
+  metadata: { owner: "alice", "display-name": "BTC close 1m" },
+};
+
+/** A Processing node consuming {@link STREAM_NODE}. */
+export const SMA_NODE: NodeSpec = {
+  nodeId: smaId,
+  nodeType: "Processing",
+  intervalS: 60,
+  period: 20,
+  paramsJson: '{"window":20}',
+  inputs: [streamId],
+  codeHash: smaCode,
+  schemaCompatId: "v1",
+  name: "sma20",
+  tags: [],
+  metadata: {},
+};
+
+const record: NodeRecord = {
+  node: SMA_NODE,
+  topic: "btc_Processing_" + smaId.slice(7, 15) + "_v1",
+  refCount: 3,
+  createdAtMs: 1767225600000,
+  updatedAtMs: 1767225660123,
+};
+
+/** The samples, keyed by message name. */
+export const SAMPLES: { [N in MessageName]: MessageTypes[N] } = {
+  NodeSpec: STREAM_NODE,
+  Edge: { from: streamId, to: smaId },
+  NodeRecord: record,
+  TopicDescriptor: {
+    name: record.topic,
+    nodeId: smaId,
+    retentionMs: 604800000,
+    partitions: 4,
+    createdAtMs: 1767225600000,
+  },
+  StrategyDag: {
+    name: "btc sma crossover",
+    nodes: [STREAM_NODE, SMA_NODE],
+    checksum: dagChecksum([streamId, smaId]),
+    metadata: { team: "quant", "": "empty key" },
+  },
+  StrategyStatus: {
+    strategyId: "st_01J0ABCDEF",
+    owner: "alice",
+    version: "2",
+    state: StrategyState.FAILED,
+    dagHash:
+      "sha256:6872d75cc39f633ec8800f6cba8765e2a1dbe5a02c7b1d352251cb1d25cd59cd",
+    queueMap: { [streamId]: "btc_StreamInput_x_v1", [smaId]: record.topic },
+    reused: [streamId],
+    created: [smaId],
+    sentinelId: "vs_1",
+    error: {
+      code: "E_UNAVAILABLE",
+      message: "neo4j unreachable",
+      field: "",
+      nodeId: smaId,
+      details: { retry_after_s: "5" },
+    },
+    attempts: 2,
+    nodeCount: 2,
+    createdAtMs: 1767225600000,
+    updatedAtMs: -1,
+    callbackUrl: "https://example.com/hook",
+    name: "btc sma crossover",
+  },
+  DiffResult: {
+    strategyId: "st_01J0ABCDEF",
+    version: "2",
+    queueMap: { [smaId]: record.topic },
+    reused: [],
+    created: [smaId, streamId],
+    sentinelId: "vs_1",
+  },
+  QueueJob: {
+    id: "job_1",
+    kind: "diff",
+    payload: new Uint8Array([0, 1, 2, 0xfe, 0xff]),
+    idempotencyKey: "st_01J0ABCDEF:2",
+    attempts: 1,
+    maxAttempts: 5,
+    createdAtMs: 9007199254740991,
+    notBeforeMs: 1767225600500,
+    lastError: "timeout",
+  },
+  Event: {
+    id: "evt_1",
+    source: "/qmtl/gateway",
+    specVersion: "1.0",
+    type: "qmtl.strategy.completed",
+    subject: "st_01J0ABCDEF",
+    time: "2026-01-01T00:00:00Z",
+    dataContentType: "application/json",
+    data: new TextEncoder().encode('{"state":"COMPLETED"}'),
+  },
+  ErrorDetail: {
+    code: "E_NODE_ID_MISMATCH",
+    message: "nodes[1]: node_id does not match",
+    field: "nodes[1].node_id",
+    nodeId: smaId,
+    details: { expected: smaId, actual: streamId },
+  },
+  SchemaVersion: {
+    version: "1.0.0",
+    hash:
+      "sha256:5eb5fdad65dd60437830a6b54f7616b70283ffa35189474a310e23c1250bf14b",
+    accepted: ["1.0.0", "^1.0.0"],
+  },
+  SubmitStrategyRequest: {
+    dag: {
+      name: "btc sma crossover",
+      nodes: [STREAM_NODE, SMA_NODE],
+      checksum: dagChecksum([streamId, smaId]),
+      metadata: {},
+    },
+    version: "2",
+    callbackUrl: "https://example.com/hook",
+    metadata: { ci: "true" },
+  },
+  SubmitStrategyResponse: {
+    strategyId: "st_01J0ABCDEF",
+    state: StrategyState.QUEUED,
+    dagHash:
+      "sha256:6872d75cc39f633ec8800f6cba8765e2a1dbe5a02c7b1d352251cb1d25cd59cd",
+    duplicate: true,
+  },
+  GetStrategyRequest: { strategyId: "st_01J0ABCDEF" },
+  RetireStrategyRequest: { strategyId: "st_01J0ABCDEF" },
+  ListNodesRequest: {
+    pageSize: 100,
+    pageToken: "tok_2",
+    nodeType: "Processing",
+    intervalS: 60,
+  },
+  ListNodesResponse: { nodes: [record, record], nextPageToken: "tok_3" },
+  QueryNodesByTagsRequest: {
+    tags: ["btc", "price"],
+    matchMode: "all",
+    intervalS: 3600,
+  },
+};
