@@ -22,3 +22,6 @@ export * from "./topic_name.ts";
 export * from "./memory_queue.ts";
 export * from "./memory_event_log.ts";
 export * from "./memory_topic_store.ts";
+export * from "./connection.ts";
+export * from "./durability.ts";
+export * from "./redis_queue.ts";

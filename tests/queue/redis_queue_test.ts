@@ -1,0 +1,69 @@
+import { RedisQueue } from "../../lib/queue/redis_queue.ts";
+import { queueConformance } from "./queue_conformance.ts";
+import {
+  deletePrefix,
+  redisTest,
+  testClient,
+  testPrefix,
+} from "./redis_env.ts";
+import { assert, assertEquals } from "./assert.ts";
+
+queueConformance(
+  (name, fn) => redisTest(`RedisQueue: ${name}`, () => fn()),
+  (setup) => {
+    const url = Deno.env.get("QMTL_REDIS_URL")!;
+    const keyPrefix = testPrefix("q");
+    const handles: RedisQueue[] = [];
+    const open = () => {
+      const q = new RedisQueue({ url, keyPrefix, ...setup });
+      handles.push(q);
+      return Promise.resolve(q);
+    };
+    const queue = new RedisQueue({ url, keyPrefix, ...setup });
+    handles.push(queue);
+    return Promise.resolve({
+      queue,
+      open,
+      cleanup: async () => {
+        await queue.purge();
+        for (const h of handles) await h.close();
+      },
+    });
+  },
+);
+
+redisTest(
+  "RedisQueue: keys live under the prefix and purge removes them",
+  async (url) => {
+    const keyPrefix = testPrefix("keys");
+    const q = new RedisQueue({ url, keyPrefix });
+    const redis = testClient(url);
+    try {
+      await q.enqueue("k", new Uint8Array([1]), { idempotencyKey: "x" });
+      await q.enqueue("k", new Uint8Array([2]), { delayMs: 10_000 });
+      const keys = await redis.keys(`${keyPrefix}*`);
+      assert(keys.length >= 4, keys.join(","));
+      for (const k of keys) assert(k.startsWith(`${keyPrefix}:`), k);
+      assert(await q.purge() >= 4);
+      assertEquals(await redis.keys(`${keyPrefix}*`), []);
+    } finally {
+      await q.close();
+      await deletePrefix(redis, keyPrefix);
+      await redis.quit();
+    }
+  },
+);
+
+redisTest("RedisQueue: waits for a replica in Sentinel mode", async (url) => {
+  const q = new RedisQueue({ url, keyPrefix: testPrefix("wait") });
+  try {
+    if (url.includes("+sentinel")) assertEquals(q.waitReplicas, 1);
+    await q.enqueue("k", new Uint8Array([1]));
+    const [j] = await q.lease(1, { leaseMs: 1_000 });
+    await q.ack(j.id, j.leaseToken);
+    assertEquals(q.unconfirmedWrites, 0);
+  } finally {
+    await q.purge();
+    await q.close();
+  }
+});
