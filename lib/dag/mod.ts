@@ -24,6 +24,7 @@ export * from "./gc_plan.ts";
 export * from "./page_token.ts";
 export * from "./memory/memory_registry.ts";
 export * from "./neo4j/config.ts";
+export * from "./neo4j/driver.ts";
 export * from "./neo4j/schema.ts";
 export * from "./neo4j/migrations.ts";
 export * from "./neo4j/neo4j_registry.ts";

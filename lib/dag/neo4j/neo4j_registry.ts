@@ -59,6 +59,7 @@ import {
 import { firstFreeTopicName, topicBase } from "../topic_name.ts";
 import { defaultDagHash, validateDag } from "../validate.ts";
 import { checkNamespace, type Neo4jOptions } from "./config.ts";
+import { createNeo4jDriver } from "./driver.ts";
 import * as Q from "./cypher.ts";
 import { isConcurrentRace, toRegistryError } from "./errors_map.ts";
 import {
@@ -167,23 +168,7 @@ export class Neo4jRegistry implements NodeRegistry {
    */
   static async connect(options: Neo4jOptions): Promise<Neo4jRegistry> {
     const ns = checkNamespace(options.namespace ?? "default");
-    const auth = options.user
-      ? neo4j.auth.basic(options.user, options.password ?? "")
-      : undefined;
-    let driver: Driver;
-    try {
-      driver = neo4j.driver(options.url, auth, {
-        disableLosslessIntegers: true,
-        connectionTimeout: options.connectionTimeoutMs ?? 5000,
-        connectionAcquisitionTimeout: (options.connectionTimeoutMs ?? 5000) *
-          2,
-        maxTransactionRetryTime: options.maxRetryTimeMs ?? 15000,
-        maxConnectionPoolSize: options.maxPoolSize ?? 50,
-        logging: { level: "error", logger: () => {} },
-      });
-    } catch (e) {
-      throw toRegistryError(e, `neo4j at ${options.url}`);
-    }
+    const driver = createNeo4jDriver(options);
     try {
       await driver.getServerInfo(
         options.database ? { database: options.database } : {},
