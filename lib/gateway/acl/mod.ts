@@ -1,0 +1,91 @@
+/**
+ * Role-based access control from the one route table ({@link ROUTES}):
+ * default deny, 403 naming the role the caller lacks.
+ *
+ * @module
+ */
+
+import type { MiddlewareHandler } from "hono";
+import { QmtlError } from "../../contracts/errors.ts";
+import type { GatewayEnv, Principal, Role } from "../types.ts";
+import type { RouteDef } from "./routes.ts";
+
+export * from "./routes.ts";
+
+/**
+ * True when `principal` may call `route` (public routes admit everyone).
+ *
+ * @example
+ * ```ts
+ * import { isAllowed, routeById } from "@qmtl/qmtl/gateway";
+ * isAllowed(routeById("rpc.SubmitStrategy"), { subject: "a", roles: ["reader"] }); // false
+ * ```
+ */
+export function isAllowed(
+  route: RouteDef,
+  principal: Principal | undefined,
+): boolean {
+  if (route.roles === "public") return true;
+  if (!principal) return false;
+  const allowed = route.roles;
+  return principal.roles.some((r) => allowed.includes(r));
+}
+
+/**
+ * The 403 error for a caller lacking every role of `route`.
+ *
+ * @example
+ * ```ts
+ * import { forbidden, routeById } from "@qmtl/qmtl/gateway";
+ * forbidden(routeById("ops.metrics"), []).message;
+ * ```
+ */
+export function forbidden(route: RouteDef, held: readonly Role[]): QmtlError {
+  const need = route.roles === "public" ? [] : route.roles;
+  const missing = need.length === 1
+    ? `role ${need[0]}`
+    : `one of the roles ${need.join(", ")}`;
+  return new QmtlError(
+    "E_FORBIDDEN",
+    `${route.method} ${route.path} requires ${missing}; the token grants ${
+      held.length ? held.join(", ") : "no roles"
+    }`,
+    { details: { required: need.join(","), granted: held.join(",") } },
+  );
+}
+
+/**
+ * ACL middleware for one route: runs after auth; throws `E_FORBIDDEN`
+ * (403) when the principal holds none of the route's roles.
+ *
+ * @example
+ * ```ts
+ * import { acl, routeById } from "@qmtl/qmtl/gateway";
+ * const mw = acl(routeById("rest.getNode"));
+ * ```
+ */
+export function acl(route: RouteDef): MiddlewareHandler<GatewayEnv> {
+  return async (c, next) => {
+    const principal = c.get("principal");
+    if (!isAllowed(route, principal)) {
+      throw forbidden(route, principal?.roles ?? []);
+    }
+    await next();
+  };
+}
+
+/**
+ * True when the principal sees every strategy (not only its own).
+ *
+ * @example
+ * ```ts
+ * import { seesAllStrategies } from "@qmtl/qmtl/gateway";
+ * seesAllStrategies({ subject: "ops", roles: ["operator"] }); // true
+ * ```
+ */
+export function seesAllStrategies(principal: Principal | undefined): boolean {
+  if (!principal) return false;
+  return principal.roles.some((r) =>
+    r === "reader" || r === "operator" || r === "service"
+  );
+}

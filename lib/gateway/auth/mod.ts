@@ -1,0 +1,293 @@
+/**
+ * Bearer-JWT authentication (jose): an HS256/384/512 secret, or RS/PS/ES/EdDSA
+ * keys from a JWKS URL. Algorithm allow-list (so `none` and algorithm
+ * confusion are refused), `exp` required, `iss` and `aud` checked, bounded
+ * clock skew. Failures answer 401 with a `WWW-Authenticate` challenge.
+ *
+ * @module
+ */
+
+import {
+  createRemoteJWKSet,
+  type JWTPayload,
+  jwtVerify,
+  type JWTVerifyGetKey,
+  SignJWT,
+} from "jose";
+import type { MiddlewareHandler } from "hono";
+import { QmtlError } from "../../contracts/errors.ts";
+import { withHeaders } from "../error_mapper/mod.ts";
+import { type GatewayEnv, type Principal, type Role, ROLES } from "../types.ts";
+
+/**
+ * Options of {@link createAuthenticator}. Give `secret`, `jwksUrl`, or both
+ * (then HS* tokens are checked with the secret and the rest with the JWKS).
+ *
+ * @example
+ * ```ts
+ * import type { AuthOptions } from "@qmtl/qmtl/gateway";
+ * const o: AuthOptions = { secret: "x".repeat(32), issuer: "qmtl", audience: "qmtl-gateway" };
+ * ```
+ */
+export interface AuthOptions {
+  /** HMAC secret (≥ 32 bytes). */
+  secret?: string | Uint8Array;
+  /** JWKS URL for asymmetric keys. */
+  jwksUrl?: string;
+  /** Required `iss`. */
+  issuer: string;
+  /** Required `aud`. */
+  audience: string;
+  /** Allowed algorithms; default HS256 with a secret, RS256+ES256 with JWKS. */
+  algorithms?: string[];
+  /** Tolerated clock skew in seconds (0‥300); default 30. */
+  clockSkewS?: number;
+  /** Claim holding the roles array; default `roles`. */
+  rolesClaim?: string;
+  /** Verified tokens cached (by token string, until `exp`); default 1000. 0 disables. */
+  cacheSize?: number;
+}
+
+/**
+ * Verifies bearer tokens.
+ *
+ * @example
+ * ```ts
+ * import { createAuthenticator } from "@qmtl/qmtl/gateway";
+ * const auth = createAuthenticator({ secret: "s".repeat(32), issuer: "qmtl", audience: "qmtl-gateway" });
+ * // const principal = await auth.verify(token);
+ * ```
+ */
+export interface Authenticator {
+  /** Verify a compact JWS; rejects with an `E_UNAUTHENTICATED` QmtlError. */
+  verify(token: string): Promise<Principal>;
+}
+
+const HMAC = new Set(["HS256", "HS384", "HS512"]);
+
+/**
+ * Build an {@link Authenticator}.
+ *
+ * @example
+ * ```ts
+ * import { createAuthenticator } from "@qmtl/qmtl/gateway";
+ * const auth = createAuthenticator({ jwksUrl: "http://127.0.0.1:9999/jwks.json", issuer: "i", audience: "a" });
+ * ```
+ */
+export function createAuthenticator(options: AuthOptions): Authenticator {
+  const secret = typeof options.secret === "string"
+    ? new TextEncoder().encode(options.secret)
+    : options.secret;
+  if (!secret && !options.jwksUrl) {
+    throw new Error("auth: give a secret or a jwksUrl");
+  }
+  if (secret && secret.byteLength < 32) {
+    throw new Error("auth: an HMAC secret must be at least 32 bytes");
+  }
+  const algorithms = options.algorithms ??
+    [
+      ...(secret ? ["HS256"] : []),
+      ...(options.jwksUrl ? ["RS256", "ES256"] : []),
+    ];
+  for (const a of algorithms) {
+    if (a === "none") throw new Error("auth: algorithm none is never allowed");
+    if (HMAC.has(a) && !secret) throw new Error(`auth: ${a} needs a secret`);
+    if (!HMAC.has(a) && !options.jwksUrl) {
+      throw new Error(`auth: ${a} needs a jwksUrl`);
+    }
+  }
+  const skew = Math.min(Math.max(options.clockSkewS ?? 30, 0), 300);
+  const rolesClaim = options.rolesClaim ?? "roles";
+  const jwks = options.jwksUrl
+    ? createRemoteJWKSet(new URL(options.jwksUrl), {
+      timeoutDuration: 5000,
+      cooldownDuration: 30_000,
+    })
+    : undefined;
+  // Key by the header's algorithm family: an HS token is never checked
+  // against a public key and an RS/ES token never against the secret.
+  const getKey: JWTVerifyGetKey = (header, token) => {
+    if (HMAC.has(header.alg ?? "")) {
+      if (!secret) {
+        throw new QmtlError(
+          "E_UNAUTHENTICATED",
+          `algorithm ${header.alg} not allowed`,
+        );
+      }
+      return secret;
+    }
+    if (!jwks) {
+      throw new QmtlError(
+        "E_UNAUTHENTICATED",
+        `algorithm ${header.alg} not allowed`,
+      );
+    }
+    return jwks(header, token);
+  };
+  const cacheSize = options.cacheSize ?? 1000;
+  const cache = new Map<string, { principal: Principal; expMs: number }>();
+
+  return {
+    async verify(token: string): Promise<Principal> {
+      const now = Date.now();
+      const hit = cache.get(token);
+      if (hit) {
+        if (hit.expMs > now) return hit.principal;
+        cache.delete(token);
+      }
+      let payload: JWTPayload;
+      try {
+        ({ payload } = await jwtVerify(token, getKey, {
+          algorithms,
+          issuer: options.issuer,
+          audience: options.audience,
+          clockTolerance: skew,
+          requiredClaims: ["exp", "sub"],
+        }));
+      } catch (e) {
+        throw unauthenticated(describe(e));
+      }
+      const principal = principalOf(payload, rolesClaim);
+      if (cacheSize > 0) {
+        if (cache.size >= cacheSize) cache.delete(cache.keys().next().value!);
+        // Cached until exp (no skew: a cached token never outlives its exp).
+        cache.set(token, { principal, expMs: (payload.exp as number) * 1000 });
+      }
+      return principal;
+    },
+  };
+}
+
+function describe(e: unknown): string {
+  if (e instanceof QmtlError) return e.message;
+  const code = (e as { code?: string }).code ?? "";
+  const msg = e instanceof Error ? e.message : String(e);
+  switch (code) {
+    case "ERR_JWT_EXPIRED":
+      return "token expired";
+    case "ERR_JWKS_NO_MATCHING_KEY":
+      return "no key in the JWKS matches the token's kid";
+    case "ERR_JOSE_ALG_NOT_ALLOWED":
+      return "token algorithm not allowed";
+    case "ERR_JWS_SIGNATURE_VERIFICATION_FAILED":
+      return "signature verification failed";
+    case "ERR_JWT_CLAIM_VALIDATION_FAILED":
+      return `claim check failed: ${msg}`;
+    case "ERR_JWS_INVALID":
+    case "ERR_JWT_INVALID":
+      return `malformed token: ${msg}`;
+    case "ERR_JWKS_TIMEOUT":
+    case "ERR_JOSE_GENERIC":
+      return `key set unavailable: ${msg}`;
+    default:
+      return msg || "invalid token";
+  }
+}
+
+function principalOf(payload: JWTPayload, rolesClaim: string): Principal {
+  const raw = payload[rolesClaim];
+  const list = Array.isArray(raw)
+    ? raw
+    : typeof raw === "string"
+    ? raw.split(/[\s,]+/)
+    : [];
+  const roles = list.filter((r): r is Role =>
+    typeof r === "string" && (ROLES as string[]).includes(r)
+  );
+  return { subject: String(payload.sub), roles: [...new Set(roles)] };
+}
+
+function quote(s: string): string {
+  return s.replace(/["\\]/g, "'");
+}
+
+/**
+ * The 401 error with its `WWW-Authenticate` challenge.
+ *
+ * @example
+ * ```ts
+ * import { unauthenticated } from "@qmtl/qmtl/gateway";
+ * unauthenticated("token expired").httpStatus; // 401
+ * ```
+ */
+export function unauthenticated(description: string): QmtlError {
+  return withHeaders(
+    new QmtlError("E_UNAUTHENTICATED", description),
+    {
+      "www-authenticate":
+        `Bearer realm="qmtl", error="invalid_token", error_description="${
+          quote(description)
+        }"`,
+    },
+  );
+}
+
+/**
+ * Authentication middleware: requires `Authorization: Bearer <jwt>` and sets
+ * `c.get("principal")`.
+ *
+ * @example
+ * ```ts
+ * import { auth, createAuthenticator } from "@qmtl/qmtl/gateway";
+ * const mw = auth(createAuthenticator({ secret: "s".repeat(32), issuer: "qmtl", audience: "qmtl-gateway" }));
+ * ```
+ */
+export function auth(
+  authenticator: Authenticator,
+): MiddlewareHandler<GatewayEnv> {
+  return async (c, next) => {
+    const header = c.req.header("authorization");
+    if (!header) throw unauthenticated("missing bearer token");
+    const m = /^Bearer[ ]+([A-Za-z0-9._~+/=-]+)$/i.exec(header);
+    if (!m) throw unauthenticated("authorization header is not a bearer token");
+    c.set("principal", await authenticator.verify(m[1]));
+    await next();
+  };
+}
+
+/**
+ * Options of {@link signDevToken}.
+ *
+ * @example
+ * ```ts
+ * import type { DevTokenOptions } from "@qmtl/qmtl/gateway";
+ * const o: DevTokenOptions = { secret: "s".repeat(32), issuer: "qmtl", audience: "qmtl-gateway", subject: "dev", roles: ["reader"], ttlS: 3600 };
+ * ```
+ */
+export interface DevTokenOptions {
+  /** HS256 secret. */
+  secret: string | Uint8Array;
+  /** `iss`. */
+  issuer: string;
+  /** `aud`. */
+  audience: string;
+  /** `sub`. */
+  subject: string;
+  /** Roles claim value. */
+  roles: Role[];
+  /** Lifetime in seconds. */
+  ttlS: number;
+}
+
+/**
+ * Sign an HS256 token (dev mode and tests).
+ *
+ * @example
+ * ```ts
+ * import { signDevToken } from "@qmtl/qmtl/gateway";
+ * const token = await signDevToken({ secret: "s".repeat(32), issuer: "qmtl", audience: "qmtl-gateway", subject: "dev", roles: ["submitter"], ttlS: 3600 });
+ * ```
+ */
+export async function signDevToken(options: DevTokenOptions): Promise<string> {
+  const key = typeof options.secret === "string"
+    ? new TextEncoder().encode(options.secret)
+    : options.secret;
+  return await new SignJWT({ roles: options.roles })
+    .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+    .setIssuer(options.issuer)
+    .setAudience(options.audience)
+    .setSubject(options.subject)
+    .setIssuedAt()
+    .setExpirationTime(Math.floor(Date.now() / 1000) + options.ttlS)
+    .sign(key);
+}

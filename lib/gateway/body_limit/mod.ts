@@ -1,0 +1,86 @@
+/**
+ * Body-size limit: requests whose body exceeds the limit are refused with
+ * `E_PAYLOAD_TOO_LARGE` (413) before anything decodes them. The body is read
+ * once, here, and handed on as `c.get("rawBody")`.
+ *
+ * @module
+ */
+
+import type { MiddlewareHandler } from "hono";
+import { QmtlError } from "../../contracts/errors.ts";
+import type { GatewayEnv } from "../types.ts";
+
+/** Default limit: 8 MiB (a 1,000-node DAG is well under 1 MiB). */
+export const DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024;
+
+function tooLarge(max: number): QmtlError {
+  return new QmtlError(
+    "E_PAYLOAD_TOO_LARGE",
+    `request body exceeds the limit of ${max} bytes`,
+    { details: { limit: String(max) } },
+  );
+}
+
+/**
+ * Read a request body, failing as soon as it exceeds `max` bytes.
+ *
+ * @example
+ * ```ts
+ * import { readBodyLimited } from "@qmtl/qmtl/gateway";
+ * const bytes = await readBodyLimited(new Request("http://x", { method: "POST", body: "hi" }), 10);
+ * bytes.length; // 2
+ * ```
+ */
+export async function readBodyLimited(
+  req: Request,
+  max: number,
+): Promise<Uint8Array> {
+  const declared = req.headers.get("content-length");
+  if (declared !== null && Number(declared) > max) throw tooLarge(max);
+  if (!req.body) return new Uint8Array(0);
+  const reader = req.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  while (true) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > max) {
+      await reader.cancel().catch(() => {});
+      throw tooLarge(max);
+    }
+    chunks.push(value);
+  }
+  if (chunks.length === 1) return chunks[0];
+  const out = new Uint8Array(total);
+  let off = 0;
+  for (const ch of chunks) {
+    out.set(ch, off);
+    off += ch.byteLength;
+  }
+  return out;
+}
+
+/**
+ * Middleware enforcing `maxBytes` on requests with a body (POST, PUT, PATCH).
+ *
+ * @example
+ * ```ts
+ * import { Hono } from "hono";
+ * import { bodyLimit, type GatewayEnv } from "@qmtl/qmtl/gateway";
+ * const app = new Hono<GatewayEnv>();
+ * app.use(bodyLimit({ maxBytes: 1024 * 1024 }));
+ * ```
+ */
+export function bodyLimit(
+  options: { maxBytes?: number } = {},
+): MiddlewareHandler<GatewayEnv> {
+  const max = options.maxBytes ?? DEFAULT_MAX_BODY_BYTES;
+  return async (c, next) => {
+    const m = c.req.method;
+    if (m === "POST" || m === "PUT" || m === "PATCH") {
+      c.set("rawBody", await readBodyLimited(c.req.raw, max));
+    }
+    await next();
+  };
+}

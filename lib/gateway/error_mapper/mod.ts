@@ -1,0 +1,242 @@
+/**
+ * Error mapping: every failure becomes a QMTL error code and is answered in
+ * the format of the API it hit — `application/problem+json` (RFC 9457) on
+ * REST and operational routes, a Connect error object
+ * `{code, message, details}` on RPC routes.
+ *
+ * @module
+ */
+
+import type { Context, ErrorHandler, MiddlewareHandler } from "hono";
+import { HTTPException } from "hono/http-exception";
+import {
+  type ErrorCode,
+  isErrorCode,
+  QmtlError,
+} from "../../contracts/errors.ts";
+import { RegistryError } from "../../dag/errors.ts";
+import { encodeErrorDetail } from "../codec.ts";
+import type { Logger } from "../logger/mod.ts";
+import type { ApiKind, GatewayEnv } from "../types.ts";
+
+/** Seconds a client should wait after an `E_UNAVAILABLE` answer. */
+export const RETRY_AFTER_S = 5;
+
+/** Path prefix of the Connect RPC routes. */
+export const RPC_PREFIX = "/qmtl.v1.GatewayService/";
+
+/**
+ * Turn anything thrown into a {@link QmtlError}. Unknown errors become
+ * `E_INTERNAL` with a generic message (the original is only logged).
+ *
+ * @example
+ * ```ts
+ * import { toQmtlError } from "@qmtl/qmtl/gateway";
+ * toQmtlError(new Error("boom")).code; // "E_INTERNAL"
+ * ```
+ */
+export function toQmtlError(err: unknown): QmtlError {
+  if (err instanceof QmtlError) return err;
+  if (err instanceof RegistryError) {
+    const code: ErrorCode = isErrorCode(err.code) ? err.code : "E_INTERNAL";
+    return new QmtlError(code, err.message, {
+      nodeId: err.nodeId || undefined,
+      cause: err,
+    });
+  }
+  // Typed errors of other modules (queue) carry a QMTL code too.
+  const code = (err as { code?: unknown } | null)?.code;
+  if (err instanceof Error && isErrorCode(code)) {
+    return new QmtlError(code, err.message, { cause: err });
+  }
+  if (err instanceof HTTPException) {
+    const byStatus: Record<number, ErrorCode> = {
+      400: "E_INVALID",
+      401: "E_UNAUTHENTICATED",
+      403: "E_FORBIDDEN",
+      404: "E_NOT_FOUND",
+      409: "E_CONFLICT",
+      413: "E_PAYLOAD_TOO_LARGE",
+      429: "E_RATE_LIMITED",
+      503: "E_UNAVAILABLE",
+    };
+    return new QmtlError(
+      byStatus[err.status] ?? "E_INTERNAL",
+      err.message || "request failed",
+      {
+        cause: err,
+      },
+    );
+  }
+  return new QmtlError("E_INTERNAL", "internal server error", { cause: err });
+}
+
+function b64NoPad(bytes: Uint8Array): string {
+  let s = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  }
+  return btoa(s).replace(/=+$/, "");
+}
+
+/**
+ * The API surface of a path: `rpc` for `/qmtl.v1.GatewayService/…`, `rest`
+ * for `/v1/…`, `ops` otherwise.
+ *
+ * @example
+ * ```ts
+ * import { apiKindOf } from "@qmtl/qmtl/gateway";
+ * apiKindOf("/v1/nodes"); // "rest"
+ * ```
+ */
+export function apiKindOf(path: string): ApiKind {
+  if (path.startsWith(RPC_PREFIX)) return "rpc";
+  if (path.startsWith("/v1/")) return "rest";
+  return "ops";
+}
+
+/**
+ * Build the error response for `err` in the format of `kind`.
+ *
+ * @example
+ * ```ts
+ * import { errorResponse } from "@qmtl/qmtl/gateway";
+ * import { QmtlError } from "@qmtl/qmtl/contracts";
+ * const res = errorResponse(new QmtlError("E_NOT_FOUND", "no such node"), "rest", "req-1");
+ * res.status; // 404
+ * ```
+ */
+export function errorResponse(
+  err: QmtlError,
+  kind: ApiKind,
+  requestId: string,
+  extraHeaders?: Record<string, string>,
+): Response {
+  const detail = err.toErrorDetail();
+  const headers = new Headers(extraHeaders);
+  if (err.code === "E_UNAVAILABLE") {
+    headers.set("retry-after", String(RETRY_AFTER_S));
+  }
+  if (kind === "rpc") {
+    headers.set("content-type", "application/json");
+    const body = {
+      code: err.connectCode,
+      message: `[${err.code}] ${err.message}`,
+      details: [{
+        type: "qmtl.v1.ErrorDetail",
+        value: b64NoPad(encodeErrorDetail(detail)),
+        debug: detail,
+      }],
+    };
+    return new Response(JSON.stringify(body), {
+      status: err.httpStatus,
+      headers,
+    });
+  }
+  headers.set("content-type", "application/problem+json");
+  const body: Record<string, unknown> = {
+    type: `urn:qmtl:error:${err.code}`,
+    title: err.code,
+    status: err.httpStatus,
+    detail: err.message,
+    code: err.code,
+    requestId,
+  };
+  if (detail.field) body.field = detail.field;
+  if (detail.nodeId) body.nodeId = detail.nodeId;
+  if (Object.keys(detail.details).length) body.details = detail.details;
+  return new Response(JSON.stringify(body), {
+    status: err.httpStatus,
+    headers,
+  });
+}
+
+/**
+ * The app's `onError` handler: maps, logs 5xx with the cause, and answers in
+ * the request's API format. Response headers set by earlier middleware (for
+ * example the schema version echo or `WWW-Authenticate`) are kept when the
+ * error carries them in `details.header:*`.
+ *
+ * @example
+ * ```ts
+ * import { Hono } from "hono";
+ * import { createLogger, errorHandler, type GatewayEnv } from "@qmtl/qmtl/gateway";
+ * const app = new Hono<GatewayEnv>();
+ * app.onError(errorHandler(createLogger()));
+ * ```
+ */
+export function errorHandler(logger: Logger): ErrorHandler<GatewayEnv> {
+  return (err, c) => mapError(err, c, logger);
+}
+
+/** Extra response headers an error asks for (`WWW-Authenticate`, `Allow`, …). */
+const ERROR_HEADERS = new WeakMap<QmtlError, Record<string, string>>();
+
+/**
+ * Attach response headers to an error (used for `WWW-Authenticate`).
+ *
+ * @example
+ * ```ts
+ * import { withHeaders } from "@qmtl/qmtl/gateway";
+ * import { QmtlError } from "@qmtl/qmtl/contracts";
+ * throw withHeaders(new QmtlError("E_UNAUTHENTICATED", "no token"), { "www-authenticate": "Bearer" });
+ * ```
+ */
+export function withHeaders(
+  err: QmtlError,
+  headers: Record<string, string>,
+): QmtlError {
+  ERROR_HEADERS.set(err, { ...(ERROR_HEADERS.get(err) ?? {}), ...headers });
+  return err;
+}
+
+function mapError(
+  err: unknown,
+  c: Context<GatewayEnv>,
+  logger: Logger,
+): Response {
+  const q = toQmtlError(err);
+  const kind = c.get("apiKind") ?? apiKindOf(c.req.path);
+  if (q.code === "E_INTERNAL" || q.httpStatus >= 500) {
+    logger.error("request failed", {
+      requestId: c.get("requestId"),
+      code: q.code,
+      error: err instanceof Error ? err : String(err),
+      cause: q.cause instanceof Error ? q.cause : undefined,
+    });
+  }
+  const res = errorResponse(
+    q,
+    kind,
+    c.get("requestId") ?? "",
+    ERROR_HEADERS.get(q),
+  );
+  for (const [k, v] of c.res?.headers ?? []) {
+    if (k.startsWith("qmtl-") && !res.headers.has(k)) res.headers.set(k, v);
+  }
+  return res;
+}
+
+/**
+ * Error-mapper middleware: records the API kind of the request (so errors
+ * are answered in its format) and maps anything that escapes the inner
+ * chain.
+ *
+ * @example
+ * ```ts
+ * import { Hono } from "hono";
+ * import { createLogger, errorMapper, type GatewayEnv } from "@qmtl/qmtl/gateway";
+ * const app = new Hono<GatewayEnv>();
+ * app.use(errorMapper(createLogger()));
+ * ```
+ */
+export function errorMapper(logger: Logger): MiddlewareHandler<GatewayEnv> {
+  return async (c, next) => {
+    c.set("apiKind", apiKindOf(c.req.path));
+    try {
+      await next();
+    } catch (err) {
+      c.res = mapError(err, c, logger);
+    }
+  };
+}

@@ -1,0 +1,509 @@
+/**
+ * `createGateway`: assembles the Hono app (middleware chain, Connect RPC,
+ * read-only REST, SSE, ops endpoints), the strategy service, the diff worker
+ * and webhook delivery.
+ *
+ * @module
+ */
+
+import { Hono } from "hono";
+import type { Context, Handler, MiddlewareHandler } from "hono";
+import type { HealthStatus, NodeRegistry } from "../dag/registry.ts";
+import { MemoryQueue } from "../queue/memory_queue.ts";
+import type { EventLog, WorkQueue } from "../queue/types.ts";
+import { acl, type RouteDef, type RouteId, ROUTES } from "./acl/mod.ts";
+import {
+  auth,
+  type Authenticator,
+  type AuthOptions,
+  createAuthenticator,
+} from "./auth/mod.ts";
+import { bodyLimit } from "./body_limit/mod.ts";
+import { errorHandler, errorMapper } from "./error_mapper/mod.ts";
+import { createEventEmitter } from "./events/emitter.ts";
+import { sseHandler, type SseOptions } from "./events/sse.ts";
+import { stateName } from "./lifecycle/mod.ts";
+import { createLogger, type Logger, requestLogger } from "./logger/mod.ts";
+import { Metrics } from "./metrics/mod.ts";
+import { buildOpenApi } from "./openapi/mod.ts";
+import {
+  createPolicy,
+  type Policy,
+  policy,
+  type PolicyOptions,
+} from "./policy/mod.ts";
+import { requestId } from "./request_id/mod.ts";
+import { restHandlers } from "./rest/mod.ts";
+import { rpcHandlers } from "./rpc/mod.ts";
+import { echoSchemaVersion, schemaVersion } from "./schema_version/mod.ts";
+import { StrategyService } from "./service.ts";
+import { MemoryStrategyStore } from "./store/memory.ts";
+import type { StrategyStore } from "./store/types.ts";
+import type { GatewayEnv } from "./types.ts";
+import { WebhookDispatcher } from "./webhooks/mod.ts";
+import { LeaseLoop } from "./worker/loop.ts";
+
+/**
+ * Options of {@link createGateway}.
+ *
+ * @example
+ * ```ts
+ * import type { GatewayOptions } from "@qmtl/qmtl/gateway";
+ * import { MemoryRegistry } from "@qmtl/qmtl/dag";
+ * import { MemoryEventLog, MemoryQueue } from "@qmtl/qmtl/queue";
+ * const o: GatewayOptions = {
+ *   registry: new MemoryRegistry(), queue: new MemoryQueue(), events: new MemoryEventLog(),
+ *   auth: { secret: "a".repeat(32), issuer: "qmtl", audience: "qmtl-gateway" },
+ * };
+ * ```
+ */
+export interface GatewayOptions {
+  /** Global DAG registry. */
+  registry: NodeRegistry;
+  /** Work queue of diff jobs. */
+  queue: WorkQueue;
+  /** Event log of lifecycle events. */
+  events: EventLog;
+  /** Work queue of webhook deliveries; default an in-memory queue. */
+  webhookQueue?: WorkQueue;
+  /** Strategy store; default in memory. */
+  store?: StrategyStore;
+  /** JWT verification settings, or a ready authenticator. */
+  auth: AuthOptions | Authenticator;
+  /** Submission policy. */
+  policy?: PolicyOptions | Policy;
+  /** Logger; default JSON lines on stdout at `info`. */
+  logger?: Logger;
+  /** Largest accepted request body; default 8 MiB. */
+  maxBodyBytes?: number;
+  /** HMAC secret of webhook signatures. */
+  webhookSecret?: string;
+  /** Diff worker settings. */
+  worker?: {
+    /** Start the worker with the gateway; default true. */
+    autoStart?: boolean;
+    /** Diff jobs in flight; default 2. */
+    concurrency?: number;
+    /** Lease length, ms; default 30000. */
+    leaseMs?: number;
+    /** Interval of the recovery sweep, ms; default 30000. */
+    sweepIntervalMs?: number;
+    /** Retry delay after the registry was unavailable, ms; default: queue backoff. */
+    retryAfterMs?: number;
+    /** Attempts before a diff job is dead-lettered (the sweep re-enqueues); default 20. */
+    maxAttempts?: number;
+  };
+  /** SSE limits. */
+  sse?: SseOptions;
+  /** Extra readiness checks (e.g. `migrations`). */
+  readiness?: Record<string, () => Promise<HealthStatus>>;
+  /** Log successful requests at info (default true; false logs them at debug). */
+  logSuccess?: boolean;
+}
+
+/**
+ * The diff worker of a gateway.
+ *
+ * @example
+ * ```ts ignore
+ * await gateway.worker.start();
+ * console.log(gateway.worker.alive);
+ * ```
+ */
+export interface GatewayWorker {
+  /** Run the recovery sweep, then start leasing diff and webhook jobs. */
+  start(): Promise<void>;
+  /** Stop leasing; finish or release in-flight jobs. */
+  stop(): Promise<void>;
+  /** Run one recovery sweep now; returns how many strategies were re-enqueued. */
+  sweep(): Promise<number>;
+  /** True while the diff loop runs. */
+  readonly alive: boolean;
+  /** Diff jobs being processed. */
+  readonly inflight: number;
+}
+
+/**
+ * A gateway: the app, its worker and services.
+ *
+ * @example
+ * ```ts ignore
+ * const gw = createGateway(options);
+ * Deno.serve(gw.app.fetch);
+ * ```
+ */
+export interface Gateway {
+  /** The Hono app (`Deno.serve(gateway.app.fetch)`). */
+  app: Hono<GatewayEnv>;
+  /** The diff worker (and webhook delivery). */
+  worker: GatewayWorker;
+  /** Strategy operations. */
+  service: StrategyService;
+  /** Metrics registry behind `/metrics`. */
+  metrics: Metrics;
+  /** Count a Redis Sentinel event (`+switch-master`, `+sdown`, `+odown`, …). */
+  recordSentinelEvent(type: string): void;
+  /** Stop the worker, end event streams. Backends are the caller's to close. */
+  close(): Promise<void>;
+}
+
+function isAuthenticator(a: AuthOptions | Authenticator): a is Authenticator {
+  return typeof (a as Authenticator).verify === "function";
+}
+
+function isPolicy(p: PolicyOptions | Policy): p is Policy {
+  return typeof (p as Policy).checkDag === "function";
+}
+
+/**
+ * Build a gateway.
+ *
+ * @example
+ * ```ts
+ * import { createGateway } from "@qmtl/qmtl/gateway";
+ * import { MemoryRegistry } from "@qmtl/qmtl/dag";
+ * import { MemoryEventLog, MemoryQueue } from "@qmtl/qmtl/queue";
+ * const gw = createGateway({
+ *   registry: new MemoryRegistry(), queue: new MemoryQueue(), events: new MemoryEventLog(),
+ *   auth: { secret: "a".repeat(32), issuer: "qmtl", audience: "qmtl-gateway" },
+ *   worker: { autoStart: false },
+ * });
+ * const res = await gw.app.request("/healthz");
+ * await gw.close();
+ * ```
+ */
+export function createGateway(options: GatewayOptions): Gateway {
+  const logger = options.logger ??
+    createLogger({ base: { component: "gateway" } });
+  const metrics = new Metrics();
+  const store = options.store ?? new MemoryStrategyStore();
+  const webhookQueue = options.webhookQueue ??
+    new MemoryQueue({ backoff: { baseMs: 1000, maxMs: 300_000 } });
+  const ownsWebhookQueue = options.webhookQueue === undefined;
+  const webhooks = new WebhookDispatcher({
+    queue: webhookQueue,
+    secret: options.webhookSecret,
+    logger,
+  });
+  const events = createEventEmitter({
+    log: options.events,
+    listeners: [(e, s) => webhooks.onEvent(e, s)],
+  });
+  const service = new StrategyService({
+    registry: options.registry,
+    queue: options.queue,
+    store,
+    events,
+    logger,
+    maxAttempts: options.worker?.maxAttempts,
+    retryAfterMs: options.worker?.retryAfterMs,
+    onTransition: (from, to) =>
+      metrics.inc(
+        "qmtl_lifecycle_transitions_total",
+        "Strategy lifecycle transitions.",
+        {
+          from: from === undefined ? "NONE" : stateName(from),
+          to: stateName(to),
+        },
+      ),
+  });
+  const authenticator = isAuthenticator(options.auth)
+    ? options.auth
+    : createAuthenticator(options.auth);
+  const pol = options.policy && isPolicy(options.policy)
+    ? options.policy
+    : createPolicy(options.policy ?? {});
+  const sse = sseHandler({
+    log: options.events,
+    service,
+    options: options.sse,
+  });
+
+  // ---- worker -------------------------------------------------------------
+  const diffLoop = new LeaseLoop({
+    name: "diff",
+    queue: options.queue,
+    handle: (job) => service.processDiffJob(job),
+    concurrency: options.worker?.concurrency ?? 2,
+    leaseMs: options.worker?.leaseMs ?? 30_000,
+    logger,
+  });
+  let sweepTimer: ReturnType<typeof setInterval> | undefined;
+  let started = false;
+  const worker: GatewayWorker = {
+    async start() {
+      if (started) return;
+      started = true;
+      try {
+        const n = await service.sweep();
+        logger.info("start-up recovery sweep done", { requeued: n });
+      } catch (e) {
+        logger.warn(
+          "start-up recovery sweep failed; retrying on the next interval",
+          { error: e },
+        );
+      }
+      diffLoop.start();
+      webhooks.start();
+      const every = options.worker?.sweepIntervalMs ?? 30_000;
+      sweepTimer = setInterval(() => {
+        service.sweep().catch((e) =>
+          logger.warn("recovery sweep failed", { error: e })
+        );
+      }, every);
+    },
+    async stop() {
+      if (sweepTimer !== undefined) clearInterval(sweepTimer);
+      sweepTimer = undefined;
+      await Promise.all([diffLoop.stop(), webhooks.stop()]);
+      started = false;
+    },
+    sweep: () => service.sweep(),
+    get alive() {
+      return diffLoop.alive;
+    },
+    get inflight() {
+      return diffLoop.inflight;
+    },
+  };
+
+  // ---- metrics ------------------------------------------------------------
+  metrics.gauge(
+    "qmtl_queue_jobs",
+    "Work-queue jobs per queue and state.",
+    async () => {
+      const out: { labels: Record<string, string>; value: number }[] = [];
+      for (
+        const [queue, q] of [["diff", options.queue], [
+          "webhook",
+          webhookQueue,
+        ]] as const
+      ) {
+        const s = await q.stats();
+        for (const [state, value] of Object.entries(s)) {
+          out.push({
+            labels: { queue, state },
+            value,
+          });
+        }
+      }
+      return out;
+    },
+  );
+  metrics.gauge(
+    "qmtl_strategies",
+    "Strategies per lifecycle state.",
+    async () => {
+      const c = await store.counts();
+      return Object.entries(c).map(([state, value]) => ({
+        labels: { state },
+        value,
+      }));
+    },
+  );
+  metrics.gauge(
+    "qmtl_sse_streams",
+    "Open SSE event streams.",
+    () => [{ labels: {}, value: sse.open() }],
+  );
+  metrics.gauge(
+    "qmtl_worker_alive",
+    "1 while the diff worker loop runs.",
+    () => [{
+      labels: {},
+      value: diffLoop.alive ? 1 : 0,
+    }],
+  );
+
+  // ---- handlers -----------------------------------------------------------
+  const rpc = rpcHandlers(service, options.registry);
+  const rest = restHandlers(service, options.registry);
+  const openapi = buildOpenApi();
+  const readyChecks: Record<string, () => Promise<HealthStatus>> = {
+    registry: () => options.registry.health(),
+    store: () => store.health(),
+    queue: async () => {
+      try {
+        await options.queue.stats();
+        return { ok: true, detail: "ok" };
+      } catch (e) {
+        return { ok: false, detail: (e as Error).message };
+      }
+    },
+    worker: () =>
+      Promise.resolve(
+        diffLoop.alive
+          ? { ok: true, detail: "running" }
+          : { ok: false, detail: started ? "stalled" : "not started" },
+      ),
+    ...options.readiness,
+  };
+  const handlers: Record<RouteId, Handler<GatewayEnv>> = {
+    "rpc.SubmitStrategy": rpc.SubmitStrategy,
+    "rpc.GetStrategy": rpc.GetStrategy,
+    "rpc.RetireStrategy": rpc.RetireStrategy,
+    "rpc.ListNodes": rpc.ListNodes,
+    "rpc.QueryNodesByTags": rpc.QueryNodesByTags,
+    "rest.listStrategies": rest.listStrategies,
+    "rest.getStrategy": rest.getStrategy,
+    "rest.getStrategyStatus": rest.getStrategyStatus,
+    "rest.getQueueMap": rest.getQueueMap,
+    "rest.listNodes": rest.listNodes,
+    "rest.getNode": rest.getNode,
+    "rest.getDependencies": rest.getDependencies,
+    "rest.getDependents": rest.getDependents,
+    "rest.nodesByTags": rest.nodesByTags,
+    "rest.listTopics": rest.listTopics,
+    "rest.getTopic": rest.getTopic,
+    "rest.events": sse.handler,
+    "ops.healthz": (c) => c.json({ status: "ok" }),
+    "ops.readyz": async (c) => {
+      const names = Object.keys(readyChecks);
+      const results = await Promise.all(names.map(async (n) => {
+        try {
+          return await readyChecks[n]();
+        } catch (e) {
+          return { ok: false, detail: (e as Error).message };
+        }
+      }));
+      const checks = Object.fromEntries(names.map((n, i) => [n, results[i]]));
+      const ok = results.every((r) => r.ok);
+      return c.json(
+        { status: ok ? "ready" : "not ready", checks },
+        ok ? 200 : 503,
+      );
+    },
+    "ops.metrics": async (c) =>
+      c.body(await metrics.render(), 200, {
+        "content-type": "text/plain; version=0.0.4; charset=utf-8",
+      }),
+    "ops.openapi": (c) => c.json(openapi),
+  };
+
+  // ---- app ----------------------------------------------------------------
+  const app = new Hono<GatewayEnv>();
+  app.onError(errorHandler(logger));
+  app.use(requestId());
+  app.use(requestLogger({
+    logger,
+    logSuccess: options.logSuccess,
+    observe: (route, method, status, seconds) => {
+      const labels = { route, method, status: String(status) };
+      metrics.inc(
+        "qmtl_http_requests_total",
+        "HTTP requests by route, method and status.",
+        labels,
+      );
+      metrics.observe(
+        "qmtl_http_request_duration_seconds",
+        "HTTP request latency by route.",
+        labels,
+        seconds,
+      );
+    },
+  }));
+  app.use(errorMapper(logger));
+  app.use(echoSchemaVersion());
+
+  const authMw = auth(authenticator);
+  const limitMw = bodyLimit({ maxBytes: options.maxBodyBytes });
+  const policyMw = policy(pol);
+  const schemaMw = schemaVersion();
+  const METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
+  for (const route of ROUTES) {
+    const mark: MiddlewareHandler<GatewayEnv> = async (c, next) => {
+      c.set("routeId", route.path);
+      await next();
+    };
+    const chain: MiddlewareHandler<GatewayEnv>[] = [mark];
+    if (route.kind === "rpc") chain.push(limitMw);
+    if (route.roles !== "public") chain.push(authMw, acl(route));
+    if (route.id === "rpc.SubmitStrategy") chain.push(policyMw);
+    if (route.kind === "rpc") chain.push(schemaMw);
+    const on = app.on.bind(app) as unknown as (
+      m: string | string[],
+      p: string,
+      ...h: (MiddlewareHandler<GatewayEnv> | Handler<GatewayEnv>)[]
+    ) => unknown;
+    on(route.method, route.path, ...chain, handlers[route.id]);
+    const allow = route.method === "GET" ? "GET, HEAD" : "POST";
+    const others = METHODS.filter((m) => !allow.split(", ").includes(m));
+    on(
+      others,
+      route.path,
+      mark,
+      (c: Context<GatewayEnv>) => methodNotAllowed(c, route, allow),
+    );
+  }
+  app.notFound((c) => {
+    throw notFound(c.req.path);
+  });
+
+  if (options.worker?.autoStart ?? true) {
+    worker.start().catch((e) =>
+      logger.error("worker start failed", { error: e })
+    );
+  }
+
+  return {
+    app,
+    worker,
+    service,
+    metrics,
+    recordSentinelEvent(type: string) {
+      metrics.inc(
+        "qmtl_redis_sentinel_events_total",
+        "Redis Sentinel events seen (+switch-master = failover).",
+        {
+          type,
+        },
+      );
+      if (type === "+switch-master") {
+        metrics.inc(
+          "qmtl_redis_failovers_total",
+          "Redis master failovers seen.",
+        );
+      }
+    },
+    async close() {
+      sse.close();
+      await worker.stop();
+      if (ownsWebhookQueue) await webhookQueue.close();
+    },
+  };
+}
+
+function methodNotAllowed(
+  c: Context<GatewayEnv>,
+  route: RouteDef,
+  allow: string,
+): Response {
+  const kind = route.kind;
+  const body = kind === "rpc"
+    ? {
+      code: "unimplemented",
+      message: `[E_INVALID] ${c.req.method} not allowed; use ${allow}`,
+    }
+    : {
+      type: "urn:qmtl:error:E_INVALID",
+      title: "Method Not Allowed",
+      status: 405,
+      detail:
+        `${c.req.method} is not allowed on ${route.path}; the REST API is read-only (${allow})`,
+      code: "E_INVALID",
+      requestId: c.get("requestId"),
+    };
+  return new Response(JSON.stringify(body), {
+    status: 405,
+    headers: {
+      allow,
+      "content-type": kind === "rpc"
+        ? "application/json"
+        : "application/problem+json",
+    },
+  });
+}
+
+function notFound(path: string): Error {
+  return Object.assign(new Error(`no route ${path}`), { code: "E_NOT_FOUND" });
+}

@@ -1,0 +1,214 @@
+/**
+ * Structured JSON logging: one line per request plus component messages.
+ * Values of keys that look like credentials (`authorization`, `token`,
+ * `secret`, `password`, `cookie`) are replaced by `"<redacted>"`, and the
+ * request log never includes headers or query strings.
+ *
+ * @module
+ */
+
+import type { MiddlewareHandler } from "hono";
+import type { GatewayEnv } from "../types.ts";
+
+/**
+ * Log severity.
+ *
+ * @example
+ * ```ts
+ * import type { LogLevel } from "@qmtl/qmtl/gateway";
+ * const l: LogLevel = "info";
+ * ```
+ */
+export type LogLevel = "debug" | "info" | "warn" | "error";
+
+/**
+ * A structured log record before serialisation.
+ *
+ * @example
+ * ```ts
+ * import type { LogRecord } from "@qmtl/qmtl/gateway";
+ * const r: LogRecord = { level: "info", msg: "listening", time: new Date().toISOString() };
+ * ```
+ */
+export interface LogRecord {
+  /** Severity. */
+  level: LogLevel;
+  /** Short message. */
+  msg: string;
+  /** ISO time. */
+  time: string;
+  /** Any other fields. */
+  [field: string]: unknown;
+}
+
+/**
+ * A JSON logger.
+ *
+ * @example
+ * ```ts
+ * import { createLogger } from "@qmtl/qmtl/gateway";
+ * const log = createLogger({ level: "info" });
+ * log.info("started", { port: 8080 });
+ * ```
+ */
+export interface Logger {
+  /** Debug detail. */
+  debug(msg: string, fields?: Record<string, unknown>): void;
+  /** Normal operation. */
+  info(msg: string, fields?: Record<string, unknown>): void;
+  /** Something to look at. */
+  warn(msg: string, fields?: Record<string, unknown>): void;
+  /** A failure. */
+  error(msg: string, fields?: Record<string, unknown>): void;
+}
+
+/**
+ * Options of {@link createLogger}.
+ *
+ * @example
+ * ```ts
+ * import type { LoggerOptions } from "@qmtl/qmtl/gateway";
+ * const lines: string[] = [];
+ * const o: LoggerOptions = { level: "debug", sink: (line) => lines.push(line) };
+ * ```
+ */
+export interface LoggerOptions {
+  /** Minimum level written; default `info`. */
+  level?: LogLevel;
+  /** Where JSON lines go; default `console.log`. */
+  sink?: (line: string) => void;
+  /** Fields added to every record (e.g. `{component: "gateway"}`). */
+  base?: Record<string, unknown>;
+}
+
+const ORDER: Record<LogLevel, number> = {
+  debug: 10,
+  info: 20,
+  warn: 30,
+  error: 40,
+};
+const SECRET_KEY =
+  /authorization|token|secret|password|passwd|cookie|api[-_]?key/i;
+
+/**
+ * Replace credential-looking values (by key name, at any depth ≤ 4) with
+ * `"<redacted>"`, and turn errors into `{name, message}`.
+ *
+ * @example
+ * ```ts
+ * import { redact } from "@qmtl/qmtl/gateway";
+ * redact({ token: "abc", n: 1 }); // { token: "<redacted>", n: 1 }
+ * ```
+ */
+export function redact(value: unknown, depth = 0): unknown {
+  if (value instanceof Error) {
+    return { name: value.name, message: value.message };
+  }
+  if (depth > 4 || value === null || typeof value !== "object") return value;
+  if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    out[k] = SECRET_KEY.test(k) ? "<redacted>" : redact(v, depth + 1);
+  }
+  return out;
+}
+
+/**
+ * Build a JSON logger.
+ *
+ * @example
+ * ```ts
+ * import { createLogger } from "@qmtl/qmtl/gateway";
+ * const log = createLogger({ sink: () => {} });
+ * log.warn("slow", { ms: 1200 });
+ * ```
+ */
+export function createLogger(options: LoggerOptions = {}): Logger {
+  const min = ORDER[options.level ?? "info"];
+  const sink = options.sink ?? ((line: string) => console.log(line));
+  const base = options.base ?? {};
+  const write = (
+    level: LogLevel,
+    msg: string,
+    fields?: Record<string, unknown>,
+  ) => {
+    if (ORDER[level] < min) return;
+    const rec = {
+      time: new Date().toISOString(),
+      level,
+      msg,
+      ...base,
+      ...(fields ? redact(fields) as Record<string, unknown> : {}),
+    };
+    sink(JSON.stringify(rec));
+  };
+  return {
+    debug: (m, f) => write("debug", m, f),
+    info: (m, f) => write("info", m, f),
+    warn: (m, f) => write("warn", m, f),
+    error: (m, f) => write("error", m, f),
+  };
+}
+
+/**
+ * Called once per finished request with its route, status and duration
+ * (the metrics hook).
+ *
+ * @example
+ * ```ts
+ * import type { RequestObserver } from "@qmtl/qmtl/gateway";
+ * const o: RequestObserver = (route, method, status, seconds) => console.log(route, status, seconds);
+ * ```
+ */
+export type RequestObserver = (
+  route: string,
+  method: string,
+  status: number,
+  seconds: number,
+) => void;
+
+/**
+ * Request logging middleware: one `request` record per request with method,
+ * path (no query string), route, status, duration, subject and request id.
+ * 2xx/3xx are logged at `debug` unless `logSuccess` is true.
+ *
+ * @example
+ * ```ts
+ * import { Hono } from "hono";
+ * import { createLogger, requestLogger, type GatewayEnv } from "@qmtl/qmtl/gateway";
+ * const app = new Hono<GatewayEnv>();
+ * app.use(requestLogger({ logger: createLogger() }));
+ * ```
+ */
+export function requestLogger(options: {
+  logger: Logger;
+  observe?: RequestObserver;
+  logSuccess?: boolean;
+}): MiddlewareHandler<GatewayEnv> {
+  const { logger, observe } = options;
+  const logSuccess = options.logSuccess ?? true;
+  return async (c, next) => {
+    const start = performance.now();
+    await next();
+    const seconds = (performance.now() - start) / 1000;
+    const status = c.res.status;
+    const route = c.get("routeId") ?? "unmatched";
+    observe?.(route, c.req.method, status, seconds);
+    const level: LogLevel = status >= 500
+      ? "error"
+      : status >= 400
+      ? "warn"
+      : logSuccess
+      ? "info"
+      : "debug";
+    logger[level]("request", {
+      requestId: c.get("requestId"),
+      method: c.req.method,
+      path: c.req.path,
+      route,
+      status,
+      durationMs: Math.round(seconds * 1e6) / 1e3,
+      subject: c.get("principal")?.subject,
+    });
+  };
+}

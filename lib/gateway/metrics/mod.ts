@@ -1,0 +1,163 @@
+/**
+ * A small Prometheus text-format registry: counters, gauges collected at
+ * scrape time, and histograms, all with labels.
+ *
+ * @module
+ */
+
+type Labels = Record<string, string>;
+
+function escape(v: string): string {
+  return v.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/"/g, '\\"');
+}
+
+function labelText(labels: Labels): string {
+  const keys = Object.keys(labels);
+  if (keys.length === 0) return "";
+  return "{" + keys.map((k) => `${k}="${escape(labels[k])}"`).join(",") + "}";
+}
+
+/** Default latency buckets, seconds. */
+export const LATENCY_BUCKETS: readonly number[] = [
+  0.0005,
+  0.001,
+  0.0025,
+  0.005,
+  0.01,
+  0.025,
+  0.05,
+  0.1,
+  0.25,
+  0.5,
+  1,
+  2.5,
+  5,
+  10,
+];
+
+interface Hist {
+  counts: number[];
+  sum: number;
+  count: number;
+}
+
+/**
+ * A gauge collector: called at scrape time, returns samples.
+ *
+ * @example
+ * ```ts
+ * import type { GaugeCollector } from "@qmtl/qmtl/gateway";
+ * const c: GaugeCollector = () => [{ labels: { state: "ready" }, value: 3 }];
+ * ```
+ */
+export type GaugeCollector = () =>
+  | Promise<{ labels: Record<string, string>; value: number }[]>
+  | { labels: Record<string, string>; value: number }[];
+
+/**
+ * Metrics registry.
+ *
+ * @example
+ * ```ts
+ * import { Metrics } from "@qmtl/qmtl/gateway";
+ * const m = new Metrics();
+ * m.inc("qmtl_demo_total", "Demo counter.", { kind: "a" });
+ * console.log(await m.render());
+ * ```
+ */
+export class Metrics {
+  #help = new Map<string, { type: string; help: string }>();
+  #counters = new Map<string, Map<string, number>>();
+  #hists = new Map<
+    string,
+    { buckets: readonly number[]; series: Map<string, Hist> }
+  >();
+  #gauges = new Map<string, GaugeCollector>();
+
+  #declare(name: string, type: string, help: string): void {
+    if (!this.#help.has(name)) this.#help.set(name, { type, help });
+  }
+
+  /** Add `by` (default 1) to a counter. */
+  inc(name: string, help: string, labels: Labels = {}, by = 1): void {
+    this.#declare(name, "counter", help);
+    let series = this.#counters.get(name);
+    if (!series) this.#counters.set(name, series = new Map());
+    const key = labelText(labels);
+    series.set(key, (series.get(key) ?? 0) + by);
+  }
+
+  /** Current value of a counter series (tests). */
+  counter(name: string, labels: Labels = {}): number {
+    return this.#counters.get(name)?.get(labelText(labels)) ?? 0;
+  }
+
+  /** Observe a histogram value. */
+  observe(
+    name: string,
+    help: string,
+    labels: Labels,
+    value: number,
+    buckets: readonly number[] = LATENCY_BUCKETS,
+  ): void {
+    this.#declare(name, "histogram", help);
+    let h = this.#hists.get(name);
+    if (!h) this.#hists.set(name, h = { buckets, series: new Map() });
+    const key = labelText(labels);
+    let s = h.series.get(key);
+    if (!s) {
+      h.series.set(
+        key,
+        s = { counts: new Array(h.buckets.length).fill(0), sum: 0, count: 0 },
+      );
+    }
+    for (let i = 0; i < h.buckets.length; i++) {
+      if (value <= h.buckets[i]) s.counts[i]++;
+    }
+    s.sum += value;
+    s.count++;
+  }
+
+  /** Register a gauge computed at scrape time. */
+  gauge(name: string, help: string, collect: GaugeCollector): void {
+    this.#declare(name, "gauge", help);
+    this.#gauges.set(name, collect);
+  }
+
+  /** Prometheus text exposition (version 0.0.4). */
+  async render(): Promise<string> {
+    const lines: string[] = [];
+    const head = (name: string) => {
+      const h = this.#help.get(name)!;
+      lines.push(`# HELP ${name} ${h.help}`, `# TYPE ${name} ${h.type}`);
+    };
+    for (const [name, series] of this.#counters) {
+      head(name);
+      for (const [k, v] of series) lines.push(`${name}${k} ${v}`);
+    }
+    for (const [name, h] of this.#hists) {
+      head(name);
+      for (const [k, s] of h.series) {
+        const inner = k === "" ? "" : k.slice(1, -1) + ",";
+        h.buckets.forEach((b, i) =>
+          lines.push(`${name}_bucket{${inner}le="${b}"} ${s.counts[i]}`)
+        );
+        lines.push(`${name}_bucket{${inner}le="+Inf"} ${s.count}`);
+        lines.push(`${name}_sum${k} ${s.sum}`, `${name}_count${k} ${s.count}`);
+      }
+    }
+    for (const [name, collect] of this.#gauges) {
+      let samples: { labels: Labels; value: number }[];
+      try {
+        samples = await collect();
+      } catch {
+        continue; // backend down: omit the gauge rather than fail the scrape
+      }
+      head(name);
+      for (const s of samples) {
+        lines.push(`${name}${labelText(s.labels)} ${s.value}`);
+      }
+    }
+    return lines.join("\n") + "\n";
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * The QMTL Gateway: the single entry point of the system, as a Hono app.
+ *
+ * `createGateway({registry, queue, events, auth, …})` returns `{app, worker,
+ * close()}`: the app serves the Connect API (`POST
+ * /qmtl.v1.GatewayService/<Method>`, protobuf or JSON), the read-only REST API
+ * under `/v1/` (with SSE at `/v1/events`), and `/healthz`, `/readyz`,
+ * `/metrics`, `/openapi.json`. Each request passes, in order: request id →
+ * JSON log → error mapper → body limit → JWT auth → ACL → policy →
+ * schema-version check → handler. The worker leases diff jobs, runs
+ * `diffAndCommit` and moves each strategy through its lifecycle
+ * (`QUEUED → PROCESSING → COMPLETED | FAILED`, `COMPLETED → RETIRED`),
+ * appending a CloudEvent per transition and delivering webhooks.
+ *
+ * Every middleware is exported on its own too.
+ *
+ * @example
+ * ```ts
+ * import { createGateway } from "@qmtl/qmtl/gateway";
+ * import { MemoryRegistry } from "@qmtl/qmtl/dag";
+ * import { MemoryEventLog, MemoryQueue } from "@qmtl/qmtl/queue";
+ *
+ * const gateway = createGateway({
+ *   registry: new MemoryRegistry(),
+ *   queue: new MemoryQueue(),
+ *   events: new MemoryEventLog(),
+ *   auth: { secret: Deno.env.get("QMTL_JWT_SECRET")!, issuer: "qmtl", audience: "qmtl-gateway" },
+ * });
+ * const server = Deno.serve({ port: 8080 }, gateway.app.fetch);
+ * // … later
+ * await server.shutdown();
+ * await gateway.close();
+ * ```
+ *
+ * @module
+ */
+
+export * from "./types.ts";
+export * from "./gateway.ts";
+export * from "./acl/mod.ts";
+export * from "./auth/mod.ts";
+export * from "./body_limit/mod.ts";
+export * from "./codec.ts";
+export * from "./error_mapper/mod.ts";
+export * from "./events/emitter.ts";
+export * from "./events/sse.ts";
+export * from "./lifecycle/mod.ts";
+export * from "./logger/mod.ts";
+export * from "./metrics/mod.ts";
+export * from "./openapi/mod.ts";
+export * from "./policy/mod.ts";
+export * from "./request_id/mod.ts";
+export * from "./rpc/mod.ts";
+export * from "./rest/mod.ts";
+export * from "./rest/views.ts";
+export * from "./schema_version/mod.ts";
+export * from "./service.ts";
+export * from "./store/types.ts";
+export * from "./store/memory.ts";
+export * from "./store/redis.ts";
+export * from "./webhooks/mod.ts";
+export * from "./worker/loop.ts";

@@ -1,0 +1,250 @@
+/**
+ * Per-subject submission policy: maximum nodes per DAG, maximum DAG depth,
+ * submissions per minute, allowed node types. Subject overrides are merged
+ * over the defaults; an explicit deny (a denied subject or node type) always
+ * wins over any allow. A refusal is `E_POLICY` naming the limit.
+ *
+ * @module
+ */
+
+import type { MiddlewareHandler } from "hono";
+import { QmtlError } from "../../contracts/errors.ts";
+import type { StrategyDag } from "../../contracts/types.ts";
+import { decodeSubmitRequest } from "../codec.ts";
+import type { GatewayEnv } from "../types.ts";
+
+/**
+ * Limits for one subject (absent = unlimited).
+ *
+ * @example
+ * ```ts
+ * import type { PolicyLimits } from "@qmtl/qmtl/gateway";
+ * const l: PolicyLimits = { maxNodes: 2000, maxDepth: 64, submissionsPerMinute: 30 };
+ * ```
+ */
+export interface PolicyLimits {
+  /** Maximum nodes in one DAG. */
+  maxNodes?: number;
+  /** Maximum depth (nodes on the longest input chain inside the DAG). */
+  maxDepth?: number;
+  /** Maximum SubmitStrategy calls per rolling minute. */
+  submissionsPerMinute?: number;
+  /** Only these node types may be submitted (absent: any). */
+  allowedNodeTypes?: string[];
+  /** These node types are refused, even if allowed. */
+  deniedNodeTypes?: string[];
+}
+
+/**
+ * Options of {@link createPolicy}.
+ *
+ * @example
+ * ```ts
+ * import type { PolicyOptions } from "@qmtl/qmtl/gateway";
+ * const o: PolicyOptions = {
+ *   defaults: { maxNodes: 5000 },
+ *   subjects: { "ci-bot": { submissionsPerMinute: 120 } },
+ *   deniedSubjects: ["mallory"],
+ * };
+ * ```
+ */
+export interface PolicyOptions {
+  /** Limits for every subject. */
+  defaults?: PolicyLimits;
+  /** Per-subject overrides (merged over `defaults`; deny lists are unioned). */
+  subjects?: Record<string, PolicyLimits>;
+  /** Subjects that may not submit at all. */
+  deniedSubjects?: string[];
+  /** Clock (tests). */
+  now?: () => number;
+}
+
+/**
+ * Evaluates the policy.
+ *
+ * @example
+ * ```ts
+ * import { createPolicy } from "@qmtl/qmtl/gateway";
+ * const p = createPolicy({ defaults: { maxNodes: 1 } });
+ * p.checkDag("alice", { name: "s", nodes: [], checksum: 0, metadata: {} });
+ * ```
+ */
+export interface Policy {
+  /** The effective limits of a subject. */
+  limitsFor(subject: string): PolicyLimits;
+  /** Count one submission; throws `E_POLICY` when over the rate or denied. */
+  admit(subject: string): void;
+  /** Check a DAG against the subject's limits; throws `E_POLICY`. */
+  checkDag(subject: string, dag: StrategyDag): void;
+}
+
+/**
+ * Depth of a DAG: the number of nodes on its longest input chain (inputs
+ * outside the DAG count as depth 0). Assumes DAG order (inputs first).
+ *
+ * @example
+ * ```ts
+ * import { dagDepth } from "@qmtl/qmtl/gateway";
+ * dagDepth({ name: "s", nodes: [], checksum: 0, metadata: {} }); // 0
+ * ```
+ */
+export function dagDepth(dag: StrategyDag): number {
+  const depth = new Map<string, number>();
+  let max = 0;
+  for (const n of dag.nodes) {
+    let d = 1;
+    for (const i of n.inputs) d = Math.max(d, (depth.get(i) ?? 0) + 1);
+    depth.set(n.nodeId, d);
+    if (d > max) max = d;
+  }
+  return max;
+}
+
+function refuse(
+  limit: string,
+  message: string,
+  details: Record<string, string> = {},
+): QmtlError {
+  return new QmtlError("E_POLICY", `policy limit ${limit}: ${message}`, {
+    details: { limit, ...details },
+  });
+}
+
+/**
+ * Build a {@link Policy}.
+ *
+ * @example
+ * ```ts
+ * import { createPolicy } from "@qmtl/qmtl/gateway";
+ * const policy = createPolicy({ defaults: { maxNodes: 5000, submissionsPerMinute: 60 } });
+ * policy.admit("alice");
+ * ```
+ */
+export function createPolicy(options: PolicyOptions = {}): Policy {
+  const now = options.now ?? Date.now;
+  const denied = new Set(options.deniedSubjects ?? []);
+  const windows = new Map<string, number[]>();
+  const MAX_SUBJECTS = 10_000;
+
+  const limitsFor = (subject: string): PolicyLimits => {
+    const d = options.defaults ?? {};
+    const s = Object.hasOwn(options.subjects ?? {}, subject)
+      ? options.subjects![subject]
+      : {};
+    const deniedTypes = [
+      ...new Set([...(d.deniedNodeTypes ?? []), ...(s.deniedNodeTypes ?? [])]),
+    ];
+    return {
+      maxNodes: s.maxNodes ?? d.maxNodes,
+      maxDepth: s.maxDepth ?? d.maxDepth,
+      submissionsPerMinute: s.submissionsPerMinute ?? d.submissionsPerMinute,
+      allowedNodeTypes: s.allowedNodeTypes ?? d.allowedNodeTypes,
+      deniedNodeTypes: deniedTypes.length ? deniedTypes : undefined,
+    };
+  };
+
+  return {
+    limitsFor,
+    admit(subject: string): void {
+      if (denied.has(subject)) {
+        throw refuse("deniedSubjects", `subject ${subject} may not submit`);
+      }
+      const max = limitsFor(subject).submissionsPerMinute;
+      if (max === undefined) return;
+      const t = now();
+      const w = (windows.get(subject) ?? []).filter((x) => x > t - 60_000);
+      if (w.length >= max) {
+        windows.set(subject, w);
+        throw refuse(
+          "submissionsPerMinute",
+          `at most ${max} submissions per minute`,
+          {
+            max: String(max),
+            retryAfterS: String(
+              Math.max(1, Math.ceil((w[0] + 60_000 - t) / 1000)),
+            ),
+          },
+        );
+      }
+      w.push(t);
+      if (!windows.has(subject) && windows.size >= MAX_SUBJECTS) {
+        windows.delete(windows.keys().next().value!);
+      }
+      windows.set(subject, w);
+    },
+    checkDag(subject: string, dag: StrategyDag): void {
+      if (denied.has(subject)) {
+        throw refuse("deniedSubjects", `subject ${subject} may not submit`);
+      }
+      const l = limitsFor(subject);
+      if (l.maxNodes !== undefined && dag.nodes.length > l.maxNodes) {
+        throw refuse(
+          "maxNodes",
+          `the DAG has ${dag.nodes.length} nodes, at most ${l.maxNodes} allowed`,
+          {
+            max: String(l.maxNodes),
+            actual: String(dag.nodes.length),
+          },
+        );
+      }
+      const deniedTypes = new Set(l.deniedNodeTypes ?? []);
+      const allowedTypes = l.allowedNodeTypes
+        ? new Set(l.allowedNodeTypes)
+        : undefined;
+      for (const n of dag.nodes) {
+        if (deniedTypes.has(n.nodeType)) {
+          throw refuse("deniedNodeTypes", `node type ${n.nodeType} is denied`, {
+            nodeType: n.nodeType,
+          });
+        }
+        if (allowedTypes && !allowedTypes.has(n.nodeType)) {
+          throw refuse(
+            "allowedNodeTypes",
+            `node type ${n.nodeType} is not allowed`,
+            {
+              nodeType: n.nodeType,
+              allowed: [...allowedTypes].join(","),
+            },
+          );
+        }
+      }
+      if (l.maxDepth !== undefined) {
+        const depth = dagDepth(dag);
+        if (depth > l.maxDepth) {
+          throw refuse(
+            "maxDepth",
+            `the DAG is ${depth} deep, at most ${l.maxDepth} allowed`,
+            {
+              max: String(l.maxDepth),
+              actual: String(depth),
+            },
+          );
+        }
+      }
+    },
+  };
+}
+
+/**
+ * Policy middleware for SubmitStrategy: counts the submission, decodes the
+ * request (once; the handler reuses it) and checks the DAG.
+ *
+ * @example
+ * ```ts
+ * import { createPolicy, policy } from "@qmtl/qmtl/gateway";
+ * const mw = policy(createPolicy({ defaults: { maxNodes: 5000 } }));
+ * ```
+ */
+export function policy(p: Policy): MiddlewareHandler<GatewayEnv> {
+  return async (c, next) => {
+    const subject = c.get("principal")?.subject ?? "";
+    p.admit(subject);
+    const req = decodeSubmitRequest(
+      c.get("rawBody") ?? new Uint8Array(),
+      c.req.header("content-type"),
+    );
+    c.set("submitRequest", req);
+    p.checkDag(subject, req.dag);
+    await next();
+  };
+}

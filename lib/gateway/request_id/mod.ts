@@ -1,0 +1,42 @@
+/**
+ * Request-id middleware: reuses a well-formed incoming `x-request-id`,
+ * otherwise generates one, and echoes it on the response.
+ *
+ * @module
+ */
+
+import type { MiddlewareHandler } from "hono";
+import type { GatewayEnv } from "../types.ts";
+
+/** Header carrying the request id. */
+export const REQUEST_ID_HEADER = "x-request-id";
+
+const VALID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/**
+ * Middleware setting `c.get("requestId")` and the `x-request-id` response
+ * header.
+ *
+ * @example
+ * ```ts
+ * import { Hono } from "hono";
+ * import { requestId, type GatewayEnv } from "@qmtl/qmtl/gateway";
+ * const app = new Hono<GatewayEnv>();
+ * app.use(requestId());
+ * ```
+ */
+export function requestId(): MiddlewareHandler<GatewayEnv> {
+  return async (c, next) => {
+    const incoming = c.req.header(REQUEST_ID_HEADER);
+    const id = incoming !== undefined && VALID.test(incoming)
+      ? incoming
+      : crypto.randomUUID();
+    c.set("requestId", id);
+    await next();
+    try {
+      c.res.headers.set(REQUEST_ID_HEADER, id);
+    } catch {
+      // immutable headers (a proxied Response): leave them as they are
+    }
+  };
+}

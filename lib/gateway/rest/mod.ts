@@ -1,0 +1,169 @@
+/**
+ * Read-only REST handlers under `/v1/` (GET and HEAD only).
+ *
+ * @module
+ */
+
+import type { Context } from "hono";
+import { QmtlError } from "../../contracts/errors.ts";
+import type { NodeRegistry } from "../../dag/registry.ts";
+import { seesAllStrategies } from "../acl/mod.ts";
+import { stateFromName } from "../lifecycle/mod.ts";
+import type { StrategyService } from "../service.ts";
+import type { GatewayEnv } from "../types.ts";
+import { nodeView, stateView, strategyView, topicView } from "./views.ts";
+
+type Handler = (c: Context<GatewayEnv>) => Promise<Response>;
+
+function intParam(c: Context<GatewayEnv>, name: string): number | undefined {
+  const raw = c.req.query(name);
+  if (raw === undefined || raw === "") return undefined;
+  if (!/^\d{1,9}$/.test(raw)) {
+    throw new QmtlError("E_INVALID", `${name} must be a non-negative integer`, {
+      field: name,
+    });
+  }
+  return Number(raw);
+}
+
+function json(c: Context<GatewayEnv>, body: unknown): Response {
+  return c.json(body as Record<string, unknown>);
+}
+
+/**
+ * The REST handlers, keyed by route id suffix.
+ *
+ * @example
+ * ```ts ignore
+ * const h = restHandlers(service, registry);
+ * ```
+ */
+export function restHandlers(
+  service: StrategyService,
+  registry: NodeRegistry,
+): {
+  listStrategies: Handler;
+  getStrategy: Handler;
+  getStrategyStatus: Handler;
+  getQueueMap: Handler;
+  listNodes: Handler;
+  getNode: Handler;
+  getDependencies: Handler;
+  getDependents: Handler;
+  nodesByTags: Handler;
+  listTopics: Handler;
+  getTopic: Handler;
+} {
+  const node = async (id: string) => {
+    const r = await registry.getNode(id);
+    if (!r) throw new QmtlError("E_NOT_FOUND", `no node ${id}`, { nodeId: id });
+    return r;
+  };
+  return {
+    listStrategies: async (c) => {
+      const p = c.get("principal");
+      const stateRaw = c.req.query("state");
+      const state = stateRaw ? stateFromName(stateRaw) : undefined;
+      if (stateRaw && state === undefined) {
+        throw new QmtlError("E_INVALID", `unknown state ${stateRaw}`, {
+          field: "state",
+        });
+      }
+      const page = await service.store.list({
+        owner: seesAllStrategies(p) ? undefined : p?.subject,
+        state,
+        pageSize: intParam(c, "page_size"),
+        pageToken: c.req.query("page_token"),
+      });
+      return json(c, {
+        strategies: page.strategies.map(strategyView),
+        nextPageToken: page.nextPageToken,
+      });
+    },
+    getStrategy: async (c) =>
+      json(
+        c,
+        strategyView(
+          (await service.visible(c.get("principal"), c.req.param("id")!))
+            .status,
+        ),
+      ),
+    getStrategyStatus: async (c) =>
+      json(
+        c,
+        stateView(
+          (await service.visible(c.get("principal"), c.req.param("id")!))
+            .status,
+        ),
+      ),
+    getQueueMap: async (c) => {
+      const s =
+        (await service.visible(c.get("principal"), c.req.param("id")!)).status;
+      return json(c, {
+        strategyId: s.strategyId,
+        state: strategyView(s).state,
+        queueMap: s.queueMap,
+      });
+    },
+    listNodes: async (c) => {
+      const page = await registry.listNodes({
+        pageSize: intParam(c, "page_size"),
+        pageToken: c.req.query("page_token") || undefined,
+        nodeType: c.req.query("node_type") || undefined,
+        intervalS: intParam(c, "interval_s"),
+      });
+      return json(c, {
+        nodes: page.nodes.map(nodeView),
+        nextPageToken: page.nextPageToken,
+      });
+    },
+    getNode: async (c) => json(c, nodeView(await node(c.req.param("nodeId")!))),
+    getDependencies: async (c) =>
+      json(c, {
+        nodes: (await registry.dependencies(c.req.param("nodeId")!)).map(
+          nodeView,
+        ),
+      }),
+    getDependents: async (c) =>
+      json(c, {
+        nodes: (await registry.dependents(c.req.param("nodeId")!)).map(
+          nodeView,
+        ),
+      }),
+    nodesByTags: async (c) => {
+      const tags = (c.req.query("tags") ?? "").split(",").map((t) => t.trim())
+        .filter((t) => t !== "");
+      if (tags.length === 0) {
+        throw new QmtlError("E_INVALID", "tags is required", { field: "tags" });
+      }
+      const match = c.req.query("match") ?? "any";
+      if (match !== "any" && match !== "all") {
+        throw new QmtlError("E_INVALID", "match must be any or all", {
+          field: "match",
+        });
+      }
+      const nodes = await registry.queryByTags(tags, {
+        matchMode: match,
+        intervalS: intParam(c, "interval_s"),
+      });
+      return json(c, { nodes: nodes.map(nodeView) });
+    },
+    listTopics: async (c) => {
+      const page = await registry.listTopics({
+        pageSize: intParam(c, "page_size"),
+        pageToken: c.req.query("page_token") || undefined,
+      });
+      return json(c, {
+        topics: page.topics.map(topicView),
+        nextPageToken: page.nextPageToken,
+      });
+    },
+    getTopic: async (c) => {
+      const t = await registry.getTopic(c.req.param("name")!);
+      if (!t) {
+        throw new QmtlError("E_NOT_FOUND", `no topic ${c.req.param("name")}`);
+      }
+      return json(c, topicView(t));
+    },
+  };
+}

@@ -1,0 +1,104 @@
+/**
+ * JSON views of the REST API (plain JSON: states by name, times as numbers).
+ *
+ * @module
+ */
+
+import type {
+  NodeRecord,
+  StrategyStatus,
+  TopicDescriptor,
+} from "../../contracts/types.ts";
+import { stateName } from "../lifecycle/mod.ts";
+
+/**
+ * REST JSON of a strategy.
+ *
+ * @example
+ * ```ts ignore
+ * const json = strategyView(status);
+ * ```
+ */
+export function strategyView(s: StrategyStatus): Record<string, unknown> {
+  return {
+    strategyId: s.strategyId,
+    name: s.name,
+    owner: s.owner,
+    version: s.version,
+    state: stateName(s.state),
+    dagHash: s.dagHash,
+    nodeCount: s.nodeCount,
+    attempts: s.attempts,
+    queueMap: s.queueMap,
+    reused: s.reused,
+    created: s.created,
+    sentinelId: s.sentinelId,
+    error: s.error
+      ? { code: s.error.code, message: s.error.message, nodeId: s.error.nodeId }
+      : null,
+    callbackUrl: s.callbackUrl,
+    createdAtMs: s.createdAtMs,
+    updatedAtMs: s.updatedAtMs,
+  };
+}
+
+/**
+ * REST JSON of a strategy's lifecycle state only.
+ *
+ * @example
+ * ```ts ignore
+ * const json = stateView(status);
+ * ```
+ */
+export function stateView(s: StrategyStatus): Record<string, unknown> {
+  return {
+    strategyId: s.strategyId,
+    state: stateName(s.state),
+    attempts: s.attempts,
+    retrying: stateName(s.state) === "QUEUED" && s.error !== undefined,
+    error: s.error
+      ? { code: s.error.code, message: s.error.message, nodeId: s.error.nodeId }
+      : null,
+    updatedAtMs: s.updatedAtMs,
+  };
+}
+
+/**
+ * REST JSON of a node.
+ *
+ * @example
+ * ```ts ignore
+ * const json = nodeView(record);
+ * ```
+ */
+export function nodeView(r: NodeRecord): Record<string, unknown> {
+  const n = r.node;
+  return {
+    nodeId: n.nodeId,
+    nodeType: n.nodeType,
+    intervalS: n.intervalS,
+    period: n.period,
+    paramsJson: n.paramsJson,
+    inputs: n.inputs,
+    codeHash: n.codeHash,
+    schemaCompatId: n.schemaCompatId,
+    name: n.name,
+    tags: n.tags,
+    topic: r.topic,
+    refCount: r.refCount,
+    createdAtMs: r.createdAtMs,
+    updatedAtMs: r.updatedAtMs,
+  };
+}
+
+/**
+ * REST JSON of a topic.
+ *
+ * @example
+ * ```ts ignore
+ * const json = topicView(topic);
+ * ```
+ */
+export function topicView(t: TopicDescriptor): Record<string, unknown> {
+  return { ...t };
+}

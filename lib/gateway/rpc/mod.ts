@@ -1,0 +1,154 @@
+/**
+ * Connect-protocol unary handlers for `qmtl.v1.GatewayService`:
+ * `POST /qmtl.v1.GatewayService/<Method>` with `application/proto` or
+ * `application/json`; the response uses the request's format. Errors are
+ * produced by the error mapper as Connect error JSON.
+ *
+ * @module
+ */
+
+import type { Context } from "hono";
+import { QmtlError } from "../../contracts/errors.ts";
+import type { MessageName, MessageTypes } from "../../contracts/codec.ts";
+import { decodeBody, encodeBody, wireFormatOf } from "../codec.ts";
+import type { GatewayEnv, Principal } from "../types.ts";
+import type { StrategyService } from "../service.ts";
+import type { NodeRegistry } from "../../dag/registry.ts";
+
+/**
+ * Build a unary handler from a typed function.
+ *
+ * @example
+ * ```ts
+ * import { unary } from "@qmtl/qmtl/gateway";
+ * const h = unary("GetStrategyRequest", "StrategyStatus", async (_p, req) => {
+ *   throw new Error(`not implemented: ${req.strategyId}`);
+ * });
+ * ```
+ */
+export function unary<I extends MessageName, O extends MessageName>(
+  input: I,
+  output: O,
+  fn: (
+    principal: Principal,
+    req: MessageTypes[I],
+    c: Context<GatewayEnv>,
+  ) => Promise<MessageTypes[O]>,
+): (c: Context<GatewayEnv>) => Promise<Response> {
+  return async (c) => {
+    const contentType = c.req.header("content-type");
+    const format = wireFormatOf(contentType);
+    if (!format) {
+      throw new QmtlError(
+        "E_INVALID",
+        `unsupported content-type ${
+          JSON.stringify(contentType ?? "")
+        } (use application/proto or application/json)`,
+      );
+    }
+    const pre = input === "SubmitStrategyRequest"
+      ? c.get("submitRequest")
+      : undefined;
+    const req = (pre ??
+      decodeBody(
+        input,
+        c.get("rawBody") ?? new Uint8Array(),
+        format,
+      )) as MessageTypes[I];
+    const out = await fn(c.get("principal")!, req, c);
+    return new Response(encodeBody(output, out, format) as BodyInit, {
+      status: 200,
+      headers: {
+        "content-type": format === "proto"
+          ? "application/proto"
+          : "application/json",
+      },
+    });
+  };
+}
+
+/** Largest ListNodes page. */
+const MAX_PAGE = 1000;
+
+/**
+ * The five GatewayService handlers.
+ *
+ * @example
+ * ```ts ignore
+ * const handlers = rpcHandlers(service, registry);
+ * ```
+ */
+export function rpcHandlers(service: StrategyService, registry: NodeRegistry): {
+  SubmitStrategy: (c: Context<GatewayEnv>) => Promise<Response>;
+  GetStrategy: (c: Context<GatewayEnv>) => Promise<Response>;
+  RetireStrategy: (c: Context<GatewayEnv>) => Promise<Response>;
+  ListNodes: (c: Context<GatewayEnv>) => Promise<Response>;
+  QueryNodesByTags: (c: Context<GatewayEnv>) => Promise<Response>;
+} {
+  return {
+    SubmitStrategy: unary(
+      "SubmitStrategyRequest",
+      "SubmitStrategyResponse",
+      (p, req) => service.submit(p, req),
+    ),
+    GetStrategy: unary(
+      "GetStrategyRequest",
+      "StrategyStatus",
+      async (p, req) => {
+        if (!req.strategyId) {
+          throw new QmtlError("E_INVALID", "strategy_id is required", {
+            field: "strategy_id",
+          });
+        }
+        return (await service.visible(p, req.strategyId)).status;
+      },
+    ),
+    RetireStrategy: unary(
+      "RetireStrategyRequest",
+      "StrategyStatus",
+      (p, req) => {
+        if (!req.strategyId) {
+          throw new QmtlError("E_INVALID", "strategy_id is required", {
+            field: "strategy_id",
+          });
+        }
+        return service.retire(p, req.strategyId);
+      },
+    ),
+    ListNodes: unary(
+      "ListNodesRequest",
+      "ListNodesResponse",
+      async (_p, req) => {
+        const page = await registry.listNodes({
+          pageSize: req.pageSize ? Math.min(req.pageSize, MAX_PAGE) : undefined,
+          pageToken: req.pageToken || undefined,
+          nodeType: req.nodeType || undefined,
+          intervalS: req.intervalS || undefined,
+        });
+        return { nodes: page.nodes, nextPageToken: page.nextPageToken };
+      },
+    ),
+    QueryNodesByTags: unary(
+      "QueryNodesByTagsRequest",
+      "ListNodesResponse",
+      async (_p, req) => {
+        const mode = req.matchMode || "any";
+        if (mode !== "any" && mode !== "all") {
+          throw new QmtlError("E_INVALID", "match_mode must be any or all", {
+            field: "match_mode",
+          });
+        }
+        if (req.tags.length === 0) {
+          throw new QmtlError("E_INVALID", "tags must not be empty", {
+            field: "tags",
+          });
+        }
+        const nodes = await registry.queryByTags(req.tags, {
+          matchMode: mode,
+          intervalS: req.intervalS || undefined,
+        });
+        return { nodes, nextPageToken: "" };
+      },
+    ),
+  };
+}

@@ -1,0 +1,529 @@
+/**
+ * The strategy service: SubmitStrategy (validate, dedup, persist, enqueue),
+ * the diff job handler (lifecycle transitions around `diffAndCommit`),
+ * RetireStrategy, and the recovery sweep. Handlers and the worker call it;
+ * it knows nothing about HTTP.
+ *
+ * @module
+ */
+
+import {
+  decode,
+  encode,
+  ErrorCode,
+  QmtlError,
+  sha256Hex,
+  verifyDag,
+} from "../contracts/mod.ts";
+import {
+  type ErrorDetail,
+  type StrategyDag,
+  StrategyState,
+  type StrategyStatus,
+  type SubmitStrategyRequest,
+  type SubmitStrategyResponse,
+} from "../contracts/types.ts";
+import { RegistryError } from "../dag/errors.ts";
+import type { NodeRegistry } from "../dag/registry.ts";
+import type { LeasedJob, WorkQueue } from "../queue/types.ts";
+import type { EventEmitter } from "./events/emitter.ts";
+import type { Logger } from "./logger/mod.ts";
+import type { StrategyRecord, StrategyStore } from "./store/types.ts";
+import type { JobOutcome } from "./worker/loop.ts";
+import type { Principal } from "./types.ts";
+import { seesAllStrategies } from "./acl/mod.ts";
+
+/** Work-queue job kind of a diff job. */
+export const DIFF_JOB = "diff";
+
+/**
+ * Options of {@link StrategyService}.
+ *
+ * @example
+ * ```ts ignore
+ * const svc = new StrategyService({ registry, queue, store, events });
+ * ```
+ */
+export interface StrategyServiceOptions {
+  /** Global DAG. */
+  registry: NodeRegistry;
+  /** Diff-job queue. */
+  queue: WorkQueue;
+  /** Strategy store. */
+  store: StrategyStore;
+  /** Event emitter. */
+  events: EventEmitter;
+  /** Logger. */
+  logger?: Logger;
+  /** Dead-letter a diff job after this many attempts (the sweep re-enqueues); default 20. */
+  maxAttempts?: number;
+  /** Retry delay after `UnavailableError`, ms; default: the queue's backoff. */
+  retryAfterMs?: number;
+  /** Called on every transition (metrics). */
+  onTransition?: (from: StrategyState | undefined, to: StrategyState) => void;
+}
+
+/**
+ * Canonical form of a strategy id: `st_` + 24 hex digits of
+ * sha256(owner + "\n" + dagHash). Same owner + same DAG → same id.
+ *
+ * @example
+ * ```ts
+ * import { strategyIdOf } from "@qmtl/qmtl/gateway";
+ * strategyIdOf("alice", "sha256:" + "0".repeat(64)).length; // 27
+ * ```
+ */
+export function strategyIdOf(owner: string, dagHash: string): string {
+  return "st_" + sha256Hex(`${owner}\n${dagHash}`).slice(0, 24);
+}
+
+/**
+ * Find a cycle among the DAG's own nodes (inputs that are nodes of the DAG),
+ * whatever their order; returns its node IDs (first repeated at the end) or
+ * `undefined`.
+ *
+ * @example
+ * ```ts
+ * import { findCycle } from "@qmtl/qmtl/gateway";
+ * findCycle({ name: "s", nodes: [], checksum: 0, metadata: {} }); // undefined
+ * ```
+ */
+export function findCycle(dag: StrategyDag): string[] | undefined {
+  const inputs = new Map<string, string[]>();
+  for (const n of dag.nodes) inputs.set(n.nodeId, n.inputs);
+  const color = new Map<string, 1 | 2>();
+  for (const start of inputs.keys()) {
+    if (color.has(start)) continue;
+    // Iterative DFS: stack of [node, next input index].
+    const stack: [string, number][] = [[start, 0]];
+    color.set(start, 1);
+    while (stack.length) {
+      const top = stack[stack.length - 1];
+      const ins = inputs.get(top[0]) ?? [];
+      if (top[1] >= ins.length) {
+        color.set(top[0], 2);
+        stack.pop();
+        continue;
+      }
+      const next = ins[top[1]++];
+      if (!inputs.has(next)) continue;
+      const c = color.get(next);
+      if (c === 1) {
+        const path = stack.map((s) => s[0]);
+        const cyc = path.slice(path.indexOf(next));
+        return [...cyc, next];
+      }
+      if (c === undefined) {
+        color.set(next, 1);
+        stack.push([next, 0]);
+      }
+    }
+  }
+  return undefined;
+}
+
+function errorDetailOf(e: unknown): ErrorDetail {
+  if (e instanceof QmtlError) return e.toErrorDetail();
+  if (e instanceof RegistryError) {
+    return {
+      code: e.code,
+      message: e.message,
+      field: "",
+      nodeId: e.nodeId ?? "",
+      details: {},
+    };
+  }
+  return {
+    code: ErrorCode.E_INTERNAL,
+    message: (e as Error)?.message ?? String(e),
+    field: "",
+    nodeId: "",
+    details: {},
+  };
+}
+
+function isRetryable(e: unknown): boolean {
+  return (e as { retryable?: unknown } | null)?.retryable === true;
+}
+
+function validCallback(url: string): void {
+  if (url === "") return;
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new QmtlError("E_INVALID", "callback_url is not a URL", {
+      field: "callback_url",
+    });
+  }
+  if (u.protocol !== "http:" && u.protocol !== "https:") {
+    throw new QmtlError("E_INVALID", "callback_url must be http or https", {
+      field: "callback_url",
+    });
+  }
+}
+
+/**
+ * Strategy lifecycle operations.
+ *
+ * @example
+ * ```ts ignore
+ * const svc = new StrategyService({ registry, queue, store, events });
+ * const ack = await svc.submit({ subject: "alice", roles: ["submitter"] }, request);
+ * ```
+ */
+export class StrategyService {
+  #o: StrategyServiceOptions;
+
+  /** @param options backends */
+  constructor(options: StrategyServiceOptions) {
+    this.#o = options;
+  }
+
+  /** Store (for read handlers). */
+  get store(): StrategyStore {
+    return this.#o.store;
+  }
+
+  async #transition(
+    id: string,
+    from: StrategyState[],
+    to: StrategyState,
+    extra: Omit<Parameters<StrategyStore["transition"]>[1], "from" | "to"> = {},
+  ): Promise<StrategyRecord> {
+    const r = await this.#o.store.transition(id, { from, to, ...extra });
+    if (r.from !== to) {
+      this.#o.onTransition?.(r.from, to);
+      await this.#o.events.emit(r.record.status, r.from);
+    }
+    return r.record;
+  }
+
+  /**
+   * Validate, dedup, persist and enqueue a submission. Nothing is written
+   * when validation fails.
+   */
+  async submit(
+    principal: Principal,
+    req: SubmitStrategyRequest,
+  ): Promise<SubmitStrategyResponse> {
+    const dag = req.dag;
+    const cycle = findCycle(dag);
+    if (cycle) {
+      throw new QmtlError(
+        ErrorCode.E_CYCLE,
+        `dependency cycle: ${cycle.join(" → ")}`,
+        {
+          field: "dag.nodes",
+          nodeId: cycle[0],
+          details: { path: cycle.join(",") },
+        },
+      );
+    }
+    const verified = verifyDag(dag);
+    validCallback(req.callbackUrl);
+    await this.#checkExternalInputs(verified.externalInputs, dag);
+    const owner = principal.subject;
+    const strategyId = strategyIdOf(owner, verified.dagHash);
+    const now = Date.now();
+    const status: StrategyStatus = {
+      strategyId,
+      owner,
+      version: req.version || "1",
+      state: StrategyState.QUEUED,
+      dagHash: verified.dagHash,
+      queueMap: {},
+      reused: [],
+      created: [],
+      sentinelId: "",
+      attempts: 0,
+      nodeCount: dag.nodes.length,
+      createdAtMs: now,
+      updatedAtMs: now,
+      callbackUrl: req.callbackUrl,
+      name: dag.name,
+    };
+    const { created, record } = await this.#o.store.create(
+      status,
+      encode("StrategyDag", dag),
+    );
+    let rec = record;
+    if (created) {
+      this.#o.onTransition?.(undefined, StrategyState.QUEUED);
+      await this.#o.events.emit(rec.status, undefined);
+      rec = await this.ensureJob(rec);
+    } else if (rec.status.state === StrategyState.FAILED) {
+      // Resubmitting a failed strategy retries it: FAILED → QUEUED.
+      rec = await this.#transition(
+        strategyId,
+        [StrategyState.FAILED],
+        StrategyState.QUEUED,
+        {
+          clearError: true,
+        },
+      );
+      rec = await this.ensureJob(rec, true);
+    } else if (rec.status.state === StrategyState.QUEUED && rec.jobId === "") {
+      rec = await this.ensureJob(rec);
+    }
+    return {
+      strategyId,
+      state: rec.status.state,
+      dagHash: verified.dagHash,
+      duplicate: !created,
+    };
+  }
+
+  async #checkExternalInputs(
+    inputs: string[],
+    dag: StrategyDag,
+  ): Promise<void> {
+    if (inputs.length === 0) return;
+    const usedBy = (input: string) =>
+      dag.nodes.find((n) => n.inputs.includes(input))?.nodeId ?? "";
+    try {
+      for (let i = 0; i < inputs.length; i += 16) {
+        const batch = inputs.slice(i, i + 16);
+        const found = await Promise.all(
+          batch.map((id) => this.#o.registry.getNode(id)),
+        );
+        const missing = batch.find((_, j) => found[j] === null);
+        if (missing !== undefined) {
+          throw new QmtlError(
+            ErrorCode.E_UNKNOWN_INPUT,
+            `input ${missing} is neither in the DAG nor in the registry`,
+            {
+              nodeId: usedBy(missing),
+              field: "dag.nodes.inputs",
+              details: { input: missing },
+            },
+          );
+        }
+      }
+    } catch (e) {
+      // Registry down: accept; the diff re-checks and fails the strategy
+      // with E_UNKNOWN_INPUT if the input really does not exist.
+      if (isRetryable(e)) {
+        this.#o.logger?.warn(
+          "registry unavailable during submit; input check deferred to the diff",
+          {
+            error: e,
+          },
+        );
+        return;
+      }
+      throw e;
+    }
+  }
+
+  /**
+   * Make sure a QUEUED / PROCESSING strategy has a live diff job: enqueue
+   * (idempotency key `diff:{id}:{generation}`) and record its id. With
+   * `fresh`, a new generation is started.
+   */
+  async ensureJob(rec: StrategyRecord, fresh = false): Promise<StrategyRecord> {
+    const id = rec.status.strategyId;
+    const generation = fresh || rec.jobId !== ""
+      ? rec.generation + 1
+      : rec.generation;
+    const { job } = await this.#o.queue.enqueue(
+      DIFF_JOB,
+      new TextEncoder().encode(id),
+      {
+        idempotencyKey: `diff:${id}:${generation}`,
+        maxAttempts: this.#o.maxAttempts ?? 20,
+      },
+    );
+    if (job.id === rec.jobId) return rec;
+    const state = rec.status.state;
+    const r = await this.#o.store.transition(id, {
+      from: [state],
+      to: state,
+      jobId: job.id,
+      generation,
+    });
+    return r.record;
+  }
+
+  /**
+   * Recovery sweep: every QUEUED / PROCESSING strategy whose diff job is
+   * missing, done or dead-lettered gets a new job. Returns how many were
+   * re-enqueued.
+   */
+  async sweep(limit = 1000): Promise<number> {
+    const ids = await this.#o.store.idsInStates([
+      StrategyState.QUEUED,
+      StrategyState.PROCESSING,
+    ], limit);
+    let n = 0;
+    for (const id of ids) {
+      const rec = await this.#o.store.get(id);
+      if (!rec) continue;
+      if (
+        rec.status.state !== StrategyState.QUEUED &&
+        rec.status.state !== StrategyState.PROCESSING
+      ) continue;
+      const job = rec.jobId ? await this.#o.queue.get(rec.jobId) : null;
+      if (job && job.state !== "done" && job.state !== "dead") continue;
+      try {
+        await this.ensureJob(rec, rec.jobId !== "");
+        n++;
+      } catch (e) {
+        if (!(e instanceof QmtlError && e.code === "E_CONFLICT")) throw e;
+      }
+    }
+    if (n > 0) {
+      this.#o.logger?.info("recovery sweep re-enqueued strategies", {
+        count: n,
+      });
+    }
+    return n;
+  }
+
+  /** Handle one leased diff job (see `worker/`). */
+  async processDiffJob(job: LeasedJob): Promise<JobOutcome> {
+    const id = new TextDecoder().decode(job.payload);
+    const rec = await this.#o.store.get(id);
+    if (!rec) return { kind: "ack" };
+    if (rec.jobId !== "" && rec.jobId !== job.id) return { kind: "ack" }; // superseded job
+    const attempts = rec.status.attempts + 1;
+    if (rec.status.state === StrategyState.QUEUED) {
+      await this.#transition(
+        id,
+        [StrategyState.QUEUED],
+        StrategyState.PROCESSING,
+        {
+          patch: { attempts },
+          expectJobId: rec.jobId,
+          jobId: job.id,
+        },
+      );
+    } else if (rec.status.state === StrategyState.PROCESSING) {
+      // A previous holder's lease expired mid-diff: redo it (idempotent).
+      await this.#transition(
+        id,
+        [StrategyState.PROCESSING],
+        StrategyState.PROCESSING,
+        {
+          patch: { attempts },
+          expectJobId: rec.jobId,
+          jobId: job.id,
+        },
+      );
+    } else {
+      return { kind: "ack" };
+    }
+    const bytes = await this.#o.store.getDag(id);
+    if (!bytes) throw new Error(`strategy ${id} has no stored DAG`);
+    const dag = decode("StrategyDag", bytes);
+    try {
+      const diff = await this.#o.registry.diffAndCommit(dag, {
+        strategyId: id,
+        version: rec.status.version,
+        owner: rec.status.owner,
+        dagHash: rec.status.dagHash,
+      });
+      await this.#transition(
+        id,
+        [StrategyState.PROCESSING],
+        StrategyState.COMPLETED,
+        {
+          patch: {
+            queueMap: diff.queueMap,
+            reused: diff.reused,
+            created: diff.created,
+            sentinelId: diff.sentinelId,
+          },
+          clearError: true,
+          expectJobId: job.id,
+        },
+      );
+      return { kind: "ack" };
+    } catch (e) {
+      const detail = errorDetailOf(e);
+      if (isRetryable(e)) {
+        await this.#transition(
+          id,
+          [StrategyState.PROCESSING],
+          StrategyState.QUEUED,
+          {
+            patch: { error: detail },
+            expectJobId: job.id,
+          },
+        );
+        this.#o.logger?.warn("diff deferred: registry unavailable", {
+          strategyId: id,
+          attempts,
+          error: e,
+        });
+        return {
+          kind: "retry",
+          error: detail.message,
+          retryAfterMs: this.#o.retryAfterMs,
+        };
+      }
+      if (e instanceof QmtlError && !(e instanceof RegistryError)) throw e; // store conflict: settle on the next lease
+      await this.#transition(
+        id,
+        [StrategyState.PROCESSING],
+        StrategyState.FAILED,
+        {
+          patch: { error: detail },
+          expectJobId: job.id,
+        },
+      );
+      this.#o.logger?.warn("diff failed", {
+        strategyId: id,
+        code: detail.code,
+        message: detail.message,
+      });
+      return { kind: "ack" };
+    }
+  }
+
+  /** A strategy the principal may see, or `E_NOT_FOUND`. */
+  async visible(
+    principal: Principal | undefined,
+    id: string,
+  ): Promise<StrategyRecord> {
+    const rec = await this.#o.store.get(id);
+    if (
+      !rec ||
+      (!seesAllStrategies(principal) && rec.status.owner !== principal?.subject)
+    ) {
+      throw new QmtlError("E_NOT_FOUND", `no strategy ${id}`, {
+        field: "strategy_id",
+      });
+    }
+    return rec;
+  }
+
+  /** Retire a COMPLETED strategy (idempotent for RETIRED). */
+  async retire(principal: Principal, id: string): Promise<StrategyStatus> {
+    const rec = await this.visible(principal, id);
+    const mayRetireAny = principal.roles.includes("operator") ||
+      principal.roles.includes("service");
+    if (!mayRetireAny && rec.status.owner !== principal.subject) {
+      throw new QmtlError(
+        "E_FORBIDDEN",
+        `only the owner or an operator may retire ${id}`,
+      );
+    }
+    if (rec.status.state === StrategyState.RETIRED) return rec.status;
+    if (rec.status.state !== StrategyState.COMPLETED) {
+      throw new QmtlError(
+        "E_CONFLICT",
+        `strategy ${id} is ${
+          StrategyState[rec.status.state]
+        }; only COMPLETED strategies can be retired`,
+      );
+    }
+    await this.#o.registry.retireVersion(id, rec.status.version);
+    const out = await this.#transition(
+      id,
+      [StrategyState.COMPLETED],
+      StrategyState.RETIRED,
+    );
+    return out.status;
+  }
+}

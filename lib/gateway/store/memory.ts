@@ -1,0 +1,195 @@
+/**
+ * In-process strategy store (the embedded default).
+ *
+ * @module
+ */
+
+import { QmtlError } from "../../contracts/errors.ts";
+import type { StrategyState, StrategyStatus } from "../../contracts/types.ts";
+import { stateName } from "../lifecycle/mod.ts";
+import {
+  decodePageToken,
+  encodePageToken,
+  newerFirst,
+  pageSizeOf,
+} from "./page.ts";
+import type {
+  CreateStrategyResult,
+  ListStrategiesOptions,
+  StrategyPage,
+  StrategyRecord,
+  StrategyStore,
+  TransitionRequest,
+  TransitionResult,
+} from "./types.ts";
+
+function clone(r: StrategyRecord): StrategyRecord {
+  return structuredClone(r);
+}
+
+/**
+ * Applies a transition request to a record (shared by both backends);
+ * throws `E_CONFLICT` when the compare fails.
+ *
+ * @example
+ * ```ts ignore
+ * const next = applyTransition(record, { from: [1], to: 2 }, Date.now());
+ * ```
+ */
+export function applyTransition(
+  id: string,
+  rec: StrategyRecord,
+  req: TransitionRequest,
+  now: number,
+): StrategyRecord {
+  const cur = rec.status.state;
+  if (!req.from.includes(cur)) {
+    throw new QmtlError(
+      "E_CONFLICT",
+      `strategy ${id} is ${stateName(cur)}, expected ${
+        req.from.map(stateName).join(" or ")
+      }`,
+      { details: { state: stateName(cur) } },
+    );
+  }
+  if (req.expectJobId !== undefined && rec.jobId !== req.expectJobId) {
+    throw new QmtlError(
+      "E_CONFLICT",
+      `strategy ${id} is carried by another job`,
+      {
+        details: { jobId: rec.jobId },
+      },
+    );
+  }
+  const { strategyId: _a, owner: _b, createdAtMs: _c, ...patch } = req.patch ??
+    {};
+  const status: StrategyStatus = {
+    ...rec.status,
+    ...patch,
+    state: req.to,
+    updatedAtMs: now,
+  };
+  if (req.clearError) delete status.error;
+  return {
+    status,
+    jobId: req.jobId ?? rec.jobId,
+    generation: req.generation ?? rec.generation,
+  };
+}
+
+/**
+ * A {@link StrategyStore} in memory.
+ *
+ * @example
+ * ```ts
+ * import { MemoryStrategyStore } from "@qmtl/qmtl/gateway";
+ * const store = new MemoryStrategyStore();
+ * console.log(await store.counts());
+ * ```
+ */
+export class MemoryStrategyStore implements StrategyStore {
+  #records = new Map<string, StrategyRecord>();
+  #dags = new Map<string, Uint8Array>();
+
+  /** Insert if absent. */
+  create(
+    status: StrategyStatus,
+    dag: Uint8Array,
+  ): Promise<CreateStrategyResult> {
+    const existing = this.#records.get(status.strategyId);
+    if (existing) {
+      return Promise.resolve({ created: false, record: clone(existing) });
+    }
+    const rec: StrategyRecord = {
+      status: structuredClone(status),
+      jobId: "",
+      generation: 0,
+    };
+    this.#records.set(status.strategyId, rec);
+    this.#dags.set(status.strategyId, dag.slice());
+    return Promise.resolve({ created: true, record: clone(rec) });
+  }
+
+  /** A record, or `null`. */
+  get(id: string): Promise<StrategyRecord | null> {
+    const r = this.#records.get(id);
+    return Promise.resolve(r ? clone(r) : null);
+  }
+
+  /** The encoded DAG, or `null`. */
+  getDag(id: string): Promise<Uint8Array | null> {
+    return Promise.resolve(this.#dags.get(id)?.slice() ?? null);
+  }
+
+  /** Compare-and-set. */
+  transition(id: string, req: TransitionRequest): Promise<TransitionResult> {
+    const rec = this.#records.get(id);
+    if (!rec) {
+      return Promise.reject(new QmtlError("E_NOT_FOUND", `no strategy ${id}`));
+    }
+    try {
+      const next = applyTransition(id, rec, req, Date.now());
+      this.#records.set(id, next);
+      return Promise.resolve({ from: rec.status.state, record: clone(next) });
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /** Newest first. */
+  list(options: ListStrategiesOptions = {}): Promise<StrategyPage> {
+    const size = pageSizeOf(options.pageSize);
+    let after: ReturnType<typeof decodePageToken>;
+    try {
+      after = decodePageToken(options.pageToken);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const all = [...this.#records.values()]
+      .map((r) => r.status)
+      .filter((s) =>
+        (options.owner === undefined || s.owner === options.owner) &&
+        (options.state === undefined || s.state === options.state)
+      )
+      .map((s) => ({ s, p: { createdAtMs: s.createdAtMs, id: s.strategyId } }))
+      .sort((a, b) => newerFirst(a.p, b.p))
+      .filter((x) => !after || newerFirst(after, x.p) < 0);
+    const page = all.slice(0, size);
+    const last = page.at(-1);
+    return Promise.resolve({
+      strategies: page.map((x) => structuredClone(x.s)),
+      nextPageToken: all.length > size && last ? encodePageToken(last.p) : "",
+    });
+  }
+
+  /** Ids by state. */
+  idsInStates(
+    states: readonly StrategyState[],
+    limit = 1000,
+  ): Promise<string[]> {
+    const out: string[] = [];
+    for (const [id, r] of this.#records) {
+      if (states.includes(r.status.state)) out.push(id);
+      if (out.length >= limit) break;
+    }
+    return Promise.resolve(out);
+  }
+
+  /** Counts per state name. */
+  counts(): Promise<Record<string, number>> {
+    const out: Record<string, number> = {};
+    for (const s of [1, 2, 3, 4, 5] as StrategyState[]) out[stateName(s)] = 0;
+    for (const r of this.#records.values()) out[stateName(r.status.state)]++;
+    return Promise.resolve(out);
+  }
+
+  /** Always ok. */
+  health(): Promise<{ ok: boolean; detail: string }> {
+    return Promise.resolve({ ok: true, detail: "memory" });
+  }
+
+  /** Nothing to release. */
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}

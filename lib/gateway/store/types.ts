@@ -1,0 +1,163 @@
+/**
+ * The strategy store: one record per submitted strategy holding its
+ * {@link StrategyStatus}, the encoded DAG, and the id of the diff job that
+ * currently carries it. Every state change is a compare-and-set.
+ *
+ * @module
+ */
+
+import type { StrategyState, StrategyStatus } from "../../contracts/types.ts";
+
+/**
+ * A stored strategy.
+ *
+ * @example
+ * ```ts
+ * import type { StrategyRecord } from "@qmtl/qmtl/gateway";
+ * declare const r: StrategyRecord;
+ * console.log(r.status.state, r.jobId, r.generation);
+ * ```
+ */
+export interface StrategyRecord {
+  /** Current status. */
+  status: StrategyStatus;
+  /** Id of the work-queue job carrying the current attempt ("" before enqueue). */
+  jobId: string;
+  /** Bumped each time a new diff job is enqueued (idempotency key suffix). */
+  generation: number;
+}
+
+/**
+ * Result of {@link StrategyStore.create}.
+ *
+ * @example
+ * ```ts
+ * import type { CreateStrategyResult } from "@qmtl/qmtl/gateway";
+ * declare const r: CreateStrategyResult;
+ * console.log(r.created ? "new" : "duplicate", r.record.status.strategyId);
+ * ```
+ */
+export interface CreateStrategyResult {
+  /** False when a strategy with this id already existed (it is returned). */
+  created: boolean;
+  /** The stored record. */
+  record: StrategyRecord;
+}
+
+/**
+ * A compare-and-set transition request.
+ *
+ * @example
+ * ```ts
+ * import type { TransitionRequest } from "@qmtl/qmtl/gateway";
+ * import { StrategyState } from "@qmtl/qmtl/contracts";
+ * const t: TransitionRequest = { from: [StrategyState.QUEUED], to: StrategyState.PROCESSING, patch: { attempts: 1 } };
+ * ```
+ */
+export interface TransitionRequest {
+  /** The transition happens only while the state is one of these. */
+  from: readonly StrategyState[];
+  /** New state (may equal the current one to update fields in place). */
+  to: StrategyState;
+  /** Fields to change (`strategyId`, `owner`, `createdAtMs` are ignored). */
+  patch?: Partial<StrategyStatus>;
+  /** Remove the `error` field. */
+  clearError?: boolean;
+  /** Only while the record's job id is this one. */
+  expectJobId?: string;
+  /** New job id / generation. */
+  jobId?: string;
+  /** New generation. */
+  generation?: number;
+}
+
+/**
+ * Result of a successful {@link StrategyStore.transition}.
+ *
+ * @example
+ * ```ts
+ * import type { TransitionResult } from "@qmtl/qmtl/gateway";
+ * declare const t: TransitionResult;
+ * console.log(t.from, "→", t.record.status.state);
+ * ```
+ */
+export interface TransitionResult {
+  /** State before. */
+  from: StrategyState;
+  /** The record after. */
+  record: StrategyRecord;
+}
+
+/**
+ * Options of {@link StrategyStore.list}.
+ *
+ * @example
+ * ```ts
+ * import type { ListStrategiesOptions } from "@qmtl/qmtl/gateway";
+ * const o: ListStrategiesOptions = { owner: "alice", pageSize: 50 };
+ * ```
+ */
+export interface ListStrategiesOptions {
+  /** Only this owner's strategies. */
+  owner?: string;
+  /** Only strategies in this state. */
+  state?: StrategyState;
+  /** 1‥1000, default 100. */
+  pageSize?: number;
+  /** `nextPageToken` of the previous page. */
+  pageToken?: string;
+}
+
+/**
+ * One page of strategies, newest first.
+ *
+ * @example
+ * ```ts
+ * import type { StrategyPage } from "@qmtl/qmtl/gateway";
+ * const p: StrategyPage = { strategies: [], nextPageToken: "" };
+ * ```
+ */
+export interface StrategyPage {
+  /** Strategies of this page. */
+  strategies: StrategyStatus[];
+  /** `""` at the end. */
+  nextPageToken: string;
+}
+
+/**
+ * Persistence of strategies. `transition` throws a `QmtlError` `E_CONFLICT`
+ * when the compare fails and `E_NOT_FOUND` for an unknown id.
+ *
+ * @example
+ * ```ts
+ * import { MemoryStrategyStore } from "@qmtl/qmtl/gateway";
+ * const store = new MemoryStrategyStore();
+ * const rec = await store.get("st_1"); // null
+ * ```
+ */
+export interface StrategyStore {
+  /** Insert if absent (same id → existing record, `created: false`). */
+  create(
+    status: StrategyStatus,
+    dag: Uint8Array,
+  ): Promise<CreateStrategyResult>;
+  /** A record, or `null`. */
+  get(id: string): Promise<StrategyRecord | null>;
+  /** The encoded `StrategyDag`, or `null`. */
+  getDag(id: string): Promise<Uint8Array | null>;
+  /** Compare-and-set state change. */
+  transition(id: string, req: TransitionRequest): Promise<TransitionResult>;
+  /** Strategies newest first, filtered, paged. */
+  list(options?: ListStrategiesOptions): Promise<StrategyPage>;
+  /** Ids of strategies in any of `states` (at most `limit`, default 1000). */
+  idsInStates(
+    states: readonly StrategyState[],
+    limit?: number,
+  ): Promise<string[]>;
+  /** Number of strategies per state name. */
+  counts(): Promise<Record<string, number>>;
+  /** Whether the backend answers. */
+  health(): Promise<{ ok: boolean; detail: string }>;
+  /** Release resources the store owns. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,107 @@
+/**
+ * Types shared by the Gateway's middleware and handlers: roles, the
+ * authenticated principal and the Hono environment every handler sees.
+ *
+ * @module
+ */
+
+import type { SubmitStrategyRequest } from "../contracts/types.ts";
+
+/**
+ * A role a caller can hold (from the JWT `roles` claim).
+ *
+ * - `reader`: read strategies, nodes, topics and events.
+ * - `submitter`: submit strategies and read / retire its own.
+ * - `operator`: read everything, retire any strategy, read metrics.
+ * - `service`: machine clients: submit and read everything, read metrics.
+ *
+ * @example
+ * ```ts
+ * import type { Role } from "@qmtl/qmtl/gateway";
+ * const r: Role = "reader";
+ * ```
+ */
+export type Role = "reader" | "submitter" | "operator" | "service";
+
+/**
+ * Every role, in a stable order.
+ *
+ * @example
+ * ```ts
+ * import { ROLES } from "@qmtl/qmtl/gateway";
+ * ROLES.includes("operator"); // true
+ * ```
+ */
+export const ROLES: readonly Role[] = Object.freeze([
+  "reader",
+  "submitter",
+  "operator",
+  "service",
+]);
+
+/**
+ * The authenticated caller.
+ *
+ * @example
+ * ```ts
+ * import type { Principal } from "@qmtl/qmtl/gateway";
+ * const p: Principal = { subject: "alice", roles: ["submitter"] };
+ * ```
+ */
+export interface Principal {
+  /** JWT `sub`. */
+  subject: string;
+  /** Roles from the roles claim (unknown role names are dropped). */
+  roles: Role[];
+}
+
+/**
+ * Which API surface a request belongs to; decides the error format.
+ *
+ * @example
+ * ```ts
+ * import type { ApiKind } from "@qmtl/qmtl/gateway";
+ * const k: ApiKind = "rpc";
+ * ```
+ */
+export type ApiKind = "rest" | "rpc" | "ops";
+
+/**
+ * Per-request values the middleware chain stores in the Hono context.
+ *
+ * @example
+ * ```ts
+ * import type { GatewayVariables } from "@qmtl/qmtl/gateway";
+ * declare const v: GatewayVariables;
+ * console.log(v.requestId, v.principal?.subject);
+ * ```
+ */
+export interface GatewayVariables {
+  /** Request id (echoed as `x-request-id`). */
+  requestId: string;
+  /** The matched route id, e.g. `GET /v1/strategies/:id`. */
+  routeId: string;
+  /** API surface of the matched route. */
+  apiKind: ApiKind;
+  /** The caller, once authenticated. */
+  principal: Principal | undefined;
+  /** The request body read by the body-limit middleware. */
+  rawBody: Uint8Array | undefined;
+  /** The decoded SubmitStrategy request (decoded once, by the policy step). */
+  submitRequest: SubmitStrategyRequest | undefined;
+}
+
+/**
+ * The Hono environment of the Gateway app.
+ *
+ * @example
+ * ```ts
+ * import type { GatewayEnv } from "@qmtl/qmtl/gateway";
+ * import { Hono } from "hono";
+ * const app = new Hono<GatewayEnv>();
+ * ```
+ */
+export interface GatewayEnv {
+  /** Context variables. */
+  Variables: GatewayVariables;
+}

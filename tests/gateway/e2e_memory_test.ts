@@ -1,0 +1,167 @@
+import assert from "node:assert/strict";
+import { StrategyState } from "../../lib/contracts/mod.ts";
+import {
+  chain,
+  closeAll,
+  dag,
+  memoryGateway,
+  node,
+  readSse,
+  rpc,
+  token,
+  waitFor,
+} from "./helpers.ts";
+
+Deno.test("e2e (memory): submit → QUEUED → PROCESSING → COMPLETED, topic reuse, SSE, retire", async () => {
+  const gw = memoryGateway();
+  try {
+    const alice = await token("alice", ["submitter", "reader"]);
+    const src = node("src", {
+      type: "StreamInput",
+      params: { symbol: "BTC" },
+      tags: ["btc"],
+    });
+    const shared = chain("sma", 3, src);
+    const dagA = dag("A", [src, ...shared]);
+    const ack = await rpc(
+      gw,
+      "SubmitStrategy",
+      "SubmitStrategyRequest",
+      {
+        dag: dagA,
+        version: "1",
+        callbackUrl: "",
+        metadata: {},
+      },
+      "SubmitStrategyResponse",
+      alice,
+    );
+    assert.equal(ack.state, StrategyState.QUEUED);
+    assert.equal(ack.duplicate, false);
+    assert.match(ack.strategyId, /^st_[0-9a-f]{24}$/);
+
+    const done = await waitFor(
+      async () => {
+        const s = await rpc(
+          gw,
+          "GetStrategy",
+          "GetStrategyRequest",
+          { strategyId: ack.strategyId },
+          "StrategyStatus",
+          alice,
+        );
+        return s.state === StrategyState.COMPLETED ? s : undefined;
+      },
+      10_000,
+      "COMPLETED",
+    );
+    assert.equal(Object.keys(done.queueMap).length, 4);
+    assert.equal(done.created.length, 4);
+
+    // Same DAG again → same id, duplicate.
+    const again = await rpc(
+      gw,
+      "SubmitStrategy",
+      "SubmitStrategyRequest",
+      {
+        dag: dagA,
+        version: "1",
+        callbackUrl: "",
+        metadata: {},
+      },
+      "SubmitStrategyResponse",
+      alice,
+    );
+    assert.equal(again.strategyId, ack.strategyId);
+    assert.equal(again.duplicate, true);
+
+    // Second strategy sharing nodes reuses their topics.
+    const extra = node("rsi", { inputs: [shared[2].nodeId] });
+    const dagB = dag("B", [src, ...shared, extra]);
+    const ackB = await rpc(
+      gw,
+      "SubmitStrategy",
+      "SubmitStrategyRequest",
+      {
+        dag: dagB,
+        version: "1",
+        callbackUrl: "",
+        metadata: {},
+      },
+      "SubmitStrategyResponse",
+      alice,
+    );
+    const b = await waitFor(
+      async () => {
+        const s = await rpc(
+          gw,
+          "GetStrategy",
+          "GetStrategyRequest",
+          { strategyId: ackB.strategyId },
+          "StrategyStatus",
+          alice,
+        );
+        return s.state === StrategyState.COMPLETED ? s : undefined;
+      },
+      10_000,
+      "B COMPLETED",
+    );
+    for (const n of [src, ...shared]) {
+      assert.equal(b.queueMap[n.nodeId], done.queueMap[n.nodeId]);
+    }
+    assert.deepEqual(b.created, [extra.nodeId]);
+    assert.equal(b.reused.length, 4);
+
+    // REST status + queue map.
+    const rest = await gw.app.request(`/v1/strategies/${ack.strategyId}`, {
+      headers: { authorization: `Bearer ${alice}` },
+    });
+    assert.equal(rest.status, 200);
+    const view = await rest.json();
+    assert.equal(view.state, "COMPLETED");
+    assert.deepEqual(view.queueMap, done.queueMap);
+
+    // SSE: the whole history of strategy A.
+    const sse = await gw.app.request(`/v1/events?strategy=${ack.strategyId}`, {
+      headers: { authorization: `Bearer ${alice}` },
+    });
+    assert.equal(sse.status, 200);
+    assert.match(sse.headers.get("content-type") ?? "", /text\/event-stream/);
+    const evs = await readSse(sse, (e) => e.length >= 3, 5_000);
+    assert.deepEqual(evs.map((e) => e.event), [
+      "qmtl.strategy.queued",
+      "qmtl.strategy.processing",
+      "qmtl.strategy.completed",
+    ]);
+
+    // Resume after the first event with Last-Event-ID.
+    const resumed = await gw.app.request(
+      `/v1/events?strategy=${ack.strategyId}`,
+      {
+        headers: {
+          authorization: `Bearer ${alice}`,
+          "last-event-id": evs[0].id,
+        },
+      },
+    );
+    const evs2 = await readSse(resumed, (e) => e.length >= 2, 5_000);
+    assert.deepEqual(evs2.map((e) => e.id), [evs[1].id, evs[2].id]);
+
+    // Retire.
+    const retired = await rpc(
+      gw,
+      "RetireStrategy",
+      "RetireStrategyRequest",
+      { strategyId: ack.strategyId },
+      "StrategyStatus",
+      alice,
+    );
+    assert.equal(retired.state, StrategyState.RETIRED);
+    const n0 = await gw.registry.getNode(extra.nodeId);
+    assert.equal(n0?.refCount, 1);
+    const s0 = await gw.registry.getNode(src.nodeId);
+    assert.equal(s0?.refCount, 1);
+  } finally {
+    await closeAll(gw);
+  }
+});
