@@ -25,3 +25,5 @@ export * from "./memory_topic_store.ts";
 export * from "./connection.ts";
 export * from "./durability.ts";
 export * from "./redis_queue.ts";
+export * from "./redis_event_log.ts";
+export * from "./redis_topic_store.ts";

@@ -1,0 +1,332 @@
+/**
+ * {@link EventLog} on Redis Streams: one stream per log stream (e.g. per
+ * strategy), `XADD … MAXLEN ~ n` retention, consumer groups for webhook
+ * delivery.
+ *
+ * @module
+ */
+
+import type { Buffer } from "node:buffer";
+import type { Redis } from "ioredis";
+import type { Event } from "../contracts/types.ts";
+import {
+  createRedis,
+  isSentinelClient,
+  type ParsedRedisUrl,
+  type RedisClient,
+} from "./connection.ts";
+import {
+  type DurabilityOptions,
+  ReplicaWaiter,
+  resolveDurability,
+} from "./durability.ts";
+import { DurabilityError, QueueError } from "./errors.ts";
+import {
+  bytes,
+  checkStreamName,
+  exclusiveStart,
+  fieldsOf,
+  type RawEntry,
+  toBuffer,
+} from "./redis_stream.ts";
+import type {
+  EventLog,
+  EventLogEntry,
+  GroupReadOptions,
+  ReadOptions,
+} from "./types.ts";
+import { checkInt, checkName } from "./validate.ts";
+import { WakeSubscriber } from "./wake.ts";
+
+/**
+ * Options of {@link RedisEventLog}.
+ *
+ * @example
+ * ```ts
+ * import type { RedisEventLogOptions } from "./redis_event_log.ts";
+ * const o: RedisEventLogOptions = { url: "redis://127.0.0.1:6379/0", maxLen: 10_000 };
+ * ```
+ */
+export interface RedisEventLogOptions extends DurabilityOptions {
+  /** A client to use; the log does not close it. */
+  redis?: RedisClient;
+  /** Or a URI to open a client the log owns. */
+  url?: string | ParsedRedisUrl;
+  /** Key prefix (default `qmtl:ev`); stream `s` is `<prefix>:{s}`. */
+  keyPrefix?: string;
+  /** Approximate entries kept per stream (`MAXLEN ~`, default 10000). */
+  maxLen?: number;
+  /** Longest sleep between polls of a blocked read (default 250 ms). */
+  maxPollMs?: number;
+}
+
+/**
+ * An {@link EventLog} on Redis Streams. Entry ids are the Redis stream ids,
+ * usable as SSE ids and `Last-Event-ID`. Blocking reads poll (with a pub/sub
+ * wake-up), never `XREAD BLOCK`, so a failover cannot hang them and one
+ * connection serves every reader. With `waitReplicas` > 0 an `append` that
+ * no replica confirms throws a retryable {@link DurabilityError} (the event
+ * may be stored; consumers dedup by event id).
+ *
+ * @example
+ * ```ts ignore
+ * import { RedisEventLog } from "./redis_event_log.ts";
+ * const log = new RedisEventLog({ url: Deno.env.get("QMTL_REDIS_URL")! });
+ * const entries = await log.read("st_1", { after: "0", blockMs: 5_000 });
+ * await log.close();
+ * ```
+ */
+export class RedisEventLog implements EventLog {
+  #redis: Redis;
+  #owned: boolean;
+  #p: string;
+  #maxLen: number;
+  #maxPollMs: number;
+  #waiter: ReplicaWaiter | null;
+  #wake: WakeSubscriber;
+  #closed = false;
+
+  /**
+   * Opens (or adopts) a client.
+   *
+   * @param opts `redis` or `url`, prefix, retention, durability.
+   */
+  constructor(opts: RedisEventLogOptions) {
+    if (opts.redis) {
+      this.#redis = opts.redis;
+      this.#owned = false;
+    } else if (opts.url !== undefined) {
+      this.#redis = createRedis(opts.url, { connectionName: "qmtl-events" });
+      this.#owned = true;
+    } else {
+      throw new QueueError("E_INVALID", "RedisEventLog needs `redis` or `url`");
+    }
+    this.#p = checkName("keyPrefix", opts.keyPrefix ?? "qmtl:ev");
+    this.#maxLen = checkInt("maxLen", opts.maxLen ?? 10_000, 1);
+    this.#maxPollMs = checkInt("maxPollMs", opts.maxPollMs ?? 250, 1);
+    const d = resolveDurability(opts, isSentinelClient(this.#redis));
+    this.#waiter = d.waitReplicas > 0
+      ? new ReplicaWaiter(this.#redis, d.waitReplicas, d.waitTimeoutMs)
+      : null;
+    this.#wake = new WakeSubscriber(this.#redis);
+  }
+
+  /** The Redis key of a stream. */
+  keyOf(stream: string): string {
+    return `${this.#p}:{${checkStreamName("stream", stream)}}`;
+  }
+
+  /** Appends an event; returns its entry id. */
+  async append(stream: string, event: Event): Promise<string> {
+    this.#open();
+    const key = this.keyOf(stream);
+    const epoch = this.#waiter?.epoch ?? 0;
+    const res = await this.#redis.pipeline()
+      .xadd(
+        key,
+        "MAXLEN",
+        "~",
+        this.#maxLen,
+        "*",
+        "id",
+        event.id,
+        "source",
+        event.source,
+        "specversion",
+        event.specVersion,
+        "type",
+        event.type,
+        "subject",
+        event.subject,
+        "time",
+        event.time,
+        "datacontenttype",
+        event.dataContentType,
+        "data",
+        toBuffer(event.data),
+      )
+      .publish(`${this.#p}:wake`, stream)
+      .exec();
+    const [err, id] = res![0];
+    if (err) throw err;
+    if (this.#waiter) {
+      const acked = await this.#waiter.confirm(epoch);
+      if (acked < this.#waiter.replicas) {
+        throw new DurabilityError("append", "", acked, this.#waiter.replicas);
+      }
+    }
+    return String(id);
+  }
+
+  /** Reads entries after `opts.after`, polling up to `blockMs` for one. */
+  async read(stream: string, opts: ReadOptions = {}): Promise<EventLogEntry[]> {
+    this.#open();
+    const key = this.keyOf(stream);
+    const count = checkInt("count", opts.count ?? 100, 1);
+    const start = exclusiveStart(opts.after);
+    return await this.#poll(stream, opts.blockMs, async () => {
+      const raw = await this.#redis.xrangeBuffer(
+        key,
+        start,
+        "+",
+        "COUNT",
+        count,
+      ) as RawEntry[];
+      return raw.map(toEntry);
+    });
+  }
+
+  /** Number of retained entries. */
+  async length(stream: string): Promise<number> {
+    this.#open();
+    return await this.#redis.xlen(this.keyOf(stream));
+  }
+
+  /** Creates a consumer group if missing (`XGROUP CREATE … MKSTREAM`). */
+  async ensureGroup(
+    stream: string,
+    group: string,
+    opts: { startId?: string } = {},
+  ): Promise<void> {
+    this.#open();
+    checkName("group", group);
+    try {
+      await this.#redis.xgroup(
+        "CREATE",
+        this.keyOf(stream),
+        group,
+        opts.startId ?? "0",
+        "MKSTREAM",
+      );
+    } catch (e) {
+      if (!String((e as Error).message).startsWith("BUSYGROUP")) throw e;
+    }
+  }
+
+  /** Reads undelivered entries (and idle pending ones with `claimIdleMs`). */
+  async readGroup(
+    stream: string,
+    group: string,
+    consumer: string,
+    opts: GroupReadOptions = {},
+  ): Promise<EventLogEntry[]> {
+    this.#open();
+    const key = this.keyOf(stream);
+    checkName("consumer", consumer);
+    const count = checkInt("count", opts.count ?? 100, 1);
+    const claimIdle = opts.claimIdleMs === undefined
+      ? undefined
+      : checkInt("claimIdleMs", opts.claimIdleMs, 0);
+    return await this.#poll(stream, opts.blockMs, async () => {
+      try {
+        const out: EventLogEntry[] = [];
+        if (claimIdle !== undefined) {
+          const r = await this.#redis.callBuffer(
+            "XAUTOCLAIM",
+            key,
+            group,
+            consumer,
+            claimIdle,
+            "0-0",
+            "COUNT",
+            count,
+          ) as unknown as [Buffer, RawEntry[]];
+          for (const e of r[1]) if (e && e[1]) out.push(toEntry(e));
+        }
+        if (out.length < count) {
+          const r = await this.#redis.callBuffer(
+            "XREADGROUP",
+            "GROUP",
+            group,
+            consumer,
+            "COUNT",
+            count - out.length,
+            "STREAMS",
+            key,
+            ">",
+          ) as [Buffer, RawEntry[]][] | null;
+          for (const e of r?.[0]?.[1] ?? []) out.push(toEntry(e));
+        }
+        return out;
+      } catch (e) {
+        if (String((e as Error).message).startsWith("NOGROUP")) {
+          throw new QueueError(
+            "E_NOT_FOUND",
+            `consumer group ${group} does not exist on ${stream}`,
+          );
+        }
+        throw e;
+      }
+    });
+  }
+
+  /** Acknowledges delivered entries (`XACK`). */
+  async ackGroup(
+    stream: string,
+    group: string,
+    ids: string[],
+  ): Promise<number> {
+    this.#open();
+    if (ids.length === 0) return 0;
+    return await this.#redis.xack(this.keyOf(stream), group, ...ids);
+  }
+
+  /** Wakes blocked readers and closes the connections the log owns. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#wake.close();
+    this.#waiter?.close();
+    if (this.#owned) {
+      try {
+        await this.#redis.quit();
+      } catch {
+        this.#redis.disconnect();
+      }
+    }
+  }
+
+  #open(): void {
+    if (this.#closed) {
+      throw new QueueError("E_UNAVAILABLE", "event log is closed");
+    }
+  }
+
+  async #poll<T>(
+    stream: string,
+    blockMs: number | undefined,
+    once: () => Promise<T[]>,
+  ): Promise<T[]> {
+    const deadline = Date.now() + checkInt("blockMs", blockMs ?? 0, 0);
+    let pause = 5;
+    while (true) {
+      const got = await once();
+      const left = deadline - Date.now();
+      if (got.length > 0 || this.#closed || left <= 0) return got;
+      await this.#wake.wait(
+        `${this.#p}:wake`,
+        Math.min(left, pause),
+        (s) => s === stream,
+      );
+      pause = Math.min(pause * 2, this.#maxPollMs);
+    }
+  }
+}
+
+function toEntry(raw: RawEntry): EventLogEntry {
+  const f = fieldsOf(raw[1]);
+  const s = (k: string) => f.get(k)?.toString("utf8") ?? "";
+  return {
+    id: raw[0].toString(),
+    event: {
+      id: s("id"),
+      source: s("source"),
+      specVersion: s("specversion"),
+      type: s("type"),
+      subject: s("subject"),
+      time: s("time"),
+      dataContentType: s("datacontenttype"),
+      data: bytes(f.get("data")),
+    },
+  };
+}
