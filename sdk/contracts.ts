@@ -1,7 +1,8 @@
 /**
  * The parts of `lib/contracts` the SDK uses, imported in one place. Node
  * identity is never re-implemented in the SDK: every ID, code hash, params
- * canonicalisation and checksum comes from here.
+ * canonicalisation and checksum comes from here, as do the protobuf codec,
+ * the schema-version constants and the error codes.
  *
  * @module
  */
@@ -10,29 +11,34 @@ export {
   canonicalParamsJson,
   codeHash,
   computeNodeId,
-  dagChecksum,
-  DEFAULT_SCHEMA_COMPAT_ID,
-  isNodeId,
-  type JsonValue,
-  type MatchMode,
-  TAG_QUERY_NODE_TYPE,
-  tagQueryParams,
-  verifyDag,
-} from "../lib/contracts/node_id.ts";
-export {
   type ConnectCode,
   ContractError,
+  dagChecksum,
+  decode,
+  DEFAULT_SCHEMA_COMPAT_ID,
+  encode,
   ErrorCode,
-  isErrorCode,
-  QmtlError,
-  type QmtlErrorOptions,
-} from "../lib/contracts/errors.ts";
-export {
   type ErrorDetail,
+  isErrorCode,
+  isNodeId,
+  type JsonValue,
+  type ListNodesResponse,
+  type MatchMode,
+  type MessageName,
+  type MessageTypes,
   type NodeRecord,
   type NodeSpec,
+  QmtlError,
+  type QmtlErrorOptions,
+  SCHEMA_HASH,
+  SCHEMA_HASH_HEADER,
+  SCHEMA_VERSION,
+  SCHEMA_VERSION_HEADER,
   type StrategyDag,
   StrategyState,
   type StrategyStatus,
   type SubmitStrategyResponse,
-} from "../lib/contracts/types.ts";
+  TAG_QUERY_NODE_TYPE,
+  tagQueryParams,
+  verifyDag,
+} from "../lib/contracts/mod.ts";

@@ -30,6 +30,7 @@ export {
   ErrorCode,
   type ErrorDetail,
   type JsonValue,
+  type ListNodesResponse,
   type MatchMode,
   type NodeRecord,
   type NodeSpec,
@@ -70,6 +71,24 @@ export {
   ValidationError,
   WaitTimeoutError,
 } from "./errors.ts";
+export {
+  type CallOptions,
+  type ListNodesOptions,
+  type NodesByTagsOptions,
+  QmtlClient,
+  type QmtlClientOptions,
+  type SubmitOptions,
+  type WaitForOptions,
+} from "./client.ts";
+export {
+  type EventsOptions,
+  type LifecycleData,
+  type StrategyEvent,
+  toStrategyEvent,
+} from "./events.ts";
+export { backoffMs, DEFAULT_RETRY, type RetryOptions } from "./retry.ts";
+export { parseSse, type SseMessage } from "./sse.ts";
+export { CLIENT_SCHEMA, errorFromResponse } from "./transport.ts";
 export {
   type StateLike,
   type StateName,

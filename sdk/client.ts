@@ -1,0 +1,548 @@
+/**
+ * `QmtlClient`: submit a strategy to a Gateway, read its status, wait for a
+ * state, follow its events, retire it, and query the global DAG's nodes.
+ *
+ * Calls use the Connect contract API (binary protobuf) with the
+ * schema-version headers; events use the read-only SSE stream. Errors are
+ * typed (see `errors.ts`); unavailable answers are retried with exponential
+ * backoff and jitter up to a bound.
+ *
+ * @module
+ */
+
+import { StrategyBuilder } from "./builder.ts";
+import type {
+  ListNodesResponse,
+  MatchMode,
+  NodeRecord,
+  StrategyDag,
+  StrategyStatus,
+  SubmitStrategyResponse,
+} from "./contracts.ts";
+import {
+  UnavailableError,
+  UnexpectedStateError,
+  ValidationError,
+  WaitTimeoutError,
+} from "./errors.ts";
+import {
+  type EventsOptions,
+  followEvents,
+  type StrategyEvent,
+} from "./events.ts";
+import { backoffMs, type RetryOptions, retryOptions, sleep } from "./retry.ts";
+import { type StateLike, stateName, toState } from "./states.ts";
+import { CLIENT_SCHEMA, type TransportConfig, unaryCall } from "./transport.ts";
+
+/**
+ * Options of the {@link QmtlClient} constructor.
+ *
+ * @example
+ * ```ts
+ * import type { QmtlClientOptions } from "./client.ts";
+ * const o: QmtlClientOptions = {
+ *   url: "http://127.0.0.1:8080", token: "eyJ…",
+ *   retry: { maxAttempts: 4, baseMs: 100, maxMs: 2000 },
+ * };
+ * ```
+ */
+export interface QmtlClientOptions {
+  /** Gateway base URL, e.g. `http://127.0.0.1:8080`. */
+  url: string | URL;
+  /** Bearer JWT, or a function returning one (called for every request). */
+  token?: string | (() => string | undefined | Promise<string | undefined>);
+  /** A fetch implementation; default the global `fetch`. */
+  fetch?: typeof fetch;
+  /** Retry policy for unavailable answers; defaults: 5 attempts, 200 ms, 5 s. */
+  retry?: Partial<RetryOptions>;
+  /** Per-attempt request timeout in ms (0: none); default 30 000. */
+  requestTimeoutMs?: number;
+  /** Override the schema version sent (for testing compatibility). */
+  schemaVersion?: string;
+  /** Override the schema hash sent (for testing compatibility). */
+  schemaHash?: string;
+}
+
+/**
+ * Options of {@link QmtlClient.submit}.
+ *
+ * @example
+ * ```ts
+ * import type { SubmitOptions } from "./client.ts";
+ * const o: SubmitOptions = { version: "1.0.0", callbackUrl: "https://example.com/hook" };
+ * ```
+ */
+export interface SubmitOptions {
+  /** Your version label of this strategy. */
+  version: string;
+  /** Webhook URL for lifecycle events. */
+  callbackUrl?: string;
+  /** Free-form submission metadata. */
+  metadata?: Record<string, string>;
+  /** Cancels the call. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Options of {@link QmtlClient.waitFor}.
+ *
+ * @example
+ * ```ts
+ * import type { WaitForOptions } from "./client.ts";
+ * const o: WaitForOptions = { timeoutMs: 30_000, pollMs: 500 };
+ * ```
+ */
+export interface WaitForOptions {
+  /** Give up with a {@link WaitTimeoutError} after this long; default 60 000. */
+  timeoutMs?: number;
+  /** Cancels the wait (rejects with the signal's reason). */
+  signal?: AbortSignal;
+  /** Status poll interval in ms (alongside SSE); default 1 000. */
+  pollMs?: number;
+  /**
+   * States that end the wait with an {@link UnexpectedStateError}; default
+   * `FAILED` and `RETIRED`, minus the states waited for.
+   */
+  failOn?: StateLike[];
+  /** Use the SSE stream to notice changes early; default `true`. */
+  useEvents?: boolean;
+}
+
+/**
+ * Options of {@link QmtlClient.nodesByTags}.
+ *
+ * @example
+ * ```ts
+ * import type { NodesByTagsOptions } from "./client.ts";
+ * const o: NodesByTagsOptions = { matchMode: "all", intervalS: 60 };
+ * ```
+ */
+export interface NodesByTagsOptions {
+  /** `"any"` (default) or `"all"`. */
+  matchMode?: MatchMode;
+  /** Only nodes of this interval; default any. */
+  intervalS?: number;
+  /** Cancels the call. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Options of {@link QmtlClient.listNodes}.
+ *
+ * @example
+ * ```ts
+ * import type { ListNodesOptions } from "./client.ts";
+ * const o: ListNodesOptions = { pageSize: 100, nodeType: "Processing" };
+ * ```
+ */
+export interface ListNodesOptions {
+  /** Page size; default the server's. */
+  pageSize?: number;
+  /** `nextPageToken` of the previous page. */
+  pageToken?: string;
+  /** Only nodes of this type. */
+  nodeType?: string;
+  /** Only nodes of this interval. */
+  intervalS?: number;
+  /** Cancels the call. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Options of {@link QmtlClient.get} and {@link QmtlClient.retire}.
+ *
+ * @example
+ * ```ts
+ * import type { CallOptions } from "./client.ts";
+ * const o: CallOptions = { signal: AbortSignal.timeout(5000) };
+ * ```
+ */
+export interface CallOptions {
+  /** Cancels the call. */
+  signal?: AbortSignal;
+}
+
+function nameOfNode(dag: StrategyDag, e: ValidationError): string | undefined {
+  const m = /^nodes\[(\d+)\]/.exec(e.field ?? "");
+  if (m) return dag.nodes[Number(m[1])]?.name;
+  if (e.nodeId) return dag.nodes.find((n) => n.nodeId === e.nodeId)?.name;
+  return undefined;
+}
+
+/**
+ * Client of a QMTL Gateway.
+ *
+ * @example
+ * ```ts ignore
+ * import { QmtlClient, StrategyBuilder } from "./mod.ts";
+ *
+ * const client = new QmtlClient({ url: "http://127.0.0.1:8080", token: Deno.env.get("QMTL_TOKEN") });
+ * const s = new StrategyBuilder("demo");
+ * const price = s.streamInput({ name: "price", tags: ["btc"], intervalS: 60, period: 1 });
+ * s.processing({ name: "sma5", inputs: [price], intervalS: 60, period: 5, compute: (xs: number[]) => xs[0] });
+ * const { strategyId } = await client.submit(s, { version: "1" });
+ * const done = await client.waitFor(strategyId, "COMPLETED", { timeoutMs: 30_000 });
+ * console.log(done.queueMap);
+ * ```
+ */
+export class QmtlClient {
+  /** The Gateway base URL (no trailing slash). */
+  readonly url: string;
+  readonly #config: TransportConfig;
+
+  /**
+   * Create a client. Nothing is sent until the first call.
+   *
+   * @param options URL, token, fetch, retry policy, timeouts
+   * @example
+   * ```ts
+   * import { QmtlClient } from "./client.ts";
+   * const client = new QmtlClient({ url: "http://127.0.0.1:8080/", token: "t" });
+   * client.url; // "http://127.0.0.1:8080"
+   * ```
+   */
+  constructor(options: QmtlClientOptions) {
+    const url = String(options.url).replace(/\/+$/, "");
+    if (!/^https?:\/\//.test(url)) {
+      throw new TypeError(
+        `QmtlClient: url must be http(s), got ${JSON.stringify(url)}`,
+      );
+    }
+    this.url = url;
+    const token = options.token;
+    const f = options.fetch ?? globalThis.fetch;
+    this.#config = {
+      baseUrl: url,
+      token: typeof token === "function" ? token : () => token,
+      fetch: (input, init) => f(input, init),
+      retry: retryOptions(options.retry),
+      requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
+      schemaVersion: options.schemaVersion ?? CLIENT_SCHEMA.version,
+      schemaHash: options.schemaHash ?? CLIENT_SCHEMA.hash,
+    };
+  }
+
+  /**
+   * Submit a strategy (a builder, which is built first, or a built DAG).
+   * Idempotent: the same DAG from the same owner returns the same strategy
+   * ID with `duplicate: true`. A {@link ValidationError} from the Gateway
+   * gets `node` set to the offending node's name.
+   *
+   * @param strategy a {@link StrategyBuilder} or a `StrategyDag`
+   * @param options version label, webhook URL, metadata, signal
+   * @example
+   * ```ts ignore
+   * import { QmtlClient, StrategyBuilder } from "./mod.ts";
+   * declare const client: QmtlClient;
+   * declare const s: StrategyBuilder;
+   * const ack = await client.submit(s, { version: "1" });
+   * console.log(ack.strategyId, ack.duplicate);
+   * ```
+   */
+  async submit(
+    strategy: StrategyBuilder | StrategyDag,
+    options: SubmitOptions,
+  ): Promise<SubmitStrategyResponse> {
+    const dag = strategy instanceof StrategyBuilder
+      ? strategy.build()
+      : strategy;
+    if (typeof options?.version !== "string" || options.version === "") {
+      throw new ValidationError(
+        "submit: options.version must be a non-empty string",
+        {
+          field: "version",
+        },
+      );
+    }
+    try {
+      return await unaryCall(
+        this.#config,
+        "SubmitStrategy",
+        "SubmitStrategyRequest",
+        {
+          dag,
+          version: options.version,
+          callbackUrl: options.callbackUrl ?? "",
+          metadata: { ...(options.metadata ?? {}) },
+        },
+        "SubmitStrategyResponse",
+        options.signal,
+      );
+    } catch (e) {
+      if (e instanceof ValidationError && e.node === undefined) {
+        const node = nameOfNode(dag, e);
+        if (node !== undefined) {
+          throw new ValidationError(e.message, {
+            code: e.code,
+            node,
+            ...(e.field !== undefined ? { field: e.field } : {}),
+            ...(e.nodeId !== undefined ? { nodeId: e.nodeId } : {}),
+            ...(e.details !== undefined ? { details: e.details } : {}),
+            ...(e.status !== undefined ? { status: e.status } : {}),
+            cause: e,
+          });
+        }
+      }
+      throw e;
+    }
+  }
+
+  /**
+   * The full status of a strategy.
+   *
+   * @param strategyId the strategy
+   * @param options signal
+   * @example
+   * ```ts ignore
+   * import { QmtlClient, stateName } from "./mod.ts";
+   * declare const client: QmtlClient;
+   * const st = await client.get("st_1");
+   * console.log(stateName(st.state), Object.keys(st.queueMap).length);
+   * ```
+   */
+  get(strategyId: string, options: CallOptions = {}): Promise<StrategyStatus> {
+    return unaryCall(
+      this.#config,
+      "GetStrategy",
+      "GetStrategyRequest",
+      { strategyId },
+      "StrategyStatus",
+      options.signal,
+    );
+  }
+
+  /**
+   * Retire a strategy: its node references are dropped (unreferenced nodes
+   * are garbage-collected later). Returns the new status.
+   *
+   * @param strategyId the strategy
+   * @param options signal
+   * @example
+   * ```ts ignore
+   * import { QmtlClient } from "./mod.ts";
+   * declare const client: QmtlClient;
+   * const st = await client.retire("st_1");
+   * ```
+   */
+  retire(
+    strategyId: string,
+    options: CallOptions = {},
+  ): Promise<StrategyStatus> {
+    return unaryCall(
+      this.#config,
+      "RetireStrategy",
+      "RetireStrategyRequest",
+      { strategyId },
+      "StrategyStatus",
+      options.signal,
+    );
+  }
+
+  /**
+   * Nodes of the global DAG whose tags match.
+   *
+   * @param tags tags to match
+   * @param options match mode (`"any"` default), interval, signal
+   * @example
+   * ```ts ignore
+   * import { QmtlClient } from "./mod.ts";
+   * declare const client: QmtlClient;
+   * const nodes = await client.nodesByTags(["btc", "close"], { matchMode: "all" });
+   * for (const r of nodes) console.log(r.node.name, r.topic, r.refCount);
+   * ```
+   */
+  async nodesByTags(
+    tags: readonly string[],
+    options: NodesByTagsOptions = {},
+  ): Promise<NodeRecord[]> {
+    const res = await unaryCall(
+      this.#config,
+      "QueryNodesByTags",
+      "QueryNodesByTagsRequest",
+      {
+        tags: [...tags],
+        matchMode: options.matchMode ?? "any",
+        intervalS: options.intervalS ?? 0,
+      },
+      "ListNodesResponse",
+      options.signal,
+    );
+    return res.nodes;
+  }
+
+  /**
+   * One page of the global DAG's nodes; pass `nextPageToken` back as
+   * `pageToken` for the next one (empty at the end).
+   *
+   * @param options page size and token, node type and interval filters
+   * @example
+   * ```ts ignore
+   * import { QmtlClient } from "./mod.ts";
+   * declare const client: QmtlClient;
+   * let pageToken = "";
+   * for (let page = 0; page < 100; page++) {
+   *   const res = await client.listNodes({ pageSize: 50, pageToken });
+   *   res.nodes.forEach((r) => console.log(r.node.nodeId, r.topic));
+   *   if (!(pageToken = res.nextPageToken)) break;
+   * }
+   * ```
+   */
+  listNodes(options: ListNodesOptions = {}): Promise<ListNodesResponse> {
+    return unaryCall(
+      this.#config,
+      "ListNodes",
+      "ListNodesRequest",
+      {
+        pageSize: options.pageSize ?? 0,
+        pageToken: options.pageToken ?? "",
+        nodeType: options.nodeType ?? "",
+        intervalS: options.intervalS ?? 0,
+      },
+      "ListNodesResponse",
+      options.signal,
+    );
+  }
+
+  /**
+   * Follow a strategy's lifecycle events (SSE). The iterator reconnects after
+   * a dropped connection and resumes after the last event it saw
+   * (`Last-Event-ID`); it ends when `signal` aborts or you `break`.
+   *
+   * @param strategyId the strategy
+   * @param options resume point (`lastEventId` = an event's `cursor`), signal
+   * @example
+   * ```ts ignore
+   * import { QmtlClient } from "./mod.ts";
+   * declare const client: QmtlClient;
+   * for await (const e of client.events("st_1", { signal: AbortSignal.timeout(30_000) })) {
+   *   console.log(e.type, e.state);
+   *   if (e.state === "COMPLETED") break;
+   * }
+   * ```
+   */
+  events(
+    strategyId: string,
+    options: EventsOptions = {},
+  ): AsyncGenerator<StrategyEvent, void, undefined> {
+    return followEvents(this.#config, strategyId, options);
+  }
+
+  /**
+   * Wait until a strategy is in one of `states` and return its status.
+   *
+   * Listens to the SSE stream and polls the status every `pollMs`, so it
+   * works without SSE too. Unavailable answers (a Gateway restart, a network
+   * blip) are retried until the timeout. Throws {@link WaitTimeoutError} on
+   * timeout, {@link UnexpectedStateError} when the strategy reaches a
+   * `failOn` state (default FAILED or RETIRED), the signal's reason when
+   * `signal` aborts, and other typed errors (not found, unauthenticated, …)
+   * as they come.
+   *
+   * @param strategyId the strategy
+   * @param states the state or states to wait for
+   * @param options timeout, signal, poll interval, failure states
+   * @example
+   * ```ts ignore
+   * import { QmtlClient } from "./mod.ts";
+   * declare const client: QmtlClient;
+   * const st = await client.waitFor("st_1", "COMPLETED", { timeoutMs: 30_000 });
+   * console.log(st.queueMap);
+   * ```
+   */
+  async waitFor(
+    strategyId: string,
+    states: StateLike | readonly StateLike[],
+    options: WaitForOptions = {},
+  ): Promise<StrategyStatus> {
+    const wanted = new Set(
+      (Array.isArray(states) ? states : [states] as StateLike[]).map((s) =>
+        toState(s)
+      ),
+    );
+    if (wanted.size === 0) {
+      throw new TypeError("waitFor: give at least one state");
+    }
+    const failOn = new Set(
+      (options.failOn ?? ["FAILED", "RETIRED"] as StateLike[]).map((s) =>
+        toState(s)
+      ),
+    );
+    for (const s of wanted) failOn.delete(s);
+    const wantedNames = [...wanted].map(stateName);
+    const timeoutMs = options.timeoutMs ?? 60_000;
+    const pollMs = Math.max(10, options.pollMs ?? 1000);
+
+    const done = new AbortController();
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const signals = [done.signal, timeout];
+    if (options.signal) signals.push(options.signal);
+    const signal = AbortSignal.any(signals);
+    let last: StrategyStatus | undefined;
+
+    // Fetch the status, retrying unavailable answers until the wait ends.
+    const check = async (): Promise<StrategyStatus | undefined> => {
+      for (let attempt = 1;; attempt++) {
+        try {
+          last = await this.get(strategyId, { signal });
+          break;
+        } catch (e) {
+          if (!(e instanceof UnavailableError) || signal.aborted) throw e;
+          await sleep(
+            backoffMs(attempt, this.#config.retry, e.retryAfterMs),
+            signal,
+          );
+        }
+      }
+      if (wanted.has(last.state)) return last;
+      if (failOn.has(last.state)) {
+        throw new UnexpectedStateError(last, wantedNames);
+      }
+      return undefined;
+    };
+
+    const poll = async (): Promise<StrategyStatus> => {
+      for (;;) {
+        const hit = await check();
+        if (hit) return hit;
+        await sleep(pollMs, signal);
+      }
+    };
+
+    const listen = async (): Promise<StrategyStatus> => {
+      try {
+        for await (
+          const e of followEvents(this.#config, strategyId, {
+            signal,
+            maxReconnects: Infinity,
+          })
+        ) {
+          const s = e.state === undefined ? undefined : toState(e.state);
+          if (s === undefined || wanted.has(s) || failOn.has(s)) {
+            const hit = await check();
+            if (hit) return hit;
+          }
+        }
+      } catch (e) {
+        // Typed failures surface through polling; SSE is only a shortcut.
+        if (e instanceof UnexpectedStateError) throw e;
+      }
+      return new Promise<never>(() => {}); // leave it to polling
+    };
+
+    try {
+      const tasks = [poll()];
+      if (options.useEvents !== false) tasks.push(listen());
+      // The loser settles after `done` aborts; its outcome is irrelevant.
+      for (const t of tasks) t.catch(() => {});
+      return await Promise.race(tasks);
+    } catch (e) {
+      if (timeout.aborted && !options.signal?.aborted) {
+        throw new WaitTimeoutError(strategyId, wantedNames, timeoutMs, last);
+      }
+      if (options.signal?.aborted) throw options.signal.reason;
+      throw e;
+    } finally {
+      done.abort();
+    }
+  }
+}

@@ -1,0 +1,529 @@
+import assert from "node:assert/strict";
+import {
+  ConflictError,
+  ForbiddenError,
+  InternalError,
+  NotFoundError,
+  PayloadTooLargeError,
+  PolicyError,
+  QmtlClient,
+  QmtlClientError,
+  RateLimitedError,
+  SchemaIncompatibleError,
+  StrategyBuilder,
+  UnauthenticatedError,
+  UnavailableError,
+  UnexpectedStateError,
+  ValidationError,
+  WaitTimeoutError,
+} from "../../sdk/mod.ts";
+import { SCHEMA_HASH, SCHEMA_VERSION } from "../../lib/contracts/mod.ts";
+import {
+  connectError,
+  type FakeGateway,
+  protoResponse,
+  requestOf,
+  startFake,
+  status,
+  StrategyState,
+} from "./fake_gateway.ts";
+
+const FAST_RETRY = { maxAttempts: 4, baseMs: 5, maxMs: 40 };
+
+function strategy(): StrategyBuilder {
+  const s = new StrategyBuilder("unit");
+  const p = s.streamInput({
+    name: "price",
+    tags: ["btc"],
+    intervalS: 60,
+    period: 1,
+  });
+  s.processing({
+    name: "sma",
+    inputs: [p],
+    intervalS: 60,
+    period: 5,
+    params: { window: 5 },
+    compute: (xs: number[]) => xs[0],
+  });
+  return s;
+}
+
+async function withFake(fn: (f: FakeGateway, c: QmtlClient) => Promise<void>) {
+  const f = startFake();
+  try {
+    await fn(
+      f,
+      new QmtlClient({ url: f.url, token: "tok", retry: FAST_RETRY }),
+    );
+  } finally {
+    await f.close();
+  }
+}
+
+Deno.test("client: submit sends protobuf, schema headers and the bearer token", async () => {
+  await withFake(async (f, c) => {
+    f.on("SubmitStrategy", () =>
+      protoResponse("SubmitStrategyResponse", {
+        strategyId: "st_1",
+        state: StrategyState.QUEUED,
+        dagHash: "sha256:" + "a".repeat(64),
+        duplicate: false,
+      }));
+    const s = strategy();
+    const ack = await c.submit(s, {
+      version: "v1",
+      callbackUrl: "http://x/hook",
+    });
+    assert.equal(ack.strategyId, "st_1");
+    assert.equal(ack.state, StrategyState.QUEUED);
+    const rec = f.requests[0];
+    assert.equal(rec.method, "POST");
+    assert.equal(rec.path, "/qmtl.v1.GatewayService/SubmitStrategy");
+    assert.equal(rec.headers.get("content-type"), "application/proto");
+    assert.equal(rec.headers.get("connect-protocol-version"), "1");
+    assert.equal(rec.headers.get("qmtl-schema-version"), SCHEMA_VERSION);
+    assert.equal(rec.headers.get("qmtl-schema-hash"), SCHEMA_HASH);
+    assert.equal(rec.headers.get("authorization"), "Bearer tok");
+    const req = requestOf("SubmitStrategyRequest", rec);
+    assert.deepEqual(req.dag, s.build());
+    assert.equal(req.version, "v1");
+    assert.equal(req.callbackUrl, "http://x/hook");
+  });
+});
+
+Deno.test("client: get, retire, nodesByTags, listNodes encode their requests", async () => {
+  await withFake(async (f, c) => {
+    f.on("GetStrategy", (_r, rec) => {
+      const { strategyId } = requestOf("GetStrategyRequest", rec);
+      return protoResponse(
+        "StrategyStatus",
+        status(strategyId, StrategyState.PROCESSING),
+      );
+    });
+    f.on("RetireStrategy", (_r, rec) => {
+      const { strategyId } = requestOf("RetireStrategyRequest", rec);
+      return protoResponse(
+        "StrategyStatus",
+        status(strategyId, StrategyState.RETIRED),
+      );
+    });
+    const node = strategy().build().nodes[1];
+    f.on("QueryNodesByTags", (_r, rec) => {
+      const q = requestOf("QueryNodesByTagsRequest", rec);
+      assert.deepEqual(q, {
+        tags: ["btc", "close"],
+        matchMode: "all",
+        intervalS: 60,
+      });
+      return protoResponse("ListNodesResponse", {
+        nodes: [{
+          node,
+          topic: "btc_Processing_1_v1",
+          refCount: 2,
+          createdAtMs: 1,
+          updatedAtMs: 2,
+        }],
+        nextPageToken: "",
+      });
+    });
+    f.on("ListNodes", (_r, rec) => {
+      const q = requestOf("ListNodesRequest", rec);
+      assert.deepEqual(q, {
+        pageSize: 10,
+        pageToken: "p2",
+        nodeType: "Processing",
+        intervalS: 0,
+      });
+      return protoResponse("ListNodesResponse", {
+        nodes: [],
+        nextPageToken: "p3",
+      });
+    });
+    assert.equal((await c.get("st_7")).strategyId, "st_7");
+    assert.equal((await c.retire("st_7")).state, StrategyState.RETIRED);
+    const nodes = await c.nodesByTags(["btc", "close"], {
+      matchMode: "all",
+      intervalS: 60,
+    });
+    assert.equal(nodes[0].topic, "btc_Processing_1_v1");
+    assert.equal(nodes[0].node.nodeId, node.nodeId);
+    const page = await c.listNodes({
+      pageSize: 10,
+      pageToken: "p2",
+      nodeType: "Processing",
+    });
+    assert.equal(page.nextPageToken, "p3");
+  });
+});
+
+Deno.test("client: every QMTL error code becomes its typed error", async () => {
+  const cases: [
+    number,
+    string,
+    string,
+    new (...a: never[]) => QmtlClientError,
+  ][] = [
+    [401, "unauthenticated", "E_UNAUTHENTICATED", UnauthenticatedError],
+    [403, "permission_denied", "E_FORBIDDEN", ForbiddenError],
+    [403, "permission_denied", "E_POLICY", PolicyError],
+    [400, "invalid_argument", "E_INVALID", ValidationError],
+    [400, "invalid_argument", "E_CYCLE", ValidationError],
+    [400, "invalid_argument", "E_DUPLICATE", ValidationError],
+    [400, "invalid_argument", "E_NODE_ID_MISMATCH", ValidationError],
+    [400, "invalid_argument", "E_CHECKSUM_MISMATCH", ValidationError],
+    [422, "failed_precondition", "E_UNKNOWN_INPUT", ValidationError],
+    [404, "not_found", "E_NOT_FOUND", NotFoundError],
+    [409, "aborted", "E_CONFLICT", ConflictError],
+    [413, "resource_exhausted", "E_PAYLOAD_TOO_LARGE", PayloadTooLargeError],
+    [429, "resource_exhausted", "E_RATE_LIMITED", RateLimitedError],
+    [500, "internal", "E_INTERNAL", InternalError],
+    [
+      412,
+      "failed_precondition",
+      "E_SCHEMA_INCOMPATIBLE",
+      SchemaIncompatibleError,
+    ],
+  ];
+  await withFake(async (f, c) => {
+    for (const [http, connect, code, cls] of cases) {
+      f.on(
+        "GetStrategy",
+        () => connectError(http, connect, code, `because ${code}`),
+      );
+      const before = f.requests.length;
+      const e = await c.get("st_1").then(() => undefined, (e) => e);
+      assert.ok(e instanceof cls, `${code} → ${e?.name}`);
+      assert.ok(e instanceof QmtlClientError);
+      assert.equal(e.code, code);
+      assert.equal(e.status, http);
+      assert.equal(e.message, `because ${code}`);
+      assert.equal(
+        f.requests.length - before,
+        1,
+        `${code} must not be retried`,
+      );
+    }
+  });
+});
+
+Deno.test("client: a server validation error names the node and field", async () => {
+  await withFake(async (f, c) => {
+    const dag = strategy().build();
+    f.on(
+      "SubmitStrategy",
+      () =>
+        connectError(
+          400,
+          "invalid_argument",
+          "E_NODE_ID_MISMATCH",
+          "nodes[1]: node_id mismatch",
+          {
+            field: "nodes[1].node_id",
+            nodeId: dag.nodes[1].nodeId,
+          },
+        ),
+    );
+    const e = await c.submit(dag, { version: "1" }).then(
+      () => undefined,
+      (e) => e,
+    );
+    assert.ok(e instanceof ValidationError);
+    assert.equal(e.code, "E_NODE_ID_MISMATCH");
+    assert.equal(e.node, "sma");
+    assert.equal(e.field, "nodes[1].node_id");
+    assert.equal(e.nodeId, dag.nodes[1].nodeId);
+  });
+});
+
+Deno.test("client: the builder refuses an invalid DAG before sending", async () => {
+  await withFake(async (f, c) => {
+    const s = new StrategyBuilder("bad");
+    s.streamInput({ name: "p", tags: ["x"], intervalS: 0, period: 1 });
+    await assert.rejects(() => c.submit(s, { version: "1" }), ValidationError);
+    assert.equal(f.requests.length, 0);
+  });
+});
+
+Deno.test("client: 412 becomes SchemaIncompatibleError with the accepted versions", async () => {
+  await withFake(async (f) => {
+    f.on("GetStrategy", (req) => {
+      if (req.headers.get("qmtl-schema-version") === SCHEMA_VERSION) {
+        return protoResponse(
+          "StrategyStatus",
+          status("st_1", StrategyState.QUEUED),
+        );
+      }
+      return connectError(
+        412,
+        "failed_precondition",
+        "E_SCHEMA_INCOMPATIBLE",
+        "schema major 2 is not supported (server speaks 1.0.0); accepted versions: 1.0.0, ^1.0.0",
+        {
+          details: {
+            accepted: "1.0.0,^1.0.0",
+            "qmtl-schema-version": "1.0.0",
+            "qmtl-schema-hash": SCHEMA_HASH,
+          },
+        },
+      );
+    });
+    const c = new QmtlClient({
+      url: f.url,
+      token: "t",
+      schemaVersion: "2.0.0",
+    });
+    const e = await c.get("st_1").then(() => undefined, (e) => e);
+    assert.ok(e instanceof SchemaIncompatibleError);
+    assert.deepEqual(e.accepted, ["1.0.0", "^1.0.0"]);
+    assert.equal(e.serverVersion, "1.0.0");
+    assert.equal(e.status, 412);
+    assert.equal(f.requests[0].headers.get("qmtl-schema-version"), "2.0.0");
+    // The same server accepts this SDK's own version.
+    const ok = new QmtlClient({ url: f.url, token: "t" });
+    assert.equal((await ok.get("st_1")).state, StrategyState.QUEUED);
+  });
+});
+
+Deno.test("client: a bare 412 without a QMTL body is still a schema error", async () => {
+  await withFake(async (f, c) => {
+    f.on(
+      "GetStrategy",
+      () => new Response("precondition failed", { status: 412 }),
+    );
+    await assert.rejects(() => c.get("x"), SchemaIncompatibleError);
+  });
+});
+
+Deno.test("client: non-QMTL answers map by HTTP status", async () => {
+  await withFake(async (f, c) => {
+    f.on(
+      "GetStrategy",
+      () => new Response("<html>bad gateway</html>", { status: 502 }),
+    );
+    const e = await c.get("x").then(() => undefined, (e) => e);
+    assert.ok(e instanceof UnavailableError);
+    assert.equal(e.attempts, FAST_RETRY.maxAttempts);
+    f.on("GetStrategy", () => new Response("nope", { status: 401 }));
+    await assert.rejects(() => c.get("x"), UnauthenticatedError);
+    f.on("GetStrategy", () => new Response("hello", { status: 200 }));
+    await assert.rejects(() => c.get("x"), InternalError);
+  });
+});
+
+Deno.test("client: unavailable is retried with bounded backoff, then succeeds", async () => {
+  await withFake(async (f, c) => {
+    let n = 0;
+    f.on("GetStrategy", () => {
+      n++;
+      return n < 3
+        ? connectError(503, "unavailable", "E_UNAVAILABLE", "neo4j down")
+        : protoResponse(
+          "StrategyStatus",
+          status("st_1", StrategyState.COMPLETED),
+        );
+    });
+    const t0 = performance.now();
+    const st = await c.get("st_1");
+    assert.equal(st.state, StrategyState.COMPLETED);
+    assert.equal(n, 3);
+    // two waits, each ≤ maxMs (40 ms), plus slack
+    assert.ok(performance.now() - t0 < 2 * FAST_RETRY.maxMs + 500);
+  });
+});
+
+Deno.test("client: retries stop at maxAttempts and honour Retry-After up to maxMs", async () => {
+  await withFake(async (f) => {
+    let n = 0;
+    f.on("GetStrategy", () => {
+      n++;
+      return connectError(503, "unavailable", "E_UNAVAILABLE", "down", {}, {
+        "retry-after": "5",
+      });
+    });
+    const c = new QmtlClient({
+      url: f.url,
+      token: "t",
+      retry: { maxAttempts: 3, baseMs: 1, maxMs: 100 },
+    });
+    const t0 = performance.now();
+    const e = await c.get("st_1").then(() => undefined, (e) => e);
+    const elapsed = performance.now() - t0;
+    assert.ok(e instanceof UnavailableError);
+    assert.equal(e.attempts, 3);
+    assert.equal(e.retryAfterMs, 5000);
+    assert.equal(n, 3);
+    // Retry-After 5 s is capped at maxMs = 100 ms (jitter 80–100 %): 2 waits.
+    assert.ok(elapsed >= 150, `waited ${elapsed} ms`);
+    assert.ok(elapsed < 1500, `waited ${elapsed} ms`);
+  });
+});
+
+Deno.test("client: a refused connection is unavailable after the retry budget", async () => {
+  const f = startFake();
+  const url = f.url;
+  await f.close();
+  const c = new QmtlClient({
+    url,
+    token: "t",
+    retry: { maxAttempts: 2, baseMs: 1, maxMs: 5 },
+  });
+  const e = await c.get("st_1").then(() => undefined, (e) => e);
+  assert.ok(e instanceof UnavailableError, String(e));
+  assert.equal(e.attempts, 2);
+});
+
+Deno.test("client: a hanging server times out per request", async () => {
+  await withFake(async (f) => {
+    f.on(
+      "GetStrategy",
+      () =>
+        new Promise<Response>((r) =>
+          setTimeout(() => r(new Response("")), 2000)
+        ),
+    );
+    const c = new QmtlClient({
+      url: f.url,
+      token: "t",
+      requestTimeoutMs: 50,
+      retry: { maxAttempts: 2, baseMs: 1, maxMs: 5 },
+    });
+    const t0 = performance.now();
+    await assert.rejects(() => c.get("st_1"), UnavailableError);
+    assert.ok(performance.now() - t0 < 1500);
+    await new Promise((r) => setTimeout(r, 2100)); // let the fake answer before closing
+  });
+});
+
+Deno.test("client: a token function is called per request", async () => {
+  await withFake(async (f) => {
+    f.on(
+      "GetStrategy",
+      () => protoResponse("StrategyStatus", status("a", StrategyState.QUEUED)),
+    );
+    let i = 0;
+    const c = new QmtlClient({ url: f.url, token: () => `t${++i}` });
+    await c.get("a");
+    await c.get("a");
+    assert.deepEqual(f.requests.map((r) => r.headers.get("authorization")), [
+      "Bearer t1",
+      "Bearer t2",
+    ]);
+  });
+});
+
+Deno.test("client: waitFor times out, fails on FAILED, honours its signal", async () => {
+  await withFake(async (f, c) => {
+    let state = StrategyState.PROCESSING;
+    f.on("GetStrategy", () =>
+      protoResponse(
+        "StrategyStatus",
+        status(
+          "st_1",
+          state,
+          state === StrategyState.FAILED
+            ? {
+              error: {
+                code: "E_UNAVAILABLE",
+                message: "neo4j gone",
+                field: "",
+                nodeId: "",
+                details: {},
+              },
+            }
+            : {},
+        ),
+      ));
+    const t = await c.waitFor("st_1", "COMPLETED", {
+      timeoutMs: 150,
+      pollMs: 20,
+    }).then(
+      () => undefined,
+      (e) => e,
+    );
+    assert.ok(t instanceof WaitTimeoutError, String(t));
+    assert.equal(t.lastStatus?.state, StrategyState.PROCESSING);
+
+    state = StrategyState.FAILED;
+    const e = await c.waitFor("st_1", "COMPLETED", {
+      timeoutMs: 2000,
+      pollMs: 20,
+    }).then(
+      () => undefined,
+      (e) => e,
+    );
+    assert.ok(e instanceof UnexpectedStateError, String(e));
+    assert.equal(e.state, "FAILED");
+    assert.match(e.message, /neo4j gone/);
+    // Waiting for FAILED itself is fine.
+    assert.equal(
+      (await c.waitFor("st_1", ["FAILED"], { timeoutMs: 2000 })).state,
+      StrategyState.FAILED,
+    );
+
+    state = StrategyState.PROCESSING;
+    const ac = new AbortController();
+    const reason = new Error("user stop");
+    setTimeout(() => ac.abort(reason), 50);
+    await assert.rejects(
+      () =>
+        c.waitFor("st_1", "COMPLETED", {
+          timeoutMs: 5000,
+          pollMs: 20,
+          signal: ac.signal,
+        }),
+      (err) => err === reason,
+    );
+  });
+});
+
+Deno.test("client: waitFor keeps going through unavailable answers until the state", async () => {
+  await withFake(async (f, c) => {
+    let n = 0;
+    f.on("GetStrategy", () => {
+      n++;
+      if (n === 1) {
+        return protoResponse(
+          "StrategyStatus",
+          status("st_1", StrategyState.QUEUED),
+        );
+      }
+      if (n < 12) {
+        return connectError(503, "unavailable", "E_UNAVAILABLE", "restarting");
+      }
+      return protoResponse(
+        "StrategyStatus",
+        status("st_1", StrategyState.COMPLETED),
+      );
+    });
+    const st = await c.waitFor("st_1", "COMPLETED", {
+      timeoutMs: 5000,
+      pollMs: 10,
+      useEvents: false,
+    });
+    assert.equal(st.state, StrategyState.COMPLETED);
+    assert.ok(n >= 12);
+  });
+});
+
+Deno.test("client: waitFor stops at once on auth and not-found errors", async () => {
+  await withFake(async (f, c) => {
+    f.on(
+      "GetStrategy",
+      () => connectError(404, "not_found", "E_NOT_FOUND", "no strategy"),
+    );
+    await assert.rejects(
+      () => c.waitFor("nope", "COMPLETED", { timeoutMs: 5000 }),
+      NotFoundError,
+    );
+    f.on(
+      "GetStrategy",
+      () =>
+        connectError(401, "unauthenticated", "E_UNAUTHENTICATED", "expired"),
+    );
+    await assert.rejects(
+      () => c.waitFor("nope", "COMPLETED", { timeoutMs: 5000 }),
+      UnauthenticatedError,
+    );
+  });
+});
