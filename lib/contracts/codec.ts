@@ -406,6 +406,7 @@ function describe(v: unknown): string {
 // Decoding.
 
 const utf8Fatal = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+const charBuf: number[] = [];
 
 interface Reader {
   buf: Uint8Array;
@@ -477,20 +478,17 @@ function readString(r: Reader, end: number): string {
   const start = r.pos;
   const stop = start + len;
   r.pos = stop;
-  if (len <= 64) {
-    let ascii = true;
-    for (let i = start; i < stop; i++) {
-      if (buf[i] >= 0x80) {
-        ascii = false;
-        break;
-      }
+  if (len <= 256) {
+    // ASCII fast path: copy into a reused array, one fromCharCode call.
+    const chars = charBuf;
+    chars.length = len;
+    let or = 0;
+    for (let i = 0; i < len; i++) {
+      const b = buf[start + i];
+      or |= b;
+      chars[i] = b;
     }
-    if (ascii) {
-      return String.fromCharCode.apply(
-        null,
-        buf.subarray(start, stop) as unknown as number[],
-      );
-    }
+    if (or < 0x80) return String.fromCharCode.apply(null, chars);
   }
   try {
     return utf8Fatal.decode(buf.subarray(start, stop));

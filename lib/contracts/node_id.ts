@@ -72,8 +72,6 @@ export const TAG_QUERY_NODE_TYPE = "TagQuery";
  */
 export const DEFAULT_SCHEMA_COMPAT_ID = "v1";
 
-const NODE_ID_RE = /^sha256:[0-9a-f]{64}$/;
-
 /**
  * True when `value` is a well-formed node ID (`"sha256:"` + 64 lowercase hex
  * digits). Code hashes have the same form.
@@ -86,8 +84,30 @@ const NODE_ID_RE = /^sha256:[0-9a-f]{64}$/;
  * ```
  */
 export function isNodeId(value: unknown): value is string {
-  return typeof value === "string" && value.length === 71 &&
-    NODE_ID_RE.test(value);
+  if (typeof value !== "string" || value.length !== 71) return false;
+  if (knownIds.has(value)) return true;
+  if (!value.startsWith("sha256:")) return false;
+  let ok = 1;
+  for (let i = 7; i < 71; i++) ok &= HEX_DIGIT[value.charCodeAt(i) & 0xff];
+  if (ok !== 1) return false;
+  remember(value);
+  return true;
+}
+
+/** 1 for the bytes of `0-9a-f`, else 0. */
+const HEX_DIGIT: Uint8Array = (() => {
+  const t = new Uint8Array(256);
+  for (const ch of "0123456789abcdef") t[ch.charCodeAt(0)] = 1;
+  return t;
+})();
+
+/** Recently validated or computed IDs (bounded), so inputs validate fast. */
+const knownIds = new Set<string>();
+const KNOWN_IDS_MAX = 16384;
+
+function remember(id: string): void {
+  if (knownIds.size >= KNOWN_IDS_MAX) knownIds.clear();
+  knownIds.add(id);
 }
 
 /**
@@ -124,62 +144,97 @@ function isPlainObject(v: object): boolean {
   return proto === Object.prototype || proto === null;
 }
 
-function serialise(value: unknown, path: string, stack: object[]): string {
+/** Printable ASCII without `"` and `\`: quoted verbatim by RFC 8785. */
+const VERBATIM_RE = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
+/** Serialisation state: the path (for errors) and the ancestors (cycles). */
+interface SerialiseState {
+  root: string;
+  path: (string | number)[];
+  stack: object[];
+}
+
+function pathOf(st: SerialiseState): string {
+  let out = st.root;
+  for (const seg of st.path) {
+    out += typeof seg === "number" ? `[${seg}]` : `.${seg}`;
+  }
+  return out;
+}
+
+function fail(st: SerialiseState, message: string): ContractError {
+  const path = pathOf(st);
+  return invalid(`${path}: ${message}`, path);
+}
+
+function quote(s: string, st: SerialiseState, what: string): string {
+  if (VERBATIM_RE.test(s)) return '"' + s + '"';
+  if (!isWellFormed(s)) throw fail(st, `${what} contains a lone surrogate`);
+  // JSON.stringify escapes exactly as RFC 8785 requires for well-formed
+  // strings: \b \t \n \f \r \" \\ and \u00xx (lowercase) for other controls.
+  return JSON.stringify(s);
+}
+
+function serialise(value: unknown, st: SerialiseState): string {
   switch (typeof value) {
     case "string":
-      if (!isWellFormed(value)) {
-        throw invalid(`${path}: string contains a lone surrogate`, path);
-      }
-      return JSON.stringify(value);
+      return quote(value, st, "string");
     case "number":
-      if (!Number.isFinite(value)) {
-        throw invalid(`${path}: non-finite number ${value}`, path);
-      }
+      if (!Number.isFinite(value)) throw fail(st, `non-finite number ${value}`);
       return String(value);
     case "boolean":
       return value ? "true" : "false";
     case "object": {
       if (value === null) return "null";
-      if (stack.includes(value)) {
-        throw invalid(`${path}: circular reference`, path);
-      }
+      if (st.stack.includes(value)) throw fail(st, "circular reference");
       if (Array.isArray(value)) {
-        stack.push(value);
+        st.stack.push(value);
         let out = "[";
         for (let i = 0; i < value.length; i++) {
           if (i > 0) out += ",";
-          out += serialise(value[i], `${path}[${i}]`, stack);
+          st.path.push(i);
+          out += serialise(value[i], st);
+          st.path.pop();
         }
-        stack.pop();
+        st.stack.pop();
         return out + "]";
       }
       if (!isPlainObject(value)) {
-        throw invalid(
-          `${path}: only plain objects, arrays and primitives are JSON (got ${
+        throw fail(
+          st,
+          `only plain objects, arrays and primitives are JSON (got ${
             value.constructor?.name ?? "object"
           })`,
-          path,
         );
       }
-      stack.push(value);
-      const rec = value as Record<string, unknown>;
-      const keys = Object.keys(rec).sort();
-      let out = "{";
-      for (let i = 0; i < keys.length; i++) {
-        const k = keys[i];
-        if (!isWellFormed(k)) {
-          throw invalid(`${path}: key contains a lone surrogate`, path);
-        }
-        if (i > 0) out += ",";
-        out += JSON.stringify(k) + ":" +
-          serialise(rec[k], `${path}.${k}`, stack);
-      }
-      stack.pop();
-      return out + "}";
+      return serialiseObject(value as Record<string, unknown>, st, false);
     }
     default:
-      throw invalid(`${path}: ${typeof value} is not a JSON value`, path);
+      throw fail(st, `${typeof value} is not a JSON value`);
   }
+}
+
+function serialiseObject(
+  rec: Record<string, unknown>,
+  st: SerialiseState,
+  skipContextKeys: boolean,
+): string {
+  st.stack.push(rec);
+  const keys = Object.keys(rec).sort();
+  let out = "{";
+  let first = true;
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i];
+    if (skipContextKeys && isContextKey(k)) continue;
+    const q = quote(k, st, "key");
+    if (!first) out += ",";
+    first = false;
+    st.path.push(k);
+    out += q + ":" + serialise(rec[k], st);
+    st.path.pop();
+  }
+  st.stack.pop();
+  return out + "}";
 }
 
 /**
@@ -198,7 +253,7 @@ function serialise(value: unknown, path: string, stack: object[]): string {
  * ```
  */
 export function canonicalJson(value: unknown, field = "params"): string {
-  return serialise(value, field, []);
+  return serialise(value, { root: field, path: [], stack: [] });
 }
 
 function assertParamsObject(
@@ -261,7 +316,8 @@ export function stripContextKeys(
 export function canonicalParamsJson(
   params: Readonly<Record<string, unknown>>,
 ): string {
-  return canonicalJson(stripContextKeys(params), "params");
+  assertParamsObject(params, "params");
+  return serialiseObject(params, { root: "params", path: [], stack: [] }, true);
 }
 
 /**
@@ -510,8 +566,12 @@ export function nodeIdCanonical(node: NodeIdentity, prefix = ""): string {
   } else {
     const params = node.params ?? {};
     assertParamsObject(params, prefix + "params");
-    parsed = stripContextKeys(params);
-    paramsJson = canonicalJson(parsed, prefix + "params");
+    paramsJson = serialiseObject(
+      params,
+      { root: prefix + "params", path: [], stack: [] },
+      true,
+    );
+    parsed = params;
   }
   const inputs = node.inputs ?? [];
   if (!Array.isArray(inputs)) {
@@ -553,7 +613,9 @@ export function nodeIdCanonical(node: NodeIdentity, prefix = ""): string {
       );
     }
     checkTagQueryParams(
-      parsed as Record<string, unknown>,
+      node.paramsJson !== undefined
+        ? parsed as Record<string, unknown>
+        : stripContextKeys(parsed as Record<string, unknown>),
       prefix + (node.paramsJson !== undefined ? "params_json" : "params"),
     );
   }
@@ -580,7 +642,9 @@ export function nodeIdCanonical(node: NodeIdentity, prefix = ""): string {
  * ```
  */
 export function computeNodeId(node: NodeIdentity): string {
-  return "sha256:" + sha256Hex(nodeIdCanonical(node));
+  const id = "sha256:" + sha256Hex(nodeIdCanonical(node));
+  remember(id);
+  return id;
 }
 
 /**
