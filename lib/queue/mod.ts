@@ -27,3 +27,4 @@ export * from "./durability.ts";
 export * from "./redis_queue.ts";
 export * from "./redis_event_log.ts";
 export * from "./redis_topic_store.ts";
+export * from "./sentinel_observer.ts";
