@@ -1,0 +1,222 @@
+import assert from "node:assert/strict";
+import { exportJWK, exportSPKI, generateKeyPair, SignJWT } from "jose";
+import { createAuthenticator } from "../../lib/gateway/mod.ts";
+import {
+  AUDIENCE,
+  closeAll,
+  ISSUER,
+  memoryGateway,
+  SECRET,
+  token,
+} from "./helpers.ts";
+
+const enc = new TextEncoder();
+
+function b64url(s: string): string {
+  return btoa(s).replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_");
+}
+
+async function get(
+  gw: ReturnType<typeof memoryGateway>,
+  tok: string | undefined,
+): Promise<Response> {
+  return await gw.app.request("/v1/nodes", {
+    headers: tok === undefined ? {} : { authorization: `Bearer ${tok}` },
+  });
+}
+
+async function expect401(res: Response, pattern: RegExp): Promise<void> {
+  assert.equal(res.status, 401);
+  const challenge = res.headers.get("www-authenticate") ?? "";
+  assert.match(challenge, /^Bearer /);
+  assert.match(challenge, /error="invalid_token"/);
+  assert.match(challenge, pattern);
+  const body = await res.json();
+  assert.equal(body.code, "E_UNAUTHENTICATED");
+}
+
+Deno.test("auth (HS256): valid, missing, expired, wrong aud/iss, wrong alg, none, tampered, no exp", async () => {
+  const gw = memoryGateway({ worker: { autoStart: false } });
+  try {
+    const ok = await token("alice", ["reader"]);
+    assert.equal((await get(gw, ok)).status, 200);
+
+    await expect401(await get(gw, undefined), /missing bearer token/);
+    await expect401(
+      await gw.app.request("/v1/nodes", {
+        headers: { authorization: "Basic abc" },
+      }),
+      /not a bearer/,
+    );
+
+    const key = enc.encode(SECRET);
+    const base = () =>
+      new SignJWT({ roles: ["reader"] }).setSubject("alice").setIssuer(ISSUER)
+        .setAudience(AUDIENCE);
+    const now = Math.floor(Date.now() / 1000);
+    // Expired beyond the 30 s skew.
+    await expect401(
+      await get(
+        gw,
+        await base().setProtectedHeader({ alg: "HS256" }).setExpirationTime(
+          now - 120,
+        ).sign(key),
+      ),
+      /expired/,
+    );
+    // Within the skew: accepted.
+    assert.equal(
+      (await get(
+        gw,
+        await base().setProtectedHeader({ alg: "HS256" }).setExpirationTime(
+          now - 5,
+        ).sign(key),
+      )).status,
+      200,
+    );
+    await expect401(
+      await get(
+        gw,
+        await new SignJWT({ roles: ["reader"] }).setSubject("a").setIssuer(
+          ISSUER,
+        ).setAudience("other")
+          .setProtectedHeader({ alg: "HS256" }).setExpirationTime("5m").sign(
+            key,
+          ),
+      ),
+      /aud/,
+    );
+    await expect401(
+      await get(
+        gw,
+        await new SignJWT({ roles: ["reader"] }).setSubject("a").setIssuer(
+          "evil",
+        ).setAudience(AUDIENCE)
+          .setProtectedHeader({ alg: "HS256" }).setExpirationTime("5m").sign(
+            key,
+          ),
+      ),
+      /iss/,
+    );
+    // Algorithm not in the allow-list (HS512 with the right secret).
+    await expect401(
+      await get(
+        gw,
+        await base().setProtectedHeader({ alg: "HS512" }).setExpirationTime(
+          "5m",
+        ).sign(key),
+      ),
+      /algorithm/,
+    );
+    // alg none.
+    const payload = {
+      sub: "alice",
+      iss: ISSUER,
+      aud: AUDIENCE,
+      exp: now + 300,
+      roles: ["operator"],
+    };
+    const none = `${b64url(JSON.stringify({ alg: "none", typ: "JWT" }))}.${
+      b64url(JSON.stringify(payload))
+    }.`;
+    await expect401(await get(gw, none), /./);
+    // Tampered payload (roles escalated, signature kept).
+    const [h, , s] = ok.split(".");
+    const tampered = `${h}.${b64url(JSON.stringify(payload))}.${s}`;
+    await expect401(await get(gw, tampered), /signature/);
+    // No exp claim.
+    await expect401(
+      await get(
+        gw,
+        await base().setProtectedHeader({ alg: "HS256" }).sign(key),
+      ),
+      /exp/,
+    );
+    // Tokens never appear in the logs.
+    assert.ok(!gw.logs.some((l) => l.includes(ok) || l.includes(tampered)));
+  } finally {
+    await closeAll(gw);
+  }
+});
+
+Deno.test("auth (JWKS RS256): valid, unknown kid, alg confusion (HS256 signed with the public key)", async () => {
+  const { publicKey, privateKey } = await generateKeyPair("RS256", {
+    extractable: true,
+  });
+  const other = await generateKeyPair("RS256", { extractable: true });
+  const jwk = {
+    ...(await exportJWK(publicKey)),
+    kid: "k1",
+    alg: "RS256",
+    use: "sig",
+  };
+  const ac = new AbortController();
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, signal: ac.signal, onListen: () => {} },
+    () => Response.json({ keys: [jwk] }),
+  );
+  const jwksUrl = `http://127.0.0.1:${server.addr.port}/jwks.json`;
+  const gw = memoryGateway({
+    worker: { autoStart: false },
+    auth: createAuthenticator({
+      jwksUrl,
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      algorithms: ["RS256", "ES256"],
+    }),
+  });
+  try {
+    const sign = (key: Parameters<SignJWT["sign"]>[0], kid: string) =>
+      new SignJWT({ roles: ["reader"] }).setSubject("bob").setIssuer(ISSUER)
+        .setAudience(AUDIENCE)
+        .setProtectedHeader({ alg: "RS256", kid }).setExpirationTime("5m").sign(
+          key,
+        );
+    assert.equal((await get(gw, await sign(privateKey, "k1"))).status, 200);
+    await expect401(
+      await get(gw, await sign(other.privateKey, "k9")),
+      /kid|key/,
+    );
+    // Right kid, wrong key.
+    await expect401(
+      await get(gw, await sign(other.privateKey, "k1")),
+      /signature/,
+    );
+    // Alg confusion: HS256 keyed with the RSA public key PEM.
+    const pem = await exportSPKI(publicKey);
+    const confused = await new SignJWT({ roles: ["operator"] }).setSubject(
+      "eve",
+    ).setIssuer(ISSUER)
+      .setAudience(AUDIENCE).setProtectedHeader({ alg: "HS256", kid: "k1" })
+      .setExpirationTime("5m")
+      .sign(enc.encode(pem));
+    await expect401(await get(gw, confused), /algorithm|not allowed/);
+  } finally {
+    await closeAll(gw);
+    ac.abort();
+    await server.finished;
+  }
+});
+
+Deno.test("auth: configuration refuses none, short secrets and algorithms without keys", () => {
+  assert.throws(() =>
+    createAuthenticator({ secret: "short", issuer: "i", audience: "a" })
+  );
+  assert.throws(() =>
+    createAuthenticator({
+      secret: SECRET,
+      issuer: "i",
+      audience: "a",
+      algorithms: ["none"],
+    })
+  );
+  assert.throws(() =>
+    createAuthenticator({
+      secret: SECRET,
+      issuer: "i",
+      audience: "a",
+      algorithms: ["RS256"],
+    })
+  );
+  assert.throws(() => createAuthenticator({ issuer: "i", audience: "a" }));
+});

@@ -1,0 +1,213 @@
+import assert from "node:assert/strict";
+import {
+  encode,
+  schemaHeaders,
+  type StrategyDag,
+} from "../../lib/contracts/mod.ts";
+import { findCycle, GLOBAL_STREAM } from "../../lib/gateway/mod.ts";
+import {
+  closeAll,
+  dag,
+  memoryGateway,
+  node,
+  rpcRaw,
+  token,
+} from "./helpers.ts";
+
+type Gw = ReturnType<typeof memoryGateway>;
+
+function submitBody(d: StrategyDag): Uint8Array {
+  return encode("SubmitStrategyRequest", {
+    dag: d,
+    version: "1",
+    callbackUrl: "",
+    metadata: {},
+  });
+}
+
+async function nothingWritten(gw: Gw): Promise<void> {
+  assert.equal((await gw.service.store.list()).strategies.length, 0);
+  const q = await gw.queue.stats();
+  assert.equal(q.ready + q.delayed + q.leased + q.done + q.dead, 0);
+  assert.equal((await gw.registry.listNodes()).nodes.length, 0);
+  assert.equal(await gw.events.length(GLOBAL_STREAM), 0);
+}
+
+async function expectError(
+  res: Response,
+  status: number,
+  qmtlCode: string,
+): Promise<Record<string, unknown>> {
+  const body = await res.json();
+  assert.equal(res.status, status, JSON.stringify(body));
+  assert.match(String(body.message), new RegExp(`^\\[${qmtlCode}\\]`));
+  const detail =
+    (body.details as { type: string; debug: { code: string } }[])[0];
+  assert.equal(detail.type, "qmtl.v1.ErrorDetail");
+  assert.equal(detail.debug.code, qmtlCode);
+  return body;
+}
+
+Deno.test("submit: bad input gets its code and writes nothing", async (t) => {
+  const gw = memoryGateway({ maxBodyBytes: 4096 });
+  const tok = await token("alice", ["submitter"]);
+  try {
+    await t.step("malformed protobuf → E_INVALID", async () => {
+      const res = await rpcRaw(
+        gw,
+        "SubmitStrategy",
+        new Uint8Array([0x0a, 0xff, 0xff, 0xff, 0x01, 0x02]),
+        tok,
+      );
+      await expectError(res, 400, "E_INVALID");
+      await nothingWritten(gw);
+    });
+    await t.step("oversize body → E_PAYLOAD_TOO_LARGE", async () => {
+      const res = await rpcRaw(gw, "SubmitStrategy", new Uint8Array(8192), tok);
+      const body = await expectError(res, 413, "E_PAYLOAD_TOO_LARGE");
+      assert.equal(body.code, "resource_exhausted");
+      await nothingWritten(gw);
+    });
+    await t.step("cyclic DAG → E_CYCLE", async () => {
+      const a = node("a");
+      const b = node("b", { inputs: [a.nodeId] });
+      a.inputs = [b.nodeId];
+      assert.ok(findCycle(dag("c", [a, b])));
+      await expectError(
+        await rpcRaw(gw, "SubmitStrategy", submitBody(dag("c", [a, b])), tok),
+        400,
+        "E_CYCLE",
+      );
+      await nothingWritten(gw);
+    });
+    await t.step("unknown input → E_UNKNOWN_INPUT", async () => {
+      const ghost = node("ghost");
+      const n = node("n", { inputs: [ghost.nodeId] });
+      const body = await expectError(
+        await rpcRaw(gw, "SubmitStrategy", submitBody(dag("u", [n])), tok),
+        422,
+        "E_UNKNOWN_INPUT",
+      );
+      assert.equal(body.code, "failed_precondition");
+      await nothingWritten(gw);
+    });
+    await t.step("node ID mismatch → E_NODE_ID_MISMATCH", async () => {
+      const n = node("n");
+      n.period = 7;
+      await expectError(
+        await rpcRaw(gw, "SubmitStrategy", submitBody(dag("m", [n])), tok),
+        400,
+        "E_NODE_ID_MISMATCH",
+      );
+      await nothingWritten(gw);
+    });
+    await t.step("checksum mismatch → E_CHECKSUM_MISMATCH", async () => {
+      const d = dag("x", [node("n")]);
+      d.checksum = (d.checksum + 1) >>> 0;
+      await expectError(
+        await rpcRaw(gw, "SubmitStrategy", submitBody(d), tok),
+        400,
+        "E_CHECKSUM_MISMATCH",
+      );
+      await nothingWritten(gw);
+    });
+    await t.step(
+      "wrong schema major → 412 E_SCHEMA_INCOMPATIBLE with accepted versions",
+      async () => {
+        const res = await rpcRaw(
+          gw,
+          "SubmitStrategy",
+          submitBody(dag("v", [node("n")])),
+          tok,
+          {
+            "qmtl-schema-version": "2.0.0",
+          },
+        );
+        const body = await expectError(res, 412, "E_SCHEMA_INCOMPATIBLE");
+        assert.match(String(body.message), /accepted versions: .*\^1\.0\.0/);
+        assert.equal(
+          res.headers.get("qmtl-schema-version"),
+          schemaHeaders()["qmtl-schema-version"],
+        );
+        assert.equal(
+          res.headers.get("qmtl-schema-hash"),
+          schemaHeaders()["qmtl-schema-hash"],
+        );
+        await nothingWritten(gw);
+      },
+    );
+    await t.step("missing schema headers → 412", async () => {
+      const res = await gw.app.request(
+        "/qmtl.v1.GatewayService/SubmitStrategy",
+        {
+          method: "POST",
+          headers: {
+            "content-type": "application/proto",
+            authorization: `Bearer ${tok}`,
+          },
+          body: submitBody(dag("v", [node("n")])) as BodyInit,
+        },
+      );
+      await expectError(res, 412, "E_SCHEMA_INCOMPATIBLE");
+      await nothingWritten(gw);
+    });
+    await t.step("unsupported content type → E_INVALID", async () => {
+      const res = await rpcRaw(
+        gw,
+        "SubmitStrategy",
+        submitBody(dag("v", [node("n")])),
+        tok,
+        {
+          "content-type": "text/plain",
+        },
+      );
+      await expectError(res, 400, "E_INVALID");
+      await nothingWritten(gw);
+    });
+    await t.step("bad callback URL → E_INVALID", async () => {
+      const res = await rpcRaw(
+        gw,
+        "SubmitStrategy",
+        encode("SubmitStrategyRequest", {
+          dag: dag("v", [node("n")]),
+          version: "1",
+          callbackUrl: "file:///etc/passwd",
+          metadata: {},
+        }),
+        tok,
+      );
+      await expectError(res, 400, "E_INVALID");
+      await nothingWritten(gw);
+    });
+    await t.step(
+      "JSON body (debug format) is accepted and answered in JSON",
+      async () => {
+        const d = dag("json", [node("j")]);
+        const res = await gw.app.request(
+          "/qmtl.v1.GatewayService/SubmitStrategy",
+          {
+            method: "POST",
+            headers: {
+              "content-type": "application/json",
+              authorization: `Bearer ${tok}`,
+              ...schemaHeaders(),
+            },
+            body: JSON.stringify({
+              dag: { ...d, nodes: d.nodes },
+              version: "1",
+            }),
+          },
+        );
+        assert.equal(res.status, 200);
+        assert.match(
+          res.headers.get("content-type") ?? "",
+          /application\/json/,
+        );
+        const body = await res.json();
+        assert.equal(body.state, "STRATEGY_STATE_QUEUED");
+      },
+    );
+  } finally {
+    await closeAll(gw);
+  }
+});
