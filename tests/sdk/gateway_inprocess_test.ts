@@ -1,0 +1,339 @@
+/**
+ * SDK ↔ Gateway integration, in process: `createGateway` on memory backends
+ * served by `Deno.serve` on 127.0.0.1, driven only through `QmtlClient`.
+ */
+import assert from "node:assert/strict";
+import { MemoryRegistry } from "../../lib/dag/mod.ts";
+import { MemoryEventLog, MemoryQueue } from "../../lib/queue/mod.ts";
+import {
+  createGateway,
+  createLogger,
+  type Gateway,
+  type Role,
+  signDevToken,
+} from "../../lib/gateway/mod.ts";
+import {
+  ForbiddenError,
+  NotFoundError,
+  PolicyError,
+  QmtlClient,
+  SchemaIncompatibleError,
+  stateName,
+  StrategyBuilder,
+  StrategyState,
+  UnauthenticatedError,
+  ValidationError,
+} from "../../sdk/mod.ts";
+
+const SECRET = "sdk-integration-secret-0123456789abcdef";
+const ISSUER = "qmtl";
+const AUDIENCE = "qmtl-gateway";
+
+function token(subject: string, roles: Role[], ttlS = 600): Promise<string> {
+  return signDevToken({
+    secret: SECRET,
+    issuer: ISSUER,
+    audience: AUDIENCE,
+    subject,
+    roles,
+    ttlS,
+  });
+}
+
+interface Harness {
+  gw: Gateway;
+  url: string;
+  port: number;
+  logs: string[];
+  serve(): void;
+  stop(): Promise<void>;
+  close(): Promise<void>;
+}
+
+function startGateway(): Harness {
+  const registry = new MemoryRegistry();
+  const queue = new MemoryQueue({ backoff: { baseMs: 50, maxMs: 500 } });
+  const events = new MemoryEventLog();
+  const logs: string[] = [];
+  const gw = createGateway({
+    registry,
+    queue,
+    events,
+    auth: { secret: SECRET, issuer: ISSUER, audience: AUDIENCE },
+    policy: { subjects: { tiny: { maxNodes: 2 } } },
+    logger: createLogger({ level: "warn", sink: (l) => logs.push(l) }),
+    worker: { leaseMs: 5_000, sweepIntervalMs: 60_000 },
+    // Streams end quickly so a graceful shutdown does not wait on them (the
+    // SDK reconnects and resumes).
+    sse: { maxDurationMs: 1_000, heartbeatMs: 500, pollMs: 100 },
+  });
+  let server: Deno.HttpServer | undefined;
+  let port = 0;
+  const h: Harness = {
+    gw,
+    url: "",
+    port: 0,
+    logs,
+    serve() {
+      server = Deno.serve(
+        { hostname: "127.0.0.1", port, onListen: () => {} },
+        gw.app.fetch,
+      );
+      port = (server.addr as Deno.NetAddr).port;
+      h.port = port;
+      h.url = `http://127.0.0.1:${port}`;
+    },
+    async stop() {
+      await server?.shutdown();
+      server = undefined;
+    },
+    async close() {
+      await h.stop();
+      await gw.close();
+      await queue.close();
+      await events.close();
+      await registry.close();
+    },
+  };
+  h.serve();
+  return h;
+}
+
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+function crossover(name = "sma_crossover", signalPeriod = 2): StrategyBuilder {
+  const s = new StrategyBuilder(name);
+  const price = s.streamInput({
+    name: "btc_close",
+    tags: ["btc", "close"],
+    intervalS: 60,
+    period: 1,
+    asset: "BTC",
+  });
+  const fast = s.processing({
+    name: "sma_fast",
+    inputs: [price],
+    intervalS: 60,
+    period: 5,
+    params: { window: 5 },
+    compute: mean,
+  });
+  const slow = s.processing({
+    name: "sma_slow",
+    inputs: [price],
+    intervalS: 60,
+    period: 20,
+    params: { window: 20 },
+    compute: mean,
+  });
+  s.processing({
+    name: "crossover",
+    nodeType: "Signal",
+    inputs: [fast, slow],
+    intervalS: 60,
+    period: signalPeriod,
+    compute: (f: number, sl: number) => Math.sign(f - sl),
+  });
+  return s;
+}
+
+async function withGateway(
+  fn: (h: Harness, submitter: QmtlClient) => Promise<void>,
+) {
+  const h = startGateway();
+  try {
+    const c = new QmtlClient({
+      url: h.url,
+      token: await token("alice", ["submitter", "reader"]),
+      retry: { maxAttempts: 4, baseMs: 20, maxMs: 200 },
+    });
+    await fn(h, c);
+  } finally {
+    await h.close();
+  }
+}
+
+Deno.test("in-process: submit, status, events, retire", async () => {
+  await withGateway(async (_h, c) => {
+    const s = crossover();
+    const dag = s.build();
+    const ack = await c.submit(s, { version: "1" });
+    assert.ok(ack.strategyId);
+    assert.equal(ack.duplicate, false);
+    const done = await c.waitFor(ack.strategyId, "COMPLETED", {
+      timeoutMs: 10_000,
+    });
+    assert.equal(stateName(done.state), "COMPLETED");
+    assert.deepEqual(
+      Object.keys(done.queueMap).sort(),
+      dag.nodes.map((n) => n.nodeId).sort(),
+    );
+    assert.equal(done.created.length, 4);
+    assert.equal(done.name, "sma_crossover");
+
+    const again = await c.submit(s, { version: "1" });
+    assert.equal(again.strategyId, ack.strategyId);
+    assert.equal(again.duplicate, true);
+
+    const seen = [];
+    for await (
+      const e of c.events(ack.strategyId, {
+        signal: AbortSignal.timeout(5_000),
+      })
+    ) {
+      seen.push(e);
+      if (e.state === "COMPLETED") break;
+    }
+    assert.deepEqual(seen.map((e) => e.state), [
+      "QUEUED",
+      "PROCESSING",
+      "COMPLETED",
+    ]);
+    assert.equal(seen[2].type, "qmtl.strategy.completed");
+    assert.equal(seen[2].subject, ack.strategyId);
+    assert.deepEqual(seen[2].data.queueMap, done.queueMap);
+
+    // resume after the first event: only the later ones come back
+    const resumed = [];
+    for await (
+      const e of c.events(ack.strategyId, {
+        lastEventId: seen[0].cursor,
+        signal: AbortSignal.timeout(5_000),
+      })
+    ) {
+      resumed.push(e.state);
+      if (e.state === "COMPLETED") break;
+    }
+    assert.deepEqual(resumed, ["PROCESSING", "COMPLETED"]);
+
+    const retired = await c.retire(ack.strategyId);
+    assert.equal(retired.state, StrategyState.RETIRED);
+    assert.equal(
+      (await c.waitFor(ack.strategyId, "RETIRED", { timeoutMs: 5_000 })).state,
+      StrategyState.RETIRED,
+    );
+  });
+});
+
+Deno.test("in-process: a second strategy reuses the shared SMA topics", async () => {
+  await withGateway(async (_h, c) => {
+    const first = await c.submit(crossover("first", 2), { version: "1" });
+    const a = await c.waitFor(first.strategyId, "COMPLETED", {
+      timeoutMs: 10_000,
+    });
+    const second = await c.submit(crossover("second", 3), { version: "1" });
+    const b = await c.waitFor(second.strategyId, "COMPLETED", {
+      timeoutMs: 10_000,
+    });
+    const shared = crossover("x").build().nodes.filter((n) =>
+      n.name !== "crossover"
+    );
+    for (const n of shared) {
+      assert.ok(b.reused.includes(n.nodeId), `${n.name} reused`);
+      assert.equal(
+        b.queueMap[n.nodeId],
+        a.queueMap[n.nodeId],
+        `${n.name} same topic`,
+      );
+    }
+    assert.equal(b.created.length, 1);
+    const nodes = await c.nodesByTags(["btc"], { matchMode: "any" });
+    assert.ok(
+      nodes.some((r) => r.node.name === "btc_close" && r.refCount === 2),
+    );
+    const page = await c.listNodes({ pageSize: 100 });
+    assert.equal(page.nodes.length, 5);
+  });
+});
+
+Deno.test("in-process: auth, ACL, policy, schema and not-found failures are typed", async () => {
+  await withGateway(async (h, c) => {
+    const s = crossover();
+    const anon = new QmtlClient({ url: h.url });
+    await assert.rejects(
+      () => anon.submit(s, { version: "1" }),
+      UnauthenticatedError,
+    );
+    const forged = new QmtlClient({ url: h.url, token: "not.a.jwt" });
+    await assert.rejects(() => forged.get("st_x"), UnauthenticatedError);
+    const expired = new QmtlClient({
+      url: h.url,
+      token: await token("alice", ["submitter"], -120),
+    });
+    await assert.rejects(() => expired.get("st_x"), UnauthenticatedError);
+
+    const reader = new QmtlClient({
+      url: h.url,
+      token: await token("rita", ["reader"]),
+    });
+    const acl = await reader.submit(s, { version: "1" }).then(
+      () => undefined,
+      (e) => e,
+    );
+    assert.ok(acl instanceof ForbiddenError, String(acl));
+    assert.equal(acl.code, "E_FORBIDDEN");
+    assert.equal(acl.status, 403);
+
+    const tiny = new QmtlClient({
+      url: h.url,
+      token: await token("tiny", ["submitter"]),
+    });
+    const pol = await tiny.submit(s, { version: "1" }).then(
+      () => undefined,
+      (e) => e,
+    );
+    assert.ok(pol instanceof PolicyError, String(pol));
+    assert.equal(pol.code, "E_POLICY");
+
+    const future = new QmtlClient({
+      url: h.url,
+      token: await token("alice", ["submitter"]),
+      schemaVersion: "2.0.0",
+    });
+    const sch = await future.submit(s, { version: "1" }).then(
+      () => undefined,
+      (e) => e,
+    );
+    assert.ok(sch instanceof SchemaIncompatibleError, String(sch));
+    assert.equal(sch.status, 412);
+    assert.ok(sch.accepted.includes("1.0.0"), JSON.stringify(sch.accepted));
+
+    await assert.rejects(() => c.get("st_does_not_exist"), NotFoundError);
+  });
+});
+
+Deno.test("in-process: the gateway rejects a tampered DAG with node + field", async () => {
+  await withGateway(async (_h, c) => {
+    const dag = crossover().build();
+    dag.nodes[2] = { ...dag.nodes[2], period: 21 }; // ID no longer matches
+    const e = await c.submit(dag, { version: "1" }).then(
+      () => undefined,
+      (e) => e,
+    );
+    assert.ok(e instanceof ValidationError, String(e));
+    assert.equal(e.code, "E_NODE_ID_MISMATCH");
+    assert.equal(e.node, "sma_slow");
+    assert.match(e.field ?? "", /nodes\[2\]/);
+  });
+});
+
+Deno.test("in-process: waitFor survives a server restart mid-wait", async () => {
+  await withGateway(async (h, c) => {
+    const ack = await c.submit(crossover(), { version: "1" });
+    await c.waitFor(ack.strategyId, "COMPLETED", { timeoutMs: 10_000 });
+    const waiting = c.waitFor(ack.strategyId, "RETIRED", {
+      timeoutMs: 20_000,
+      pollMs: 100,
+    });
+    let settled = false;
+    waiting.finally(() => (settled = true)).catch(() => {});
+    await new Promise((r) => setTimeout(r, 200));
+    await h.stop(); // down: connections refused
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(settled, false, "still waiting while the server is down");
+    h.serve(); // back on the same port, same backends
+    await c.retire(ack.strategyId);
+    const st = await waiting;
+    assert.equal(st.state, StrategyState.RETIRED);
+  });
+});
