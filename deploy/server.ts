@@ -2,12 +2,38 @@
  * Reference server entry point (`deno task serve`).
  *
  * Reads `QMTL_*` configuration (see README "Configuration"), refuses to start
- * on a bad value, and serves the gateway. With no `QMTL_NEO4J_URL` /
- * `QMTL_REDIS_URL` it runs on the embedded in-memory backends.
+ * on a bad value, assembles the backends and the gateway, runs start-up
+ * recovery and serves. With no `QMTL_NEO4J_URL` / `QMTL_REDIS_URL` it runs on
+ * the embedded in-memory backends. With no JWT key configured (dev mode) it
+ * binds 127.0.0.1 only, generates an HS256 key and prints a short-lived
+ * token. SIGINT / SIGTERM: stop accepting, finish or release leased jobs,
+ * close the backends.
  *
  * @module
  */
 import { ConfigError, loadConfig, type ServerConfig } from "./config.ts";
+import type { NodeRegistry } from "../lib/dag/mod.ts";
+import { MemoryRegistry, Neo4jRegistry } from "../lib/dag/mod.ts";
+import {
+  createRedis,
+  type EventLog,
+  MemoryEventLog,
+  MemoryQueue,
+  RedisEventLog,
+  RedisQueue,
+  SentinelObserver,
+  type WorkQueue,
+} from "../lib/queue/mod.ts";
+import {
+  createGateway,
+  createLogger,
+  type Gateway,
+  type Logger,
+  MemoryStrategyStore,
+  RedisStrategyStore,
+  signDevToken,
+  type StrategyStore,
+} from "../lib/gateway/mod.ts";
 
 /**
  * Loads the configuration or exits the process with status 2 and a message
@@ -32,29 +58,251 @@ export function configOrExit(
   }
 }
 
-if (import.meta.main) {
-  const cfg = configOrExit(Deno.env.toObject());
-  const hostname = cfg.devMode ? "127.0.0.1" : cfg.host;
+/** A running reference server. */
+export interface RunningServer {
+  /** Base URL, e.g. `http://127.0.0.1:8080`. */
+  url: string;
+  /** The gateway. */
+  gateway: Gateway;
+  /** Graceful stop: stop accepting, drain the worker, close backends. */
+  stop(): Promise<void>;
+}
+
+/** Hooks for tests and benchmarks. */
+export interface StartOptions {
+  /** Wrap the registry (e.g. to slow the diff down in a crash test). */
+  wrapRegistry?: (r: NodeRegistry) => NodeRegistry;
+  /** Logger override. */
+  logger?: Logger;
+  /** Diff-job lease length, ms (default 30000). */
+  leaseMs?: number;
+  /** Key prefix of the gateway's Redis keys (default `qmtl:gw:`). */
+  redisPrefix?: string;
+  /** Do not print the dev token banner. */
+  quiet?: boolean;
+}
+
+function randomSecret(): string {
+  const b = crypto.getRandomValues(new Uint8Array(32));
+  return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+}
+
+/**
+ * Assemble backends + gateway from a configuration and serve.
+ *
+ * @example
+ * ```ts ignore
+ * const srv = await startServer(loadConfig(Deno.env.toObject()));
+ * await srv.stop();
+ * ```
+ */
+export async function startServer(
+  cfg: ServerConfig,
+  opts: StartOptions = {},
+): Promise<RunningServer> {
+  const logger = opts.logger ??
+    createLogger({ level: cfg.logLevel, base: { component: "qmtl" } });
+  const closers: (() => Promise<void>)[] = [];
+
+  // ---- registry -----------------------------------------------------------
+  let registry: NodeRegistry;
+  if (cfg.neo4j) {
+    registry = await Neo4jRegistry.connect({
+      url: cfg.neo4j.url,
+      user: cfg.neo4j.user,
+      password: cfg.neo4j.password,
+      database: cfg.neo4j.database,
+      migrate: cfg.neo4j.migrate,
+      warn: (m) => logger.warn(m),
+    });
+    const h = await registry.health();
+    logger.info("dependency neo4j", {
+      ok: h.ok,
+      detail: h.detail,
+      migrate: cfg.neo4j.migrate,
+    });
+  } else {
+    registry = new MemoryRegistry();
+    logger.info("dependency registry", {
+      backend: "memory",
+      note: "QMTL_NEO4J_URL unset: embedded registry",
+    });
+  }
+  closers.push(() => registry.close());
+  if (opts.wrapRegistry) registry = opts.wrapRegistry(registry);
+
+  // ---- queue, events, store -----------------------------------------------
+  let queue: WorkQueue;
+  let webhookQueue: WorkQueue;
+  let events: EventLog;
+  let store: StrategyStore;
+  let observer: SentinelObserver | undefined;
+  if (cfg.redis) {
+    const redis = createRedis(cfg.redis.url, {
+      connectionName: "qmtl-gateway",
+    });
+    const sentinel = cfg.redis.url.includes("+sentinel:");
+    const waitReplicas = (cfg.redis.waitReplicas ?? sentinel) ? 1 : 0;
+    queue = new RedisQueue({
+      redis,
+      name: "diff",
+      waitReplicas,
+      backoff: { baseMs: 1000, maxMs: 30_000 },
+    });
+    webhookQueue = new RedisQueue({ redis, name: "webhook", waitReplicas });
+    events = new RedisEventLog({ redis, waitReplicas });
+    store = new RedisStrategyStore({
+      redis,
+      waitReplicas: waitReplicas > 0,
+      prefix: opts.redisPrefix,
+    });
+    const pong = await redis.ping();
+    logger.info("dependency redis", {
+      ok: pong === "PONG",
+      sentinel,
+      waitReplicas,
+    });
+    if (sentinel) {
+      observer = new SentinelObserver(cfg.redis.url);
+    }
+    closers.push(async () => {
+      await observer?.close();
+      await redis.quit().catch(() => redis.disconnect());
+    });
+    closers.push(
+      () => queue.close(),
+      () => webhookQueue.close(),
+      () => events.close(),
+      () => store.close(),
+    );
+  } else {
+    queue = new MemoryQueue({ backoff: { baseMs: 1000, maxMs: 30_000 } });
+    webhookQueue = new MemoryQueue();
+    events = new MemoryEventLog();
+    store = new MemoryStrategyStore();
+    logger.info("dependency queue", {
+      backend: "memory",
+      note: "QMTL_REDIS_URL unset: in-memory queue",
+    });
+    closers.push(
+      () => queue.close(),
+      () => webhookQueue.close(),
+      () => events.close(),
+    );
+  }
+
+  // ---- auth -----------------------------------------------------------------
+  const dev = cfg.devMode;
+  const secret = cfg.jwt.secret ?? (dev ? randomSecret() : undefined);
+  const webhookSecret = cfg.webhookSecret ?? randomSecret();
+
+  const gateway = createGateway({
+    registry,
+    queue,
+    webhookQueue,
+    events,
+    store,
+    auth: {
+      secret,
+      jwksUrl: cfg.jwt.jwksUrl,
+      issuer: cfg.jwt.issuer,
+      audience: cfg.jwt.audience,
+      algorithms: cfg.jwt.algorithms,
+      clockSkewS: cfg.jwt.clockSkewS,
+    },
+    logger,
+    maxBodyBytes: cfg.maxBodyBytes,
+    webhookSecret,
+    worker: { leaseMs: opts.leaseMs, autoStart: false },
+    readiness: {
+      migrations: () => {
+        const r = registry as { startup?: { missing: unknown[] } };
+        const missing = r.startup?.missing.length ?? 0;
+        return Promise.resolve(
+          missing === 0
+            ? { ok: true, detail: cfg.neo4j ? "schema up to date" : "memory" }
+            : {
+              ok: false,
+              detail:
+                `${missing} schema objects missing: run deno task migrate`,
+            },
+        );
+      },
+    },
+  });
+  observer?.on((e) => {
+    gateway.recordSentinelEvent(e.type);
+    logger.warn("redis sentinel event", { type: e.type, master: e.masterName });
+  });
+  await gateway.worker.start();
+
+  const hostname = dev ? "127.0.0.1" : cfg.host;
+  const ac = new AbortController();
+  const { promise: listening, resolve } = Promise.withResolvers<string>();
   const server = Deno.serve({
     hostname,
     port: cfg.port,
-    onListen: ({ hostname, port }) =>
-      console.log(
-        JSON.stringify({
-          level: "info",
-          msg: "listening",
-          url: `http://${hostname}:${port}`,
-        }),
-      ),
-  }, (req) => {
-    const url = new URL(req.url);
-    if (url.pathname === "/healthz") {
-      return Response.json({ status: "ok" });
-    }
-    return Response.json({ title: "not found" }, { status: 404 });
-  });
-  for (const sig of ["SIGINT", "SIGTERM"] as const) {
-    Deno.addSignalListener(sig, () => server.shutdown());
+    signal: ac.signal,
+    onListen: ({ hostname, port }) => resolve(`http://${hostname}:${port}`),
+  }, gateway.app.fetch);
+  const url = await listening;
+  logger.info("listening", { url, devMode: dev });
+
+  if (dev && !opts.quiet) {
+    const token = await signDevToken({
+      secret: secret!,
+      issuer: cfg.jwt.issuer,
+      audience: cfg.jwt.audience,
+      subject: "dev",
+      roles: ["submitter", "reader", "operator"],
+      ttlS: 3600,
+    });
+    console.error(
+      [
+        "",
+        "qmtl: dev mode (no QMTL_JWT_SECRET / QMTL_JWT_JWKS_URL): bound to 127.0.0.1 with a generated key.",
+        "qmtl: a dev token (roles submitter, reader, operator; valid 1 hour):",
+        "",
+        `  export QMTL_TOKEN=${token}`,
+        `  export QMTL_URL=${url}`,
+        `  curl -H "Authorization: Bearer $QMTL_TOKEN" $QMTL_URL/v1/strategies`,
+        "",
+      ].join("\n"),
+    );
   }
-  await server.finished;
+
+  let stopped: Promise<void> | undefined;
+  return {
+    url,
+    gateway,
+    stop() {
+      stopped ??= (async () => {
+        logger.info("shutting down: no new requests; draining the worker");
+        ac.abort();
+        await gateway.close();
+        await server.finished.catch(() => {});
+        for (const c of closers) {
+          await c().catch((e) => logger.warn("close failed", { error: e }));
+        }
+        logger.info("stopped");
+      })();
+      return stopped;
+    },
+  };
+}
+
+if (import.meta.main) {
+  const cfg = configOrExit(Deno.env.toObject());
+  let srv: RunningServer;
+  try {
+    srv = await startServer(cfg);
+  } catch (e) {
+    console.error(`qmtl: start-up failed: ${(e as Error).message}`);
+    Deno.exit(1);
+  }
+  for (const sig of ["SIGINT", "SIGTERM"] as const) {
+    Deno.addSignalListener(sig, () => {
+      srv.stop().then(() => Deno.exit(0));
+    });
+  }
 }
