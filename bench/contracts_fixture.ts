@@ -75,7 +75,7 @@ export function strategyDag(n: number): StrategyDag {
     schemaCompatId: "v1",
     name: `node_${i}`,
     tags: i % 10 === 0 ? ["price", "crypto"] : [],
-    metadata: i % 10 === 0 ? { source: "bench" } : {},
+    metadata: i % 10 === 0 ? { source: "bench" } : {} as Record<string, string>,
   }));
   return {
     name: "bench",

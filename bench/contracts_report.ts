@@ -3,6 +3,10 @@
  *
  *     deno run -A bench/contracts_report.ts
  *
+ * Each figure is measured over ~2 s in rounds; "best" is the fastest round
+ * (least disturbed by other processes on a shared machine), "mean" the
+ * average over all rounds.
+ *
  * @module
  */
 
@@ -15,17 +19,20 @@ import {
 } from "../lib/contracts/mod.ts";
 import { identities, strategyDag } from "./contracts_fixture.ts";
 
-function measure(fn: () => void, minMs = 1500): number {
+/** Returns [best, mean] milliseconds per call of `fn`. */
+function measure(fn: () => void, totalMs = 2000): [number, number] {
   for (let i = 0; i < 3; i++) fn(); // warm-up
-  let iters = 0;
+  let best = Infinity;
+  let calls = 0;
   const start = performance.now();
-  let elapsed = 0;
-  do {
+  while (performance.now() - start < totalMs) {
+    const t0 = performance.now();
     fn();
-    iters++;
-    elapsed = performance.now() - start;
-  } while (elapsed < minMs);
-  return elapsed / iters; // ms per iteration
+    const dt = performance.now() - t0;
+    if (dt < best) best = dt;
+    calls++;
+  }
+  return [best, (performance.now() - start) / calls];
 }
 
 const ids1k = identities(1000);
@@ -34,40 +41,56 @@ const dag10k = strategyDag(10_000);
 const bytes = encode("StrategyDag", dag10k);
 const mb = bytes.length / 1e6;
 
-const rows: [string, string][] = [];
-const perId = measure(() => {
-  for (const n of ids1k) computeNodeId(n);
-});
-rows.push([
+const fmt = (n: number) => Math.round(n).toLocaleString("en");
+const rows: [string, string, string][] = [];
+
+function perSecond(label: string, unit: string, count: number, fn: () => void) {
+  const [best, mean] = measure(fn);
+  rows.push([
+    label,
+    `${fmt(count / best * 1000)} ${unit}`,
+    `${fmt(count / mean * 1000)} ${unit}`,
+  ]);
+}
+
+perSecond(
   "computeNodeId, 1,000-node DAG (params objects)",
-  `${Math.round(1000 / perId * 1000).toLocaleString("en")} IDs/s`,
-]);
-const perSpec = measure(() => {
-  for (const n of dag1k.nodes) nodeIdOfSpec(n);
-});
-rows.push([
+  "IDs/s",
+  1000,
+  () => {
+    for (const n of ids1k) computeNodeId(n);
+  },
+);
+perSecond(
   "nodeIdOfSpec, 1,000 nodes (paramsJson checked)",
-  `${Math.round(1000 / perSpec * 1000).toLocaleString("en")} IDs/s`,
-]);
-const perVerify = measure(() => verifyDag(dag1k));
-rows.push([
-  "verifyDag, 1,000 nodes",
-  `${Math.round(1000 / perVerify * 1000).toLocaleString("en")} nodes/s (${
-    perVerify.toFixed(2)
-  } ms/DAG)`,
-]);
-const perEnc = measure(() => encode("StrategyDag", dag10k));
-rows.push([
+  "IDs/s",
+  1000,
+  () => {
+    for (const n of dag1k.nodes) nodeIdOfSpec(n);
+  },
+);
+perSecond("verifyDag, 1,000-node DAG", "nodes/s", 1000, () => verifyDag(dag1k));
+perSecond(
   `encode StrategyDag, 10,000 nodes (${mb.toFixed(2)} MB)`,
-  `${(mb / perEnc * 1000).toFixed(0)} MB/s (${perEnc.toFixed(1)} ms)`,
-]);
-const perDec = measure(() => decode("StrategyDag", bytes));
-rows.push([
+  "MB/s",
+  mb,
+  () => {
+    encode("StrategyDag", dag10k);
+  },
+);
+perSecond(
   `decode StrategyDag, 10,000 nodes (${mb.toFixed(2)} MB)`,
-  `${(mb / perDec * 1000).toFixed(0)} MB/s (${perDec.toFixed(1)} ms)`,
-]);
+  "MB/s",
+  mb,
+  () => {
+    decode("StrategyDag", bytes);
+  },
+);
 
 console.log(
-  `Deno ${Deno.version.deno}, V8 ${Deno.version.v8}, ${Deno.build.target}`,
+  `Deno ${Deno.version.deno}, V8 ${Deno.version.v8}, ${Deno.build.target}, ` +
+    `load average ${Deno.loadavg().map((x) => x.toFixed(2)).join(" ")}`,
 );
-for (const [k, v] of rows) console.log(`| ${k} | ${v} |`);
+console.log("| benchmark | best | mean |");
+console.log("| --- | --- | --- |");
+for (const [k, best, mean] of rows) console.log(`| ${k} | ${best} | ${mean} |`);

@@ -222,6 +222,8 @@ export class QmtlError extends Error {
   readonly details?: Record<string, string>;
 
   /**
+   * Create an error with a code, a message and optional context.
+   *
    * @param code the QMTL error code
    * @param message human-readable explanation
    * @param options field, node ID, details and cause
@@ -280,6 +282,8 @@ export class QmtlError extends Error {
  */
 export class ContractError extends QmtlError {
   /**
+   * Create a contracts error (code `E_INVALID` unless given).
+   *
    * @param message human-readable explanation
    * @param options field, node ID, details, cause, and the code (default `E_INVALID`)
    */

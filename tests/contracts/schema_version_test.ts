@@ -57,7 +57,7 @@ Deno.test("schema version and hash agree with headers, descriptor and KNOWN_SCHE
         "m",
       ),
     );
-    assert.match(text, /^\/\/   1\.0\.0 {2}Initial release\.$/m);
+    assert.match(text, /^\/\/ {3}1\.0\.0 {2}Initial release\.$/m);
   }
   assert.equal(SCHEMA_VERSION_HEADER, "qmtl-schema-version");
   assert.equal(SCHEMA_HASH_HEADER, "qmtl-schema-hash");
