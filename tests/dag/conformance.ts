@@ -448,6 +448,19 @@ export function registryConformance(o: ConformanceOptions): void {
     assert.equal((await reg.getTopic(live))?.nodeId, c.sma.nodeId);
   });
 
+  test("a topic name already taken gets the next version suffix", async (reg) => {
+    const n = spec("clash", { asset: "eth" });
+    const v1 = `eth_Processing_${n.nodeId.slice(7, 15)}_v1`;
+    await reg.createTopic({ name: v1 });
+    const d = await reg.diffAndCommit(dagOf("clash", [n]), ctx("st_clash"));
+    assert.equal(d.queueMap[n.nodeId], v1.replace(/_v1$/, "_v2"));
+    assert.equal((await reg.getTopic(v1))?.nodeId, "");
+    assert.equal(
+      (await reg.getTopic(d.queueMap[n.nodeId]))?.nodeId,
+      n.nodeId,
+    );
+  });
+
   test("diffAndCommit is idempotent; same version with another DAG conflicts", async (reg) => {
     const c = chain("idem");
     const first = await reg.diffAndCommit(dagOf("i", c.nodes), ctx("st_i"));

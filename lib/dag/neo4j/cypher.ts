@@ -41,7 +41,7 @@ RETURN v IS NOT NULL AS exists, v.dag_hash AS hash, v.retired AS retired,
 export const Q_LOCK_EXISTING: string = `
 UNWIND $uids AS uid
 MATCH (n:ComputeNode {uid: uid})
-SET n.last_ref_at = $now
+SET n.last_ref_at = $now, n.updated_at = $now
 RETURN n.node_id AS id, head([(n)-[:EMITS]->(t:Topic) | t.name]) AS topic`;
 
 /**
@@ -111,8 +111,9 @@ MERGE (c)-[:DEPENDS_ON]->(p)`;
 
 /**
  * Upsert the strategy and its version sentinel; return the sentinel's hash
- * and retired flag (conflict check). Params: `$suid`, `$vuid`, `$ns`,
- * `$strategyId`, `$owner`, `$sentinelId`, `$version`, `$dagHash`, `$now`.
+ * and retired flag (conflict check), and whether this attempt created it.
+ * Params: `$suid`, `$vuid`, `$ns`, `$strategyId`, `$owner`, `$sentinelId`,
+ * `$version`, `$dagHash`, `$now`, `$token`.
  *
  * @example
  * ```ts
@@ -127,9 +128,10 @@ ON CREATE SET s.ns = $ns, s.strategy_id = $strategyId, s.owner = $owner,
 MERGE (v:VersionSentinel {uid: $vuid})
 ON CREATE SET v.ns = $ns, v.sentinel_id = $sentinelId,
   v.strategy_id = $strategyId, v.version = $version, v.dag_hash = $dagHash,
-  v.created_at = $now, v.traffic_weight = 1.0, v.retired = false
+  v.created_at = $now, v.traffic_weight = 1.0, v.retired = false,
+  v._born = $token
 MERGE (s)-[:HAS_VERSION]->(v)
-RETURN v.dag_hash AS hash, v.retired AS retired`;
+RETURN v.dag_hash AS hash, v.retired AS retired, v._born = $token AS born`;
 
 /**
  * Link the sentinel to every node of the DAG; the `created` flag of a link
@@ -149,6 +151,23 @@ MATCH (n:ComputeNode {uid: r.uid})
 MERGE (v)-[k:CONTAINS]->(n)
 ON CREATE SET k.created = r.created
 RETURN n.node_id AS id, k.created AS created`;
+
+/**
+ * Link a sentinel this attempt created to every node of the DAG (no link can
+ * exist yet, so `CREATE` instead of `MERGE`). Params: `$vuid`, `$rows`
+ * (`{uid, created}`).
+ *
+ * @example
+ * ```ts
+ * import { Q_CONTAINS_NEW } from "./cypher.ts";
+ * Q_CONTAINS_NEW.includes("CREATE (v)-[:CONTAINS"); // true
+ * ```
+ */
+export const Q_CONTAINS_NEW: string = `
+MATCH (v:VersionSentinel {uid: $vuid})
+UNWIND $rows AS r
+MATCH (n:ComputeNode {uid: r.uid})
+CREATE (v)-[:CONTAINS {created: r.created}]->(n)`;
 
 /**
  * One node. Params: `$uid`.

@@ -260,11 +260,13 @@ export class Neo4jRegistry implements NodeRegistry {
     });
   }
 
-  async #write<T>(work: (tx: ManagedTransaction) => Promise<T>): Promise<T> {
+  async #write<T>(
+    work: (tx: ManagedTransaction, attempt: number) => Promise<T>,
+  ): Promise<T> {
     for (let attempt = 1;; attempt++) {
       const session = this.#session("WRITE");
       try {
-        return await session.executeWrite(work);
+        return await session.executeWrite((tx) => work(tx, attempt));
       } catch (e) {
         if (e instanceof RegistryError) throw e;
         if (attempt < RACE_ATTEMPTS && isConcurrentRace(e)) {
@@ -322,7 +324,7 @@ export class Neo4jRegistry implements NodeRegistry {
       }
       return null;
     };
-    return await this.#write(async (tx) => {
+    return await this.#write(async (tx, attemptNo) => {
       const now = int(ctx.now ?? Date.now());
       const attempt = token();
       // 1. re-run of a committed version → the stored result, nothing written
@@ -350,10 +352,19 @@ export class Neo4jRegistry implements NodeRegistry {
       for (const [input, consumer] of v.externalInputs) {
         if (!existing.has(input)) throw new UnknownInputError(consumer, input);
       }
-      // 3. names for topics that must be created
+      // 3. names for topics that must be created: optimistic `_v1` first;
+      // a name taken after all (orphan topic, hash-prefix clash) fails the
+      // topic uniqueness constraint and the retry reads the taken names
       const needTopic = v.nodes.filter((n) => !existing.get(n.nodeId));
       const names = new Map<string, string>();
-      if (needTopic.length > 0) {
+      if (needTopic.length > 0 && attemptNo === 1) {
+        const local = new Set<string>();
+        for (const n of needTopic) {
+          const name = firstFreeTopicName(topicBase(n), local);
+          local.add(name);
+          names.set(n.nodeId, name);
+        }
+      } else if (needTopic.length > 0) {
         const bases = [...new Set(needTopic.map((n) => topicBase(n)))];
         const taken = new Set<string>(
           (await run(tx, Q.Q_TAKEN_TOPICS, {
@@ -366,7 +377,8 @@ export class Neo4jRegistry implements NodeRegistry {
           names.set(n.nodeId, name);
         }
       }
-      // 4. upsert nodes, topics, tags
+      // 4. upsert new nodes (and topics, tags); locked existing nodes with a
+      // topic are already up to date
       const rows = v.nodes.map((n) => {
         const topic = existing.get(n.nodeId) ?? names.get(n.nodeId)!;
         return {
@@ -388,10 +400,12 @@ export class Neo4jRegistry implements NodeRegistry {
       });
       const topics = new Map<string, string>();
       const created = new Set<string>();
-      if (rows.length > 0) {
+      for (const [id, topic] of existing) if (topic) topics.set(id, topic);
+      const upserts = rows.filter((r) => !existing.get(r.id));
+      if (upserts.length > 0) {
         for (
           const r of await run(tx, Q.Q_UPSERT_NODES, {
-            rows,
+            rows: upserts,
             ns: this.#ns,
             now,
             token: attempt,
@@ -421,10 +435,16 @@ export class Neo4jRegistry implements NodeRegistry {
         version: ctx.version,
         dagHash,
         now,
+        token: attempt,
       });
       const err = conflict(sv.hash, sv.retired);
       if (err) throw err;
-      if (rows.length > 0) {
+      if (rows.length > 0 && sv.born === true) {
+        await run(tx, Q.Q_CONTAINS_NEW, {
+          vuid,
+          rows: rows.map((r) => ({ uid: r.uid, created: created.has(r.id) })),
+        });
+      } else if (rows.length > 0) {
         const linked = await run(tx, Q.Q_CONTAINS, {
           vuid,
           rows: rows.map((r) => ({ uid: r.uid, created: created.has(r.id) })),
