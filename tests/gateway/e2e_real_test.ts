@@ -1,0 +1,283 @@
+import assert from "node:assert/strict";
+import { StrategyState } from "../../lib/contracts/mod.ts";
+import { loadConfig } from "../../deploy/config.ts";
+import { startServer } from "../../deploy/server.ts";
+import { createLogger, strategyStream } from "../../lib/gateway/mod.ts";
+import { RedisEventLog } from "../../lib/queue/mod.ts";
+import { serviceUrl } from "../support/services.ts";
+import {
+  chain,
+  dag,
+  node,
+  readSse,
+  rpc,
+  SECRET,
+  token,
+  waitFor,
+} from "./helpers.ts";
+
+const neo4j = serviceUrl("QMTL_NEO4J_URL");
+const redis = serviceUrl("QMTL_REDIS_URL");
+const ignore = neo4j.ignore || redis.ignore;
+
+function remote(url: string) {
+  return {
+    app: {
+      request: (path: string, init: RequestInit) => fetch(url + path, init),
+    },
+  };
+}
+
+function env(extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    QMTL_NEO4J_URL: neo4j.url!,
+    QMTL_REDIS_URL: redis.url!,
+    QMTL_NEO4J_MIGRATE: "auto",
+    QMTL_JWT_SECRET: SECRET,
+    QMTL_PORT: "0",
+    ...extra,
+  };
+}
+
+Deno.test({
+  name:
+    "e2e (Neo4j + Redis Sentinel): submit → COMPLETED, topic reuse, SSE, retire",
+  ignore,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    const salt = crypto.randomUUID();
+    const srv = await startServer(loadConfig(env()), {
+      redisPrefix: `qmtl:gwtest:${salt}:`,
+      quiet: true,
+      logger: createLogger({ level: "error", sink: () => {} }),
+    });
+    try {
+      const gw = remote(srv.url);
+      const tok = await token("alice", ["submitter", "reader"]);
+      const src = node(`src-${salt}`, {
+        type: "StreamInput",
+        params: { symbol: "BTC", salt },
+      });
+      const shared = chain(`s-${salt}-`, 3, src);
+      const a = await rpc(
+        gw,
+        "SubmitStrategy",
+        "SubmitStrategyRequest",
+        {
+          dag: dag("A", [src, ...shared]),
+          version: "1",
+          callbackUrl: "",
+          metadata: {},
+        },
+        "SubmitStrategyResponse",
+        tok,
+      );
+      assert.equal(a.state, StrategyState.QUEUED);
+      const sA = await waitFor(
+        async () => {
+          const s = await rpc(
+            gw,
+            "GetStrategy",
+            "GetStrategyRequest",
+            { strategyId: a.strategyId },
+            "StrategyStatus",
+            tok,
+          );
+          return s.state === StrategyState.COMPLETED ? s : undefined;
+        },
+        30_000,
+        "A COMPLETED",
+      );
+      assert.equal(sA.created.length, 4);
+      const extra = node(`x-${salt}`, { inputs: [shared[2].nodeId] });
+      const b = await rpc(
+        gw,
+        "SubmitStrategy",
+        "SubmitStrategyRequest",
+        {
+          dag: dag("B", [src, ...shared, extra]),
+          version: "1",
+          callbackUrl: "",
+          metadata: {},
+        },
+        "SubmitStrategyResponse",
+        tok,
+      );
+      const sB = await waitFor(
+        async () => {
+          const s = await rpc(
+            gw,
+            "GetStrategy",
+            "GetStrategyRequest",
+            { strategyId: b.strategyId },
+            "StrategyStatus",
+            tok,
+          );
+          return s.state === StrategyState.COMPLETED ? s : undefined;
+        },
+        30_000,
+        "B COMPLETED",
+      );
+      for (const n of [src, ...shared]) {
+        assert.equal(sB.queueMap[n.nodeId], sA.queueMap[n.nodeId]);
+      }
+      assert.deepEqual(sB.created, [extra.nodeId]);
+      const sse = await fetch(`${srv.url}/v1/events?strategy=${a.strategyId}`, {
+        headers: { authorization: `Bearer ${tok}` },
+      });
+      const evs = await readSse(sse, (e) => e.length >= 3, 10_000);
+      assert.deepEqual(evs.map((e) => e.event), [
+        "qmtl.strategy.queued",
+        "qmtl.strategy.processing",
+        "qmtl.strategy.completed",
+      ]);
+      const r = await rpc(
+        gw,
+        "RetireStrategy",
+        "RetireStrategyRequest",
+        { strategyId: a.strategyId },
+        "StrategyStatus",
+        tok,
+      );
+      assert.equal(r.state, StrategyState.RETIRED);
+      const rest = await fetch(`${srv.url}/v1/nodes/${extra.nodeId}`, {
+        headers: { authorization: `Bearer ${await token("r", ["reader"])}` },
+      });
+      assert.equal(rest.status, 200);
+      assert.equal((await rest.json()).refCount, 1);
+      const ready = await fetch(`${srv.url}/readyz`);
+      assert.equal(
+        ready.status,
+        200,
+        JSON.stringify(await ready.clone().json()),
+      );
+      await ready.body?.cancel();
+    } finally {
+      await srv.stop();
+    }
+  },
+});
+
+async function spawnChild(extraEnv: Record<string, string>) {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      new URL("./fixtures/gateway_child.ts", import.meta.url).pathname,
+    ],
+    env: env(extraEnv),
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let buf = "";
+  const waitLine = async (re: RegExp, ms: number) => {
+    const end = Date.now() + ms;
+    while (Date.now() < end) {
+      const m = re.exec(buf);
+      if (m) {
+        buf = buf.slice(m.index + m[0].length);
+        return m;
+      }
+      let t: ReturnType<typeof setTimeout> | undefined;
+      const r = await Promise.race([
+        lines.read(),
+        new Promise<{ done: true; value: undefined }>((res) =>
+          t = setTimeout(
+            () => res({ done: true, value: undefined }),
+            end - Date.now(),
+          )
+        ),
+      ]);
+      clearTimeout(t);
+      if (r.done) break;
+      buf += r.value;
+    }
+    throw new Error(`child: timed out waiting for ${re}; output: ${buf}`);
+  };
+  return { child, lines, waitLine };
+}
+
+Deno.test({
+  name:
+    "recovery: SIGKILL the server mid-diff, restart, the strategy completes exactly once",
+  ignore,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    const salt = crypto.randomUUID();
+    const prefix = `qmtl:gwtest:${salt}:`;
+    const tok = await token("alice", ["submitter", "reader"]);
+    const first = await spawnChild({
+      GW_TEST_DIFF_DELAY_MS: "60000",
+      GW_TEST_PREFIX: prefix,
+    });
+    let second: Awaited<ReturnType<typeof spawnChild>> | undefined;
+    try {
+      const url1 = (await first.waitLine(/LISTENING (\S+)/, 30_000))[1];
+      const ack = await rpc(
+        remote(url1),
+        "SubmitStrategy",
+        "SubmitStrategyRequest",
+        {
+          dag: dag("R", chain(`r-${salt}-`, 3)),
+          version: "1",
+          callbackUrl: "",
+          metadata: {},
+        },
+        "SubmitStrategyResponse",
+        tok,
+      );
+      await first.waitLine(
+        new RegExp(`DIFF_STARTED ${ack.strategyId}`),
+        20_000,
+      );
+      first.child.kill("SIGKILL");
+      await first.child.status;
+      await first.lines.cancel().catch(() => {});
+
+      second = await spawnChild({ GW_TEST_PREFIX: prefix });
+      const url2 = (await second.waitLine(/LISTENING (\S+)/, 30_000))[1];
+      const done = await waitFor(
+        async () => {
+          const s = await rpc(
+            remote(url2),
+            "GetStrategy",
+            "GetStrategyRequest",
+            { strategyId: ack.strategyId },
+            "StrategyStatus",
+            tok,
+          );
+          return s.state === StrategyState.COMPLETED ? s : undefined;
+        },
+        30_000,
+        "COMPLETED after restart",
+      );
+      assert.equal(Object.keys(done.queueMap).length, 3);
+      assert.ok(done.attempts >= 2, `attempts ${done.attempts}`);
+      // Exactly one COMPLETED transition in the event log.
+      const log = new RedisEventLog({ url: redis.url! });
+      try {
+        const evs = await log.read(strategyStream(ack.strategyId), {
+          count: 100,
+        });
+        assert.equal(
+          evs.filter((e) => e.event.type === "qmtl.strategy.completed").length,
+          1,
+        );
+      } finally {
+        await log.close();
+      }
+    } finally {
+      try {
+        first.child.kill("SIGKILL");
+      } catch { /* already gone */ }
+      if (second) {
+        second.child.kill("SIGTERM");
+        await second.child.status;
+        await second.lines.cancel().catch(() => {});
+      }
+    }
+  },
+});
