@@ -276,6 +276,12 @@ export interface CreateRedisOptions {
   sentinelPassword?: string;
   /** ACL user of the Sentinels themselves (default: none). */
   sentinelUsername?: string;
+  /**
+   * Called with connection errors (refused, reset, Sentinel unreachable)
+   * while the client reconnects on its own. Default: ignored, because every
+   * command that cannot complete rejects to its caller anyway.
+   */
+  onError?: (err: Error) => void;
   /** Extra ioredis options, applied last. */
   extra?: Partial<RedisClientOptions>;
 }
@@ -376,7 +382,9 @@ export function createRedis(
   uri: string | ParsedRedisUrl,
   opts: CreateRedisOptions = {},
 ): RedisClient {
-  return new Redis(redisOptions(uri, opts));
+  const client = new Redis(redisOptions(uri, opts));
+  client.on("error", opts.onError ?? (() => {}));
+  return client;
 }
 
 /**

@@ -105,9 +105,12 @@ export class LeaseLostError extends QueueError {
 }
 
 /**
- * A write reached the Redis master but no replica confirmed it within the
- * `WAIT` timeout, so it could be lost in a failover. Retryable: the job may
- * exist; retry the enqueue with the same idempotency key.
+ * A write reached the Redis master but not enough replicas confirmed it
+ * within the `WAIT` timeout (or the connection changed before they could),
+ * so it could be lost in a failover. Retryable: an enqueue with the same
+ * idempotency key, or an ack/nack with the same lease token, is safe to
+ * repeat; a lease that throws it hands out no job (its jobs come back when
+ * the lease expires).
  *
  * @example
  * ```ts
@@ -144,7 +147,7 @@ export class DurabilityError extends QueueError {
       "E_UNAVAILABLE",
       `${operation}${
         jobId ? ` of job ${jobId}` : ""
-      }: ${acked} of ${required} replica(s) confirmed the write; it may be lost in a failover (retry with the same idempotency key)`,
+      }: ${acked} of ${required} replica(s) confirmed the write in time; it may be lost in a failover (retrying is safe: same idempotency key / same lease token)`,
       { retryable: true },
     );
     this.name = "DurabilityError";

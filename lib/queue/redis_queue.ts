@@ -87,13 +87,15 @@ type Raw = (Buffer | null)[];
 /**
  * A {@link WorkQueue} stored in Redis.
  *
- * Durability: with `waitReplicas` > 0 (default in Sentinel mode) `enqueue`
- * resolves only after that many replicas confirmed the write (`WAIT`);
- * otherwise it throws a retryable {@link DurabilityError} — the job may
- * exist, so retry with the same idempotency key. `ack`/`nack` also wait, but
- * an unconfirmed ack/nack does not throw (losing it in a failover only
- * re-delivers the job, which at-least-once allows); it is counted in
- * {@link RedisQueue.unconfirmedWrites}.
+ * Durability: with `waitReplicas` > 0 (default in Sentinel mode) every
+ * state change that hands something to the caller — `enqueue`, a non-empty
+ * `lease`, `ack`, `nack` — resolves only after that many replicas confirmed
+ * it (`WAIT`, shared by concurrent callers). Otherwise it throws a
+ * retryable {@link DurabilityError}: retry an enqueue with the same
+ * idempotency key, an ack/nack with the same token; a lease that throws
+ * hands out no job, so no worker processes a job whose lease a failover
+ * could forget (which would let a second worker run it concurrently).
+ * Failures are also counted in {@link RedisQueue.unconfirmedWrites}.
  *
  * @example
  * ```ts ignore
@@ -166,7 +168,7 @@ export class RedisQueue implements WorkQueue {
     return this.#waiter?.replicas ?? 0;
   }
 
-  /** ack/nack writes that no replica confirmed in time (since start). */
+  /** Writes that threw {@link DurabilityError} since start. */
   get unconfirmedWrites(): number {
     return this.#unconfirmed;
   }
@@ -203,17 +205,7 @@ export class RedisQueue implements WorkQueue {
       this.#p,
     ]) as [number, Raw];
     const job = toJob(res[1]);
-    if (this.#waiter) {
-      const acked = await this.#waiter.confirm(epoch);
-      if (acked < this.#waiter.replicas) {
-        throw new DurabilityError(
-          "enqueue",
-          job.id,
-          acked,
-          this.#waiter.replicas,
-        );
-      }
-    }
+    await this.#confirm("enqueue", job.id, epoch);
     return { job, created: Number(res[0]) === 1 };
   }
 
@@ -226,6 +218,7 @@ export class RedisQueue implements WorkQueue {
     const deadline = Date.now() + blockMs;
     let pause = 5;
     while (true) {
+      const epoch = this.#waiter?.epoch ?? 0;
       const raw = await runScript(this.#redis, "qmtlQueueLease", true, [
         `${this.#p}:ready`,
         `${this.#p}:delayed`,
@@ -237,6 +230,7 @@ export class RedisQueue implements WorkQueue {
         this.#p,
       ]) as Raw[];
       if (raw.length > 0 || this.#closed) {
+        if (raw.length > 0) await this.#confirm("lease", str(raw[0][0]), epoch);
         return raw.map((r) => {
           const job = toJob(r) as LeasedJob;
           job.leaseToken = str(r[10]);
@@ -265,7 +259,7 @@ export class RedisQueue implements WorkQueue {
       this.#p,
     ]) as string;
     if (r !== "OK") throw new LeaseLostError(id, r as LeaseLostReason);
-    await this.#confirmSoft(epoch);
+    await this.#confirm("ack", id, epoch);
   }
 
   /** Returns a leased job for a retry (with backoff), or dead-letters it. */
@@ -297,7 +291,7 @@ export class RedisQueue implements WorkQueue {
     if (typeof r === "string") {
       throw new LeaseLostError(id, r as LeaseLostReason);
     }
-    await this.#confirmSoft(epoch);
+    await this.#confirm("nack", id, epoch);
     return {
       state: r[0] as JobState,
       attempts: Number(r[1]),
@@ -435,10 +429,17 @@ export class RedisQueue implements WorkQueue {
     if (this.#closed) throw new QueueError("E_UNAVAILABLE", "queue is closed");
   }
 
-  async #confirmSoft(epoch: number): Promise<void> {
+  async #confirm(
+    operation: string,
+    jobId: string,
+    epoch: number,
+  ): Promise<void> {
     if (!this.#waiter) return;
     const acked = await this.#waiter.confirm(epoch);
-    if (acked < this.#waiter.replicas) this.#unconfirmed++;
+    if (acked < this.#waiter.replicas) {
+      this.#unconfirmed++;
+      throw new DurabilityError(operation, jobId, acked, this.#waiter.replicas);
+    }
   }
 }
 

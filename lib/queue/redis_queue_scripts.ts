@@ -145,7 +145,11 @@ elseif tonumber(v[3]) <= now then err = 'expired' end
  */
 const ACK = `${NOW}${CHECK}
 if err then
-  if v[1] == 'done' and v[2] == ARGV[1] then return 'OK' end
+  if v[1] == 'done' and v[2] == ARGV[1] then
+    -- a write, so that a WAIT after a repeated ack covers the first one
+    redis.call('HINCRBY', KEYS[1], 'acks', 1)
+    return 'OK'
+  end
   return err
 end
 redis.call('ZREM', KEYS[2], ARGV[2])

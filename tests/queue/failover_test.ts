@@ -1,0 +1,299 @@
+// Failover: a PRIVATE Redis stack (master + 2 replicas + 3 Sentinels on free
+// ports, own folder) so that killing its master never disturbs other tests.
+// Producers and workers run; the master is SIGKILLed; Sentinel promotes a
+// replica; the same workers carry on. Checked: every job acknowledged to a
+// producer is processed; no job is processed by two workers at once; every
+// duplicate is a re-delivery of a job whose ack was not confirmed.
+import { DurabilityError, LeaseLostError } from "../../lib/queue/errors.ts";
+import { RedisQueue } from "../../lib/queue/redis_queue.ts";
+import {
+  type SentinelEvent,
+  SentinelObserver,
+} from "../../lib/queue/sentinel_observer.ts";
+import { assert, assertEquals } from "./assert.ts";
+import { redisTest } from "./redis_env.ts";
+
+const ROOT = new URL("../../", import.meta.url).pathname;
+const STACK = `${ROOT}deploy/local/stack.sh`;
+const JOBS = 1_200; // bounded
+const DEADLINE_MS = 60_000; // bounded
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function portFree(port: number): boolean {
+  try {
+    Deno.listen({ hostname: "127.0.0.1", port }).close();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function freeBase(): { redis: number; sentinel: number } {
+  for (let i = 0; i < 50; i++) {
+    const redis = 21_000 + Math.floor(Math.random() * 18_000);
+    const ports = [
+      redis,
+      redis + 1,
+      redis + 2,
+      redis + 10,
+      redis + 11,
+      redis + 12,
+    ];
+    if (ports.every(portFree)) return { redis, sentinel: redis + 10 };
+  }
+  throw new Error("no free ports for the private failover stack");
+}
+
+async function run(
+  cmd: string,
+  args: string[],
+  env: Record<string, string>,
+): Promise<string> {
+  const out = await new Deno.Command(cmd, {
+    args,
+    env,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(out.stdout) +
+    new TextDecoder().decode(out.stderr);
+  if (!out.success) {
+    throw new Error(`${cmd} ${args.join(" ")} failed:\n${text}`);
+  }
+  return text;
+}
+
+async function cli(port: number, ...args: string[]): Promise<string> {
+  return (await run("redis-cli", ["-p", String(port), ...args], {})).trim();
+}
+
+redisTest(
+  "RedisQueue: Sentinel failover (kill -9 master) loses no acknowledged job",
+  async () => {
+    const dir = await Deno.makeTempDir({ prefix: "qmtl-failover-" });
+    const ports = freeBase();
+    const env = {
+      QMTL_STACK_DIR: dir,
+      QMTL_STACK_REDIS_PORT: String(ports.redis),
+      QMTL_STACK_SENTINEL_PORT: String(ports.sentinel),
+    };
+    const replica2Port = ports.redis + 2;
+    const replica2Pid = `${dir}/redis/replica2.pid`;
+    const handles: RedisQueue[] = [];
+    let observer: SentinelObserver | undefined;
+    try {
+      await run("bash", [STACK, "up", "--redis-only"], env);
+      // A second replica, so that after the failover the new master still has
+      // one to confirm WAIT 1 (the production topology: master + 2 replicas).
+      await run("redis-server", [
+        "--bind",
+        "127.0.0.1",
+        "--port",
+        String(replica2Port),
+        "--daemonize",
+        "yes",
+        "--pidfile",
+        replica2Pid,
+        "--dir",
+        `${dir}/redis`,
+        "--dbfilename",
+        "replica2.rdb",
+        "--logfile",
+        `${dir}/redis/replica2.log`,
+        "--appendonly",
+        "no",
+        "--save",
+        "",
+        "--replica-announce-ip",
+        "127.0.0.1",
+        "--replicaof",
+        "127.0.0.1",
+        String(ports.redis),
+      ], {});
+      const until = Date.now() + 20_000;
+      while (true) {
+        const known = await cli(ports.sentinel, "sentinel", "replicas", "qmtl");
+        const n = (known.match(/^name$/gm) ?? []).length;
+        const synced = (await cli(replica2Port, "info", "replication"))
+          .includes("master_link_status:up");
+        if (n >= 2 && synced) break;
+        if (Date.now() > until) {
+          throw new Error(
+            `sentinels know ${n} replicas; replica2 synced=${synced}`,
+          );
+        }
+        await sleep(250);
+      }
+      const url =
+        `redis+sentinel://127.0.0.1:${ports.sentinel},127.0.0.1:${
+          ports.sentinel + 1
+        },` +
+        `127.0.0.1:${ports.sentinel + 2}/qmtl/0`;
+      observer = new SentinelObserver(url);
+      const events: SentinelEvent[] = [];
+      observer.on((e) => events.push(e));
+      assertEquals(await observer.ready(), 3);
+
+      const keyPrefix = "{qmtl:failover-test}";
+      const open = () => {
+        const q = new RedisQueue({
+          url,
+          keyPrefix,
+          waitReplicas: 1,
+          waitTimeoutMs: 500,
+        });
+        handles.push(q);
+        return q;
+      };
+      const producerQ = [open(), open()];
+      const workerQ = [open(), open()];
+      const t0 = Date.now();
+      const acknowledged = new Set<string>(); // enqueue resolved
+      let enqueueRetries = 0;
+      let killedAt = 0;
+      let firstAfterKill = 0;
+      const holding = new Set<string>();
+      const processed = new Map<string, number>();
+      const confirmedAck = new Set<string>();
+      const uncertain = new Set<string>(); // processings whose ack was not confirmed
+      let concurrent = 0;
+      let leaseErrors = 0;
+      let producersDone = false;
+
+      const producer = async (q: RedisQueue, from: number, to: number) => {
+        for (let i = from; i < to && Date.now() - t0 < DEADLINE_MS; i++) {
+          const key = `job-${i}`;
+          while (Date.now() - t0 < DEADLINE_MS) {
+            try {
+              await q.enqueue("failover", new TextEncoder().encode(key), {
+                idempotencyKey: key,
+              });
+              acknowledged.add(key);
+              break;
+            } catch (_e) {
+              enqueueRetries++; // DurabilityError or connection error: retry, same key
+              await sleep(50);
+            }
+          }
+          await sleep(6);
+        }
+      };
+      const worker = async (q: RedisQueue) => {
+        while (Date.now() - t0 < DEADLINE_MS) {
+          if (
+            producersDone && [...acknowledged].every((k) => confirmedAck.has(k))
+          ) return;
+          let jobs;
+          try {
+            jobs = await q.lease(4, { leaseMs: 3_000, blockMs: 200 });
+          } catch (_e) {
+            leaseErrors++;
+            await sleep(50);
+            continue;
+          }
+          for (const j of jobs) {
+            const key = new TextDecoder().decode(j.payload);
+            if (holding.has(key)) concurrent++;
+            holding.add(key);
+            processed.set(key, (processed.get(key) ?? 0) + 1);
+            await sleep(2); // "work"
+            holding.delete(key);
+            let ok = false;
+            for (let attempt = 0; attempt < 5 && !ok; attempt++) {
+              try {
+                await q.ack(j.id, j.leaseToken);
+                ok = true;
+              } catch (e) {
+                if (e instanceof LeaseLostError) break;
+                if (!(e instanceof DurabilityError)) await sleep(50);
+              }
+            }
+            if (ok) {
+              confirmedAck.add(key);
+              if (killedAt > 0 && firstAfterKill === 0) {
+                firstAfterKill = Date.now();
+              }
+            } else uncertain.add(key);
+          }
+        }
+      };
+      const killer = async () => {
+        while (acknowledged.size < JOBS / 3 && Date.now() - t0 < DEADLINE_MS) {
+          await sleep(20);
+        }
+        const pid = Number(
+          (await Deno.readTextFile(`${dir}/redis/master.pid`)).trim(),
+        );
+        killedAt = Date.now();
+        Deno.kill(pid, "SIGKILL");
+      };
+      const half = JOBS / 2;
+      const producing = Promise.all([
+        producer(producerQ[0], 0, half),
+        producer(producerQ[1], half, JOBS),
+      ])
+        .then(() => {
+          producersDone = true;
+        });
+      await Promise.all([
+        producing,
+        killer(),
+        ...Array.from({ length: 8 }, (_, i) => worker(workerQ[i % 2])),
+      ]);
+
+      const elapsed = Date.now() - t0;
+      const lost = [...acknowledged].filter((k) => !confirmedAck.has(k));
+      const dups = [...processed].filter(([, n]) => n > 1).map(([k]) => k);
+      const newMaster = events.find((e) => e.type === "+switch-master")
+        ?.newMaster;
+      console.log(
+        `[failover] jobs acknowledged=${acknowledged.size} processed=${processed.size} ` +
+          `duplicates=${dups.length} (uncertain acks ${uncertain.size}) concurrent=${concurrent} ` +
+          `enqueueRetries=${enqueueRetries} leaseErrors=${leaseErrors} ` +
+          `kill→first job processed on the new master: ${
+            firstAfterKill - killedAt
+          } ms ` +
+          `(new master ${newMaster?.host}:${newMaster?.port}); total ${elapsed} ms; ` +
+          `sentinel events ${JSON.stringify(observer.counts)}`,
+      );
+      assert(killedAt > 0, "the master was never killed");
+      assertEquals(
+        acknowledged.size,
+        JOBS,
+        "producers did not get every job acknowledged in time",
+      );
+      assertEquals(
+        lost,
+        [],
+        `acknowledged jobs never processed: ${lost.length}`,
+      );
+      assertEquals(concurrent, 0);
+      for (const k of dups) {
+        assert(
+          uncertain.has(k),
+          `${k} processed twice but its ack was confirmed`,
+        );
+      }
+      assert(firstAfterKill > killedAt, "no job processed after the kill");
+      assertEquals(newMaster?.port !== ports.redis, true);
+      assert(observer.counts["+switch-master"] >= 1, "no +switch-master seen");
+      assert(observer.counts["+odown"] >= 1, "no +odown seen");
+      assert(
+        events.some((e) =>
+          e.type === "+sdown" && e.address?.port === ports.redis
+        ),
+      );
+    } finally {
+      await observer?.close();
+      for (const h of handles) await h.close();
+      try {
+        const pid = Number((await Deno.readTextFile(replica2Pid)).trim());
+        Deno.kill(pid, "SIGKILL");
+      } catch { /* not started */ }
+      await run("bash", [STACK, "down"], env).catch((e) =>
+        console.error(String(e))
+      );
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    }
+  },
+);
