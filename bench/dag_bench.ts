@@ -20,11 +20,8 @@ import {
   type NodeSpec,
   type StrategyDag,
 } from "../lib/contracts/mod.ts";
-import {
-  createNeo4jDriver,
-  neo4jOptionsFromEnv,
-  Neo4jRegistry,
-} from "../lib/dag/mod.ts";
+import { neo4jOptionsFromEnv, Neo4jRegistry } from "../lib/dag/mod.ts";
+import { createNeo4jDriver } from "../lib/dag/neo4j/driver.ts";
 
 function arg(name: string, fallback: number): number {
   const a = Deno.args.find((x) => x.startsWith(`--${name}=`));

@@ -14,9 +14,9 @@
  * @module
  */
 
+import { createNeo4jDriver } from "../lib/dag/neo4j/driver.ts";
 import {
   applyMigrations,
-  createNeo4jDriver,
   migrationStatus,
   neo4jOptionsFromEnv,
   RegistryError,

@@ -51,6 +51,8 @@ export class RegistryError extends QmtlError {
   readonly retryable: boolean;
 
   /**
+   * Create the error.
+   *
    * @param code QMTL error code.
    * @param message Human-readable explanation.
    * @param options `nodeId` the error is about, `cause`, `retryable`.
@@ -84,6 +86,8 @@ export class RegistryError extends QmtlError {
  */
 export class UnavailableError extends RegistryError {
   /**
+   * Create the error.
+   *
    * @param message What could not be reached.
    * @param options `cause`: the driver error.
    */
@@ -110,6 +114,8 @@ export class CycleError extends RegistryError {
   readonly path: string[];
 
   /**
+   * Create the error.
+   *
    * @param path Node IDs along the cycle, first repeated at the end.
    */
   constructor(path: string[]) {
@@ -137,6 +143,8 @@ export class UnknownInputError extends RegistryError {
   readonly input: string;
 
   /**
+   * Create the error.
+   *
    * @param nodeId The node that names the input.
    * @param input The input node ID that does not exist.
    */
@@ -163,6 +171,8 @@ export class UnknownInputError extends RegistryError {
  */
 export class NotFoundError extends RegistryError {
   /**
+   * Create the error.
+   *
    * @param message What was not found.
    * @param options `nodeId` the error is about.
    */
@@ -186,6 +196,8 @@ export class NotFoundError extends RegistryError {
  */
 export class ConflictError extends RegistryError {
   /**
+   * Create the error.
+   *
    * @param message What conflicts.
    * @param options `nodeId` the error is about.
    */

@@ -16,6 +16,20 @@
  * @module
  */
 
+export type {
+  DiffResult,
+  NodeRecord,
+  NodeSpec,
+  StrategyDag,
+  TopicDescriptor,
+} from "../contracts/types.ts";
+export type { ErrorDetail } from "../contracts/types.ts";
+export {
+  type ConnectCode,
+  ErrorCode,
+  QmtlError,
+  type QmtlErrorOptions,
+} from "../contracts/errors.ts";
 export * from "./registry.ts";
 export * from "./errors.ts";
 export * from "./topic_name.ts";
@@ -24,7 +38,6 @@ export * from "./gc_plan.ts";
 export * from "./page_token.ts";
 export * from "./memory/memory_registry.ts";
 export * from "./neo4j/config.ts";
-export * from "./neo4j/driver.ts";
 export * from "./neo4j/schema.ts";
 export * from "./neo4j/migrations.ts";
 export * from "./neo4j/neo4j_registry.ts";

@@ -4,12 +4,12 @@ import neo4j, { type Driver } from "neo4j-driver";
 import {
   applyMigrations,
   checkSchema,
-  createNeo4jDriver,
   MIGRATIONS,
   Neo4jRegistry,
   SCHEMA,
   UnavailableError,
 } from "../../lib/dag/mod.ts";
+import { createNeo4jDriver } from "../../lib/dag/neo4j/driver.ts";
 import { Q_BY_TAGS } from "../../lib/dag/neo4j/cypher.ts";
 import { dagOf, freshNamespace, spec, testNeo4j } from "./helpers.ts";
 

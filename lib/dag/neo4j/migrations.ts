@@ -11,7 +11,7 @@
  * @module
  */
 
-import neo4j, { type Driver } from "neo4j-driver";
+import neo4j from "neo4j-driver";
 import { toRegistryError } from "./errors_map.ts";
 import {
   diffSchema,
@@ -63,18 +63,43 @@ export const MIGRATIONS: readonly Migration[] = Object.freeze([
 ]);
 
 /**
+ * The part of a neo4j-driver `Driver` the migration helpers use (a `Driver`
+ * from `neo4j.driver(…)` satisfies it).
+ *
+ * @example
+ * ```ts
+ * import type { Neo4jDriverLike } from "./migrations.ts";
+ * import neo4j from "neo4j-driver";
+ * const d: Neo4jDriverLike = neo4j.driver("bolt://127.0.0.1:7687");
+ * await d.close();
+ * ```
+ */
+export interface Neo4jDriverLike {
+  /** Open a session. */
+  session(config?: { database?: string }): {
+    run(
+      cypher: string,
+      params?: Record<string, unknown>,
+    ): PromiseLike<{ records: { toObject(): Record<string, unknown> }[] }>;
+    close(): Promise<void>;
+  };
+  /** Release connections. */
+  close(): Promise<void>;
+}
+
+/**
  * Where migrations run.
  *
  * @example
  * ```ts
  * import type { MigrationTarget } from "./migrations.ts";
- * declare const driver: import("neo4j-driver").Driver;
+ * declare const driver: import("./migrations.ts").Neo4jDriverLike;
  * const t: MigrationTarget = { driver, database: "neo4j" };
  * ```
  */
 export interface MigrationTarget {
-  /** A connected driver. */
-  driver: Driver;
+  /** A driver. */
+  driver: Neo4jDriverLike;
   /** Database; default the server default. */
   database?: string;
   /**
@@ -143,7 +168,7 @@ async function rows(
  * @example
  * ```ts
  * import { checkSchema } from "./migrations.ts";
- * declare const driver: import("neo4j-driver").Driver;
+ * declare const driver: import("./migrations.ts").Neo4jDriverLike;
  * for (const i of await checkSchema({ driver })) console.warn(i.object.name, i.problem);
  * ```
  */
@@ -177,7 +202,7 @@ async function ledger(target: MigrationTarget): Promise<Set<number>> {
  * @example
  * ```ts
  * import { migrationStatus } from "./migrations.ts";
- * declare const driver: import("neo4j-driver").Driver;
+ * declare const driver: import("./migrations.ts").Neo4jDriverLike;
  * const s = await migrationStatus({ driver });
  * console.log(s.pending.length, s.issues.length);
  * ```
@@ -206,7 +231,7 @@ function objectNamed(name: string): SchemaObject {
  * @example
  * ```ts
  * import { applyMigrations } from "./migrations.ts";
- * declare const driver: import("neo4j-driver").Driver;
+ * declare const driver: import("./migrations.ts").Neo4jDriverLike;
  * const r = await applyMigrations({ driver });
  * console.log(r.applied.map((m) => m.version));
  * ```
