@@ -37,7 +37,15 @@ export const GENERATED_SCHEMA: {
 export const DESCRIPTOR: { readonly nested: Record<string, unknown> } =
   generated.descriptor as { nested: Record<string, unknown> };
 
-/** Full name prefix of every message: `"qmtl.v1."`. */
+/**
+ * Full name prefix of every message: `"qmtl.v1."`.
+ *
+ * @example
+ * ```ts
+ * import { PACKAGE_PREFIX, protoRoot } from "./descriptor.ts";
+ * protoRoot().lookupType(PACKAGE_PREFIX + "Edge");
+ * ```
+ */
 export const PACKAGE_PREFIX = "qmtl.v1.";
 
 let cachedRoot: protobuf.Root | undefined;

@@ -11,7 +11,15 @@ import { createHash } from "node:crypto";
 import { ContractError, ErrorCode } from "./errors.ts";
 import type { NodeSpec, StrategyDag } from "./types.ts";
 
-/** A JSON value as accepted by {@link canonicalJson}. */
+/**
+ * A JSON value as accepted by {@link canonicalJson}.
+ *
+ * @example
+ * ```ts
+ * import type { JsonValue } from "./node_id.ts";
+ * const v: JsonValue = { window: 20, fields: ["close"], adjust: null };
+ * ```
+ */
 export type JsonValue =
   | null
   | boolean
@@ -657,8 +665,9 @@ export function computeNodeId(node: NodeIdentity): string {
  * ```ts
  * import { nodeIdOfSpec } from "./node_id.ts";
  * import type { NodeSpec } from "./types.ts";
- * declare const spec: NodeSpec;
- * const ok = nodeIdOfSpec(spec) === spec.nodeId;
+ * function check(spec: NodeSpec): boolean {
+ *   return nodeIdOfSpec(spec) === spec.nodeId;
+ * }
  * ```
  */
 export function nodeIdOfSpec(spec: NodeSpec, prefix = ""): string {
@@ -746,8 +755,9 @@ export function dagHash(nodeIds: readonly string[]): string {
  * @example
  * ```ts
  * import type { VerifiedDag } from "./node_id.ts";
- * declare const v: VerifiedDag;
- * console.log(v.nodeIds.length, v.externalInputs, v.dagHash);
+ * function show(v: VerifiedDag): void {
+ *   console.log(v.nodeIds.length, v.externalInputs, v.dagHash);
+ * }
  * ```
  */
 export interface VerifiedDag {

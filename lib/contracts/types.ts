@@ -254,8 +254,9 @@ export interface StrategyStatus {
  * @example
  * ```ts
  * import type { NodeRecord } from "./types.ts";
- * declare const r: NodeRecord;
- * console.log(r.node.nodeId, r.topic, r.refCount);
+ * function show(r: NodeRecord): void {
+ *   console.log(r.node.nodeId, r.topic, r.refCount);
+ * }
  * ```
  */
 export interface NodeRecord {
@@ -300,8 +301,9 @@ export interface TopicDescriptor {
  * @example
  * ```ts
  * import type { DiffResult } from "./types.ts";
- * declare const d: DiffResult;
- * for (const [node, topic] of Object.entries(d.queueMap)) console.log(node, topic);
+ * function show(d: DiffResult): void {
+ *   for (const [node, topic] of Object.entries(d.queueMap)) console.log(node, topic);
+ * }
  * ```
  */
 export interface DiffResult {

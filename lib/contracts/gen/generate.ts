@@ -14,7 +14,15 @@
 import protobuf from "protobufjs";
 import { canonicalJson, sha256Hex } from "../node_id.ts";
 
-/** Result of {@link generate}. */
+/**
+ * Result of {@link generate}.
+ *
+ * @example
+ * ```ts
+ * import { generate, type GeneratedDescriptor } from "./generate.ts";
+ * const g: GeneratedDescriptor = generate();
+ * ```
+ */
 export interface GeneratedDescriptor {
   /** Schema version found in the proto headers. */
   version: string;
@@ -26,12 +34,28 @@ export interface GeneratedDescriptor {
   text: string;
 }
 
-/** Default directory of the `.proto` files. */
+/**
+ * Default directory of the `.proto` files.
+ *
+ * @example
+ * ```ts
+ * import { PROTO_DIR } from "./generate.ts";
+ * console.log(PROTO_DIR.pathname);
+ * ```
+ */
 export const PROTO_DIR: URL = new URL(
   "../../../proto/qmtl/v1/",
   import.meta.url,
 );
-/** Default output file. */
+/**
+ * Default output file.
+ *
+ * @example
+ * ```ts
+ * import { OUTPUT_FILE } from "./generate.ts";
+ * console.log(OUTPUT_FILE.pathname);
+ * ```
+ */
 export const OUTPUT_FILE: URL = new URL("./descriptor.json", import.meta.url);
 
 const VERSION_RE = /^\/\/ Schema version: (\d+\.\d+\.\d+)$/m;
