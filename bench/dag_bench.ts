@@ -4,6 +4,8 @@
  *   source /tmp/qmtl-stack/env.sh
  *   deno run -A bench/dag_bench.ts [--nodes=1000] [--iterations=15]
  *
+ * Not a `Deno.bench` file: under `deno bench` it does nothing.
+ *
  * Measures, in a throw-away namespace that is purged at the end:
  * - diffAndCommit of a new N-node DAG (every node created), p50/p95;
  * - diffAndCommit of the same N nodes under a new strategy (all reused);
@@ -79,139 +81,147 @@ function pct(xs: number[], p: number): number {
 
 const fmt = (x: number) => x.toFixed(1);
 
-const options = neo4jOptionsFromEnv();
-if (!options) {
-  console.error("QMTL_NEO4J_URL is not set (source /tmp/qmtl-stack/env.sh)");
-  Deno.exit(2);
-}
-const ns = `bench_${crypto.randomUUID().slice(0, 8)}`;
-const reg = await Neo4jRegistry.connect({
-  ...options,
-  namespace: ns,
-  migrate: "auto",
-});
-const driver = createNeo4jDriver(options);
-const out: string[] = [];
-const log = (s: string) => {
-  console.log(s);
-  out.push(s);
-};
-try {
-  log(`DAG Manager bench: ${N}-node DAGs, ${ITER} iterations, namespace ${ns}`);
-  // warm-up (plans cached, connections open)
-  await reg.diffAndCommit(makeDag("warm", N), {
-    strategyId: "warm",
-    version: "1",
-    owner: "bench",
+async function main(): Promise<number> {
+  const options = neo4jOptionsFromEnv();
+  if (!options) {
+    console.error("QMTL_NEO4J_URL is not set (source /tmp/qmtl-stack/env.sh)");
+    return 2;
+  }
+  const ns = `bench_${crypto.randomUUID().slice(0, 8)}`;
+  const reg = await Neo4jRegistry.connect({
+    ...options,
+    namespace: ns,
+    migrate: "auto",
   });
-
-  const created: number[] = [];
-  for (let i = 0; i < ITER; i++) {
-    const dag = makeDag(`new${i}`, N);
-    const t0 = performance.now();
-    const d = await reg.diffAndCommit(dag, {
-      strategyId: `new${i}`,
-      version: "1",
-      owner: "bench",
-    });
-    created.push(performance.now() - t0);
-    if (d.created.length !== N) throw new Error("expected all created");
-  }
-  log(
-    `diffAndCommit new DAG     p50 ${fmt(pct(created, 50))} ms  p95 ${
-      fmt(pct(created, 95))
-    } ms  (${Math.round(N / (pct(created, 50) / 1000))} nodes/s at p50)`,
-  );
-
-  const reused: number[] = [];
-  const base = makeDag("new0", N);
-  for (let i = 0; i < ITER * 2; i++) {
-    const t0 = performance.now();
-    const d = await reg.diffAndCommit(base, {
-      strategyId: `reuse${i}`,
-      version: "1",
-      owner: "bench",
-    });
-    reused.push(performance.now() - t0);
-    if (d.reused.length !== N) throw new Error("expected all reused");
-  }
-  log(
-    `diffAndCommit reused DAG  p50 ${fmt(pct(reused, 50))} ms  p95 ${
-      fmt(pct(reused, 95))
-    } ms`,
-  );
-
-  // raw upserts: batched UNWIND vs one MERGE round trip per node
-  const session = driver.session(
-    options.database ? { database: options.database } : {},
-  );
+  const driver = createNeo4jDriver(options);
+  const out: string[] = [];
+  const log = (s: string) => {
+    console.log(s);
+    out.push(s);
+  };
   try {
-    const rows = (salt: string, n: number) =>
-      Array.from({ length: n }, (_, i) => ({
-        uid: `${ns}:raw:${salt}:${i}`,
-        id: `${salt}:${i}`,
-        interval: neo4j.int(60),
-      }));
-    const batchSizes = [1000, 5000];
-    let bestBatch = 0;
-    for (const size of batchSizes) {
-      const times: number[] = [];
-      for (let i = 0; i < Math.max(3, Math.floor(ITER / 3)); i++) {
-        const r = rows(`b${size}_${i}`, size);
-        const t0 = performance.now();
-        await session.executeWrite((tx) =>
-          tx.run(
-            `UNWIND $rows AS r MERGE (n:ComputeNode {uid: r.uid})
-             ON CREATE SET n.ns = $ns, n.node_id = r.id, n.interval = r.interval
-             SET n.updated_at = timestamp()`,
-            { rows: r, ns },
-          )
+    log(
+      `DAG Manager bench: ${N}-node DAGs, ${ITER} iterations, namespace ${ns}`,
+    );
+    // warm-up (plans cached, connections open)
+    await reg.diffAndCommit(makeDag("warm", N), {
+      strategyId: "warm",
+      version: "1",
+      owner: "bench",
+    });
+
+    const created: number[] = [];
+    for (let i = 0; i < ITER; i++) {
+      const dag = makeDag(`new${i}`, N);
+      const t0 = performance.now();
+      const d = await reg.diffAndCommit(dag, {
+        strategyId: `new${i}`,
+        version: "1",
+        owner: "bench",
+      });
+      created.push(performance.now() - t0);
+      if (d.created.length !== N) throw new Error("expected all created");
+    }
+    log(
+      `diffAndCommit new DAG     p50 ${fmt(pct(created, 50))} ms  p95 ${
+        fmt(pct(created, 95))
+      } ms  (${Math.round(N / (pct(created, 50) / 1000))} nodes/s at p50)`,
+    );
+
+    const reused: number[] = [];
+    const base = makeDag("new0", N);
+    for (let i = 0; i < ITER * 2; i++) {
+      const t0 = performance.now();
+      const d = await reg.diffAndCommit(base, {
+        strategyId: `reuse${i}`,
+        version: "1",
+        owner: "bench",
+      });
+      reused.push(performance.now() - t0);
+      if (d.reused.length !== N) throw new Error("expected all reused");
+    }
+    log(
+      `diffAndCommit reused DAG  p50 ${fmt(pct(reused, 50))} ms  p95 ${
+        fmt(pct(reused, 95))
+      } ms`,
+    );
+
+    // raw upserts: batched UNWIND vs one MERGE round trip per node
+    const session = driver.session(
+      options.database ? { database: options.database } : {},
+    );
+    try {
+      const rows = (salt: string, n: number) =>
+        Array.from({ length: n }, (_, i) => ({
+          uid: `${ns}:raw:${salt}:${i}`,
+          id: `${salt}:${i}`,
+          interval: neo4j.int(60),
+        }));
+      const batchSizes = [1000, 5000];
+      let bestBatch = 0;
+      for (const size of batchSizes) {
+        const times: number[] = [];
+        for (let i = 0; i < Math.max(3, Math.floor(ITER / 3)); i++) {
+          const r = rows(`b${size}_${i}`, size);
+          const t0 = performance.now();
+          await session.executeWrite((tx) =>
+            tx.run(
+              `UNWIND $rows AS r MERGE (n:ComputeNode {uid: r.uid})
+               ON CREATE SET n.ns = $ns, n.node_id = r.id, n.interval = r.interval
+               SET n.updated_at = timestamp()`,
+              { rows: r, ns },
+            )
+          );
+          times.push(performance.now() - t0);
+        }
+        const rate = size / (pct(times, 50) / 1000);
+        bestBatch = Math.max(bestBatch, rate);
+        log(
+          `batched upsert x${size}   p50 ${fmt(pct(times, 50))} ms  → ${
+            Math.round(rate)
+          } upserts/s`,
         );
-        times.push(performance.now() - t0);
       }
-      const rate = size / (pct(times, 50) / 1000);
-      bestBatch = Math.max(bestBatch, rate);
+      const naiveN = Math.min(N, 1000);
+      const r = rows("naive", naiveN);
+      const t0 = performance.now();
+      await session.executeWrite(async (tx) => {
+        for (const row of r) {
+          await tx.run(
+            `MERGE (n:ComputeNode {uid: $uid})
+             ON CREATE SET n.ns = $ns, n.node_id = $id, n.interval = $interval
+             SET n.updated_at = timestamp()`,
+            { ...row, ns },
+          );
+        }
+      });
+      const naiveMs = performance.now() - t0;
+      const naiveRate = naiveN / (naiveMs / 1000);
       log(
-        `batched upsert x${size}   p50 ${fmt(pct(times, 50))} ms  → ${
-          Math.round(rate)
+        `naive MERGE per node x${naiveN}  ${fmt(naiveMs)} ms  → ${
+          Math.round(naiveRate)
         } upserts/s`,
       );
+      log(`batched / naive ratio     ${fmt(bestBatch / naiveRate)}×`);
+      log(
+        `diff (new) vs naive       ${
+          fmt((N / (pct(created, 50) / 1000)) / naiveRate)
+        }× (full diff incl. topics, tags, edges, links)`,
+      );
+    } finally {
+      await session.close();
     }
-    const naiveN = Math.min(N, 1000);
-    const r = rows("naive", naiveN);
-    const t0 = performance.now();
-    await session.executeWrite(async (tx) => {
-      for (const row of r) {
-        await tx.run(
-          `MERGE (n:ComputeNode {uid: $uid})
-           ON CREATE SET n.ns = $ns, n.node_id = $id, n.interval = $interval
-           SET n.updated_at = timestamp()`,
-          { ...row, ns },
-        );
-      }
-    });
-    const naiveMs = performance.now() - t0;
-    const naiveRate = naiveN / (naiveMs / 1000);
-    log(
-      `naive MERGE per node x${naiveN}  ${fmt(naiveMs)} ms  → ${
-        Math.round(naiveRate)
-      } upserts/s`,
-    );
-    log(`batched / naive ratio     ${fmt(bestBatch / naiveRate)}×`);
-    log(
-      `diff (new) vs naive       ${
-        fmt((N / (pct(created, 50) / 1000)) / naiveRate)
-      }× (full diff incl. topics, tags, edges, links)`,
-    );
   } finally {
-    await session.close();
+    const t0 = performance.now();
+    const purged = await reg.purgeNamespace();
+    console.log(
+      `purged ${purged} bench nodes in ${fmt(performance.now() - t0)} ms`,
+    );
+    await reg.close();
+    await driver.close();
   }
-} finally {
-  const t0 = performance.now();
-  const purged = await reg.purgeNamespace();
-  console.log(
-    `purged ${purged} bench nodes in ${fmt(performance.now() - t0)} ms`,
-  );
-  await reg.close();
-  await driver.close();
+  return 0;
 }
+
+// `deno task bench` (deno bench) loads this file too: run only as a script
+if (import.meta.main) Deno.exit(await main());
