@@ -39,7 +39,7 @@ import { echoSchemaVersion, schemaVersion } from "./schema_version/mod.ts";
 import { StrategyService } from "./service.ts";
 import { MemoryStrategyStore } from "./store/memory.ts";
 import type { StrategyStore } from "./store/types.ts";
-import type { GatewayEnv } from "./types.ts";
+import type { GatewayApp, GatewayEnv } from "./types.ts";
 import { WebhookDispatcher } from "./webhooks/mod.ts";
 import { LeaseLoop } from "./worker/loop.ts";
 
@@ -134,7 +134,7 @@ export interface GatewayWorker {
  */
 export interface Gateway {
   /** The Hono app (`Deno.serve(gateway.app.fetch)`). */
-  app: Hono<GatewayEnv>;
+  app: GatewayApp;
   /** The diff worker (and webhook delivery). */
   worker: GatewayWorker;
   /** Strategy operations. */

@@ -60,3 +60,18 @@ export * from "./store/memory.ts";
 export * from "./store/redis.ts";
 export * from "./webhooks/mod.ts";
 export * from "./worker/loop.ts";
+
+// Types of other modules that appear in this module's public API.
+export type * from "../contracts/types.ts";
+export type {
+  ConnectCode,
+  ErrorCode,
+  ErrorMapping,
+  MessageName,
+  MessageTypes,
+  QmtlError,
+  QmtlErrorOptions,
+} from "../contracts/mod.ts";
+export type * from "../queue/types.ts";
+export type { RedisClient } from "../queue/connection.ts";
+export type * from "../dag/registry.ts";

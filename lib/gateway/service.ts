@@ -175,7 +175,11 @@ function validCallback(url: string): void {
 export class StrategyService {
   #o: StrategyServiceOptions;
 
-  /** @param options backends */
+  /**
+   * Build the service.
+   *
+   * @param options backends
+   */
   constructor(options: StrategyServiceOptions) {
     this.#o = options;
   }

@@ -5,6 +5,13 @@
  * @module
  */
 
+import type {
+  Context,
+  ErrorHandler,
+  Handler,
+  Hono,
+  MiddlewareHandler,
+} from "hono";
 import type { SubmitStrategyRequest } from "../contracts/types.ts";
 
 /**
@@ -105,3 +112,59 @@ export interface GatewayEnv {
   /** Context variables. */
   Variables: GatewayVariables;
 }
+
+/**
+ * A Hono middleware of the Gateway app.
+ *
+ * @example
+ * ```ts
+ * import type { GatewayMiddleware } from "@qmtl/qmtl/gateway";
+ * const mw: GatewayMiddleware = async (_c, next) => { await next(); };
+ * ```
+ */
+export type GatewayMiddleware = MiddlewareHandler<GatewayEnv>;
+
+/**
+ * The Hono context of a Gateway request.
+ *
+ * @example
+ * ```ts
+ * import type { GatewayContext } from "@qmtl/qmtl/gateway";
+ * const h = (c: GatewayContext) => c.json({ ok: true });
+ * ```
+ */
+export type GatewayContext = Context<GatewayEnv>;
+
+/**
+ * A route handler of the Gateway app.
+ *
+ * @example
+ * ```ts
+ * import type { GatewayHandler } from "@qmtl/qmtl/gateway";
+ * const h: GatewayHandler = (c) => c.json({ ok: true });
+ * ```
+ */
+export type GatewayHandler = Handler<GatewayEnv>;
+
+/**
+ * The Gateway's Hono app.
+ *
+ * @example
+ * ```ts ignore
+ * import type { GatewayApp } from "@qmtl/qmtl/gateway";
+ * declare const app: GatewayApp;
+ * Deno.serve(app.fetch);
+ * ```
+ */
+export type GatewayApp = Hono<GatewayEnv>;
+
+/**
+ * The app's error handler type.
+ *
+ * @example
+ * ```ts
+ * import type { GatewayErrorHandler } from "@qmtl/qmtl/gateway";
+ * const h: GatewayErrorHandler = (_e, c) => c.text("error", 500);
+ * ```
+ */
+export type GatewayErrorHandler = ErrorHandler<GatewayEnv>;

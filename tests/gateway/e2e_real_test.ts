@@ -159,7 +159,7 @@ Deno.test({
   },
 });
 
-async function spawnChild(extraEnv: Record<string, string>) {
+function spawnChild(extraEnv: Record<string, string>) {
   const child = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
@@ -209,11 +209,11 @@ Deno.test({
     const salt = crypto.randomUUID();
     const prefix = `qmtl:gwtest:${salt}:`;
     const tok = await token("alice", ["submitter", "reader"]);
-    const first = await spawnChild({
+    const first = spawnChild({
       GW_TEST_DIFF_DELAY_MS: "60000",
       GW_TEST_PREFIX: prefix,
     });
-    let second: Awaited<ReturnType<typeof spawnChild>> | undefined;
+    let second: ReturnType<typeof spawnChild> | undefined;
     try {
       const url1 = (await first.waitLine(/LISTENING (\S+)/, 30_000))[1];
       const ack = await rpc(
@@ -237,7 +237,7 @@ Deno.test({
       await first.child.status;
       await first.lines.cancel().catch(() => {});
 
-      second = await spawnChild({ GW_TEST_PREFIX: prefix });
+      second = spawnChild({ GW_TEST_PREFIX: prefix });
       const url2 = (await second.waitLine(/LISTENING (\S+)/, 30_000))[1];
       const done = await waitFor(
         async () => {

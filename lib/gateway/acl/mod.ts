@@ -5,9 +5,8 @@
  * @module
  */
 
-import type { MiddlewareHandler } from "hono";
 import { QmtlError } from "../../contracts/errors.ts";
-import type { GatewayEnv, Principal, Role } from "../types.ts";
+import type { GatewayMiddleware, Principal, Role } from "../types.ts";
 import type { RouteDef } from "./routes.ts";
 
 export * from "./routes.ts";
@@ -64,7 +63,7 @@ export function forbidden(route: RouteDef, held: readonly Role[]): QmtlError {
  * const mw = acl(routeById("rest.getNode"));
  * ```
  */
-export function acl(route: RouteDef): MiddlewareHandler<GatewayEnv> {
+export function acl(route: RouteDef): GatewayMiddleware {
   return async (c, next) => {
     const principal = c.get("principal");
     if (!isAllowed(route, principal)) {

@@ -14,10 +14,14 @@ import {
   type JWTVerifyGetKey,
   SignJWT,
 } from "jose";
-import type { MiddlewareHandler } from "hono";
 import { QmtlError } from "../../contracts/errors.ts";
 import { withHeaders } from "../error_mapper/mod.ts";
-import { type GatewayEnv, type Principal, type Role, ROLES } from "../types.ts";
+import {
+  type GatewayMiddleware,
+  type Principal,
+  type Role,
+  ROLES,
+} from "../types.ts";
 
 /**
  * Options of {@link createAuthenticator}. Give `secret`, `jwksUrl`, or both
@@ -234,7 +238,7 @@ export function unauthenticated(description: string): QmtlError {
  */
 export function auth(
   authenticator: Authenticator,
-): MiddlewareHandler<GatewayEnv> {
+): GatewayMiddleware {
   return async (c, next) => {
     const header = c.req.header("authorization");
     if (!header) throw unauthenticated("missing bearer token");

@@ -6,9 +6,8 @@
  * @module
  */
 
-import type { MiddlewareHandler } from "hono";
 import { QmtlError } from "../../contracts/errors.ts";
-import type { GatewayEnv } from "../types.ts";
+import type { GatewayMiddleware } from "../types.ts";
 
 /** Default limit: 8 MiB (a 1,000-node DAG is well under 1 MiB). */
 export const DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024;
@@ -74,7 +73,7 @@ export async function readBodyLimited(
  */
 export function bodyLimit(
   options: { maxBytes?: number } = {},
-): MiddlewareHandler<GatewayEnv> {
+): GatewayMiddleware {
   const max = options.maxBytes ?? DEFAULT_MAX_BODY_BYTES;
   return async (c, next) => {
     const m = c.req.method;

@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { Context, ErrorHandler, MiddlewareHandler } from "hono";
+import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import {
   type ErrorCode,
@@ -17,7 +17,12 @@ import {
 import { RegistryError } from "../../dag/errors.ts";
 import { encodeErrorDetail } from "../codec.ts";
 import type { Logger } from "../logger/mod.ts";
-import type { ApiKind, GatewayEnv } from "../types.ts";
+import type {
+  ApiKind,
+  GatewayEnv,
+  GatewayErrorHandler,
+  GatewayMiddleware,
+} from "../types.ts";
 
 /** Seconds a client should wait after an `E_UNAVAILABLE` answer. */
 export const RETRY_AFTER_S = 5;
@@ -165,7 +170,7 @@ export function errorResponse(
  * app.onError(errorHandler(createLogger()));
  * ```
  */
-export function errorHandler(logger: Logger): ErrorHandler<GatewayEnv> {
+export function errorHandler(logger: Logger): GatewayErrorHandler {
   return (err, c) => mapError(err, c, logger);
 }
 
@@ -230,7 +235,7 @@ function mapError(
  * app.use(errorMapper(createLogger()));
  * ```
  */
-export function errorMapper(logger: Logger): MiddlewareHandler<GatewayEnv> {
+export function errorMapper(logger: Logger): GatewayMiddleware {
   return async (c, next) => {
     c.set("apiKind", apiKindOf(c.req.path));
     try {

@@ -8,12 +8,11 @@
  * @module
  */
 
-import type { Context } from "hono";
 import { QmtlError } from "../../contracts/errors.ts";
 import type { EventLog } from "../../queue/types.ts";
 import { seesAllStrategies } from "../acl/mod.ts";
 import type { StrategyService } from "../service.ts";
-import type { GatewayEnv } from "../types.ts";
+import type { GatewayContext } from "../types.ts";
 import { cloudEventJson, GLOBAL_STREAM, strategyStream } from "./emitter.ts";
 
 /**
@@ -49,7 +48,7 @@ const ENTRY_ID = /^\d{1,20}-\d{1,20}$/;
 export function sseHandler(
   args: { log: EventLog; service: StrategyService; options?: SseOptions },
 ): {
-  handler: (c: Context<GatewayEnv>) => Promise<Response>;
+  handler: (c: GatewayContext) => Promise<Response>;
   close: () => void;
   open: () => number;
 } {
@@ -61,7 +60,7 @@ export function sseHandler(
   const closing = new AbortController();
   let open = 0;
 
-  const handler = async (c: Context<GatewayEnv>): Promise<Response> => {
+  const handler = async (c: GatewayContext): Promise<Response> => {
     const principal = c.get("principal");
     const strategy = c.req.query("strategy");
     let stream = GLOBAL_STREAM;

@@ -7,8 +7,7 @@
  * @module
  */
 
-import type { MiddlewareHandler } from "hono";
-import type { GatewayEnv } from "../types.ts";
+import type { GatewayMiddleware } from "../types.ts";
 
 /**
  * Log severity.
@@ -184,7 +183,7 @@ export function requestLogger(options: {
   logger: Logger;
   observe?: RequestObserver;
   logSuccess?: boolean;
-}): MiddlewareHandler<GatewayEnv> {
+}): GatewayMiddleware {
   const { logger, observe } = options;
   const logSuccess = options.logSuccess ?? true;
   return async (c, next) => {

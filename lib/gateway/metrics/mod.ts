@@ -5,7 +5,16 @@
  * @module
  */
 
-type Labels = Record<string, string>;
+/**
+ * Metric labels.
+ *
+ * @example
+ * ```ts
+ * import type { Labels } from "@qmtl/qmtl/gateway";
+ * const l: Labels = { route: "/v1/nodes" };
+ * ```
+ */
+export type Labels = Record<string, string>;
 
 function escape(v: string): string {
   return v.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/"/g, '\\"');

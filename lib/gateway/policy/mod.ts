@@ -7,11 +7,10 @@
  * @module
  */
 
-import type { MiddlewareHandler } from "hono";
 import { QmtlError } from "../../contracts/errors.ts";
 import type { StrategyDag } from "../../contracts/types.ts";
 import { decodeSubmitRequest } from "../codec.ts";
-import type { GatewayEnv } from "../types.ts";
+import type { GatewayMiddleware } from "../types.ts";
 
 /**
  * Limits for one subject (absent = unlimited).
@@ -235,7 +234,7 @@ export function createPolicy(options: PolicyOptions = {}): Policy {
  * const mw = policy(createPolicy({ defaults: { maxNodes: 5000 } }));
  * ```
  */
-export function policy(p: Policy): MiddlewareHandler<GatewayEnv> {
+export function policy(p: Policy): GatewayMiddleware {
   return async (c, next) => {
     const subject = c.get("principal")?.subject ?? "";
     p.admit(subject);

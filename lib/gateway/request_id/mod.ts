@@ -5,8 +5,7 @@
  * @module
  */
 
-import type { MiddlewareHandler } from "hono";
-import type { GatewayEnv } from "../types.ts";
+import type { GatewayMiddleware } from "../types.ts";
 
 /** Header carrying the request id. */
 export const REQUEST_ID_HEADER = "x-request-id";
@@ -25,7 +24,7 @@ const VALID = /^[A-Za-z0-9._:-]{1,128}$/;
  * app.use(requestId());
  * ```
  */
-export function requestId(): MiddlewareHandler<GatewayEnv> {
+export function requestId(): GatewayMiddleware {
   return async (c, next) => {
     const incoming = c.req.header(REQUEST_ID_HEADER);
     const id = incoming !== undefined && VALID.test(incoming)

@@ -4,18 +4,26 @@
  * @module
  */
 
-import type { Context } from "hono";
 import { QmtlError } from "../../contracts/errors.ts";
 import type { NodeRegistry } from "../../dag/registry.ts";
 import { seesAllStrategies } from "../acl/mod.ts";
 import { stateFromName } from "../lifecycle/mod.ts";
 import type { StrategyService } from "../service.ts";
-import type { GatewayEnv } from "../types.ts";
+import type { GatewayContext } from "../types.ts";
 import { nodeView, stateView, strategyView, topicView } from "./views.ts";
 
-type Handler = (c: Context<GatewayEnv>) => Promise<Response>;
+/**
+ * A REST handler.
+ *
+ * @example
+ * ```ts
+ * import type { RestHandler } from "@qmtl/qmtl/gateway";
+ * const h: RestHandler = (c) => Promise.resolve(c.json({}));
+ * ```
+ */
+export type RestHandler = (c: GatewayContext) => Promise<Response>;
 
-function intParam(c: Context<GatewayEnv>, name: string): number | undefined {
+function intParam(c: GatewayContext, name: string): number | undefined {
   const raw = c.req.query(name);
   if (raw === undefined || raw === "") return undefined;
   if (!/^\d{1,9}$/.test(raw)) {
@@ -26,7 +34,7 @@ function intParam(c: Context<GatewayEnv>, name: string): number | undefined {
   return Number(raw);
 }
 
-function json(c: Context<GatewayEnv>, body: unknown): Response {
+function json(c: GatewayContext, body: unknown): Response {
   return c.json(body as Record<string, unknown>);
 }
 
@@ -42,17 +50,17 @@ export function restHandlers(
   service: StrategyService,
   registry: NodeRegistry,
 ): {
-  listStrategies: Handler;
-  getStrategy: Handler;
-  getStrategyStatus: Handler;
-  getQueueMap: Handler;
-  listNodes: Handler;
-  getNode: Handler;
-  getDependencies: Handler;
-  getDependents: Handler;
-  nodesByTags: Handler;
-  listTopics: Handler;
-  getTopic: Handler;
+  listStrategies: RestHandler;
+  getStrategy: RestHandler;
+  getStrategyStatus: RestHandler;
+  getQueueMap: RestHandler;
+  listNodes: RestHandler;
+  getNode: RestHandler;
+  getDependencies: RestHandler;
+  getDependents: RestHandler;
+  nodesByTags: RestHandler;
+  listTopics: RestHandler;
+  getTopic: RestHandler;
 } {
   const node = async (id: string) => {
     const r = await registry.getNode(id);

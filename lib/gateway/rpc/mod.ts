@@ -7,11 +7,10 @@
  * @module
  */
 
-import type { Context } from "hono";
 import { QmtlError } from "../../contracts/errors.ts";
 import type { MessageName, MessageTypes } from "../../contracts/codec.ts";
 import { decodeBody, encodeBody, wireFormatOf } from "../codec.ts";
-import type { GatewayEnv, Principal } from "../types.ts";
+import type { GatewayContext, Principal } from "../types.ts";
 import type { StrategyService } from "../service.ts";
 import type { NodeRegistry } from "../../dag/registry.ts";
 
@@ -32,9 +31,9 @@ export function unary<I extends MessageName, O extends MessageName>(
   fn: (
     principal: Principal,
     req: MessageTypes[I],
-    c: Context<GatewayEnv>,
+    c: GatewayContext,
   ) => Promise<MessageTypes[O]>,
-): (c: Context<GatewayEnv>) => Promise<Response> {
+): (c: GatewayContext) => Promise<Response> {
   return async (c) => {
     const contentType = c.req.header("content-type");
     const format = wireFormatOf(contentType);
@@ -79,11 +78,11 @@ const MAX_PAGE = 1000;
  * ```
  */
 export function rpcHandlers(service: StrategyService, registry: NodeRegistry): {
-  SubmitStrategy: (c: Context<GatewayEnv>) => Promise<Response>;
-  GetStrategy: (c: Context<GatewayEnv>) => Promise<Response>;
-  RetireStrategy: (c: Context<GatewayEnv>) => Promise<Response>;
-  ListNodes: (c: Context<GatewayEnv>) => Promise<Response>;
-  QueryNodesByTags: (c: Context<GatewayEnv>) => Promise<Response>;
+  SubmitStrategy: (c: GatewayContext) => Promise<Response>;
+  GetStrategy: (c: GatewayContext) => Promise<Response>;
+  RetireStrategy: (c: GatewayContext) => Promise<Response>;
+  ListNodes: (c: GatewayContext) => Promise<Response>;
+  QueryNodesByTags: (c: GatewayContext) => Promise<Response>;
 } {
   return {
     SubmitStrategy: unary(

@@ -7,7 +7,6 @@
  * @module
  */
 
-import type { MiddlewareHandler } from "hono";
 import {
   checkCompatibility,
   QmtlError,
@@ -15,7 +14,7 @@ import {
   SCHEMA_VERSION_HEADER,
   schemaHeaders,
 } from "../../contracts/mod.ts";
-import type { GatewayEnv } from "../types.ts";
+import type { GatewayMiddleware } from "../types.ts";
 
 /**
  * Middleware checking the schema headers of a contract call.
@@ -28,7 +27,7 @@ import type { GatewayEnv } from "../types.ts";
  * app.post("/qmtl.v1.GatewayService/*", schemaVersion());
  * ```
  */
-export function schemaVersion(): MiddlewareHandler<GatewayEnv> {
+export function schemaVersion(): GatewayMiddleware {
   return async (c, next) => {
     const result = checkCompatibility(
       c.req.header(SCHEMA_VERSION_HEADER),
@@ -58,7 +57,7 @@ export function schemaVersion(): MiddlewareHandler<GatewayEnv> {
  * app.use(echoSchemaVersion());
  * ```
  */
-export function echoSchemaVersion(): MiddlewareHandler<GatewayEnv> {
+export function echoSchemaVersion(): GatewayMiddleware {
   const headers = Object.entries(schemaHeaders());
   return async (c, next) => {
     await next();

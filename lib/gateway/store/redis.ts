@@ -11,7 +11,7 @@
  */
 
 import { Buffer } from "node:buffer";
-import type { Redis } from "ioredis";
+import type { RedisClient as Redis } from "../../queue/connection.ts";
 import { QmtlError } from "../../contracts/errors.ts";
 import type { StrategyState, StrategyStatus } from "../../contracts/types.ts";
 import { UnavailableError } from "../../dag/errors.ts";
@@ -34,7 +34,7 @@ import type {
  * @example
  * ```ts
  * import type { RedisStrategyStoreOptions } from "@qmtl/qmtl/gateway";
- * import type { Redis } from "ioredis";
+ * import type { RedisClient as Redis } from "../../queue/connection.ts";
  * declare const redis: Redis;
  * const o: RedisStrategyStoreOptions = { redis, prefix: "qmtl:gw:", waitReplicas: true };
  * ```
@@ -99,7 +99,11 @@ export class RedisStrategyStore implements StrategyStore {
   #waitMs: number;
   #owns: boolean;
 
-  /** @param options client, prefix, replica wait */
+  /**
+   * Build the store.
+   *
+   * @param options client, prefix, replica wait
+   */
   constructor(options: RedisStrategyStoreOptions) {
     this.#r = options.redis;
     this.#p = options.prefix ?? "qmtl:gw:";

@@ -112,7 +112,11 @@ export class WebhookDispatcher {
   #o: WebhookOptions;
   #loop: LeaseLoop;
 
-  /** @param options queue, secret, limits */
+  /**
+   * Build the dispatcher.
+   *
+   * @param options queue, secret, limits
+   */
   constructor(options: WebhookOptions) {
     this.#o = options;
     this.#loop = new LeaseLoop({

@@ -69,7 +69,11 @@ export class LeaseLoop {
   #lastTick = 0;
   #wake: (() => void) | undefined;
 
-  /** @param options queue, handler, limits */
+  /**
+   * Build the loop (call `start()` to run it).
+   *
+   * @param options queue, handler, limits
+   */
   constructor(options: LeaseLoopOptions) {
     this.#o = {
       concurrency: 2,
