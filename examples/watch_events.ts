@@ -1,0 +1,77 @@
+/**
+ * Follow a strategy's lifecycle events live (server-sent events, resumed
+ * automatically after a dropped connection). With a strategy ID argument it
+ * follows that strategy; without one it submits a small strategy first.
+ * Stops at COMPLETED (exit 0), FAILED or RETIRED (exit 1), or after
+ * `QMTL_WATCH_TIMEOUT_MS` (default 30 s, exit 1).
+ *
+ *     QMTL_TOKEN=<token> deno run -A examples/watch_events.ts [strategy-id]
+ *
+ * @module
+ */
+
+import { QmtlClient, StrategyBuilder } from "../sdk/mod.ts";
+
+const url = Deno.env.get("QMTL_URL") ?? "http://127.0.0.1:8080";
+const token = Deno.env.get("QMTL_TOKEN");
+if (!token) {
+  console.error(
+    "QMTL_TOKEN is not set: start `deno task serve` and copy the dev token it prints.",
+  );
+  Deno.exit(2);
+}
+const timeoutMs = Number(Deno.env.get("QMTL_WATCH_TIMEOUT_MS") ?? 30_000);
+const client = new QmtlClient({ url, token });
+
+let strategyId = Deno.args[0];
+if (!strategyId) {
+  const s = new StrategyBuilder("watch_demo");
+  const price = s.streamInput({
+    name: "sol_close",
+    tags: ["sol", "close"],
+    intervalS: 300,
+    period: 1,
+    asset: "SOL",
+  });
+  s.processing({
+    name: "ema_12",
+    inputs: [price],
+    intervalS: 300,
+    period: 12,
+    params: { span: 12 },
+    compute: (xs: number[]) =>
+      xs.reduce((ema, x) => ema + (2 / 13) * (x - ema), xs[0]),
+  });
+  const ack = await client.submit(s, { version: "1.0.0" });
+  strategyId = ack.strategyId;
+  console.log(`submitted watch_demo as ${strategyId}`);
+}
+
+console.log(`following events of ${strategyId} (up to ${timeoutMs} ms)…`);
+const signal = AbortSignal.timeout(timeoutMs);
+let final: string | undefined;
+for await (const event of client.events(strategyId, { signal })) {
+  const extra = event.state === "COMPLETED"
+    ? ` (${Object.keys(event.data.queueMap ?? {}).length} topics)`
+    : event.data.error
+    ? ` (${event.data.error.code}: ${event.data.error.message})`
+    : "";
+  console.log(`${event.time}  ${event.type}  ${event.state ?? ""}${extra}`);
+  if (
+    event.state === "COMPLETED" || event.state === "FAILED" ||
+    event.state === "RETIRED"
+  ) {
+    final = event.state;
+    break;
+  }
+}
+if (final === "COMPLETED") {
+  console.log("done: strategy completed");
+} else {
+  console.log(
+    final
+      ? `done: strategy ${final}`
+      : "timed out before the strategy completed",
+  );
+  Deno.exit(1);
+}

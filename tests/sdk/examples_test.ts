@@ -1,0 +1,142 @@
+/**
+ * Every example in `examples/` runs against a freshly started reference
+ * server (`deno task serve`, dev mode, its printed token) and must exit 0
+ * with the expected output lines.
+ */
+import assert from "node:assert/strict";
+import { startServe } from "./server_process.ts";
+
+const ROOT = new URL("../../", import.meta.url);
+
+interface Run {
+  code: number;
+  stdout: string[];
+  stderr: string;
+}
+
+async function runExample(
+  name: string,
+  env: Record<string, string>,
+  args: string[] = [],
+  timeoutMs = 60_000,
+): Promise<Run> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", `examples/${name}`, ...args],
+    cwd: ROOT,
+    env: { NO_COLOR: "1", ...env },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const timer = setTimeout(() => {
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // gone
+    }
+  }, timeoutMs);
+  const out = await child.output();
+  clearTimeout(timer);
+  const dec = new TextDecoder();
+  return {
+    code: out.code,
+    stdout: dec.decode(out.stdout).split("\n").filter((l) => l !== ""),
+    stderr: dec.decode(out.stderr),
+  };
+}
+
+function expectLines(run: Run, patterns: RegExp[]): void {
+  const show = `stdout:\n${run.stdout.join("\n")}\nstderr:\n${run.stderr}`;
+  assert.equal(run.code, 0, `exit code ${run.code}\n${show}`);
+  let at = 0;
+  for (const p of patterns) {
+    const i = run.stdout.findIndex((l, k) => k >= at && p.test(l));
+    assert.ok(i >= 0, `no line after #${at} matches ${p}\n${show}`);
+    at = i + 1;
+  }
+}
+
+async function withServer(
+  fn: (env: Record<string, string>) => Promise<void>,
+): Promise<void> {
+  const srv = await startServe();
+  try {
+    assert.ok(srv.token, "the dev server printed a token");
+    await fn({ QMTL_URL: srv.url, QMTL_TOKEN: srv.token! });
+  } finally {
+    await srv.stop();
+  }
+}
+
+Deno.test("examples/sma_crossover.ts submits, completes and prints the queue map", async () => {
+  await withServer(async (env) => {
+    const run = await runExample("sma_crossover.ts", env);
+    expectLines(run, [
+      /^submitted sma_crossover \(4 nodes\) as st_\S+: QUEUED$/,
+      /^COMPLETED after \d+ ms: 4 nodes created, 0 reused$/,
+      /^queue map:$/,
+      /^ {2}btc_close +StreamInput → \S+_v\d+$/,
+      /^ {2}sma_fast +Processing +→ \S+_v\d+$/,
+      /^ {2}sma_slow +Processing +→ \S+_v\d+$/,
+      /^ {2}crossover +Signal +→ \S+_v\d+$/,
+    ]);
+    // Running it again is idempotent: same strategy, already completed.
+    const again = await runExample("sma_crossover.ts", env);
+    expectLines(again, [
+      /^submitted sma_crossover \(4 nodes\) as st_\S+: COMPLETED \(already submitted before\)$/,
+      /^queue map:$/,
+    ]);
+  });
+});
+
+Deno.test("examples/shared_nodes.ts shows the second strategy reusing the first's topics", async () => {
+  await withServer(async (env) => {
+    const run = await runExample("shared_nodes.ts", env);
+    expectLines(run, [
+      /^eth_trend → st_\S+: COMPLETED, 4 created, 0 reused$/,
+      /^eth_mean_reversion → st_\S+: COMPLETED, 1 created, 3 reused$/,
+      /^eth_mean_reversion shares 3 of 4 nodes with eth_trend:$/,
+      /^ {2}eth_close → \S+ \(same topic, reused\)$/,
+      /^ {2}sma_fast +→ \S+ \(same topic, reused\)$/,
+      /^ {2}sma_slow +→ \S+ \(same topic, reused\)$/,
+    ]);
+  });
+});
+
+Deno.test("examples/watch_events.ts follows events until COMPLETED", async () => {
+  await withServer(async (env) => {
+    const run = await runExample("watch_events.ts", {
+      ...env,
+      QMTL_WATCH_TIMEOUT_MS: "30000",
+    });
+    expectLines(run, [
+      /^submitted watch_demo as st_\S+$/,
+      /^following events of st_\S+ \(up to 30000 ms\)…$/,
+      /qmtl\.strategy\.queued {2}QUEUED$/,
+      /qmtl\.strategy\.processing {2}PROCESSING$/,
+      /qmtl\.strategy\.completed {2}COMPLETED \(2 topics\)$/,
+      /^done: strategy completed$/,
+    ]);
+    // Following an existing strategy by ID replays its events.
+    const id = run.stdout[0].split(" ").pop()!;
+    const byId = await runExample("watch_events.ts", env, [id]);
+    expectLines(byId, [
+      /^following events of /,
+      /COMPLETED/,
+      /^done: strategy completed$/,
+    ]);
+  });
+});
+
+Deno.test("examples explain a missing QMTL_TOKEN and exit 2", async () => {
+  for (
+    const name of ["sma_crossover.ts", "shared_nodes.ts", "watch_events.ts"]
+  ) {
+    const run = await runExample(name, {
+      QMTL_URL: "http://127.0.0.1:9",
+      QMTL_TOKEN: "",
+    });
+    assert.equal(run.code, 2, name);
+    assert.match(run.stderr, /QMTL_TOKEN is not set/);
+  }
+});
