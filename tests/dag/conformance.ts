@@ -574,8 +574,13 @@ export function registryConformance(o: ConformanceOptions): void {
 
   test("gc running concurrently with submissions never collects a referenced node", async (reg) => {
     const pool = Array.from({ length: 12 }, (_, i) => spec(`gcc${i}`));
+    // never reused: the first gc run must collect these
+    const garbage = Array.from({ length: 5 }, (_, i) => spec(`gcg${i}`));
     // seed: every pool node exists with zero references
-    await reg.diffAndCommit(dagOf("seed", pool), ctx("st_seed"));
+    await reg.diffAndCommit(
+      dagOf("seed", [...pool, ...garbage]),
+      ctx("st_seed"),
+    );
     await reg.retireVersion("st_seed", "1");
     let stop = false;
     let gcRuns = 0;
@@ -621,6 +626,7 @@ export function registryConformance(o: ConformanceOptions): void {
       await gcLoop;
     }
     assert.ok(gcRuns > 0);
-    assert.ok(removedTotal > 0, "gc should have collected released nodes");
+    assert.ok(removedTotal >= garbage.length, "gc collected nothing");
+    for (const g of garbage) assert.equal(await reg.getNode(g.nodeId), null);
   });
 }
