@@ -85,6 +85,12 @@ export class NodeRef {
    * @param owner the builder the node belongs to
    * @param name the node's name
    * @param nodeType the node's type
+   * @example
+   * ```ts
+   * import { NodeRef, StrategyBuilder } from "./builder.ts";
+   * const ref = new StrategyBuilder("s").streamInput({ name: "p", tags: ["x"], intervalS: 1, period: 1 });
+   * ref instanceof NodeRef; // true — the builder makes them
+   * ```
    */
   constructor(owner: StrategyBuilder, name: string, nodeType: string) {
     this.#owner = owner;
@@ -96,12 +102,29 @@ export class NodeRef {
    * True when this node was declared on `builder`.
    *
    * @param builder a builder
+   * @example
+   * ```ts
+   * import { StrategyBuilder } from "./builder.ts";
+   * const a = new StrategyBuilder("a");
+   * const p = a.streamInput({ name: "p", tags: ["x"], intervalS: 1, period: 1 });
+   * p.belongsTo(a); // true
+   * p.belongsTo(new StrategyBuilder("b")); // false
+   * ```
    */
   belongsTo(builder: StrategyBuilder): boolean {
     return this.#owner === builder;
   }
 
-  /** `NodeRef(name)`, for messages. */
+  /**
+   * `NodeRef(name)`, for messages.
+   *
+   * @example
+   * ```ts
+   * import { StrategyBuilder } from "./builder.ts";
+   * const p = new StrategyBuilder("a").streamInput({ name: "p", tags: ["x"], intervalS: 1, period: 1 });
+   * String(p); // "NodeRef(p)"
+   * ```
+   */
   toString(): string {
     return `NodeRef(${this.name})`;
   }
@@ -274,6 +297,12 @@ export class StrategyBuilder {
    *
    * @param name display name of the strategy
    * @param options strategy metadata
+   * @example
+   * ```ts
+   * import { StrategyBuilder } from "./builder.ts";
+   * const s = new StrategyBuilder("sma_crossover", { metadata: { team: "quant" } });
+   * s.name; // "sma_crossover"
+   * ```
    */
   constructor(name: string, options: StrategyOptions = {}) {
     this.name = name;

@@ -54,6 +54,11 @@ export class QmtlClientError extends QmtlError {
    * @param code the QMTL error code
    * @param message human-readable explanation
    * @param options HTTP status, field, node ID, details and cause
+   * @example
+   * ```ts
+   * import { QmtlClientError } from "./errors.ts";
+   * const e = new QmtlClientError("E_NOT_FOUND", "no strategy st_1", { status: 404 });
+   * ```
    */
   constructor(
     code: ErrorCode,
@@ -89,6 +94,11 @@ export class ValidationError extends QmtlClientError {
    *
    * @param message human-readable explanation
    * @param options node, field, code (default `E_INVALID`), node ID, details
+   * @example
+   * ```ts
+   * import { ValidationError } from "./errors.ts";
+   * const e = new ValidationError("period must be ≥ 1", { node: "sma", field: "period" });
+   * ```
    */
   constructor(
     message: string,
@@ -122,6 +132,11 @@ export class SchemaIncompatibleError extends QmtlClientError {
    *
    * @param message human-readable explanation
    * @param options accepted versions, server version and the usual options
+   * @example
+   * ```ts
+   * import { SchemaIncompatibleError } from "./errors.ts";
+   * const e = new SchemaIncompatibleError("not accepted", { accepted: ["1.0.0"] });
+   * ```
    */
   constructor(
     message: string,
@@ -157,6 +172,11 @@ export class UnauthenticatedError extends QmtlClientError {
    *
    * @param message human-readable explanation
    * @param options the usual options
+   * @example
+   * ```ts
+   * import { UnauthenticatedError } from "./errors.ts";
+   * const e = new UnauthenticatedError("explanation", { status: 400 });
+   * ```
    */
   constructor(message: string, options: ClientErrorOptions = {}) {
     super(ErrorCode.E_UNAUTHENTICATED, message, options);
@@ -179,6 +199,11 @@ export class ForbiddenError extends QmtlClientError {
    *
    * @param message human-readable explanation
    * @param options the usual options
+   * @example
+   * ```ts
+   * import { ForbiddenError } from "./errors.ts";
+   * const e = new ForbiddenError("explanation", { status: 400 });
+   * ```
    */
   constructor(message: string, options: ClientErrorOptions = {}) {
     super(ErrorCode.E_FORBIDDEN, message, options);
@@ -202,6 +227,11 @@ export class PolicyError extends QmtlClientError {
    *
    * @param message human-readable explanation
    * @param options the usual options
+   * @example
+   * ```ts
+   * import { PolicyError } from "./errors.ts";
+   * const e = new PolicyError("explanation", { status: 400 });
+   * ```
    */
   constructor(message: string, options: ClientErrorOptions = {}) {
     super(ErrorCode.E_POLICY, message, options);
@@ -224,6 +254,11 @@ export class NotFoundError extends QmtlClientError {
    *
    * @param message human-readable explanation
    * @param options the usual options
+   * @example
+   * ```ts
+   * import { NotFoundError } from "./errors.ts";
+   * const e = new NotFoundError("explanation", { status: 400 });
+   * ```
    */
   constructor(message: string, options: ClientErrorOptions = {}) {
     super(ErrorCode.E_NOT_FOUND, message, options);
@@ -254,6 +289,11 @@ export class UnavailableError extends QmtlClientError {
    *
    * @param message human-readable explanation
    * @param options the usual options plus `retryAfterMs`
+   * @example
+   * ```ts
+   * import { UnavailableError } from "./errors.ts";
+   * const e = new UnavailableError("explanation", { status: 400 });
+   * ```
    */
   constructor(
     message: string,
@@ -286,6 +326,11 @@ export class RateLimitedError extends QmtlClientError {
    *
    * @param message human-readable explanation
    * @param options the usual options plus `retryAfterMs`
+   * @example
+   * ```ts
+   * import { RateLimitedError } from "./errors.ts";
+   * const e = new RateLimitedError("explanation", { status: 400 });
+   * ```
    */
   constructor(
     message: string,
@@ -315,6 +360,11 @@ export class ConflictError extends QmtlClientError {
    *
    * @param message human-readable explanation
    * @param options the usual options
+   * @example
+   * ```ts
+   * import { ConflictError } from "./errors.ts";
+   * const e = new ConflictError("explanation", { status: 400 });
+   * ```
    */
   constructor(message: string, options: ClientErrorOptions = {}) {
     super(ErrorCode.E_CONFLICT, message, options);
@@ -337,6 +387,11 @@ export class PayloadTooLargeError extends QmtlClientError {
    *
    * @param message human-readable explanation
    * @param options the usual options
+   * @example
+   * ```ts
+   * import { PayloadTooLargeError } from "./errors.ts";
+   * const e = new PayloadTooLargeError("explanation", { status: 400 });
+   * ```
    */
   constructor(message: string, options: ClientErrorOptions = {}) {
     super(ErrorCode.E_PAYLOAD_TOO_LARGE, message, options);
@@ -360,6 +415,11 @@ export class InternalError extends QmtlClientError {
    *
    * @param message human-readable explanation
    * @param options the usual options
+   * @example
+   * ```ts
+   * import { InternalError } from "./errors.ts";
+   * const e = new InternalError("explanation", { status: 400 });
+   * ```
    */
   constructor(message: string, options: ClientErrorOptions = {}) {
     super(ErrorCode.E_INTERNAL, message, options);
@@ -459,6 +519,11 @@ export class WaitTimeoutError extends Error {
    * @param states names of the wanted states
    * @param timeoutMs the timeout that expired
    * @param lastStatus the last status seen
+   * @example
+   * ```ts
+   * import { WaitTimeoutError } from "./errors.ts";
+   * const e = new WaitTimeoutError("st_1", ["COMPLETED"], 1000);
+   * ```
    */
   constructor(
     strategyId: string,
@@ -507,6 +572,16 @@ export class UnexpectedStateError extends Error {
    *
    * @param status the status that stopped the wait
    * @param wanted names of the wanted states
+   * @example
+   * ```ts
+   * import { UnexpectedStateError } from "./errors.ts";
+   * import { StrategyState } from "../lib/contracts/types.ts";
+   * const e = new UnexpectedStateError({
+   *   strategyId: "st_1", owner: "a", version: "1", state: StrategyState.RETIRED, dagHash: "",
+   *   queueMap: {}, reused: [], created: [], sentinelId: "", attempts: 1, nodeCount: 1,
+   *   createdAtMs: 0, updatedAtMs: 0, callbackUrl: "", name: "s",
+   * }, ["COMPLETED"]);
+   * ```
    */
   constructor(status: StrategyStatus, wanted: string[]) {
     const state = stateName(status.state);
