@@ -12,7 +12,9 @@
  * (`QUEUED → PROCESSING → COMPLETED | FAILED`, `COMPLETED → RETIRED`),
  * appending a CloudEvent per transition and delivering webhooks.
  *
- * Every middleware is exported on its own too.
+ * The middleware (one folder each under `lib/gateway/`) are wired by
+ * `createGateway`; their helpers (`createAuthenticator`, `createPolicy`,
+ * `createLogger`, the route table `ROUTES`, …) are exported here.
  *
  * @example
  * ```ts
@@ -35,25 +37,56 @@
  * @module
  */
 
-export * from "./types.ts";
+export type {
+  ApiKind,
+  GatewayApp,
+  GatewayEnv,
+  GatewayVariables,
+  Principal,
+  Role,
+} from "./types.ts";
+export { ROLES } from "./types.ts";
 export * from "./gateway.ts";
-export * from "./acl/mod.ts";
-export * from "./auth/mod.ts";
-export * from "./body_limit/mod.ts";
+export { forbidden, isAllowed, seesAllStrategies } from "./acl/mod.ts";
+export * from "./acl/routes.ts";
+export {
+  type Authenticator,
+  type AuthOptions,
+  createAuthenticator,
+  type DevTokenOptions,
+  signDevToken,
+  unauthenticated,
+} from "./auth/mod.ts";
+export { DEFAULT_MAX_BODY_BYTES, readBodyLimited } from "./body_limit/mod.ts";
 export * from "./codec.ts";
-export * from "./error_mapper/mod.ts";
+export {
+  apiKindOf,
+  RETRY_AFTER_S,
+  RPC_PREFIX,
+  toQmtlError,
+} from "./error_mapper/mod.ts";
 export * from "./events/emitter.ts";
-export * from "./events/sse.ts";
 export * from "./lifecycle/mod.ts";
-export * from "./logger/mod.ts";
+export {
+  createLogger,
+  type Logger,
+  type LoggerOptions,
+  type LogLevel,
+  type LogRecord,
+  redact,
+} from "./logger/mod.ts";
 export * from "./metrics/mod.ts";
 export * from "./openapi/mod.ts";
-export * from "./policy/mod.ts";
-export * from "./request_id/mod.ts";
-export * from "./rpc/mod.ts";
-export * from "./rest/mod.ts";
+export {
+  createPolicy,
+  dagDepth,
+  type Policy,
+  type PolicyLimits,
+  type PolicyOptions,
+} from "./policy/mod.ts";
+export { REQUEST_ID_HEADER } from "./request_id/mod.ts";
+export type { SseOptions } from "./events/sse.ts";
 export * from "./rest/views.ts";
-export * from "./schema_version/mod.ts";
 export * from "./service.ts";
 export * from "./store/types.ts";
 export * from "./store/memory.ts";

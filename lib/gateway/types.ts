@@ -147,16 +147,33 @@ export type GatewayContext = Context<GatewayEnv>;
 export type GatewayHandler = Handler<GatewayEnv>;
 
 /**
- * The Gateway's Hono app.
+ * The Gateway's HTTP app. At run time it is a Hono app; its public type is
+ * this structural view (`fetch` for `Deno.serve`, `request` for in-process
+ * calls and tests) so that the package's API does not depend on Hono's type
+ * declarations. To mount it in your own Hono app, forward to `fetch`:
+ * `parent.mount("/", gateway.app.fetch)`.
  *
  * @example
  * ```ts ignore
  * import type { GatewayApp } from "@qmtl/qmtl/gateway";
  * declare const app: GatewayApp;
  * Deno.serve(app.fetch);
+ * const res = await app.request("/healthz");
  * ```
  */
-export type GatewayApp = Hono<GatewayEnv>;
+export interface GatewayApp {
+  /** Handles one request (the `Deno.serve` handler). */
+  fetch: (
+    request: Request,
+    env?: unknown,
+    executionContext?: undefined,
+  ) => Response | Promise<Response>;
+  /** Runs a request in process, e.g. `request("/healthz")`. */
+  request: (
+    input: string | URL | Request,
+    init?: RequestInit,
+  ) => Response | Promise<Response>;
+}
 
 /**
  * The app's error handler type.
