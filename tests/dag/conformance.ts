@@ -334,6 +334,10 @@ export function registryConformance(o: ConformanceOptions): void {
     assert.equal(e.nodeId, bad.nodeId);
     assert.equal(e.input, missing);
     assert.deepEqual((await reg.listNodes()).nodes, []);
+    assert.deepEqual((await reg.listTopics()).topics, []);
+    // nor the strategy version (Neo4j writes its sentinel first, in the same
+    // transaction, and rolls it back)
+    await assert.rejects(reg.retireVersion("st_u", "1"), NotFoundError);
     // an input that exists only in the registry is accepted
     await reg.diffAndCommit(dagOf("base", c.nodes), ctx("st_base"));
     const ext = spec("ext", { inputs: [c.signal.nodeId] });
@@ -526,6 +530,25 @@ export function registryConformance(o: ConformanceOptions): void {
     for (const m of mids) assert.equal(await reg.refCount(m.nodeId), 8);
     const midTagged = await reg.queryByTags(["mid"], { matchMode: "any" });
     assert.equal(midTagged.length, 5);
+  });
+
+  test("concurrent submissions of one strategy version agree and count once", async (reg) => {
+    const base = chain("same-base");
+    await reg.diffAndCommit(dagOf("sb", base.nodes), ctx("st_sb"));
+    const fresh = spec("same-new", { inputs: [base.signal.nodeId] });
+    const dag = dagOf("same", [...base.nodes, fresh]);
+    const results = await Promise.all(
+      Array.from({ length: 6 }, () => reg.diffAndCommit(dag, ctx("st_same"))),
+    );
+    for (const r of results) assert.deepEqual(r, results[0]);
+    assert.deepEqual(results[0].created, [fresh.nodeId]);
+    assert.equal(results[0].reused.length, 3);
+    assert.equal(await reg.refCount(base.price.nodeId), 2);
+    assert.equal(await reg.refCount(fresh.nodeId), 1);
+    assert.deepEqual(
+      (await reg.strategiesUsing(fresh.nodeId)).map((s) => s.sentinelId),
+      ["st_same@1"],
+    );
   });
 
   test("gc: grace period, dependents keep nodes, report", async (reg) => {

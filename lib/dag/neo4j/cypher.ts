@@ -9,40 +9,71 @@
 import { NODE_PROJECTION, TOPIC_PROJECTION } from "./records.ts";
 
 /**
- * Read a strategy version's sentinel and what it contains (re-run check).
- * Params: `$vuid`.
+ * Open a diff: upsert the strategy and its version sentinel (the first
+ * statement, so it also serialises concurrent attempts at one version) and
+ * return the sentinel's hash and retired flag (conflict check), whether this
+ * attempt created it and — when it did not — what it contains (the stored
+ * result of an earlier commit of the same version). A rejected diff throws
+ * afterwards and the whole transaction is rolled back. Params: `$suid`,
+ * `$vuid`, `$ns`, `$strategyId`, `$owner`, `$sentinelId`, `$version`,
+ * `$dagHash`, `$now`, `$token`.
  *
  * @example
  * ```ts
- * import { Q_SENTINEL_READ } from "./cypher.ts";
- * Q_SENTINEL_READ.includes("VersionSentinel"); // true
+ * import { Q_OPEN_SENTINEL } from "./cypher.ts";
+ * Q_OPEN_SENTINEL.includes("HAS_VERSION"); // true
  * ```
  */
-export const Q_SENTINEL_READ: string = `
-OPTIONAL MATCH (v:VersionSentinel {uid: $vuid})
-RETURN v IS NOT NULL AS exists, v.dag_hash AS hash, v.retired AS retired,
-  CASE WHEN v IS NULL THEN [] ELSE
-    [(v)-[c:CONTAINS]->(n:ComputeNode) | {id: n.node_id, created: c.created,
+export const Q_OPEN_SENTINEL: string = `
+MERGE (s:Strategy {uid: $suid})
+ON CREATE SET s.ns = $ns, s.strategy_id = $strategyId, s.owner = $owner,
+  s.created_at = $now
+MERGE (v:VersionSentinel {uid: $vuid})
+ON CREATE SET v.ns = $ns, v.sentinel_id = $sentinelId,
+  v.strategy_id = $strategyId, v.version = $version, v.dag_hash = $dagHash,
+  v.created_at = $now, v.traffic_weight = 1.0, v.retired = false,
+  v._born = $token
+MERGE (s)-[:HAS_VERSION]->(v)
+WITH v, v._born = $token AS born
+RETURN v.dag_hash AS hash, v.retired AS retired, born,
+  CASE WHEN born THEN [] ELSE
+    [(v)-[c:CONTAINS]->(n:ComputeNode) | {id: n.node_id,
+      created: c.created = true,
       topic: head([(n)-[:EMITS]->(t:Topic) | t.name])}]
   END AS contents`;
 
 /**
- * Write-lock the existing nodes among `$uids` (sorted, so concurrent diffs
- * lock in one order) by touching `last_ref_at`, and return them with their
- * topics. Holding these locks until commit is what keeps a concurrent GC off
- * them. Params: `$uids`, `$now`.
+ * Lock, and link to the new sentinel, the existing nodes among `$uids`
+ * (sorted, so concurrent diffs lock in one order), in one pass. Writing a
+ * property write-locks a node until commit, which keeps a concurrent GC off
+ * it (the GC locks a node, then re-checks that it has no live `CONTAINS`):
+ * `$link[i]` says whether `$uids[i]` is a node of the DAG — locked by
+ * stamping `updated_at` and linked by a `CONTAINS` without a `created`
+ * property (absent means reused) — or an external input, locked by stamping
+ * `last_ref_at` (it gets no link; its dependents keep it alive once linked).
+ * A linked node's `last_ref_at` is left alone: while it has a live reference
+ * the GC never takes it, and retiring its last one stamps it (`Q_RELEASE`),
+ * so a stamp here would only churn the `(ns, last_ref_at)` index. Returns
+ * the indexes and topics (`''` for none) of the nodes found, as one row. Params: `$vuid`,
+ * `$uids`, `$link` (booleans), `$now`.
  *
  * @example
  * ```ts
- * import { Q_LOCK_EXISTING } from "./cypher.ts";
- * Q_LOCK_EXISTING.includes("last_ref_at"); // true
+ * import { Q_LOCK_LINK } from "./cypher.ts";
+ * Q_LOCK_LINK.includes("CONTAINS"); // true
  * ```
  */
-export const Q_LOCK_EXISTING: string = `
-UNWIND $uids AS uid
-MATCH (n:ComputeNode {uid: uid})
-SET n.last_ref_at = $now, n.updated_at = $now
-RETURN n.node_id AS id, head([(n)-[:EMITS]->(t:Topic) | t.name]) AS topic`;
+export const Q_LOCK_LINK: string = `
+MATCH (v:VersionSentinel {uid: $vuid})
+UNWIND range(0, size($uids) - 1) AS i
+MATCH (n:ComputeNode {uid: $uids[i]})
+FOREACH (_ IN CASE WHEN $link[i] THEN [1] ELSE [] END |
+  SET n.updated_at = $now
+  CREATE (v)-[:CONTAINS]->(n))
+FOREACH (_ IN CASE WHEN $link[i] THEN [] ELSE [1] END |
+  SET n.last_ref_at = $now)
+WITH i, coalesce(head([(n)-[:EMITS]->(t:Topic) | t.name]), '') AS topic
+RETURN collect(i) AS found, collect(topic) AS topics`;
 
 /**
  * Topic names already taken under some `{base}_v` prefixes. Params:
@@ -60,11 +91,16 @@ MATCH (t:Topic) WHERE t.uid STARTS WITH p
 RETURN t.name AS name`;
 
 /**
- * Upsert the DAG's nodes in one batch: create missing ones (marked with the
- * attempt's `$token`), their tags and — when a node has no topic — its topic.
- * A topic is `CREATE`d, so a name taken concurrently fails the uniqueness
- * constraint and the whole attempt is re-run. Params: `$rows`, `$ns`,
- * `$now`, `$token`, `$retention`.
+ * Upsert the DAG's nodes that were not found (and attach a topic to found
+ * nodes without one) in one batch: create missing nodes (marked with the
+ * attempt's `$token`), their tags and — when a node has no topic — its
+ * topic, and link rows with `r.link` to the sentinel, `created` true when
+ * this attempt created the node (a node created concurrently since the lock
+ * pass is merged, locked and linked as reused). A `CONTAINS` link's
+ * `created` flag is absent or false for a reused node. A topic is `CREATE`d, so a
+ * name taken concurrently fails the uniqueness constraint and the whole
+ * attempt is re-run. Params: `$vuid`, `$rows`, `$ns`, `$now`, `$token`,
+ * `$retention`.
  *
  * @example
  * ```ts
@@ -73,6 +109,7 @@ RETURN t.name AS name`;
  * ```
  */
 export const Q_UPSERT_NODES: string = `
+MATCH (v:VersionSentinel {uid: $vuid})
 UNWIND $rows AS r
 MERGE (n:ComputeNode {uid: r.uid})
 ON CREATE SET n.ns = $ns, n.node_id = r.id, n.node_type = r.node_type,
@@ -81,16 +118,19 @@ ON CREATE SET n.ns = $ns, n.node_id = r.id, n.node_type = r.node_type,
   n.inputs = r.inputs, n.name = r.name, n.tags = r.tags,
   n.metadata_json = r.metadata_json, n.created_at = $now, n._born = $token
 SET n.updated_at = $now, n.last_ref_at = $now
-WITH n, r, head([(n)-[:EMITS]->(t:Topic) | t]) AS t0
+WITH v, n, r, n._born = $token AS born,
+  head([(n)-[:EMITS]->(t:Topic) | t]) AS t0
 FOREACH (_ IN CASE WHEN t0 IS NULL THEN [1] ELSE [] END |
   CREATE (t:Topic {uid: r.topic_uid, ns: $ns, name: r.topic, created_at: $now,
                    retention_ms: $retention, partitions: 1})
   CREATE (n)-[:EMITS]->(t))
-FOREACH (tag IN CASE WHEN n._born = $token THEN r.tags ELSE [] END |
+FOREACH (tag IN CASE WHEN born THEN r.tags ELSE [] END |
   MERGE (g:Tag {uid: $ns + ':' + tag})
   ON CREATE SET g.ns = $ns, g.name = tag
   MERGE (n)-[:TAGGED]->(g))
-RETURN r.id AS id, n._born = $token AS created, coalesce(t0.name, r.topic) AS topic`;
+FOREACH (_ IN CASE WHEN r.link THEN [1] ELSE [] END |
+  CREATE (v)-[:CONTAINS {created: born}]->(n))
+RETURN r.id AS id, born AS created, coalesce(t0.name, r.topic) AS topic`;
 
 /**
  * Input edges of the nodes this attempt created. Params: `$edges`
@@ -108,66 +148,6 @@ MATCH (c:ComputeNode {uid: e.from})
 WHERE c._born = $token
 MATCH (p:ComputeNode {uid: e.to})
 MERGE (c)-[:DEPENDS_ON]->(p)`;
-
-/**
- * Upsert the strategy and its version sentinel; return the sentinel's hash
- * and retired flag (conflict check), and whether this attempt created it.
- * Params: `$suid`, `$vuid`, `$ns`, `$strategyId`, `$owner`, `$sentinelId`,
- * `$version`, `$dagHash`, `$now`, `$token`.
- *
- * @example
- * ```ts
- * import { Q_UPSERT_SENTINEL } from "./cypher.ts";
- * Q_UPSERT_SENTINEL.includes("HAS_VERSION"); // true
- * ```
- */
-export const Q_UPSERT_SENTINEL: string = `
-MERGE (s:Strategy {uid: $suid})
-ON CREATE SET s.ns = $ns, s.strategy_id = $strategyId, s.owner = $owner,
-  s.created_at = $now
-MERGE (v:VersionSentinel {uid: $vuid})
-ON CREATE SET v.ns = $ns, v.sentinel_id = $sentinelId,
-  v.strategy_id = $strategyId, v.version = $version, v.dag_hash = $dagHash,
-  v.created_at = $now, v.traffic_weight = 1.0, v.retired = false,
-  v._born = $token
-MERGE (s)-[:HAS_VERSION]->(v)
-RETURN v.dag_hash AS hash, v.retired AS retired, v._born = $token AS born`;
-
-/**
- * Link the sentinel to every node of the DAG; the `created` flag of a link
- * is set once, by the attempt that created it. Params: `$vuid`, `$rows`
- * (`{uid, created}`).
- *
- * @example
- * ```ts
- * import { Q_CONTAINS } from "./cypher.ts";
- * Q_CONTAINS.includes("CONTAINS"); // true
- * ```
- */
-export const Q_CONTAINS: string = `
-MATCH (v:VersionSentinel {uid: $vuid})
-UNWIND $rows AS r
-MATCH (n:ComputeNode {uid: r.uid})
-MERGE (v)-[k:CONTAINS]->(n)
-ON CREATE SET k.created = r.created
-RETURN n.node_id AS id, k.created AS created`;
-
-/**
- * Link a sentinel this attempt created to every node of the DAG (no link can
- * exist yet, so `CREATE` instead of `MERGE`). Params: `$vuid`, `$rows`
- * (`{uid, created}`).
- *
- * @example
- * ```ts
- * import { Q_CONTAINS_NEW } from "./cypher.ts";
- * Q_CONTAINS_NEW.includes("CREATE (v)-[:CONTAINS"); // true
- * ```
- */
-export const Q_CONTAINS_NEW: string = `
-MATCH (v:VersionSentinel {uid: $vuid})
-UNWIND $rows AS r
-MATCH (n:ComputeNode {uid: r.uid})
-CREATE (v)-[:CONTAINS {created: r.created}]->(n)`;
 
 /**
  * One node. Params: `$uid`.

@@ -4,13 +4,15 @@
  * conformance suite.
  *
  * - A diff is one managed write transaction (`session.executeWrite`, retried
- *   by the driver on transient errors) of a constant number of batched
- *   `UNWIND … MERGE` statements, whatever the DAG size.
+ *   by the driver on transient errors) of at most five batched statements
+ *   whatever the DAG size — two when every node is reused (sentinel; lock +
+ *   link of the existing nodes).
  * - Every write is idempotent, so a retried or repeated call changes
  *   nothing twice.
  * - Safety against a concurrent GC comes from node write locks: a diff locks
- *   every existing node it reuses before linking it; the GC locks a node and
- *   re-checks "no live reference, no dependent, out of grace" before deleting.
+ *   every existing node it reuses in the statement that links it (and holds
+ *   the lock until commit); the GC locks a node and re-checks "no live
+ *   reference, no dependent, out of grace" before deleting.
  * - Unreachable database → `UnavailableError`; no fallback.
  *
  * @module
@@ -327,27 +329,52 @@ export class Neo4jRegistry implements NodeRegistry {
     return await this.#write(async (tx, attemptNo) => {
       const now = int(ctx.now ?? Date.now());
       const attempt = token();
-      // 1. re-run of a committed version → the stored result, nothing written
-      const [prior] = await run(tx, Q.Q_SENTINEL_READ, { vuid });
-      if (prior.exists) {
-        const err = conflict(prior.hash, prior.retired);
+      // 1. strategy + sentinel first; an existing sentinel (a re-run, or a
+      // concurrent attempt at the same version that committed first) holds
+      // the stored result, and nothing else is written
+      const [sv] = await run(tx, Q.Q_OPEN_SENTINEL, {
+        suid: this.#uid(ctx.strategyId),
+        vuid,
+        ns: this.#ns,
+        strategyId: ctx.strategyId,
+        owner: ctx.owner,
+        sentinelId,
+        version: ctx.version,
+        dagHash,
+        now,
+        token: attempt,
+      });
+      if (sv.born !== true) {
+        const err = conflict(sv.hash, sv.retired);
         if (err) throw err;
         const topics = new Map<string, string>();
         const created = new Set<string>();
-        for (const c of prior.contents as Row[]) {
+        for (const c of sv.contents as Row[]) {
           topics.set(String(c.id), String(c.topic ?? ""));
           if (c.created === true) created.add(String(c.id));
         }
         return result(topics, created);
       }
-      // 2. lock existing nodes (DAG nodes and external inputs)
+      // 2. lock existing nodes (DAG nodes and external inputs) and link the
+      // DAG's ones to the sentinel, in one pass; a rejection below throws and
+      // the driver rolls the whole transaction back
+      const inDag = new Set(order);
       const lockIds = [...new Set([...order, ...v.externalInputs.keys()])]
-        .map((id) => this.#uid(id)).sort();
+        .sort((a, b) => {
+          const x = this.#uid(a), y = this.#uid(b);
+          return x < y ? -1 : x > y ? 1 : 0;
+        });
+      const [locked] = await run(tx, Q.Q_LOCK_LINK, {
+        vuid,
+        uids: lockIds.map((id) => this.#uid(id)),
+        link: lockIds.map((id) => inDag.has(id)),
+        now,
+      });
+      const found = locked.found as number[];
+      const foundTopics = locked.topics as string[];
       const existing = new Map<string, string | null>();
-      for (
-        const r of await run(tx, Q.Q_LOCK_EXISTING, { uids: lockIds, now })
-      ) {
-        existing.set(String(r.id), (r.topic as string | null) ?? null);
+      for (let k = 0; k < found.length; k++) {
+        existing.set(lockIds[Number(found[k])], foundTopics[k] || null);
       }
       for (const [input, consumer] of v.externalInputs) {
         if (!existing.has(input)) throw new UnknownInputError(consumer, input);
@@ -377,10 +404,13 @@ export class Neo4jRegistry implements NodeRegistry {
           names.set(n.nodeId, name);
         }
       }
-      // 4. upsert new nodes (and topics, tags); locked existing nodes with a
-      // topic are already up to date
-      const rows = v.nodes.map((n) => {
-        const topic = existing.get(n.nodeId) ?? names.get(n.nodeId)!;
+      // 4. upsert and link the nodes not found (and attach a topic to found
+      // nodes without one); found nodes with a topic are already done
+      const topics = new Map<string, string>();
+      const created = new Set<string>();
+      for (const [id, topic] of existing) if (topic) topics.set(id, topic);
+      const upserts = needTopic.map((n) => {
+        const topic = names.get(n.nodeId)!;
         return {
           uid: this.#uid(n.nodeId),
           id: n.nodeId,
@@ -396,15 +426,13 @@ export class Neo4jRegistry implements NodeRegistry {
           metadata_json: JSON.stringify(n.metadata ?? {}),
           topic,
           topic_uid: this.#uid(topic),
+          link: !existing.has(n.nodeId),
         };
       });
-      const topics = new Map<string, string>();
-      const created = new Set<string>();
-      for (const [id, topic] of existing) if (topic) topics.set(id, topic);
-      const upserts = rows.filter((r) => !existing.get(r.id));
       if (upserts.length > 0) {
         for (
           const r of await run(tx, Q.Q_UPSERT_NODES, {
+            vuid,
             rows: upserts,
             ns: this.#ns,
             now,
@@ -423,38 +451,6 @@ export class Neo4jRegistry implements NodeRegistry {
       }));
       if (edges.length > 0) {
         await run(tx, Q.Q_CREATE_EDGES, { edges, token: attempt });
-      }
-      // 6. strategy + sentinel, then containment
-      const [sv] = await run(tx, Q.Q_UPSERT_SENTINEL, {
-        suid: this.#uid(ctx.strategyId),
-        vuid,
-        ns: this.#ns,
-        strategyId: ctx.strategyId,
-        owner: ctx.owner,
-        sentinelId,
-        version: ctx.version,
-        dagHash,
-        now,
-        token: attempt,
-      });
-      const err = conflict(sv.hash, sv.retired);
-      if (err) throw err;
-      if (rows.length > 0 && sv.born === true) {
-        await run(tx, Q.Q_CONTAINS_NEW, {
-          vuid,
-          rows: rows.map((r) => ({ uid: r.uid, created: created.has(r.id) })),
-        });
-      } else if (rows.length > 0) {
-        const linked = await run(tx, Q.Q_CONTAINS, {
-          vuid,
-          rows: rows.map((r) => ({ uid: r.uid, created: created.has(r.id) })),
-        });
-        // a concurrent attempt for the same version may have linked first:
-        // the stored flags are the truth
-        created.clear();
-        for (const r of linked) {
-          if (r.created === true) created.add(String(r.id));
-        }
       }
       return result(topics, created);
     });
