@@ -122,7 +122,19 @@ neo4j_up() {
   port_open "$BOLT_PORT" && die "port $BOLT_PORT is taken by a process this script did not start"
   neo4j_build
   local target="$HERE/neo4j/target"
-  nohup java -Xms256m "-Xmx$NEO4J_HEAP" -XX:+UseG1GC \
+  # JVM options: the ones Neo4j's own launcher (and the neo4j Docker image)
+  # passes by default (`server.jvm.additional` in neo4j.conf). Without
+  # `--add-opens java.base/java.nio` the page cache logs "Reflection access to
+  # java.nio.DirectByteBuffer is not available, using fallback mode" and runs
+  # slower; `io.netty.tryReflectionSetAccessible` does the same for Bolt's
+  # direct buffers.
+  local jvm=(-Xms256m "-Xmx$NEO4J_HEAP" -XX:+UseG1GC -XX:-OmitStackTraceInFastThrow
+    -XX:+UnlockExperimentalVMOptions -XX:+TrustFinalNonStaticFields -XX:+DisableExplicitGC
+    -Djdk.nio.maxCachedBufferSize=1024 -Dio.netty.tryReflectionSetAccessible=true
+    --add-opens=java.base/java.nio=ALL-UNNAMED --add-opens=java.base/java.io=ALL-UNNAMED
+    --add-opens=java.base/sun.nio.ch=ALL-UNNAMED --add-opens=java.base/java.lang=ALL-UNNAMED
+    --enable-native-access=ALL-UNNAMED -Dlog4j2.disable.jmx=true)
+  nohup java "${jvm[@]}" \
     -cp "$target/classes:$(cat "$target/classpath.txt")" qmtl.local.Neo4jLauncher \
     "$DIR/neo4j/home" "$BOLT_PORT" 256 >"$DIR/neo4j/neo4j.log" 2>&1 &
   echo $! >"$pid"
