@@ -368,7 +368,7 @@ export function redisOptions(
  *
  * @param uri A URI or its parsed form.
  * @param opts Connection options.
- * @returns A connecting (or lazy) client; `quit()` it when done.
+ * @returns A connecting (or lazy) client; close it with {@link closeRedis}.
  *
  * @example
  * ```ts ignore
@@ -401,4 +401,28 @@ export function createRedis(
  */
 export function isSentinelClient(redis: RedisClient): boolean {
   return (redis.options.sentinels?.length ?? 0) > 0;
+}
+
+/**
+ * Closes a client: `QUIT` (pending replies arrive first), then `disconnect()`
+ * — needed in Sentinel mode, where ioredis's failover detector keeps its
+ * Sentinel connections open after a plain `quit()`.
+ *
+ * @param redis The client.
+ *
+ * @example
+ * ```ts ignore
+ * import { closeRedis, createRedis } from "./connection.ts";
+ * const redis = createRedis("redis://127.0.0.1:6379");
+ * await closeRedis(redis);
+ * ```
+ */
+export async function closeRedis(redis: RedisClient): Promise<void> {
+  try {
+    if (redis.status !== "end") await redis.quit();
+  } catch {
+    // already closed or unreachable: disconnect below
+  } finally {
+    redis.disconnect();
+  }
 }

@@ -10,6 +10,7 @@ import type { Buffer } from "node:buffer";
 import type { Redis } from "ioredis";
 import type { Event } from "../contracts/types.ts";
 import {
+  closeRedis,
   createRedis,
   isSentinelClient,
   type ParsedRedisUrl,
@@ -277,13 +278,7 @@ export class RedisEventLog implements EventLog {
     this.#closed = true;
     this.#wake.close();
     this.#waiter?.close();
-    if (this.#owned) {
-      try {
-        await this.#redis.quit();
-      } catch {
-        this.#redis.disconnect();
-      }
-    }
+    if (this.#owned) await closeRedis(this.#redis);
   }
 
   #open(): void {

@@ -9,6 +9,7 @@ import { Buffer } from "node:buffer";
 import type { Redis } from "ioredis";
 import { DEFAULT_BACKOFF } from "./backoff.ts";
 import {
+  closeRedis,
   createRedis,
   isSentinelClient,
   type ParsedRedisUrl,
@@ -84,6 +85,20 @@ export interface RedisQueueOptions extends DurabilityOptions {
 
 type Raw = (Buffer | null)[];
 
+interface LeaseRequest {
+  count: number;
+  leaseMs: number;
+  resolve: (jobs: LeasedJob[]) => void;
+  reject: (e: unknown) => void;
+}
+
+interface AckRequest {
+  id: string;
+  token: string;
+  resolve: (r: string) => void;
+  reject: (e: unknown) => void;
+}
+
 /**
  * A {@link WorkQueue} stored in Redis.
  *
@@ -118,6 +133,8 @@ export class RedisQueue implements WorkQueue {
   #waiter: ReplicaWaiter | null;
   #wake: WakeSubscriber;
   #unconfirmed = 0;
+  #leaseQueue: LeaseRequest[] = [];
+  #ackQueue: AckRequest[] = [];
   #closed = false;
 
   /**
@@ -130,7 +147,10 @@ export class RedisQueue implements WorkQueue {
       this.#redis = opts.redis;
       this.#owned = false;
     } else if (opts.url !== undefined) {
-      this.#redis = createRedis(opts.url, { connectionName: "qmtl-queue" });
+      this.#redis = createRedis(opts.url, {
+        connectionName: "qmtl-queue",
+        extra: { enableAutoPipelining: true },
+      });
       this.#owned = true;
     } else {
       throw new QueueError("E_INVALID", "RedisQueue needs `redis` or `url`");
@@ -218,26 +238,8 @@ export class RedisQueue implements WorkQueue {
     const deadline = Date.now() + blockMs;
     let pause = 5;
     while (true) {
-      const epoch = this.#waiter?.epoch ?? 0;
-      const raw = await runScript(this.#redis, "qmtlQueueLease", true, [
-        `${this.#p}:ready`,
-        `${this.#p}:delayed`,
-        `${this.#p}:leased`,
-        `${this.#p}:dead`,
-        count,
-        leaseMs,
-        newId(),
-        this.#p,
-      ]) as Raw[];
-      if (raw.length > 0 || this.#closed) {
-        if (raw.length > 0) await this.#confirm("lease", str(raw[0][0]), epoch);
-        return raw.map((r) => {
-          const job = toJob(r) as LeasedJob;
-          job.leaseToken = str(r[10]);
-          job.leaseExpiresAtMs = Number(str(r[11]));
-          return job;
-        });
-      }
+      const got = await this.#leaseCoalesced(count, leaseMs);
+      if (got.length > 0 || this.#closed) return got;
       const left = deadline - Date.now();
       if (left <= 0) return [];
       await this.#wake.wait(`${this.#p}:wake`, Math.min(left, pause));
@@ -245,21 +247,105 @@ export class RedisQueue implements WorkQueue {
     }
   }
 
-  /** Marks a leased job done; a repeat with the same token is a no-op. */
+  /**
+   * Concurrent `lease` calls of this client made in the same tick run as one
+   * script call (fewer round trips and script runs), then share one `WAIT`.
+   */
+  #leaseCoalesced(count: number, leaseMs: number): Promise<LeasedJob[]> {
+    return new Promise((resolve, reject) => {
+      this.#leaseQueue.push({ count, leaseMs, resolve, reject });
+      if (this.#leaseQueue.length === 1) {
+        queueMicrotask(() => this.#flushLeases());
+      }
+    });
+  }
+
+  async #flushLeases(): Promise<void> {
+    const batch = this.#leaseQueue.splice(0);
+    const groups = new Map<number, LeaseRequest[]>();
+    for (const r of batch) {
+      const g = groups.get(r.leaseMs) ?? [];
+      g.push(r);
+      groups.set(r.leaseMs, g);
+    }
+    await Promise.all([...groups].map(async ([leaseMs, reqs]) => {
+      try {
+        const epoch = this.#waiter?.epoch ?? 0;
+        const total = reqs.reduce((n, r) => n + r.count, 0);
+        const raw = await runScript(this.#redis, "qmtlQueueLease", true, [
+          `${this.#p}:ready`,
+          `${this.#p}:delayed`,
+          `${this.#p}:leased`,
+          `${this.#p}:dead`,
+          total,
+          leaseMs,
+          newId(),
+          this.#p,
+        ]) as Raw[];
+        if (raw.length > 0) await this.#confirm("lease", str(raw[0][0]), epoch);
+        const jobs = raw.map((r) => {
+          const job = toJob(r) as LeasedJob;
+          job.leaseToken = str(r[10]);
+          job.leaseExpiresAtMs = Number(str(r[11]));
+          return job;
+        });
+        let at = 0;
+        for (const r of reqs) {
+          r.resolve(jobs.slice(at, at + r.count));
+          at += r.count;
+        }
+      } catch (e) {
+        for (const r of reqs) r.reject(e);
+      }
+    }));
+  }
+
+  /**
+   * Marks a leased job done; a repeat with the same token is a no-op.
+   * Concurrent acks of this client coalesce into one script call and share
+   * one `WAIT`.
+   */
   async ack(id: string, leaseToken: string): Promise<void> {
     this.#open();
-    const epoch = this.#waiter?.epoch ?? 0;
-    const r = await runScript(this.#redis, "qmtlQueueAck", false, [
-      `${this.#p}:job:${id}`,
-      `${this.#p}:leased`,
-      `${this.#p}:done`,
-      leaseToken,
-      id,
-      this.#retainDoneMs,
-      this.#p,
-    ]) as string;
+    const r = await new Promise<string>((resolve, reject) => {
+      this.#ackQueue.push({ id, token: leaseToken, resolve, reject });
+      if (this.#ackQueue.length === 1) queueMicrotask(() => this.#flushAcks());
+    });
     if (r !== "OK") throw new LeaseLostError(id, r as LeaseLostReason);
-    await this.#confirm("ack", id, epoch);
+  }
+
+  async #flushAcks(): Promise<void> {
+    const batch = this.#ackQueue.splice(0);
+    const epoch = this.#waiter?.epoch ?? 0;
+    let res: string[];
+    try {
+      res = await runScript(this.#redis, "qmtlQueueAckMany", false, [
+        `${this.#p}:leased`,
+        `${this.#p}:done`,
+        this.#retainDoneMs,
+        this.#p,
+        ...batch.flatMap((a) => [a.id, a.token]),
+      ]) as string[];
+    } catch (e) {
+      for (const a of batch) a.reject(e);
+      return;
+    }
+    let durability: unknown = null;
+    if (res.some((r) => r === "OK")) {
+      try {
+        await this.#confirm(
+          "ack",
+          batch.length === 1 ? batch[0].id : "",
+          epoch,
+        );
+      } catch (e) {
+        durability = e;
+      }
+    }
+    batch.forEach((a, i) => {
+      if (res[i] === "OK" && durability !== null) a.reject(durability);
+      else a.resolve(res[i]);
+    });
   }
 
   /** Returns a leased job for a retry (with backoff), or dead-letters it. */
@@ -416,13 +502,7 @@ export class RedisQueue implements WorkQueue {
     this.#closed = true;
     this.#wake.close();
     this.#waiter?.close();
-    if (this.#owned) {
-      try {
-        await this.#redis.quit();
-      } catch {
-        this.#redis.disconnect();
-      }
-    }
+    if (this.#owned) await closeRedis(this.#redis);
   }
 
   #open(): void {

@@ -139,27 +139,35 @@ elseif tonumber(v[3]) <= now then err = 'expired' end
 `;
 
 /**
- * ack — KEYS: job, leased, done. ARGV: token, id, retainDoneMs, prefix.
- * Returns 'OK' or a LeaseLostReason. A repeat with the token of the lease
- * that completed the job returns 'OK'.
+ * ackMany — KEYS: leased, done. ARGV: retainDoneMs, prefix, then id, token
+ * pairs. The batched form of ack (concurrent acks of one client coalesce
+ * into one call). Returns one 'OK' or LeaseLostReason per pair.
  */
-const ACK = `${NOW}${CHECK}
-if err then
-  if v[1] == 'done' and v[2] == ARGV[1] then
-    -- a write, so that a WAIT after a repeated ack covers the first one
-    redis.call('HINCRBY', KEYS[1], 'acks', 1)
-    return 'OK'
+const ACK_MANY = `${NOW}
+local keep, P = tonumber(ARGV[1]), ARGV[2]
+local out = {}
+local done = 0
+for i = 3, #ARGV, 2 do
+  local id, token = ARGV[i], ARGV[i + 1]
+  local jk = P .. ':job:' .. id
+  local v = redis.call('HMGET', jk, 'state', 'token', 'exp', 'idem')
+  local r = 'OK'
+  if not v[1] then r = 'unknown-job'
+  elseif v[1] == 'done' and v[2] == token then redis.call('HINCRBY', jk, 'acks', 1)
+  elseif v[1] ~= 'leased' then r = 'not-leased'
+  elseif v[2] ~= token then r = 'token-mismatch'
+  elseif tonumber(v[3]) <= now then r = 'expired'
+  else
+    redis.call('ZREM', KEYS[1], id)
+    redis.call('HSET', jk, 'state', 'done', 'exp', 0)
+    redis.call('PEXPIRE', jk, keep)
+    if v[4] and v[4] ~= '' then redis.call('PEXPIRE', P .. ':idem:' .. v[4], keep) end
+    done = done + 1
   end
-  return err
+  out[#out + 1] = r
 end
-redis.call('ZREM', KEYS[2], ARGV[2])
-redis.call('HSET', KEYS[1], 'state', 'done', 'exp', 0)
-redis.call('INCR', KEYS[3])
-local keep = tonumber(ARGV[3])
-redis.call('PEXPIRE', KEYS[1], keep)
-local idem = redis.call('HGET', KEYS[1], 'idem')
-if idem and idem ~= '' then redis.call('PEXPIRE', ARGV[4] .. ':idem:' .. idem, keep) end
-return 'OK'
+if done > 0 then redis.call('INCRBY', KEYS[2], done) end
+return out
 `;
 
 /**
@@ -226,7 +234,7 @@ return 1
 export const QUEUE_SCRIPTS: Record<string, [number, string]> = {
   qmtlQueueEnqueue: [4, ENQUEUE],
   qmtlQueueLease: [4, LEASE],
-  qmtlQueueAck: [3, ACK],
+  qmtlQueueAckMany: [2, ACK_MANY],
   qmtlQueueNack: [5, NACK],
   qmtlQueueExtend: [2, EXTEND],
   qmtlQueueRequeue: [3, REQUEUE],

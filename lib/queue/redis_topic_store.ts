@@ -7,6 +7,7 @@
 
 import type { Redis } from "ioredis";
 import {
+  closeRedis,
   createRedis,
   type ParsedRedisUrl,
   type RedisClient,
@@ -260,13 +261,7 @@ export class RedisTopicStore implements TopicStore {
     if (this.#closed) return;
     this.#closed = true;
     this.#wake.close();
-    if (this.#owned) {
-      try {
-        await this.#redis.quit();
-      } catch {
-        this.#redis.disconnect();
-      }
-    }
+    if (this.#owned) await closeRedis(this.#redis);
   }
 
   get #registry(): string {

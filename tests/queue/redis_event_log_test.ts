@@ -1,3 +1,4 @@
+import { closeRedis } from "../../lib/queue/connection.ts";
 import { RedisEventLog } from "../../lib/queue/redis_event_log.ts";
 import { eventLogConformance } from "./event_log_conformance.ts";
 import {
@@ -19,7 +20,7 @@ eventLogConformance(
         await log.close();
         const redis = testClient(url);
         await deletePrefix(redis, keyPrefix);
-        await redis.quit();
+        await closeRedis(redis);
       },
     });
   },

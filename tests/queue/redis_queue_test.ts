@@ -1,3 +1,4 @@
+import { closeRedis } from "../../lib/queue/connection.ts";
 import { RedisQueue } from "../../lib/queue/redis_queue.ts";
 import { queueConformance } from "./queue_conformance.ts";
 import {
@@ -49,7 +50,7 @@ redisTest(
     } finally {
       await q.close();
       await deletePrefix(redis, keyPrefix);
-      await redis.quit();
+      await closeRedis(redis);
     }
   },
 );

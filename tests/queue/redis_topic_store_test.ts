@@ -1,3 +1,4 @@
+import { closeRedis } from "../../lib/queue/connection.ts";
 import { RedisTopicStore } from "../../lib/queue/redis_topic_store.ts";
 import { topicStoreConformance } from "./topic_store_conformance.ts";
 import {
@@ -19,7 +20,7 @@ topicStoreConformance(
         await store.close();
         const redis = testClient(url);
         await deletePrefix(redis, keyPrefix);
-        await redis.quit();
+        await closeRedis(redis);
       },
     });
   },
