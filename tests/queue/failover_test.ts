@@ -181,8 +181,18 @@ redisTest(
       const worker = async (q: RedisQueue) => {
         while (Date.now() - t0 < DEADLINE_MS) {
           if (
-            producersDone && [...acknowledged].every((k) => confirmedAck.has(k))
-          ) return;
+            producersDone &&
+            [...acknowledged].every((k) =>
+              confirmedAck.has(k) || uncertain.has(k)
+            )
+          ) {
+            // Drained? (an uncertain ack may have been lost: its job comes back)
+            try {
+              const s = await q.stats();
+              if (s.ready + s.delayed + s.leased === 0) return;
+            } catch { /* failing over: try again */ }
+            await sleep(100);
+          }
           let jobs;
           try {
             jobs = await q.lease(4, { leaseMs: 3_000, blockMs: 200 });
@@ -242,13 +252,15 @@ redisTest(
       ]);
 
       const elapsed = Date.now() - t0;
-      const lost = [...acknowledged].filter((k) => !confirmedAck.has(k));
+      const lost = [...acknowledged].filter((k) => !processed.has(k));
+      const unconfirmed = [...acknowledged].filter((k) => !confirmedAck.has(k));
       const dups = [...processed].filter(([, n]) => n > 1).map(([k]) => k);
       const newMaster = events.find((e) => e.type === "+switch-master")
         ?.newMaster;
       console.log(
         `[failover] jobs acknowledged=${acknowledged.size} processed=${processed.size} ` +
-          `duplicates=${dups.length} (uncertain acks ${uncertain.size}) concurrent=${concurrent} ` +
+          `duplicates=${dups.length} (uncertain acks ${uncertain.size}, ` +
+          `never confirmed ${unconfirmed.length}) concurrent=${concurrent} ` +
           `enqueueRetries=${enqueueRetries} leaseErrors=${leaseErrors} ` +
           `kill→first job processed on the new master: ${
             firstAfterKill - killedAt
