@@ -409,39 +409,33 @@ export class Neo4jRegistry implements NodeRegistry {
       const topics = new Map<string, string>();
       const created = new Set<string>();
       for (const [id, topic] of existing) if (topic) topics.set(id, topic);
-      const upserts = needTopic.map((n) => {
-        const topic = names.get(n.nodeId)!;
-        return {
-          uid: this.#uid(n.nodeId),
-          id: n.nodeId,
-          node_type: n.nodeType,
-          interval: int(n.intervalS),
-          period: int(n.period),
-          code_hash: n.codeHash ?? "",
-          schema_compat_id: n.schemaCompatId ?? "",
-          params_canon: n.paramsJson ?? "",
-          inputs: n.inputs ?? [],
-          name: n.name ?? "",
-          tags: [...new Set(n.tags ?? [])],
-          metadata_json: JSON.stringify(n.metadata ?? {}),
-          topic,
-          topic_uid: this.#uid(topic),
-          link: !existing.has(n.nodeId),
-        };
-      });
-      if (upserts.length > 0) {
-        for (
-          const r of await run(tx, Q.Q_UPSERT_NODES, {
-            vuid,
-            rows: upserts,
-            ns: this.#ns,
-            now,
-            token: attempt,
-            retention: int(DEFAULT_RETENTION_MS),
-          })
-        ) {
-          topics.set(String(r.id), String(r.topic));
-          if (r.created === true) created.add(String(r.id));
+      if (needTopic.length > 0) {
+        const col = <T>(f: (n: typeof needTopic[number]) => T): T[] =>
+          needTopic.map(f);
+        const rows = await run(tx, Q.Q_UPSERT_NODES, {
+          vuid,
+          ns: this.#ns,
+          now,
+          token: attempt,
+          retention: int(DEFAULT_RETENTION_MS),
+          id: col((n) => n.nodeId),
+          node_type: col((n) => n.nodeType),
+          interval: col((n) => int(n.intervalS)),
+          period: col((n) => int(n.period)),
+          code_hash: col((n) => n.codeHash ?? ""),
+          schema_compat_id: col((n) => n.schemaCompatId ?? ""),
+          params_canon: col((n) => n.paramsJson ?? ""),
+          inputs: col((n) => n.inputs ?? []),
+          name: col((n) => n.name ?? ""),
+          tags: col((n) => [...new Set(n.tags ?? [])]),
+          metadata_json: col((n) => JSON.stringify(n.metadata ?? {})),
+          topic: col((n) => names.get(n.nodeId)!),
+          link: col((n) => !existing.has(n.nodeId)),
+        });
+        for (const r of rows) {
+          const id = needTopic[Number(r.i)].nodeId;
+          topics.set(id, String(r.topic));
+          if (r.created === true) created.add(id);
         }
       }
       // 5. input edges of created nodes
