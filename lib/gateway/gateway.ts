@@ -78,6 +78,7 @@ export interface GatewayOptions {
   maxBodyBytes?: number;
   /** HMAC secret of webhook signatures. */
   webhookSecret?: string;
+
   /** Diff worker settings. */
   worker?: {
     /** Start the worker with the gateway; default true. */
@@ -384,22 +385,40 @@ export function createGateway(options: GatewayOptions): Gateway {
   const app = new Hono<GatewayEnv>();
   app.onError(errorHandler(logger));
   app.use(requestId());
+  // Series handles per (route, method, status), so the hot path neither
+  // re-renders label text nor allocates label maps. Bounded: routes come
+  // from the route table (or "unmatched"), methods are folded into a fixed
+  // set, statuses into 100-599.
+  const httpSeries = new Map<
+    string,
+    { count: (by?: number) => void; latency: (v: number) => void }
+  >();
   app.use(requestLogger({
     logger,
     logSuccess: options.logSuccess,
     observe: (route, method, status, seconds) => {
-      const labels = { route, method, status: String(status) };
-      metrics.inc(
-        "qmtl_http_requests_total",
-        "HTTP requests by route, method and status.",
-        labels,
-      );
-      metrics.observe(
-        "qmtl_http_request_duration_seconds",
-        "HTTP request latency by route.",
-        labels,
-        seconds,
-      );
+      const m = KNOWN_METHODS.has(method) ? method : "OTHER";
+      const st = status >= 100 && status <= 599 ? status : 0;
+      const key = `${route} ${m} ${st}`;
+      let s = httpSeries.get(key);
+      if (s === undefined) {
+        const labels = { route, method: m, status: String(st) };
+        s = {
+          count: metrics.counterSeries(
+            "qmtl_http_requests_total",
+            "HTTP requests by route, method and status.",
+            labels,
+          ),
+          latency: metrics.histogramSeries(
+            "qmtl_http_request_duration_seconds",
+            "HTTP request latency by route.",
+            labels,
+          ),
+        };
+        httpSeries.set(key, s);
+      }
+      s.count();
+      s.latency(seconds);
     },
   }));
   app.use(errorMapper(logger));
@@ -409,7 +428,11 @@ export function createGateway(options: GatewayOptions): Gateway {
   const limitMw = bodyLimit({ maxBytes: options.maxBodyBytes });
   const policyMw = policy(pol);
   const schemaMw = schemaVersion();
-  const METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
+  const on = app.on.bind(app) as unknown as (
+    m: string | string[],
+    p: string,
+    ...h: (MiddlewareHandler<GatewayEnv> | Handler<GatewayEnv>)[]
+  ) => unknown;
   for (const route of ROUTES) {
     const mark: MiddlewareHandler<GatewayEnv> = async (c, next) => {
       c.set("routeId", route.path);
@@ -420,23 +443,34 @@ export function createGateway(options: GatewayOptions): Gateway {
     if (route.roles !== "public") chain.push(authMw, acl(route));
     if (route.id === "rpc.SubmitStrategy") chain.push(policyMw);
     if (route.kind === "rpc") chain.push(schemaMw);
-    const on = app.on.bind(app) as unknown as (
-      m: string | string[],
-      p: string,
-      ...h: (MiddlewareHandler<GatewayEnv> | Handler<GatewayEnv>)[]
-    ) => unknown;
     on(route.method, route.path, ...chain, handlers[route.id]);
-    const allow = route.method === "GET" ? "GET, HEAD" : "POST";
-    const others = METHODS.filter((m) => !allow.split(", ").includes(m));
-    on(
-      others,
-      route.path,
-      mark,
-      (c: Context<GatewayEnv>) => methodNotAllowed(c, route, allow),
-    );
   }
+  // Only each route's own method is registered with the router (fewer
+  // handler sets to match per request); any other method on a known path
+  // falls through to here and gets 405 with `Allow`.
+  const byPattern = ROUTES.map((route) => ({
+    route,
+    re: new RegExp(
+      "^" +
+        route.path.split("/").map((seg) =>
+          seg.startsWith(":")
+            ? "[^/]+"
+            : seg.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
+        ).join("/") + "$",
+    ),
+  }));
   app.notFound((c) => {
-    throw notFound(c.req.path);
+    const path = c.req.path;
+    const hit = byPattern.find((p) => p.re.test(path));
+    if (hit) {
+      c.set("routeId", hit.route.path);
+      return methodNotAllowed(
+        c,
+        hit.route,
+        hit.route.method === "GET" ? "GET, HEAD" : "POST",
+      );
+    }
+    throw notFound(path);
   });
 
   if (options.worker?.autoStart ?? true) {
@@ -472,6 +506,16 @@ export function createGateway(options: GatewayOptions): Gateway {
     },
   };
 }
+
+const KNOWN_METHODS: ReadonlySet<string> = new Set([
+  "GET",
+  "HEAD",
+  "POST",
+  "PUT",
+  "PATCH",
+  "DELETE",
+  "OPTIONS",
+]);
 
 function methodNotAllowed(
   c: Context<GatewayEnv>,

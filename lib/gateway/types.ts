@@ -5,13 +5,7 @@
  * @module
  */
 
-import type {
-  Context,
-  ErrorHandler,
-  Handler,
-  Hono,
-  MiddlewareHandler,
-} from "hono";
+import type { Context, ErrorHandler, Handler, MiddlewareHandler } from "hono";
 import type { SubmitStrategyRequest } from "../contracts/types.ts";
 
 /**

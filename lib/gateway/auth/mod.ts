@@ -48,8 +48,21 @@ export interface AuthOptions {
   clockSkewS?: number;
   /** Claim holding the roles array; default `roles`. */
   rolesClaim?: string;
-  /** Verified tokens cached (by token string, until `exp`); default 1000. 0 disables. */
+  /**
+   * Verified tokens kept in an LRU cache keyed by the raw token string, so
+   * a repeated token skips signature verification; default 1000 entries, 0
+   * disables. An entry is dropped at the token's `exp` (clock skew is never
+   * added: a cached token is refused from `exp` on, at least as strictly as
+   * a fresh verification), and after `cacheTtlS` at the latest.
+   */
   cacheSize?: number;
+  /**
+   * Longest time a verified token is served from the cache, seconds
+   * (bounds how long a key removed from the JWKS keeps working); default 300.
+   */
+  cacheTtlS?: number;
+  /** Clock, ms since epoch (tests); default `Date.now`. */
+  now?: () => number;
 }
 
 /**
@@ -128,17 +141,16 @@ export function createAuthenticator(options: AuthOptions): Authenticator {
     }
     return jwks(header, token);
   };
-  const cacheSize = options.cacheSize ?? 1000;
-  const cache = new Map<string, { principal: Principal; expMs: number }>();
+  const now = options.now ?? Date.now;
+  const cache = new TokenCache(
+    options.cacheSize ?? 1000,
+    (options.cacheTtlS ?? 300) * 1000,
+  );
 
   return {
     async verify(token: string): Promise<Principal> {
-      const now = Date.now();
-      const hit = cache.get(token);
-      if (hit) {
-        if (hit.expMs > now) return hit.principal;
-        cache.delete(token);
-      }
+      const hit = cache.get(token, now());
+      if (hit) return hit;
       let payload: JWTPayload;
       try {
         ({ payload } = await jwtVerify(token, getKey, {
@@ -147,19 +159,65 @@ export function createAuthenticator(options: AuthOptions): Authenticator {
           audience: options.audience,
           clockTolerance: skew,
           requiredClaims: ["exp", "sub"],
+          currentDate: options.now ? new Date(now()) : undefined,
         }));
       } catch (e) {
         throw unauthenticated(describe(e));
       }
       const principal = principalOf(payload, rolesClaim);
-      if (cacheSize > 0) {
-        if (cache.size >= cacheSize) cache.delete(cache.keys().next().value!);
-        // Cached until exp (no skew: a cached token never outlives its exp).
-        cache.set(token, { principal, expMs: (payload.exp as number) * 1000 });
-      }
+      cache.set(token, principal, (payload.exp as number) * 1000, now());
       return principal;
     },
   };
+}
+
+/**
+ * A bounded LRU map of verified tokens → principal. Entries expire at the
+ * token's `exp` (no skew added) or after `ttlMs`, whichever is first.
+ */
+class TokenCache {
+  #max: number;
+  #ttlMs: number;
+  #seq = 0;
+  // Map iteration order is insertion order, so the first key is the least
+  // recently (re)inserted one. A hit re-inserts its key only once it has
+  // aged past half the capacity: recently used entries are never the next
+  // to go, and a hot token costs one lookup rather than delete + insert.
+  #map = new Map<
+    string,
+    { principal: Principal; untilMs: number; seq: number }
+  >();
+
+  constructor(max: number, ttlMs: number) {
+    this.#max = Math.max(0, Math.floor(max));
+    this.#ttlMs = ttlMs;
+  }
+
+  get(token: string, now: number): Principal | undefined {
+    const e = this.#map.get(token);
+    if (e === undefined) return undefined;
+    if (now >= e.untilMs) {
+      this.#map.delete(token);
+      return undefined;
+    }
+    if (this.#seq - e.seq > this.#max >> 1) {
+      this.#map.delete(token);
+      e.seq = ++this.#seq;
+      this.#map.set(token, e);
+    }
+    return e.principal;
+  }
+
+  set(token: string, principal: Principal, expMs: number, now: number): void {
+    if (this.#max === 0 || !Number.isFinite(expMs)) return;
+    const untilMs = Math.min(expMs, now + this.#ttlMs);
+    if (untilMs <= now) return; // accepted within the skew only: never cached
+    this.#map.delete(token);
+    while (this.#map.size >= this.#max) {
+      this.#map.delete(this.#map.keys().next().value!);
+    }
+    this.#map.set(token, { principal, untilMs, seq: ++this.#seq });
+  }
 }
 
 function describe(e: unknown): string {
@@ -198,7 +256,12 @@ function principalOf(payload: JWTPayload, rolesClaim: string): Principal {
   const roles = list.filter((r): r is Role =>
     typeof r === "string" && (ROLES as string[]).includes(r)
   );
-  return { subject: String(payload.sub), roles: [...new Set(roles)] };
+  // Frozen: the cache hands the same principal to every request bearing
+  // the token.
+  return Object.freeze({
+    subject: String(payload.sub),
+    roles: Object.freeze([...new Set(roles)]) as Role[],
+  });
 }
 
 function quote(s: string): string {

@@ -59,6 +59,11 @@ export interface Logger {
   warn(msg: string, fields?: Record<string, unknown>): void;
   /** A failure. */
   error(msg: string, fields?: Record<string, unknown>): void;
+  /**
+   * False when records of `level` are dropped, so callers can skip building
+   * them (optional; absent means "maybe").
+   */
+  enabled?(level: LogLevel): boolean;
 }
 
 /**
@@ -106,10 +111,24 @@ export function redact(value: unknown, depth = 0): unknown {
   if (depth > 4 || value === null || typeof value !== "object") return value;
   if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1));
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) {
-    out[k] = SECRET_KEY.test(k) ? "<redacted>" : redact(v, depth + 1);
+  for (const k in value) {
+    if (!Object.hasOwn(value, k)) continue;
+    const v = (value as Record<string, unknown>)[k];
+    out[k] = isSecretKey(k) ? "<redacted>" : redact(v, depth + 1);
   }
   return out;
+}
+
+// Field names are code-defined and few: remember the verdict per name
+// (bounded, in case a caller logs data-derived keys).
+const SECRET_VERDICT = new Map<string, boolean>();
+function isSecretKey(k: string): boolean {
+  let v = SECRET_VERDICT.get(k);
+  if (v === undefined) {
+    v = SECRET_KEY.test(k);
+    if (SECRET_VERDICT.size < 1024) SECRET_VERDICT.set(k, v);
+  }
+  return v;
 }
 
 /**
@@ -126,26 +145,55 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const min = ORDER[options.level ?? "info"];
   const sink = options.sink ?? ((line: string) => console.log(line));
   const base = options.base ?? {};
+  // The base fields never change: serialise them once and append them to
+  // every line (unless a record's own field has the same name).
+  const baseKeys = new Set(Object.keys(base));
+  const baseJson = baseKeys.size === 0
+    ? ""
+    : "," + JSON.stringify(redact(base)).slice(1, -1);
+  // Many records share a millisecond under load: format the time once per ms.
+  let lastMs = -1;
+  let lastIso = "";
   const write = (
     level: LogLevel,
     msg: string,
     fields?: Record<string, unknown>,
   ) => {
     if (ORDER[level] < min) return;
-    const rec = {
-      time: new Date().toISOString(),
-      level,
-      msg,
-      ...base,
-      ...(fields ? redact(fields) as Record<string, unknown> : {}),
-    };
-    sink(JSON.stringify(rec));
+    const now = Date.now();
+    if (now !== lastMs) {
+      lastMs = now;
+      lastIso = new Date(now).toISOString();
+    }
+    const rec: Record<string, unknown> = { time: lastIso, level, msg };
+    let clash = false;
+    if (fields) {
+      for (const k in fields) {
+        if (!Object.hasOwn(fields, k)) continue;
+        const v = fields[k];
+        if (baseKeys.has(k)) clash = true;
+        rec[k] = isSecretKey(k)
+          ? "<redacted>"
+          : v !== null && typeof v === "object"
+          ? redact(v, 1)
+          : v;
+      }
+    }
+    if (baseJson === "") {
+      sink(JSON.stringify(rec));
+    } else if (clash) {
+      sink(JSON.stringify({ ...base, ...rec }));
+    } else {
+      const json = JSON.stringify(rec);
+      sink(json.slice(0, -1) + baseJson + "}");
+    }
   };
   return {
     debug: (m, f) => write("debug", m, f),
     info: (m, f) => write("info", m, f),
     warn: (m, f) => write("warn", m, f),
     error: (m, f) => write("error", m, f),
+    enabled: (level) => ORDER[level] >= min,
   };
 }
 
@@ -200,6 +248,7 @@ export function requestLogger(options: {
       : logSuccess
       ? "info"
       : "debug";
+    if (logger.enabled?.(level) === false) return;
     logger[level]("request", {
       requestId: c.get("requestId"),
       method: c.req.method,

@@ -5,6 +5,7 @@
  */
 
 import { QmtlError } from "../../contracts/errors.ts";
+import type { StrategyStatus } from "../../contracts/types.ts";
 import type { NodeRegistry } from "../../dag/registry.ts";
 import { seesAllStrategies } from "../acl/mod.ts";
 import { stateFromName } from "../lifecycle/mod.ts";
@@ -38,6 +39,29 @@ function json(c: GatewayContext, body: unknown): Response {
   return c.json(body as Record<string, unknown>);
 }
 
+const JSON_TYPE = { "content-type": "application/json" } as const;
+
+/**
+ * The JSON text of a view of an immutable (frozen) record, computed once per
+ * record: the memory store hands out the same frozen status until the next
+ * transition, so repeated reads skip building and serialising the view.
+ * Records that are not frozen (e.g. freshly parsed from Redis) are
+ * serialised every time.
+ */
+function viewCache(
+  view: (s: StrategyStatus) => unknown,
+): (c: GatewayContext, s: StrategyStatus) => Response {
+  const cache = new WeakMap<StrategyStatus, string>();
+  return (c, s) => {
+    let text = cache.get(s);
+    if (text === undefined) {
+      text = JSON.stringify(view(s));
+      if (Object.isFrozen(s)) cache.set(s, text);
+    }
+    return c.body(text, 200, JSON_TYPE);
+  };
+}
+
 /**
  * The REST handlers, keyed by route id suffix.
  *
@@ -67,6 +91,13 @@ export function restHandlers(
     if (!r) throw new QmtlError("E_NOT_FOUND", `no node ${id}`, { nodeId: id });
     return r;
   };
+  const strategyJson = viewCache(strategyView);
+  const stateJson = viewCache(stateView);
+  const queueMapJson = viewCache((s) => ({
+    strategyId: s.strategyId,
+    state: strategyView(s).state,
+    queueMap: s.queueMap,
+  }));
   return {
     listStrategies: async (c) => {
       const p = c.get("principal");
@@ -89,30 +120,20 @@ export function restHandlers(
       });
     },
     getStrategy: async (c) =>
-      json(
+      strategyJson(
         c,
-        strategyView(
-          (await service.visible(c.get("principal"), c.req.param("id")!))
-            .status,
-        ),
+        (await service.visible(c.get("principal"), c.req.param("id")!)).status,
       ),
     getStrategyStatus: async (c) =>
-      json(
+      stateJson(
         c,
-        stateView(
-          (await service.visible(c.get("principal"), c.req.param("id")!))
-            .status,
-        ),
+        (await service.visible(c.get("principal"), c.req.param("id")!)).status,
       ),
-    getQueueMap: async (c) => {
-      const s =
-        (await service.visible(c.get("principal"), c.req.param("id")!)).status;
-      return json(c, {
-        strategyId: s.strategyId,
-        state: strategyView(s).state,
-        queueMap: s.queueMap,
-      });
-    },
+    getQueueMap: async (c) =>
+      queueMapJson(
+        c,
+        (await service.visible(c.get("principal"), c.req.param("id")!)).status,
+      ),
     listNodes: async (c) => {
       const page = await registry.listNodes({
         pageSize: intParam(c, "page_size"),

@@ -1,5 +1,7 @@
 /**
- * In-process strategy store (the embedded default).
+ * In-process strategy store (the embedded default). Records are immutable
+ * (deep-frozen): every write stores a new frozen record, reads return it
+ * without copying.
  *
  * @module
  */
@@ -23,8 +25,25 @@ import type {
   TransitionResult,
 } from "./types.ts";
 
-function clone(r: StrategyRecord): StrategyRecord {
-  return structuredClone(r);
+/**
+ * Stored records are deep-frozen copies: a write copies once, and reads hand
+ * out the frozen record itself (no copy per read; a caller cannot change the
+ * store's state through it).
+ */
+function frozenCopy<T>(v: T): T {
+  return deepFreeze(structuredClone(v));
+}
+
+function deepFreeze<T>(v: T): T {
+  if (v !== null && typeof v === "object" && !Object.isFrozen(v)) {
+    Object.freeze(v);
+    if (!ArrayBuffer.isView(v)) {
+      for (const k of Object.keys(v)) {
+        deepFreeze((v as Record<string, unknown>)[k]);
+      }
+    }
+  }
+  return v;
 }
 
 /**
@@ -98,22 +117,21 @@ export class MemoryStrategyStore implements StrategyStore {
   ): Promise<CreateStrategyResult> {
     const existing = this.#records.get(status.strategyId);
     if (existing) {
-      return Promise.resolve({ created: false, record: clone(existing) });
+      return Promise.resolve({ created: false, record: existing });
     }
-    const rec: StrategyRecord = {
-      status: structuredClone(status),
+    const rec: StrategyRecord = frozenCopy({
+      status,
       jobId: "",
       generation: 0,
-    };
+    });
     this.#records.set(status.strategyId, rec);
     this.#dags.set(status.strategyId, dag.slice());
-    return Promise.resolve({ created: true, record: clone(rec) });
+    return Promise.resolve({ created: true, record: rec });
   }
 
   /** A record, or `null`. */
   get(id: string): Promise<StrategyRecord | null> {
-    const r = this.#records.get(id);
-    return Promise.resolve(r ? clone(r) : null);
+    return Promise.resolve(this.#records.get(id) ?? null);
   }
 
   /** The encoded DAG, or `null`. */
@@ -128,9 +146,9 @@ export class MemoryStrategyStore implements StrategyStore {
       return Promise.reject(new QmtlError("E_NOT_FOUND", `no strategy ${id}`));
     }
     try {
-      const next = applyTransition(id, rec, req, Date.now());
+      const next = frozenCopy(applyTransition(id, rec, req, Date.now()));
       this.#records.set(id, next);
-      return Promise.resolve({ from: rec.status.state, record: clone(next) });
+      return Promise.resolve({ from: rec.status.state, record: next });
     } catch (e) {
       return Promise.reject(e);
     }
@@ -157,7 +175,7 @@ export class MemoryStrategyStore implements StrategyStore {
     const page = all.slice(0, size);
     const last = page.at(-1);
     return Promise.resolve({
-      strategies: page.map((x) => structuredClone(x.s)),
+      strategies: page.map((x) => x.s),
       nextPageToken: all.length > size && last ? encodePageToken(last.p) : "",
     });
   }
