@@ -78,7 +78,18 @@ export interface GatewayOptions {
   maxBodyBytes?: number;
   /** HMAC secret of webhook signatures. */
   webhookSecret?: string;
-
+  /**
+   * Webhook delivery limits (the retry backoff is the `webhookQueue`'s).
+   * Defaults: 8 attempts, 5000 ms per delivery, 4 deliveries in flight.
+   */
+  webhooks?: {
+    /** Attempts before a delivery is dead-lettered. */
+    maxAttempts?: number;
+    /** Timeout of one delivery, ms. */
+    timeoutMs?: number;
+    /** Deliveries in flight at once. */
+    concurrency?: number;
+  };
   /** Diff worker settings. */
   worker?: {
     /** Start the worker with the gateway; default true. */
@@ -184,6 +195,9 @@ export function createGateway(options: GatewayOptions): Gateway {
   const webhooks = new WebhookDispatcher({
     queue: webhookQueue,
     secret: options.webhookSecret,
+    maxAttempts: options.webhooks?.maxAttempts,
+    timeoutMs: options.webhooks?.timeoutMs,
+    concurrency: options.webhooks?.concurrency,
     logger,
   });
   const events = createEventEmitter({

@@ -90,6 +90,8 @@ export interface WebhookOptions {
   maxAttempts?: number;
   /** Timeout of one delivery, ms; default 5000. */
   timeoutMs?: number;
+  /** Deliveries in flight at once; default 4. */
+  concurrency?: number;
   /** Logger. */
   logger?: Logger;
   /** fetch implementation (tests). */
@@ -123,7 +125,7 @@ export class WebhookDispatcher {
       name: "webhook",
       queue: options.queue,
       handle: (job) => this.#deliver(job),
-      concurrency: 4,
+      concurrency: options.concurrency ?? 4,
       leaseMs: (options.timeoutMs ?? 5000) * 3,
       logger: options.logger,
     });
