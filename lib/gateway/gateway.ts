@@ -36,7 +36,7 @@ import { requestId } from "./request_id/mod.ts";
 import { restHandlers } from "./rest/mod.ts";
 import { rpcHandlers } from "./rpc/mod.ts";
 import { echoSchemaVersion, schemaVersion } from "./schema_version/mod.ts";
-import { StrategyService } from "./service.ts";
+import { StrategyService, type StrategyServiceOptions } from "./service.ts";
 import { MemoryStrategyStore } from "./store/memory.ts";
 import type { StrategyStore } from "./store/types.ts";
 import type { GatewayApp, GatewayEnv } from "./types.ts";
@@ -104,7 +104,11 @@ export interface GatewayOptions {
     retryAfterMs?: number;
     /** Attempts before a diff job is dead-lettered (the sweep re-enqueues); default 20. */
     maxAttempts?: number;
+    /** The sweep re-publishes pending events at least this old, ms; default 5000. */
+    pendingEventGraceMs?: number;
   };
+  /** Fault injection for tests (see {@link StrategyServiceOptions.hooks}). */
+  hooks?: StrategyServiceOptions["hooks"];
   /** SSE limits. */
   sse?: SseOptions;
   /** Extra readiness checks (e.g. `migrations`). */
@@ -212,6 +216,8 @@ export function createGateway(options: GatewayOptions): Gateway {
     logger,
     maxAttempts: options.worker?.maxAttempts,
     retryAfterMs: options.worker?.retryAfterMs,
+    pendingEventGraceMs: options.worker?.pendingEventGraceMs,
+    hooks: options.hooks,
     onTransition: (from, to) =>
       metrics.inc(
         "qmtl_lifecycle_transitions_total",

@@ -28,7 +28,11 @@ import type { NodeRegistry } from "../dag/registry.ts";
 import type { LeasedJob, WorkQueue } from "../queue/types.ts";
 import type { EventEmitter } from "./events/emitter.ts";
 import type { Logger } from "./logger/mod.ts";
-import type { StrategyRecord, StrategyStore } from "./store/types.ts";
+import type {
+  PendingEvent,
+  StrategyRecord,
+  StrategyStore,
+} from "./store/types.ts";
 import type { JobOutcome } from "./worker/loop.ts";
 import type { Principal } from "./types.ts";
 import { seesAllStrategies } from "./acl/mod.ts";
@@ -59,8 +63,23 @@ export interface StrategyServiceOptions {
   maxAttempts?: number;
   /** Retry delay after `UnavailableError`, ms; default: the queue's backoff. */
   retryAfterMs?: number;
+  /**
+   * Fault injection (tests): `beforePublish` runs after a transition is
+   * stored and before its event is appended; throwing there simulates a
+   * crash in between.
+   */
+  hooks?: {
+    /** Called before each pending event is published. */
+    beforePublish?: (event: PendingEvent) => void | Promise<void>;
+  };
   /** Called on every transition (metrics). */
   onTransition?: (from: StrategyState | undefined, to: StrategyState) => void;
+  /**
+   * The recovery sweep re-publishes pending events recorded at least this
+   * long ago (younger ones are most likely being published right now by
+   * the process that made the transition), ms; default 5000.
+   */
+  pendingEventGraceMs?: number;
 }
 
 /**
@@ -189,18 +208,72 @@ export class StrategyService {
     return this.#o.store;
   }
 
+  #buildEvent = (
+    status: StrategyStatus,
+    from: StrategyState | undefined,
+    seq: number,
+  ) => this.#o.events.build(status, from, seq);
+  #publishing = new Set<string>();
+
   async #transition(
     id: string,
     from: StrategyState[],
     to: StrategyState,
     extra: Omit<Parameters<StrategyStore["transition"]>[1], "from" | "to"> = {},
   ): Promise<StrategyRecord> {
-    const r = await this.#o.store.transition(id, { from, to, ...extra });
+    // The event is recorded in the record by the same compare-and-set, so
+    // an acknowledged transition always has its event: published here, or
+    // by the recovery sweep if this process dies first.
+    const r = await this.#o.store.transition(id, {
+      from,
+      to,
+      ...extra,
+      event: this.#buildEvent,
+    });
     if (r.from !== to) {
       this.#o.onTransition?.(r.from, to);
-      await this.#o.events.emit(r.record.status, r.from);
+      await this.#flushEvents(r.record);
     }
     return r.record;
+  }
+
+  /**
+   * Publish a record's pending events in order, then clear them from the
+   * record. Failures are logged, not thrown: the transition already
+   * happened, and the events stay pending for the next attempt.
+   */
+  async #flushEvents(rec: StrategyRecord, minAgeMs = 0): Promise<number> {
+    const id = rec.status.strategyId;
+    const now = Date.now();
+    const due = (rec.pendingEvents ?? []).filter((e) =>
+      !this.#publishing.has(e.id) && now - Date.parse(e.time) >= minAgeMs
+    );
+    if (due.length === 0) return 0;
+    for (const e of due) this.#publishing.add(e.id);
+    const done: string[] = [];
+    try {
+      for (const e of due) {
+        await this.#o.hooks?.beforePublish?.(e);
+        await this.#o.events.publish(e, rec.status);
+        done.push(e.id);
+      }
+    } catch (err) {
+      this.#o.logger?.warn(
+        "event not yet published; it stays pending for the recovery sweep",
+        { strategyId: id, error: err },
+      );
+    } finally {
+      try {
+        if (done.length) await this.#o.store.clearPendingEvents(id, done);
+      } catch (err) {
+        this.#o.logger?.warn("could not clear published events", {
+          strategyId: id,
+          error: err,
+        });
+      }
+      for (const e of due) this.#publishing.delete(e.id);
+    }
+    return done.length;
   }
 
   /**
@@ -250,11 +323,12 @@ export class StrategyService {
     const { created, record } = await this.#o.store.create(
       status,
       encode("StrategyDag", dag),
+      this.#buildEvent,
     );
     let rec = record;
     if (created) {
       this.#o.onTransition?.(undefined, StrategyState.QUEUED);
-      await this.#o.events.emit(rec.status, undefined);
+      await this.#flushEvents(rec);
       rec = await this.ensureJob(rec);
     } else if (rec.status.state === StrategyState.FAILED) {
       // Resubmitting a failed strategy retries it: FAILED → QUEUED.
@@ -350,11 +424,36 @@ export class StrategyService {
   }
 
   /**
-   * Recovery sweep: every QUEUED / PROCESSING strategy whose diff job is
-   * missing, done or dead-lettered gets a new job. Returns how many were
-   * re-enqueued.
+   * Recovery of events: publish the pending events of every strategy that
+   * has some (recorded at least `pendingEventGraceMs` ago, unless
+   * `minAgeMs` says otherwise). Returns how many were published.
+   */
+  async republishPendingEvents(
+    minAgeMs?: number,
+    limit = 1000,
+  ): Promise<number> {
+    const age = minAgeMs ?? this.#o.pendingEventGraceMs ?? 5_000;
+    let n = 0;
+    for (const id of await this.#o.store.idsWithPendingEvents(limit)) {
+      const rec = await this.#o.store.get(id);
+      if (rec) n += await this.#flushEvents(rec, age);
+    }
+    if (n > 0) {
+      this.#o.logger?.info("recovery sweep published pending events", {
+        count: n,
+      });
+    }
+    return n;
+  }
+
+  /**
+   * Recovery sweep: publishes pending events (see
+   * {@link StrategyService.republishPendingEvents}), and every QUEUED /
+   * PROCESSING strategy whose diff job is missing, done or dead-lettered
+   * gets a new job. Returns how many strategies were re-enqueued.
    */
   async sweep(limit = 1000): Promise<number> {
+    await this.republishPendingEvents(undefined, limit);
     const ids = await this.#o.store.idsInStates([
       StrategyState.QUEUED,
       StrategyState.PROCESSING,

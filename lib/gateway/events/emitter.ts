@@ -12,6 +12,7 @@ import type {
   StrategyStatus,
 } from "../../contracts/types.ts";
 import type { EventLog } from "../../queue/types.ts";
+import type { PendingEvent } from "../store/types.ts";
 import { eventTypeOf, stateName } from "../lifecycle/mod.ts";
 
 /** Name of the global event stream. */
@@ -92,6 +93,34 @@ export type EventListener = (
 export interface EventEmitter {
   /** Build, store (strategy stream, then global stream) and announce an event. */
   emit(status: StrategyStatus, from: StrategyState | undefined): Promise<Event>;
+  /**
+   * Build the event of a transition with a derived id
+   * (`{strategyId}-e{seq}`), to be recorded in the strategy record by the
+   * transition's compare-and-set.
+   */
+  build(
+    status: StrategyStatus,
+    from: StrategyState | undefined,
+    seq: number,
+  ): PendingEvent;
+  /**
+   * Store a recorded event (strategy stream, then global stream), skipping a
+   * stream that already holds its id, then announce it. Safe to repeat.
+   */
+  publish(pending: PendingEvent, status: StrategyStatus): Promise<Event>;
+}
+
+/**
+ * The CloudEvent id of a strategy's `seq`-th lifecycle event.
+ *
+ * @example
+ * ```ts
+ * import { lifecycleEventId } from "@qmtl/qmtl/gateway";
+ * lifecycleEventId("st_1", 3); // "st_1-e3"
+ * ```
+ */
+export function lifecycleEventId(strategyId: string, seq: number): string {
+  return `${strategyId}-e${seq}`;
 }
 
 /**
@@ -126,39 +155,116 @@ export interface EventEmitterOptions {
 export function createEventEmitter(options: EventEmitterOptions): EventEmitter {
   const source = options.source ?? "/qmtl/gateway";
   const listeners = options.listeners ?? [];
+  const log = options.log;
+  const enc = new TextEncoder();
+
+  const dataOf = (
+    status: StrategyStatus,
+    from: StrategyState | undefined,
+  ): LifecycleEventData => {
+    const data: LifecycleEventData = {
+      strategyId: status.strategyId,
+      owner: status.owner,
+      version: status.version,
+      from: from === undefined ? "" : stateName(from),
+      state: stateName(status.state),
+      attempts: status.attempts,
+      dagHash: status.dagHash,
+    };
+    if (stateName(status.state) === "COMPLETED") {
+      data.queueMap = status.queueMap;
+      data.reused = status.reused;
+      data.created = status.created;
+    }
+    if (status.error) {
+      data.error = { code: status.error.code, message: status.error.message };
+    }
+    return data;
+  };
+
+  const build = (
+    status: StrategyStatus,
+    from: StrategyState | undefined,
+    seq: number,
+  ): PendingEvent => ({
+    id: lifecycleEventId(status.strategyId, seq),
+    type: from === undefined
+      ? "qmtl.strategy.queued"
+      : eventTypeOf(from, status.state),
+    subject: status.strategyId,
+    time: new Date().toISOString(),
+    data: JSON.stringify(dataOf(status, from)),
+  });
+
+  const toEvent = (p: PendingEvent): Event => ({
+    id: p.id,
+    source,
+    specVersion: "1.0",
+    type: p.type,
+    subject: p.subject,
+    time: p.time,
+    dataContentType: "application/json",
+    data: enc.encode(p.data),
+  });
+
+  /** Entry id of `eventId` in `stream`, scanning at most `pages` pages. */
+  const find = async (
+    stream: string,
+    eventId: string,
+    after: string | undefined,
+    untilMs: number,
+    pages: number,
+  ): Promise<string | undefined> => {
+    let cursor = after;
+    for (let i = 0; i < pages; i++) {
+      const batch = await log.read(stream, { after: cursor, count: 200 });
+      for (const e of batch) {
+        if (e.event.id === eventId) return e.id;
+        if (Number(e.id.split("-")[0]) > untilMs) return undefined;
+      }
+      if (batch.length < 200) return undefined;
+      cursor = batch[batch.length - 1].id;
+    }
+    return undefined;
+  };
+
+  const publish = async (
+    pending: PendingEvent,
+    status: StrategyStatus,
+  ): Promise<Event> => {
+    const event = toEvent(pending);
+    const own = strategyStream(pending.subject);
+    // A strategy's own stream is short: scan it all for the id.
+    const ownEntry = await find(own, pending.id, undefined, Infinity, 50);
+    if (ownEntry === undefined) {
+      await log.append(own, event);
+      await log.append(GLOBAL_STREAM, event);
+    } else {
+      // Appended to its own stream before a crash: the global append came
+      // right after, so look for it near that entry's time only.
+      const ms = Number(ownEntry.split("-")[0]);
+      const globalEntry = await find(
+        GLOBAL_STREAM,
+        pending.id,
+        `${Math.max(0, ms - 5_000)}-0`,
+        ms + 60_000,
+        50,
+      );
+      if (globalEntry === undefined) await log.append(GLOBAL_STREAM, event);
+    }
+    for (const l of listeners) await l(event, status);
+    return event;
+  };
+
   return {
+    build,
+    publish,
     async emit(status, from) {
-      const data: LifecycleEventData = {
-        strategyId: status.strategyId,
-        owner: status.owner,
-        version: status.version,
-        from: from === undefined ? "" : stateName(from),
-        state: stateName(status.state),
-        attempts: status.attempts,
-        dagHash: status.dagHash,
-      };
-      if (stateName(status.state) === "COMPLETED") {
-        data.queueMap = status.queueMap;
-        data.reused = status.reused;
-        data.created = status.created;
-      }
-      if (status.error) {
-        data.error = { code: status.error.code, message: status.error.message };
-      }
-      const event: Event = {
-        id: crypto.randomUUID(),
-        source,
-        specVersion: "1.0",
-        type: from === undefined
-          ? "qmtl.strategy.queued"
-          : eventTypeOf(from, status.state),
-        subject: status.strategyId,
-        time: new Date().toISOString(),
-        dataContentType: "application/json",
-        data: new TextEncoder().encode(JSON.stringify(data)),
-      };
-      await options.log.append(strategyStream(status.strategyId), event);
-      await options.log.append(GLOBAL_STREAM, event);
+      const p = build(status, from, 0);
+      p.id = crypto.randomUUID();
+      const event = toEvent(p);
+      await log.append(strategyStream(status.strategyId), event);
+      await log.append(GLOBAL_STREAM, event);
       for (const l of listeners) await l(event, status);
       return event;
     },

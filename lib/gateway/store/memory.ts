@@ -18,6 +18,7 @@ import {
 import type {
   CreateStrategyResult,
   ListStrategiesOptions,
+  PendingEventBuilder,
   StrategyPage,
   StrategyRecord,
   StrategyStore,
@@ -89,11 +90,61 @@ export function applyTransition(
     updatedAtMs: now,
   };
   if (req.clearError) delete status.error;
-  return {
+  const next: StrategyRecord = {
     status,
     jobId: req.jobId ?? rec.jobId,
     generation: req.generation ?? rec.generation,
   };
+  let pending = rec.pendingEvents ?? [];
+  let seq = rec.eventSeq ?? 0;
+  if (req.event && cur !== req.to) {
+    seq++;
+    pending = [...pending, req.event(status, cur, seq)];
+  }
+  if (pending.length) next.pendingEvents = pending;
+  if (seq) next.eventSeq = seq;
+  return next;
+}
+
+/**
+ * The record without the given pending events (shared by both backends).
+ *
+ * @example
+ * ```ts ignore
+ * const next = withoutPendingEvents(record, ["st_1-e1"]);
+ * ```
+ */
+export function withoutPendingEvents(
+  rec: StrategyRecord,
+  eventIds: readonly string[],
+): StrategyRecord {
+  const left = (rec.pendingEvents ?? []).filter((e) =>
+    !eventIds.includes(e.id)
+  );
+  const next: StrategyRecord = { ...rec };
+  if (left.length) next.pendingEvents = left;
+  else delete next.pendingEvents;
+  return next;
+}
+
+/**
+ * The initial record of a new strategy (shared by both backends).
+ *
+ * @example
+ * ```ts ignore
+ * const rec = initialRecord(status, builder);
+ * ```
+ */
+export function initialRecord(
+  status: StrategyStatus,
+  event?: PendingEventBuilder,
+): StrategyRecord {
+  const rec: StrategyRecord = { status, jobId: "", generation: 0 };
+  if (event) {
+    rec.pendingEvents = [event(status, undefined, 1)];
+    rec.eventSeq = 1;
+  }
+  return rec;
 }
 
 /**
@@ -114,16 +165,13 @@ export class MemoryStrategyStore implements StrategyStore {
   create(
     status: StrategyStatus,
     dag: Uint8Array,
+    event?: PendingEventBuilder,
   ): Promise<CreateStrategyResult> {
     const existing = this.#records.get(status.strategyId);
     if (existing) {
       return Promise.resolve({ created: false, record: existing });
     }
-    const rec: StrategyRecord = frozenCopy({
-      status,
-      jobId: "",
-      generation: 0,
-    });
+    const rec: StrategyRecord = frozenCopy(initialRecord(status, event));
     this.#records.set(status.strategyId, rec);
     this.#dags.set(status.strategyId, dag.slice());
     return Promise.resolve({ created: true, record: rec });
@@ -189,6 +237,25 @@ export class MemoryStrategyStore implements StrategyStore {
     for (const [id, r] of this.#records) {
       if (states.includes(r.status.state)) out.push(id);
       if (out.length >= limit) break;
+    }
+    return Promise.resolve(out);
+  }
+
+  /** Drop delivered pending events. */
+  clearPendingEvents(id: string, eventIds: readonly string[]): Promise<void> {
+    const rec = this.#records.get(id);
+    if (rec?.pendingEvents?.length) {
+      this.#records.set(id, frozenCopy(withoutPendingEvents(rec, eventIds)));
+    }
+    return Promise.resolve();
+  }
+
+  /** Ids of records with pending events. */
+  idsWithPendingEvents(limit = 1000): Promise<string[]> {
+    const out: string[] = [];
+    for (const [id, r] of this.#records) {
+      if (out.length >= limit) break;
+      if (r.pendingEvents?.length) out.push(id);
     }
     return Promise.resolve(out);
   }

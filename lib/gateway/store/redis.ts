@@ -1,7 +1,8 @@
 /**
  * Redis strategy store (ioredis). One hash per strategy
  * (`{prefix}s:{id}`: `rec` JSON, `dag` bytes, `state`, `rev`), a sorted set
- * of every strategy by creation time, one per owner, and one set per state.
+ * of every strategy by creation time, one per owner, one set per state, and
+ * the set of strategies with pending (not yet logged) events.
  * Creation is `HSETNX`-guarded and every transition is a Lua
  * compare-and-set on the record's revision, so concurrent workers never
  * both win. With `waitReplicas`, each write waits for one replica
@@ -16,11 +17,16 @@ import { QmtlError } from "../../contracts/errors.ts";
 import type { StrategyState, StrategyStatus } from "../../contracts/types.ts";
 import { UnavailableError } from "../../dag/errors.ts";
 import { stateName } from "../lifecycle/mod.ts";
-import { applyTransition } from "./memory.ts";
+import {
+  applyTransition,
+  initialRecord,
+  withoutPendingEvents,
+} from "./memory.ts";
 import { decodePageToken, encodePageToken, pageSizeOf } from "./page.ts";
 import type {
   CreateStrategyResult,
   ListStrategiesOptions,
+  PendingEventBuilder,
   StrategyPage,
   StrategyRecord,
   StrategyStore,
@@ -52,18 +58,19 @@ export interface RedisStrategyStoreOptions {
   ownsClient?: boolean;
 }
 
-// KEYS: 1 record hash, 2 all zset, 3 owner zset, 4 state set
-// ARGV: 1 id, 2 createdAtMs, 3 rec json, 4 dag bytes, 5 state
+// KEYS: 1 record hash, 2 all zset, 3 owner zset, 4 state set, 5 pending set
+// ARGV: 1 id, 2 createdAtMs, 3 rec json, 4 dag bytes, 5 state, 6 "1" = pending events
 const CREATE = `
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('HSET', KEYS[1], 'rec', ARGV[3], 'dag', ARGV[4], 'state', ARGV[5], 'rev', '1')
 redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
 redis.call('ZADD', KEYS[3], ARGV[2], ARGV[1])
 redis.call('SADD', KEYS[4], ARGV[1])
+if ARGV[6] == '1' then redis.call('SADD', KEYS[5], ARGV[1]) end
 return 1`;
 
-// KEYS: 1 record hash, 2 prefix of state sets ("…state:")
-// ARGV: 1 id, 2 expected rev, 3 new rec json, 4 new state
+// KEYS: 1 record hash, 2 prefix of state sets ("…state:"), 3 pending set
+// ARGV: 1 id, 2 expected rev, 3 new rec json, 4 new state, 5 "1" = pending events
 const CAS = `
 local cur = redis.call('HMGET', KEYS[1], 'rev', 'state')
 if not cur[1] then return -1 end
@@ -73,7 +80,16 @@ if cur[2] ~= ARGV[4] then
   redis.call('SREM', KEYS[2] .. cur[2], ARGV[1])
   redis.call('SADD', KEYS[2] .. ARGV[4], ARGV[1])
 end
+if ARGV[5] == '1' then
+  redis.call('SADD', KEYS[3], ARGV[1])
+else
+  redis.call('SREM', KEYS[3], ARGV[1])
+end
 return 1`;
+
+function hasPending(r: StrategyRecord): "1" | "0" {
+  return r.pendingEvents?.length ? "1" : "0";
+}
 
 function unavailable(e: unknown): never {
   if (e instanceof QmtlError) throw e;
@@ -130,22 +146,25 @@ export class RedisStrategyStore implements StrategyStore {
   async create(
     status: StrategyStatus,
     dag: Uint8Array,
+    event?: PendingEventBuilder,
   ): Promise<CreateStrategyResult> {
     const id = status.strategyId;
-    const rec: StrategyRecord = { status, jobId: "", generation: 0 };
+    const rec = initialRecord(status, event);
     try {
       const created = await this.#r.eval(
         CREATE,
-        4,
+        5,
         this.#key(id),
         `${this.#p}all`,
         `${this.#p}owner:${status.owner}`,
         `${this.#p}state:${status.state}`,
+        `${this.#p}pending`,
         id,
         String(status.createdAtMs),
         JSON.stringify(rec),
         Buffer.from(dag),
         String(status.state),
+        hasPending(rec),
       ) as number;
       if (created === 1) {
         await this.#replicate();
@@ -203,16 +222,7 @@ export class RedisStrategyStore implements StrategyStore {
         const cur = await this.#read(id);
         if (!cur) throw new QmtlError("E_NOT_FOUND", `no strategy ${id}`);
         const next = applyTransition(id, cur.rec, req, Date.now());
-        const ok = await this.#r.eval(
-          CAS,
-          2,
-          this.#key(id),
-          `${this.#p}state:`,
-          id,
-          cur.rev,
-          JSON.stringify(next),
-          String(next.status.state),
-        ) as number;
+        const ok = await this.#cas(id, cur.rev, next);
         if (ok === -1) throw new QmtlError("E_NOT_FOUND", `no strategy ${id}`);
         if (ok === 1) {
           await this.#replicate();
@@ -223,6 +233,69 @@ export class RedisStrategyStore implements StrategyStore {
         "E_CONFLICT",
         `strategy ${id}: too many concurrent updates`,
       );
+    } catch (e) {
+      unavailable(e);
+    }
+  }
+
+  async #cas(id: string, rev: string, next: StrategyRecord): Promise<number> {
+    return await this.#r.eval(
+      CAS,
+      3,
+      this.#key(id),
+      `${this.#p}state:`,
+      `${this.#p}pending`,
+      id,
+      rev,
+      JSON.stringify(next),
+      String(next.status.state),
+      hasPending(next),
+    ) as number;
+  }
+
+  /** Drop delivered pending events (compare-and-set on the revision). */
+  async clearPendingEvents(
+    id: string,
+    eventIds: readonly string[],
+  ): Promise<void> {
+    try {
+      for (let i = 0; i < 8; i++) {
+        const cur = await this.#read(id);
+        if (!cur?.rec.pendingEvents?.length) return;
+        const next = withoutPendingEvents(cur.rec, eventIds);
+        const ok = await this.#cas(id, cur.rev, next);
+        if (ok === -1) return;
+        if (ok === 1) {
+          await this.#replicate();
+          return;
+        }
+      }
+      throw new QmtlError(
+        "E_CONFLICT",
+        `strategy ${id}: too many concurrent updates`,
+      );
+    } catch (e) {
+      unavailable(e);
+    }
+  }
+
+  /** Ids of strategies with pending events. */
+  async idsWithPendingEvents(limit = 1000): Promise<string[]> {
+    try {
+      const out: string[] = [];
+      let cursor = "0";
+      for (let i = 0; i < 100; i++) {
+        const [next, ids] = await this.#r.sscan(
+          `${this.#p}pending`,
+          cursor,
+          "COUNT",
+          500,
+        );
+        out.push(...ids);
+        cursor = next;
+        if (cursor === "0" || out.length >= limit) break;
+      }
+      return out.slice(0, limit);
     } catch (e) {
       unavailable(e);
     }

@@ -25,7 +25,63 @@ export interface StrategyRecord {
   jobId: string;
   /** Bumped each time a new diff job is enqueued (idempotency key suffix). */
   generation: number;
+  /**
+   * Lifecycle events recorded by a transition (in the same compare-and-set)
+   * and not yet confirmed as appended to the event log. Absent or empty when
+   * every event is out.
+   */
+  pendingEvents?: PendingEvent[];
+  /** Number of lifecycle events recorded so far (the last event's sequence). */
+  eventSeq?: number;
 }
+
+/**
+ * A lifecycle event as stored in its strategy's record until it is in the
+ * event log. Its `id` is derived from the strategy id and the event's
+ * sequence number (`{strategyId}-e{seq}`), so appending it again after a
+ * crash yields the same CloudEvent id (consumers dedup by id).
+ *
+ * @example
+ * ```ts
+ * import type { PendingEvent } from "@qmtl/qmtl/gateway";
+ * const e: PendingEvent = {
+ *   id: "st_0123456789abcdef01234567-e1", type: "qmtl.strategy.queued",
+ *   subject: "st_0123456789abcdef01234567", time: new Date().toISOString(),
+ *   data: "{}",
+ * };
+ * ```
+ */
+export interface PendingEvent {
+  /** CloudEvent id. */
+  id: string;
+  /** CloudEvent type. */
+  type: string;
+  /** CloudEvent subject (the strategy id). */
+  subject: string;
+  /** Time of the transition (ISO 8601). */
+  time: string;
+  /** JSON text of the event data. */
+  data: string;
+}
+
+/**
+ * Builds the event of a transition: called inside the compare-and-set with
+ * the state before, the status after and the event's sequence number.
+ *
+ * @example
+ * ```ts
+ * import type { PendingEventBuilder } from "@qmtl/qmtl/gateway";
+ * const b: PendingEventBuilder = (status, _from, seq) => ({
+ *   id: `${status.strategyId}-e${seq}`, type: "qmtl.strategy.queued",
+ *   subject: status.strategyId, time: new Date().toISOString(), data: "{}",
+ * });
+ * ```
+ */
+export type PendingEventBuilder = (
+  status: StrategyStatus,
+  from: StrategyState | undefined,
+  seq: number,
+) => PendingEvent;
 
 /**
  * Result of {@link StrategyStore.create}.
@@ -69,6 +125,11 @@ export interface TransitionRequest {
   jobId?: string;
   /** New generation. */
   generation?: number;
+  /**
+   * When the state changes, record the transition's event in the record's
+   * `pendingEvents`, atomically with the change.
+   */
+  event?: PendingEventBuilder;
 }
 
 /**
@@ -126,7 +187,8 @@ export interface StrategyPage {
 
 /**
  * Persistence of strategies. `transition` throws a `QmtlError` `E_CONFLICT`
- * when the compare fails and `E_NOT_FOUND` for an unknown id.
+ * when the compare fails and `E_NOT_FOUND` for an unknown id. Records handed
+ * out are read-only (the memory store returns frozen objects).
  *
  * @example
  * ```ts
@@ -136,10 +198,14 @@ export interface StrategyPage {
  * ```
  */
 export interface StrategyStore {
-  /** Insert if absent (same id → existing record, `created: false`). */
+  /**
+   * Insert if absent (same id → existing record, `created: false`). With
+   * `event`, the new record carries the creation's event as pending.
+   */
   create(
     status: StrategyStatus,
     dag: Uint8Array,
+    event?: PendingEventBuilder,
   ): Promise<CreateStrategyResult>;
   /** A record, or `null`. */
   get(id: string): Promise<StrategyRecord | null>;
@@ -154,6 +220,10 @@ export interface StrategyStore {
     states: readonly StrategyState[],
     limit?: number,
   ): Promise<string[]>;
+  /** Remove these events from the record's pending events (they are out). */
+  clearPendingEvents(id: string, eventIds: readonly string[]): Promise<void>;
+  /** Ids of strategies with pending events (at most `limit`, default 1000). */
+  idsWithPendingEvents(limit?: number): Promise<string[]>;
   /** Number of strategies per state name. */
   counts(): Promise<Record<string, number>>;
   /** Whether the backend answers. */
