@@ -1,10 +1,12 @@
+// Not a `deno bench` file (named so that `deno task bench` skips it): a
+// `deno run` script.
 // Queue throughput: RedisQueue vs BullMQ on the same Redis master, same
 // process model (one Deno process, 50 concurrent producers, then 50
 // concurrent worker slots, one job per lease/fetch, no-op job body), same
 // job count, bounded in time. Plus redis-benchmark lpush/rpop as the ceiling.
 //
 // usage: source /tmp/qmtl-stack/env.sh
-//        deno run -A bench/queue_bench.ts [--jobs 20000] [--concurrency 50] [--max-seconds 60]
+//        deno run -A bench/queue_throughput.ts [--jobs 20000] [--concurrency 50] [--max-seconds 60]
 //
 // Needs QMTL_REDIS_URL (redis:// or redis+sentinel://).
 import { Queue, Worker } from "bullmq";
