@@ -130,7 +130,9 @@ async function bull(): Promise<Result> {
     let timer: number | undefined;
     await Promise.race([
       done,
-      new Promise<void>((r) => (timer = setTimeout(r, MAX_MS) as unknown as number)),
+      new Promise<void>((
+        r,
+      ) => (timer = setTimeout(r, MAX_MS) as unknown as number)),
     ]);
     clearTimeout(timer);
     const processMs = Date.now() - t;
