@@ -176,6 +176,33 @@ export const CONFIG_VARIABLES: readonly VariableSpec[] = [
       "HMAC-SHA256 key for webhook signatures. Unset: generated per process (dev).",
   },
   {
+    name: "QMTL_POLICY_MAX_NODES",
+    kind: "int",
+    min: 1,
+    description:
+      "Submission policy: most nodes in one strategy DAG (`E_POLICY` above). Unset: no limit.",
+  },
+  {
+    name: "QMTL_POLICY_MAX_DEPTH",
+    kind: "int",
+    min: 1,
+    description:
+      "Submission policy: longest input chain inside one DAG, in nodes. Unset: no limit.",
+  },
+  {
+    name: "QMTL_POLICY_SUBMISSIONS_PER_MINUTE",
+    kind: "int",
+    min: 1,
+    description:
+      "Submission policy: SubmitStrategy calls per subject per rolling minute. Unset: no limit.",
+  },
+  {
+    name: "QMTL_POLICY_ALLOWED_NODE_TYPES",
+    kind: "list",
+    description:
+      "Submission policy: the only node types that may be submitted, comma-separated. Unset: any.",
+  },
+  {
     name: "QMTL_LOG_LEVEL",
     kind: "enum",
     values: ["debug", "info", "warn", "error"],
@@ -217,6 +244,13 @@ export interface ServerConfig {
   webhookSecret?: string;
   /** Log threshold. */
   logLevel: "debug" | "info" | "warn" | "error";
+  /** Default submission-policy limits (each absent = unlimited). */
+  policy: {
+    maxNodes?: number;
+    maxDepth?: number;
+    submissionsPerMinute?: number;
+    allowedNodeTypes?: string[];
+  };
 }
 
 /**
@@ -284,6 +318,14 @@ function parseOne(spec: VariableSpec, raw: string): Parsed | Error {
     case "list": {
       const items = raw.split(",").map((s) => s.trim()).filter((s) => s !== "");
       if (items.length === 0) return expect("a comma-separated list");
+      const odd = items.filter((i) => !/^[A-Za-z0-9_.:-]{1,128}$/.test(i));
+      if (odd.length > 0) {
+        return expect(
+          `a comma-separated list of names (letters, digits, _ . : -; not ${
+            odd.map((o) => JSON.stringify(o)).join(", ")
+          })`,
+        );
+      }
       const bad = items.filter((i) => spec.values && !spec.values.includes(i));
       return bad.length === 0 ? items : expect(
         `values among ${spec.values!.join(", ")} (not ${bad.join(", ")})`,
@@ -396,6 +438,16 @@ export function loadConfig(
     maxBodyBytes: num("QMTL_MAX_BODY_BYTES"),
     webhookSecret: str("QMTL_WEBHOOK_SECRET"),
     logLevel: str("QMTL_LOG_LEVEL") as ServerConfig["logLevel"],
+    policy: {
+      maxNodes: values.get("QMTL_POLICY_MAX_NODES") as number | undefined,
+      maxDepth: values.get("QMTL_POLICY_MAX_DEPTH") as number | undefined,
+      submissionsPerMinute: values.get("QMTL_POLICY_SUBMISSIONS_PER_MINUTE") as
+        | number
+        | undefined,
+      allowedNodeTypes: values.get("QMTL_POLICY_ALLOWED_NODE_TYPES") as
+        | string[]
+        | undefined,
+    },
   };
 }
 

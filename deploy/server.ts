@@ -210,6 +210,7 @@ export async function startServer(
       algorithms: cfg.jwt.algorithms,
       clockSkewS: cfg.jwt.clockSkewS,
     },
+    policy: { defaults: cfg.policy },
     logger,
     maxBodyBytes: cfg.maxBodyBytes,
     webhookSecret,
@@ -246,7 +247,7 @@ export async function startServer(
     onListen: ({ hostname, port }) => resolve(`http://${hostname}:${port}`),
   }, gateway.app.fetch);
   const url = await listening;
-  logger.info("listening", { url, devMode: dev });
+  logger.info("listening", { url, devMode: dev, policy: cfg.policy });
 
   if (dev && !opts.quiet) {
     const token = await signDevToken({

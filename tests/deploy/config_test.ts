@@ -100,3 +100,57 @@ Deno.test("config: every variable is documented in the README table", async () =
     );
   }
 });
+
+Deno.test("config: policy limits from the environment", () => {
+  const none = loadConfig({});
+  assert.deepEqual(none.policy, {
+    maxNodes: undefined,
+    maxDepth: undefined,
+    submissionsPerMinute: undefined,
+    allowedNodeTypes: undefined,
+  });
+  const cfg = loadConfig({
+    QMTL_POLICY_MAX_NODES: "5000",
+    QMTL_POLICY_MAX_DEPTH: "64",
+    QMTL_POLICY_SUBMISSIONS_PER_MINUTE: "30",
+    QMTL_POLICY_ALLOWED_NODE_TYPES: "StreamInput, Processing,",
+  });
+  assert.deepEqual(cfg.policy, {
+    maxNodes: 5000,
+    maxDepth: 64,
+    submissionsPerMinute: 30,
+    allowedNodeTypes: ["StreamInput", "Processing"],
+  });
+});
+
+const badPolicy: [Record<string, string>, RegExp][] = [
+  [
+    { QMTL_POLICY_MAX_NODES: "0" },
+    /QMTL_POLICY_MAX_NODES="0": expected a whole number ≥ 1/,
+  ],
+  [
+    { QMTL_POLICY_MAX_DEPTH: "deep" },
+    /QMTL_POLICY_MAX_DEPTH="deep": expected a whole number ≥ 1/,
+  ],
+  [
+    { QMTL_POLICY_SUBMISSIONS_PER_MINUTE: "1.5" },
+    /QMTL_POLICY_SUBMISSIONS_PER_MINUTE="1.5": expected a whole number ≥ 1/,
+  ],
+  [
+    { QMTL_POLICY_ALLOWED_NODE_TYPES: " , " },
+    /QMTL_POLICY_ALLOWED_NODE_TYPES=" , ": expected a comma-separated list/,
+  ],
+  [
+    { QMTL_POLICY_ALLOWED_NODE_TYPES: "Processing,Bad Type" },
+    /QMTL_POLICY_ALLOWED_NODE_TYPES=.*not "Bad Type"/,
+  ],
+];
+for (const [env, message] of badPolicy) {
+  Deno.test(`config: rejects ${JSON.stringify(env)}`, () => {
+    assert.throws(() => loadConfig(env), (e: unknown) => {
+      assert.ok(e instanceof ConfigError);
+      assert.match(e.message, message);
+      return true;
+    });
+  });
+}
