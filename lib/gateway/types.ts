@@ -12,7 +12,8 @@ import type { SubmitStrategyRequest } from "../contracts/types.ts";
  * A role a caller can hold (from the JWT `roles` claim).
  *
  * - `reader`: read strategies, nodes, topics and events.
- * - `submitter`: submit strategies and read / retire its own.
+ * - `submitter`: submit strategies, read / retire its own, and read the
+ *   global DAG's nodes (to build on them).
  * - `operator`: read everything, retire any strategy, read metrics.
  * - `service`: machine clients: submit and read everything, read metrics.
  *

@@ -94,6 +94,16 @@ export interface RouteDef {
 }
 
 const READ_ALL: readonly Role[] = ["reader", "operator", "service"];
+/**
+ * Reads of the global DAG: a submitter must be able to look up existing
+ * nodes to build its strategies on them.
+ */
+const READ_NODES: readonly Role[] = [
+  "reader",
+  "submitter",
+  "operator",
+  "service",
+];
 const READ_STRATEGIES: readonly Role[] = [
   "reader",
   "submitter",
@@ -155,7 +165,7 @@ export const ROUTES: readonly RouteDef[] = Object.freeze(
       kind: "rpc",
       method: "POST",
       path: "/qmtl.v1.GatewayService/ListNodes",
-      roles: READ_ALL,
+      roles: READ_NODES,
       summary: "Page through the nodes of the global DAG.",
     },
     {
@@ -163,7 +173,7 @@ export const ROUTES: readonly RouteDef[] = Object.freeze(
       kind: "rpc",
       method: "POST",
       path: "/qmtl.v1.GatewayService/QueryNodesByTags",
-      roles: READ_ALL,
+      roles: READ_NODES,
       summary: "Nodes whose tags match a query.",
     },
     {
@@ -216,7 +226,7 @@ export const ROUTES: readonly RouteDef[] = Object.freeze(
       kind: "rest",
       method: "GET",
       path: "/v1/nodes",
-      roles: READ_ALL,
+      roles: READ_NODES,
       summary: "Nodes of the global DAG, ordered by ID.",
       query: [
         ...PAGE,
@@ -238,7 +248,7 @@ export const ROUTES: readonly RouteDef[] = Object.freeze(
       kind: "rest",
       method: "GET",
       path: "/v1/nodes/by-tags",
-      roles: READ_ALL,
+      roles: READ_NODES,
       summary: "Nodes carrying any / all of the given tags.",
       query: [
         {
@@ -266,7 +276,7 @@ export const ROUTES: readonly RouteDef[] = Object.freeze(
       kind: "rest",
       method: "GET",
       path: "/v1/nodes/:nodeId",
-      roles: READ_ALL,
+      roles: READ_NODES,
       summary: "One node of the global DAG.",
       response: "NodeRecord",
     },
@@ -275,7 +285,7 @@ export const ROUTES: readonly RouteDef[] = Object.freeze(
       kind: "rest",
       method: "GET",
       path: "/v1/nodes/:nodeId/dependencies",
-      roles: READ_ALL,
+      roles: READ_NODES,
       summary: "The inputs of a node.",
       response: "NodeList",
     },
@@ -284,7 +294,7 @@ export const ROUTES: readonly RouteDef[] = Object.freeze(
       kind: "rest",
       method: "GET",
       path: "/v1/nodes/:nodeId/dependents",
-      roles: READ_ALL,
+      roles: READ_NODES,
       summary: "The nodes that consume a node.",
       response: "NodeList",
     },

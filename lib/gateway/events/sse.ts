@@ -84,7 +84,11 @@ export function sseHandler(
     const all = seesAllStrategies(principal);
     const subject = principal?.subject;
     const enc = new TextEncoder();
-    const signal = AbortSignal.any([c.req.raw.signal, closing.signal]);
+    // Cancellation comes from the stream itself: `cancel()` runs when the
+    // client goes away (the request's own signal is not used: Deno aborts
+    // it on successful responses too), and `close()` ends every stream.
+    const local = new AbortController();
+    const signal = AbortSignal.any([local.signal, closing.signal]);
     open++;
     let released = false;
     const release = () => {
@@ -93,6 +97,18 @@ export function sseHandler(
         open--;
       }
     };
+    // An abortable pause: the timer is cleared as soon as the stream ends.
+    const pause = (ms: number) =>
+      new Promise<void>((resolve) => {
+        if (signal.aborted) return resolve();
+        const done = () => {
+          clearTimeout(t);
+          signal.removeEventListener("abort", done);
+          resolve();
+        };
+        const t = setTimeout(done, ms);
+        signal.addEventListener("abort", done, { once: true });
+      });
     const body = new ReadableStream<Uint8Array>({
       async start(ctl) {
         const send = (s: string) => ctl.enqueue(enc.encode(s));
@@ -125,14 +141,14 @@ export function sseHandler(
             }
             if (entries.length === 0 && Date.now() - t0 < wait / 2) {
               // The log answered without blocking: pace the polling.
-              await new Promise((r) => setTimeout(r, Math.min(wait, 250)));
+              await pause(Math.min(wait, 250));
             }
             if (Date.now() - lastBeat >= heartbeatMs) {
               send(`: heartbeat ${new Date().toISOString()}\n\n`);
               lastBeat = Date.now();
             }
           }
-          ctl.close();
+          if (!local.signal.aborted) ctl.close();
         } catch (e) {
           if (!signal.aborted) ctl.error(e);
         } finally {
@@ -140,6 +156,7 @@ export function sseHandler(
         }
       },
       cancel() {
+        local.abort();
         release();
       },
     });
