@@ -131,6 +131,17 @@ function isSecretKey(k: string): boolean {
   return v;
 }
 
+// `,"key":` per field name, or null for a credential-looking name.
+const KEY_PREFIX = new Map<string, string | null>();
+function keyPrefix(k: string): string | null {
+  let p = KEY_PREFIX.get(k);
+  if (p === undefined) {
+    p = isSecretKey(k) ? null : `,${JSON.stringify(k)}:`;
+    if (KEY_PREFIX.size < 1024) KEY_PREFIX.set(k, p);
+  }
+  return p;
+}
+
 /**
  * Build a JSON logger.
  *
@@ -165,27 +176,42 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       lastMs = now;
       lastIso = new Date(now).toISOString();
     }
-    const rec: Record<string, unknown> = { time: lastIso, level, msg };
+    // The line is written out directly (no intermediate record object):
+    // strings and nested values go through JSON.stringify, numbers and
+    // booleans are inlined, undefined fields are left out.
+    let line = `{"time":"${lastIso}","level":"${level}","msg":${
+      JSON.stringify(msg)
+    }`;
     let clash = false;
     if (fields) {
       for (const k in fields) {
         if (!Object.hasOwn(fields, k)) continue;
         const v = fields[k];
-        if (baseKeys.has(k)) clash = true;
-        rec[k] = isSecretKey(k)
-          ? "<redacted>"
-          : v !== null && typeof v === "object"
-          ? redact(v, 1)
-          : v;
+        if (v === undefined || typeof v === "function") continue;
+        if (baseKeys.has(k) || k === "time" || k === "level" || k === "msg") {
+          clash = true;
+        }
+        const key = keyPrefix(k);
+        if (key === null) {
+          line += `,${JSON.stringify(k)}:"<redacted>"`;
+        } else if (typeof v === "string") {
+          line += key + JSON.stringify(v);
+        } else if (typeof v === "number") {
+          line += key + (Number.isFinite(v) ? String(v) : "null");
+        } else if (typeof v === "boolean") {
+          line += key + (v ? "true" : "false");
+        } else {
+          line += key + (JSON.stringify(redact(v, 1)) ?? "null");
+        }
       }
     }
-    if (baseJson === "") {
-      sink(JSON.stringify(rec));
-    } else if (clash) {
-      sink(JSON.stringify({ ...base, ...rec }));
+    if (!clash) {
+      sink(line + baseJson + "}");
     } else {
-      const json = JSON.stringify(rec);
-      sink(json.slice(0, -1) + baseJson + "}");
+      // A field shadows a base or record field: rebuild through an object
+      // so the field wins and no key appears twice.
+      const rec = JSON.parse(line + "}") as Record<string, unknown>;
+      sink(JSON.stringify({ ...base, ...rec }));
     }
   };
   return {
