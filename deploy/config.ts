@@ -16,7 +16,8 @@ export type VariableKind =
   | "bool"
   | "url"
   | "enum"
-  | "list";
+  | "list"
+  | "replicas";
 
 /** Declaration of one `QMTL_*` variable. */
 export interface VariableSpec {
@@ -107,9 +108,17 @@ export const CONFIG_VARIABLES: readonly VariableSpec[] = [
   },
   {
     name: "QMTL_REDIS_WAIT_REPLICAS",
-    kind: "bool",
+    kind: "replicas",
     description:
-      "Wait for one replica (`WAIT 1`) before acknowledging a write. Default: on with Sentinel, off otherwise.",
+      "Replicas that must confirm a write (`WAIT n`) before it is acknowledged: `true`/`false` or a count. Default: 1 with Sentinel, 0 otherwise.",
+  },
+  {
+    name: "QMTL_REDIS_WAIT_TIMEOUT_MS",
+    kind: "int",
+    min: 1,
+    default: "1000",
+    description:
+      "How long a write waits for replica confirmation before the caller gets a retryable `DurabilityError`.",
   },
   {
     name: "QMTL_JWT_SECRET",
@@ -226,7 +235,13 @@ export interface ServerConfig {
     migrate: "auto" | "check";
   };
   /** Redis settings, or undefined for the in-memory queue. */
-  redis?: { url: string; waitReplicas?: boolean };
+  redis?: {
+    url: string;
+    /** Replicas that confirm each write; undefined = 1 with Sentinel, else 0. */
+    waitReplicas?: number;
+    /** Replica confirmation timeout, ms. */
+    waitTimeoutMs: number;
+  };
   /** JWT verification settings. */
   jwt: {
     secret?: string;
@@ -310,6 +325,13 @@ function parseOne(spec: VariableSpec, raw: string): Parsed | Error {
       if (["1", "true", "yes", "on"].includes(v)) return true;
       if (["0", "false", "no", "off"].includes(v)) return false;
       return expect("true or false (1/0, yes/no, on/off)");
+    }
+    case "replicas": {
+      const v = raw.toLowerCase();
+      if (["1", "true", "yes", "on"].includes(v)) return 1;
+      if (["0", "false", "no", "off"].includes(v)) return 0;
+      if (/^\d+$/.test(v) && Number(v) <= 16) return Number(v);
+      return expect("true, false or a replica count 0-16");
     }
     case "enum":
       return spec.values!.includes(raw)
@@ -423,8 +445,9 @@ export function loadConfig(
     redis: redisUrl === undefined ? undefined : {
       url: redisUrl,
       waitReplicas: values.get("QMTL_REDIS_WAIT_REPLICAS") as
-        | boolean
+        | number
         | undefined,
+      waitTimeoutMs: num("QMTL_REDIS_WAIT_TIMEOUT_MS"),
     },
     jwt: {
       secret,

@@ -142,18 +142,26 @@ export async function startServer(
       connectionName: "qmtl-gateway",
     });
     const sentinel = cfg.redis.url.includes("+sentinel:");
-    const waitReplicas = (cfg.redis.waitReplicas ?? sentinel) ? 1 : 0;
+    const waitReplicas = cfg.redis.waitReplicas ?? (sentinel ? 1 : 0);
+    const waitTimeoutMs = cfg.redis.waitTimeoutMs;
     queue = new RedisQueue({
       redis,
       name: "diff",
       waitReplicas,
+      waitTimeoutMs,
       backoff: { baseMs: 1000, maxMs: 30_000 },
     });
-    webhookQueue = new RedisQueue({ redis, name: "webhook", waitReplicas });
-    events = new RedisEventLog({ redis, waitReplicas });
+    webhookQueue = new RedisQueue({
+      redis,
+      name: "webhook",
+      waitReplicas,
+      waitTimeoutMs,
+    });
+    events = new RedisEventLog({ redis, waitReplicas, waitTimeoutMs });
     store = new RedisStrategyStore({
       redis,
       waitReplicas: waitReplicas > 0,
+      waitMs: waitTimeoutMs,
       prefix: opts.redisPrefix,
     });
     const pong = await redis.ping();

@@ -32,7 +32,8 @@ Deno.test("config: real backends and JWT secret are read", () => {
     database: "neo4j",
     migrate: "auto",
   });
-  assert.equal(cfg.redis?.waitReplicas, false);
+  assert.equal(cfg.redis?.waitReplicas, 0);
+  assert.equal(cfg.redis?.waitTimeoutMs, 1000);
   assert.deepEqual(cfg.jwt.algorithms, ["HS256", "HS512"]);
 });
 
@@ -50,7 +51,11 @@ const bad: [Record<string, string>, RegExp][] = [
   ],
   [
     { QMTL_REDIS_WAIT_REPLICAS: "maybe" },
-    /QMTL_REDIS_WAIT_REPLICAS="maybe": expected true or false/,
+    /QMTL_REDIS_WAIT_REPLICAS="maybe": expected true, false or a replica count/,
+  ],
+  [
+    { QMTL_REDIS_WAIT_TIMEOUT_MS: "0" },
+    /QMTL_REDIS_WAIT_TIMEOUT_MS="0": expected a whole number ≥ 1/,
   ],
   [
     { QMTL_JWT_SECRET: "short" },
