@@ -7,10 +7,11 @@
  *
  * @example
  * ```ts
- * import type { NodeRegistry } from "@qmtl/qmtl/dag";
- * declare const registry: NodeRegistry;
+ * import { MemoryRegistry, type NodeRegistry } from "@qmtl/qmtl/dag";
+ * const registry: NodeRegistry = new MemoryRegistry();
  * const node = await registry.getNode("sha256:…");
- * console.log(node?.topic);
+ * console.log(node?.topic); // undefined: nothing committed yet
+ * await registry.close();
  * ```
  *
  * @module

@@ -17,9 +17,9 @@ const NODE_ID = /^sha256:[0-9a-f]{64}$/;
  *
  * @example
  * ```ts
- * import type { ValidatedDag } from "./validate.ts";
- * declare const v: ValidatedDag;
- * console.log(v.nodes.length, [...v.externalInputs.keys()]);
+ * import { type ValidatedDag, validateDag } from "./validate.ts";
+ * const v: ValidatedDag = validateDag({ name: "empty", nodes: [], checksum: 0, metadata: {} });
+ * console.log(v.nodes.length, [...v.externalInputs.keys()]); // 0 []
  * ```
  */
 export interface ValidatedDag {

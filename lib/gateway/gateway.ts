@@ -121,9 +121,18 @@ export interface GatewayOptions {
  * The diff worker of a gateway.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { createGateway } from "@qmtl/qmtl/gateway";
+ * import { MemoryRegistry } from "@qmtl/qmtl/dag";
+ * import { MemoryEventLog, MemoryQueue } from "@qmtl/qmtl/queue";
+ * const gateway = createGateway({
+ *   registry: new MemoryRegistry(), queue: new MemoryQueue(), events: new MemoryEventLog(),
+ *   auth: { secret: "a".repeat(32), issuer: "qmtl", audience: "qmtl-gateway" },
+ *   worker: { autoStart: false },
+ * });
  * await gateway.worker.start();
- * console.log(gateway.worker.alive);
+ * console.log(gateway.worker.alive); // true
+ * await gateway.close();
  * ```
  */
 export interface GatewayWorker {
@@ -143,9 +152,11 @@ export interface GatewayWorker {
  * A gateway: the app, its worker and services.
  *
  * @example
- * ```ts ignore
- * const gw = createGateway(options);
- * Deno.serve(gw.app.fetch);
+ * ```ts
+ * import type { Gateway } from "@qmtl/qmtl/gateway";
+ * function serve(gw: Gateway): Deno.HttpServer {
+ *   return Deno.serve(gw.app.fetch);
+ * }
  * ```
  */
 export interface Gateway {

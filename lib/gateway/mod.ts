@@ -17,7 +17,7 @@
  * `createLogger`, the route table `ROUTES`, …) are exported here.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { createGateway } from "@qmtl/qmtl/gateway";
  * import { MemoryRegistry } from "@qmtl/qmtl/dag";
  * import { MemoryEventLog, MemoryQueue } from "@qmtl/qmtl/queue";

@@ -44,8 +44,16 @@ export const DIFF_JOB = "diff";
  * Options of {@link StrategyService}.
  *
  * @example
- * ```ts ignore
- * const svc = new StrategyService({ registry, queue, store, events });
+ * ```ts
+ * import { createEventEmitter, MemoryStrategyStore, StrategyService } from "@qmtl/qmtl/gateway";
+ * import { MemoryRegistry } from "@qmtl/qmtl/dag";
+ * import { MemoryEventLog, MemoryQueue } from "@qmtl/qmtl/queue";
+ * const svc = new StrategyService({
+ *   registry: new MemoryRegistry(),
+ *   queue: new MemoryQueue(),
+ *   store: new MemoryStrategyStore(),
+ *   events: createEventEmitter({ log: new MemoryEventLog() }),
+ * });
  * ```
  */
 export interface StrategyServiceOptions {
@@ -186,9 +194,12 @@ function validCallback(url: string): void {
  * Strategy lifecycle operations.
  *
  * @example
- * ```ts ignore
- * const svc = new StrategyService({ registry, queue, store, events });
- * const ack = await svc.submit({ subject: "alice", roles: ["submitter"] }, request);
+ * ```ts
+ * import type { StrategyService, SubmitStrategyRequest } from "@qmtl/qmtl/gateway";
+ * async function submitAsAlice(svc: StrategyService, request: SubmitStrategyRequest) {
+ *   const ack = await svc.submit({ subject: "alice", roles: ["submitter"] }, request);
+ *   return ack.strategyId;
+ * }
  * ```
  */
 export class StrategyService {

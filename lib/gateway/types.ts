@@ -74,8 +74,9 @@ export type ApiKind = "rest" | "rpc" | "ops";
  * @example
  * ```ts
  * import type { GatewayVariables } from "@qmtl/qmtl/gateway";
- * declare const v: GatewayVariables;
- * console.log(v.requestId, v.principal?.subject);
+ * function show(v: GatewayVariables): void {
+ *   console.log(v.requestId, v.principal?.subject);
+ * }
  * ```
  */
 export interface GatewayVariables {
@@ -113,7 +114,7 @@ export interface GatewayEnv {
  *
  * @example
  * ```ts
- * import type { GatewayMiddleware } from "@qmtl/qmtl/gateway";
+ * import type { GatewayMiddleware } from "./types.ts";
  * const mw: GatewayMiddleware = async (_c, next) => { await next(); };
  * ```
  */
@@ -124,7 +125,7 @@ export type GatewayMiddleware = MiddlewareHandler<GatewayEnv>;
  *
  * @example
  * ```ts
- * import type { GatewayContext } from "@qmtl/qmtl/gateway";
+ * import type { GatewayContext } from "./types.ts";
  * const h = (c: GatewayContext) => c.json({ ok: true });
  * ```
  */
@@ -135,7 +136,7 @@ export type GatewayContext = Context<GatewayEnv>;
  *
  * @example
  * ```ts
- * import type { GatewayHandler } from "@qmtl/qmtl/gateway";
+ * import type { GatewayHandler } from "./types.ts";
  * const h: GatewayHandler = (c) => c.json({ ok: true });
  * ```
  */
@@ -149,11 +150,14 @@ export type GatewayHandler = Handler<GatewayEnv>;
  * `parent.mount("/", gateway.app.fetch)`.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import type { GatewayApp } from "@qmtl/qmtl/gateway";
- * declare const app: GatewayApp;
- * Deno.serve(app.fetch);
- * const res = await app.request("/healthz");
+ * function serve(app: GatewayApp): Deno.HttpServer {
+ *   return Deno.serve(app.fetch);
+ * }
+ * async function healthy(app: GatewayApp): Promise<boolean> {
+ *   return (await app.request("/healthz")).ok;
+ * }
  * ```
  */
 export interface GatewayApp {
@@ -175,7 +179,7 @@ export interface GatewayApp {
  *
  * @example
  * ```ts
- * import type { GatewayErrorHandler } from "@qmtl/qmtl/gateway";
+ * import type { GatewayErrorHandler } from "./types.ts";
  * const h: GatewayErrorHandler = (_e, c) => c.text("error", 500);
  * ```
  */

@@ -394,9 +394,11 @@ export function createRedis(
  * @returns Whether it has Sentinels.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { createRedis, isSentinelClient } from "./connection.ts";
- * console.log(isSentinelClient(createRedis("redis://127.0.0.1:6379", { lazyConnect: true }))); // false
+ * const redis = createRedis("redis://127.0.0.1:6379", { lazyConnect: true }); // no connection yet
+ * console.log(isSentinelClient(redis)); // false
+ * redis.disconnect();
  * ```
  */
 export function isSentinelClient(redis: RedisClient): boolean {

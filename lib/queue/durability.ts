@@ -101,13 +101,17 @@ export function resolveDurability(
  * sent on the old one.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { ReplicaWaiter } from "./durability.ts";
- * declare const redis: import("ioredis").Redis;
- * const waiter = new ReplicaWaiter(redis, 1, 1_000);
- * const epoch = waiter.epoch;
- * await redis.set("k", "v");
- * const acked = await waiter.confirm(epoch); // replicas that have the write, 0 if unknown
+ * import type { Redis } from "ioredis";
+ * async function durableSet(redis: Redis, waiter: ReplicaWaiter): Promise<number> {
+ *   const epoch = waiter.epoch;
+ *   await redis.set("k", "v");
+ *   return await waiter.confirm(epoch); // replicas that have the write, 0 if unknown
+ * }
+ * function waiterFor(redis: Redis): ReplicaWaiter {
+ *   return new ReplicaWaiter(redis, 1, 1_000);
+ * }
  * ```
  */
 export class ReplicaWaiter {

@@ -54,8 +54,9 @@ export type SentinelEventType = typeof SENTINEL_EVENT_TYPES[number];
  * @example
  * ```ts
  * import type { SentinelEvent } from "./sentinel_observer.ts";
- * declare const e: SentinelEvent;
- * if (e.type === "+switch-master") console.log(`${e.masterName}: ${e.oldMaster?.port} → ${e.newMaster?.port}`);
+ * function show(e: SentinelEvent): void {
+ *   if (e.type === "+switch-master") console.log(`${e.masterName}: ${e.oldMaster?.port} → ${e.newMaster?.port}`);
+ * }
  * ```
  */
 export interface SentinelEvent {

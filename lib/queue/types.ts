@@ -37,8 +37,9 @@ export type JobState = "ready" | "delayed" | "leased" | "done" | "dead";
  * @example
  * ```ts
  * import type { Job } from "./types.ts";
- * declare const j: Job;
- * console.log(j.id, j.state, j.attempts, "/", j.maxAttempts);
+ * function show(j: Job): void {
+ *   console.log(j.id, j.state, j.attempts, "/", j.maxAttempts);
+ * }
  * ```
  */
 export interface Job extends QueueJob {
@@ -54,8 +55,9 @@ export interface Job extends QueueJob {
  * @example
  * ```ts
  * import type { LeasedJob } from "./types.ts";
- * declare const j: LeasedJob;
- * console.log(j.id, j.leaseToken, new Date(j.leaseExpiresAtMs));
+ * function show(j: LeasedJob): void {
+ *   console.log(j.id, j.leaseToken, new Date(j.leaseExpiresAtMs));
+ * }
  * ```
  */
 export interface LeasedJob extends Job {
@@ -93,8 +95,9 @@ export interface EnqueueOptions {
  * @example
  * ```ts
  * import type { EnqueueResult } from "./types.ts";
- * declare const r: EnqueueResult;
- * if (!r.created) console.log("duplicate of", r.job.id);
+ * function show(r: EnqueueResult): void {
+ *   if (!r.created) console.log("duplicate of", r.job.id);
+ * }
  * ```
  */
 export interface EnqueueResult {
@@ -148,8 +151,9 @@ export interface NackOptions {
  * @example
  * ```ts
  * import type { NackResult } from "./types.ts";
- * declare const r: NackResult;
- * console.log(r.state === "dead" ? "dead-lettered" : `retry at ${r.notBeforeMs}`);
+ * function show(r: NackResult): void {
+ *   console.log(r.state === "dead" ? "dead-lettered" : `retry at ${r.notBeforeMs}`);
+ * }
  * ```
  */
 export interface NackResult {
@@ -185,8 +189,9 @@ export interface BackoffOptions {
  * @example
  * ```ts
  * import type { QueueStats } from "./types.ts";
- * declare const s: QueueStats;
- * console.log(s.ready + s.delayed + s.leased, "in flight;", s.dead, "dead");
+ * function show(s: QueueStats): void {
+ *   console.log(s.ready + s.delayed + s.leased, "in flight;", s.dead, "dead");
+ * }
  * ```
  */
 export interface QueueStats {
@@ -263,8 +268,9 @@ export interface WorkQueue {
  * @example
  * ```ts
  * import type { EventLogEntry } from "./types.ts";
- * declare const e: EventLogEntry;
- * console.log(e.id, e.event.type); // e.id is the SSE id / Last-Event-ID
+ * function show(e: EventLogEntry): void {
+ *   console.log(e.id, e.event.type); // e.id is the SSE id / Last-Event-ID
+ * }
  * ```
  */
 export interface EventLogEntry {
@@ -381,8 +387,9 @@ export interface TopicOptions {
  * @example
  * ```ts
  * import type { TopicInfo } from "./types.ts";
- * declare const t: TopicInfo;
- * console.log(t.name, t.retentionMs, t.maxLen, new Date(t.createdAtMs));
+ * function show(t: TopicInfo): void {
+ *   console.log(t.name, t.retentionMs, t.maxLen, new Date(t.createdAtMs));
+ * }
  * ```
  */
 export interface TopicInfo {
@@ -402,8 +409,9 @@ export interface TopicInfo {
  * @example
  * ```ts
  * import type { TopicRecord } from "./types.ts";
- * declare const r: TopicRecord;
- * console.log(r.id, r.data.byteLength);
+ * function show(r: TopicRecord): void {
+ *   console.log(r.id, r.data.byteLength);
+ * }
  * ```
  */
 export interface TopicRecord {
@@ -419,8 +427,9 @@ export interface TopicRecord {
  * @example
  * ```ts
  * import type { CreateTopicResult } from "./types.ts";
- * declare const r: CreateTopicResult;
- * console.log(r.created ? "new" : "existing", r.info.name);
+ * function show(r: CreateTopicResult): void {
+ *   console.log(r.created ? "new" : "existing", r.info.name);
+ * }
  * ```
  */
 export interface CreateTopicResult {

@@ -92,9 +92,10 @@ export interface Neo4jDriverLike {
  *
  * @example
  * ```ts
- * import type { MigrationTarget } from "./migrations.ts";
- * declare const driver: import("./migrations.ts").Neo4jDriverLike;
- * const t: MigrationTarget = { driver, database: "neo4j" };
+ * import type { MigrationTarget, Neo4jDriverLike } from "./migrations.ts";
+ * function targetOf(driver: Neo4jDriverLike): MigrationTarget {
+ *   return { driver, database: "neo4j" };
+ * }
  * ```
  */
 export interface MigrationTarget {
@@ -133,8 +134,9 @@ export interface MigrationReport {
  * @example
  * ```ts
  * import type { MigrationStatus } from "./migrations.ts";
- * declare const s: MigrationStatus;
- * if (s.pending.length || s.issues.length) console.warn("run: deno task migrate");
+ * function warnIfBehind(s: MigrationStatus): void {
+ *   if (s.pending.length || s.issues.length) console.warn("run: deno task migrate");
+ * }
  * ```
  */
 export interface MigrationStatus {
@@ -167,9 +169,10 @@ async function rows(
  *
  * @example
  * ```ts
- * import { checkSchema } from "./migrations.ts";
- * declare const driver: import("./migrations.ts").Neo4jDriverLike;
- * for (const i of await checkSchema({ driver })) console.warn(i.object.name, i.problem);
+ * import { checkSchema, type Neo4jDriverLike } from "./migrations.ts";
+ * async function report(driver: Neo4jDriverLike): Promise<void> {
+ *   for (const i of await checkSchema({ driver })) console.warn(i.object.name, i.problem);
+ * }
  * ```
  */
 export async function checkSchema(
@@ -201,10 +204,11 @@ async function ledger(target: MigrationTarget): Promise<Set<number>> {
  *
  * @example
  * ```ts
- * import { migrationStatus } from "./migrations.ts";
- * declare const driver: import("./migrations.ts").Neo4jDriverLike;
- * const s = await migrationStatus({ driver });
- * console.log(s.pending.length, s.issues.length);
+ * import { migrationStatus, type Neo4jDriverLike } from "./migrations.ts";
+ * async function show(driver: Neo4jDriverLike): Promise<void> {
+ *   const s = await migrationStatus({ driver });
+ *   console.log(s.pending.length, s.issues.length);
+ * }
  * ```
  */
 export async function migrationStatus(
@@ -230,10 +234,11 @@ function objectNamed(name: string): SchemaObject {
  *
  * @example
  * ```ts
- * import { applyMigrations } from "./migrations.ts";
- * declare const driver: import("./migrations.ts").Neo4jDriverLike;
- * const r = await applyMigrations({ driver });
- * console.log(r.applied.map((m) => m.version));
+ * import { applyMigrations, type Neo4jDriverLike } from "./migrations.ts";
+ * async function migrate(driver: Neo4jDriverLike): Promise<void> {
+ *   const r = await applyMigrations({ driver });
+ *   console.log(r.applied.map((m) => m.version));
+ * }
  * ```
  */
 export async function applyMigrations(

@@ -104,8 +104,9 @@ async function run(
  * @example
  * ```ts
  * import type { StartupSchemaReport } from "./neo4j_registry.ts";
- * declare const r: StartupSchemaReport;
- * console.log(r.mode, r.missing.length);
+ * function show(r: StartupSchemaReport): void {
+ *   console.log(r.mode, r.missing.length);
+ * }
  * ```
  */
 export interface StartupSchemaReport {
@@ -121,7 +122,7 @@ export interface StartupSchemaReport {
  * The Neo4j registry. Create it with {@link Neo4jRegistry.connect}.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { Neo4jRegistry } from "./neo4j_registry.ts";
  * const reg = await Neo4jRegistry.connect({
  *   url: "bolt://127.0.0.1:7687",
@@ -162,7 +163,7 @@ export class Neo4jRegistry implements NodeRegistry {
    * different index/constraint naming the fix (`deno task migrate`).
    *
    * @example
-   * ```ts
+   * ```ts ignore
    * import { Neo4jRegistry } from "./neo4j_registry.ts";
    * const reg = await Neo4jRegistry.connect({ url: "bolt://127.0.0.1:7687", namespace: "dev" });
    * await reg.close();
@@ -219,7 +220,7 @@ export class Neo4jRegistry implements NodeRegistry {
    * Schema objects missing or different right now (empty when healthy).
    *
    * @example
-   * ```ts
+   * ```ts ignore
    * import { Neo4jRegistry } from "./neo4j_registry.ts";
    * const reg = await Neo4jRegistry.connect({ url: "bolt://127.0.0.1:7687" });
    * for (const i of await reg.checkSchema()) console.warn(i.object.name, i.problem);
@@ -234,7 +235,7 @@ export class Neo4jRegistry implements NodeRegistry {
    * Pending migrations and schema issues (for readiness probes).
    *
    * @example
-   * ```ts
+   * ```ts ignore
    * import { Neo4jRegistry } from "./neo4j_registry.ts";
    * const reg = await Neo4jRegistry.connect({ url: "bolt://127.0.0.1:7687" });
    * const s = await reg.migrationStatus();
@@ -757,7 +758,7 @@ export class Neo4jRegistry implements NodeRegistry {
    * deleted. Meant for tests and throw-away namespaces.
    *
    * @example
-   * ```ts
+   * ```ts ignore
    * import { Neo4jRegistry } from "./neo4j_registry.ts";
    * const reg = await Neo4jRegistry.connect({ url: "bolt://127.0.0.1:7687", namespace: "scratch" });
    * await reg.purgeNamespace();

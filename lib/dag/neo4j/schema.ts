@@ -89,8 +89,8 @@ export const SCHEMA: readonly SchemaObject[] = Object.freeze([
  *
  * @example
  * ```ts
- * import type { SchemaIssue } from "./schema.ts";
- * declare const issue: SchemaIssue;
+ * import { diffSchema, type SchemaIssue } from "./schema.ts";
+ * const [issue]: SchemaIssue[] = diffSchema([], []); // empty database: everything missing
  * console.log(`${issue.object.name}: ${issue.problem}`);
  * ```
  */

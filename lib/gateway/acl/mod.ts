@@ -59,7 +59,7 @@ export function forbidden(route: RouteDef, held: readonly Role[]): QmtlError {
  *
  * @example
  * ```ts
- * import { acl, routeById } from "@qmtl/qmtl/gateway";
+ * import { acl, routeById } from "./mod.ts";
  * const mw = acl(routeById("rest.getNode"));
  * ```
  */

@@ -295,7 +295,7 @@ export function unauthenticated(description: string): QmtlError {
  *
  * @example
  * ```ts
- * import { auth, createAuthenticator } from "@qmtl/qmtl/gateway";
+ * import { auth, createAuthenticator } from "./mod.ts";
  * const mw = auth(createAuthenticator({ secret: "s".repeat(32), issuer: "qmtl", audience: "qmtl-gateway" }));
  * ```
  */

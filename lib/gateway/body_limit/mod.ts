@@ -66,7 +66,8 @@ export async function readBodyLimited(
  * @example
  * ```ts
  * import { Hono } from "hono";
- * import { bodyLimit, type GatewayEnv } from "@qmtl/qmtl/gateway";
+ * import type { GatewayEnv } from "@qmtl/qmtl/gateway";
+ * import { bodyLimit } from "./mod.ts";
  * const app = new Hono<GatewayEnv>();
  * app.use(bodyLimit({ maxBytes: 1024 * 1024 }));
  * ```

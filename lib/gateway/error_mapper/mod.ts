@@ -105,7 +105,7 @@ export function apiKindOf(path: string): ApiKind {
  *
  * @example
  * ```ts
- * import { errorResponse } from "@qmtl/qmtl/gateway";
+ * import { errorResponse } from "./mod.ts";
  * import { QmtlError } from "@qmtl/qmtl/contracts";
  * const res = errorResponse(new QmtlError("E_NOT_FOUND", "no such node"), "rest", "req-1");
  * res.status; // 404
@@ -165,7 +165,8 @@ export function errorResponse(
  * @example
  * ```ts
  * import { Hono } from "hono";
- * import { createLogger, errorHandler, type GatewayEnv } from "@qmtl/qmtl/gateway";
+ * import { createLogger, type GatewayEnv } from "@qmtl/qmtl/gateway";
+ * import { errorHandler } from "./mod.ts";
  * const app = new Hono<GatewayEnv>();
  * app.onError(errorHandler(createLogger()));
  * ```
@@ -182,9 +183,15 @@ const ERROR_HEADERS = new WeakMap<QmtlError, Record<string, string>>();
  *
  * @example
  * ```ts
- * import { withHeaders } from "@qmtl/qmtl/gateway";
+ * import { withHeaders } from "./mod.ts";
  * import { QmtlError } from "@qmtl/qmtl/contracts";
- * throw withHeaders(new QmtlError("E_UNAUTHENTICATED", "no token"), { "www-authenticate": "Bearer" });
+ * function bearerOf(header: string | null): string {
+ *   if (!header?.startsWith("Bearer ")) {
+ *     throw withHeaders(new QmtlError("E_UNAUTHENTICATED", "no token"), { "www-authenticate": "Bearer" });
+ *   }
+ *   return header.slice("Bearer ".length);
+ * }
+ * bearerOf("Bearer abc"); // "abc"
  * ```
  */
 export function withHeaders(
@@ -230,7 +237,8 @@ function mapError(
  * @example
  * ```ts
  * import { Hono } from "hono";
- * import { createLogger, errorMapper, type GatewayEnv } from "@qmtl/qmtl/gateway";
+ * import { createLogger, type GatewayEnv } from "@qmtl/qmtl/gateway";
+ * import { errorMapper } from "./mod.ts";
  * const app = new Hono<GatewayEnv>();
  * app.use(errorMapper(createLogger()));
  * ```

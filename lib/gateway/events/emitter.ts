@@ -37,8 +37,9 @@ export function strategyStream(strategyId: string): string {
  * @example
  * ```ts
  * import type { LifecycleEventData } from "@qmtl/qmtl/gateway";
- * declare const d: LifecycleEventData;
- * console.log(d.strategyId, d.from, "→", d.state);
+ * function show(d: LifecycleEventData): void {
+ *   console.log(d.strategyId, d.from, "→", d.state);
+ * }
  * ```
  */
 export interface LifecycleEventData {
@@ -278,8 +279,13 @@ export function createEventEmitter(options: EventEmitterOptions): EventEmitter {
  * @example
  * ```ts
  * import { cloudEventJson } from "@qmtl/qmtl/gateway";
- * declare const e: import("@qmtl/qmtl/contracts").Event;
- * JSON.stringify(cloudEventJson(e));
+ * import type { Event } from "@qmtl/qmtl/contracts";
+ * const e: Event = {
+ *   id: "st_1-e1", source: "/qmtl/gateway", specVersion: "1.0", type: "qmtl.strategy.queued",
+ *   subject: "st_1", time: "2026-01-01T00:00:00Z", dataContentType: "application/json",
+ *   data: new TextEncoder().encode('{"strategyId":"st_1"}'),
+ * };
+ * JSON.stringify(cloudEventJson(e)); // {"specversion":"1.0",…,"data":{"strategyId":"st_1"}}
  * ```
  */
 export function cloudEventJson(event: Event): Record<string, unknown> {

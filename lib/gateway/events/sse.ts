@@ -41,8 +41,14 @@ const ENTRY_ID = /^\d{1,20}-\d{1,20}$/;
  * Build the SSE handler and a `close()` that ends every open stream.
  *
  * @example
- * ```ts ignore
- * const sse = sseHandler({ log, service, options: {} });
+ * ```ts
+ * import { sseHandler } from "./sse.ts";
+ * import type { StrategyService } from "@qmtl/qmtl/gateway";
+ * import type { EventLog } from "@qmtl/qmtl/queue";
+ * function sseFor(log: EventLog, service: StrategyService) {
+ *   const sse = sseHandler({ log, service, options: {} });
+ *   return sse.handler;
+ * }
  * ```
  */
 export function sseHandler(

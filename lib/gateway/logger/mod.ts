@@ -229,7 +229,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
  *
  * @example
  * ```ts
- * import type { RequestObserver } from "@qmtl/qmtl/gateway";
+ * import type { RequestObserver } from "./mod.ts";
  * const o: RequestObserver = (route, method, status, seconds) => console.log(route, status, seconds);
  * ```
  */
@@ -248,7 +248,8 @@ export type RequestObserver = (
  * @example
  * ```ts
  * import { Hono } from "hono";
- * import { createLogger, requestLogger, type GatewayEnv } from "@qmtl/qmtl/gateway";
+ * import type { GatewayEnv } from "@qmtl/qmtl/gateway";
+ * import { createLogger, requestLogger } from "./mod.ts";
  * const app = new Hono<GatewayEnv>();
  * app.use(requestLogger({ logger: createLogger() }));
  * ```

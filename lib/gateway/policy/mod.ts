@@ -230,7 +230,7 @@ export function createPolicy(options: PolicyOptions = {}): Policy {
  *
  * @example
  * ```ts
- * import { createPolicy, policy } from "@qmtl/qmtl/gateway";
+ * import { createPolicy, policy } from "./mod.ts";
  * const mw = policy(createPolicy({ defaults: { maxNodes: 5000 } }));
  * ```
  */

@@ -19,7 +19,8 @@ const VALID = /^[A-Za-z0-9._:-]{1,128}$/;
  * @example
  * ```ts
  * import { Hono } from "hono";
- * import { requestId, type GatewayEnv } from "@qmtl/qmtl/gateway";
+ * import type { GatewayEnv } from "@qmtl/qmtl/gateway";
+ * import { requestId } from "./mod.ts";
  * const app = new Hono<GatewayEnv>();
  * app.use(requestId());
  * ```

@@ -18,7 +18,7 @@ import { nodeView, stateView, strategyView, topicView } from "./views.ts";
  *
  * @example
  * ```ts
- * import type { RestHandler } from "@qmtl/qmtl/gateway";
+ * import type { RestHandler } from "./mod.ts";
  * const h: RestHandler = (c) => Promise.resolve(c.json({}));
  * ```
  */
@@ -66,8 +66,14 @@ function viewCache(
  * The REST handlers, keyed by route id suffix.
  *
  * @example
- * ```ts ignore
- * const h = restHandlers(service, registry);
+ * ```ts
+ * import { restHandlers } from "./mod.ts";
+ * import type { StrategyService } from "@qmtl/qmtl/gateway";
+ * import type { NodeRegistry } from "@qmtl/qmtl/dag";
+ * function handlersFor(service: StrategyService, registry: NodeRegistry) {
+ *   const h = restHandlers(service, registry);
+ *   return h.getStrategy;
+ * }
  * ```
  */
 export function restHandlers(

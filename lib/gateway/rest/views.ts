@@ -15,8 +15,11 @@ import { stateName } from "../lifecycle/mod.ts";
  * REST JSON of a strategy.
  *
  * @example
- * ```ts ignore
- * const json = strategyView(status);
+ * ```ts
+ * import { strategyView, type StrategyStatus } from "@qmtl/qmtl/gateway";
+ * function toJson(status: StrategyStatus): string {
+ *   return JSON.stringify(strategyView(status));
+ * }
  * ```
  */
 export function strategyView(s: StrategyStatus): Record<string, unknown> {
@@ -46,8 +49,11 @@ export function strategyView(s: StrategyStatus): Record<string, unknown> {
  * REST JSON of a strategy's lifecycle state only.
  *
  * @example
- * ```ts ignore
- * const json = stateView(status);
+ * ```ts
+ * import { stateView, type StrategyStatus } from "@qmtl/qmtl/gateway";
+ * function toJson(status: StrategyStatus): string {
+ *   return JSON.stringify(stateView(status));
+ * }
  * ```
  */
 export function stateView(s: StrategyStatus): Record<string, unknown> {
@@ -67,8 +73,11 @@ export function stateView(s: StrategyStatus): Record<string, unknown> {
  * REST JSON of a node.
  *
  * @example
- * ```ts ignore
- * const json = nodeView(record);
+ * ```ts
+ * import { nodeView, type NodeRecord } from "@qmtl/qmtl/gateway";
+ * function toJson(record: NodeRecord): string {
+ *   return JSON.stringify(nodeView(record));
+ * }
  * ```
  */
 export function nodeView(r: NodeRecord): Record<string, unknown> {
@@ -95,8 +104,11 @@ export function nodeView(r: NodeRecord): Record<string, unknown> {
  * REST JSON of a topic.
  *
  * @example
- * ```ts ignore
- * const json = topicView(topic);
+ * ```ts
+ * import { topicView, type TopicDescriptor } from "@qmtl/qmtl/gateway";
+ * function toJson(topic: TopicDescriptor): string {
+ *   return JSON.stringify(topicView(topic));
+ * }
  * ```
  */
 export function topicView(t: TopicDescriptor): Record<string, unknown> {

@@ -19,7 +19,7 @@ import type { NodeRegistry } from "../../dag/registry.ts";
  *
  * @example
  * ```ts
- * import { unary } from "@qmtl/qmtl/gateway";
+ * import { unary } from "./mod.ts";
  * const h = unary("GetStrategyRequest", "StrategyStatus", async (_p, req) => {
  *   throw new Error(`not implemented: ${req.strategyId}`);
  * });
@@ -73,8 +73,14 @@ const MAX_PAGE = 1000;
  * The five GatewayService handlers.
  *
  * @example
- * ```ts ignore
- * const handlers = rpcHandlers(service, registry);
+ * ```ts
+ * import { rpcHandlers } from "./mod.ts";
+ * import type { StrategyService } from "@qmtl/qmtl/gateway";
+ * import type { NodeRegistry } from "@qmtl/qmtl/dag";
+ * function handlersFor(service: StrategyService, registry: NodeRegistry) {
+ *   const handlers = rpcHandlers(service, registry);
+ *   return handlers.SubmitStrategy;
+ * }
  * ```
  */
 export function rpcHandlers(service: StrategyService, registry: NodeRegistry): {

@@ -22,7 +22,8 @@ import type { GatewayMiddleware } from "../types.ts";
  * @example
  * ```ts
  * import { Hono } from "hono";
- * import { schemaVersion, type GatewayEnv } from "@qmtl/qmtl/gateway";
+ * import type { GatewayEnv } from "@qmtl/qmtl/gateway";
+ * import { schemaVersion } from "./mod.ts";
  * const app = new Hono<GatewayEnv>();
  * app.post("/qmtl.v1.GatewayService/*", schemaVersion());
  * ```
@@ -52,7 +53,8 @@ export function schemaVersion(): GatewayMiddleware {
  * @example
  * ```ts
  * import { Hono } from "hono";
- * import { echoSchemaVersion, type GatewayEnv } from "@qmtl/qmtl/gateway";
+ * import type { GatewayEnv } from "@qmtl/qmtl/gateway";
+ * import { echoSchemaVersion } from "./mod.ts";
  * const app = new Hono<GatewayEnv>();
  * app.use(echoSchemaVersion());
  * ```

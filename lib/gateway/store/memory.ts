@@ -52,8 +52,15 @@ function deepFreeze<T>(v: T): T {
  * throws `E_CONFLICT` when the compare fails.
  *
  * @example
- * ```ts ignore
- * const next = applyTransition(record, { from: [1], to: 2 }, Date.now());
+ * ```ts
+ * import { applyTransition, type StrategyRecord } from "@qmtl/qmtl/gateway";
+ * import { StrategyState } from "@qmtl/qmtl/contracts";
+ * function startProcessing(id: string, record: StrategyRecord): StrategyRecord {
+ *   return applyTransition(id, record, {
+ *     from: [StrategyState.QUEUED],
+ *     to: StrategyState.PROCESSING,
+ *   }, Date.now());
+ * }
  * ```
  */
 export function applyTransition(
@@ -110,8 +117,11 @@ export function applyTransition(
  * The record without the given pending events (shared by both backends).
  *
  * @example
- * ```ts ignore
- * const next = withoutPendingEvents(record, ["st_1-e1"]);
+ * ```ts
+ * import { type StrategyRecord, withoutPendingEvents } from "@qmtl/qmtl/gateway";
+ * function published(record: StrategyRecord): StrategyRecord {
+ *   return withoutPendingEvents(record, ["st_1-e1"]);
+ * }
  * ```
  */
 export function withoutPendingEvents(
@@ -131,8 +141,16 @@ export function withoutPendingEvents(
  * The initial record of a new strategy (shared by both backends).
  *
  * @example
- * ```ts ignore
- * const rec = initialRecord(status, builder);
+ * ```ts
+ * import {
+ *   initialRecord,
+ *   type PendingEventBuilder,
+ *   type StrategyRecord,
+ *   type StrategyStatus,
+ * } from "@qmtl/qmtl/gateway";
+ * function fresh(status: StrategyStatus, builder: PendingEventBuilder): StrategyRecord {
+ *   return initialRecord(status, builder);
+ * }
  * ```
  */
 export function initialRecord(

@@ -41,8 +41,9 @@ import type {
  * ```ts
  * import type { RedisStrategyStoreOptions } from "@qmtl/qmtl/gateway";
  * import type { RedisClient as Redis } from "../../queue/connection.ts";
- * declare const redis: Redis;
- * const o: RedisStrategyStoreOptions = { redis, prefix: "qmtl:gw:", waitReplicas: true };
+ * function optionsFor(redis: Redis): RedisStrategyStoreOptions {
+ *   return { redis, prefix: "qmtl:gw:", waitReplicas: true };
+ * }
  * ```
  */
 export interface RedisStrategyStoreOptions {

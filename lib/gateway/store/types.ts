@@ -14,8 +14,9 @@ import type { StrategyState, StrategyStatus } from "../../contracts/types.ts";
  * @example
  * ```ts
  * import type { StrategyRecord } from "@qmtl/qmtl/gateway";
- * declare const r: StrategyRecord;
- * console.log(r.status.state, r.jobId, r.generation);
+ * function show(r: StrategyRecord): void {
+ *   console.log(r.status.state, r.jobId, r.generation);
+ * }
  * ```
  */
 export interface StrategyRecord {
@@ -89,8 +90,9 @@ export type PendingEventBuilder = (
  * @example
  * ```ts
  * import type { CreateStrategyResult } from "@qmtl/qmtl/gateway";
- * declare const r: CreateStrategyResult;
- * console.log(r.created ? "new" : "duplicate", r.record.status.strategyId);
+ * function show(r: CreateStrategyResult): void {
+ *   console.log(r.created ? "new" : "duplicate", r.record.status.strategyId);
+ * }
  * ```
  */
 export interface CreateStrategyResult {
@@ -138,8 +140,9 @@ export interface TransitionRequest {
  * @example
  * ```ts
  * import type { TransitionResult } from "@qmtl/qmtl/gateway";
- * declare const t: TransitionResult;
- * console.log(t.from, "→", t.record.status.state);
+ * function show(t: TransitionResult): void {
+ *   console.log(t.from, "→", t.record.status.state);
+ * }
  * ```
  */
 export interface TransitionResult {
