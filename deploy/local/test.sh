@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `deno task test`: runs every test against the real services.
+# `deno task test`: runs every test (and every JSDoc example) against the real services.
 # If QMTL_NEO4J_URL / QMTL_REDIS_URL are not both set, starts the local stack
 # (deploy/local/stack.sh), runs the tests, and stops what it started.
 # Extra arguments are passed to `deno test` (e.g. a path filter).
@@ -21,6 +21,8 @@ if [[ -z "${QMTL_NEO4J_URL:-}" || -z "${QMTL_REDIS_URL:-}" ]]; then
 fi
 export QMTL_NEO4J_URL QMTL_REDIS_URL
 
+# Default: every test file under tests/ plus every JSDoc example of the
+# library (doc tests), so the documented examples cannot rot.
 args=("$@")
-((${#args[@]})) || args=(tests/)
+((${#args[@]})) || args=(--doc tests/ lib/ sdk/ mod.ts deploy/)
 deno test --allow-all "${args[@]}"
