@@ -9,9 +9,9 @@
 import type { Buffer } from "node:buffer";
 import type { Redis } from "ioredis";
 import type { Event } from "../contracts/types.ts";
+import { adoptClient } from "./adopt_client.ts";
 import {
   closeRedis,
-  createRedis,
   isSentinelClient,
   type ParsedRedisUrl,
   type RedisClient,
@@ -93,15 +93,11 @@ export class RedisEventLog implements EventLog {
    * @param opts `redis` or `url`, prefix, retention, durability.
    */
   constructor(opts: RedisEventLogOptions) {
-    if (opts.redis) {
-      this.#redis = opts.redis;
-      this.#owned = false;
-    } else if (opts.url !== undefined) {
-      this.#redis = createRedis(opts.url, { connectionName: "qmtl-events" });
-      this.#owned = true;
-    } else {
-      throw new QueueError("E_INVALID", "RedisEventLog needs `redis` or `url`");
-    }
+    ({ redis: this.#redis, owned: this.#owned } = adoptClient(
+      opts,
+      "RedisEventLog",
+      { connectionName: "qmtl-events" },
+    ));
     this.#p = checkName("keyPrefix", opts.keyPrefix ?? "qmtl:ev");
     this.#maxLen = checkInt("maxLen", opts.maxLen ?? 10_000, 1);
     this.#maxPollMs = checkInt("maxPollMs", opts.maxPollMs ?? 250, 1);

@@ -8,9 +8,9 @@
 import { Buffer } from "node:buffer";
 import type { Redis } from "ioredis";
 import { DEFAULT_BACKOFF } from "./backoff.ts";
+import { adoptClient } from "./adopt_client.ts";
 import {
   closeRedis,
-  createRedis,
   isSentinelClient,
   type ParsedRedisUrl,
   type RedisClient,
@@ -143,18 +143,11 @@ export class RedisQueue implements WorkQueue {
    * @param opts `redis` or `url`, queue name, defaults, durability.
    */
   constructor(opts: RedisQueueOptions) {
-    if (opts.redis) {
-      this.#redis = opts.redis;
-      this.#owned = false;
-    } else if (opts.url !== undefined) {
-      this.#redis = createRedis(opts.url, {
-        connectionName: "qmtl-queue",
-        extra: { enableAutoPipelining: true },
-      });
-      this.#owned = true;
-    } else {
-      throw new QueueError("E_INVALID", "RedisQueue needs `redis` or `url`");
-    }
+    ({ redis: this.#redis, owned: this.#owned } = adoptClient(
+      opts,
+      "RedisQueue",
+      { connectionName: "qmtl-queue", extra: { enableAutoPipelining: true } },
+    ));
     const name = opts.name ?? "default";
     this.#p = opts.keyPrefix ?? `{qmtl:q:${name}}`;
     checkName("keyPrefix", this.#p);

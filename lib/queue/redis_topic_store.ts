@@ -6,9 +6,9 @@
  */
 
 import type { Redis } from "ioredis";
+import { adoptClient } from "./adopt_client.ts";
 import {
   closeRedis,
-  createRedis,
   type ParsedRedisUrl,
   type RedisClient,
 } from "./connection.ts";
@@ -130,18 +130,11 @@ export class RedisTopicStore implements TopicStore {
    * @param opts `redis` or `url`, prefix, defaults.
    */
   constructor(opts: RedisTopicStoreOptions) {
-    if (opts.redis) {
-      this.#redis = opts.redis;
-      this.#owned = false;
-    } else if (opts.url !== undefined) {
-      this.#redis = createRedis(opts.url, { connectionName: "qmtl-topics" });
-      this.#owned = true;
-    } else {
-      throw new QueueError(
-        "E_INVALID",
-        "RedisTopicStore needs `redis` or `url`",
-      );
-    }
+    ({ redis: this.#redis, owned: this.#owned } = adoptClient(
+      opts,
+      "RedisTopicStore",
+      { connectionName: "qmtl-topics" },
+    ));
     this.#p = checkName("keyPrefix", opts.keyPrefix ?? "{qmtl:topics}");
     this.#retentionMs = checkInt(
       "retentionMs",
