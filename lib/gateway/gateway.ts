@@ -7,35 +7,28 @@
  */
 
 import { Hono } from "hono";
-import type { Context, Handler, MiddlewareHandler } from "hono";
+import type { Context, Handler } from "hono";
 import type { HealthStatus, NodeRegistry } from "../dag/registry.ts";
 import { MemoryQueue } from "../queue/memory_queue.ts";
 import type { EventLog, WorkQueue } from "../queue/types.ts";
-import { acl, type RouteDef, type RouteId, ROUTES } from "./acl/mod.ts";
+import { type RouteDef, type RouteId, ROUTES } from "./acl/mod.ts";
 import {
-  auth,
   type Authenticator,
   type AuthOptions,
   createAuthenticator,
 } from "./auth/mod.ts";
-import { bodyLimit } from "./body_limit/mod.ts";
-import { errorHandler, errorMapper } from "./error_mapper/mod.ts";
+import { DEFAULT_MAX_BODY_BYTES } from "./body_limit/mod.ts";
+import { errorHandler } from "./error_mapper/mod.ts";
 import { createEventEmitter } from "./events/emitter.ts";
 import { sseHandler, type SseOptions } from "./events/sse.ts";
 import { stateName } from "./lifecycle/mod.ts";
-import { createLogger, type Logger, requestLogger } from "./logger/mod.ts";
+import { createLogger, type Logger, requestLogWriter } from "./logger/mod.ts";
 import { Metrics } from "./metrics/mod.ts";
 import { buildOpenApi } from "./openapi/mod.ts";
-import {
-  createPolicy,
-  type Policy,
-  policy,
-  type PolicyOptions,
-} from "./policy/mod.ts";
-import { requestId } from "./request_id/mod.ts";
+import { createPolicy, type Policy, type PolicyOptions } from "./policy/mod.ts";
+import { routePipeline } from "./pipeline.ts";
 import { restHandlers } from "./rest/mod.ts";
 import { rpcHandlers } from "./rpc/mod.ts";
-import { echoSchemaVersion, schemaVersion } from "./schema_version/mod.ts";
 import { StrategyService, type StrategyServiceOptions } from "./service.ts";
 import { MemoryStrategyStore } from "./store/memory.ts";
 import type { StrategyStore } from "./store/types.ts";
@@ -415,7 +408,6 @@ export function createGateway(options: GatewayOptions): Gateway {
   // ---- app ----------------------------------------------------------------
   const app = new Hono<GatewayEnv>();
   app.onError(errorHandler(logger));
-  app.use(requestId());
   // Series handles per (route, method, status), so the hot path neither
   // re-renders label text nor allocates label maps. Bounded: routes come
   // from the route table (or "unmatched"), methods are folded into a fixed
@@ -424,7 +416,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     string,
     { count: (by?: number) => void; latency: (v: number) => void }
   >();
-  app.use(requestLogger({
+  const done = requestLogWriter({
     logger,
     logSuccess: options.logSuccess,
     observe: (route, method, status, seconds) => {
@@ -451,34 +443,34 @@ export function createGateway(options: GatewayOptions): Gateway {
       s.count();
       s.latency(seconds);
     },
-  }));
-  app.use(errorMapper(logger));
-  app.use(echoSchemaVersion());
-
-  const authMw = auth(authenticator);
-  const limitMw = bodyLimit({ maxBytes: options.maxBodyBytes });
-  const policyMw = policy(pol);
-  const schemaMw = schemaVersion();
+  });
+  // Each route's middleware chain (request id → log → error mapper →
+  // schema echo → body limit → auth → ACL → policy → schema version →
+  // handler) is compiled once into ONE handler (./pipeline.ts), so Hono
+  // matches a single handler per request and skips `compose`.
+  const pipe = {
+    logger,
+    done,
+    authenticator,
+    maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+    policy: pol,
+  };
   const on = app.on.bind(app) as unknown as (
     m: string | string[],
     p: string,
-    ...h: (MiddlewareHandler<GatewayEnv> | Handler<GatewayEnv>)[]
+    h: Handler<GatewayEnv>,
   ) => unknown;
   for (const route of ROUTES) {
-    const mark: MiddlewareHandler<GatewayEnv> = async (c, next) => {
-      c.set("routeId", route.path);
-      await next();
-    };
-    const chain: MiddlewareHandler<GatewayEnv>[] = [mark];
-    if (route.kind === "rpc") chain.push(limitMw);
-    if (route.roles !== "public") chain.push(authMw, acl(route));
-    if (route.id === "rpc.SubmitStrategy") chain.push(policyMw);
-    if (route.kind === "rpc") chain.push(schemaMw);
-    on(route.method, route.path, ...chain, handlers[route.id]);
+    on(
+      route.method,
+      route.path,
+      routePipeline(route, handlers[route.id], pipe),
+    );
   }
   // Only each route's own method is registered with the router (fewer
   // handler sets to match per request); any other method on a known path
-  // falls through to here and gets 405 with `Allow`.
+  // falls through to here and gets 405 with `Allow`. Unknown paths get 404;
+  // both through the same pipeline (request id, log, error format, echo).
   const byPattern = ROUTES.map((route) => ({
     route,
     re: new RegExp(
@@ -490,7 +482,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         ).join("/") + "$",
     ),
   }));
-  app.notFound((c) => {
+  app.notFound(routePipeline(undefined, (c) => {
     const path = c.req.path;
     const hit = byPattern.find((p) => p.re.test(path));
     if (hit) {
@@ -502,7 +494,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       );
     }
     throw notFound(path);
-  });
+  }, pipe));
 
   if (options.worker?.autoStart ?? true) {
     worker.start().catch((e) =>

@@ -109,3 +109,42 @@ Deno.test("openapi: generated from the route table, every REST route present", a
     await closeAll(gw);
   }
 });
+
+Deno.test("pipeline: every answer (2xx, 401, 403, 404, 405) carries the request id and schema echo and is logged once", async () => {
+  const gw = memoryGateway({ worker: { autoStart: false } });
+  try {
+    const reader = await token("alice", ["reader"]);
+    const none = await token("carl", []);
+    const cases: [string, RequestInit, number][] = [
+      ["/healthz", {}, 200],
+      ["/v1/nodes", { headers: { authorization: `Bearer ${reader}` } }, 200],
+      ["/v1/nodes", {}, 401],
+      ["/metrics", { headers: { authorization: `Bearer ${none}` } }, 403],
+      ["/v1/strategies/nope", {
+        headers: { authorization: `Bearer ${reader}` },
+      }, 404],
+      ["/no/such/path", {}, 404],
+      ["/v1/nodes", { method: "DELETE" }, 405],
+    ];
+    for (const [path, init, status] of cases) {
+      gw.logs.length = 0;
+      const res = await gw.app.request(path, {
+        ...init,
+        headers: { ...init.headers, "x-request-id": "rid-1" },
+      });
+      await res.body?.cancel();
+      assert.equal(res.status, status, path);
+      assert.equal(res.headers.get("x-request-id"), "rid-1", path);
+      assert.ok(res.headers.get("qmtl-schema-version"), path);
+      assert.ok(res.headers.get("qmtl-schema-hash"), path);
+      const lines = gw.logs.map((l) => JSON.parse(l)).filter((r) =>
+        r.msg === "request"
+      );
+      assert.equal(lines.length, 1, path);
+      assert.equal(lines[0].status, status, path);
+      assert.equal(lines[0].requestId, "rid-1", path);
+    }
+  } finally {
+    await closeAll(gw);
+  }
+});

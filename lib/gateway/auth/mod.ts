@@ -289,6 +289,27 @@ export function unauthenticated(description: string): QmtlError {
   );
 }
 
+const BEARER = /^Bearer[ ]+([A-Za-z0-9._~+/=-]+)$/i;
+
+/**
+ * The token of an `Authorization: Bearer <jwt>` header value; throws the
+ * 401 `E_UNAUTHENTICATED` error when it is missing or not a bearer token.
+ * Shared by the {@link auth} middleware and the gateway's per-route
+ * pipeline.
+ *
+ * @example
+ * ```ts
+ * import { bearerToken } from "./mod.ts";
+ * bearerToken("Bearer abc.def.ghi"); // "abc.def.ghi"
+ * ```
+ */
+export function bearerToken(header: string | undefined | null): string {
+  if (!header) throw unauthenticated("missing bearer token");
+  const m = BEARER.exec(header);
+  if (!m) throw unauthenticated("authorization header is not a bearer token");
+  return m[1];
+}
+
 /**
  * Authentication middleware: requires `Authorization: Bearer <jwt>` and sets
  * `c.get("principal")`.
@@ -303,11 +324,10 @@ export function auth(
   authenticator: Authenticator,
 ): GatewayMiddleware {
   return async (c, next) => {
-    const header = c.req.header("authorization");
-    if (!header) throw unauthenticated("missing bearer token");
-    const m = /^Bearer[ ]+([A-Za-z0-9._~+/=-]+)$/i.exec(header);
-    if (!m) throw unauthenticated("authorization header is not a bearer token");
-    c.set("principal", await authenticator.verify(m[1]));
+    c.set(
+      "principal",
+      await authenticator.verify(bearerToken(c.req.header("authorization"))),
+    );
     await next();
   };
 }

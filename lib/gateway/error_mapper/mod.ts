@@ -202,7 +202,21 @@ export function withHeaders(
   return err;
 }
 
-function mapError(
+/**
+ * Map `err` to the error response of the request's API kind (what
+ * {@link errorHandler} and {@link errorMapper} answer), logging 5xx.
+ *
+ * @example
+ * ```ts
+ * import { Hono } from "hono";
+ * import { createLogger, type GatewayEnv } from "@qmtl/qmtl/gateway";
+ * import { mapError } from "./mod.ts";
+ * const log = createLogger({ sink: () => {} });
+ * const app = new Hono<GatewayEnv>();
+ * app.get("/", (c) => mapError(new Error("boom"), c, log));
+ * ```
+ */
+export function mapError(
   err: unknown,
   c: Context<GatewayEnv>,
   logger: Logger,

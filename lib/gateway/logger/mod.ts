@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { GatewayMiddleware } from "../types.ts";
+import type { GatewayContext, GatewayMiddleware } from "../types.ts";
 
 /**
  * Log severity.
@@ -259,13 +259,43 @@ export function requestLogger(options: {
   observe?: RequestObserver;
   logSuccess?: boolean;
 }): GatewayMiddleware {
-  const { logger, observe } = options;
-  const logSuccess = options.logSuccess ?? true;
+  const done = requestLogWriter(options);
   return async (c, next) => {
     const start = performance.now();
     await next();
+    done(c, c.res.status, start);
+  };
+}
+
+/**
+ * The end-of-request half of {@link requestLogger}: given the context, the
+ * final status and the `performance.now()` at which the request started,
+ * calls `observe` and writes the `request` record. Shared with the
+ * gateway's per-route pipeline.
+ *
+ * @example
+ * ```ts
+ * import { Hono } from "hono";
+ * import type { GatewayEnv } from "@qmtl/qmtl/gateway";
+ * import { createLogger, requestLogWriter } from "./mod.ts";
+ * const done = requestLogWriter({ logger: createLogger() });
+ * const app = new Hono<GatewayEnv>();
+ * app.get("/", (c) => {
+ *   const res = c.text("ok");
+ *   done(c, res.status, performance.now());
+ *   return res;
+ * });
+ * ```
+ */
+export function requestLogWriter(options: {
+  logger: Logger;
+  observe?: RequestObserver;
+  logSuccess?: boolean;
+}): (c: GatewayContext, status: number, start: number) => void {
+  const { logger, observe } = options;
+  const logSuccess = options.logSuccess ?? true;
+  return (c, status, start) => {
     const seconds = (performance.now() - start) / 1000;
-    const status = c.res.status;
     const route = c.get("routeId") ?? "unmatched";
     observe?.(route, c.req.method, status, seconds);
     const level: LogLevel = status >= 500

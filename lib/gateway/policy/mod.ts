@@ -10,7 +10,7 @@
 import { QmtlError } from "../../contracts/errors.ts";
 import type { StrategyDag } from "../../contracts/types.ts";
 import { decodeSubmitRequest } from "../codec.ts";
-import type { GatewayMiddleware } from "../types.ts";
+import type { GatewayContext, GatewayMiddleware } from "../types.ts";
 
 /**
  * Limits for one subject (absent = unlimited).
@@ -236,14 +236,36 @@ export function createPolicy(options: PolicyOptions = {}): Policy {
  */
 export function policy(p: Policy): GatewayMiddleware {
   return async (c, next) => {
-    const subject = c.get("principal")?.subject ?? "";
-    p.admit(subject);
-    const req = decodeSubmitRequest(
-      c.get("rawBody") ?? new Uint8Array(),
-      c.req.header("content-type"),
-    );
-    c.set("submitRequest", req);
-    p.checkDag(subject, req.dag);
+    applyPolicy(p, c);
     await next();
   };
+}
+
+/**
+ * The check of {@link policy}: admits the caller (rate limit), decodes the
+ * submit request into `c.get("submitRequest")` and checks its DAG; throws
+ * on refusal. Shared with the gateway's per-route pipeline.
+ *
+ * @example
+ * ```ts
+ * import { Hono } from "hono";
+ * import type { GatewayEnv } from "@qmtl/qmtl/gateway";
+ * import { applyPolicy, createPolicy } from "./mod.ts";
+ * const p = createPolicy({});
+ * const app = new Hono<GatewayEnv>();
+ * app.post("/submit", (c) => {
+ *   applyPolicy(p, c);
+ *   return c.json({ ok: true });
+ * });
+ * ```
+ */
+export function applyPolicy(p: Policy, c: GatewayContext): void {
+  const subject = c.get("principal")?.subject ?? "";
+  p.admit(subject);
+  const req = decodeSubmitRequest(
+    c.get("rawBody") ?? new Uint8Array(),
+    c.req.header("content-type"),
+  );
+  c.set("submitRequest", req);
+  p.checkDag(subject, req.dag);
 }

@@ -13,6 +13,22 @@ export const REQUEST_ID_HEADER = "x-request-id";
 const VALID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /**
+ * The request id for an incoming `x-request-id` value: the value itself when
+ * well-formed, otherwise a fresh id.
+ *
+ * @example
+ * ```ts
+ * import { requestIdFor } from "./mod.ts";
+ * requestIdFor("abc-1"); // "abc-1"
+ * ```
+ */
+export function requestIdFor(incoming: string | undefined): string {
+  return incoming !== undefined && VALID.test(incoming)
+    ? incoming
+    : crypto.randomUUID();
+}
+
+/**
  * Middleware setting `c.get("requestId")` and the `x-request-id` response
  * header.
  *
@@ -27,10 +43,7 @@ const VALID = /^[A-Za-z0-9._:-]{1,128}$/;
  */
 export function requestId(): GatewayMiddleware {
   return async (c, next) => {
-    const incoming = c.req.header(REQUEST_ID_HEADER);
-    const id = incoming !== undefined && VALID.test(incoming)
-      ? incoming
-      : crypto.randomUUID();
+    const id = requestIdFor(c.req.header(REQUEST_ID_HEADER));
     c.set("requestId", id);
     await next();
     try {

@@ -30,22 +30,48 @@ import type { GatewayMiddleware } from "../types.ts";
  */
 export function schemaVersion(): GatewayMiddleware {
   return async (c, next) => {
-    const result = checkCompatibility(
+    checkSchemaHeaders(
       c.req.header(SCHEMA_VERSION_HEADER),
       c.req.header(SCHEMA_HASH_HEADER),
     );
-    if (!result.ok) {
-      throw new QmtlError(
-        "E_SCHEMA_INCOMPATIBLE",
-        `${result.reason}; accepted versions: ${result.accepted.join(", ")}`,
-        {
-          details: { accepted: result.accepted.join(","), ...schemaHeaders() },
-        },
-      );
-    }
     await next();
   };
 }
+
+/**
+ * Throw 412 `E_SCHEMA_INCOMPATIBLE` unless the client's schema version and
+ * hash are compatible (the check of {@link schemaVersion}, shared with the
+ * gateway's per-route pipeline).
+ *
+ * @example
+ * ```ts
+ * import { SCHEMA_HASH, SCHEMA_VERSION } from "@qmtl/qmtl/contracts";
+ * import { checkSchemaHeaders } from "./mod.ts";
+ * checkSchemaHeaders(SCHEMA_VERSION, SCHEMA_HASH); // compatible: no throw
+ * ```
+ */
+export function checkSchemaHeaders(
+  version: string | undefined,
+  hash: string | undefined,
+): void {
+  const result = checkCompatibility(version, hash);
+  if (!result.ok) {
+    throw new QmtlError(
+      "E_SCHEMA_INCOMPATIBLE",
+      `${result.reason}; accepted versions: ${result.accepted.join(", ")}`,
+      {
+        details: { accepted: result.accepted.join(","), ...schemaHeaders() },
+      },
+    );
+  }
+}
+
+/**
+ * The `[name, value]` pairs every response echoes (the server's schema
+ * version and hash), computed once.
+ */
+export const SCHEMA_ECHO: readonly (readonly [string, string])[] = Object
+  .freeze(Object.entries(schemaHeaders()));
 
 /**
  * Middleware adding the server's schema headers to every response.
@@ -60,11 +86,10 @@ export function schemaVersion(): GatewayMiddleware {
  * ```
  */
 export function echoSchemaVersion(): GatewayMiddleware {
-  const headers = Object.entries(schemaHeaders());
   return async (c, next) => {
     await next();
     try {
-      for (const [k, v] of headers) c.res.headers.set(k, v);
+      for (const [k, v] of SCHEMA_ECHO) c.res.headers.set(k, v);
     } catch {
       // immutable headers: leave as is
     }
