@@ -8,6 +8,7 @@ import {
   type StrategyDag,
 } from "../../lib/contracts/mod.ts";
 
+import { serviceUrl } from "../support/services.ts";
 /** A well-formed node ID derived from a label (not a content hash). */
 export function nid(label: string): string {
   return "sha256:" + sha256Hex(label);
@@ -67,26 +68,13 @@ export interface TestNeo4j {
 }
 
 /**
- * Neo4j settings from QMTL_NEO4J_URL etc. When unset: throws under CI=true
- * (the suite must fail, not skip), otherwise returns null and the caller
- * skips with a message.
+ * Neo4j settings from QMTL_NEO4J_URL etc., through the one rule in
+ * tests/support/services.ts: unset under CI=true throws (the suite must fail,
+ * not skip); unset elsewhere returns null and the caller skips.
  */
 export function testNeo4j(): TestNeo4j | null {
-  const url = Deno.env.get("QMTL_NEO4J_URL");
-  if (!url) {
-    if (Deno.env.get("CI") === "true") {
-      throw new Error(
-        "QMTL_NEO4J_URL is not set but CI=true: Neo4j tests must run in CI " +
-          "(start it with `bash deploy/local/stack.sh up --neo4j-only` and " +
-          "`source /tmp/qmtl-stack/env.sh`)",
-      );
-    }
-    console.warn(
-      "SKIP Neo4j DAG tests: QMTL_NEO4J_URL is not set " +
-        "(`source /tmp/qmtl-stack/env.sh` after `deno task stack:up`)",
-    );
-    return null;
-  }
+  const { url } = serviceUrl("QMTL_NEO4J_URL");
+  if (!url) return null;
   const t: TestNeo4j = { url };
   const user = Deno.env.get("QMTL_NEO4J_USER");
   if (user) t.user = user;

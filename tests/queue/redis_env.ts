@@ -1,38 +1,22 @@
-// Where the Redis tests get their server: env QMTL_REDIS_URL.
-// Unset under CI=true → every Redis test FAILS (a registered test that throws);
-// unset elsewhere → the tests are ignored with one clear message.
+// Where the Redis tests get their server: env QMTL_REDIS_URL, through the
+// one rule in tests/support/services.ts (unset under CI=true → the run fails;
+// unset elsewhere → the tests are ignored with a message).
 import type { Redis } from "ioredis";
 import { createRedis } from "../../lib/queue/connection.ts";
+import { serviceUrl } from "../support/services.ts";
+
+const redis = serviceUrl("QMTL_REDIS_URL");
 
 /** The Redis URI of the tests, or undefined. */
-export const REDIS_URL: string | undefined = Deno.env.get("QMTL_REDIS_URL") ||
-  undefined;
-const CI = Deno.env.get("CI") === "true";
-
-let warned = false;
+export const REDIS_URL: string | undefined = redis.url;
 
 /** Registers a test that needs Redis. */
 export function redisTest(
   name: string,
   fn: (url: string) => Promise<void>,
 ): void {
-  if (REDIS_URL) {
-    Deno.test({ name, fn: () => fn(REDIS_URL!) });
-  } else if (CI) {
-    Deno.test(name, () => {
-      throw new Error(
-        "QMTL_REDIS_URL is not set but CI=true: Redis tests must run (use `deno task test`)",
-      );
-    });
-  } else {
-    if (!warned) {
-      warned = true;
-      console.warn(
-        "[tests/queue] QMTL_REDIS_URL not set: skipping Redis tests (source /tmp/qmtl-stack/env.sh or use `deno task test`)",
-      );
-    }
-    Deno.test({ name, ignore: true, fn: () => {} });
-  }
+  // ignore is true only outside CI without QMTL_REDIS_URL (see serviceUrl).
+  Deno.test({ name, ignore: redis.ignore, fn: () => fn(redis.url!) });
 }
 
 /** A unique key prefix (hash tag) for one test. */
