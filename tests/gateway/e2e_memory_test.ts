@@ -9,7 +9,7 @@ import {
   readSse,
   rpc,
   token,
-  waitFor,
+  waitForState,
 } from "./helpers.ts";
 
 Deno.test("e2e (memory): submit → QUEUED → PROCESSING → COMPLETED, topic reuse, SSE, retire", async () => {
@@ -40,20 +40,12 @@ Deno.test("e2e (memory): submit → QUEUED → PROCESSING → COMPLETED, topic r
     assert.equal(ack.duplicate, false);
     assert.match(ack.strategyId, /^st_[0-9a-f]{24}$/);
 
-    const done = await waitFor(
-      async () => {
-        const s = await rpc(
-          gw,
-          "GetStrategy",
-          "GetStrategyRequest",
-          { strategyId: ack.strategyId },
-          "StrategyStatus",
-          alice,
-        );
-        return s.state === StrategyState.COMPLETED ? s : undefined;
-      },
+    const done = await waitForState(
+      gw,
+      ack.strategyId,
+      StrategyState.COMPLETED,
+      alice,
       10_000,
-      "COMPLETED",
     );
     assert.equal(Object.keys(done.queueMap).length, 4);
     assert.equal(done.created.length, 4);
@@ -91,20 +83,12 @@ Deno.test("e2e (memory): submit → QUEUED → PROCESSING → COMPLETED, topic r
       "SubmitStrategyResponse",
       alice,
     );
-    const b = await waitFor(
-      async () => {
-        const s = await rpc(
-          gw,
-          "GetStrategy",
-          "GetStrategyRequest",
-          { strategyId: ackB.strategyId },
-          "StrategyStatus",
-          alice,
-        );
-        return s.state === StrategyState.COMPLETED ? s : undefined;
-      },
+    const b = await waitForState(
+      gw,
+      ackB.strategyId,
+      StrategyState.COMPLETED,
+      alice,
       10_000,
-      "B COMPLETED",
     );
     for (const n of [src, ...shared]) {
       assert.equal(b.queueMap[n.nodeId], done.queueMap[n.nodeId]);

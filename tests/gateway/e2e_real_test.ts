@@ -14,6 +14,7 @@ import {
   SECRET,
   token,
   waitFor,
+  waitForState,
 } from "./helpers.ts";
 
 const neo4j = serviceUrl("QMTL_NEO4J_URL");
@@ -74,20 +75,12 @@ Deno.test({
         tok,
       );
       assert.equal(a.state, StrategyState.QUEUED);
-      const sA = await waitFor(
-        async () => {
-          const s = await rpc(
-            gw,
-            "GetStrategy",
-            "GetStrategyRequest",
-            { strategyId: a.strategyId },
-            "StrategyStatus",
-            tok,
-          );
-          return s.state === StrategyState.COMPLETED ? s : undefined;
-        },
+      const sA = await waitForState(
+        gw,
+        a.strategyId,
+        StrategyState.COMPLETED,
+        tok,
         30_000,
-        "A COMPLETED",
       );
       assert.equal(sA.created.length, 4);
       const extra = node(`x-${salt}`, { inputs: [shared[2].nodeId] });
@@ -104,20 +97,12 @@ Deno.test({
         "SubmitStrategyResponse",
         tok,
       );
-      const sB = await waitFor(
-        async () => {
-          const s = await rpc(
-            gw,
-            "GetStrategy",
-            "GetStrategyRequest",
-            { strategyId: b.strategyId },
-            "StrategyStatus",
-            tok,
-          );
-          return s.state === StrategyState.COMPLETED ? s : undefined;
-        },
+      const sB = await waitForState(
+        gw,
+        b.strategyId,
+        StrategyState.COMPLETED,
+        tok,
         30_000,
-        "B COMPLETED",
       );
       for (const n of [src, ...shared]) {
         assert.equal(sB.queueMap[n.nodeId], sA.queueMap[n.nodeId]);

@@ -16,6 +16,8 @@ import {
   type NodeSpec,
   schemaHeaders,
   type StrategyDag,
+  StrategyState,
+  type StrategyStatus,
 } from "../../lib/contracts/mod.ts";
 import { MemoryRegistry } from "../../lib/dag/mod.ts";
 import type { NodeRegistry } from "../../lib/dag/mod.ts";
@@ -218,6 +220,31 @@ export async function waitFor<T>(
     await new Promise((r) => setTimeout(r, 25));
   }
   throw new Error(`timed out waiting for ${what}`);
+}
+
+/** Poll GetStrategy until the strategy reaches `state` (bounded). */
+export async function waitForState(
+  gw: Parameters<typeof rpc>[0],
+  strategyId: string,
+  state: StrategyState,
+  tok: string,
+  timeoutMs = 10_000,
+): Promise<StrategyStatus> {
+  return await waitFor(
+    async () => {
+      const s = await rpc(
+        gw,
+        "GetStrategy",
+        "GetStrategyRequest",
+        { strategyId },
+        "StrategyStatus",
+        tok,
+      );
+      return s.state === state ? s : undefined;
+    },
+    timeoutMs,
+    `${strategyId} ${StrategyState[state]}`,
+  );
 }
 
 /** Read SSE events from a response until `stop` says so or time runs out. */
