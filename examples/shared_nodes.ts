@@ -8,7 +8,12 @@
  * @module
  */
 
-import { QmtlClient, StrategyBuilder, type StrategyDag } from "../sdk/mod.ts";
+import {
+  type NodeView,
+  QmtlClient,
+  StrategyBuilder,
+  type StrategyDag,
+} from "../sdk/mod.ts";
 
 const url = Deno.env.get("QMTL_URL") ?? "http://127.0.0.1:8080";
 const token = Deno.env.get("QMTL_TOKEN");
@@ -19,13 +24,13 @@ if (!token) {
   Deno.exit(2);
 }
 
-const sma = (closes: number[]) =>
-  closes.reduce((a, b) => a + b, 0) / closes.length;
+const sma = (view: NodeView<number>) =>
+  view.values.reduce((a, b) => a + b, 0) / view.length;
 
 /** Price → SMA(5), SMA(20) → a strategy-specific signal. */
 function strategy(
   name: string,
-  signal: { name: string; compute: (fast: number, slow: number) => number },
+  signal: { name: string; compute: (view: NodeView<number>) => number },
 ): StrategyDag {
   const s = new StrategyBuilder(name);
   const price = s.streamInput({
@@ -64,14 +69,14 @@ function strategy(
 
 const trend = strategy("eth_trend", {
   name: "trend",
-  compute: (fast, slow) => Math.sign(fast - slow),
+  compute: (v) => Math.sign(v.inputs[0].last - v.inputs[1].last),
 });
 const meanReversion = strategy("eth_mean_reversion", {
   name: "revert",
-  compute: (
-    fast,
-    slow,
-  ) => (Math.abs(fast - slow) / slow > 0.02 ? -Math.sign(fast - slow) : 0),
+  compute: (v) => {
+    const [fast, slow] = [v.inputs[0].last, v.inputs[1].last];
+    return Math.abs(fast - slow) / slow > 0.02 ? -Math.sign(fast - slow) : 0;
+  },
 });
 
 const client = new QmtlClient({ url, token });

@@ -9,7 +9,12 @@
  * @module
  */
 
-import { QmtlClient, stateName, StrategyBuilder } from "../sdk/mod.ts";
+import {
+  type NodeView,
+  QmtlClient,
+  stateName,
+  StrategyBuilder,
+} from "../sdk/mod.ts";
 
 const url = Deno.env.get("QMTL_URL") ?? "http://127.0.0.1:8080";
 const token = Deno.env.get("QMTL_TOKEN");
@@ -20,13 +25,14 @@ if (!token) {
   Deno.exit(2);
 }
 
-// The compute functions. Their source is hashed into the node IDs.
-const sma = (closes: number[]) =>
-  closes.reduce((a, b) => a + b, 0) / closes.length;
-const cross = (
-  fast: number,
-  slow: number,
-) => (fast > slow ? 1 : fast < slow ? -1 : 0);
+// The compute functions: `compute(view, params)`. Their syntax trees are
+// hashed into the node IDs.
+const sma = (view: NodeView<number>) =>
+  view.values.reduce((a, b) => a + b, 0) / view.length;
+const cross = (view: NodeView<number>) => {
+  const [fast, slow] = [view.inputs[0].last, view.inputs[1].last];
+  return fast > slow ? 1 : fast < slow ? -1 : 0;
+};
 
 const s = new StrategyBuilder("sma_crossover");
 const price = s.streamInput({

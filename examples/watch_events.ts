@@ -39,8 +39,11 @@ if (!strategyId) {
     intervalS: 300,
     period: 12,
     params: { span: 12 },
-    compute: (xs: number[]) =>
-      xs.reduce((ema, x) => ema + (2 / 13) * (x - ema), xs[0]),
+    compute: (v, p) =>
+      v.values.reduce(
+        (ema: number, x: number) => ema + (2 / (p.span + 1)) * (x - ema),
+        v.values[0],
+      ),
   });
   const ack = await client.submit(s, { version: "1.0.0" });
   strategyId = ack.strategyId;

@@ -24,8 +24,12 @@ import {
   tagQueryParams,
   verifyDag,
 } from "./contracts.ts";
+import { capturedNames } from "./compute_check.ts";
 import { dagOrder } from "./dag_order.ts";
 import { ValidationError } from "./errors.ts";
+import type { ComputeFn } from "./runner/view.ts";
+
+export type { ComputeFn } from "./runner/view.ts";
 
 /**
  * Node params: a JSON object. Top-level context keys (`seed`, `as_of`,
@@ -39,20 +43,6 @@ import { ValidationError } from "./errors.ts";
  * ```
  */
 export type Params = { [key: string]: JsonValue };
-
-/**
- * A node's compute function. Its source text (`toString()`) is hashed into
- * the node's `codeHash`, so editing the function gives the node a new ID. The
- * signature is up to you; the runner that will call it is not part of this
- * release.
- *
- * @example
- * ```ts
- * import type { ComputeFn } from "./builder.ts";
- * const sma: ComputeFn = (closes: number[]) => closes.reduce((a, b) => a + b, 0) / closes.length;
- * ```
- */
-export type ComputeFn = (...inputs: never[]) => unknown;
 
 /** Node type of stream inputs. */
 const STREAM_INPUT = "StreamInput";
@@ -200,22 +190,35 @@ export interface StreamInputOptions extends CommonNodeOptions {
  * @example
  * ```ts
  * import type { ProcessingOptions } from "./builder.ts";
- * const o: ProcessingOptions = {
+ * const o: ProcessingOptions<{ window: number }> = {
  *   name: "sma5", inputs: ["price"], intervalS: 60, period: 5, params: { window: 5 },
- *   compute: (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length,
+ *   compute: (view, p) => view.values.reduce((a: number, b: number) => a + b, 0) / p.window,
  * };
  * ```
  */
-export interface ProcessingOptions extends CommonNodeOptions {
+export interface ProcessingOptions<P extends Params = Params>
+  extends CommonNodeOptions {
   /** The nodes this node reads; at least one. */
   inputs: readonly NodeInput[];
   /**
-   * The compute function (its source is hashed into the node ID), or the
-   * source text itself.
+   * The compute function `(view, params) => value | undefined` (its syntax
+   * tree is hashed into the node ID), or source text for a node computed
+   * elsewhere (hashed as text; the runner cannot run it).
+   *
+   * The function must not read settings from a closure: a name it reads from
+   * its enclosing scope must be a runtime global or be listed in `uses`.
+   * Settings go in `params`, which the function receives.
    */
-  compute: ComputeFn | string;
+  compute: ComputeFn<P> | string;
   /** Params of the computation, e.g. `{ window: 20 }`. Part of the node ID. */
-  params?: Params;
+  params?: P;
+  /**
+   * Names the compute function reads from its enclosing scope: helper
+   * functions (hashed into the node's identity with the compute function,
+   * so editing one changes the ID) or libraries (objects; not hashed — pin
+   * their versions). Plain values are refused: put settings in `params`.
+   */
+  uses?: Readonly<Record<string, unknown>>;
   /** Display tags. Not part of the node ID. */
   tags?: readonly string[];
   /** Node type; default `"Processing"` (e.g. `"Signal"`, `"RiskGate"`). */
@@ -252,6 +255,51 @@ export interface StrategyOptions {
   metadata?: Record<string, string>;
 }
 
+/**
+ * One node of a compiled {@link Strategy}.
+ *
+ * @example
+ * ```ts
+ * import type { CompiledNode } from "./builder.ts";
+ * const show = (n: CompiledNode) => `${n.spec.name}: ${n.compute ? "runs here" : "data/elsewhere"}`;
+ * ```
+ */
+export interface CompiledNode {
+  /** The node as submitted (ID, type, interval, period, inputs, …). */
+  spec: NodeSpec;
+  /** The canonical params that enter the node's ID (frozen). */
+  params: Readonly<Params>;
+  /** The compute function, for processing nodes declared with one. */
+  compute?: ComputeFn;
+}
+
+/**
+ * A validated strategy with what it takes to run it: the DAG to submit and,
+ * per node, its params and compute function ({@link StrategyBuilder.compile}).
+ *
+ * @example
+ * ```ts
+ * import type { Strategy } from "./builder.ts";
+ * const count = (s: Strategy) => s.nodes.filter((n) => n.compute).length;
+ * ```
+ */
+export interface Strategy {
+  /** Display name of the strategy. */
+  name: string;
+  /** The DAG, as {@link StrategyBuilder.build} returns it. */
+  dag: StrategyDag;
+  /** The nodes in DAG order (the order of `dag.nodes`). */
+  nodes: readonly CompiledNode[];
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === "object") {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
 interface Declared {
   kind: "stream" | "processing" | "tagQuery";
   nodeType: string;
@@ -270,16 +318,18 @@ interface Declared {
  * @example
  * ```ts
  * import { StrategyBuilder } from "./builder.ts";
+ * import type { NodeView } from "./runner/view.ts";
  * import assert from "node:assert/strict";
  *
  * const s = new StrategyBuilder("sma_crossover");
  * const price = s.streamInput({ name: "btc_close", tags: ["btc", "close"], intervalS: 60, period: 1, asset: "BTC" });
- * const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+ * // One compute function, two nodes (their periods differ, so do their IDs).
+ * const mean = (v: NodeView<number>) => v.values.reduce((a, b) => a + b, 0) / v.length;
  * const fast = s.processing({ name: "sma_fast", inputs: [price], intervalS: 60, period: 5, params: { window: 5 }, compute: mean });
  * const slow = s.processing({ name: "sma_slow", inputs: [price], intervalS: 60, period: 20, params: { window: 20 }, compute: mean });
  * s.processing({
  *   name: "crossover", nodeType: "Signal", inputs: [fast, slow], intervalS: 60, period: 2,
- *   compute: (f: number, sl: number) => (f > sl ? 1 : -1),
+ *   compute: (v) => (v.inputs[0].last > v.inputs[1].last ? 1 : -1),
  * });
  * const dag = s.build();
  * assert.equal(dag.nodes.length, 4);
@@ -339,13 +389,19 @@ export class StrategyBuilder {
    * const price = s.streamInput({ name: "price", tags: ["btc"], intervalS: 60, period: 1 });
    * const sma = s.processing({
    *   name: "sma20", inputs: [price], intervalS: 60, period: 20, params: { window: 20 },
-   *   compute: (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length,
+   *   compute: (v) => v.values.reduce((a: number, b: number) => a + b, 0) / v.length,
    * });
    * sma.nodeType; // "Processing"
    * ```
    */
-  processing(options: ProcessingOptions): NodeRef {
-    return this.#add("processing", options.nodeType ?? PROCESSING, options);
+  processing<P extends Params = Params>(
+    options: ProcessingOptions<P>,
+  ): NodeRef {
+    return this.#add(
+      "processing",
+      options.nodeType ?? PROCESSING,
+      options as unknown as ProcessingOptions,
+    );
   }
 
   /**
@@ -389,6 +445,42 @@ export class StrategyBuilder {
    * ```
    */
   build(): StrategyDag {
+    return this.#build().dag;
+  }
+
+  /**
+   * Validate the DAG like {@link StrategyBuilder.build} and keep what the
+   * runner needs: each node's spec, its params (the canonical params that
+   * enter its ID, frozen) and its compute function.
+   *
+   * @returns the strategy, nodes in DAG order
+   * @example
+   * ```ts
+   * import { StrategyBuilder } from "./mod.ts";
+   * import assert from "node:assert/strict";
+   * const s = new StrategyBuilder("demo");
+   * const price = s.streamInput({ name: "price", tags: ["btc"], intervalS: 60, period: 1 });
+   * s.processing({
+   *   name: "scaled", inputs: [price], intervalS: 60, period: 1, params: { k: 2 },
+   *   compute: (v, p) => v.last * p.k,
+   * });
+   * const st = s.compile();
+   * assert.equal(st.nodes[1].spec.name, "scaled");
+   * assert.deepEqual(st.nodes[1].params, { k: 2 });
+   * assert.equal(typeof st.nodes[1].compute, "function");
+   * ```
+   */
+  compile(): Strategy {
+    const { dag, computes } = this.#build();
+    const nodes = dag.nodes.map((spec, i): CompiledNode => ({
+      spec,
+      params: deepFreeze(JSON.parse(spec.paramsJson)) as Params,
+      ...(computes[i] ? { compute: computes[i] } : {}),
+    }));
+    return { name: this.name, dag, nodes };
+  }
+
+  #build(): { dag: StrategyDag; computes: (ComputeFn | undefined)[] } {
     const nodes = this.#nodes;
     const byName = new Map<string, number>();
     nodes.forEach((d, i) => {
@@ -527,7 +619,11 @@ export class StrategyBuilder {
     } catch (e) {
       throw toValidationError(e, specs);
     }
-    return dag;
+    const computes = ordered.order.map((i) => {
+      const c = (nodes[i].options as ProcessingOptions).compute;
+      return typeof c === "function" ? c : undefined;
+    });
+    return { dag, computes };
   }
 
   #add(
@@ -603,7 +699,7 @@ export class StrategyBuilder {
             { node, field: "compute" },
           );
         }
-        code = codeHash(p.compute);
+        code = computeCodeHash(node, p);
         if (metadata.asset === undefined) {
           const assets = new Set(
             inputSpecs.map((s) => s?.metadata.asset).filter((a) => a),
@@ -731,6 +827,55 @@ function checkTags(node: string, tags: unknown, allowEmpty = false): void {
       );
     }
   });
+}
+
+const IDENTIFIER = /^[\p{ID_Start}$_][\p{ID_Continue}$\u200c\u200d]*$/u;
+
+/**
+ * The code hash of a processing node: text sources by the text rule;
+ * functions by their syntax tree with the helper functions of `uses`, after
+ * the closure check (see `compute_check.ts`).
+ */
+function computeCodeHash(node: string, p: ProcessingOptions): string {
+  if (typeof p.compute === "string") return codeHash(p.compute);
+  const uses = p.uses ?? {};
+  if (typeof uses !== "object" || uses === null || Array.isArray(uses)) {
+    throw new ValidationError(
+      `node ${JSON.stringify(node)}: uses must be an object of names`,
+      { node, field: "uses" },
+    );
+  }
+  const helpers: Record<string, ComputeFn> = {};
+  for (const [name, value] of Object.entries(uses)) {
+    const field = `uses.${name}`;
+    if (!IDENTIFIER.test(name)) {
+      throw new ValidationError(
+        `node ${JSON.stringify(node)}: ${field} is not a JavaScript name`,
+        { node, field },
+      );
+    }
+    if (typeof value === "function") {
+      helpers[name] = value as ComputeFn;
+    } else if (typeof value !== "object" || value === null) {
+      throw new ValidationError(
+        `node ${JSON.stringify(node)}: ${field} is a plain value (${
+          JSON.stringify(value) ?? typeof value
+        }); settings belong in params, where they are part of the node's identity`,
+        { node, field },
+      );
+    }
+  }
+  const captured = capturedNames(p.compute, Object.keys(uses));
+  if (captured.length > 0) {
+    const list = captured.map((n) => JSON.stringify(n)).join(", ");
+    throw new ValidationError(
+      `node ${
+        JSON.stringify(node)
+      }: compute reads ${list} from its enclosing scope, which is not part of the node's identity — pass settings in params (the compute function receives them as its second argument) and list helper functions in uses`,
+      { node, field: "compute", details: { captured: captured.join(",") } },
+    );
+  }
+  return codeHash(p.compute, helpers);
 }
 
 function checkParams(node: string, params: unknown): void {

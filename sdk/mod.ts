@@ -10,14 +10,14 @@
  *
  * @example
  * ```ts
- * import { StrategyBuilder } from "./mod.ts";
+ * import { type NodeView, StrategyBuilder } from "./mod.ts";
  *
  * const s = new StrategyBuilder("sma_crossover");
  * const price = s.streamInput({ name: "btc_close", tags: ["btc", "close"], intervalS: 60, period: 1 });
- * const sma = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+ * const sma = (v: NodeView<number>) => v.values.reduce((a, b) => a + b, 0) / v.length;
  * const fast = s.processing({ name: "sma_fast", inputs: [price], intervalS: 60, period: 5, params: { window: 5 }, compute: sma });
  * const slow = s.processing({ name: "sma_slow", inputs: [price], intervalS: 60, period: 20, params: { window: 20 }, compute: sma });
- * s.processing({ name: "cross", nodeType: "Signal", inputs: [fast, slow], intervalS: 60, period: 2, compute: (f: number, sl: number) => Math.sign(f - sl) });
+ * s.processing({ name: "cross", nodeType: "Signal", inputs: [fast, slow], intervalS: 60, period: 2, compute: (v) => Math.sign(v.inputs[0].last - v.inputs[1].last) });
  * const dag = s.build();
  * console.log(dag.nodes.map((n) => `${n.name} ${n.nodeId.slice(0, 15)}`));
  * ```
@@ -43,16 +43,20 @@ export {
 } from "./contracts.ts";
 export {
   type CommonNodeOptions,
+  type CompiledNode,
   type ComputeFn,
   type NodeInput,
   NodeRef,
   type Params,
   type ProcessingOptions,
+  type Strategy,
   StrategyBuilder,
   type StrategyOptions,
   type StreamInputOptions,
   type TagQueryOptions,
 } from "./builder.ts";
+export * from "./runner/mod.ts";
+export { capturedNames, freeVariables } from "./compute_check.ts";
 export {
   type ClientErrorOptions,
   ConflictError,

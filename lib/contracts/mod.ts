@@ -31,6 +31,7 @@
 export * from "./types.ts";
 export * from "./errors.ts";
 export * from "./node_id.ts";
+export * from "./code_hash.ts";
 export * from "./codec.ts";
 export * from "./schema_version.ts";
 export {

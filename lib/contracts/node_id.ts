@@ -8,6 +8,7 @@
  */
 
 import { createHash } from "node:crypto";
+import { functionCodeHash } from "./code_hash.ts";
 import { ContractError, ErrorCode } from "./errors.ts";
 import type { NodeSpec, StrategyDag } from "./types.ts";
 
@@ -443,30 +444,47 @@ export function normaliseSource(src: string): string {
 }
 
 /**
- * Code hash of a node's compute source: `"sha256:" + hex(sha256(utf8(
- * normaliseSource(src))))`; a function is hashed by its `toString()`. Source
- * that normalises to the empty string hashes to `""` (no code).
+ * Code hash of a node's compute code.
  *
+ * - A **function** is hashed by its syntax tree (`functionCodeHash` in
+ *   `code_hash.ts`): layout, comments, quoting, number spelling and its own
+ *   name do not count, so the same function in a `.ts` and a `.js` file, or
+ *   reformatted, gets the same hash. Helpers in `uses` are hashed with it.
+ * - A **string** is source text (possibly of another language) and is hashed
+ *   as text: `"sha256:" + hex(sha256(utf8(normaliseSource(src))))`; text
+ *   that normalises to the empty string hashes to `""` (no code).
+ *
+ * @param srcOrFunction the compute function, or its source text
+ * @param uses helper functions the compute function calls (functions only)
  * @example
  * ```ts
  * import { codeHash } from "./node_id.ts";
- * codeHash((x: number) => x * 2).startsWith("sha256:"); // true
- * codeHash("  \n"); // ""
+ * import assert from "node:assert/strict";
+ * const a = (x: number) => x * 2;
+ * const b = (x: number) =>
+ *   // doubled
+ *   x * 2.0;
+ * assert.equal(codeHash(a), codeHash(b));
+ * assert.notEqual(codeHash(a), codeHash((x: number) => x * 3));
+ * assert.equal(codeHash("  \n"), "");
  * ```
  */
 export function codeHash(
-  srcOrFunction: string | ((...args: never[]) => unknown),
+  // deno-lint-ignore no-explicit-any
+  srcOrFunction: string | ((...args: any[]) => unknown),
+  // deno-lint-ignore no-explicit-any
+  uses: Readonly<Record<string, (...args: any[]) => unknown>> = {},
 ): string {
-  let src: string;
-  if (typeof srcOrFunction === "function") src = srcOrFunction.toString();
-  else if (typeof srcOrFunction === "string") src = srcOrFunction;
-  else {
+  if (typeof srcOrFunction === "function") {
+    return functionCodeHash(srcOrFunction, uses);
+  }
+  if (typeof srcOrFunction !== "string") {
     throw invalid("code must be a string or a function", "code_hash");
   }
-  if (!isWellFormed(src)) {
+  if (!isWellFormed(srcOrFunction)) {
     throw invalid("source contains a lone surrogate", "code_hash");
   }
-  const norm = normaliseSource(src);
+  const norm = normaliseSource(srcOrFunction);
   return norm === "" ? "" : "sha256:" + sha256Hex(norm);
 }
 

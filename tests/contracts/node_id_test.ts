@@ -9,6 +9,7 @@ import {
   crc32,
   dagChecksum,
   dagHash,
+  functionCodeHash,
   isContextKey,
   isNodeId,
   nodeIdCanonical,
@@ -247,8 +248,10 @@ Deno.test("context keys, tag-query params, source normalisation, code hash", () 
   assert.equal(codeHash(""), "");
   assert.equal(codeHash(" \n\t\r\n"), "");
   assert.equal(codeHash("a\r\nb  "), "sha256:" + sha256Hex("a\nb"));
+  // Functions are hashed by their syntax tree (tests/contracts/code_hash_test.ts).
   const fn = (x: number) => x + 1;
-  assert.equal(
+  assert.equal(codeHash(fn), functionCodeHash(fn));
+  assert.notEqual(
     codeHash(fn),
     "sha256:" + sha256Hex(normaliseSource(fn.toString())),
   );

@@ -6,14 +6,18 @@ import {
   verifyDag,
 } from "../../lib/contracts/node_id.ts";
 import {
+  type ComputeFn,
   type NodeSpec,
+  type NodeView,
   StrategyBuilder,
   type StrategyDag,
   ValidationError,
 } from "../../sdk/mod.ts";
 
-const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-const cross = (f: number, s: number) => Math.sign(f - s);
+const mean = (v: NodeView<number>) =>
+  v.values.reduce((a, b) => a + b, 0) / v.length;
+const cross = (v: NodeView<number>) =>
+  Math.sign(v.inputs[0].last - v.inputs[1].last);
 
 function crossover(): { s: StrategyBuilder; dag: StrategyDag } {
   const s = new StrategyBuilder("sma_crossover", { metadata: { team: "t" } });
@@ -497,7 +501,7 @@ Deno.test("builder: build is repeatable and the result is independent", () => {
 });
 
 Deno.test("builder: changing the compute source changes the ID", () => {
-  const make = (compute: (xs: number[]) => number) => {
+  const make = (compute: ComputeFn) => {
     const s = new StrategyBuilder("c");
     const p = s.streamInput({
       name: "x",
@@ -508,6 +512,123 @@ Deno.test("builder: changing the compute source changes the ID", () => {
     s.processing({ name: "p", inputs: [p], intervalS: 1, period: 1, compute });
     return s.build().nodes[1].nodeId;
   };
-  assert.notEqual(make((xs) => xs[0]), make((xs) => xs[1]));
+  assert.notEqual(make((v) => v.at(0)), make((v) => v.at(1)));
   assert.equal(make(mean), make(mean));
+});
+
+Deno.test("builder: a compute function reading a closure setting is refused; settings go in params", () => {
+  const factory = (window: number) => (v: NodeView<number>) =>
+    v.values.slice(-window).reduce((a, b) => a + b, 0) / window;
+  const s = new StrategyBuilder("closure");
+  const p = s.streamInput({ name: "p", tags: ["p"], intervalS: 60, period: 1 });
+  s.processing({
+    name: "sma5",
+    inputs: [p],
+    intervalS: 60,
+    period: 5,
+    compute: factory(5),
+  });
+  assert.throws(
+    () => s.build(),
+    (e) =>
+      e instanceof ValidationError && e.node === "sma5" &&
+      e.field === "compute" &&
+      /reads "window" from its enclosing scope/.test(e.message) &&
+      /params/.test(e.message),
+  );
+  // The natural way: one function, the setting in params.
+  const ok = new StrategyBuilder("params");
+  const q = ok.streamInput({
+    name: "p",
+    tags: ["p"],
+    intervalS: 60,
+    period: 1,
+  });
+  const sma = (v: NodeView<number>, prm: { window: number }) =>
+    v.values.slice(-prm.window).reduce((a, b) => a + b, 0) / prm.window;
+  ok.processing({
+    name: "a",
+    inputs: [q],
+    intervalS: 60,
+    period: 20,
+    params: { window: 5 },
+    compute: sma,
+  });
+  ok.processing({
+    name: "b",
+    inputs: [q],
+    intervalS: 60,
+    period: 20,
+    params: { window: 20 },
+    compute: sma,
+  });
+  const [, a, b] = ok.build().nodes;
+  assert.notEqual(a.nodeId, b.nodeId);
+  assert.equal(a.codeHash, b.codeHash);
+});
+
+Deno.test("builder: uses lists helpers (hashed into the ID) and libraries; plain values are refused", () => {
+  const helper1 = (xs: number[]) => xs[0];
+  const helper2 = (xs: number[]) => xs[1];
+  const lib = { version: "1" };
+  const make = (uses: Record<string, unknown>) => {
+    const s = new StrategyBuilder("uses");
+    const p = s.streamInput({
+      name: "p",
+      tags: ["p"],
+      intervalS: 60,
+      period: 1,
+    });
+    s.processing({
+      name: "h",
+      inputs: [p],
+      intervalS: 60,
+      period: 2,
+      uses,
+      compute: (v) => pick(v.values) + Number(lib.version),
+    });
+    return s.build().nodes[1];
+  };
+  const a = make({ pick: helper1, lib });
+  const b = make({ pick: helper2, lib });
+  assert.notEqual(a.nodeId, b.nodeId); // the helper's code is part of the identity
+  assert.equal(make({ pick: helper1, lib: { version: "2" } }).nodeId, a.nodeId);
+  assert.throws(
+    () => make({ pick: helper1, lib: 3 }),
+    (e) =>
+      e instanceof ValidationError && e.field === "uses.lib" &&
+      /settings belong in params/.test(e.message),
+  );
+  assert.throws(
+    () => make({ pick: helper1 }),
+    (e) => e instanceof ValidationError && /reads "lib"/.test(e.message),
+  );
+  assert.throws(
+    () => make({ "not a name": helper1, pick: helper1, lib }),
+    (e) => e instanceof ValidationError && e.field === "uses.not a name",
+  );
+});
+// Declared for the `uses` test above: the compute function refers to them by name.
+declare const pick: (xs: readonly number[]) => number;
+
+Deno.test("builder: compile keeps params and compute functions, in DAG order", () => {
+  const { s } = crossover();
+  const st = s.compile();
+  assert.deepEqual(st.dag, s.build());
+  assert.deepEqual(st.nodes.map((n) => n.spec.name), [
+    "btc_close",
+    "sma_fast",
+    "sma_slow",
+    "crossover",
+  ]);
+  assert.equal(st.nodes[1].compute, mean);
+  assert.equal(st.nodes[0].compute, undefined);
+  assert.deepEqual(st.nodes[0].params, {
+    exchange: "binance",
+    stream_tags: ["btc", "close"],
+  });
+  assert.ok(Object.isFrozen(st.nodes[0].params));
+  assert.throws(() => {
+    (st.nodes[2].params as { window: number }).window = 1;
+  });
 });

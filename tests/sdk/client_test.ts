@@ -44,7 +44,7 @@ function strategy(): StrategyBuilder {
     intervalS: 60,
     period: 5,
     params: { window: 5 },
-    compute: (xs: number[]) => xs[0],
+    compute: (v) => v.last,
   });
   return s;
 }

@@ -14,6 +14,7 @@ import {
 } from "../../lib/gateway/mod.ts";
 import {
   ForbiddenError,
+  type NodeView,
   NotFoundError,
   PolicyError,
   QmtlClient,
@@ -99,7 +100,8 @@ function startGateway(): Harness {
   return h;
 }
 
-const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+const mean = (v: NodeView<number>) =>
+  v.values.reduce((a, b) => a + b, 0) / v.length;
 
 function crossover(name = "sma_crossover", signalPeriod = 2): StrategyBuilder {
   const s = new StrategyBuilder(name);
@@ -132,7 +134,7 @@ function crossover(name = "sma_crossover", signalPeriod = 2): StrategyBuilder {
     inputs: [fast, slow],
     intervalS: 60,
     period: signalPeriod,
-    compute: (f: number, sl: number) => Math.sign(f - sl),
+    compute: (v) => Math.sign(v.inputs[0].last - v.inputs[1].last),
   });
   return s;
 }

@@ -35,7 +35,8 @@ function strategy(name: string): StrategyBuilder {
     intervalS: 60,
     period: 10,
     params: { window: 10 },
-    compute: (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length,
+    compute: (v) =>
+      v.values.reduce((a: number, b: number) => a + b, 0) / v.length,
   });
   return s;
 }
