@@ -356,7 +356,13 @@ export function registryConformance(o: ConformanceOptions): void {
     const n2 = spec("t2", { tags: ["btc", "volume"], interval: 60 });
     const n3 = spec("t3", { tags: ["eth", "price"], interval: 300 });
     const n4 = spec("t4", { tags: ["btc", "price"], interval: 300 });
-    await reg.diffAndCommit(dagOf("t", [n1, n2, n3, n4]), ctx("st_t"));
+    // A tag query is tagged with its own query tags: it never matches a query.
+    const q = spec("q", {
+      type: "TagQuery",
+      tags: ["btc", "price"],
+      params: { match_mode: "any", query_tags: ["btc", "price"] },
+    });
+    await reg.diffAndCommit(dagOf("t", [n1, n2, n3, n4, q]), ctx("st_t"));
     const ids = (rs: { node: NodeSpec }[]) => rs.map((r) => r.node.nodeId);
     const sorted = (...n: NodeSpec[]) => n.map((x) => x.nodeId).sort();
     assert.deepEqual(

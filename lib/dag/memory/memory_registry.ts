@@ -44,6 +44,7 @@ import {
 import { firstFreeTopicName, topicBase } from "../topic_name.ts";
 import { defaultDagHash, validateDag } from "../validate.ts";
 import { gcPlan } from "../gc_plan.ts";
+import { TAG_QUERY_NODE_TYPE } from "../../contracts/node_id.ts";
 
 /** Default topic retention: 7 days. */
 const DEFAULT_RETENTION_MS = 7 * 24 * 3600 * 1000;
@@ -323,6 +324,7 @@ export class MemoryRegistry implements NodeRegistry {
       const need = options.matchMode === "all" ? wanted.length : 1;
       return [...counts].filter(([id, c]) =>
         c >= need &&
+        this.#nodes.get(id)!.spec.nodeType !== TAG_QUERY_NODE_TYPE &&
         (!options.intervalS ||
           this.#nodes.get(id)!.spec.intervalS === options.intervalS)
       ).map(([id]) => id).sort().slice(0, limit).map((id) =>

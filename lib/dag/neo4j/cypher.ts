@@ -224,7 +224,7 @@ RETURN n IS NOT NULL AS present, ${NODE_PROJECTION}`;
 export const Q_BY_TAGS: string = `
 UNWIND $tagUids AS tu
 MATCH (g:Tag {uid: tu})<-[:TAGGED]-(n:ComputeNode)
-WHERE $interval IS NULL OR n.interval = $interval
+WHERE ($interval IS NULL OR n.interval = $interval) AND n.node_type <> 'TagQuery'
 WITH n, count(DISTINCT g) AS hits
 WHERE hits >= $need
 WITH n ORDER BY n.uid LIMIT $limit
