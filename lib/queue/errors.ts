@@ -212,6 +212,41 @@ export class TopicNotFoundError extends QueueError {
 }
 
 /**
+ * An append to a topic was fenced: the caller's producer lease is not (or
+ * no longer) the topic's current grant. Nothing was appended.
+ *
+ * @example
+ * ```ts
+ * import { TopicLeaseError } from "./errors.ts";
+ * console.log(new TopicLeaseError("t", "runner-b").code); // "E_CONFLICT"
+ * ```
+ */
+export class TopicLeaseError extends QueueError {
+  /** The topic. */
+  readonly topic: string;
+  /** The current holder, or `""` when nobody holds the lease. */
+  readonly holder: string;
+
+  /**
+   * Creates a fencing error.
+   *
+   * @param topic The topic.
+   * @param holder The current holder, or `""`.
+   */
+  constructor(topic: string, holder: string) {
+    super(
+      "E_CONFLICT",
+      `producer lease of topic ${topic} is ${
+        holder ? `held by ${holder}` : "not held"
+      }: append refused`,
+    );
+    this.name = "TopicLeaseError";
+    this.topic = topic;
+    this.holder = holder;
+  }
+}
+
+/**
  * A topic name or one of its components is invalid.
  *
  * @example

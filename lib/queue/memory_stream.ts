@@ -132,17 +132,19 @@ export class Waiters {
   #set = new Set<() => void>();
   #closed = false;
 
-  /** Resolves after `ms` or at the next `wake()`/`close()`. */
-  wait(ms: number): Promise<void> {
-    if (this.#closed || ms <= 0) return Promise.resolve();
+  /** Resolves after `ms`, at the next `wake()`/`close()`, or on abort. */
+  wait(ms: number, signal?: AbortSignal): Promise<void> {
+    if (this.#closed || ms <= 0 || signal?.aborted) return Promise.resolve();
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);
         this.#set.delete(done);
+        signal?.removeEventListener("abort", done);
         resolve();
       };
       const timer = setTimeout(done, ms);
       this.#set.add(done);
+      signal?.addEventListener("abort", done, { once: true });
     });
   }
 

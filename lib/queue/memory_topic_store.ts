@@ -1,20 +1,27 @@
 /**
- * In-process {@link TopicStore} with the semantics of `RedisTopicStore`.
+ * In-process {@link TopicStore} with the semantics of `RedisTopicStore`
+ * (leases expire by this process's clock).
  *
  * @module
  */
 
-import { QueueError, TopicNotFoundError } from "./errors.ts";
-import { MemStream, Waiters } from "./memory_stream.ts";
+import { QueueError, TopicLeaseError, TopicNotFoundError } from "./errors.ts";
+import { Waiters } from "./memory_stream.ts";
 import type {
+  AppendOptions,
+  AppendResult,
+  BarEntry,
+  BarReadOptions,
   CreateTopicResult,
-  ReadOptions,
+  LeaseGrant,
+  ReadManyOptions,
+  TopicBars,
+  TopicCursor,
   TopicInfo,
   TopicOptions,
-  TopicRecord,
   TopicStore,
 } from "./types.ts";
-import { checkBytes, checkInt, checkName } from "./validate.ts";
+import { checkBars, checkInt, checkLimit, checkName } from "./validate.ts";
 
 /**
  * Defaults of a topic store, used when `create` gets no value.
@@ -53,9 +60,19 @@ export const DEFAULT_TOPIC_RETENTION_MS = 7 * 86_400_000;
 /** Default maximum length of a topic: 100000 records. */
 export const DEFAULT_TOPIC_MAX_LEN = 100_000;
 
+interface Lease {
+  holder: string;
+  token: string;
+  expiresAt: number;
+}
+
 interface Topic {
   info: TopicInfo;
-  stream: MemStream<Uint8Array>;
+  /** Bars, oldest first, strictly increasing bar times. */
+  bars: BarEntry[];
+  lease: Lease | null;
+  /** Holder of the last grant not released (takeover detection). */
+  lastHolder: string;
 }
 
 /**
@@ -64,9 +81,12 @@ interface Topic {
  * @example
  * ```ts
  * import { MemoryTopicStore } from "./memory_topic_store.ts";
+ * import assert from "node:assert/strict";
  * const s = new MemoryTopicStore();
  * const { created } = await s.create("btc_Processing_ab12cd34_v1");
- * const id = await s.publish("btc_Processing_ab12cd34_v1", new Uint8Array([1]));
+ * const r = await s.append("btc_Processing_ab12cd34_v1", [{ barTs: 60, data: new Uint8Array([1]) }]);
+ * assert.ok(created);
+ * assert.equal(r.lastBarTs, 60);
  * await s.close();
  * ```
  */
@@ -97,7 +117,7 @@ export class MemoryTopicStore implements TopicStore {
     this.#now = opts.now ?? Date.now;
   }
 
-  /** Creates the topic if missing. */
+  /** {@inheritDoc TopicStore.create} */
   create(name: string, opts: TopicOptions = {}): Promise<CreateTopicResult> {
     return settle(() => {
       this.#open();
@@ -114,40 +134,142 @@ export class MemoryTopicStore implements TopicStore {
         maxLen: checkInt("maxLen", opts.maxLen ?? this.#maxLen, 1),
         createdAtMs: this.#now(),
       };
-      this.#topics.set(name, { info, stream: new MemStream() });
+      this.#topics.set(name, { info, bars: [], lease: null, lastHolder: "" });
       return { info: { ...info }, created: true };
     });
   }
 
-  /** Appends a record. */
-  publish(name: string, data: Uint8Array): Promise<string> {
+  /** {@inheritDoc TopicStore.append} */
+  append(
+    name: string,
+    bars: readonly BarEntry[],
+    opts: AppendOptions = {},
+  ): Promise<AppendResult> {
     return settle(() => {
       this.#open();
-      checkBytes("data", data);
+      checkBars(bars);
       const t = this.#get(name);
-      const now = this.#now();
-      const id = t.stream.append(data.slice(), now);
-      t.stream.trim(t.info.maxLen, now - t.info.retentionMs);
-      this.#waiters.wake();
-      return id;
+      if (opts.fence) {
+        const l = this.#live(t);
+        if (!l || l.token !== opts.fence.token) {
+          throw new TopicLeaseError(name, l?.holder ?? "");
+        }
+      }
+      let last = t.bars.length ? t.bars[t.bars.length - 1].barTs : -Infinity;
+      let accepted = 0;
+      for (const b of bars) {
+        if (b.barTs <= last) continue;
+        t.bars.push({ barTs: b.barTs, data: b.data.slice() });
+        last = b.barTs;
+        accepted++;
+      }
+      if (accepted > 0) {
+        const minTs = last - t.info.retentionMs / 1000;
+        let drop = Math.max(0, t.bars.length - t.info.maxLen);
+        while (drop < t.bars.length - 1 && t.bars[drop].barTs < minTs) drop++;
+        if (drop > 0) t.bars.splice(0, drop);
+        this.#waiters.wake();
+      }
+      return {
+        accepted,
+        dropped: bars.length - accepted,
+        lastBarTs: t.bars.length ? last : null,
+      };
     });
   }
 
-  /** Reads records after `opts.after`, waiting up to `blockMs` for one. */
-  async read(name: string, opts: ReadOptions = {}): Promise<TopicRecord[]> {
+  /** {@inheritDoc TopicStore.read} */
+  read(name: string, opts: BarReadOptions = {}): Promise<BarEntry[]> {
+    return settle(() => {
+      this.#open();
+      const limit = checkLimit(opts.limit);
+      return slice(this.#get(name).bars, opts.afterBarTs, limit, opts.tail);
+    });
+  }
+
+  /** {@inheritDoc TopicStore.readMany} */
+  async readMany(
+    cursors: readonly TopicCursor[],
+    opts: ReadManyOptions = {},
+  ): Promise<TopicBars[]> {
     this.#open();
-    const count = checkInt("count", opts.count ?? 100, 1);
-    const deadline = Date.now() + checkInt("blockMs", opts.blockMs ?? 0, 0);
+    const limit = checkLimit(opts.limit);
+    const deadline = Date.now() + checkInt("waitMs", opts.waitMs ?? 0, 0);
     while (true) {
-      const got = this.#get(name).stream.readAfter(opts.after, count);
-      if (got.length > 0 || this.#closed || Date.now() >= deadline) {
-        return got.map((e) => ({ id: e.id, data: e.value.slice() }));
+      const out: TopicBars[] = [];
+      for (const c of cursors) {
+        const bars = slice(this.#get(c.topic).bars, c.afterBarTs, limit);
+        if (bars.length > 0) out.push({ topic: c.topic, bars });
       }
-      await this.#waiters.wait(deadline - Date.now());
+      const left = deadline - Date.now();
+      if (
+        out.length > 0 || this.#closed || left <= 0 || opts.signal?.aborted
+      ) {
+        return out;
+      }
+      await this.#waiters.wait(left, opts.signal);
     }
   }
 
-  /** Deletes the topic. */
+  /** {@inheritDoc TopicStore.lastBarTs} */
+  lastBarTs(name: string): Promise<number | null> {
+    return settle(() => {
+      const bars = this.#get(name).bars;
+      return bars.length ? bars[bars.length - 1].barTs : null;
+    });
+  }
+
+  /** {@inheritDoc TopicStore.acquireLease} */
+  acquireLease(
+    name: string,
+    holder: string,
+    ttlMs: number,
+    token?: string,
+  ): Promise<LeaseGrant> {
+    return settle(() => {
+      this.#open();
+      checkName("holder", holder);
+      checkInt("ttlMs", ttlMs, 1);
+      const t = this.#get(name);
+      const now = this.#now();
+      const l = this.#live(t);
+      if (l) {
+        if (token !== undefined && token !== "" && l.token === token) {
+          l.expiresAt = now + ttlMs;
+          return grant(true, l.holder, l.token, ttlMs, false, "");
+        }
+        return grant(false, l.holder, "", l.expiresAt - now, false, "");
+      }
+      const previous = t.lastHolder;
+      const fresh = crypto.randomUUID();
+      t.lease = { holder, token: fresh, expiresAt: now + ttlMs };
+      t.lastHolder = holder;
+      const takeover = previous !== "" && previous !== holder;
+      return grant(
+        true,
+        holder,
+        fresh,
+        ttlMs,
+        takeover,
+        takeover ? previous : "",
+      );
+    });
+  }
+
+  /** {@inheritDoc TopicStore.releaseLease} */
+  releaseLease(name: string, token: string): Promise<boolean> {
+    return settle(() => {
+      this.#open();
+      const t = this.#topics.get(name);
+      const l = t ? this.#live(t) : null;
+      if (!t || !l || l.token !== token) return false;
+      t.lease = null;
+      t.lastHolder = "";
+      return true;
+    });
+  }
+
+  /** {@inheritDoc TopicStore.delete} */
   delete(name: string): Promise<boolean> {
     return settle(() => {
       this.#open();
@@ -182,6 +304,11 @@ export class MemoryTopicStore implements TopicStore {
     return Promise.resolve();
   }
 
+  #live(t: Topic): Lease | null {
+    if (t.lease && t.lease.expiresAt <= this.#now()) t.lease = null;
+    return t.lease;
+  }
+
   #open(): void {
     if (this.#closed) {
       throw new QueueError("E_UNAVAILABLE", "topic store is closed");
@@ -193,6 +320,52 @@ export class MemoryTopicStore implements TopicStore {
     if (!t) throw new TopicNotFoundError(name);
     return t;
   }
+}
+
+function grant(
+  granted: boolean,
+  holder: string,
+  token: string,
+  ttlMs: number,
+  takeover: boolean,
+  previousHolder: string,
+): LeaseGrant {
+  return {
+    granted,
+    holder,
+    token,
+    ttlMs: Math.max(0, ttlMs),
+    takeover,
+    previousHolder,
+  };
+}
+
+/** Newest-first aware slice of a bar list (copies the data). */
+function slice(
+  bars: readonly BarEntry[],
+  after: number | undefined,
+  limit: number,
+  tail?: number,
+): BarEntry[] {
+  let lo = 0;
+  if (after !== undefined) {
+    let hi = bars.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (bars[mid].barTs <= after) lo = mid + 1;
+      else hi = mid;
+    }
+  }
+  const end = tail !== undefined
+    ? bars.length
+    : Math.min(bars.length, lo + limit);
+  const start = tail !== undefined
+    ? Math.max(lo, bars.length - Math.min(checkLimit(tail), limit))
+    : lo;
+  return bars.slice(start, end).map((b) => ({
+    barTs: b.barTs,
+    data: b.data.slice(),
+  }));
 }
 
 function settle<T>(fn: () => T): Promise<T> {

@@ -1,6 +1,9 @@
 /**
- * {@link TopicStore} on Redis Streams: one stream per topic plus a registry
- * hash of topic metadata, kept consistent by Lua scripts.
+ * {@link TopicStore} on Redis Streams: one stream of bars per topic (entry id
+ * `<barTs × 1000>-1`, so bar times are strictly increasing by construction),
+ * a registry hash of topic metadata, and producer leases, kept consistent by
+ * Lua scripts. Appends, lease grants and releases are confirmed by replicas
+ * (`WAIT`) like the work queue's writes.
  *
  * @module
  */
@@ -9,10 +12,21 @@ import type { Redis } from "ioredis";
 import { adoptClient } from "./adopt_client.ts";
 import {
   closeRedis,
+  isSentinelClient,
   type ParsedRedisUrl,
   type RedisClient,
 } from "./connection.ts";
-import { QueueError, TopicNotFoundError } from "./errors.ts";
+import {
+  type DurabilityOptions,
+  ReplicaWaiter,
+  resolveDurability,
+} from "./durability.ts";
+import {
+  DurabilityError,
+  QueueError,
+  TopicLeaseError,
+  TopicNotFoundError,
+} from "./errors.ts";
 import {
   DEFAULT_TOPIC_MAX_LEN,
   DEFAULT_TOPIC_RETENTION_MS,
@@ -22,19 +36,24 @@ import { defineScripts, runScript } from "./redis_queue_scripts.ts";
 import {
   bytes,
   checkStreamName,
-  exclusiveStart,
   type RawEntry,
   toBuffer,
 } from "./redis_stream.ts";
 import type {
+  AppendOptions,
+  AppendResult,
+  BarEntry,
+  BarReadOptions,
   CreateTopicResult,
-  ReadOptions,
+  LeaseGrant,
+  ReadManyOptions,
+  TopicBars,
+  TopicCursor,
   TopicInfo,
   TopicOptions,
-  TopicRecord,
   TopicStore,
 } from "./types.ts";
-import { checkBytes, checkInt, checkName } from "./validate.ts";
+import { checkBars, checkInt, checkLimit, checkName } from "./validate.ts";
 import { WakeSubscriber } from "./wake.ts";
 
 const NOW = `
@@ -50,29 +69,88 @@ if redis.call('HSETNX', KEYS[1], ARGV[1], json) == 1 then return {1, json} end
 return {0, redis.call('HGET', KEYS[1], ARGV[1])}
 `;
 
-/** publish — KEYS: registry, stream. ARGV: name, data, channel. → id or false */
-const PUBLISH = `${NOW}
+/**
+ * append — KEYS: registry, stream, lease. ARGV: name, token ('' = no fence),
+ * channel, then pairs (ms, data) in increasing ms.
+ * → {accepted, dropped, lastMs} | {-1} not found | {-2, holder} fenced
+ */
+const APPEND = `
 local json = redis.call('HGET', KEYS[1], ARGV[1])
-if not json then return false end
+if not json then return {-1} end
+if ARGV[2] ~= '' then
+  local cur = redis.call('HMGET', KEYS[3], 'holder', 'token')
+  if cur[2] ~= ARGV[2] then return {-2, cur[1] or ''} end
+end
 local info = cjson.decode(json)
-local id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', info.maxLen, '*', 'd', ARGV[2])
-redis.call('XTRIM', KEYS[2], 'MINID', '=', string.format('%d', now - info.retentionMs))
-redis.call('PUBLISH', ARGV[3], ARGV[1])
-return id
+local lastMs = -1
+local top = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1)
+if #top > 0 then lastMs = tonumber(string.match(top[1][1], '^(%d+)')) end
+local acc, drop = 0, 0
+for i = 4, #ARGV, 2 do
+  local ms = tonumber(ARGV[i])
+  if ms > lastMs then
+    redis.call('XADD', KEYS[2], 'MAXLEN', '~', info.maxLen, ARGV[i] .. '-1', 'd', ARGV[i + 1])
+    lastMs = ms
+    acc = acc + 1
+  else
+    drop = drop + 1
+  end
+end
+if acc > 0 then
+  local minId = lastMs - info.retentionMs
+  if minId > 0 then
+    redis.call('XTRIM', KEYS[2], 'MINID', string.format('%d', minId))
+  end
+  redis.call('PUBLISH', ARGV[3], ARGV[1])
+end
+return {acc, drop, lastMs}
 `;
 
-/** delete — KEYS: registry, stream. ARGV: name, channel. → 1 or 0 */
+/**
+ * acquire — KEYS: registry, lease, lastHolder. ARGV: name, holder, ttlMs,
+ * token (renewal, or ''), fresh token.
+ * → {granted, holder, token, ttlMs, takeover, previousHolder} | {-1} not found
+ */
+const ACQUIRE = `
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return {-1} end
+local cur = redis.call('HMGET', KEYS[2], 'holder', 'token')
+if cur[2] then
+  if ARGV[4] ~= '' and cur[2] == ARGV[4] then
+    redis.call('PEXPIRE', KEYS[2], ARGV[3])
+    return {1, cur[1], cur[2], tonumber(ARGV[3]), 0, ''}
+  end
+  return {0, cur[1], '', redis.call('PTTL', KEYS[2]), 0, ''}
+end
+local prev = redis.call('GET', KEYS[3]) or ''
+redis.call('HSET', KEYS[2], 'holder', ARGV[2], 'token', ARGV[5])
+redis.call('PEXPIRE', KEYS[2], ARGV[3])
+redis.call('SET', KEYS[3], ARGV[2])
+local takeover = 0
+if prev ~= '' and prev ~= ARGV[2] then takeover = 1 else prev = '' end
+return {1, ARGV[2], ARGV[5], tonumber(ARGV[3]), takeover, prev}
+`;
+
+/** release — KEYS: lease, lastHolder. ARGV: token. → 1 or 0 */
+const RELEASE = `
+if redis.call('HGET', KEYS[1], 'token') ~= ARGV[1] then return 0 end
+redis.call('DEL', KEYS[1], KEYS[2])
+return 1
+`;
+
+/** delete — KEYS: registry, stream, lease, lastHolder. ARGV: name, channel. → 1 or 0 */
 const DELETE = `
 local n = redis.call('HDEL', KEYS[1], ARGV[1])
-redis.call('DEL', KEYS[2])
+redis.call('DEL', KEYS[2], KEYS[3], KEYS[4])
 if n == 1 then redis.call('PUBLISH', ARGV[2], ARGV[1]) end
 return n
 `;
 
 const SCRIPTS: Record<string, [number, string]> = {
   qmtlTopicCreate: [1, CREATE],
-  qmtlTopicPublish: [2, PUBLISH],
-  qmtlTopicDelete: [2, DELETE],
+  qmtlTopicAppend: [3, APPEND],
+  qmtlTopicAcquire: [3, ACQUIRE],
+  qmtlTopicRelease: [2, RELEASE],
+  qmtlTopicDelete: [4, DELETE],
 };
 
 /**
@@ -84,33 +162,34 @@ const SCRIPTS: Record<string, [number, string]> = {
  * const o: RedisTopicStoreOptions = { url: "redis://127.0.0.1:6379/0", defaults: { maxLen: 10_000 } };
  * ```
  */
-export interface RedisTopicStoreOptions {
+export interface RedisTopicStoreOptions extends DurabilityOptions {
   /** A client to use; the store does not close it. */
   redis?: RedisClient;
   /** Or a URI to open a client the store owns. */
   url?: string | ParsedRedisUrl;
   /**
    * Key prefix (default `{qmtl:topics}`): registry `<prefix>:registry`,
-   * topic `t` in stream `<prefix>:t:<t>`. The hash tag keeps registry and
-   * streams in one cluster slot, as the scripts touch both.
+   * topic `t` in stream `<prefix>:t:<t>`, its lease in `<prefix>:lease:<t>`.
+   * The hash tag keeps them in one cluster slot, as the scripts touch all.
    */
   keyPrefix?: string;
   /** Defaults for `create`. */
   defaults?: TopicDefaults;
-  /** Longest sleep between polls of a blocked read (default 250 ms). */
+  /** Longest sleep between polls of a waiting read (default 250 ms). */
   maxPollMs?: number;
 }
 
 /**
  * A {@link TopicStore} on Redis Streams. `maxLen` trims approximately
- * (`MAXLEN ~`), `retentionMs` exactly (`XTRIM MINID`), both on publish.
+ * (`MAXLEN ~`); `retentionMs` trims exactly (`XTRIM MINID`), relative to the
+ * topic's newest bar, on append. Leases expire by the Redis server's clock.
  *
  * @example
  * ```ts ignore
  * import { RedisTopicStore } from "./redis_topic_store.ts";
  * const s = new RedisTopicStore({ url: Deno.env.get("QMTL_REDIS_URL")! });
  * await s.create("btc_Processing_ab12cd34_v1", { retentionMs: 86_400_000 });
- * await s.publish("btc_Processing_ab12cd34_v1", new Uint8Array([1]));
+ * await s.append("btc_Processing_ab12cd34_v1", [{ barTs: 60, data: new Uint8Array([1]) }]);
  * await s.close();
  * ```
  */
@@ -122,12 +201,13 @@ export class RedisTopicStore implements TopicStore {
   #maxLen: number;
   #maxPollMs: number;
   #wake: WakeSubscriber;
+  #waiter: ReplicaWaiter | null;
   #closed = false;
 
   /**
    * Opens (or adopts) a client and defines the Lua scripts.
    *
-   * @param opts `redis` or `url`, prefix, defaults.
+   * @param opts `redis` or `url`, prefix, defaults, durability.
    */
   constructor(opts: RedisTopicStoreOptions) {
     ({ redis: this.#redis, owned: this.#owned } = adoptClient(
@@ -147,11 +227,15 @@ export class RedisTopicStore implements TopicStore {
       1,
     );
     this.#maxPollMs = checkInt("maxPollMs", opts.maxPollMs ?? 250, 1);
+    const d = resolveDurability(opts, isSentinelClient(this.#redis));
+    this.#waiter = d.waitReplicas > 0
+      ? new ReplicaWaiter(this.#redis, d.waitReplicas, d.waitTimeoutMs)
+      : null;
     this.#wake = new WakeSubscriber(this.#redis);
     defineScripts(this.#redis, SCRIPTS);
   }
 
-  /** Creates the topic if missing. */
+  /** {@inheritDoc TopicStore.create} */
   async create(
     name: string,
     opts: TopicOptions = {},
@@ -164,66 +248,185 @@ export class RedisTopicStore implements TopicStore {
       1,
     );
     const maxLen = checkInt("maxLen", opts.maxLen ?? this.#maxLen, 1);
+    const epoch = this.#waiter?.epoch ?? 0;
     const r = await runScript(this.#redis, "qmtlTopicCreate", false, [
       this.#registry,
       name,
       retention,
       maxLen,
     ]) as [number, string];
+    if (Number(r[0]) === 1) await this.#confirm("create topic", name, epoch);
     return { info: parseInfo(r[1]), created: Number(r[0]) === 1 };
   }
 
-  /** Appends a record. */
-  async publish(name: string, data: Uint8Array): Promise<string> {
+  /** {@inheritDoc TopicStore.append} */
+  async append(
+    name: string,
+    bars: readonly BarEntry[],
+    opts: AppendOptions = {},
+  ): Promise<AppendResult> {
     this.#open();
-    checkBytes("data", data);
-    const r = await runScript(this.#redis, "qmtlTopicPublish", false, [
+    checkBars(bars);
+    const args: (string | Uint8Array)[] = [
       this.#registry,
       this.#stream(name),
+      this.#lease(name),
       name,
-      toBuffer(data),
+      opts.fence?.token ?? "",
       this.#channel,
-    ]) as string | null;
-    if (r === null) throw new TopicNotFoundError(name);
-    return r;
+    ];
+    for (const b of bars) {
+      args.push(String(Math.round(b.barTs * 1000)), toBuffer(b.data));
+    }
+    const epoch = this.#waiter?.epoch ?? 0;
+    const r = await runScript(
+      this.#redis,
+      "qmtlTopicAppend",
+      false,
+      args,
+    ) as (number | string)[];
+    const code = Number(r[0]);
+    if (code === -1) throw new TopicNotFoundError(name);
+    if (code === -2) throw new TopicLeaseError(name, String(r[1] ?? ""));
+    if (code > 0) await this.#confirm("append", name, epoch);
+    const lastMs = Number(r[2]);
+    return {
+      accepted: code,
+      dropped: Number(r[1]),
+      lastBarTs: lastMs < 0 ? null : lastMs / 1000,
+    };
   }
 
-  /** Reads records after `opts.after`, polling up to `blockMs` for one. */
-  async read(name: string, opts: ReadOptions = {}): Promise<TopicRecord[]> {
+  /** {@inheritDoc TopicStore.read} */
+  async read(name: string, opts: BarReadOptions = {}): Promise<BarEntry[]> {
     this.#open();
+    const limit = checkLimit(opts.limit);
+    const start = startAfter(opts.afterBarTs);
     const key = this.#stream(name);
-    const count = checkInt("count", opts.count ?? 100, 1);
-    const start = exclusiveStart(opts.after);
-    const deadline = Date.now() + checkInt("blockMs", opts.blockMs ?? 0, 0);
+    const pipe = this.#redis.pipeline().hexists(this.#registry, name);
+    if (opts.tail !== undefined) {
+      pipe.xrevrangeBuffer(
+        key,
+        "+",
+        start,
+        "COUNT",
+        Math.min(checkLimit(opts.tail), limit),
+      );
+    } else pipe.xrangeBuffer(key, start, "+", "COUNT", limit);
+    const [[e1, exists], [e2, raw]] = (await pipe.exec())!;
+    if (e1 || e2) throw e1 ?? e2;
+    if (!exists) throw new TopicNotFoundError(name);
+    const bars = (raw as RawEntry[]).map(barOf);
+    return opts.tail !== undefined ? bars.reverse() : bars;
+  }
+
+  /** {@inheritDoc TopicStore.readMany} */
+  async readMany(
+    cursors: readonly TopicCursor[],
+    opts: ReadManyOptions = {},
+  ): Promise<TopicBars[]> {
+    this.#open();
+    const limit = checkLimit(opts.limit);
+    const deadline = Date.now() + checkInt("waitMs", opts.waitMs ?? 0, 0);
+    const names = new Set(cursors.map((c) => c.topic));
     let pause = 5;
     while (true) {
-      const [[e1, exists], [e2, raw]] = (await this.#redis.pipeline()
-        .hexists(this.#registry, name)
-        .xrangeBuffer(key, start, "+", "COUNT", count)
-        .exec())!;
-      if (e1 || e2) throw e1 ?? e2;
-      if (!exists) throw new TopicNotFoundError(name);
-      const got = (raw as RawEntry[]).map((e) => ({
-        id: e[0].toString(),
-        data: bytes(e[1][1]),
-      }));
+      const pipe = this.#redis.pipeline();
+      for (const c of cursors) {
+        pipe.hexists(this.#registry, c.topic).xrangeBuffer(
+          this.#stream(c.topic),
+          startAfter(c.afterBarTs),
+          "+",
+          "COUNT",
+          limit,
+        );
+      }
+      const res = (await pipe.exec())!;
+      const out: TopicBars[] = [];
+      cursors.forEach((c, i) => {
+        const [[e1, exists], [e2, raw]] = [res[2 * i], res[2 * i + 1]];
+        if (e1 || e2) throw e1 ?? e2;
+        if (!exists) throw new TopicNotFoundError(c.topic);
+        const bars = (raw as RawEntry[]).map(barOf);
+        if (bars.length > 0) out.push({ topic: c.topic, bars });
+      });
       const left = deadline - Date.now();
-      if (got.length > 0 || this.#closed || left <= 0) return got;
+      if (
+        out.length > 0 || this.#closed || left <= 0 || opts.signal?.aborted
+      ) {
+        return out;
+      }
       await this.#wake.wait(
         this.#channel,
         Math.min(left, pause),
-        (s) => s === name,
+        (topic) => names.has(topic),
+        opts.signal,
       );
       pause = Math.min(pause * 2, this.#maxPollMs);
     }
   }
 
-  /** Deletes the topic and its records. */
+  /** {@inheritDoc TopicStore.lastBarTs} */
+  async lastBarTs(name: string): Promise<number | null> {
+    const last = await this.read(name, { tail: 1 });
+    return last.length ? last[0].barTs : null;
+  }
+
+  /** {@inheritDoc TopicStore.acquireLease} */
+  async acquireLease(
+    name: string,
+    holder: string,
+    ttlMs: number,
+    token?: string,
+  ): Promise<LeaseGrant> {
+    this.#open();
+    checkName("holder", holder);
+    checkInt("ttlMs", ttlMs, 1);
+    const epoch = this.#waiter?.epoch ?? 0;
+    const r = await runScript(this.#redis, "qmtlTopicAcquire", false, [
+      this.#registry,
+      this.#lease(name),
+      this.#lastHolder(name),
+      name,
+      holder,
+      ttlMs,
+      token ?? "",
+      crypto.randomUUID(),
+    ]) as (number | string)[];
+    if (Number(r[0]) === -1) throw new TopicNotFoundError(name);
+    const granted = Number(r[0]) === 1;
+    if (granted) await this.#confirm("acquire lease", name, epoch);
+    return {
+      granted,
+      holder: String(r[1]),
+      token: String(r[2]),
+      ttlMs: Math.max(0, Number(r[3])),
+      takeover: Number(r[4]) === 1,
+      previousHolder: String(r[5] ?? ""),
+    };
+  }
+
+  /** {@inheritDoc TopicStore.releaseLease} */
+  async releaseLease(name: string, token: string): Promise<boolean> {
+    this.#open();
+    const epoch = this.#waiter?.epoch ?? 0;
+    const r = await runScript(this.#redis, "qmtlTopicRelease", false, [
+      this.#lease(name),
+      this.#lastHolder(name),
+      token,
+    ]);
+    if (Number(r) === 1) await this.#confirm("release lease", name, epoch);
+    return Number(r) === 1;
+  }
+
+  /** {@inheritDoc TopicStore.delete} */
   async delete(name: string): Promise<boolean> {
     this.#open();
     const r = await runScript(this.#redis, "qmtlTopicDelete", false, [
       this.#registry,
       this.#stream(name),
+      this.#lease(name),
+      this.#lastHolder(name),
       name,
       this.#channel,
     ]);
@@ -249,12 +452,21 @@ export class RedisTopicStore implements TopicStore {
     return (await this.#redis.hkeys(this.#registry)).sort();
   }
 
-  /** Wakes blocked readers and closes the connections the store owns. */
+  /** Wakes waiting readers and closes the connections the store owns. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     this.#wake.close();
+    this.#waiter?.close();
     if (this.#owned) await closeRedis(this.#redis);
+  }
+
+  async #confirm(operation: string, topic: string, epoch: number) {
+    if (!this.#waiter) return;
+    const acked = await this.#waiter.confirm(epoch);
+    if (acked < this.#waiter.replicas) {
+      throw new DurabilityError(operation, topic, acked, this.#waiter.replicas);
+    }
   }
 
   get #registry(): string {
@@ -269,11 +481,36 @@ export class RedisTopicStore implements TopicStore {
     return `${this.#p}:t:${checkStreamName("topic", name)}`;
   }
 
+  #lease(name: string): string {
+    return `${this.#p}:lease:${checkStreamName("topic", name)}`;
+  }
+
+  #lastHolder(name: string): string {
+    return `${this.#p}:lease-last:${checkStreamName("topic", name)}`;
+  }
+
   #open(): void {
     if (this.#closed) {
       throw new QueueError("E_UNAVAILABLE", "topic store is closed");
     }
   }
+}
+
+/** The exclusive XRANGE start after a bar time. */
+function startAfter(afterBarTs: number | undefined): string {
+  if (afterBarTs === undefined || afterBarTs < 0) return "-";
+  if (typeof afterBarTs !== "number" || !Number.isFinite(afterBarTs)) {
+    throw new QueueError("E_INVALID", "afterBarTs must be a number");
+  }
+  return `(${Math.floor(afterBarTs * 1000 + 1e-6)}-1`;
+}
+
+function barOf(e: RawEntry): BarEntry {
+  const id = e[0].toString();
+  return {
+    barTs: Number(id.slice(0, id.indexOf("-"))) / 1000,
+    data: bytes(e[1][1]),
+  };
 }
 
 function parseInfo(json: string): TopicInfo {

@@ -281,7 +281,7 @@ export interface EventLogEntry {
 }
 
 /**
- * Options of {@link EventLog.read} and {@link TopicStore.read}.
+ * Options of {@link EventLog.read}.
  *
  * @example
  * ```ts
@@ -404,21 +404,164 @@ export interface TopicInfo {
 }
 
 /**
- * One record of a topic.
+ * One bar of a topic: a node's output (or a stream's input) for the bar
+ * starting at `barTs`.
  *
  * @example
  * ```ts
- * import type { TopicRecord } from "./types.ts";
- * function show(r: TopicRecord): void {
- *   console.log(r.id, r.data.byteLength);
- * }
+ * import type { BarEntry } from "./types.ts";
+ * const b: BarEntry = { barTs: 1_700_000_040, data: new Uint8Array([1]) };
  * ```
  */
-export interface TopicRecord {
-  /** Stream entry id (`<ms>-<seq>`). */
-  id: string;
-  /** Opaque record bytes. */
+export interface BarEntry {
+  /**
+   * Bar time, seconds since the epoch, ≥ 0, at most millisecond precision
+   * (the stream entry id is `barTs × 1000`). Strictly increasing per topic.
+   */
+  barTs: number;
+  /** The encoded record (a `qmtl.v1.BarRecord`). */
   data: Uint8Array;
+}
+
+/**
+ * A producer lease on a topic: who may append to it.
+ *
+ * @example
+ * ```ts
+ * import type { LeaseFence } from "./types.ts";
+ * const f: LeaseFence = { token: "lease-token-from-acquire" };
+ * ```
+ */
+export interface LeaseFence {
+  /** The token of the caller's grant; the append is refused unless it is current. */
+  token: string;
+}
+
+/**
+ * Options of {@link TopicStore.append}.
+ *
+ * @example
+ * ```ts
+ * import type { AppendOptions } from "./types.ts";
+ * const o: AppendOptions = { fence: { token: "t" } };
+ * ```
+ */
+export interface AppendOptions {
+  /** Refuse the append (`TopicLeaseError`) unless this grant holds the topic's lease. */
+  fence?: LeaseFence;
+}
+
+/**
+ * Result of {@link TopicStore.append}.
+ *
+ * @example
+ * ```ts
+ * import type { AppendResult } from "./types.ts";
+ * const r: AppendResult = { accepted: 2, dropped: 0, lastBarTs: 120 };
+ * ```
+ */
+export interface AppendResult {
+  /** Bars appended. */
+  accepted: number;
+  /** Bars not appended: at or before the topic's last bar. */
+  dropped: number;
+  /** The topic's last bar time after the append, or `null` when empty. */
+  lastBarTs: number | null;
+}
+
+/**
+ * Options of {@link TopicStore.read}.
+ *
+ * @example
+ * ```ts
+ * import type { BarReadOptions } from "./types.ts";
+ * const o: BarReadOptions = { afterBarTs: 1_700_000_000, limit: 500 };
+ * ```
+ */
+export interface BarReadOptions {
+  /** Bars strictly after this bar time (default: from the oldest). */
+  afterBarTs?: number;
+  /** At most this many bars (default 1000, at most 10000). */
+  limit?: number;
+  /** The newest `tail` bars instead (after `afterBarTs` if given), oldest first. */
+  tail?: number;
+}
+
+/**
+ * Where a reader is in one topic.
+ *
+ * @example
+ * ```ts
+ * import type { TopicCursor } from "./types.ts";
+ * const c: TopicCursor = { topic: "btc_Processing_ab12cd34_v1", afterBarTs: 120 };
+ * ```
+ */
+export interface TopicCursor {
+  /** Topic name. */
+  topic: string;
+  /** Bars strictly after this bar time (default: from the oldest). */
+  afterBarTs?: number;
+}
+
+/**
+ * Options of {@link TopicStore.readMany}.
+ *
+ * @example
+ * ```ts
+ * import type { ReadManyOptions } from "./types.ts";
+ * const o: ReadManyOptions = { limit: 1000, waitMs: 25_000 };
+ * ```
+ */
+export interface ReadManyOptions {
+  /** At most this many bars per topic (default 1000, at most 10000). */
+  limit?: number;
+  /** When no topic has a new bar, wait up to this long for one (default 0). */
+  waitMs?: number;
+  /** Abort the wait. */
+  signal?: AbortSignal;
+}
+
+/**
+ * New bars of one topic, as {@link TopicStore.readMany} returns them.
+ *
+ * @example
+ * ```ts
+ * import type { TopicBars } from "./types.ts";
+ * const count = (t: TopicBars) => t.bars.length;
+ * ```
+ */
+export interface TopicBars {
+  /** Topic name. */
+  topic: string;
+  /** New bars, oldest first. */
+  bars: BarEntry[];
+}
+
+/**
+ * A producer-lease grant (or refusal), from {@link TopicStore.acquireLease}.
+ *
+ * @example
+ * ```ts
+ * import type { LeaseGrant } from "./types.ts";
+ * const mine = (g: LeaseGrant) => g.granted ? g.token : null;
+ * ```
+ */
+export interface LeaseGrant {
+  /** True when the caller holds the lease (new grant or renewal). */
+  granted: boolean;
+  /** The current holder (the caller's name when granted). */
+  holder: string;
+  /** The caller's token when granted; `""` otherwise (never another's). */
+  token: string;
+  /** Milliseconds until the lease expires unless renewed. */
+  ttlMs: number;
+  /**
+   * True when this grant replaces an earlier holder's grant that expired
+   * without being released (the earlier producer died or stalled).
+   */
+  takeover: boolean;
+  /** The earlier holder on a takeover, else `""`. */
+  previousHolder: string;
 }
 
 /**
@@ -440,28 +583,68 @@ export interface CreateTopicResult {
 }
 
 /**
- * Node output topics, one stream per topic, created idempotently.
- * `publish`/`read` on a topic that does not exist throw
- * `TopicNotFoundError`.
+ * Node output topics: one stream of bars per topic, created idempotently,
+ * keyed by bar time (strictly increasing: a bar at or before the last one is
+ * dropped, so no bar is ever stored twice), with producer leases that fence
+ * appends so only the lease holder's bars are stored. `append`/`read` on a
+ * topic that does not exist throw `TopicNotFoundError`.
  *
  * @example
  * ```ts
  * import { MemoryTopicStore } from "./memory_topic_store.ts";
+ * import assert from "node:assert/strict";
  * const topics = new MemoryTopicStore();
- * await topics.create("btc_Processing_ab12cd34_v1", { maxLen: 1000 });
- * await topics.publish("btc_Processing_ab12cd34_v1", new Uint8Array([42]));
- * const recs = await topics.read("btc_Processing_ab12cd34_v1");
+ * const t = "btc_Processing_ab12cd34_v1";
+ * await topics.create(t, { maxLen: 1000 });
+ * const lease = await topics.acquireLease(t, "runner-a", 5_000);
+ * const r = await topics.append(t, [{ barTs: 60, data: new Uint8Array([42]) }], {
+ *   fence: { token: lease.token },
+ * });
+ * assert.equal(r.accepted, 1);
+ * assert.equal((await topics.read(t))[0].barTs, 60);
  * await topics.close();
  * ```
  */
 export interface TopicStore {
   /** Creates the topic if missing (idempotent: existing metadata wins). */
   create(name: string, opts?: TopicOptions): Promise<CreateTopicResult>;
-  /** Appends a record; returns its id. */
-  publish(name: string, data: Uint8Array): Promise<string>;
-  /** Reads records after `opts.after`, oldest first. */
-  read(name: string, opts?: ReadOptions): Promise<TopicRecord[]>;
-  /** Deletes the topic and its records; false if it did not exist. */
+  /**
+   * Appends bars (in increasing bar time); bars at or before the topic's
+   * last bar are dropped and counted. With a fence, refused with
+   * `TopicLeaseError` unless the fence's grant holds the topic's lease.
+   */
+  append(
+    name: string,
+    bars: readonly BarEntry[],
+    opts?: AppendOptions,
+  ): Promise<AppendResult>;
+  /** Reads bars, oldest first. */
+  read(name: string, opts?: BarReadOptions): Promise<BarEntry[]>;
+  /**
+   * Reads new bars of several topics; when none has any, waits up to
+   * `waitMs` for one. Topics with nothing new are left out. A topic that
+   * does not exist throws `TopicNotFoundError`.
+   */
+  readMany(
+    cursors: readonly TopicCursor[],
+    opts?: ReadManyOptions,
+  ): Promise<TopicBars[]>;
+  /** The newest bar time of the topic, or `null` when it has none. */
+  lastBarTs(name: string): Promise<number | null>;
+  /**
+   * Acquire or renew the producer lease of a topic for `ttlMs`. Renewal:
+   * pass the token of the current grant. Never throws for a held lease:
+   * the result says who holds it.
+   */
+  acquireLease(
+    name: string,
+    holder: string,
+    ttlMs: number,
+    token?: string,
+  ): Promise<LeaseGrant>;
+  /** Release a lease held with `token`; false when it was not held with it. */
+  releaseLease(name: string, token: string): Promise<boolean>;
+  /** Deletes the topic, its bars and its lease; false if it did not exist. */
   delete(name: string): Promise<boolean>;
   /** True when the topic exists. */
   exists(name: string): Promise<boolean>;
@@ -469,7 +652,7 @@ export interface TopicStore {
   info(name: string): Promise<TopicInfo | null>;
   /** Names of all topics, sorted. */
   list(): Promise<string[]>;
-  /** Stops timers and closes connections the store owns. */
+  /** Stops timers, wakes waiting readers, closes connections the store owns. */
   close(): Promise<void>;
 }
 

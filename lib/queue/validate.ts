@@ -37,3 +37,51 @@ export function checkBytes(name: string, v: unknown): Uint8Array {
 export function newId(): string {
   return crypto.randomUUID().replaceAll("-", "");
 }
+
+/** Largest page of bars one read returns. */
+export const MAX_BAR_READ = 10_000;
+
+/** A read limit: default 1000, 1 to {@link MAX_BAR_READ}. */
+export function checkLimit(v: unknown): number {
+  if (v === undefined) return 1000;
+  return Math.min(checkInt("limit", v, 1), MAX_BAR_READ);
+}
+
+/**
+ * Throws E_INVALID unless `bars` is an array of `{barTs, data}` with bar
+ * times ≥ 0, of at most millisecond precision, strictly increasing.
+ */
+export function checkBars(
+  bars: unknown,
+): readonly { barTs: number; data: Uint8Array }[] {
+  if (!Array.isArray(bars)) {
+    throw new QueueError("E_INVALID", "bars must be an array");
+  }
+  let last = -Infinity;
+  bars.forEach((b, i) => {
+    const t = (b as { barTs?: unknown })?.barTs;
+    if (
+      typeof t !== "number" || !(t >= 0) ||
+      !Number.isSafeInteger(Math.round(t * 1000)) ||
+      Math.abs(Math.round(t * 1000) - t * 1000) > 1e-6
+    ) {
+      throw new QueueError(
+        "E_INVALID",
+        `bars[${i}].barTs must be seconds ≥ 0 with at most millisecond precision, got ${
+          String(t)
+        }`,
+      );
+    }
+    if (t <= last) {
+      throw new QueueError(
+        "E_INVALID",
+        `bars[${i}].barTs ${t} is not after bars[${
+          i - 1
+        }].barTs ${last}: bars must be in increasing bar time`,
+      );
+    }
+    last = t;
+    checkBytes(`bars[${i}].data`, (b as { data?: unknown }).data);
+  });
+  return bars;
+}

@@ -23,27 +23,31 @@ export class WakeSubscriber {
   }
 
   /**
-   * Resolves on a message on `channel` accepted by `filter`, after `ms`, or
-   * on close.
+   * Resolves on a message on `channel` accepted by `filter`, after `ms`, on
+   * abort, or on close.
    */
   wait(
     channel: string,
     ms: number,
     filter?: (msg: string) => boolean,
+    signal?: AbortSignal,
   ): Promise<void> {
-    if (this.#closed || ms <= 0) return Promise.resolve();
+    if (this.#closed || ms <= 0 || signal?.aborted) return Promise.resolve();
     this.#ensure(channel);
     return new Promise((resolve) => {
       const set = this.#waiters.get(channel) ?? new Set();
       this.#waiters.set(channel, set);
+      const abort = () => done("");
       const done = (msg: string) => {
         if (msg !== "" && filter && !filter(msg)) return;
         clearTimeout(timer);
         set.delete(done);
+        signal?.removeEventListener("abort", abort);
         resolve();
       };
       const timer = setTimeout(() => done(""), ms);
       set.add(done);
+      signal?.addEventListener("abort", abort, { once: true });
     });
   }
 

@@ -1,5 +1,9 @@
 // One conformance suite for every TopicStore backend.
-import { TopicNotFoundError } from "../../lib/queue/errors.ts";
+import {
+  QueueError,
+  TopicLeaseError,
+  TopicNotFoundError,
+} from "../../lib/queue/errors.ts";
 import type { TopicDefaults } from "../../lib/queue/memory_topic_store.ts";
 import type { TopicStore } from "../../lib/queue/types.ts";
 import { assert, assertEquals, assertRejects } from "./assert.ts";
@@ -63,69 +67,217 @@ export function topicStoreConformance(
     },
   );
 
-  withStore("publish and read in order, after an id", {}, async (s) => {
+  const bar = (barTs: number, ...bytes: number[]) => ({
+    barTs,
+    data: new Uint8Array(bytes.length ? bytes : [barTs & 255]),
+  });
+  const times = (bars: { barTs: number }[]) => bars.map((b) => b.barTs);
+
+  withStore(
+    "append keeps bar times strictly increasing: bars at or before the last are dropped and counted",
+    {},
+    async (s) => {
+      await s.create(T);
+      assertEquals(await s.lastBarTs(T), null);
+      let r = await s.append(T, [bar(60, 1, 2), bar(120), bar(180)]);
+      assertEquals(r, { accepted: 3, dropped: 0, lastBarTs: 180 });
+      r = await s.append(T, [bar(120), bar(180), bar(240)]);
+      assertEquals(r, { accepted: 1, dropped: 2, lastBarTs: 240 });
+      r = await s.append(T, [bar(0)]);
+      assertEquals(r, { accepted: 0, dropped: 1, lastBarTs: 240 });
+      const all = await s.read(T);
+      assertEquals(times(all), [60, 120, 180, 240]);
+      assertEquals(all[0].data, new Uint8Array([1, 2]));
+      assertEquals(await s.lastBarTs(T), 240);
+      // fractional seconds keep millisecond precision
+      await s.append(T, [bar(240.5)]);
+      assertEquals(await s.lastBarTs(T), 240.5);
+    },
+  );
+
+  withStore("read: after a bar, limit, and the newest n", {}, async (s) => {
     await s.create(T);
-    const ids: string[] = [];
-    for (let i = 0; i < 5; i++) {
-      ids.push(await s.publish(T, new Uint8Array([i, 255 - i])));
-    }
-    const all = await s.read(T);
-    assertEquals(all.map((r) => r.id), ids);
-    assertEquals(all[2].data, new Uint8Array([2, 253]));
-    assertEquals((await s.read(T, { after: ids[2] })).map((r) => r.data[0]), [
-      3,
-      4,
-    ]);
-    assertEquals((await s.read(T, { count: 2 })).length, 2);
-    assertEquals(await s.read(T, { after: ids[4] }), []);
-  });
-
-  withStore("maxLen bounds a topic", {}, async (s) => {
-    await s.create(T, { maxLen: 20 });
-    for (let i = 0; i < 300; i++) await s.publish(T, new Uint8Array([i & 255]));
-    const all = await s.read(T, { count: 1_000 });
-    assert(all.length >= 20 && all.length <= 120, `length ${all.length}`);
-    assertEquals(all[all.length - 1].data, new Uint8Array([299 & 255]));
-  });
-
-  withStore("retentionMs drops old records on publish", {}, async (s) => {
-    await s.create(T, { retentionMs: 100 });
-    await s.publish(T, new Uint8Array([1]));
-    await new Promise((r) => setTimeout(r, 150));
-    await s.publish(T, new Uint8Array([2]));
-    assertEquals((await s.read(T)).map((r) => r.data[0]), [2]);
+    await s.append(T, Array.from({ length: 10 }, (_, i) => bar(i * 60)));
+    assertEquals(times(await s.read(T, { afterBarTs: 420 })), [480, 540]);
+    assertEquals(times(await s.read(T, { afterBarTs: 400 })), [420, 480, 540]);
+    assertEquals(times(await s.read(T, { limit: 2 })), [0, 60]);
+    assertEquals(times(await s.read(T, { tail: 3 })), [420, 480, 540]);
+    assertEquals(
+      times(await s.read(T, { tail: 3, afterBarTs: 480 })),
+      [540],
+    );
+    assertEquals(await s.read(T, { afterBarTs: 540 }), []);
   });
 
   withStore(
-    "publish/read on a missing topic throw; delete removes",
+    "bad bars are refused whole: nothing is appended",
     {},
     async (s) => {
-      await assertRejects(
-        () => s.publish(T, new Uint8Array([1])),
-        TopicNotFoundError,
-      );
-      await assertRejects(() => s.read(T), TopicNotFoundError);
       await s.create(T);
-      await s.publish(T, new Uint8Array([1]));
-      assert(await s.delete(T));
-      assert(!(await s.delete(T)));
-      assert(!(await s.exists(T)));
-      assertEquals(await s.list(), []);
-      await assertRejects(
-        () => s.publish(T, new Uint8Array([1])),
-        TopicNotFoundError,
-      );
-      const again = await s.create(T);
-      assert(again.created);
+      for (
+        const bad of [
+          [bar(60), bar(60)],
+          [bar(120), bar(60)],
+          [bar(-60)],
+          [bar(0.0001)],
+          [{ barTs: Number.NaN, data: new Uint8Array() }],
+          [{ barTs: 60, data: "x" }],
+        ]
+      ) {
+        await assertRejects(
+          () => s.append(T, bad as never),
+          QueueError,
+        );
+      }
       assertEquals(await s.read(T), []);
     },
   );
 
-  withStore("a blocked read wakes up on publish", {}, async (s) => {
-    await s.create(T);
-    const p = s.read(T, { blockMs: 3_000 });
-    await new Promise((r) => setTimeout(r, 50));
-    await s.publish(T, new Uint8Array([7]));
-    assertEquals((await p).map((r) => r.data[0]), [7]);
+  withStore("maxLen bounds a topic", {}, async (s) => {
+    await s.create(T, { maxLen: 20 });
+    for (let i = 0; i < 30; i++) {
+      await s.append(T, Array.from({ length: 10 }, (_, k) => bar(i * 10 + k)));
+    }
+    const all = await s.read(T, { limit: 1_000 });
+    assert(all.length >= 20 && all.length <= 120, `length ${all.length}`);
+    assertEquals(all[all.length - 1].barTs, 299);
   });
+
+  withStore(
+    "retention drops bars older than the newest bar minus retention",
+    {},
+    async (s) => {
+      await s.create(T, { retentionMs: 120_000 });
+      await s.append(T, [bar(0), bar(60), bar(120)]);
+      assertEquals(times(await s.read(T)), [0, 60, 120]);
+      await s.append(T, [bar(240)]);
+      assertEquals(times(await s.read(T)), [120, 240]);
+    },
+  );
+
+  withStore(
+    "append/read on a missing topic throw; delete removes bars and lease",
+    {},
+    async (s) => {
+      await assertRejects(() => s.append(T, [bar(1)]), TopicNotFoundError);
+      await assertRejects(() => s.read(T), TopicNotFoundError);
+      await assertRejects(() => s.lastBarTs(T), TopicNotFoundError);
+      await assertRejects(
+        () => s.acquireLease(T, "a", 1_000),
+        TopicNotFoundError,
+      );
+      await assertRejects(
+        () => s.readMany([{ topic: T }]),
+        TopicNotFoundError,
+      );
+      await s.create(T);
+      await s.append(T, [bar(1)]);
+      const g = await s.acquireLease(T, "a", 60_000);
+      assert(await s.delete(T));
+      assert(!(await s.delete(T)));
+      assert(!(await s.exists(T)));
+      assertEquals(await s.list(), []);
+      await assertRejects(() => s.append(T, [bar(2)]), TopicNotFoundError);
+      const again = await s.create(T);
+      assert(again.created);
+      assertEquals(await s.read(T), []);
+      const g2 = await s.acquireLease(T, "b", 60_000);
+      assert(g2.granted && !g2.takeover, "the old lease went with the topic");
+      assert(!(await s.releaseLease(T, g.token)));
+    },
+  );
+
+  withStore(
+    "readMany: new bars per topic, waits for one, wakes on append",
+    {},
+    async (s) => {
+      const U = "eth_Processing_ab12cd34_v1";
+      await s.create(T);
+      await s.create(U);
+      await s.append(T, [bar(60), bar(120)]);
+      let got = await s.readMany([{ topic: T, afterBarTs: 60 }, { topic: U }]);
+      assertEquals(got.map((t) => [t.topic, times(t.bars)]), [[T, [120]]]);
+      const t0 = Date.now();
+      got = await s.readMany([{ topic: T, afterBarTs: 120 }], { waitMs: 150 });
+      assertEquals(got, []);
+      assert(Date.now() - t0 >= 140, "waited");
+      const pending = s.readMany(
+        [{ topic: T, afterBarTs: 120 }, { topic: U }],
+        { waitMs: 5_000 },
+      );
+      await new Promise((r) => setTimeout(r, 50));
+      const t1 = Date.now();
+      await s.append(U, [bar(180)]);
+      got = await pending;
+      assert(Date.now() - t1 < 1_000, `woke in ${Date.now() - t1} ms`);
+      assertEquals(got.map((t) => [t.topic, times(t.bars)]), [[U, [180]]]);
+      const ac = new AbortController();
+      const aborted = s.readMany([{ topic: T, afterBarTs: 120 }], {
+        waitMs: 10_000,
+        signal: ac.signal,
+      });
+      setTimeout(() => ac.abort(), 30);
+      assertEquals(await aborted, []);
+    },
+  );
+
+  withStore(
+    "leases: one holder, renewal, refusal names the holder",
+    {},
+    async (s) => {
+      await s.create(T);
+      const a = await s.acquireLease(T, "runner-a", 60_000);
+      assert(a.granted && a.token !== "" && !a.takeover);
+      assertEquals(a.holder, "runner-a");
+      const b = await s.acquireLease(T, "runner-b", 60_000);
+      assert(!b.granted);
+      assertEquals([b.holder, b.token], ["runner-a", ""]);
+      assert(b.ttlMs > 0 && b.ttlMs <= 60_000);
+      const renewed = await s.acquireLease(T, "runner-a", 30_000, a.token);
+      assert(renewed.granted);
+      assertEquals(renewed.token, a.token);
+      const wrong = await s.acquireLease(
+        T,
+        "runner-a",
+        30_000,
+        "not-the-token",
+      );
+      assert(!wrong.granted, "a wrong token does not renew");
+      assert(!(await s.releaseLease(T, "not-the-token")));
+      assert(await s.releaseLease(T, a.token));
+      const c = await s.acquireLease(T, "runner-b", 60_000);
+      assert(c.granted && !c.takeover, "after a release it is no takeover");
+    },
+  );
+
+  withStore(
+    "leases: an expired grant is taken over; the old holder is fenced",
+    {},
+    async (s) => {
+      await s.create(T);
+      const a = await s.acquireLease(T, "runner-a", 150);
+      await s.append(T, [bar(60)], { fence: { token: a.token } });
+      await new Promise((r) => setTimeout(r, 250));
+      const b = await s.acquireLease(T, "runner-b", 60_000);
+      assert(b.granted && b.takeover);
+      assertEquals(b.previousHolder, "runner-a");
+      const err = await assertRejects(
+        () => s.append(T, [bar(120)], { fence: { token: a.token } }),
+        TopicLeaseError,
+      );
+      assertEquals((err as TopicLeaseError).holder, "runner-b");
+      assertEquals(
+        times(await s.read(T)),
+        [60],
+        "nothing appended when fenced",
+      );
+      const r = await s.append(T, [bar(60), bar(120)], {
+        fence: { token: b.token },
+      });
+      assertEquals([r.accepted, r.dropped], [1, 1]);
+      // Appends without a fence (stream inputs fed by adapters) are not leased.
+      await s.append(T, [bar(180)]);
+      assertEquals(await s.lastBarTs(T), 180);
+    },
+  );
 }
