@@ -8,6 +8,7 @@
  */
 
 export {
+  canonicalJson,
   canonicalParamsJson,
   codeHash,
   computeNodeId,

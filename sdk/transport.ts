@@ -68,7 +68,7 @@ export interface TransportConfig {
  * @example
  * ```ts
  * import { CLIENT_SCHEMA } from "./transport.ts";
- * CLIENT_SCHEMA.version; // "1.0.0"
+ * CLIENT_SCHEMA.version; // "1.1.0"
  * ```
  */
 export const CLIENT_SCHEMA: {

@@ -9,6 +9,9 @@
  * `range`), literal spellings (`raw`) and the function's own name removed,
  * serialised as canonical JSON (keys sorted by UTF-16 code units, no
  * whitespace; numbers in ECMAScript form, so `1.0` and `1` are one literal).
+ * A control-flow body that is a block of one non-declaring statement counts
+ * as that statement (`for (…) { x += 1; }` ≡ `for (…) x += 1;`), as
+ * formatters add and drop those braces.
  * Type annotations never reach it: the runtime's `Function.prototype.toString`
  * of a TypeScript function is already JavaScript. The code hash is
  * `"sha256:" + hex(sha256(utf8("js-estree/1\n" + canonical)))`; helpers the
@@ -155,6 +158,40 @@ export function parseFunctionSource(
 
 const DROPPED_KEYS = new Set(["start", "end", "loc", "range"]);
 
+/** Statement fields whose single-statement block formatters add or drop. */
+const BODY_FIELDS: Record<string, readonly string[]> = {
+  IfStatement: ["consequent", "alternate"],
+  ForStatement: ["body"],
+  ForInStatement: ["body"],
+  ForOfStatement: ["body"],
+  WhileStatement: ["body"],
+  DoWhileStatement: ["body"],
+  LabeledStatement: ["body"],
+};
+
+const SCOPED = new Set([
+  "VariableDeclaration",
+  "FunctionDeclaration",
+  "ClassDeclaration",
+]);
+
+/**
+ * `{ s; }` → `s` for a control-flow body holding one statement that declares
+ * nothing (a `let`/`const`/`class`/`function` in a block is scoped to it):
+ * `for (…) x += 1;` and `for (…) { x += 1; }` compute the same thing, and
+ * formatters (deno fmt among them) add or remove such braces.
+ */
+function unwrapBody(node: unknown): unknown {
+  const n = node as EstreeNode | null;
+  if (
+    n?.type === "BlockStatement" && Array.isArray(n.body) &&
+    n.body.length === 1 && !SCOPED.has((n.body[0] as EstreeNode).type)
+  ) {
+    return n.body[0];
+  }
+  return node;
+}
+
 function canonicalNumber(n: number): string {
   if (Number.isFinite(n)) return JSON.stringify(n); // ECMAScript form; -0 → 0
   return JSON.stringify(String(n)); // 1e999 parses to Infinity
@@ -183,6 +220,7 @@ function canonicalValue(v: unknown, out: string[]): void {
 
 function canonicalNode(node: Record<string, unknown>, out: string[]): void {
   const literal = node.type === "Literal";
+  const bodies = BODY_FIELDS[node.type as string];
   const keys = Object.keys(node).filter((k) => {
     if (DROPPED_KEYS.has(k)) return false;
     if (literal && k === "raw") return false;
@@ -197,7 +235,7 @@ function canonicalNode(node: Record<string, unknown>, out: string[]): void {
   keys.forEach((k, i) => {
     if (i) out.push(",");
     out.push(JSON.stringify(k), ":");
-    canonicalValue(node[k], out);
+    canonicalValue(bodies?.includes(k) ? unwrapBody(node[k]) : node[k], out);
   });
   out.push("}");
 }

@@ -19,7 +19,7 @@ import type { SchemaVersion } from "./types.ts";
  * SCHEMA_VERSION; // "1.0.0"
  * ```
  */
-export const SCHEMA_VERSION = "1.0.0";
+export const SCHEMA_VERSION = "1.1.0";
 
 /**
  * `"sha256:"` + hex SHA-256 of the canonical (RFC 8785) descriptor JSON,
@@ -68,6 +68,8 @@ export const SCHEMA_HASH_HEADER = "qmtl-schema-hash";
 export const KNOWN_SCHEMAS: Readonly<Record<string, string>> = Object.freeze({
   "1.0.0":
     "sha256:5eb5fdad65dd60437830a6b54f7616b70283ffa35189474a310e23c1250bf14b",
+  "1.1.0":
+    "sha256:e9ef158b15815ba44e26474c7c3dc93ea9f2ab12c4670da45e59c315b442f3c9",
 });
 
 /**

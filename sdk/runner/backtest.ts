@@ -22,6 +22,8 @@ import {
   toSeconds,
 } from "./sources.ts";
 import type { CompiledNode } from "../builder.ts";
+import { createHash } from "node:crypto";
+import { encodeBar } from "./records.ts";
 
 /**
  * Options of {@link backtest}.
@@ -334,4 +336,42 @@ export async function backtest(
       wallMs: Math.round((performance.now() - started) * 1000) / 1000,
     },
   };
+}
+
+/**
+ * A digest of every kept output of a backtest: SHA-256 over, node by node in
+ * node-ID order, the node ID and each output encoded as a `qmtl.v1.BarRecord`
+ * (length-prefixed). Two runs with byte-identical outputs have equal
+ * digests.
+ *
+ * @param result a backtest result
+ * @returns `"sha256:"` + 64 hex digits
+ * @example
+ * ```ts
+ * import { backtest, outputsDigest } from "./backtest.ts";
+ * import { StrategyBuilder } from "../builder.ts";
+ * import assert from "node:assert/strict";
+ * const s = new StrategyBuilder("d");
+ * const p = s.streamInput({ name: "p", tags: ["p"], intervalS: 60, period: 1 });
+ * s.processing({ name: "x2", inputs: [p], intervalS: 60, period: 1, compute: (v) => v.last * 2 });
+ * const source = [1, 2].map((value, i) => ({ tags: ["p"], ts: i * 60, value }));
+ * const a = outputsDigest(await backtest(s, { source }));
+ * assert.equal(a, outputsDigest(await backtest(s, { source })));
+ * ```
+ */
+export function outputsDigest(result: BacktestResult): string {
+  const h = createHash("sha256");
+  const len = new Uint8Array(4);
+  const view = new DataView(len.buffer);
+  for (const id of Object.keys(result.nodes).sort()) {
+    const s = result.nodes[id];
+    h.update(id);
+    for (let i = 0; i < s.times.length; i++) {
+      const bytes = encodeBar({ barTs: s.times[i], value: s.values[i] });
+      view.setUint32(0, bytes.length);
+      h.update(len);
+      h.update(bytes);
+    }
+  }
+  return "sha256:" + h.digest("hex");
 }

@@ -38,8 +38,17 @@ export {
   type BacktestStats,
   type NodeOutput,
   type NodeSeries,
+  outputsDigest,
   type StrategyResult,
 } from "./backtest.ts";
+export {
+  type Bar,
+  type BarRecord,
+  decodeBar,
+  encodeBar,
+  fromBarRecord,
+  toBarRecord,
+} from "./records.ts";
 export {
   readSource,
   type Source,

@@ -34,7 +34,7 @@ Deno.test("generated descriptor is up to date with the protos", () => {
 });
 
 Deno.test("schema version and hash agree with headers, descriptor and KNOWN_SCHEMAS", () => {
-  assert.equal(SCHEMA_VERSION, "1.0.0");
+  assert.equal(SCHEMA_VERSION, "1.1.0");
   assert.equal(GENERATED_SCHEMA.version, SCHEMA_VERSION);
   assert.equal(SCHEMA_HASH, "sha256:" + sha256Hex(canonicalJson(DESCRIPTOR)));
   assert.equal(
@@ -53,22 +53,22 @@ Deno.test("schema version and hash agree with headers, descriptor and KNOWN_SCHE
     assert.match(
       text,
       new RegExp(
-        `^// Schema version: ${SCHEMA_VERSION.replaceAll(".", "\\.")}$`,
+        `^// Schema version: ${String(SCHEMA_VERSION).replaceAll(".", "\\.")}$`,
         "m",
       ),
     );
-    assert.match(text, /^\/\/ {3}1\.0\.0 {2}Initial release\.$/m);
+    assert.match(text, /^\/\/ {3}1\.\d+\.\d+ {2}\S/m); // a change-log line
   }
   assert.equal(SCHEMA_VERSION_HEADER, "qmtl-schema-version");
   assert.equal(SCHEMA_HASH_HEADER, "qmtl-schema-hash");
   assert.deepEqual(schemaHeaders(), {
-    "qmtl-schema-version": "1.0.0",
+    "qmtl-schema-version": "1.1.0",
     "qmtl-schema-hash": SCHEMA_HASH,
   });
   assert.deepEqual(schemaVersionMessage(), {
-    version: "1.0.0",
+    version: "1.1.0",
     hash: SCHEMA_HASH,
-    accepted: ["1.0.0", "^1.0.0"],
+    accepted: ["1.0.0", "1.1.0", "^1.0.0"],
   });
   assert.ok(
     protoRoot().lookupService("qmtl.v1.GatewayService").methodsArray.length ===
@@ -115,19 +115,25 @@ Deno.test("generator rejects inconsistent headers", () => {
 
 Deno.test("checkCompatibility", () => {
   const other = "sha256:" + "a".repeat(64);
-  assert.deepEqual(checkCompatibility("1.0.0", SCHEMA_HASH), { ok: true });
+  assert.deepEqual(checkCompatibility("1.1.0", SCHEMA_HASH), { ok: true });
+  // An older known minor with its own hash: accepted.
+  assert.deepEqual(
+    checkCompatibility("1.0.0", KNOWN_SCHEMAS["1.0.0"]),
+    { ok: true },
+  );
   // Unknown newer minor / patch of the same major: accepted.
-  assert.deepEqual(checkCompatibility("1.1.0", other), { ok: true });
-  assert.deepEqual(checkCompatibility("1.0.7", other), { ok: true });
+  assert.deepEqual(checkCompatibility("1.2.0", other), { ok: true });
+  assert.deepEqual(checkCompatibility("1.1.7", other), { ok: true });
   const no = (v: unknown, h: unknown, re: RegExp) => {
     const r = checkCompatibility(v as string, h as string);
     assert.equal(r.ok, false, `${v} ${h}`);
     if (!r.ok) {
       assert.match(r.reason, re);
-      assert.deepEqual(r.accepted, ["1.0.0", "^1.0.0"]);
+      assert.deepEqual(r.accepted, ["1.0.0", "1.1.0", "^1.0.0"]);
     }
   };
   no("1.0.0", other, /does not match known version 1\.0\.0/);
+  no("1.1.0", KNOWN_SCHEMAS["1.0.0"], /does not match known version 1\.1\.0/);
   no("2.0.0", SCHEMA_HASH, /major 2 is not supported/);
   no("0.9.0", SCHEMA_HASH, /major 0/);
   no("1.0", SCHEMA_HASH, /malformed schema version/);
@@ -142,5 +148,5 @@ Deno.test("checkCompatibility", () => {
   no(42, SCHEMA_HASH, /malformed/);
   assert.deepEqual(parseSemver("10.20.30"), [10, 20, 30]);
   assert.equal(parseSemver("1.2.3.4"), undefined);
-  assert.deepEqual(acceptedVersions(), ["1.0.0", "^1.0.0"]);
+  assert.deepEqual(acceptedVersions(), ["1.0.0", "1.1.0", "^1.0.0"]);
 });

@@ -4,6 +4,7 @@ import {
   type BacktestResult,
   ComputeError,
   type NodeView,
+  outputsDigest,
   type SourceRecord,
   StrategyBuilder,
 } from "../../../sdk/mod.ts";
@@ -53,9 +54,10 @@ function prices(n: number, start = 0): SourceRecord<number>[] {
   }));
 }
 
+/** Byte-level digest of the outputs plus the counters, as one comparable string. */
 function outputs(r: BacktestResult): string {
-  return JSON.stringify(
-    Object.values(r.nodes).map((s) => [s.nodeId, s.times, s.values, s.stats]),
+  return outputsDigest(r) + JSON.stringify(
+    Object.values(r.nodes).map((s) => [s.nodeId, s.stats]),
   );
 }
 
