@@ -63,3 +63,21 @@ export {
   type CsvSourceOptions,
 } from "./csv_source.ts";
 export { matchTagQuery, type Runnable, tagKey } from "./plan.ts";
+export {
+  live,
+  type LiveClient,
+  type LiveEvent,
+  type LiveNodeStats,
+  type LiveOptions,
+  type LiveOutput,
+  type LiveRole,
+  type LiveRun,
+  type TagMatch,
+} from "./live.ts";
+export {
+  LeaseLostError,
+  type LeaseOutcome,
+  storeTopicIO,
+  type TopicBatch,
+  type TopicIO,
+} from "./topic_io.ts";
