@@ -24,6 +24,8 @@ export class SlidingWindowLimiter {
   #times: number[] = [];
 
   /**
+   * Creates an empty limiter.
+   *
    * @param limit Events allowed per window (≥ 1).
    * @param windowMs Window length, ms.
    */

@@ -18,4 +18,4 @@
 export * from "./types.ts";
 export * from "./probes.ts";
 export * from "./watch.ts";
-export * from "./readyz.ts";
+export { type ReadyzBody, runReadiness } from "./readyz.ts";

@@ -92,7 +92,7 @@ export async function runReadiness(
  *
  * @example
  * ```ts
- * import { readyzHandler } from "@qmtl/qmtl/gateway";
+ * import { readyzHandler } from "./readyz.ts";
  * const h = readyzHandler({ redis: () => Promise.resolve({ ok: true, detail: "PONG" }) });
  * ```
  */

@@ -123,6 +123,9 @@ export class DependencyWatch {
   #stopped = new AbortController();
 
   /**
+   * Creates the watch (no check runs until `check()` or `start()`) and
+   * registers its gauges.
+   *
    * @param options Probes, bounds, clock, metrics, logger.
    */
   constructor(options: DependencyWatchOptions) {
@@ -271,8 +274,9 @@ export class DependencyWatch {
         probe(ac.signal),
         new Promise<never>((_, reject) => {
           timer = setTimeout(() => {
-            ac.abort();
+            // Reject first: the probe may reject synchronously on abort.
             reject(new Error(`no answer within ${this.#timeoutMs} ms`));
+            ac.abort();
           }, this.#timeoutMs);
         }),
       ]);

@@ -143,6 +143,8 @@ export class AlertDeliveryError extends Error {
   /** The sink. */
   readonly sink: string;
   /**
+   * Creates the error; `message` is scrubbed of URLs and credentials.
+   *
    * @param sink The sink's name.
    * @param message What went wrong (scrubbed of URLs).
    */
