@@ -17,6 +17,7 @@ export type VariableKind =
   | "url"
   | "enum"
   | "list"
+  | "emails"
   | "replicas";
 
 /** Declaration of one `QMTL_*` variable. */
@@ -212,6 +213,115 @@ export const CONFIG_VARIABLES: readonly VariableSpec[] = [
       "Submission policy: the only node types that may be submitted, comma-separated. Unset: any.",
   },
   {
+    name: "QMTL_ALERT_WEBHOOK_URL",
+    kind: "url",
+    values: ["http:", "https:"],
+    secret: true,
+    description:
+      "Alerts: a JSON webhook that receives a POST per alert (see docs/operations.md). Unset: no webhook sink.",
+  },
+  {
+    name: "QMTL_ALERT_SLACK_WEBHOOK_URL",
+    kind: "url",
+    values: ["http:", "https:"],
+    secret: true,
+    description: "Alerts: a Slack incoming-webhook URL. Unset: no Slack sink.",
+  },
+  {
+    name: "QMTL_ALERT_SMTP_HOST",
+    kind: "string",
+    description:
+      "Alerts: SMTP relay for e-mail alerts (needs `QMTL_ALERT_SMTP_FROM` and `_TO`). Unset: no e-mail sink.",
+  },
+  {
+    name: "QMTL_ALERT_SMTP_PORT",
+    kind: "port",
+    description: "Alerts: SMTP port. Default 465 with `tls`, else 587.",
+  },
+  {
+    name: "QMTL_ALERT_SMTP_TLS",
+    kind: "enum",
+    values: ["starttls", "tls", "none"],
+    default: "starttls",
+    description:
+      "Alerts: `starttls` (required upgrade), `tls` (implicit TLS) or `none` (trusted local relay only).",
+  },
+  {
+    name: "QMTL_ALERT_SMTP_USER",
+    kind: "string",
+    description: "Alerts: SMTP user (unset: no authentication).",
+  },
+  {
+    name: "QMTL_ALERT_SMTP_PASSWORD",
+    kind: "string",
+    secret: true,
+    description: "Alerts: SMTP password.",
+  },
+  {
+    name: "QMTL_ALERT_SMTP_FROM",
+    kind: "emails",
+    description: "Alerts: sender address of e-mail alerts.",
+  },
+  {
+    name: "QMTL_ALERT_SMTP_TO",
+    kind: "emails",
+    description: "Alerts: recipients of e-mail alerts, comma-separated.",
+  },
+  {
+    name: "QMTL_ALERT_DEDUP_WINDOW_MS",
+    kind: "int",
+    min: 0,
+    default: "600000",
+    description:
+      "Alerts: the same alert (condition, subject, status) is sent once per window (0 = no de-duplication).",
+  },
+  {
+    name: "QMTL_ALERT_RATE_LIMIT_PER_MINUTE",
+    kind: "int",
+    min: 1,
+    default: "20",
+    description: "Alerts: most alerts sent to one sink per rolling minute.",
+  },
+  {
+    name: "QMTL_ALERT_SINK_TIMEOUT_MS",
+    kind: "int",
+    min: 100,
+    default: "5000",
+    description:
+      "Alerts: bound of one delivery attempt; a slower sink is abandoned and the attempt counted as `timeout`.",
+  },
+  {
+    name: "QMTL_ALERT_CHECK_INTERVAL_MS",
+    kind: "int",
+    min: 100,
+    default: "5000",
+    description:
+      "Interval of the dependency checks (Redis, Neo4j, replica confirmation) and of the dead-letter and failed-strategy checks.",
+  },
+  {
+    name: "QMTL_ALERT_DEPENDENCY_DOWN_MS",
+    kind: "int",
+    min: 0,
+    default: "30000",
+    description:
+      "Alerts: Redis or Neo4j unreachable this long raises `dependency_unreachable` (its recovery raises `resolved`).",
+  },
+  {
+    name: "QMTL_ALERT_FAILED_STRATEGIES",
+    kind: "int",
+    min: 1,
+    default: "3",
+    description:
+      "Alerts: this many FAILED transitions inside `QMTL_ALERT_FAILED_WINDOW_MS` raise `strategies_failing`.",
+  },
+  {
+    name: "QMTL_ALERT_FAILED_WINDOW_MS",
+    kind: "int",
+    min: 1000,
+    default: "600000",
+    description: "Alerts: window of `QMTL_ALERT_FAILED_STRATEGIES`.",
+  },
+  {
     name: "QMTL_LOG_LEVEL",
     kind: "enum",
     values: ["debug", "info", "warn", "error"],
@@ -259,6 +369,8 @@ export interface ServerConfig {
   webhookSecret?: string;
   /** Log threshold. */
   logLevel: "debug" | "info" | "warn" | "error";
+  /** Alert sinks, limits and thresholds. */
+  alerts: AlertConfig;
   /** Default submission-policy limits (each absent = unlimited). */
   policy: {
     maxNodes?: number;
@@ -266,6 +378,47 @@ export interface ServerConfig {
     submissionsPerMinute?: number;
     allowedNodeTypes?: string[];
   };
+}
+
+/**
+ * Alert settings of {@link ServerConfig} (`QMTL_ALERT_*`).
+ *
+ * @example
+ * ```ts
+ * import { loadConfig } from "./config.ts";
+ * const a = loadConfig({ QMTL_ALERT_WEBHOOK_URL: "https://alerts.example/qmtl" }).alerts;
+ * console.log(a.webhookUrl !== undefined, a.dedupWindowMs); // true 600000
+ * ```
+ */
+export interface AlertConfig {
+  /** JSON webhook URL (secret). */
+  webhookUrl?: string;
+  /** Slack incoming-webhook URL (secret). */
+  slackWebhookUrl?: string;
+  /** SMTP relay, when e-mail alerts are configured. */
+  smtp?: {
+    host: string;
+    port?: number;
+    tls: "starttls" | "tls" | "none";
+    user?: string;
+    password?: string;
+    from: string;
+    to: string[];
+  };
+  /** De-duplication window, ms. */
+  dedupWindowMs: number;
+  /** Alerts per sink per minute. */
+  rateLimitPerMinute: number;
+  /** Bound of one delivery attempt, ms. */
+  sinkTimeoutMs: number;
+  /** Interval of the dependency and queue checks, ms. */
+  checkIntervalMs: number;
+  /** Unreachable this long raises `dependency_unreachable`, ms. */
+  dependencyDownMs: number;
+  /** FAILED transitions in the window that raise `strategies_failing`. */
+  failedStrategies: number;
+  /** Window of `failedStrategies`, ms. */
+  failedWindowMs: number;
 }
 
 /**
@@ -325,6 +478,18 @@ function parseOne(spec: VariableSpec, raw: string): Parsed | Error {
       if (["1", "true", "yes", "on"].includes(v)) return true;
       if (["0", "false", "no", "off"].includes(v)) return false;
       return expect("true or false (1/0, yes/no, on/off)");
+    }
+    case "emails": {
+      const items = raw.split(",").map((s) => s.trim()).filter((s) => s !== "");
+      if (items.length === 0) return expect("comma-separated e-mail addresses");
+      const bad = items.filter((i) =>
+        !/^[^\s@<>(),;:"]{1,64}@[A-Za-z0-9.-]{1,253}$/.test(i)
+      );
+      return bad.length === 0 ? items : expect(
+        `comma-separated e-mail addresses (not ${
+          bad.map((b) => JSON.stringify(b)).join(", ")
+        })`,
+      );
     }
     case "replicas": {
       const v = raw.toLowerCase();
@@ -427,6 +592,34 @@ export function loadConfig(
       `QMTL_JWT_CLOCK_SKEW_S="${skew}": expected at most 300 seconds`,
     );
   }
+  const smtpHost = str("QMTL_ALERT_SMTP_HOST");
+  const smtpFrom = values.get("QMTL_ALERT_SMTP_FROM") as string[] | undefined;
+  const smtpTo = values.get("QMTL_ALERT_SMTP_TO") as string[] | undefined;
+  if (smtpHost !== undefined) {
+    if (smtpFrom === undefined) {
+      problems.push(
+        "QMTL_ALERT_SMTP_FROM: required when QMTL_ALERT_SMTP_HOST is set",
+      );
+    } else if (smtpFrom.length !== 1) {
+      problems.push("QMTL_ALERT_SMTP_FROM: expected one e-mail address");
+    }
+    if (smtpTo === undefined) {
+      problems.push(
+        "QMTL_ALERT_SMTP_TO: required when QMTL_ALERT_SMTP_HOST is set",
+      );
+    }
+  }
+  if (values.get("QMTL_ALERT_SMTP_PORT") === 0) {
+    problems.push('QMTL_ALERT_SMTP_PORT="0": expected a port number 1-65535');
+  }
+  if (
+    str("QMTL_ALERT_SMTP_PASSWORD") !== undefined &&
+    str("QMTL_ALERT_SMTP_USER") === undefined
+  ) {
+    problems.push(
+      "QMTL_ALERT_SMTP_PASSWORD=<hidden>: set QMTL_ALERT_SMTP_USER too",
+    );
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 
   const jwksUrl = str("QMTL_JWT_JWKS_URL");
@@ -461,6 +654,26 @@ export function loadConfig(
     maxBodyBytes: num("QMTL_MAX_BODY_BYTES"),
     webhookSecret: str("QMTL_WEBHOOK_SECRET"),
     logLevel: str("QMTL_LOG_LEVEL") as ServerConfig["logLevel"],
+    alerts: {
+      webhookUrl: str("QMTL_ALERT_WEBHOOK_URL"),
+      slackWebhookUrl: str("QMTL_ALERT_SLACK_WEBHOOK_URL"),
+      smtp: smtpHost === undefined ? undefined : {
+        host: smtpHost,
+        port: values.get("QMTL_ALERT_SMTP_PORT") as number | undefined,
+        tls: str("QMTL_ALERT_SMTP_TLS") as "starttls" | "tls" | "none",
+        user: str("QMTL_ALERT_SMTP_USER"),
+        password: str("QMTL_ALERT_SMTP_PASSWORD"),
+        from: smtpFrom![0],
+        to: smtpTo!,
+      },
+      dedupWindowMs: num("QMTL_ALERT_DEDUP_WINDOW_MS"),
+      rateLimitPerMinute: num("QMTL_ALERT_RATE_LIMIT_PER_MINUTE"),
+      sinkTimeoutMs: num("QMTL_ALERT_SINK_TIMEOUT_MS"),
+      checkIntervalMs: num("QMTL_ALERT_CHECK_INTERVAL_MS"),
+      dependencyDownMs: num("QMTL_ALERT_DEPENDENCY_DOWN_MS"),
+      failedStrategies: num("QMTL_ALERT_FAILED_STRATEGIES"),
+      failedWindowMs: num("QMTL_ALERT_FAILED_WINDOW_MS"),
+    },
     policy: {
       maxNodes: values.get("QMTL_POLICY_MAX_NODES") as number | undefined,
       maxDepth: values.get("QMTL_POLICY_MAX_DEPTH") as number | undefined,

@@ -24,12 +24,14 @@ import {
   SentinelObserver,
   type WorkQueue,
 } from "../lib/queue/mod.ts";
+import { createOperations, type Operations } from "./operations.ts";
 import {
   createGateway,
   createLogger,
   type Gateway,
   type Logger,
   MemoryStrategyStore,
+  Metrics,
   RedisStrategyStore,
   signDevToken,
   type StrategyStore,
@@ -64,6 +66,8 @@ export interface RunningServer {
   url: string;
   /** The gateway. */
   gateway: Gateway;
+  /** Alerts, dependency watch and lease-takeover recorder. */
+  operations: Operations;
   /** Graceful stop: stop accepting, drain the worker, close backends. */
   stop(): Promise<void>;
 }
@@ -204,7 +208,22 @@ export async function startServer(
   const secret = cfg.jwt.secret ?? (dev ? randomSecret() : undefined);
   const webhookSecret = cfg.webhookSecret ?? randomSecret();
 
+  // ---- operations: alerts, dependency watch (deploy/operations.ts) --------
+  const metrics = new Metrics();
+  const operations = createOperations({
+    cfg,
+    logger,
+    metrics,
+    registry,
+    observer,
+    queues: { diff: queue, webhook: webhookQueue },
+    events,
+    others: [store],
+  });
+  closers.unshift(() => operations.close());
+
   const gateway = createGateway({
+    metrics,
     registry,
     queue,
     webhookQueue,
@@ -224,6 +243,7 @@ export async function startServer(
     webhookSecret,
     worker: { leaseMs: opts.leaseMs, autoStart: false },
     readiness: {
+      ...operations.readiness,
       migrations: () => {
         const r = registry as { startup?: { missing: unknown[] } };
         const missing = r.startup?.missing.length ?? 0;
@@ -244,6 +264,7 @@ export async function startServer(
     logger.warn("redis sentinel event", { type: e.type, master: e.masterName });
   });
   await gateway.worker.start();
+  await operations.start();
 
   const hostname = dev ? "127.0.0.1" : cfg.host;
   const ac = new AbortController();
@@ -284,6 +305,7 @@ export async function startServer(
   return {
     url,
     gateway,
+    operations,
     stop() {
       stopped ??= (async () => {
         logger.info("shutting down: no new requests; draining the worker");

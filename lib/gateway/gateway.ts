@@ -23,7 +23,8 @@ import { createEventEmitter } from "./events/emitter.ts";
 import { sseHandler, type SseOptions } from "./events/sse.ts";
 import { stateName } from "./lifecycle/mod.ts";
 import { createLogger, type Logger, requestLogWriter } from "./logger/mod.ts";
-import { Metrics } from "./metrics/mod.ts";
+import { declareGatewayFamilies, Metrics } from "./metrics/mod.ts";
+import { readyzHandler } from "./health/readyz.ts";
 import { buildOpenApi } from "./openapi/mod.ts";
 import { createPolicy, type Policy, type PolicyOptions } from "./policy/mod.ts";
 import { routePipeline } from "./pipeline.ts";
@@ -108,6 +109,8 @@ export interface GatewayOptions {
   readiness?: Record<string, () => Promise<HealthStatus>>;
   /** Log successful requests at info (default true; false logs them at debug). */
   logSuccess?: boolean;
+  /** Metrics registry behind `/metrics`; default a new one (pass one to add families first). */
+  metrics?: Metrics;
 }
 
 /**
@@ -195,7 +198,8 @@ function isPolicy(p: PolicyOptions | Policy): p is Policy {
 export function createGateway(options: GatewayOptions): Gateway {
   const logger = options.logger ??
     createLogger({ base: { component: "gateway" } });
-  const metrics = new Metrics();
+  const metrics = options.metrics ?? new Metrics();
+  const sentinelEvents = declareGatewayFamilies(metrics);
   const store = options.store ?? new MemoryStrategyStore();
   const webhookQueue = options.webhookQueue ??
     new MemoryQueue({ backoff: { baseMs: 1000, maxMs: 300_000 } });
@@ -382,22 +386,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     "rest.getTopic": rest.getTopic,
     "rest.events": sse.handler,
     "ops.healthz": (c) => c.json({ status: "ok" }),
-    "ops.readyz": async (c) => {
-      const names = Object.keys(readyChecks);
-      const results = await Promise.all(names.map(async (n) => {
-        try {
-          return await readyChecks[n]();
-        } catch (e) {
-          return { ok: false, detail: (e as Error).message };
-        }
-      }));
-      const checks = Object.fromEntries(names.map((n, i) => [n, results[i]]));
-      const ok = results.every((r) => r.ok);
-      return c.json(
-        { status: ok ? "ready" : "not ready", checks },
-        ok ? 200 : 503,
-      );
-    },
+    "ops.readyz": readyzHandler(readyChecks),
     "ops.metrics": async (c) =>
       c.body(await metrics.render(), 200, {
         "content-type": "text/plain; version=0.0.4; charset=utf-8",
@@ -507,21 +496,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     worker,
     service,
     metrics,
-    recordSentinelEvent(type: string) {
-      metrics.inc(
-        "qmtl_redis_sentinel_events_total",
-        "Redis Sentinel events seen (+switch-master = failover).",
-        {
-          type,
-        },
-      );
-      if (type === "+switch-master") {
-        metrics.inc(
-          "qmtl_redis_failovers_total",
-          "Redis master failovers seen.",
-        );
-      }
-    },
+    recordSentinelEvent: sentinelEvents,
     async close() {
       sse.close();
       await worker.stop();

@@ -49,6 +49,7 @@ export { ROLES } from "./types.ts";
 export * from "./gateway.ts";
 export { forbidden, isAllowed, seesAllStrategies } from "./acl/mod.ts";
 export * from "./acl/routes.ts";
+export * from "./alerts/mod.ts";
 export {
   type Authenticator,
   type AuthOptions,
@@ -66,6 +67,7 @@ export {
   toQmtlError,
 } from "./error_mapper/mod.ts";
 export * from "./events/emitter.ts";
+export * from "./health/mod.ts";
 export * from "./lifecycle/mod.ts";
 export {
   createLogger,

@@ -86,6 +86,7 @@ export class RedisEventLog implements EventLog {
   #waiter: ReplicaWaiter | null;
   #wake: WakeSubscriber;
   #closed = false;
+  #unconfirmed = 0;
 
   /**
    * Opens (or adopts) a client.
@@ -106,6 +107,11 @@ export class RedisEventLog implements EventLog {
       ? new ReplicaWaiter(this.#redis, d.waitReplicas, d.waitTimeoutMs)
       : null;
     this.#wake = new WakeSubscriber(this.#redis);
+  }
+
+  /** Appends that threw {@link DurabilityError} since start. */
+  get unconfirmedWrites(): number {
+    return this.#unconfirmed;
   }
 
   /** The Redis key of a stream. */
@@ -149,6 +155,7 @@ export class RedisEventLog implements EventLog {
     if (this.#waiter) {
       const acked = await this.#waiter.confirm(epoch);
       if (acked < this.#waiter.replicas) {
+        this.#unconfirmed++;
         throw new DurabilityError("append", "", acked, this.#waiter.replicas);
       }
     }

@@ -159,3 +159,101 @@ for (const [env, message] of badPolicy) {
     });
   });
 }
+
+Deno.test("config: alert settings have defaults and are read", () => {
+  const none = loadConfig({}).alerts;
+  assert.deepEqual(none, {
+    webhookUrl: undefined,
+    slackWebhookUrl: undefined,
+    smtp: undefined,
+    dedupWindowMs: 600_000,
+    rateLimitPerMinute: 20,
+    sinkTimeoutMs: 5_000,
+    checkIntervalMs: 5_000,
+    dependencyDownMs: 30_000,
+    failedStrategies: 3,
+    failedWindowMs: 600_000,
+  });
+  const a = loadConfig({
+    QMTL_ALERT_WEBHOOK_URL: "https://alerts.example/qmtl",
+    QMTL_ALERT_SLACK_WEBHOOK_URL: "https://hooks.slack.com/services/T/B/X",
+    QMTL_ALERT_SMTP_HOST: "smtp.example.com",
+    QMTL_ALERT_SMTP_PORT: "465",
+    QMTL_ALERT_SMTP_TLS: "tls",
+    QMTL_ALERT_SMTP_USER: "qmtl",
+    QMTL_ALERT_SMTP_PASSWORD: "pw",
+    QMTL_ALERT_SMTP_FROM: "qmtl@example.com",
+    QMTL_ALERT_SMTP_TO: "oncall@example.com, lead+qmtl@example.com",
+    QMTL_ALERT_DEDUP_WINDOW_MS: "0",
+    QMTL_ALERT_RATE_LIMIT_PER_MINUTE: "5",
+    QMTL_ALERT_DEPENDENCY_DOWN_MS: "10000",
+  }).alerts;
+  assert.equal(a.webhookUrl, "https://alerts.example/qmtl");
+  assert.deepEqual(a.smtp, {
+    host: "smtp.example.com",
+    port: 465,
+    tls: "tls",
+    user: "qmtl",
+    password: "pw",
+    from: "qmtl@example.com",
+    to: ["oncall@example.com", "lead+qmtl@example.com"],
+  });
+  assert.equal(a.dedupWindowMs, 0);
+  assert.equal(a.rateLimitPerMinute, 5);
+  assert.equal(a.dependencyDownMs, 10_000);
+});
+
+const badAlerts: [Record<string, string>, RegExp][] = [
+  [
+    { QMTL_ALERT_WEBHOOK_URL: "ftp://x/y" },
+    /QMTL_ALERT_WEBHOOK_URL=<hidden>: expected a URL with scheme http: or https:/,
+  ],
+  [
+    { QMTL_ALERT_SMTP_HOST: "smtp.example.com" },
+    /QMTL_ALERT_SMTP_FROM: required when QMTL_ALERT_SMTP_HOST is set[\s\S]*QMTL_ALERT_SMTP_TO: required/,
+  ],
+  [
+    {
+      QMTL_ALERT_SMTP_HOST: "h",
+      QMTL_ALERT_SMTP_FROM: "a@example.com,b@example.com",
+      QMTL_ALERT_SMTP_TO: "c@example.com",
+    },
+    /QMTL_ALERT_SMTP_FROM: expected one e-mail address/,
+  ],
+  [
+    { QMTL_ALERT_SMTP_TO: "oncall" },
+    /QMTL_ALERT_SMTP_TO="oncall": expected comma-separated e-mail addresses \(not "oncall"\)/,
+  ],
+  [
+    { QMTL_ALERT_SMTP_TLS: "ssl" },
+    /QMTL_ALERT_SMTP_TLS="ssl": expected one of starttls, tls, none/,
+  ],
+  [
+    { QMTL_ALERT_SMTP_PORT: "0" },
+    /QMTL_ALERT_SMTP_PORT="0": expected a port number 1-65535/,
+  ],
+  [
+    { QMTL_ALERT_SMTP_PASSWORD: "pw-value" },
+    /QMTL_ALERT_SMTP_PASSWORD=<hidden>: set QMTL_ALERT_SMTP_USER too/,
+  ],
+  [
+    { QMTL_ALERT_RATE_LIMIT_PER_MINUTE: "0" },
+    /QMTL_ALERT_RATE_LIMIT_PER_MINUTE="0": expected a whole number ≥ 1/,
+  ],
+  [
+    { QMTL_ALERT_CHECK_INTERVAL_MS: "10" },
+    /QMTL_ALERT_CHECK_INTERVAL_MS="10": expected a whole number ≥ 100/,
+  ],
+];
+for (const [env, message] of badAlerts) {
+  Deno.test(`config: rejects ${JSON.stringify(env)}`, () => {
+    assert.throws(() => loadConfig(env), (e: unknown) => {
+      assert.ok(e instanceof ConfigError);
+      assert.match(e.message, message);
+      for (const v of Object.values(env)) {
+        if (/pw|ftp/.test(v)) assert.ok(!e.message.includes(v), "secret shown");
+      }
+      return true;
+    });
+  });
+}

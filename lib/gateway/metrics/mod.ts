@@ -195,10 +195,45 @@ export class Metrics {
     s.count++;
   }
 
-  /** Register a gauge computed at scrape time. */
-  gauge(name: string, help: string, collect: GaugeCollector): void {
-    this.#declare(name, "gauge", help);
+  /**
+   * Register a metric computed at scrape time: a gauge, or a counter whose
+   * value another object keeps (`type` `"counter"`).
+   */
+  gauge(
+    name: string,
+    help: string,
+    collect: GaugeCollector,
+    type: "gauge" | "counter" = "gauge",
+  ): void {
+    this.#declare(name, type, help);
     this.#gauges.set(name, collect);
+  }
+
+  /**
+   * Declare a counter or histogram family so that `/metrics` lists it (its
+   * `# HELP` and `# TYPE` lines) from start-up, before its first series.
+   *
+   * @example
+   * ```ts
+   * import { Metrics } from "@qmtl/qmtl/gateway";
+   * import assert from "node:assert/strict";
+   * const m = new Metrics();
+   * m.family("qmtl_demo_total", "counter", "Demo.");
+   * assert.match(await m.render(), /# TYPE qmtl_demo_total counter/);
+   * ```
+   */
+  family(name: string, type: "counter" | "histogram", help: string): void {
+    this.#declare(name, type, help);
+    if (type === "counter") {
+      if (!this.#counters.has(name)) this.#counters.set(name, new Map());
+    } else if (!this.#hists.has(name)) {
+      this.#hists.set(name, { buckets: LATENCY_BUCKETS, series: new Map() });
+    }
+  }
+
+  /** True when a family of this name has been declared or used. */
+  has(name: string): boolean {
+    return this.#help.has(name);
   }
 
   /** Prometheus text exposition (version 0.0.4). */
@@ -238,3 +273,5 @@ export class Metrics {
     return lines.join("\n") + "\n";
   }
 }
+
+export { declareGatewayFamilies } from "./families.ts";

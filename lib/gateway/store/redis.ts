@@ -115,6 +115,7 @@ export class RedisStrategyStore implements StrategyStore {
   #wait: boolean;
   #waitMs: number;
   #owns: boolean;
+  #unconfirmed = 0;
 
   /**
    * Build the store.
@@ -129,6 +130,11 @@ export class RedisStrategyStore implements StrategyStore {
     this.#owns = options.ownsClient ?? false;
   }
 
+  /** Writes no replica confirmed in time (answered `E_UNAVAILABLE`) since start. */
+  get unconfirmedWrites(): number {
+    return this.#unconfirmed;
+  }
+
   #key(id: string): string {
     return `${this.#p}s:${id}`;
   }
@@ -137,6 +143,7 @@ export class RedisStrategyStore implements StrategyStore {
     if (!this.#wait) return;
     const n = await this.#r.wait(1, this.#waitMs);
     if (n < 1) {
+      this.#unconfirmed++;
       throw new UnavailableError(
         `redis: no replica acknowledged the write within ${this.#waitMs} ms`,
       );

@@ -1,0 +1,114 @@
+/**
+ * A PRIVATE Redis group for tests that stop or kill its members: master +
+ * replica + three Sentinels from `deploy/local/stack.sh --redis-only`, on
+ * free ports in a temporary folder, so the shared stack is never touched.
+ *
+ * @module
+ */
+
+const ROOT = new URL("../../", import.meta.url).pathname;
+const STACK = `${ROOT}deploy/local/stack.sh`;
+
+function portFree(port: number): boolean {
+  try {
+    Deno.listen({ hostname: "127.0.0.1", port }).close();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function freeBase(): { redis: number; sentinel: number } {
+  for (let i = 0; i < 50; i++) {
+    const redis = 21_000 + Math.floor(Math.random() * 18_000);
+    const ports = [redis, redis + 1, redis + 10, redis + 11, redis + 12];
+    if (ports.every(portFree)) return { redis, sentinel: redis + 10 };
+  }
+  throw new Error("no free ports for a private Redis group");
+}
+
+async function run(
+  cmd: string,
+  args: string[],
+  env: Record<string, string>,
+): Promise<string> {
+  const out = await new Deno.Command(cmd, {
+    args,
+    env,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(out.stdout) +
+    new TextDecoder().decode(out.stderr);
+  if (!out.success) {
+    throw new Error(`${cmd} ${args.join(" ")} failed:\n${text}`);
+  }
+  return text;
+}
+
+/** A running private group. */
+export interface PrivateRedis {
+  /** `redis+sentinel://…/qmtl/0` of the group. */
+  url: string;
+  /** Master port (the replica is +1). */
+  masterPort: number;
+  /** Stop the replica (SIGKILL, like a crash). */
+  killReplica(): Promise<void>;
+  /** Start the replica again (`stack.sh up` restarts what is not running). */
+  restartReplica(): Promise<void>;
+  /** Stop everything and remove the folder. */
+  down(): Promise<void>;
+}
+
+/**
+ * Starts a private group (Sentinel down-after 1000 ms).
+ *
+ * @example
+ * ```ts ignore
+ * const r = await startPrivateRedis();
+ * try { … } finally { await r.down(); }
+ * ```
+ */
+export async function startPrivateRedis(): Promise<PrivateRedis> {
+  const dir = await Deno.makeTempDir({ prefix: "qmtl-private-redis-" });
+  const ports = freeBase();
+  const env = {
+    QMTL_STACK_DIR: dir,
+    QMTL_STACK_REDIS_PORT: String(ports.redis),
+    QMTL_STACK_SENTINEL_PORT: String(ports.sentinel),
+    QMTL_STACK_DOWN_AFTER_MS: "1000",
+  };
+  const down = async () => {
+    await run("bash", [STACK, "down"], env).catch((e) =>
+      console.error(String(e))
+    );
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  };
+  try {
+    await run("bash", [STACK, "up", "--redis-only"], env);
+  } catch (e) {
+    await down();
+    throw e;
+  }
+  const s = ports.sentinel;
+  return {
+    url: `redis+sentinel://127.0.0.1:${s},127.0.0.1:${s + 1},127.0.0.1:${
+      s + 2
+    }/qmtl/0`,
+    masterPort: ports.redis,
+    async killReplica() {
+      const pid = Number(
+        (await Deno.readTextFile(`${dir}/redis/replica.pid`)).trim(),
+      );
+      Deno.kill(pid, "SIGKILL");
+      // Wait until it is gone (its port closes).
+      for (let i = 0; i < 100 && !portFree(ports.redis + 1); i++) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
+    async restartReplica() {
+      await run("bash", [STACK, "up", "--redis-only"], env);
+    },
+    down,
+  };
+}
