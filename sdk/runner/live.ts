@@ -236,6 +236,8 @@ export interface LiveRun {
 }
 
 const MAX_QUEUE = 100_000;
+/** Most bars read per topic to resume (about 70 days of 1-minute bars). */
+const MAX_WARMUP = 100_000;
 
 function defaultHolder(): string {
   let host = "host";
@@ -405,17 +407,56 @@ class LiveRunner implements LiveRun {
   }
 
   /** Warm the engine from the tail of each node's topic, in time order. */
+  /**
+   * Warm the engine from the topics, in time order. A consumer that has
+   * published before resumes after its last bar, so each of its inputs is
+   * read from `period` bars before that bar on (nothing is skipped); a
+   * consumer that never published starts from the newest `period` bars.
+   */
   async #warmUp(nodes: NodeState[]): Promise<void> {
-    const depth = new Map<string, number>();
-    for (const n of this.#engine.nodes()) {
-      for (const up of n.upstream) {
-        depth.set(up, Math.max(depth.get(up) ?? 1, n.spec.period));
-      }
+    const all = [...this.#nodes.values()];
+    const lastOf = new Map<string, number | null>();
+    for (const t of await this.#io.tail(all.map((n) => n.topic), 1)) {
+      lastOf.set(t.topic, t.bars.at(-1)?.barTs ?? null);
     }
-    const batches = await Promise.all(
-      nodes.map((n) => this.#io.tail([n.topic], depth.get(n.id) ?? 1)),
-    );
-    this.#inject(batches.flat());
+    const reads = nodes.map(async (n) => {
+      let from: number | undefined;
+      let depth = 1;
+      for (const c of this.#engine.node(n.id)?.consumers ?? []) {
+        const cs = this.#nodes.get(c.node.spec.id);
+        const last = cs ? lastOf.get(cs.topic) ?? null : null;
+        if (last === null) {
+          depth = Math.max(depth, c.node.spec.period);
+        } else {
+          const need = last - c.node.spec.period * c.node.spec.intervalS;
+          from = from === undefined ? need : Math.min(from, need);
+        }
+      }
+      if (from === undefined) return await this.#io.tail([n.topic], depth);
+      const bars: Bar[] = [];
+      let after = from;
+      while (bars.length < MAX_WARMUP) {
+        const [got] = await this.#io.read([{
+          topic: n.topic,
+          afterBarTs: after,
+        }], {
+          waitMs: 0,
+          limit: 10_000,
+        });
+        if (!got || got.bars.length === 0) break;
+        bars.push(...got.bars);
+        after = got.bars[got.bars.length - 1].barTs;
+      }
+      // The node's own newest bar too (it marks where it resumes).
+      const [own] = await this.#io.tail([n.topic], 1);
+      if (
+        own.bars.length && own.bars[0].barTs > (bars.at(-1)?.barTs ?? -Infinity)
+      ) {
+        bars.push(own.bars[0]);
+      }
+      return [{ topic: n.topic, bars }];
+    });
+    this.#inject((await Promise.all(reads)).flat());
   }
 
   /** Inject bars read from topics, merged by bar time then DAG order. */
