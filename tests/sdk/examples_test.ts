@@ -140,3 +140,38 @@ Deno.test("examples explain a missing QMTL_TOKEN and exit 2", async () => {
     assert.match(run.stderr, /QMTL_TOKEN is not set/);
   }
 });
+
+Deno.test("examples/backtest_sma.ts backtests the bundled CSV, deterministically", async () => {
+  const first = await runExample("backtest_sma.ts", {});
+  expectLines(first, [
+    /^4320 records, 6 distinct nodes, \d+ evaluations \(\d+ saved by sharing\)$/,
+    /^sma_10_30: computed once and shared: btc_close, sma_fast$/,
+    /^ {2}bar +close +fast +slow +signal$/,
+    /^ {2}2024-01-01T00:29 +[\d.]+ +[\d.]+ +[\d.]+ +-?1$/,
+    /^ {2}\d+ signals, \d+ changes; naive rule PnL -?[\d.]+ % \(buy and hold -?[\d.]+ %\)$/,
+    /^sma_10_60: computed once and shared: btc_close, sma_fast$/,
+    /^ {2}\d+ signals, \d+ changes; naive rule PnL -?[\d.]+ % \(buy and hold -?[\d.]+ %\)$/,
+  ]);
+  const again = await runExample("backtest_sma.ts", {});
+  assert.deepEqual(again.stdout, first.stdout);
+});
+
+Deno.test("examples/data/prices.csv is what generate_prices.ts writes", async () => {
+  const csv = new URL("../../examples/data/prices.csv", import.meta.url);
+  const before = await Deno.readFile(csv);
+  const tmp = await Deno.makeTempDir();
+  try {
+    const script = await Deno.readTextFile(
+      new URL("../../examples/data/generate_prices.ts", import.meta.url),
+    );
+    await Deno.writeTextFile(`${tmp}/generate_prices.ts`, script);
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-write", `${tmp}/generate_prices.ts`],
+      stdout: "null",
+    }).output();
+    assert.equal(out.code, 0);
+    assert.deepEqual(await Deno.readFile(`${tmp}/prices.csv`), before);
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
+});
