@@ -186,6 +186,38 @@ export const CONFIG_VARIABLES: readonly VariableSpec[] = [
       "HMAC-SHA256 key for webhook signatures. Unset: generated per process (dev).",
   },
   {
+    name: "QMTL_GC_INTERVAL_MS",
+    kind: "int",
+    min: 0,
+    default: "60000",
+    description:
+      "How often retired strategies' unshared nodes and their topics are collected, ms. `0` turns scheduled GC off.",
+  },
+  {
+    name: "QMTL_GC_GRACE_MS",
+    kind: "int",
+    min: 0,
+    default: "3600000",
+    description:
+      "A node no live strategy references is collected once unused this long, ms.",
+  },
+  {
+    name: "QMTL_TOPIC_RETENTION_MS",
+    kind: "int",
+    min: 1,
+    default: "604800000",
+    description:
+      "Default retention of a node topic, ms (bars older than the newest bar minus this are dropped).",
+  },
+  {
+    name: "QMTL_TOPIC_MAX_LEN",
+    kind: "int",
+    min: 1,
+    default: "100000",
+    description:
+      "Default maximum number of bars kept per topic (approximate on Redis).",
+  },
+  {
     name: "QMTL_POLICY_MAX_NODES",
     kind: "int",
     min: 1,
@@ -371,6 +403,10 @@ export interface ServerConfig {
   logLevel: "debug" | "info" | "warn" | "error";
   /** Alert sinks, limits and thresholds. */
   alerts: AlertConfig;
+  /** Scheduled GC: interval (0 = off) and grace period, ms. */
+  gc: { intervalMs: number; graceMs: number };
+  /** Defaults of node topics. */
+  topics: { retentionMs: number; maxLen: number };
   /** Default submission-policy limits (each absent = unlimited). */
   policy: {
     maxNodes?: number;
@@ -673,6 +709,14 @@ export function loadConfig(
       dependencyDownMs: num("QMTL_ALERT_DEPENDENCY_DOWN_MS"),
       failedStrategies: num("QMTL_ALERT_FAILED_STRATEGIES"),
       failedWindowMs: num("QMTL_ALERT_FAILED_WINDOW_MS"),
+    },
+    gc: {
+      intervalMs: num("QMTL_GC_INTERVAL_MS"),
+      graceMs: num("QMTL_GC_GRACE_MS"),
+    },
+    topics: {
+      retentionMs: num("QMTL_TOPIC_RETENTION_MS"),
+      maxLen: num("QMTL_TOPIC_MAX_LEN"),
     },
     policy: {
       maxNodes: values.get("QMTL_POLICY_MAX_NODES") as number | undefined,

@@ -19,9 +19,12 @@ import {
   type EventLog,
   MemoryEventLog,
   MemoryQueue,
+  MemoryTopicStore,
   RedisEventLog,
   RedisQueue,
+  RedisTopicStore,
   SentinelObserver,
+  type TopicStore,
   type WorkQueue,
 } from "../lib/queue/mod.ts";
 import { createOperations, type Operations } from "./operations.ts";
@@ -140,6 +143,7 @@ export async function startServer(
   let webhookQueue: WorkQueue;
   let events: EventLog;
   let store: StrategyStore;
+  let topics: TopicStore;
   let observer: SentinelObserver | undefined;
   if (cfg.redis) {
     const redis = createRedis(cfg.redis.url, {
@@ -162,6 +166,12 @@ export async function startServer(
       waitTimeoutMs,
     });
     events = new RedisEventLog({ redis, waitReplicas, waitTimeoutMs });
+    topics = new RedisTopicStore({
+      redis,
+      waitReplicas,
+      waitTimeoutMs,
+      defaults: cfg.topics,
+    });
     store = new RedisStrategyStore({
       redis,
       waitReplicas: waitReplicas > 0,
@@ -185,12 +195,14 @@ export async function startServer(
       () => queue.close(),
       () => webhookQueue.close(),
       () => events.close(),
+      () => topics.close(),
       () => store.close(),
     );
   } else {
     queue = new MemoryQueue({ backoff: { baseMs: 1000, maxMs: 30_000 } });
     webhookQueue = new MemoryQueue();
     events = new MemoryEventLog();
+    topics = new MemoryTopicStore({ defaults: cfg.topics });
     store = new MemoryStrategyStore();
     logger.info("dependency queue", {
       backend: "memory",
@@ -200,6 +212,7 @@ export async function startServer(
       () => queue.close(),
       () => webhookQueue.close(),
       () => events.close(),
+      () => topics.close(),
     );
   }
 
@@ -226,6 +239,18 @@ export async function startServer(
     metrics,
     registry,
     queue,
+    topics,
+    ...(cfg.gc.intervalMs > 0 ? { gc: cfg.gc } : {}),
+    onLeaseTakeover: (topic, grant) => {
+      void registry.getTopic(topic).catch(() => null).then((t) =>
+        operations.leaseTakeovers.record({
+          nodeId: t?.nodeId ?? topic,
+          topic,
+          previousOwner: grant.previousHolder,
+          newOwner: grant.holder,
+        })
+      );
+    },
     webhookQueue,
     events,
     store,

@@ -10,6 +10,10 @@ import { Hono } from "hono";
 import type { Context, Handler } from "hono";
 import type { HealthStatus, NodeRegistry } from "../dag/registry.ts";
 import { MemoryQueue } from "../queue/memory_queue.ts";
+import { MemoryTopicStore } from "../queue/memory_topic_store.ts";
+import type { LeaseGrant, TopicStore } from "../queue/types.ts";
+import { GcScheduler } from "./gc/mod.ts";
+import { TopicService } from "./topics/mod.ts";
 import type { EventLog, WorkQueue } from "../queue/types.ts";
 import { type RouteDef, type RouteId, ROUTES } from "./acl/mod.ts";
 import {
@@ -111,6 +115,20 @@ export interface GatewayOptions {
   logSuccess?: boolean;
   /** Metrics registry behind `/metrics`; default a new one (pass one to add families first). */
   metrics?: Metrics;
+  /**
+   * Node topics (bars, producer leases); default in memory. A diff creates
+   * the topics of its nodes here; GC deletes them.
+   */
+  topics?: TopicStore;
+  /** Scheduled GC of unreferenced nodes and their topics; default off. */
+  gc?: {
+    /** Time between runs, ms. */
+    intervalMs: number;
+    /** A node no live strategy references is collected once unused this long, ms. */
+    graceMs: number;
+  };
+  /** Called when a producer lease is taken over from a dead producer. */
+  onLeaseTakeover?: (topic: string, grant: LeaseGrant) => void;
 }
 
 /**
@@ -164,6 +182,10 @@ export interface Gateway {
   service: StrategyService;
   /** Metrics registry behind `/metrics`. */
   metrics: Metrics;
+  /** Node topics and producer leases. */
+  topics: TopicService;
+  /** Scheduled GC, when configured. */
+  gc?: GcScheduler;
   /** Count a Redis Sentinel event (`+switch-master`, `+sdown`, `+odown`, …). */
   recordSentinelEvent(type: string): void;
   /** Stop the worker, end event streams. Backends are the caller's to close. */
@@ -216,9 +238,31 @@ export function createGateway(options: GatewayOptions): Gateway {
     log: options.events,
     listeners: [(e, s) => webhooks.onEvent(e, s)],
   });
+  const topicStore = options.topics ?? new MemoryTopicStore();
+  const topics = new TopicService({
+    store: topicStore,
+    registry: options.registry,
+    ...(options.onLeaseTakeover ? { onTakeover: options.onLeaseTakeover } : {}),
+  });
+  const gc = options.gc
+    ? new GcScheduler({
+      registry: options.registry,
+      topics,
+      ...options.gc,
+      logger,
+      onReport: (r) =>
+        metrics.inc(
+          "qmtl_gc_nodes_removed_total",
+          "Nodes (and topics) removed by scheduled GC.",
+          {},
+          r.removed.length,
+        ),
+    })
+    : undefined;
   const service = new StrategyService({
     registry: options.registry,
     queue: options.queue,
+    topics,
     store,
     events,
     logger,
@@ -490,17 +534,22 @@ export function createGateway(options: GatewayOptions): Gateway {
       logger.error("worker start failed", { error: e })
     );
   }
+  gc?.start();
 
   return {
     app,
     worker,
     service,
     metrics,
+    topics,
+    ...(gc ? { gc } : {}),
     recordSentinelEvent: sentinelEvents,
     async close() {
       sse.close();
+      await gc?.stop();
       await worker.stop();
       if (ownsWebhookQueue) await webhookQueue.close();
+      if (options.topics === undefined) await topicStore.close();
     },
   };
 }

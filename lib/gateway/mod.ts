@@ -47,6 +47,8 @@ export type {
 } from "./types.ts";
 export { ROLES } from "./types.ts";
 export * from "./gateway.ts";
+export * from "./topics/mod.ts";
+export * from "./gc/mod.ts";
 export { forbidden, isAllowed, seesAllStrategies } from "./acl/mod.ts";
 export * from "./acl/routes.ts";
 export * from "./alerts/mod.ts";

@@ -34,6 +34,7 @@ import type {
   StrategyStore,
 } from "./store/types.ts";
 import type { JobOutcome } from "./worker/loop.ts";
+import type { TopicService } from "./topics/mod.ts";
 import type { Principal } from "./types.ts";
 import { seesAllStrategies } from "./acl/mod.ts";
 
@@ -61,6 +62,8 @@ export interface StrategyServiceOptions {
   registry: NodeRegistry;
   /** Diff-job queue. */
   queue: WorkQueue;
+  /** Node topics: a diff creates its nodes' topics here. Default: none. */
+  topics?: TopicService;
   /** Strategy store. */
   store: StrategyStore;
   /** Event emitter. */
@@ -537,6 +540,10 @@ export class StrategyService {
         owner: rec.status.owner,
         dagHash: rec.status.dagHash,
       });
+      // Every topic of the queue map, not only the created ones: a crash
+      // between the registry commit and here leaves nodes "reused" on the
+      // retry whose topics must still be made. Creating is idempotent.
+      await this.#o.topics?.ensure(Object.values(diff.queueMap));
       await this.#transition(
         id,
         [StrategyState.PROCESSING],
