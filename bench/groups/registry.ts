@@ -142,10 +142,11 @@ async function findJvmPid(url: string): Promise<{ pid?: number; why: string }> {
 const ms = (x: number) => `${x.toFixed(1)} ms`;
 
 function memText(m: MemoryPeak, base: MemoryPeak): string {
+  const signed = (x: number) => `${x < 0 ? "−" : "+"}${Math.abs(x).toFixed(0)}`;
   const jvm = m.jvmRssMiB !== undefined
-    ? `Neo4j JVM RSS peak ${m.jvmRssMiB.toFixed(0)} MiB (+${
-      (m.jvmRssMiB - (base.jvmRssMiB ?? 0)).toFixed(0)
-    } over the start of the group)`
+    ? `Neo4j JVM RSS peak ${m.jvmRssMiB.toFixed(0)} MiB (${
+      signed(m.jvmRssMiB - (base.jvmRssMiB ?? 0))
+    } MiB against the start of the group)`
     : "Neo4j JVM RSS not measured";
   return `${jvm}; bench process RSS peak ${
     m.clientRssMiB.toFixed(0)
@@ -349,7 +350,7 @@ async function run(ctx: GroupContext): Promise<GroupReport> {
       plans.map((p) => p.warm).join("/")
     } untimed warm-up run(s). With ≤ 20 samples, p95 is the slowest sample or next to it.`,
     "DAG shape: 10 % tagged StreamInputs, the rest Processing nodes with 1–2 inputs from earlier nodes (as in the earlier dag_bench). A new DAG creates nodes, topics, tags, edges and links in one write transaction; a reused one links every existing node.",
-    `Memory: the bench process (the registry client) by \`Deno.memoryUsage()\` (RSS and JS heap used), the Neo4j JVM by VmRSS of /proc/<pid>/status (${jvm.why}), both sampled every 100 ms during each series; peaks quoted. The JVM's RSS includes its heap (stack default -Xmx1g) and the page cache and rarely shrinks, so read the growth, not the level.`,
+    `Memory: the bench process (the registry client) by \`Deno.memoryUsage()\` (RSS and JS heap used), the Neo4j JVM by VmRSS of /proc/<pid>/status (${jvm.why}), both sampled every 100 ms during each series; peaks quoted. The JVM's RSS covers its heap (the stack's -Xmx1g; G1 grows it under load and gives memory back later) and the page cache, so it bounds Neo4j's use from above rather than measuring one transaction; Neo4j's own per-transaction limit (dbms.memory.transaction.total.max) is what a too-large diff runs into.`,
   );
   return { figures, notes };
 }

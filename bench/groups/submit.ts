@@ -242,13 +242,14 @@ async function run(ctx: GroupContext): Promise<GroupReport> {
       const p95 = percentile(totals("real"), 95);
       const memP95 = percentile(totals("memory"), 95);
       ctx.log(
-        `submit: ${n} nodes p95 ${p95.toFixed(1)} ms (memory ${
-          memP95.toFixed(1)
-        } ms)`,
+        `submit: ${n.toLocaleString("en-US")} nodes p95 ${
+          p95.toFixed(1)
+        } ms (memory ${memP95.toFixed(1)} ms)`,
       );
       figures.push({
-        name:
-          `SubmitStrategy → COMPLETED event, ${n}-node DAG (all new), Neo4j + Redis Sentinel, p95`,
+        name: `SubmitStrategy → COMPLETED event, ${
+          n.toLocaleString("en-US")
+        }-node DAG (all new), Neo4j + Redis Sentinel, p95`,
         value: p95,
         unit: "ms",
         peer: { name: "same server on memory backends, p95", value: memP95 },
