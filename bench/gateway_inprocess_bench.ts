@@ -4,6 +4,11 @@
  * one-route Hono app returning the same JSON:
  * `deno run -A bench/gateway_inprocess_bench.ts`.
  *
+ * A profiler aid only (e.g. with `--cpu-prof`): no network, no process
+ * boundary, so it hides the server's real cost. The HTTP ratio that is
+ * quoted comes from `deno task bench --only http` (wrk against the server
+ * process). Not run by `deno task bench`.
+ *
  * @module
  */
 

@@ -1,0 +1,294 @@
+/**
+ * SubmitStrategy → COMPLETED from outside: the reference server
+ * (`deploy/server.ts`) as its own process on Neo4j + Redis Sentinel (the
+ * local stack), the SDK's `QmtlClient` in the bench process. One run =
+ * `submit` of a DAG whose nodes are all new, then the strategy's event
+ * stream (`client.events`, SSE) until its COMPLETED event arrives. The peer
+ * is the same server process on the in-memory backends, in the same run.
+ *
+ * After the measurements every submitted strategy is retired and the
+ * registry's GC (grace 0) removes the nodes they created, so repeated runs
+ * do not grow the shared database (the server has no namespace setting).
+ *
+ * @module
+ */
+
+import { loadConfig } from "../../deploy/config.ts";
+import { Neo4jRegistry } from "../../lib/dag/mod.ts";
+import { signDevToken } from "../../lib/gateway/mod.ts";
+import {
+  type NodeRef,
+  QmtlClient,
+  StrategyBuilder,
+  type StrategyDag,
+} from "../../sdk/mod.ts";
+import {
+  type Child,
+  freePort,
+  spawnLogged,
+  waitHttpOk,
+} from "../harness/process.ts";
+import { latencySummary, percentile } from "../harness/stats.ts";
+import type {
+  BenchGroup,
+  Figure,
+  GroupContext,
+  GroupReport,
+} from "../harness/types.ts";
+
+function childEnv(extra: Record<string, string>): Record<string, string> {
+  const env = Deno.env.toObject();
+  for (const k of Object.keys(env)) if (k.startsWith("QMTL_")) delete env[k];
+  return { ...env, NO_COLOR: "1", ...extra };
+}
+
+/** A DAG of `n` new nodes: 10 % stream inputs, the rest 1–2 earlier inputs. */
+function newDag(n: number, salt: string): StrategyDag {
+  const s = new StrategyBuilder(`submit-bench-${n}`);
+  const inputs = Math.max(1, Math.floor(n / 10));
+  const refs: NodeRef[] = [];
+  let seed = 7;
+  const rand = () =>
+    (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+  for (let i = 0; i < n; i++) {
+    if (i < inputs) {
+      refs.push(s.streamInput({
+        name: `in${i}`,
+        tags: ["bench", `sym${i % 7}`],
+        intervalS: 60,
+        period: 1,
+        params: { salt, i },
+      }));
+    } else {
+      const a = refs[Math.floor(rand() * i)];
+      const b = refs[Math.floor(rand() * i)];
+      refs.push(s.processing({
+        name: `p${i}`,
+        inputs: a === b ? [a] : [a, b],
+        intervalS: 60,
+        period: 1 + (i % 20),
+        params: { salt, i },
+        compute: (x: number, y?: number) => x + (y ?? 0),
+      }));
+    }
+  }
+  return s.build();
+}
+
+interface Sample {
+  /** submit → COMPLETED event, ms. */
+  total: number;
+  /** submit → ack, ms. */
+  ack: number;
+}
+
+async function once(
+  client: QmtlClient,
+  dag: StrategyDag,
+): Promise<Sample & { id: string }> {
+  const t0 = performance.now();
+  const ack = await client.submit(dag, { version: "1" });
+  const tAck = performance.now();
+  if (ack.duplicate) {
+    throw new Error("expected a new strategy, got a duplicate");
+  }
+  const signal = AbortSignal.timeout(120_000);
+  for await (const e of client.events(ack.strategyId, { signal })) {
+    if (e.state === "COMPLETED") {
+      const total = performance.now() - t0;
+      const created = e.data.created?.length;
+      if (created !== undefined && created !== dag.nodes.length) {
+        throw new Error(
+          `expected ${dag.nodes.length} created nodes, the event says ${created}`,
+        );
+      }
+      return { total, ack: tAck - t0, id: ack.strategyId };
+    }
+    if (e.state === "FAILED") {
+      throw new Error(`strategy FAILED: ${JSON.stringify(e.data.error)}`);
+    }
+  }
+  throw new Error(`no COMPLETED event for ${ack.strategyId} within 120 s`);
+}
+
+async function startServer(
+  ctx: GroupContext,
+  key: string,
+  env: Record<string, string>,
+): Promise<Child & { base: string }> {
+  const port = freePort();
+  const child = spawnLogged(
+    [
+      Deno.execPath(),
+      "run",
+      "--allow-net",
+      "--allow-env",
+      "--allow-read",
+      "--allow-sys",
+      "deploy/server.ts",
+    ],
+    {
+      env: childEnv({ ...env, QMTL_PORT: String(port) }),
+      logFile: `${ctx.tmpDir}/submit-${key}.log`,
+      cwd: ctx.root.pathname,
+    },
+  );
+  const base = `http://127.0.0.1:${port}`;
+  await waitHttpOk(`${base}/healthz`, child);
+  return Object.assign(child, { base });
+}
+
+/** Retire `ids`, then GC (grace 0) until nothing more goes; bounded in time. */
+async function cleanUp(
+  ctx: GroupContext,
+  client: QmtlClient,
+  ids: string[],
+  neo4jUrl: string,
+  budgetMs: number,
+): Promise<string> {
+  const deadline = Date.now() + budgetMs;
+  for (const id of ids) await client.retire(id);
+  const reg = await Neo4jRegistry.connect({ url: neo4jUrl, migrate: "check" });
+  let removed = 0;
+  let passes = 0;
+  try {
+    while (Date.now() < deadline) {
+      const r = await reg.gc({ graceMs: 0 });
+      passes++;
+      removed += r.removed.length;
+      if (r.removed.length === 0) break;
+    }
+  } finally {
+    await reg.close();
+  }
+  ctx.log(
+    `submit: cleanup retired ${ids.length} strategies, GC removed ${removed} nodes`,
+  );
+  return `Clean-up: ${ids.length} strategies retired, then ${passes} GC pass(es) with grace 0 removed ${removed} nodes from the namespace \`default\`${
+    Date.now() >= deadline ? ` (stopped at the ${budgetMs / 1000} s bound)` : ""
+  }.`;
+}
+
+async function run(ctx: GroupContext): Promise<GroupReport> {
+  const { neo4jUrl, redisUrl } = ctx.services;
+  if (!neo4jUrl || !redisUrl) {
+    throw new Error("needs QMTL_NEO4J_URL and QMTL_REDIS_URL");
+  }
+  const bigN = ctx.quick ? 20 : 1_000;
+  const runs = ctx.quick ? 2 : undefined;
+  const sizes = [
+    { n: 4, runs: runs ?? 50, targetMs: 15 },
+    { n: bigN, runs: runs ?? 30, targetMs: 100 },
+  ];
+  const warmRuns = ctx.quick ? 1 : 3;
+  const secret = Array.from(
+    crypto.getRandomValues(new Uint8Array(32)),
+    (b) => b.toString(16).padStart(2, "0"),
+  ).join("");
+  const cfg = loadConfig({ QMTL_JWT_SECRET: secret });
+  const token = await signDevToken({
+    secret,
+    issuer: cfg.jwt.issuer,
+    audience: cfg.jwt.audience,
+    subject: "bench-submit",
+    roles: ["submitter", "reader", "operator"],
+    ttlS: 3600,
+  });
+
+  ctx.log(
+    "submit: starting the server on Neo4j + Redis Sentinel and on memory",
+  );
+  const [real, mem] = await Promise.all([
+    startServer(ctx, "real", {
+      QMTL_NEO4J_URL: neo4jUrl,
+      QMTL_REDIS_URL: redisUrl,
+      QMTL_NEO4J_MIGRATE: "auto",
+      QMTL_JWT_SECRET: secret,
+    }),
+    startServer(ctx, "memory", { QMTL_JWT_SECRET: secret }),
+  ]);
+  const clients = {
+    real: new QmtlClient({ url: real.base, token }),
+    memory: new QmtlClient({ url: mem.base, token }),
+  };
+  const realIds: string[] = [];
+  const runTag = crypto.randomUUID().slice(0, 8);
+  const figures: Figure[] = [];
+  try {
+    for (const { n, runs, targetMs } of sizes) {
+      const results: Record<"real" | "memory", Sample[]> = {
+        real: [],
+        memory: [],
+      };
+      for (const key of ["real", "memory"] as const) {
+        for (let i = 0; i < warmRuns; i++) {
+          const w = await once(
+            clients[key],
+            newDag(n, `${runTag}-warm-${key}-${n}-${i}`),
+          );
+          if (key === "real") realIds.push(w.id);
+        }
+      }
+      // Alternate the backends run by run, so both see the same machine.
+      for (let i = 0; i < runs; i++) {
+        for (const key of ["real", "memory"] as const) {
+          const dag = newDag(n, `${runTag}-${key}-${n}-${i}`);
+          const s = await once(clients[key], dag);
+          results[key].push(s);
+          if (key === "real") realIds.push(s.id);
+        }
+      }
+      const totals = (k: "real" | "memory") => results[k].map((x) => x.total);
+      const p95 = percentile(totals("real"), 95);
+      const memP95 = percentile(totals("memory"), 95);
+      ctx.log(
+        `submit: ${n.toLocaleString("en-US")} nodes p95 ${
+          p95.toFixed(1)
+        } ms (memory ${memP95.toFixed(1)} ms)`,
+      );
+      figures.push({
+        name: `SubmitStrategy → COMPLETED event, ${
+          n.toLocaleString("en-US")
+        }-node DAG (all new), Neo4j + Redis Sentinel, p95`,
+        value: p95,
+        unit: "ms",
+        peer: { name: "same server on memory backends, p95", value: memP95 },
+        ratioNote: "the memory server's time",
+        target: { text: `p95 ≤ ${targetMs} ms`, met: p95 <= targetMs },
+        detail: `${latencySummary(totals("real"))}; ack alone p50 ${
+          percentile(results.real.map((x) => x.ack), 50).toFixed(1)
+        } ms; memory: ${latencySummary(totals("memory"))}`,
+      });
+    }
+  } finally {
+    await mem.stop();
+  }
+  const cleanup = await cleanUp(
+    ctx,
+    clients.real,
+    realIds,
+    neo4jUrl,
+    ctx.quick ? 20_000 : 120_000,
+  )
+    .catch((e) => `Clean-up failed: ${(e as Error).message}`);
+  await real.stop();
+  return {
+    figures,
+    notes: [
+      "Server: `deno run --allow-net --allow-env --allow-read --allow-sys deploy/server.ts`, its own process, default log level (stdout+stderr to a file), `QMTL_NEO4J_MIGRATE=auto`, WAIT 1 (the Sentinel default). Not pinned: Neo4j, Redis, the server and the client share the cores.",
+      `Client: \`QmtlClient\` in the bench process; time from \`submit()\` to the COMPLETED event on \`client.events()\` (the SSE stream replays from the strategy's first event). DAGs built before the clock starts; their nodes are all new (salted params). ${warmRuns} untimed warm-up run(s) per size and backend; the two backends alternate run by run.`,
+      "The ratio reads: Neo4j + Redis p95 ÷ memory p95 (how many times slower the real backends are).",
+      cleanup,
+    ],
+  };
+}
+
+/** The submit-latency group. */
+export const submitGroup: BenchGroup = {
+  name: "submit",
+  title: "SubmitStrategy → COMPLETED from outside",
+  description:
+    "Latency of a submission until its COMPLETED event, server process on Neo4j + Redis Sentinel, SDK client in the bench process; peer: the same server on memory backends.",
+  needs: ["neo4jUrl", "redisUrl"],
+  run,
+};
