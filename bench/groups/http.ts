@@ -211,7 +211,8 @@ async function submitSample(base: string, token: string): Promise<string> {
     intervalS: 60,
     period: 5,
     params: { window: 5 },
-    compute: (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length,
+    compute: (v) =>
+      v.values.reduce((a: number, b: number) => a + b, 0) / v.length,
   });
   s.processing({
     name: "signal",
@@ -219,7 +220,7 @@ async function submitSample(base: string, token: string): Promise<string> {
     inputs: [fast],
     intervalS: 60,
     period: 1,
-    compute: (x: number) => Math.sign(x),
+    compute: (v) => Math.sign(v.last),
   });
   const ack = await client.submit(s, { version: "1" });
   await client.waitFor(ack.strategyId, "COMPLETED", {

@@ -17,6 +17,7 @@ import { contractsGroup } from "./contracts.ts";
 import { httpGroup } from "./http.ts";
 import { queueGroup } from "./queue.ts";
 import { registryGroup } from "./registry.ts";
+import { liveGroup, runnerGroup } from "./runner.ts";
 import { submitGroup } from "./submit.ts";
 
 /** Every group, in run order. Runner groups go after `queue`. */
@@ -25,6 +26,7 @@ export const BENCH_GROUPS: readonly BenchGroup[] = [
   submitGroup,
   registryGroup,
   queueGroup,
-  // runner groups (backtest evaluations/s, sharing, live latency) go here
+  runnerGroup,
+  liveGroup,
   contractsGroup,
 ];

@@ -68,7 +68,7 @@ function newDag(n: number, salt: string): StrategyDag {
         intervalS: 60,
         period: 1 + (i % 20),
         params: { salt, i },
-        compute: (x: number, y?: number) => x + (y ?? 0),
+        compute: (v) => v.inputs[0].last + (v.inputs[1]?.last ?? 0),
       }));
     }
   }

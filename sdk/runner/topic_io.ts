@@ -54,6 +54,11 @@ export interface LeaseOutcome {
   lastBarTs: number | null;
 }
 
+/** A stored bar: the store's bar time (authoritative) and the record's value. */
+function barOf(entry: { barTs: number; data: Uint8Array }): Bar {
+  return { barTs: entry.barTs, value: decodeBar(entry.data).value };
+}
+
 /** A publish refused because the caller's lease is not current. */
 export class LeaseLostError extends Error {
   /** The topic. */
@@ -154,17 +159,12 @@ export function storeTopicIO(store: TopicStore): TopicIO {
         ...(options.limit ? { limit: options.limit } : {}),
         ...(options.signal ? { signal: options.signal } : {}),
       });
-      return got.map((t) => ({
-        topic: t.topic,
-        bars: t.bars.map((b) => decodeBar(b.data)),
-      }));
+      return got.map((t) => ({ topic: t.topic, bars: t.bars.map(barOf) }));
     },
     async tail(topics, n) {
       return await Promise.all(topics.map(async (topic) => ({
         topic,
-        bars: (await store.read(topic, { tail: n })).map((b) =>
-          decodeBar(b.data)
-        ),
+        bars: (await store.read(topic, { tail: n })).map(barOf),
       })));
     },
     async acquire(holder, ttlMs, leases) {
