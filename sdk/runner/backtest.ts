@@ -16,6 +16,7 @@ import {
 } from "./plan.ts";
 import {
   readSource,
+  readSourceSync,
   type Source,
   type SourceRecord,
   type TimeBound,
@@ -277,13 +278,19 @@ export async function backtest(
   let unmatched = 0;
   const routes = new Map<string, string[] | null>();
   // Records' tags as written → stream inputs (memoised: sources repeat them).
+  // Sources usually repeat one tags array object per stream: look it up by
+  // identity first, by content otherwise.
+  const byArray = new WeakMap<readonly string[], string[] | null>();
   const route = (r: SourceRecord): string[] | null => {
+    let ids = byArray.get(r.tags);
+    if (ids !== undefined) return ids;
     const raw = (r.tags as string[]).join("\u0000");
-    let ids = routes.get(raw);
+    ids = routes.get(raw);
     if (ids === undefined) {
       ids = plan.streams.get(tagKey(r.tags)) ?? null;
       routes.set(raw, ids);
     }
+    if (Array.isArray(r.tags)) byArray.set(r.tags, ids);
     return ids;
   };
   const bounds = {
@@ -292,15 +299,18 @@ export async function backtest(
       : {}),
     ...(options.to !== undefined ? { to: toSeconds(options.to, "to") } : {}),
   };
-  for await (const r of readSource(options.source, bounds)) {
+  const handle = (r: SourceRecord) => {
     records++;
     const ids = route(r);
     if (ids === null) {
       unmatched++;
-      continue;
+      return;
     }
     for (let i = 0; i < ids.length; i++) engine.feed(ids[i], r.ts, r.value);
-  }
+  };
+  const sync = readSourceSync(options.source, bounds);
+  if (sync) { for (const r of sync) handle(r); }
+  else for await (const r of readSource(options.source, bounds)) handle(r);
 
   let evaluations = 0;
   let emitted = 0;

@@ -383,6 +383,7 @@ export class Engine {
 
   #fire(node: RuntimeNode): void {
     if (node.spec.kind === "stream") return;
+    if (this.#fireInStep(node)) return;
     const ready = this.#ready(node);
     if (!(ready > node.lastEmitted)) return;
     const period = node.spec.period;
@@ -411,6 +412,46 @@ export class Engine {
       t = this.#nextBar(node, t);
     }
     this.#trimAll(node);
+  }
+
+  /**
+   * The common case, without scans: every input's newest bar is the same
+   * time `t`, and it is the only bar after the last emitted one. Returns
+   * false when the general path must decide.
+   */
+  #fireInStep(node: RuntimeNode): boolean {
+    const bs = node.buffers;
+    const n = bs.length;
+    if (n === 0) return false;
+    const last = node.lastEmitted;
+    const t = bs[0].lastTime;
+    for (let i = 0; i < n; i++) {
+      const b = bs[i];
+      const len = b.times.length;
+      if (len === b.start || b.times[len - 1] !== t) return false;
+      if (len - b.start >= 2 && b.times[len - 2] > last) return false;
+    }
+    if (!(t > last)) return true; // nothing new
+    const period = node.spec.period;
+    for (let i = 0; i < n; i++) {
+      if (bs[i].times.length - bs[i].start < period) {
+        if (t > node.lastWarmup) {
+          node.lastWarmup = t;
+          node.stats.warmup++;
+        }
+        node.lastEmitted = t;
+        return true;
+      }
+    }
+    for (let i = 0; i < n; i++) {
+      const b = bs[i];
+      // Keep the buffer short without trimming on every bar (before
+      // pointing the window: trimming may compact the arrays).
+      if (b.times.length - b.start > period + 64) b.trim(t, period);
+      node.windows[i].point(b, b.times.length);
+    }
+    this.#evaluate(node, t);
+    return true;
   }
 
   #trimAll(node: RuntimeNode): void {

@@ -161,6 +161,46 @@ async function* one(
 }
 
 /**
+ * The synchronous path of {@link readSource}: for one array or one sync
+ * iterable, the same records without an `await` per record; `null` for
+ * async or several sources.
+ *
+ * @param source the source
+ * @param bounds optional time bounds (seconds)
+ * @returns the records, or `null`
+ * @example
+ * ```ts
+ * import { readSourceSync } from "./sources.ts";
+ * import assert from "node:assert/strict";
+ * const it = readSourceSync([{ tags: ["a"], ts: 0, value: 1 }], {});
+ * assert.deepEqual([...it!].map((r) => r.value), [1]);
+ * ```
+ */
+export function readSourceSync(
+  source: Source,
+  bounds: { from?: number; to?: number } = {},
+): Iterable<SourceRecord> | null {
+  if (Array.isArray(source) && !isRecordArray(source)) {
+    const list = source as readonly Source[];
+    return list.length === 1 ? readSourceSync(list[0], bounds) : null;
+  }
+  if (isAsync(source) || !isIterable(source)) return null;
+  const from = bounds.from ?? -Infinity;
+  const to = bounds.to ?? Infinity;
+  const records = isRecordArray(source)
+    ? sortedByTime(source)
+    : source as Iterable<SourceRecord>;
+  return (function* () {
+    let i = 0;
+    for (const r of records) {
+      check(r, i++);
+      if (r.ts >= to) return;
+      if (r.ts >= from) yield r;
+    }
+  })();
+}
+
+/**
  * Iterate a {@link Source} in time order (several sources: merged by time,
  * ties in source order), keeping records with `from ≤ ts < to`.
  *
