@@ -8,11 +8,12 @@
  * @module
  */
 
+import { toBinary } from "@bufbuild/protobuf";
 import {
   computeNodeId,
   decode,
-  encode,
   nodeIdOfSpec,
+  StrategyDagSchema,
   verifyDag,
 } from "../lib/contracts/mod.ts";
 import { identities, strategyDag } from "./contracts_fixture.ts";
@@ -20,7 +21,7 @@ import { identities, strategyDag } from "./contracts_fixture.ts";
 const ids1k = identities(1000);
 const dag1k = strategyDag(1000);
 const dag10k = strategyDag(10_000);
-const bytes10k = encode("StrategyDag", dag10k);
+const bytes10k = toBinary(StrategyDagSchema, dag10k);
 
 Deno.bench("computeNodeId × 1,000 (params objects)", {
   group: "node-id",
@@ -43,7 +44,7 @@ Deno.bench(
   `encode StrategyDag 10,000 nodes (${(bytes10k.length / 1e6).toFixed(2)} MB)`,
   { group: "codec" },
   () => {
-    encode("StrategyDag", dag10k);
+    toBinary(StrategyDagSchema, dag10k);
   },
 );
 
@@ -51,6 +52,6 @@ Deno.bench(
   `decode StrategyDag 10,000 nodes (${(bytes10k.length / 1e6).toFixed(2)} MB)`,
   { group: "codec" },
   () => {
-    decode("StrategyDag", bytes10k);
+    decode(StrategyDagSchema, bytes10k);
   },
 );

@@ -10,11 +10,12 @@
  * @module
  */
 
+import { toBinary } from "@bufbuild/protobuf";
 import {
   computeNodeId,
   decode,
-  encode,
   nodeIdOfSpec,
+  StrategyDagSchema,
   verifyDag,
 } from "../lib/contracts/mod.ts";
 import { identities, strategyDag } from "./contracts_fixture.ts";
@@ -38,7 +39,7 @@ function measure(fn: () => void, totalMs = 2000): [number, number] {
 const ids1k = identities(1000);
 const dag1k = strategyDag(1000);
 const dag10k = strategyDag(10_000);
-const bytes = encode("StrategyDag", dag10k);
+const bytes = toBinary(StrategyDagSchema, dag10k);
 const mb = bytes.length / 1e6;
 
 const fmt = (n: number) => Math.round(n).toLocaleString("en");
@@ -75,7 +76,7 @@ perSecond(
   "MB/s",
   mb,
   () => {
-    encode("StrategyDag", dag10k);
+    toBinary(StrategyDagSchema, dag10k);
   },
 );
 perSecond(
@@ -83,7 +84,7 @@ perSecond(
   "MB/s",
   mb,
   () => {
-    decode("StrategyDag", bytes);
+    decode(StrategyDagSchema, bytes);
   },
 );
 

@@ -13,7 +13,21 @@
  * @module
  */
 
-import { StrategyState } from "../lib/contracts/mod.ts";
+import {
+  create,
+  type DescMessage,
+  fromBinary,
+  type MessageInitShape,
+  type MessageShape,
+  toBinary,
+} from "@bufbuild/protobuf";
+import {
+  GetStrategyRequestSchema,
+  GetStrategyResponseSchema,
+  StrategyState,
+  SubmitStrategyRequestSchema,
+  SubmitStrategyResponseSchema,
+} from "../lib/contracts/mod.ts";
 import { loadConfig } from "../deploy/config.ts";
 import { startServer } from "../deploy/server.ts";
 import { createLogger } from "../lib/gateway/mod.ts";
@@ -22,7 +36,7 @@ import {
   dag,
   memoryGateway,
   node,
-  rpc,
+  rpcRaw,
   SECRET,
   token,
 } from "../tests/gateway/helpers.ts";
@@ -64,9 +78,31 @@ function bigDag(salt: string) {
   return dag(`bench-${salt}`, nodes);
 }
 
-type Remote = {
-  app: { request: (p: string, i: RequestInit) => Response | Promise<Response> };
-};
+type Remote = Parameters<typeof rpcRaw>[0];
+
+/** One binary Connect call (raw HTTP: measures the server, not a client). */
+async function call<I extends DescMessage, O extends DescMessage>(
+  gw: Remote,
+  method: string,
+  input: I,
+  req: MessageInitShape<I>,
+  output: O,
+  tok: string,
+): Promise<MessageShape<O>> {
+  const res = await rpcRaw(
+    gw,
+    method,
+    toBinary(input, create(input, req)),
+    tok,
+  );
+  const bytes = new Uint8Array(await res.arrayBuffer());
+  if (res.status !== 200) {
+    throw new Error(
+      `${method}: HTTP ${res.status} ${new TextDecoder().decode(bytes)}`,
+    );
+  }
+  return fromBinary(output, bytes);
+}
 
 async function submitLatency(gw: Remote, runs: number): Promise<number[]> {
   const tok = await token("bench", ["submitter", "reader"]);
@@ -74,27 +110,27 @@ async function submitLatency(gw: Remote, runs: number): Promise<number[]> {
   for (let i = 0; i < runs; i++) {
     const d = bigDag(crypto.randomUUID());
     const t0 = performance.now();
-    const ack = await rpc(
+    const ack = await call(
       gw,
       "SubmitStrategy",
-      "SubmitStrategyRequest",
-      { dag: d, version: "1", callbackUrl: "", metadata: {} },
-      "SubmitStrategyResponse",
+      SubmitStrategyRequestSchema,
+      { dag: d, version: "1" },
+      SubmitStrategyResponseSchema,
       tok,
     );
     const deadline = Date.now() + 60_000;
     while (Date.now() < deadline) {
-      const s = await rpc(
+      const { status } = await call(
         gw,
         "GetStrategy",
-        "GetStrategyRequest",
+        GetStrategyRequestSchema,
         { strategyId: ack.strategyId },
-        "StrategyStatus",
+        GetStrategyResponseSchema,
         tok,
       );
-      if (s.state === StrategyState.COMPLETED) break;
-      if (s.state === StrategyState.FAILED) {
-        throw new Error(`FAILED: ${s.error?.message}`);
+      if (status?.state === StrategyState.COMPLETED) break;
+      if (status?.state === StrategyState.FAILED) {
+        throw new Error(`FAILED: ${status.error?.message}`);
       }
       await new Promise((r) => setTimeout(r, 5));
     }
@@ -106,17 +142,12 @@ async function submitLatency(gw: Remote, runs: number): Promise<number[]> {
 // ---- 1. GET throughput ------------------------------------------------------
 const gw = memoryGateway({ logger: createLogger({ sink: () => {} }) });
 const tok = await token("bench", ["reader", "submitter"]);
-const ack = await rpc(
+const ack = await call(
   gw,
   "SubmitStrategy",
-  "SubmitStrategyRequest",
-  {
-    dag: dag("g", chain("g", 3)),
-    version: "1",
-    callbackUrl: "",
-    metadata: {},
-  },
-  "SubmitStrategyResponse",
+  SubmitStrategyRequestSchema,
+  { dag: dag("g", chain("g", 3)), version: "1" },
+  SubmitStrategyResponseSchema,
   tok,
 );
 await new Promise((r) => setTimeout(r, 300));
@@ -217,8 +248,11 @@ if (neo4jUrl && redisUrl) {
       logger: createLogger({ sink: () => {} }),
     },
   );
-  const remote = {
-    app: { request: (p: string, i: RequestInit) => fetch(srv.url + p, i) },
+  const remote: Remote = {
+    app: {
+      request: (p: string | URL | Request, i?: RequestInit) =>
+        fetch(srv.url + String(p), i),
+    },
   };
   const real = await submitLatency(remote, 10);
   console.log(

@@ -516,6 +516,7 @@ export class StrategyBuilder {
     }
 
     const dag: StrategyDag = {
+      $typeName: "qmtl.v1.StrategyDag",
       name: this.name,
       nodes: specs,
       checksum: dagChecksum(specs.map((s) => s.nodeId)),
@@ -622,6 +623,7 @@ export class StrategyBuilder {
         codeHash: code,
       });
       return {
+        $typeName: "qmtl.v1.NodeSpec",
         nodeId,
         nodeType: d.nodeType,
         intervalS: o.intervalS,

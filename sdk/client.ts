@@ -11,13 +11,25 @@
  */
 
 import { StrategyBuilder } from "./builder.ts";
-import type {
-  ListNodesResponse,
-  MatchMode,
-  NodeRecord,
-  StrategyDag,
-  StrategyStatus,
-  SubmitStrategyResponse,
+import { create } from "@bufbuild/protobuf";
+import {
+  GetStrategyRequestSchema,
+  GetStrategyResponseSchema,
+  ListNodesRequestSchema,
+  type ListNodesResponse,
+  ListNodesResponseSchema,
+  type MatchMode,
+  type NodeRecord,
+  QueryNodesByTagsRequestSchema,
+  QueryNodesByTagsResponseSchema,
+  RetireStrategyRequestSchema,
+  RetireStrategyResponseSchema,
+  type StrategyDag,
+  type StrategyStatus,
+  StrategyStatusSchema,
+  SubmitStrategyRequestSchema,
+  type SubmitStrategyResponse,
+  SubmitStrategyResponseSchema,
 } from "./contracts.ts";
 import {
   UnavailableError,
@@ -258,14 +270,14 @@ export class QmtlClient {
       return await unaryCall(
         this.#config,
         "SubmitStrategy",
-        "SubmitStrategyRequest",
+        SubmitStrategyRequestSchema,
         {
           dag,
           version: options.version,
           callbackUrl: options.callbackUrl ?? "",
           metadata: { ...(options.metadata ?? {}) },
         },
-        "SubmitStrategyResponse",
+        SubmitStrategyResponseSchema,
         options.signal,
       );
     } catch (e) {
@@ -300,15 +312,19 @@ export class QmtlClient {
    * console.log(stateName(st.state), Object.keys(st.queueMap).length);
    * ```
    */
-  get(strategyId: string, options: CallOptions = {}): Promise<StrategyStatus> {
-    return unaryCall(
+  async get(
+    strategyId: string,
+    options: CallOptions = {},
+  ): Promise<StrategyStatus> {
+    const res = await unaryCall(
       this.#config,
       "GetStrategy",
-      "GetStrategyRequest",
+      GetStrategyRequestSchema,
       { strategyId },
-      "StrategyStatus",
+      GetStrategyResponseSchema,
       options.signal,
     );
+    return res.status ?? create(StrategyStatusSchema);
   }
 
   /**
@@ -324,18 +340,19 @@ export class QmtlClient {
    * const st = await client.retire("st_1");
    * ```
    */
-  retire(
+  async retire(
     strategyId: string,
     options: CallOptions = {},
   ): Promise<StrategyStatus> {
-    return unaryCall(
+    const res = await unaryCall(
       this.#config,
       "RetireStrategy",
-      "RetireStrategyRequest",
+      RetireStrategyRequestSchema,
       { strategyId },
-      "StrategyStatus",
+      RetireStrategyResponseSchema,
       options.signal,
     );
+    return res.status ?? create(StrategyStatusSchema);
   }
 
   /**
@@ -358,13 +375,13 @@ export class QmtlClient {
     const res = await unaryCall(
       this.#config,
       "QueryNodesByTags",
-      "QueryNodesByTagsRequest",
+      QueryNodesByTagsRequestSchema,
       {
         tags: [...tags],
         matchMode: options.matchMode ?? "any",
         intervalS: options.intervalS ?? 0,
       },
-      "ListNodesResponse",
+      QueryNodesByTagsResponseSchema,
       options.signal,
     );
     return res.nodes;
@@ -391,14 +408,14 @@ export class QmtlClient {
     return unaryCall(
       this.#config,
       "ListNodes",
-      "ListNodesRequest",
+      ListNodesRequestSchema,
       {
         pageSize: options.pageSize ?? 0,
         pageToken: options.pageToken ?? "",
         nodeType: options.nodeType ?? "",
         intervalS: options.intervalS ?? 0,
       },
-      "ListNodesResponse",
+      ListNodesResponseSchema,
       options.signal,
     );
   }

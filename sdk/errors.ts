@@ -550,13 +550,13 @@ export class WaitTimeoutError extends Error {
  *
  * @example
  * ```ts
+ * import { create } from "@bufbuild/protobuf";
  * import { UnexpectedStateError } from "./errors.ts";
- * import { StrategyState, type StrategyStatus } from "../lib/contracts/types.ts";
- * const failed: StrategyStatus = {
+ * import { StrategyState, type StrategyStatus, StrategyStatusSchema } from "../lib/contracts/messages.ts";
+ * const failed: StrategyStatus = create(StrategyStatusSchema, {
  *   strategyId: "st_1", owner: "alice", version: "1", state: StrategyState.FAILED,
- *   dagHash: "", queueMap: {}, reused: [], created: [], sentinelId: "", attempts: 3,
- *   nodeCount: 4, createdAtMs: 0, updatedAtMs: 0, callbackUrl: "", name: "s",
- * };
+ *   attempts: 3, nodeCount: 4, name: "s",
+ * });
  * const e = new UnexpectedStateError(failed, ["COMPLETED"]);
  * e.state; // "FAILED"
  * ```
@@ -574,13 +574,12 @@ export class UnexpectedStateError extends Error {
    * @param wanted names of the wanted states
    * @example
    * ```ts
+   * import { create } from "@bufbuild/protobuf";
    * import { UnexpectedStateError } from "./errors.ts";
-   * import { StrategyState } from "../lib/contracts/types.ts";
-   * const e = new UnexpectedStateError({
-   *   strategyId: "st_1", owner: "a", version: "1", state: StrategyState.RETIRED, dagHash: "",
-   *   queueMap: {}, reused: [], created: [], sentinelId: "", attempts: 1, nodeCount: 1,
-   *   createdAtMs: 0, updatedAtMs: 0, callbackUrl: "", name: "s",
-   * }, ["COMPLETED"]);
+   * import { StrategyState, StrategyStatusSchema } from "../lib/contracts/messages.ts";
+   * const e = new UnexpectedStateError(create(StrategyStatusSchema, {
+   *   strategyId: "st_1", state: StrategyState.RETIRED,
+   * }), ["COMPLETED"]);
    * ```
    */
   constructor(status: StrategyStatus, wanted: string[]) {

@@ -30,7 +30,7 @@ export type StateName =
  * @example
  * ```ts
  * import type { StateLike } from "./states.ts";
- * import { StrategyState } from "../lib/contracts/types.ts";
+ * import { StrategyState } from "../lib/contracts/messages.ts";
  * const a: StateLike = "FAILED";
  * const b: StateLike = StrategyState.FAILED;
  * ```
@@ -54,7 +54,7 @@ const NAMES: readonly string[] = [
  * @example
  * ```ts
  * import { toState } from "./states.ts";
- * import { StrategyState } from "../lib/contracts/types.ts";
+ * import { StrategyState } from "../lib/contracts/messages.ts";
  * toState("completed") === StrategyState.COMPLETED; // true
  * toState(StrategyState.RETIRED) === StrategyState.RETIRED; // true
  * ```
@@ -79,7 +79,7 @@ export function toState(state: StateLike | string | number): StrategyState {
  * @example
  * ```ts
  * import { stateName } from "./states.ts";
- * import { StrategyState } from "../lib/contracts/types.ts";
+ * import { StrategyState } from "../lib/contracts/messages.ts";
  * stateName(StrategyState.PROCESSING); // "PROCESSING"
  * ```
  */

@@ -8,11 +8,16 @@
  */
 
 import {
+  create,
+  type DescMessage,
+  type MessageInitShape,
+  type MessageShape,
+  toBinary,
+} from "@bufbuild/protobuf";
+import {
   decode,
-  encode,
   type ErrorDetail,
-  type MessageName,
-  type MessageTypes,
+  ErrorDetailSchema,
   SCHEMA_HASH,
   SCHEMA_HASH_HEADER,
   SCHEMA_VERSION,
@@ -128,7 +133,7 @@ function detailFrom(raw: unknown): ErrorDetail | undefined {
   if (!type.endsWith("ErrorDetail")) return undefined;
   const dbg = d.debug as Record<string, unknown> | undefined;
   if (dbg && typeof dbg.code === "string") {
-    return {
+    return create(ErrorDetailSchema, {
       code: dbg.code,
       message: typeof dbg.message === "string" ? dbg.message : "",
       field: typeof dbg.field === "string" ? dbg.field : "",
@@ -142,11 +147,11 @@ function detailFrom(raw: unknown): ErrorDetail | undefined {
           Object.entries(dbg.details).map(([k, v]) => [k, String(v)]),
         )
         : {},
-    };
+    });
   }
   if (typeof d.value === "string") {
     try {
-      return decode("ErrorDetail", b64decode(d.value));
+      return decode(ErrorDetailSchema, b64decode(d.value));
     } catch {
       return undefined;
     }
@@ -395,15 +400,17 @@ export async function withRetry<T>(
  * const status = await unaryCall(config, "GetStrategy", "GetStrategyRequest", { strategyId: "st_1" }, "StrategyStatus");
  * ```
  */
-export function unaryCall<Req extends MessageName, Res extends MessageName>(
+export function unaryCall<Req extends DescMessage, Res extends DescMessage>(
   config: TransportConfig,
   method: string,
   requestType: Req,
-  message: MessageTypes[Req],
+  message: MessageInitShape<Req>,
   responseType: Res,
   signal?: AbortSignal,
-): Promise<MessageTypes[Res]> {
-  const body = new Uint8Array(encode(requestType, message));
+): Promise<MessageShape<Res>> {
+  const body = new Uint8Array(
+    toBinary(requestType, create(requestType, message)),
+  );
   return withRetry(config.retry, async () => {
     const res = await request(config, `/qmtl.v1.GatewayService/${method}`, {
       method: "POST",
@@ -427,7 +434,7 @@ export function unaryCall<Req extends MessageName, Res extends MessageName>(
       return decode(responseType, bytes);
     } catch (e) {
       throw new InternalError(
-        `${method}: malformed ${responseType}: ${(e as Error).message}`,
+        `${method}: malformed ${responseType.name}: ${(e as Error).message}`,
         {
           status: res.status,
           cause: e,

@@ -6,15 +6,20 @@
  */
 
 import {
-  ContractError,
-  decode,
-  encode,
+  type DescMessage,
   fromJson,
-  type MessageName,
-  type MessageTypes,
+  type JsonValue,
+  type MessageShape,
+  toBinary,
   toJson,
-} from "../contracts/mod.ts";
-import type { ErrorDetail, SubmitStrategyRequest } from "../contracts/types.ts";
+} from "@bufbuild/protobuf";
+import { ContractError, decode } from "../contracts/mod.ts";
+import {
+  type ErrorDetail,
+  ErrorDetailSchema,
+  type SubmitStrategyRequest,
+  SubmitStrategyRequestSchema,
+} from "../contracts/messages.ts";
 
 /**
  * Wire format of a Connect unary call.
@@ -53,17 +58,18 @@ export function wireFormatOf(
  *
  * @example
  * ```ts
+ * import { GetStrategyRequestSchema } from "@qmtl/qmtl/contracts";
  * import { decodeBody } from "@qmtl/qmtl/gateway";
- * decodeBody("GetStrategyRequest", new TextEncoder().encode('{"strategyId":"st_1"}'), "json");
+ * decodeBody(GetStrategyRequestSchema, new TextEncoder().encode('{"strategyId":"st_1"}'), "json");
  * ```
  */
-export function decodeBody<N extends MessageName>(
-  name: N,
+export function decodeBody<D extends DescMessage>(
+  schema: D,
   bytes: Uint8Array,
   format: WireFormat,
-): MessageTypes[N] {
-  if (format === "proto") return decode(name, bytes);
-  let json: unknown;
+): MessageShape<D> {
+  if (format === "proto") return decode(schema, bytes);
+  let json: JsonValue;
   try {
     json = bytes.length === 0
       ? {}
@@ -73,7 +79,13 @@ export function decodeBody<N extends MessageName>(
       cause: e,
     });
   }
-  return fromJson(name, json);
+  try {
+    return fromJson(schema, json);
+  } catch (e) {
+    throw new ContractError(`malformed JSON body: ${(e as Error).message}`, {
+      cause: e,
+    });
+  }
 }
 
 /**
@@ -81,17 +93,19 @@ export function decodeBody<N extends MessageName>(
  *
  * @example
  * ```ts
+ * import { create } from "@bufbuild/protobuf";
+ * import { GetStrategyRequestSchema } from "@qmtl/qmtl/contracts";
  * import { encodeBody } from "@qmtl/qmtl/gateway";
- * encodeBody("GetStrategyRequest", { strategyId: "st_1" }, "proto");
+ * encodeBody(GetStrategyRequestSchema, create(GetStrategyRequestSchema, { strategyId: "st_1" }), "proto");
  * ```
  */
-export function encodeBody<N extends MessageName>(
-  name: N,
-  message: MessageTypes[N],
+export function encodeBody<D extends DescMessage>(
+  schema: D,
+  message: MessageShape<D>,
   format: WireFormat,
 ): Uint8Array {
-  if (format === "proto") return encode(name, message);
-  return new TextEncoder().encode(JSON.stringify(toJson(name, message)));
+  if (format === "proto") return toBinary(schema, message);
+  return new TextEncoder().encode(JSON.stringify(toJson(schema, message)));
 }
 
 /**
@@ -100,7 +114,7 @@ export function encodeBody<N extends MessageName>(
  * @example
  * ```ts
  * import { decodeSubmitRequest } from "@qmtl/qmtl/gateway";
- * decodeSubmitRequest(new Uint8Array(), "application/proto").dag.nodes.length; // 0
+ * decodeSubmitRequest(new Uint8Array(), "application/proto").dag; // undefined
  * ```
  */
 export function decodeSubmitRequest(
@@ -115,7 +129,7 @@ export function decodeSubmitRequest(
       } (use application/proto or application/json)`,
     );
   }
-  return decodeBody("SubmitStrategyRequest", bytes, format);
+  return decodeBody(SubmitStrategyRequestSchema, bytes, format);
 }
 
 /**
@@ -123,10 +137,12 @@ export function decodeSubmitRequest(
  *
  * @example
  * ```ts
+ * import { create } from "@bufbuild/protobuf";
+ * import { ErrorDetailSchema } from "@qmtl/qmtl/contracts";
  * import { encodeErrorDetail } from "@qmtl/qmtl/gateway";
- * encodeErrorDetail({ code: "E_CYCLE", message: "cycle", field: "", nodeId: "", details: {} });
+ * encodeErrorDetail(create(ErrorDetailSchema, { code: "E_CYCLE", message: "cycle" }));
  * ```
  */
 export function encodeErrorDetail(detail: ErrorDetail): Uint8Array {
-  return encode("ErrorDetail", detail);
+  return toBinary(ErrorDetailSchema, detail);
 }

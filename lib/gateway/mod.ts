@@ -95,13 +95,11 @@ export * from "./webhooks/mod.ts";
 export * from "./worker/loop.ts";
 
 // Types of other modules that appear in this module's public API.
-export type * from "../contracts/types.ts";
+export type * from "../contracts/messages.ts";
 export type {
   ConnectCode,
   ErrorCode,
   ErrorMapping,
-  MessageName,
-  MessageTypes,
   QmtlError,
   QmtlErrorOptions,
 } from "../contracts/mod.ts";

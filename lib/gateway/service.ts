@@ -7,9 +7,9 @@
  * @module
  */
 
+import { create, toBinary } from "@bufbuild/protobuf";
 import {
   decode,
-  encode,
   ErrorCode,
   QmtlError,
   sha256Hex,
@@ -17,12 +17,16 @@ import {
 } from "../contracts/mod.ts";
 import {
   type ErrorDetail,
+  ErrorDetailSchema,
   type StrategyDag,
+  StrategyDagSchema,
   StrategyState,
   type StrategyStatus,
+  StrategyStatusSchema,
   type SubmitStrategyRequest,
   type SubmitStrategyResponse,
-} from "../contracts/types.ts";
+  SubmitStrategyResponseSchema,
+} from "../contracts/messages.ts";
 import { RegistryError } from "../dag/errors.ts";
 import type { NodeRegistry } from "../dag/registry.ts";
 import type { LeasedJob, WorkQueue } from "../queue/types.ts";
@@ -111,8 +115,10 @@ export function strategyIdOf(owner: string, dagHash: string): string {
  *
  * @example
  * ```ts
+ * import { create } from "@bufbuild/protobuf";
+ * import { StrategyDagSchema } from "@qmtl/qmtl/contracts";
  * import { findCycle } from "@qmtl/qmtl/gateway";
- * findCycle({ name: "s", nodes: [], checksum: 0, metadata: {} }); // undefined
+ * findCycle(create(StrategyDagSchema, { name: "s" })); // undefined
  * ```
  */
 export function findCycle(dag: StrategyDag): string[] | undefined {
@@ -152,21 +158,16 @@ export function findCycle(dag: StrategyDag): string[] | undefined {
 function errorDetailOf(e: unknown): ErrorDetail {
   if (e instanceof QmtlError) return e.toErrorDetail();
   if (e instanceof RegistryError) {
-    return {
+    return create(ErrorDetailSchema, {
       code: e.code,
       message: e.message,
-      field: "",
       nodeId: e.nodeId ?? "",
-      details: {},
-    };
+    });
   }
-  return {
+  return create(ErrorDetailSchema, {
     code: ErrorCode.E_INTERNAL,
     message: (e as Error)?.message ?? String(e),
-    field: "",
-    nodeId: "",
-    details: {},
-  };
+  });
 }
 
 function isRetryable(e: unknown): boolean {
@@ -296,6 +297,11 @@ export class StrategyService {
     req: SubmitStrategyRequest,
   ): Promise<SubmitStrategyResponse> {
     const dag = req.dag;
+    if (dag === undefined) {
+      throw new QmtlError(ErrorCode.E_INVALID, "dag is required", {
+        field: "dag",
+      });
+    }
     const cycle = findCycle(dag);
     if (cycle) {
       throw new QmtlError(
@@ -314,7 +320,7 @@ export class StrategyService {
     const owner = principal.subject;
     const strategyId = strategyIdOf(owner, verified.dagHash);
     const now = Date.now();
-    const status: StrategyStatus = {
+    const status: StrategyStatus = create(StrategyStatusSchema, {
       strategyId,
       owner,
       version: req.version || "1",
@@ -330,10 +336,10 @@ export class StrategyService {
       updatedAtMs: now,
       callbackUrl: req.callbackUrl,
       name: dag.name,
-    };
+    });
     const { created, record } = await this.#o.store.create(
       status,
-      encode("StrategyDag", dag),
+      toBinary(StrategyDagSchema, dag),
       this.#buildEvent,
     );
     let rec = record;
@@ -355,12 +361,12 @@ export class StrategyService {
     } else if (rec.status.state === StrategyState.QUEUED && rec.jobId === "") {
       rec = await this.ensureJob(rec);
     }
-    return {
+    return create(SubmitStrategyResponseSchema, {
       strategyId,
       state: rec.status.state,
       dagHash: verified.dagHash,
       duplicate: !created,
-    };
+    });
   }
 
   async #checkExternalInputs(
@@ -529,7 +535,7 @@ export class StrategyService {
     }
     const bytes = await this.#o.store.getDag(id);
     if (!bytes) throw new Error(`strategy ${id} has no stored DAG`);
-    const dag = decode("StrategyDag", bytes);
+    const dag = decode(StrategyDagSchema, bytes);
     try {
       const diff = await this.#o.registry.diffAndCommit(dag, {
         strategyId: id,

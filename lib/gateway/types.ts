@@ -6,7 +6,7 @@
  */
 
 import type { Context, ErrorHandler, Handler, MiddlewareHandler } from "hono";
-import type { SubmitStrategyRequest } from "../contracts/types.ts";
+import type { SubmitStrategyRequest } from "../contracts/messages.ts";
 
 /**
  * A role a caller can hold (from the JWT `roles` claim).

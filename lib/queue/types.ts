@@ -9,7 +9,7 @@
  * @module
  */
 
-import type { Event, QueueJob } from "../contracts/types.ts";
+import type { Event, QueueJob } from "../contracts/messages.ts";
 
 export type { Event, QueueJob };
 
@@ -325,13 +325,14 @@ export interface GroupReadOptions {
  *
  * @example
  * ```ts
+ * import { create } from "@bufbuild/protobuf";
+ * import { EventSchema } from "@qmtl/qmtl/contracts";
  * import { MemoryEventLog } from "./memory_event_log.ts";
  * const log = new MemoryEventLog({ maxLen: 1000 });
- * const id = await log.append("st_1", {
+ * const id = await log.append("st_1", create(EventSchema, {
  *   id: "e1", source: "/qmtl/gateway", specVersion: "1.0", type: "qmtl.strategy.queued",
  *   subject: "st_1", time: new Date().toISOString(), dataContentType: "application/json",
- *   data: new Uint8Array(),
- * });
+ * }));
  * const later = await log.read("st_1", { after: id });
  * await log.close();
  * ```

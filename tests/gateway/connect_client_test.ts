@@ -3,10 +3,13 @@ import { createClient, type Interceptor } from "@connectrpc/connect";
 import { ConnectError } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-web";
 import { create } from "@bufbuild/protobuf";
-import { schemaHeaders } from "../../lib/contracts/mod.ts";
-import { GatewayService } from "./gen/gateway_pb.ts";
-import { NodeSpecSchema } from "./gen/node_pb.ts";
-import { StrategyDagSchema, StrategyState } from "./gen/strategy_pb.ts";
+import {
+  GatewayService,
+  NodeSpecSchema,
+  schemaHeaders,
+  StrategyDagSchema,
+  StrategyState,
+} from "../../lib/contracts/mod.ts";
 import {
   chain,
   closeAll,
@@ -63,8 +66,10 @@ Deno.test({
         });
         assert.equal(ack.state, StrategyState.QUEUED);
         const done = await waitFor(async () => {
-          const s = await client.getStrategy({ strategyId: ack.strategyId });
-          return s.state === StrategyState.COMPLETED ? s : undefined;
+          const { status } = await client.getStrategy({
+            strategyId: ack.strategyId,
+          });
+          return status?.state === StrategyState.COMPLETED ? status : undefined;
         });
         assert.equal(Object.keys(done.queueMap).length, 2);
         const listed = await client.listNodes({ pageSize: 10 });
@@ -77,7 +82,7 @@ Deno.test({
         const retired = await client.retireStrategy({
           strategyId: ack.strategyId,
         });
-        assert.equal(retired.state, StrategyState.RETIRED);
+        assert.equal(retired.status?.state, StrategyState.RETIRED);
         // Errors surface as ConnectError with the QMTL code in the message.
         await assert.rejects(
           client.getStrategy({ strategyId: "st_nope" }),

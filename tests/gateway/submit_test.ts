@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
+import { toJson } from "@bufbuild/protobuf";
 import {
-  encode,
   schemaHeaders,
   type StrategyDag,
+  StrategyDagSchema,
 } from "../../lib/contracts/mod.ts";
 import { findCycle, GLOBAL_STREAM } from "../../lib/gateway/mod.ts";
 import {
@@ -11,18 +12,14 @@ import {
   memoryGateway,
   node,
   rpcRaw,
+  submitBytes,
   token,
 } from "./helpers.ts";
 
 type Gw = ReturnType<typeof memoryGateway>;
 
 function submitBody(d: StrategyDag): Uint8Array {
-  return encode("SubmitStrategyRequest", {
-    dag: d,
-    version: "1",
-    callbackUrl: "",
-    metadata: {},
-  });
+  return submitBytes({ dag: d, version: "1" });
 }
 
 async function nothingWritten(gw: Gw): Promise<void> {
@@ -120,11 +117,11 @@ Deno.test("submit: bad input gets its code and writes nothing", async (t) => {
           submitBody(dag("v", [node("n")])),
           tok,
           {
-            "qmtl-schema-version": "2.0.0",
+            "qmtl-schema-version": "3.0.0",
           },
         );
         const body = await expectError(res, 412, "E_SCHEMA_INCOMPATIBLE");
-        assert.match(String(body.message), /accepted versions: .*\^1\.0\.0/);
+        assert.match(String(body.message), /accepted versions: .*\^2\.0\.0/);
         assert.equal(
           res.headers.get("qmtl-schema-version"),
           schemaHeaders()["qmtl-schema-version"],
@@ -168,7 +165,7 @@ Deno.test("submit: bad input gets its code and writes nothing", async (t) => {
       const res = await rpcRaw(
         gw,
         "SubmitStrategy",
-        encode("SubmitStrategyRequest", {
+        submitBytes({
           dag: dag("v", [node("n")]),
           version: "1",
           callbackUrl: "file:///etc/passwd",
@@ -193,7 +190,7 @@ Deno.test("submit: bad input gets its code and writes nothing", async (t) => {
               ...schemaHeaders(),
             },
             body: JSON.stringify({
-              dag: { ...d, nodes: d.nodes },
+              dag: toJson(StrategyDagSchema, d),
               version: "1",
             }),
           },

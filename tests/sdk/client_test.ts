@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { create } from "@bufbuild/protobuf";
 import {
   ConflictError,
   ForbiddenError,
@@ -17,7 +18,17 @@ import {
   ValidationError,
   WaitTimeoutError,
 } from "../../sdk/mod.ts";
-import { SCHEMA_HASH, SCHEMA_VERSION } from "../../lib/contracts/mod.ts";
+import {
+  GetStrategyRequestSchema,
+  ListNodesRequestSchema,
+  ListNodesResponseSchema,
+  QueryNodesByTagsRequestSchema,
+  RetireStrategyRequestSchema,
+  SCHEMA_HASH,
+  SCHEMA_VERSION,
+  SubmitStrategyRequestSchema,
+  SubmitStrategyResponseSchema,
+} from "../../lib/contracts/mod.ts";
 import {
   connectError,
   type FakeGateway,
@@ -25,6 +36,7 @@ import {
   requestOf,
   startFake,
   status,
+  statusResponse,
   StrategyState,
 } from "./fake_gateway.ts";
 
@@ -64,7 +76,7 @@ async function withFake(fn: (f: FakeGateway, c: QmtlClient) => Promise<void>) {
 Deno.test("client: submit sends protobuf, schema headers and the bearer token", async () => {
   await withFake(async (f, c) => {
     f.on("SubmitStrategy", () =>
-      protoResponse("SubmitStrategyResponse", {
+      protoResponse(SubmitStrategyResponseSchema, {
         strategyId: "st_1",
         state: StrategyState.QUEUED,
         dagHash: "sha256:" + "a".repeat(64),
@@ -85,7 +97,7 @@ Deno.test("client: submit sends protobuf, schema headers and the bearer token", 
     assert.equal(rec.headers.get("qmtl-schema-version"), SCHEMA_VERSION);
     assert.equal(rec.headers.get("qmtl-schema-hash"), SCHEMA_HASH);
     assert.equal(rec.headers.get("authorization"), "Bearer tok");
-    const req = requestOf("SubmitStrategyRequest", rec);
+    const req = requestOf(SubmitStrategyRequestSchema, rec);
     assert.deepEqual(req.dag, s.build());
     assert.equal(req.version, "v1");
     assert.equal(req.callbackUrl, "http://x/hook");
@@ -95,28 +107,25 @@ Deno.test("client: submit sends protobuf, schema headers and the bearer token", 
 Deno.test("client: get, retire, nodesByTags, listNodes encode their requests", async () => {
   await withFake(async (f, c) => {
     f.on("GetStrategy", (_r, rec) => {
-      const { strategyId } = requestOf("GetStrategyRequest", rec);
-      return protoResponse(
-        "StrategyStatus",
-        status(strategyId, StrategyState.PROCESSING),
-      );
+      const { strategyId } = requestOf(GetStrategyRequestSchema, rec);
+      return statusResponse(status(strategyId, StrategyState.PROCESSING));
     });
     f.on("RetireStrategy", (_r, rec) => {
-      const { strategyId } = requestOf("RetireStrategyRequest", rec);
-      return protoResponse(
-        "StrategyStatus",
-        status(strategyId, StrategyState.RETIRED),
-      );
+      const { strategyId } = requestOf(RetireStrategyRequestSchema, rec);
+      return statusResponse(status(strategyId, StrategyState.RETIRED));
     });
     const node = strategy().build().nodes[1];
     f.on("QueryNodesByTags", (_r, rec) => {
-      const q = requestOf("QueryNodesByTagsRequest", rec);
-      assert.deepEqual(q, {
-        tags: ["btc", "close"],
-        matchMode: "all",
-        intervalS: 60,
-      });
-      return protoResponse("ListNodesResponse", {
+      const q = requestOf(QueryNodesByTagsRequestSchema, rec);
+      assert.deepEqual(
+        q,
+        create(QueryNodesByTagsRequestSchema, {
+          tags: ["btc", "close"],
+          matchMode: "all",
+          intervalS: 60,
+        }),
+      );
+      return protoResponse(ListNodesResponseSchema, {
         nodes: [{
           node,
           topic: "btc_Processing_1_v1",
@@ -128,14 +137,16 @@ Deno.test("client: get, retire, nodesByTags, listNodes encode their requests", a
       });
     });
     f.on("ListNodes", (_r, rec) => {
-      const q = requestOf("ListNodesRequest", rec);
-      assert.deepEqual(q, {
-        pageSize: 10,
-        pageToken: "p2",
-        nodeType: "Processing",
-        intervalS: 0,
-      });
-      return protoResponse("ListNodesResponse", {
+      const q = requestOf(ListNodesRequestSchema, rec);
+      assert.deepEqual(
+        q,
+        create(ListNodesRequestSchema, {
+          pageSize: 10,
+          pageToken: "p2",
+          nodeType: "Processing",
+        }),
+      );
+      return protoResponse(ListNodesResponseSchema, {
         nodes: [],
         nextPageToken: "p3",
       });
@@ -147,7 +158,7 @@ Deno.test("client: get, retire, nodesByTags, listNodes encode their requests", a
       intervalS: 60,
     });
     assert.equal(nodes[0].topic, "btc_Processing_1_v1");
-    assert.equal(nodes[0].node.nodeId, node.nodeId);
+    assert.equal(nodes[0].node!.nodeId, node.nodeId);
     const page = await c.listNodes({
       pageSize: 10,
       pageToken: "p2",
@@ -249,20 +260,17 @@ Deno.test("client: 412 becomes SchemaIncompatibleError with the accepted version
   await withFake(async (f) => {
     f.on("GetStrategy", (req) => {
       if (req.headers.get("qmtl-schema-version") === SCHEMA_VERSION) {
-        return protoResponse(
-          "StrategyStatus",
-          status("st_1", StrategyState.QUEUED),
-        );
+        return statusResponse(status("st_1", StrategyState.QUEUED));
       }
       return connectError(
         412,
         "failed_precondition",
         "E_SCHEMA_INCOMPATIBLE",
-        "schema major 2 is not supported (server speaks 1.0.0); accepted versions: 1.0.0, ^1.0.0",
+        "schema major 3 is not supported (server speaks 2.0.0); accepted versions: 2.0.0, ^2.0.0",
         {
           details: {
-            accepted: "1.0.0,^1.0.0",
-            "qmtl-schema-version": "1.0.0",
+            accepted: "2.0.0,^2.0.0",
+            "qmtl-schema-version": "2.0.0",
             "qmtl-schema-hash": SCHEMA_HASH,
           },
         },
@@ -271,14 +279,14 @@ Deno.test("client: 412 becomes SchemaIncompatibleError with the accepted version
     const c = new QmtlClient({
       url: f.url,
       token: "t",
-      schemaVersion: "2.0.0",
+      schemaVersion: "3.0.0",
     });
     const e = await c.get("st_1").then(() => undefined, (e) => e);
     assert.ok(e instanceof SchemaIncompatibleError);
-    assert.deepEqual(e.accepted, ["1.0.0", "^1.0.0"]);
-    assert.equal(e.serverVersion, "1.0.0");
+    assert.deepEqual(e.accepted, ["2.0.0", "^2.0.0"]);
+    assert.equal(e.serverVersion, "2.0.0");
     assert.equal(e.status, 412);
-    assert.equal(f.requests[0].headers.get("qmtl-schema-version"), "2.0.0");
+    assert.equal(f.requests[0].headers.get("qmtl-schema-version"), "3.0.0");
     // The same server accepts this SDK's own version.
     const ok = new QmtlClient({ url: f.url, token: "t" });
     assert.equal((await ok.get("st_1")).state, StrategyState.QUEUED);
@@ -318,10 +326,7 @@ Deno.test("client: unavailable is retried with bounded backoff, then succeeds", 
       n++;
       return n < 3
         ? connectError(503, "unavailable", "E_UNAVAILABLE", "neo4j down")
-        : protoResponse(
-          "StrategyStatus",
-          status("st_1", StrategyState.COMPLETED),
-        );
+        : statusResponse(status("st_1", StrategyState.COMPLETED));
     });
     const t0 = performance.now();
     const st = await c.get("st_1");
@@ -399,7 +404,7 @@ Deno.test("client: a token function is called per request", async () => {
   await withFake(async (f) => {
     f.on(
       "GetStrategy",
-      () => protoResponse("StrategyStatus", status("a", StrategyState.QUEUED)),
+      () => statusResponse(status("a", StrategyState.QUEUED)),
     );
     let i = 0;
     const c = new QmtlClient({ url: f.url, token: () => `t${++i}` });
@@ -416,24 +421,21 @@ Deno.test("client: waitFor times out, fails on FAILED, honours its signal", asyn
   await withFake(async (f, c) => {
     let state = StrategyState.PROCESSING;
     f.on("GetStrategy", () =>
-      protoResponse(
-        "StrategyStatus",
-        status(
-          "st_1",
-          state,
-          state === StrategyState.FAILED
-            ? {
-              error: {
-                code: "E_UNAVAILABLE",
-                message: "neo4j gone",
-                field: "",
-                nodeId: "",
-                details: {},
-              },
-            }
-            : {},
-        ),
-      ));
+      statusResponse(status(
+        "st_1",
+        state,
+        state === StrategyState.FAILED
+          ? {
+            error: {
+              code: "E_UNAVAILABLE",
+              message: "neo4j gone",
+              field: "",
+              nodeId: "",
+              details: {},
+            },
+          }
+          : {},
+      )));
     const t = await c.waitFor("st_1", "COMPLETED", {
       timeoutMs: 150,
       pollMs: 20,
@@ -483,18 +485,12 @@ Deno.test("client: waitFor keeps going through unavailable answers until the sta
     f.on("GetStrategy", () => {
       n++;
       if (n === 1) {
-        return protoResponse(
-          "StrategyStatus",
-          status("st_1", StrategyState.QUEUED),
-        );
+        return statusResponse(status("st_1", StrategyState.QUEUED));
       }
       if (n < 12) {
         return connectError(503, "unavailable", "E_UNAVAILABLE", "restarting");
       }
-      return protoResponse(
-        "StrategyStatus",
-        status("st_1", StrategyState.COMPLETED),
-      );
+      return statusResponse(status("st_1", StrategyState.COMPLETED));
     });
     const st = await c.waitFor("st_1", "COMPLETED", {
       timeoutMs: 5000,

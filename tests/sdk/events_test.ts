@@ -9,10 +9,10 @@ import {
 } from "../../sdk/mod.ts";
 import {
   connectError,
-  protoResponse,
   sseFrame,
   startFake,
   status,
+  statusResponse,
   StrategyState,
 } from "./fake_gateway.ts";
 
@@ -246,7 +246,7 @@ Deno.test("waitFor: an SSE event ends the wait before the next poll", async () =
     let state = StrategyState.PROCESSING;
     f.on(
       "GetStrategy",
-      () => protoResponse("StrategyStatus", status("st_1", state)),
+      () => statusResponse(status("st_1", state)),
     );
     f.on("GET /v1/events", () => {
       setTimeout(() => (state = StrategyState.COMPLETED), 100);
@@ -280,13 +280,10 @@ Deno.test("waitFor: falls back to polling when the server has no SSE", async () 
   try {
     let polls = 0;
     f.on("GetStrategy", () =>
-      protoResponse(
-        "StrategyStatus",
-        status(
-          "st_1",
-          ++polls < 3 ? StrategyState.QUEUED : StrategyState.COMPLETED,
-        ),
-      ));
+      statusResponse(status(
+        "st_1",
+        ++polls < 3 ? StrategyState.QUEUED : StrategyState.COMPLETED,
+      )));
     // no /v1/events route: 404
     const c = new QmtlClient({ url: f.url, token: "t" });
     const st = await c.waitFor("st_1", "COMPLETED", {
@@ -305,8 +302,7 @@ Deno.test("waitFor: survives the server going away and coming back on the same p
   const port = Number(new URL(first.url).port);
   first.on(
     "GetStrategy",
-    () =>
-      protoResponse("StrategyStatus", status("st_1", StrategyState.PROCESSING)),
+    () => statusResponse(status("st_1", StrategyState.PROCESSING)),
   );
   const c = new QmtlClient({
     url: first.url,
@@ -325,10 +321,7 @@ Deno.test("waitFor: survives the server going away and coming back on the same p
     { hostname: "127.0.0.1", port, signal: ac.signal, onListen: () => {} },
     (req) =>
       new URL(req.url).pathname.endsWith("/GetStrategy")
-        ? protoResponse(
-          "StrategyStatus",
-          status("st_1", StrategyState.COMPLETED),
-        )
+        ? statusResponse(status("st_1", StrategyState.COMPLETED))
         : connectError(503, "unavailable", "E_UNAVAILABLE", "warming up"),
   );
   try {

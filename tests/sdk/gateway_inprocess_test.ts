@@ -239,7 +239,7 @@ Deno.test("in-process: a second strategy reuses the shared SMA topics", async ()
     assert.equal(b.created.length, 1);
     const nodes = await c.nodesByTags(["btc"], { matchMode: "any" });
     assert.ok(
-      nodes.some((r) => r.node.name === "btc_close" && r.refCount === 2),
+      nodes.some((r) => r.node!.name === "btc_close" && r.refCount === 2),
     );
     const page = await c.listNodes({ pageSize: 100 });
     assert.equal(page.nodes.length, 5);
@@ -288,7 +288,7 @@ Deno.test("in-process: auth, ACL, policy, schema and not-found failures are type
     const future = new QmtlClient({
       url: h.url,
       token: await token("alice", ["submitter"]),
-      schemaVersion: "2.0.0",
+      schemaVersion: "3.0.0",
     });
     const sch = await future.submit(s, { version: "1" }).then(
       () => undefined,
@@ -296,7 +296,7 @@ Deno.test("in-process: auth, ACL, policy, schema and not-found failures are type
     );
     assert.ok(sch instanceof SchemaIncompatibleError, String(sch));
     assert.equal(sch.status, 412);
-    assert.ok(sch.accepted.includes("1.0.0"), JSON.stringify(sch.accepted));
+    assert.ok(sch.accepted.includes("2.0.0"), JSON.stringify(sch.accepted));
 
     await assert.rejects(() => c.get("st_does_not_exist"), NotFoundError);
   });

@@ -8,7 +8,7 @@
  */
 
 import { QmtlError } from "../../contracts/errors.ts";
-import type { StrategyDag } from "../../contracts/types.ts";
+import type { StrategyDag } from "../../contracts/messages.ts";
 import { decodeSubmitRequest } from "../codec.ts";
 import type { GatewayContext, GatewayMiddleware } from "../types.ts";
 
@@ -63,9 +63,11 @@ export interface PolicyOptions {
  *
  * @example
  * ```ts
+ * import { create } from "@bufbuild/protobuf";
+ * import { StrategyDagSchema } from "@qmtl/qmtl/contracts";
  * import { createPolicy } from "@qmtl/qmtl/gateway";
  * const p = createPolicy({ defaults: { maxNodes: 1 } });
- * p.checkDag("alice", { name: "s", nodes: [], checksum: 0, metadata: {} });
+ * p.checkDag("alice", create(StrategyDagSchema, { name: "s" }));
  * ```
  */
 export interface Policy {
@@ -83,8 +85,10 @@ export interface Policy {
  *
  * @example
  * ```ts
+ * import { create } from "@bufbuild/protobuf";
+ * import { StrategyDagSchema } from "@qmtl/qmtl/contracts";
  * import { dagDepth } from "@qmtl/qmtl/gateway";
- * dagDepth({ name: "s", nodes: [], checksum: 0, metadata: {} }); // 0
+ * dagDepth(create(StrategyDagSchema, { name: "s" })); // 0
  * ```
  */
 export function dagDepth(dag: StrategyDag): number {
@@ -267,5 +271,5 @@ export function applyPolicy(p: Policy, c: GatewayContext): void {
     c.req.header("content-type"),
   );
   c.set("submitRequest", req);
-  p.checkDag(subject, req.dag);
+  if (req.dag !== undefined) p.checkDag(subject, req.dag);
 }

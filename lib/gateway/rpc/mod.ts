@@ -7,8 +7,25 @@
  * @module
  */
 
+import {
+  create,
+  type DescMessage,
+  type MessageInitShape,
+  type MessageShape,
+} from "@bufbuild/protobuf";
 import { QmtlError } from "../../contracts/errors.ts";
-import type { MessageName, MessageTypes } from "../../contracts/codec.ts";
+import {
+  GetStrategyRequestSchema,
+  GetStrategyResponseSchema,
+  ListNodesRequestSchema,
+  ListNodesResponseSchema,
+  QueryNodesByTagsRequestSchema,
+  QueryNodesByTagsResponseSchema,
+  RetireStrategyRequestSchema,
+  RetireStrategyResponseSchema,
+  SubmitStrategyRequestSchema,
+  SubmitStrategyResponseSchema,
+} from "../../contracts/messages.ts";
 import { decodeBody, encodeBody, wireFormatOf } from "../codec.ts";
 import type { GatewayContext, Principal } from "../types.ts";
 import type { StrategyService } from "../service.ts";
@@ -19,20 +36,21 @@ import type { NodeRegistry } from "../../dag/registry.ts";
  *
  * @example
  * ```ts
+ * import { GetStrategyRequestSchema, GetStrategyResponseSchema } from "@qmtl/qmtl/contracts";
  * import { unary } from "./mod.ts";
- * const h = unary("GetStrategyRequest", "StrategyStatus", async (_p, req) => {
+ * const h = unary(GetStrategyRequestSchema, GetStrategyResponseSchema, async (_p, req) => {
  *   throw new Error(`not implemented: ${req.strategyId}`);
  * });
  * ```
  */
-export function unary<I extends MessageName, O extends MessageName>(
+export function unary<I extends DescMessage, O extends DescMessage>(
   input: I,
   output: O,
   fn: (
     principal: Principal,
-    req: MessageTypes[I],
+    req: MessageShape<I>,
     c: GatewayContext,
-  ) => Promise<MessageTypes[O]>,
+  ) => Promise<MessageInitShape<O>>,
 ): (c: GatewayContext) => Promise<Response> {
   return async (c) => {
     const contentType = c.req.header("content-type");
@@ -45,7 +63,7 @@ export function unary<I extends MessageName, O extends MessageName>(
         } (use application/proto or application/json)`,
       );
     }
-    const pre = input === "SubmitStrategyRequest"
+    const pre = input.typeName === SubmitStrategyRequestSchema.typeName
       ? c.get("submitRequest")
       : undefined;
     const req = (pre ??
@@ -53,8 +71,8 @@ export function unary<I extends MessageName, O extends MessageName>(
         input,
         c.get("rawBody") ?? new Uint8Array(),
         format,
-      )) as MessageTypes[I];
-    const out = await fn(c.get("principal")!, req, c);
+      )) as MessageShape<I>;
+    const out = create(output, await fn(c.get("principal")!, req, c));
     return new Response(encodeBody(output, out, format) as BodyInit, {
       status: 200,
       headers: {
@@ -92,37 +110,37 @@ export function rpcHandlers(service: StrategyService, registry: NodeRegistry): {
 } {
   return {
     SubmitStrategy: unary(
-      "SubmitStrategyRequest",
-      "SubmitStrategyResponse",
+      SubmitStrategyRequestSchema,
+      SubmitStrategyResponseSchema,
       (p, req) => service.submit(p, req),
     ),
     GetStrategy: unary(
-      "GetStrategyRequest",
-      "StrategyStatus",
+      GetStrategyRequestSchema,
+      GetStrategyResponseSchema,
       async (p, req) => {
         if (!req.strategyId) {
           throw new QmtlError("E_INVALID", "strategy_id is required", {
             field: "strategy_id",
           });
         }
-        return (await service.visible(p, req.strategyId)).status;
+        return { status: (await service.visible(p, req.strategyId)).status };
       },
     ),
     RetireStrategy: unary(
-      "RetireStrategyRequest",
-      "StrategyStatus",
-      (p, req) => {
+      RetireStrategyRequestSchema,
+      RetireStrategyResponseSchema,
+      async (p, req) => {
         if (!req.strategyId) {
           throw new QmtlError("E_INVALID", "strategy_id is required", {
             field: "strategy_id",
           });
         }
-        return service.retire(p, req.strategyId);
+        return { status: await service.retire(p, req.strategyId) };
       },
     ),
     ListNodes: unary(
-      "ListNodesRequest",
-      "ListNodesResponse",
+      ListNodesRequestSchema,
+      ListNodesResponseSchema,
       async (_p, req) => {
         const page = await registry.listNodes({
           pageSize: req.pageSize ? Math.min(req.pageSize, MAX_PAGE) : undefined,
@@ -134,8 +152,8 @@ export function rpcHandlers(service: StrategyService, registry: NodeRegistry): {
       },
     ),
     QueryNodesByTags: unary(
-      "QueryNodesByTagsRequest",
-      "ListNodesResponse",
+      QueryNodesByTagsRequestSchema,
+      QueryNodesByTagsResponseSchema,
       async (_p, req) => {
         const mode = req.matchMode || "any";
         if (mode !== "any" && mode !== "all") {
@@ -152,7 +170,7 @@ export function rpcHandlers(service: StrategyService, registry: NodeRegistry): {
           matchMode: mode,
           intervalS: req.intervalS || undefined,
         });
-        return { nodes, nextPageToken: "" };
+        return { nodes };
       },
     ),
   };
