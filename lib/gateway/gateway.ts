@@ -1,12 +1,14 @@
 /**
- * `createGateway`: assembles the Hono app (middleware chain, Connect RPC,
- * read-only REST, SSE, ops endpoints), the strategy service, the diff worker
- * and webhook delivery.
+ * `createGateway`: assembles the Hono app (middleware chain, the contract
+ * API served by connect-es, read-only REST, SSE, ops endpoints), the
+ * strategy service, the diff worker and webhook delivery.
  *
  * @module
  */
 
+import { Code } from "@connectrpc/connect";
 import { Hono } from "hono";
+import { QmtlError } from "../contracts/errors.ts";
 import type { Context, Handler } from "hono";
 import type { HealthStatus, NodeRegistry } from "../dag/registry.ts";
 import { MemoryQueue } from "../queue/memory_queue.ts";
@@ -28,7 +30,8 @@ import { buildOpenApi } from "./openapi/mod.ts";
 import { createPolicy, type Policy, type PolicyOptions } from "./policy/mod.ts";
 import { routePipeline } from "./pipeline.ts";
 import { restHandlers } from "./rest/mod.ts";
-import { rpcHandlers } from "./rpc/mod.ts";
+import { createRpcHandlers } from "./connect/router.ts";
+import { connectErrorOf, rpcErrorResponse } from "./connect/errors.ts";
 import { StrategyService, type StrategyServiceOptions } from "./service.ts";
 import { MemoryStrategyStore } from "./store/memory.ts";
 import type { StrategyStore } from "./store/types.ts";
@@ -341,7 +344,16 @@ export function createGateway(options: GatewayOptions): Gateway {
   );
 
   // ---- handlers -----------------------------------------------------------
-  const rpc = rpcHandlers(service, options.registry);
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  // The contract API: one connect-es handler per GatewayService method, by
+  // request path; the route table says who may call it.
+  const rpc = createRpcHandlers({
+    service,
+    registry: options.registry,
+    policy: pol,
+    logger,
+    maxBodyBytes,
+  });
   const rest = restHandlers(service, options.registry);
   const openapi = buildOpenApi();
   const readyChecks: Record<string, () => Promise<HealthStatus>> = {
@@ -363,12 +375,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       ),
     ...options.readiness,
   };
-  const handlers: Record<RouteId, Handler<GatewayEnv>> = {
-    "rpc.SubmitStrategy": rpc.SubmitStrategy,
-    "rpc.GetStrategy": rpc.GetStrategy,
-    "rpc.RetireStrategy": rpc.RetireStrategy,
-    "rpc.ListNodes": rpc.ListNodes,
-    "rpc.QueryNodesByTags": rpc.QueryNodesByTags,
+  const handlers: Partial<Record<RouteId, Handler<GatewayEnv>>> = {
     "rest.listStrategies": rest.listStrategies,
     "rest.getStrategy": rest.getStrategy,
     "rest.getStrategyStatus": rest.getStrategyStatus,
@@ -452,7 +459,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     logger,
     done,
     authenticator,
-    maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+    maxBodyBytes,
     policy: pol,
   };
   const on = app.on.bind(app) as unknown as (
@@ -461,11 +468,13 @@ export function createGateway(options: GatewayOptions): Gateway {
     h: Handler<GatewayEnv>,
   ) => unknown;
   for (const route of ROUTES) {
-    on(
-      route.method,
-      route.path,
-      routePipeline(route, handlers[route.id], pipe),
-    );
+    const handler = route.kind === "rpc"
+      ? rpc.get(route.path)
+      : handlers[route.id];
+    if (handler === undefined) {
+      throw new Error(`route ${route.id}: no handler for ${route.path}`);
+    }
+    on(route.method, route.path, routePipeline(route, handler, pipe));
   }
   // Only each route's own method is registered with the router (fewer
   // handler sets to match per request); any other method on a known path
@@ -491,6 +500,16 @@ export function createGateway(options: GatewayOptions): Gateway {
         c,
         hit.route,
         hit.route.method === "GET" ? "GET, HEAD" : "POST",
+      );
+    }
+    if (c.get("apiKind") === "rpc") {
+      // An unknown procedure: Connect code unimplemented.
+      return rpcErrorResponse(
+        connectErrorOf(
+          new QmtlError("E_NOT_FOUND", `no procedure ${path}`),
+          Code.Unimplemented,
+        ),
+        c.req.raw.headers,
       );
     }
     throw notFound(path);

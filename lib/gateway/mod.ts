@@ -57,8 +57,20 @@ export {
   signDevToken,
   unauthenticated,
 } from "./auth/mod.ts";
-export { DEFAULT_MAX_BODY_BYTES, readBodyLimited } from "./body_limit/mod.ts";
-export * from "./codec.ts";
+export {
+  assertDeclaredSize,
+  DEFAULT_MAX_BODY_BYTES,
+  readBodyLimited,
+} from "./body_limit/mod.ts";
+export {
+  connectErrorOf,
+  type GatewayServiceDeps,
+  gatewayServiceImpl,
+  gzip,
+  PRINCIPAL,
+  REQUEST_ID,
+  rpcErrorResponse,
+} from "./connect/mod.ts";
 export {
   apiKindOf,
   RETRY_AFTER_S,

@@ -59,12 +59,20 @@ Deno.test("submit: bad input gets its code and writes nothing", async (t) => {
       await expectError(res, 400, "E_INVALID");
       await nothingWritten(gw);
     });
-    await t.step("oversize body → E_PAYLOAD_TOO_LARGE", async () => {
-      const res = await rpcRaw(gw, "SubmitStrategy", new Uint8Array(8192), tok);
-      const body = await expectError(res, 413, "E_PAYLOAD_TOO_LARGE");
-      assert.equal(body.code, "resource_exhausted");
-      await nothingWritten(gw);
-    });
+    await t.step(
+      "oversize body → E_PAYLOAD_TOO_LARGE (resource_exhausted, 429)",
+      async () => {
+        const res = await rpcRaw(
+          gw,
+          "SubmitStrategy",
+          new Uint8Array(8192),
+          tok,
+        );
+        const body = await expectError(res, 429, "E_PAYLOAD_TOO_LARGE");
+        assert.equal(body.code, "resource_exhausted");
+        await nothingWritten(gw);
+      },
+    );
     await t.step("cyclic DAG → E_CYCLE", async () => {
       const a = node("a");
       const b = node("b", { inputs: [a.nodeId] });
@@ -77,17 +85,20 @@ Deno.test("submit: bad input gets its code and writes nothing", async (t) => {
       );
       await nothingWritten(gw);
     });
-    await t.step("unknown input → E_UNKNOWN_INPUT", async () => {
-      const ghost = node("ghost");
-      const n = node("n", { inputs: [ghost.nodeId] });
-      const body = await expectError(
-        await rpcRaw(gw, "SubmitStrategy", submitBody(dag("u", [n])), tok),
-        422,
-        "E_UNKNOWN_INPUT",
-      );
-      assert.equal(body.code, "failed_precondition");
-      await nothingWritten(gw);
-    });
+    await t.step(
+      "unknown input → E_UNKNOWN_INPUT (failed_precondition, 400)",
+      async () => {
+        const ghost = node("ghost");
+        const n = node("n", { inputs: [ghost.nodeId] });
+        const body = await expectError(
+          await rpcRaw(gw, "SubmitStrategy", submitBody(dag("u", [n])), tok),
+          400,
+          "E_UNKNOWN_INPUT",
+        );
+        assert.equal(body.code, "failed_precondition");
+        await nothingWritten(gw);
+      },
+    );
     await t.step("node ID mismatch → E_NODE_ID_MISMATCH", async () => {
       const n = node("n");
       n.period = 7;
@@ -109,7 +120,7 @@ Deno.test("submit: bad input gets its code and writes nothing", async (t) => {
       await nothingWritten(gw);
     });
     await t.step(
-      "wrong schema major → 412 E_SCHEMA_INCOMPATIBLE with accepted versions",
+      "wrong schema major → E_SCHEMA_INCOMPATIBLE (failed_precondition, 400) with accepted versions",
       async () => {
         const res = await rpcRaw(
           gw,
@@ -120,7 +131,8 @@ Deno.test("submit: bad input gets its code and writes nothing", async (t) => {
             "qmtl-schema-version": "3.0.0",
           },
         );
-        const body = await expectError(res, 412, "E_SCHEMA_INCOMPATIBLE");
+        const body = await expectError(res, 400, "E_SCHEMA_INCOMPATIBLE");
+        assert.equal(body.code, "failed_precondition");
         assert.match(String(body.message), /accepted versions: .*\^2\.0\.0/);
         assert.equal(
           res.headers.get("qmtl-schema-version"),
@@ -133,22 +145,25 @@ Deno.test("submit: bad input gets its code and writes nothing", async (t) => {
         await nothingWritten(gw);
       },
     );
-    await t.step("missing schema headers → 412", async () => {
-      const res = await gw.app.request(
-        "/qmtl.v1.GatewayService/SubmitStrategy",
-        {
-          method: "POST",
-          headers: {
-            "content-type": "application/proto",
-            authorization: `Bearer ${tok}`,
+    await t.step(
+      "missing schema headers → E_SCHEMA_INCOMPATIBLE (400)",
+      async () => {
+        const res = await gw.app.request(
+          "/qmtl.v1.GatewayService/SubmitStrategy",
+          {
+            method: "POST",
+            headers: {
+              "content-type": "application/proto",
+              authorization: `Bearer ${tok}`,
+            },
+            body: submitBody(dag("v", [node("n")])) as BodyInit,
           },
-          body: submitBody(dag("v", [node("n")])) as BodyInit,
-        },
-      );
-      await expectError(res, 412, "E_SCHEMA_INCOMPATIBLE");
-      await nothingWritten(gw);
-    });
-    await t.step("unsupported content type → E_INVALID", async () => {
+        );
+        await expectError(res, 400, "E_SCHEMA_INCOMPATIBLE");
+        await nothingWritten(gw);
+      },
+    );
+    await t.step("unsupported content type → 415", async () => {
       const res = await rpcRaw(
         gw,
         "SubmitStrategy",
@@ -158,7 +173,8 @@ Deno.test("submit: bad input gets its code and writes nothing", async (t) => {
           "content-type": "text/plain",
         },
       );
-      await expectError(res, 400, "E_INVALID");
+      assert.equal(res.status, 415);
+      await res.body?.cancel();
       await nothingWritten(gw);
     });
     await t.step("bad callback URL → E_INVALID", async () => {

@@ -295,7 +295,7 @@ Deno.test("in-process: auth, ACL, policy, schema and not-found failures are type
       (e) => e,
     );
     assert.ok(sch instanceof SchemaIncompatibleError, String(sch));
-    assert.equal(sch.status, 412);
+    assert.equal(sch.status, 400);
     assert.ok(sch.accepted.includes("2.0.0"), JSON.stringify(sch.accepted));
 
     await assert.rejects(() => c.get("st_does_not_exist"), NotFoundError);
