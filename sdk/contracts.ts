@@ -1,8 +1,8 @@
 /**
  * The parts of `lib/contracts` the SDK uses, imported in one place. Node
  * identity is never re-implemented in the SDK: every ID, code hash, params
- * canonicalisation and checksum comes from here, as do the protobuf codec,
- * the schema-version constants and the error codes.
+ * canonicalisation and checksum comes from here, as do the generated
+ * messages and service, the schema-version constants and the error codes.
  *
  * @module
  */
@@ -14,28 +14,19 @@ export {
   type ConnectCode,
   ContractError,
   dagChecksum,
-  decode,
   DEFAULT_SCHEMA_COMPAT_ID,
   ErrorCode,
   type ErrorDetail,
   ErrorDetailSchema,
-  GetStrategyRequestSchema,
-  GetStrategyResponseSchema,
+  GatewayService,
   isErrorCode,
   isNodeId,
   type JsonValue,
-  ListNodesRequestSchema,
-  type ListNodesResponse,
-  ListNodesResponseSchema,
   type MatchMode,
   type NodeRecord,
   type NodeSpec,
   QmtlError,
   type QmtlErrorOptions,
-  QueryNodesByTagsRequestSchema,
-  QueryNodesByTagsResponseSchema,
-  RetireStrategyRequestSchema,
-  RetireStrategyResponseSchema,
   SCHEMA_HASH,
   SCHEMA_HASH_HEADER,
   SCHEMA_VERSION,
@@ -43,10 +34,7 @@ export {
   type StrategyDag,
   StrategyState,
   type StrategyStatus,
-  StrategyStatusSchema,
-  SubmitStrategyRequestSchema,
   type SubmitStrategyResponse,
-  SubmitStrategyResponseSchema,
   TAG_QUERY_NODE_TYPE,
   tagQueryParams,
   verifyDag,
