@@ -25,6 +25,8 @@
  * @module
  */
 
+import "./utf8.ts";
+
 export * from "./gen/qmtl/v1/node_pb.ts";
 export * from "./gen/qmtl/v1/strategy_pb.ts";
 export * from "./gen/qmtl/v1/queue_pb.ts";

@@ -192,6 +192,36 @@ function validCallback(url: string): void {
 }
 
 /**
+ * The DAGs of recent submissions, by strategy id, bounded by their total node
+ * count (oldest dropped first); a diff job takes its DAG out.
+ */
+class RecentDags {
+  readonly #dags = new Map<string, StrategyDag>();
+  #nodes = 0;
+  constructor(readonly maxNodes: number) {}
+
+  put(id: string, dag: StrategyDag): void {
+    if (dag.nodes.length > this.maxNodes || this.#dags.has(id)) return;
+    this.#dags.set(id, dag);
+    this.#nodes += dag.nodes.length;
+    for (const [old, d] of this.#dags) {
+      if (this.#nodes <= this.maxNodes) break;
+      this.#dags.delete(old);
+      this.#nodes -= d.nodes.length;
+    }
+  }
+
+  take(id: string): StrategyDag | undefined {
+    const dag = this.#dags.get(id);
+    if (dag !== undefined) {
+      this.#dags.delete(id);
+      this.#nodes -= dag.nodes.length;
+    }
+    return dag;
+  }
+}
+
+/**
  * Strategy lifecycle operations.
  *
  * @example
@@ -219,6 +249,8 @@ export class StrategyService {
   get store(): StrategyStore {
     return this.#o.store;
   }
+
+  #recent = new RecentDags(20_000);
 
   #buildEvent = (
     status: StrategyStatus,
@@ -344,6 +376,9 @@ export class StrategyService {
     );
     let rec = record;
     if (created) {
+      // The diff job usually runs in this process moments later: hand it
+      // the decoded DAG instead of decoding the stored bytes again.
+      this.#recent.put(strategyId, dag);
       this.#o.onTransition?.(undefined, StrategyState.QUEUED);
       await this.#flushEvents(rec);
       rec = await this.ensureJob(rec);
@@ -533,9 +568,12 @@ export class StrategyService {
     } else {
       return { kind: "ack" };
     }
-    const bytes = await this.#o.store.getDag(id);
-    if (!bytes) throw new Error(`strategy ${id} has no stored DAG`);
-    const dag = decode(StrategyDagSchema, bytes);
+    let dag = this.#recent.take(id);
+    if (dag === undefined) {
+      const bytes = await this.#o.store.getDag(id);
+      if (!bytes) throw new Error(`strategy ${id} has no stored DAG`);
+      dag = decode(StrategyDagSchema, bytes);
+    }
     try {
       const diff = await this.#o.registry.diffAndCommit(dag, {
         strategyId: id,

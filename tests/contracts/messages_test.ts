@@ -413,3 +413,46 @@ Deno.test("proto3 JSON (Connect JSON): camelCase names, enum names, base64 bytes
   assert.equal(job.createdAtMs, 5);
   assert.throws(() => fromJson(EdgeSchema, { form: "a" }), /form/);
 });
+
+Deno.test("UTF-8: the ASCII fast path decodes exactly as TextDecoder does", async () => {
+  const { decodeUtf8 } = await import("../../lib/contracts/utf8.ts");
+  const fatal = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+  const loose = new TextDecoder("utf-8", { ignoreBOM: true });
+  let seed = 7;
+  const rand = (n: number) =>
+    (seed = (seed * 1103515245 + 12345) % 2147483648) % n;
+  for (let i = 0; i < 3000; i++) {
+    const len = rand(300);
+    const ascii = i % 2 === 0;
+    const bytes = Uint8Array.from(
+      { length: len },
+      () => rand(ascii ? 128 : 256),
+    );
+    let want: string | undefined;
+    try {
+      want = fatal.decode(bytes);
+    } catch {
+      want = undefined;
+    }
+    let got: string | undefined;
+    try {
+      got = decodeUtf8(bytes, true);
+    } catch {
+      got = undefined;
+    }
+    assert.equal(got, want, `strict ${[...bytes]}`);
+    assert.equal(decodeUtf8(bytes, false), loose.decode(bytes));
+  }
+  // A leading BOM is text, in both paths.
+  assert.equal(
+    decodeUtf8(new TextEncoder().encode("\ufeffa"), true),
+    "\ufeffa",
+  );
+  // protobuf-es uses it for every string field.
+  const id = "sha256:" + "ab".repeat(32);
+  assert.equal(
+    decode(EdgeSchema, toBinary(EdgeSchema, create(EdgeSchema, { from: id })))
+      .from,
+    id,
+  );
+});
