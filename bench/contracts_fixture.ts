@@ -4,6 +4,7 @@
  * @module
  */
 
+import { create } from "@bufbuild/protobuf";
 import {
   canonicalParamsJson,
   codeHash,
@@ -11,7 +12,9 @@ import {
   dagChecksum,
   type NodeIdentity,
   type NodeSpec,
+  NodeSpecSchema,
   type StrategyDag,
+  StrategyDagSchema,
 } from "../lib/contracts/mod.ts";
 
 const SMA_CODE = codeHash(
@@ -64,23 +67,27 @@ export function identities(n: number): NodeIdentity[] {
 
 /** A StrategyDag of `n` nodes with valid IDs and checksum. */
 export function strategyDag(n: number): StrategyDag {
-  const nodes: NodeSpec[] = identities(n).map((id, i) => ({
-    nodeId: computeNodeId(id),
-    nodeType: id.nodeType,
-    intervalS: id.intervalS,
-    period: id.period,
-    paramsJson: canonicalParamsJson(id.params ?? {}),
-    inputs: [...(id.inputs ?? [])],
-    codeHash: id.codeHash ?? "",
-    schemaCompatId: "v1",
-    name: `node_${i}`,
-    tags: i % 10 === 0 ? ["price", "crypto"] : [],
-    metadata: i % 10 === 0 ? { source: "bench" } : {} as Record<string, string>,
-  }));
-  return {
+  const nodes: NodeSpec[] = identities(n).map((id, i) =>
+    create(NodeSpecSchema, {
+      nodeId: computeNodeId(id),
+      nodeType: id.nodeType,
+      intervalS: id.intervalS,
+      period: id.period,
+      paramsJson: canonicalParamsJson(id.params ?? {}),
+      inputs: [...(id.inputs ?? [])],
+      codeHash: id.codeHash ?? "",
+      schemaCompatId: "v1",
+      name: `node_${i}`,
+      tags: i % 10 === 0 ? ["price", "crypto"] : [],
+      metadata: i % 10 === 0
+        ? { source: "bench" }
+        : {} as Record<string, string>,
+    })
+  );
+  return create(StrategyDagSchema, {
     name: "bench",
     nodes,
     checksum: dagChecksum(nodes.map((x) => x.nodeId)),
     metadata: { purpose: "benchmark" },
-  };
+  });
 }

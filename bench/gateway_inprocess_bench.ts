@@ -16,10 +16,10 @@ import { Hono } from "hono";
 import { createLogger } from "../lib/gateway/mod.ts";
 import {
   chain,
+  client,
   closeAll,
   dag,
   memoryGateway,
-  rpc,
   token,
 } from "../tests/gateway/helpers.ts";
 
@@ -28,14 +28,10 @@ const gw = memoryGateway({
   worker: { autoStart: false },
 });
 const tok = await token("bench", ["reader", "submitter"]);
-const ack = await rpc(
-  gw,
-  "SubmitStrategy",
-  "SubmitStrategyRequest",
-  { dag: dag("g", chain("g", 3)), version: "1", callbackUrl: "", metadata: {} },
-  "SubmitStrategyResponse",
-  tok,
-);
+const ack = await client(gw, tok).submitStrategy({
+  dag: dag("g", chain("g", 3)),
+  version: "1",
+});
 const url = `http://localhost/v1/strategies/${ack.strategyId}`;
 const headers = { authorization: `Bearer ${tok}` };
 const body = await (await gw.app.request(url, { headers })).text();

@@ -81,11 +81,13 @@ const iso = (t: number) => new Date(t * 1000).toISOString().slice(0, 16);
 
 for (const r of result.strategies) {
   const { btc_close: close, sma_fast, sma_slow, signal } = r.nodes;
-  console.log(`\n${r.name}: computed once and shared: ${
-    Object.values(r.nodes).filter((n) => n.strategies.length > 1).map((n) =>
-      n.name
-    ).join(", ")
-  }`);
+  console.log(
+    `\n${r.name}: computed once and shared: ${
+      Object.values(r.nodes).filter((n) => n.strategies.length > 1).map((n) =>
+        n.name
+      ).join(", ")
+    }`,
+  );
   console.log("  bar               close     fast      slow      signal");
   for (const t of signal.times.slice(0, 3)) {
     console.log(

@@ -9,12 +9,7 @@
  * @module
  */
 
-import {
-  type NodeView,
-  QmtlClient,
-  stateName,
-  StrategyBuilder,
-} from "../sdk/mod.ts";
+import { type NodeView, QmtlClient, StrategyBuilder } from "../sdk/mod.ts";
 
 const url = Deno.env.get("QMTL_URL") ?? "http://127.0.0.1:8080";
 const token = Deno.env.get("QMTL_TOKEN");
@@ -72,18 +67,16 @@ const client = new QmtlClient({ url, token });
 const t0 = performance.now();
 const ack = await client.submit(dag, { version: "1.0.0" });
 console.log(
-  `submitted ${dag.name} (${dag.nodes.length} nodes) as ${ack.strategyId}: ${
-    stateName(ack.state)
-  }${ack.duplicate ? " (already submitted before)" : ""}`,
+  `submitted ${dag.name} (${dag.nodes.length} nodes) as ${ack.strategyId}: ${ack.state}${
+    ack.duplicate ? " (already submitted before)" : ""
+  }`,
 );
 
 const status = await client.waitFor(ack.strategyId, "COMPLETED", {
   timeoutMs: 30_000,
 });
 console.log(
-  `${stateName(status.state)} after ${
-    Math.round(performance.now() - t0)
-  } ms: ` +
+  `${status.state} after ${Math.round(performance.now() - t0)} ms: ` +
     `${status.created.length} nodes created, ${status.reused.length} reused`,
 );
 console.log("queue map:");

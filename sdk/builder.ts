@@ -608,6 +608,7 @@ export class StrategyBuilder {
     }
 
     const dag: StrategyDag = {
+      $typeName: "qmtl.v1.StrategyDag",
       name: this.name,
       nodes: specs,
       checksum: dagChecksum(specs.map((s) => s.nodeId)),
@@ -718,6 +719,7 @@ export class StrategyBuilder {
         codeHash: code,
       });
       return {
+        $typeName: "qmtl.v1.NodeSpec",
         nodeId,
         nodeType: d.nodeType,
         intervalS: o.intervalS,

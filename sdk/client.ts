@@ -2,25 +2,20 @@
  * `QmtlClient`: submit a strategy to a Gateway, read its status, wait for a
  * state, follow its events, retire it, and query the global DAG's nodes.
  *
- * Calls use the Connect contract API (binary protobuf) with the
- * schema-version headers; events use the read-only SSE stream. Errors are
- * typed (see `errors.ts`); unavailable answers are retried with exponential
- * backoff and jitter up to a bound.
+ * Calls go through the generated `GatewayService` client of connect-es
+ * (binary protobuf over the Connect protocol) with the schema-version
+ * headers; events use the read-only SSE stream. Lifecycle states are names
+ * (`"QUEUED"`, `"COMPLETED"`, …) everywhere. Errors are
+ * {@link QmtlClientError}s (see `errors.ts`); unavailable answers are retried
+ * with exponential backoff and jitter up to a bound.
  *
  * @module
  */
 
 import { StrategyBuilder } from "./builder.ts";
-import type {
-  ListNodesResponse,
-  MatchMode,
-  NodeRecord,
-  StrategyDag,
-  StrategyStatus,
-  SubmitStrategyResponse,
-} from "./contracts.ts";
+import type { MatchMode, StrategyDag } from "./contracts.ts";
 import {
-  UnavailableError,
+  QmtlClientError,
   UnexpectedStateError,
   ValidationError,
   WaitTimeoutError,
@@ -31,8 +26,24 @@ import {
   type StrategyEvent,
 } from "./events.ts";
 import { backoffMs, type RetryOptions, retryOptions, sleep } from "./retry.ts";
-import { type StateLike, stateName, toState } from "./states.ts";
-import { CLIENT_SCHEMA, type TransportConfig, unaryCall } from "./transport.ts";
+import {
+  call,
+  CLIENT_SCHEMA,
+  type ClientConfig,
+  gatewayClient,
+} from "./rpc.ts";
+import { type StateName, stateName, toState } from "./states.ts";
+import {
+  type ListNodesResponse,
+  type NodeRecord,
+  nodeRecords,
+  statusView,
+  type StrategyStatus,
+  type SubmitStrategyResponse,
+  submitView,
+} from "./views.ts";
+import type { Client } from "@connectrpc/connect";
+import type { GatewayService } from "./contracts.ts";
 
 /**
  * Options of the {@link QmtlClient} constructor.
@@ -103,7 +114,7 @@ export interface WaitForOptions {
    * States that end the wait with an {@link UnexpectedStateError}; default
    * `FAILED` and `RETIRED`, minus the states waited for.
    */
-  failOn?: StateLike[];
+  failOn?: StateName[];
   /** Use the SSE stream to notice changes early; default `true`. */
   useEvents?: boolean;
 }
@@ -162,6 +173,13 @@ export interface CallOptions {
   signal?: AbortSignal;
 }
 
+function noStatus(method: string): QmtlClientError {
+  return new QmtlClientError(
+    "E_INTERNAL",
+    `${method}: the answer has no status`,
+  );
+}
+
 function nameOfNode(dag: StrategyDag, e: ValidationError): string | undefined {
   const m = /^nodes\[(\d+)\]/.exec(e.field ?? "");
   if (m) return dag.nodes[Number(m[1])]?.name;
@@ -188,7 +206,8 @@ function nameOfNode(dag: StrategyDag, e: ValidationError): string | undefined {
 export class QmtlClient {
   /** The Gateway base URL (no trailing slash). */
   readonly url: string;
-  readonly #config: TransportConfig;
+  readonly #config: ClientConfig;
+  readonly #rpc: Client<typeof GatewayService>;
 
   /**
    * Create a client. Nothing is sent until the first call.
@@ -220,6 +239,7 @@ export class QmtlClient {
       schemaVersion: options.schemaVersion ?? CLIENT_SCHEMA.version,
       schemaHash: options.schemaHash ?? CLIENT_SCHEMA.hash,
     };
+    this.#rpc = gatewayClient(this.#config);
   }
 
   /**
@@ -255,19 +275,17 @@ export class QmtlClient {
       );
     }
     try {
-      return await unaryCall(
-        this.#config,
-        "SubmitStrategy",
-        "SubmitStrategyRequest",
-        {
-          dag,
-          version: options.version,
-          callbackUrl: options.callbackUrl ?? "",
-          metadata: { ...(options.metadata ?? {}) },
-        },
-        "SubmitStrategyResponse",
+      const ack = await call(
+        () =>
+          this.#rpc.submitStrategy({
+            dag,
+            version: options.version,
+            callbackUrl: options.callbackUrl ?? "",
+            metadata: { ...(options.metadata ?? {}) },
+          }, { signal: options.signal }),
         options.signal,
       );
+      return submitView(ack);
     } catch (e) {
       if (e instanceof ValidationError && e.node === undefined) {
         const node = nameOfNode(dag, e);
@@ -275,6 +293,7 @@ export class QmtlClient {
           throw new ValidationError(e.message, {
             code: e.code,
             node,
+            connectCode: e.connectCode,
             ...(e.field !== undefined ? { field: e.field } : {}),
             ...(e.nodeId !== undefined ? { nodeId: e.nodeId } : {}),
             ...(e.details !== undefined ? { details: e.details } : {}),
@@ -300,15 +319,16 @@ export class QmtlClient {
    * console.log(stateName(st.state), Object.keys(st.queueMap).length);
    * ```
    */
-  get(strategyId: string, options: CallOptions = {}): Promise<StrategyStatus> {
-    return unaryCall(
-      this.#config,
-      "GetStrategy",
-      "GetStrategyRequest",
-      { strategyId },
-      "StrategyStatus",
+  async get(
+    strategyId: string,
+    options: CallOptions = {},
+  ): Promise<StrategyStatus> {
+    const { status } = await call(
+      () => this.#rpc.getStrategy({ strategyId }, { signal: options.signal }),
       options.signal,
     );
+    if (status === undefined) throw noStatus("GetStrategy");
+    return statusView(status);
   }
 
   /**
@@ -324,18 +344,17 @@ export class QmtlClient {
    * const st = await client.retire("st_1");
    * ```
    */
-  retire(
+  async retire(
     strategyId: string,
     options: CallOptions = {},
   ): Promise<StrategyStatus> {
-    return unaryCall(
-      this.#config,
-      "RetireStrategy",
-      "RetireStrategyRequest",
-      { strategyId },
-      "StrategyStatus",
+    const { status } = await call(
+      () =>
+        this.#rpc.retireStrategy({ strategyId }, { signal: options.signal }),
       options.signal,
     );
+    if (status === undefined) throw noStatus("RetireStrategy");
+    return statusView(status);
   }
 
   /**
@@ -355,19 +374,16 @@ export class QmtlClient {
     tags: readonly string[],
     options: NodesByTagsOptions = {},
   ): Promise<NodeRecord[]> {
-    const res = await unaryCall(
-      this.#config,
-      "QueryNodesByTags",
-      "QueryNodesByTagsRequest",
-      {
-        tags: [...tags],
-        matchMode: options.matchMode ?? "any",
-        intervalS: options.intervalS ?? 0,
-      },
-      "ListNodesResponse",
+    const res = await call(
+      () =>
+        this.#rpc.queryNodesByTags({
+          tags: [...tags],
+          matchMode: options.matchMode ?? "any",
+          intervalS: options.intervalS ?? 0,
+        }, { signal: options.signal }),
       options.signal,
     );
-    return res.nodes;
+    return nodeRecords(res.nodes);
   }
 
   /**
@@ -387,20 +403,20 @@ export class QmtlClient {
    * }
    * ```
    */
-  listNodes(options: ListNodesOptions = {}): Promise<ListNodesResponse> {
-    return unaryCall(
-      this.#config,
-      "ListNodes",
-      "ListNodesRequest",
-      {
-        pageSize: options.pageSize ?? 0,
-        pageToken: options.pageToken ?? "",
-        nodeType: options.nodeType ?? "",
-        intervalS: options.intervalS ?? 0,
-      },
-      "ListNodesResponse",
+  async listNodes(
+    options: ListNodesOptions = {},
+  ): Promise<ListNodesResponse> {
+    const res = await call(
+      () =>
+        this.#rpc.listNodes({
+          pageSize: options.pageSize ?? 0,
+          pageToken: options.pageToken ?? "",
+          nodeType: options.nodeType ?? "",
+          intervalS: options.intervalS ?? 0,
+        }, { signal: options.signal }),
       options.signal,
     );
+    return { nodes: nodeRecords(res.nodes), nextPageToken: res.nextPageToken };
   }
 
   /**
@@ -451,24 +467,24 @@ export class QmtlClient {
    */
   async waitFor(
     strategyId: string,
-    states: StateLike | readonly StateLike[],
+    states: StateName | readonly StateName[],
     options: WaitForOptions = {},
   ): Promise<StrategyStatus> {
-    const wanted = new Set(
-      (Array.isArray(states) ? states : [states] as StateLike[]).map((s) =>
-        toState(s)
+    const wanted = new Set<StateName>(
+      (Array.isArray(states) ? states : [states] as StateName[]).map((s) =>
+        stateName(toState(s))
       ),
     );
     if (wanted.size === 0) {
       throw new TypeError("waitFor: give at least one state");
     }
-    const failOn = new Set(
-      (options.failOn ?? ["FAILED", "RETIRED"] as StateLike[]).map((s) =>
-        toState(s)
+    const failOn = new Set<StateName>(
+      (options.failOn ?? ["FAILED", "RETIRED"]).map((s) =>
+        stateName(toState(s))
       ),
     );
     for (const s of wanted) failOn.delete(s);
-    const wantedNames = [...wanted].map(stateName);
+    const wantedNames = [...wanted];
     const timeoutMs = options.timeoutMs ?? 60_000;
     const pollMs = Math.max(10, options.pollMs ?? 1000);
 
@@ -486,7 +502,11 @@ export class QmtlClient {
           last = await this.get(strategyId, { signal });
           break;
         } catch (e) {
-          if (!(e instanceof UnavailableError) || signal.aborted) throw e;
+          if (
+            !(e instanceof QmtlClientError && e.retryable) || signal.aborted
+          ) {
+            throw e;
+          }
           await sleep(
             backoffMs(attempt, this.#config.retry, e.retryAfterMs),
             signal,
@@ -516,7 +536,7 @@ export class QmtlClient {
             maxReconnects: Infinity,
           })
         ) {
-          const s = e.state === undefined ? undefined : toState(e.state);
+          const s = e.state;
           if (s === undefined || wanted.has(s) || failOn.has(s)) {
             const hit = await check();
             if (hit) return hit;

@@ -1,8 +1,8 @@
 /**
  * The parts of `lib/contracts` the SDK uses, imported in one place. Node
  * identity is never re-implemented in the SDK: every ID, code hash, params
- * canonicalisation and checksum comes from here, as do the protobuf codec,
- * the schema-version constants and the error codes.
+ * canonicalisation and checksum comes from here, as do the generated
+ * messages and service, the schema-version constants and the error codes.
  *
  * @module
  */
@@ -15,18 +15,15 @@ export {
   type ConnectCode,
   ContractError,
   dagChecksum,
-  decode,
   DEFAULT_SCHEMA_COMPAT_ID,
-  encode,
   ErrorCode,
   type ErrorDetail,
+  ErrorDetailSchema,
+  GatewayService,
   isErrorCode,
   isNodeId,
   type JsonValue,
-  type ListNodesResponse,
   type MatchMode,
-  type MessageName,
-  type MessageTypes,
   type NodeRecord,
   type NodeSpec,
   QmtlError,

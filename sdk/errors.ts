@@ -1,24 +1,40 @@
 /**
- * Typed errors of the SDK. Every error the Gateway can answer becomes one of
- * these classes, chosen by its QMTL error code; the builder throws
- * {@link ValidationError} too. All of them extend {@link QmtlClientError},
- * which extends `QmtlError` from `lib/contracts` and so carries `code`,
- * `field`, `nodeId` and `details`.
+ * Errors of the SDK. Every answer of the Gateway that is an error becomes a
+ * {@link QmtlClientError}: `code` is the QMTL code (from the
+ * `qmtl.v1.ErrorDetail` the Gateway attaches), `connectCode` the Connect
+ * code, plus `field`, `nodeId`, `details` and, when they apply,
+ * `retryAfterMs`, `accepted` (schema versions) and `attempts`. Validation
+ * codes (`E_INVALID`, `E_CYCLE`, `E_DUPLICATE`, `E_UNKNOWN_INPUT`,
+ * `E_NODE_ID_MISMATCH`, `E_CHECKSUM_MISMATCH`) come as its subclass
+ * {@link ValidationError}, which also names the offending node — the builder
+ * throws it too. `waitFor` adds two client-side conditions:
+ * {@link WaitTimeoutError} and {@link UnexpectedStateError}.
+ *
+ *     try { … } catch (e) {
+ *       if (e instanceof ValidationError) … e.node, e.field
+ *       else if (e instanceof QmtlClientError && e.code === "E_POLICY") …
+ *     }
  *
  * @module
  */
 
+import { Code, ConnectError } from "@connectrpc/connect";
+import { codeToHttpStatus } from "@connectrpc/connect/protocol-connect";
 import {
+  type ConnectCode,
   ErrorCode,
+  ErrorDetailSchema,
   isErrorCode,
   QmtlError,
   type QmtlErrorOptions,
-  type StrategyStatus,
+  SCHEMA_VERSION_HEADER,
 } from "./contracts.ts";
-import { stateName } from "./states.ts";
+import { parseRetryAfter } from "./retry.ts";
+import { type StateName, stateName } from "./states.ts";
+import type { StrategyStatus } from "./views.ts";
 
 /**
- * Options of {@link QmtlClientError} and its subclasses.
+ * Options of {@link QmtlClientError} and {@link ValidationError}.
  *
  * @example
  * ```ts
@@ -27,38 +43,54 @@ import { stateName } from "./states.ts";
  * ```
  */
 export interface ClientErrorOptions extends QmtlErrorOptions {
-  /** HTTP status of the response that carried the error, if any. */
+  /** HTTP status of the answer, if there was one. */
   status?: number;
+  /** The Connect code of the answer; default the one of the QMTL code. */
+  connectCode?: ConnectCode;
   /** Name of the offending node in the strategy (builder name), if known. */
   node?: string;
+  /** Server-suggested wait (`Retry-After`), ms. */
+  retryAfterMs?: number;
+  /** Schema versions the server accepts (`E_SCHEMA_INCOMPATIBLE`). */
+  accepted?: string[];
+  /** The server's own schema version, when it said so. */
+  serverVersion?: string;
 }
 
 /**
- * Base class of every error the SDK throws about a QMTL call or DAG.
+ * Every error the SDK throws about a QMTL call or a DAG. Check the `code`
+ * (a QMTL code) rather than the class; `retryable` is true for
+ * `E_UNAVAILABLE`, which the client already retried with backoff
+ * (`attempts` says how often) before throwing.
  *
  * @example
  * ```ts
- * import { NotFoundError, QmtlClientError } from "./errors.ts";
- * const e = new NotFoundError("no strategy st_1");
- * e instanceof QmtlClientError; // true
+ * import { QmtlClientError } from "./errors.ts";
+ * const e = new QmtlClientError("E_NOT_FOUND", "no strategy st_1", { status: 404 });
  * e.code; // "E_NOT_FOUND"
+ * e.connectCode; // "not_found"
+ * e.retryable; // false
  * ```
  */
 export class QmtlClientError extends QmtlError {
-  /** HTTP status of the response that carried the error, if any. */
+  /** HTTP status of the answer, if there was one. */
   readonly status?: number;
+  /** Server-suggested wait (`Retry-After`), in milliseconds. */
+  readonly retryAfterMs?: number;
+  /** Versions the server accepts (on `E_SCHEMA_INCOMPATIBLE`). */
+  readonly accepted?: string[];
+  /** The server's schema version (on `E_SCHEMA_INCOMPATIBLE`), if known. */
+  readonly serverVersion?: string;
+  /** Attempts made before giving up (set by the client's retry loop). */
+  attempts?: number;
+  readonly #connectCode?: ConnectCode;
 
   /**
    * Create the error.
    *
    * @param code the QMTL error code
    * @param message human-readable explanation
-   * @param options HTTP status, field, node ID, details and cause
-   * @example
-   * ```ts
-   * import { QmtlClientError } from "./errors.ts";
-   * const e = new QmtlClientError("E_NOT_FOUND", "no strategy st_1", { status: 404 });
-   * ```
+   * @param options HTTP status, Connect code, field, node ID, details, cause
    */
   constructor(
     code: ErrorCode,
@@ -68,14 +100,32 @@ export class QmtlClientError extends QmtlError {
     super(code, message, options);
     this.name = "QmtlClientError";
     if (options.status !== undefined) this.status = options.status;
+    if (options.retryAfterMs !== undefined) {
+      this.retryAfterMs = options.retryAfterMs;
+    }
+    if (options.accepted !== undefined) this.accepted = options.accepted;
+    if (options.serverVersion !== undefined) {
+      this.serverVersion = options.serverVersion;
+    }
+    this.#connectCode = options.connectCode;
+  }
+
+  /** The Connect code of the answer (or of the QMTL code). */
+  override get connectCode(): ConnectCode {
+    return this.#connectCode ?? super.connectCode;
+  }
+
+  /** True when trying again later may succeed (`E_UNAVAILABLE`). */
+  get retryable(): boolean {
+    return this.code === ErrorCode.E_UNAVAILABLE;
   }
 }
 
 /**
  * The DAG or a request is invalid: a cycle, a missing or invalid interval or
- * period, duplicate names or IDs, an unknown input, non-JSON params, a node ID
- * or checksum mismatch. `node` names the offending node (its builder name) and
- * `field` the offending field.
+ * period, duplicate names or IDs, an unknown input, non-JSON params, a node
+ * ID or checksum mismatch — found by the builder or by the Gateway. `node`
+ * names the offending node (its builder name), `field` the offending field.
  *
  * @example
  * ```ts
@@ -94,11 +144,6 @@ export class ValidationError extends QmtlClientError {
    *
    * @param message human-readable explanation
    * @param options node, field, code (default `E_INVALID`), node ID, details
-   * @example
-   * ```ts
-   * import { ValidationError } from "./errors.ts";
-   * const e = new ValidationError("period must be ≥ 1", { node: "sma", field: "period" });
-   * ```
    */
   constructor(
     message: string,
@@ -107,323 +152,6 @@ export class ValidationError extends QmtlClientError {
     super(options.code ?? ErrorCode.E_INVALID, message, options);
     this.name = "ValidationError";
     if (options.node !== undefined) this.node = options.node;
-  }
-}
-
-/**
- * The Gateway refused the client's schema version (HTTP 412). `accepted`
- * lists the versions it accepts.
- *
- * @example
- * ```ts
- * import { SchemaIncompatibleError } from "./errors.ts";
- * const e = new SchemaIncompatibleError("schema 2.0.0 not accepted", { accepted: ["1.x"] });
- * e.accepted; // ["1.x"]
- * ```
- */
-export class SchemaIncompatibleError extends QmtlClientError {
-  /** Versions the server accepts. */
-  readonly accepted: string[];
-  /** The server's own schema version, when it said so. */
-  readonly serverVersion?: string;
-
-  /**
-   * Create the error.
-   *
-   * @param message human-readable explanation
-   * @param options accepted versions, server version and the usual options
-   * @example
-   * ```ts
-   * import { SchemaIncompatibleError } from "./errors.ts";
-   * const e = new SchemaIncompatibleError("not accepted", { accepted: ["1.0.0"] });
-   * ```
-   */
-  constructor(
-    message: string,
-    options: ClientErrorOptions & {
-      accepted?: string[];
-      serverVersion?: string;
-    } = {},
-  ) {
-    super(ErrorCode.E_SCHEMA_INCOMPATIBLE, message, {
-      status: 412,
-      ...options,
-    });
-    this.name = "SchemaIncompatibleError";
-    this.accepted = options.accepted ?? [];
-    if (options.serverVersion !== undefined) {
-      this.serverVersion = options.serverVersion;
-    }
-  }
-}
-
-/**
- * Missing, expired or invalid credentials (HTTP 401).
- *
- * @example
- * ```ts
- * import { UnauthenticatedError } from "./errors.ts";
- * new UnauthenticatedError("token expired").code; // "E_UNAUTHENTICATED"
- * ```
- */
-export class UnauthenticatedError extends QmtlClientError {
-  /**
-   * Create the error.
-   *
-   * @param message human-readable explanation
-   * @param options the usual options
-   * @example
-   * ```ts
-   * import { UnauthenticatedError } from "./errors.ts";
-   * const e = new UnauthenticatedError("explanation", { status: 400 });
-   * ```
-   */
-  constructor(message: string, options: ClientErrorOptions = {}) {
-    super(ErrorCode.E_UNAUTHENTICATED, message, options);
-    this.name = "UnauthenticatedError";
-  }
-}
-
-/**
- * Authenticated, but the token's roles may not make this call (HTTP 403).
- *
- * @example
- * ```ts
- * import { ForbiddenError } from "./errors.ts";
- * new ForbiddenError("role submitter required").code; // "E_FORBIDDEN"
- * ```
- */
-export class ForbiddenError extends QmtlClientError {
-  /**
-   * Create the error.
-   *
-   * @param message human-readable explanation
-   * @param options the usual options
-   * @example
-   * ```ts
-   * import { ForbiddenError } from "./errors.ts";
-   * const e = new ForbiddenError("explanation", { status: 400 });
-   * ```
-   */
-  constructor(message: string, options: ClientErrorOptions = {}) {
-    super(ErrorCode.E_FORBIDDEN, message, options);
-    this.name = "ForbiddenError";
-  }
-}
-
-/**
- * Refused by a policy limit: max nodes, max depth, node types, submission
- * rate (HTTP 403).
- *
- * @example
- * ```ts
- * import { PolicyError } from "./errors.ts";
- * new PolicyError("at most 50 nodes").code; // "E_POLICY"
- * ```
- */
-export class PolicyError extends QmtlClientError {
-  /**
-   * Create the error.
-   *
-   * @param message human-readable explanation
-   * @param options the usual options
-   * @example
-   * ```ts
-   * import { PolicyError } from "./errors.ts";
-   * const e = new PolicyError("explanation", { status: 400 });
-   * ```
-   */
-  constructor(message: string, options: ClientErrorOptions = {}) {
-    super(ErrorCode.E_POLICY, message, options);
-    this.name = "PolicyError";
-  }
-}
-
-/**
- * The strategy (or node) does not exist (HTTP 404).
- *
- * @example
- * ```ts
- * import { NotFoundError } from "./errors.ts";
- * new NotFoundError("no strategy st_9").code; // "E_NOT_FOUND"
- * ```
- */
-export class NotFoundError extends QmtlClientError {
-  /**
-   * Create the error.
-   *
-   * @param message human-readable explanation
-   * @param options the usual options
-   * @example
-   * ```ts
-   * import { NotFoundError } from "./errors.ts";
-   * const e = new NotFoundError("explanation", { status: 400 });
-   * ```
-   */
-  constructor(message: string, options: ClientErrorOptions = {}) {
-    super(ErrorCode.E_NOT_FOUND, message, options);
-    this.name = "NotFoundError";
-  }
-}
-
-/**
- * The Gateway or a service behind it is unavailable (HTTP 502/503/504, a
- * refused connection). The client retries these with exponential backoff and
- * jitter and throws this error once its retry budget is spent.
- *
- * @example
- * ```ts
- * import { UnavailableError } from "./errors.ts";
- * const e = new UnavailableError("neo4j down", { retryAfterMs: 2000 });
- * e.retryAfterMs; // 2000
- * ```
- */
-export class UnavailableError extends QmtlClientError {
-  /** Server-suggested wait (`Retry-After`), in milliseconds. */
-  readonly retryAfterMs?: number;
-  /** Attempts made before giving up (set by the client's retry loop). */
-  attempts?: number;
-
-  /**
-   * Create the error.
-   *
-   * @param message human-readable explanation
-   * @param options the usual options plus `retryAfterMs`
-   * @example
-   * ```ts
-   * import { UnavailableError } from "./errors.ts";
-   * const e = new UnavailableError("explanation", { status: 400 });
-   * ```
-   */
-  constructor(
-    message: string,
-    options: ClientErrorOptions & { retryAfterMs?: number } = {},
-  ) {
-    super(ErrorCode.E_UNAVAILABLE, message, options);
-    this.name = "UnavailableError";
-    if (options.retryAfterMs !== undefined) {
-      this.retryAfterMs = options.retryAfterMs;
-    }
-  }
-}
-
-/**
- * Too many requests for this subject (HTTP 429). Not retried automatically;
- * `retryAfterMs` says how long the server wants you to wait.
- *
- * @example
- * ```ts
- * import { RateLimitedError } from "./errors.ts";
- * new RateLimitedError("slow down", { retryAfterMs: 1000 }).code; // "E_RATE_LIMITED"
- * ```
- */
-export class RateLimitedError extends QmtlClientError {
-  /** Server-suggested wait (`Retry-After`), in milliseconds. */
-  readonly retryAfterMs?: number;
-
-  /**
-   * Create the error.
-   *
-   * @param message human-readable explanation
-   * @param options the usual options plus `retryAfterMs`
-   * @example
-   * ```ts
-   * import { RateLimitedError } from "./errors.ts";
-   * const e = new RateLimitedError("explanation", { status: 400 });
-   * ```
-   */
-  constructor(
-    message: string,
-    options: ClientErrorOptions & { retryAfterMs?: number } = {},
-  ) {
-    super(ErrorCode.E_RATE_LIMITED, message, options);
-    this.name = "RateLimitedError";
-    if (options.retryAfterMs !== undefined) {
-      this.retryAfterMs = options.retryAfterMs;
-    }
-  }
-}
-
-/**
- * The request conflicts with the strategy's current state, e.g. retiring a
- * strategy that is not COMPLETED (HTTP 409).
- *
- * @example
- * ```ts
- * import { ConflictError } from "./errors.ts";
- * new ConflictError("strategy is QUEUED").code; // "E_CONFLICT"
- * ```
- */
-export class ConflictError extends QmtlClientError {
-  /**
-   * Create the error.
-   *
-   * @param message human-readable explanation
-   * @param options the usual options
-   * @example
-   * ```ts
-   * import { ConflictError } from "./errors.ts";
-   * const e = new ConflictError("explanation", { status: 400 });
-   * ```
-   */
-  constructor(message: string, options: ClientErrorOptions = {}) {
-    super(ErrorCode.E_CONFLICT, message, options);
-    this.name = "ConflictError";
-  }
-}
-
-/**
- * The request body is larger than the Gateway accepts (HTTP 413).
- *
- * @example
- * ```ts
- * import { PayloadTooLargeError } from "./errors.ts";
- * new PayloadTooLargeError("body over 8 MiB").code; // "E_PAYLOAD_TOO_LARGE"
- * ```
- */
-export class PayloadTooLargeError extends QmtlClientError {
-  /**
-   * Create the error.
-   *
-   * @param message human-readable explanation
-   * @param options the usual options
-   * @example
-   * ```ts
-   * import { PayloadTooLargeError } from "./errors.ts";
-   * const e = new PayloadTooLargeError("explanation", { status: 400 });
-   * ```
-   */
-  constructor(message: string, options: ClientErrorOptions = {}) {
-    super(ErrorCode.E_PAYLOAD_TOO_LARGE, message, options);
-    this.name = "PayloadTooLargeError";
-  }
-}
-
-/**
- * An unexpected server-side failure, or an answer the client could not
- * understand (HTTP 500 or a malformed response).
- *
- * @example
- * ```ts
- * import { InternalError } from "./errors.ts";
- * new InternalError("boom").code; // "E_INTERNAL"
- * ```
- */
-export class InternalError extends QmtlClientError {
-  /**
-   * Create the error.
-   *
-   * @param message human-readable explanation
-   * @param options the usual options
-   * @example
-   * ```ts
-   * import { InternalError } from "./errors.ts";
-   * const e = new InternalError("explanation", { status: 400 });
-   * ```
-   */
-  constructor(message: string, options: ClientErrorOptions = {}) {
-    super(ErrorCode.E_INTERNAL, message, options);
-    this.name = "InternalError";
   }
 }
 
@@ -437,65 +165,188 @@ const VALIDATION_CODES: ReadonlySet<string> = new Set([
 ]);
 
 /**
- * Build the typed error for a QMTL error code. Unknown codes become an
- * {@link InternalError} whose `details.code` keeps the original code.
+ * The error for a QMTL code: a {@link ValidationError} for the validation
+ * codes, a {@link QmtlClientError} otherwise. An unknown code becomes
+ * `E_INTERNAL`, the original kept in `details.code`.
  *
  * @param code a QMTL error code (`E_…`), possibly unknown
  * @param message human-readable explanation
- * @param options HTTP status, field, node, node ID, details, accepted versions
+ * @param options HTTP status, Connect code, field, node ID, details, …
  * @example
  * ```ts
- * import { errorFromCode, PolicyError } from "./errors.ts";
- * const e = errorFromCode("E_POLICY", "too many nodes", { status: 403 });
- * e instanceof PolicyError; // true
+ * import { errorFromCode, ValidationError } from "./errors.ts";
+ * errorFromCode("E_CYCLE", "a → b → a") instanceof ValidationError; // true
+ * errorFromCode("E_POLICY", "too many nodes").code; // "E_POLICY"
  * ```
  */
 export function errorFromCode(
   code: string,
   message: string,
-  options: ClientErrorOptions & {
-    accepted?: string[];
-    serverVersion?: string;
-    retryAfterMs?: number;
-  } = {},
+  options: ClientErrorOptions = {},
 ): QmtlClientError {
   if (!isErrorCode(code)) {
-    return new InternalError(message, {
+    return new QmtlClientError(ErrorCode.E_INTERNAL, message, {
       ...options,
       details: { ...(options.details ?? {}), code },
     });
   }
-  if (VALIDATION_CODES.has(code)) {
-    return new ValidationError(message, { ...options, code });
+  return VALIDATION_CODES.has(code)
+    ? new ValidationError(message, { ...options, code })
+    : new QmtlClientError(code, message, options);
+}
+
+/** Connect code → QMTL code, for answers without a QMTL detail. */
+const CONNECT_TO_QMTL: Record<string, ErrorCode> = {
+  invalid_argument: "E_INVALID",
+  out_of_range: "E_INVALID",
+  failed_precondition: "E_INVALID",
+  not_found: "E_NOT_FOUND",
+  already_exists: "E_CONFLICT",
+  aborted: "E_CONFLICT",
+  permission_denied: "E_FORBIDDEN",
+  unauthenticated: "E_UNAUTHENTICATED",
+  resource_exhausted: "E_RATE_LIMITED",
+  unavailable: "E_UNAVAILABLE",
+  deadline_exceeded: "E_UNAVAILABLE",
+};
+
+function connectCodeName(code: Code): ConnectCode {
+  return Code[code].replace(
+    /[A-Z]/g,
+    (c, i) => (i ? "_" : "") + c.toLowerCase(),
+  ) as ConnectCode;
+}
+
+function splitList(s: string | undefined): string[] {
+  return (s ?? "").split(",").map((x) => x.trim()).filter((x) => x !== "");
+}
+
+/**
+ * The {@link QmtlClientError} of anything a contract call threw: a
+ * connect-es `ConnectError` (its `qmtl.v1.ErrorDetail` gives the QMTL code,
+ * otherwise its Connect code does; a network failure is `E_UNAVAILABLE`),
+ * or an error already converted.
+ *
+ * @example
+ * ```ts
+ * import { Code, ConnectError } from "@connectrpc/connect";
+ * import { clientErrorOf } from "./errors.ts";
+ * const e = clientErrorOf(new ConnectError("HTTP 503", Code.Unavailable));
+ * e.code; // "E_UNAVAILABLE"
+ * e.retryable; // true
+ * ```
+ */
+export function clientErrorOf(e: unknown): QmtlClientError {
+  if (e instanceof QmtlClientError) return e;
+  if (!(e instanceof ConnectError)) {
+    return new QmtlClientError(
+      ErrorCode.E_UNAVAILABLE,
+      `cannot reach the Gateway (${e instanceof Error ? e.message : e})`,
+      { cause: e, connectCode: "unavailable" },
+    );
   }
-  switch (code) {
-    case ErrorCode.E_SCHEMA_INCOMPATIBLE:
-      return new SchemaIncompatibleError(message, options);
-    case ErrorCode.E_UNAUTHENTICATED:
-      return new UnauthenticatedError(message, options);
-    case ErrorCode.E_FORBIDDEN:
-      return new ForbiddenError(message, options);
-    case ErrorCode.E_POLICY:
-      return new PolicyError(message, options);
-    case ErrorCode.E_NOT_FOUND:
-      return new NotFoundError(message, options);
-    case ErrorCode.E_UNAVAILABLE:
-      return new UnavailableError(message, options);
-    case ErrorCode.E_RATE_LIMITED:
-      return new RateLimitedError(message, options);
-    case ErrorCode.E_CONFLICT:
-      return new ConflictError(message, options);
-    case ErrorCode.E_PAYLOAD_TOO_LARGE:
-      return new PayloadTooLargeError(message, options);
-    default:
-      return new InternalError(message, options);
+  if (e.cause instanceof QmtlClientError) return e.cause;
+  const connectCode = connectCodeName(e.code);
+  const options: ClientErrorOptions = {
+    connectCode,
+    status: codeToHttpStatus(e.code),
+    cause: e,
+  };
+  const retryAfter = parseRetryAfter(e.metadata.get("retry-after"));
+  if (retryAfter !== undefined) options.retryAfterMs = retryAfter;
+  const [detail] = e.findDetails(ErrorDetailSchema);
+  let code: string;
+  let message = e.rawMessage;
+  if (detail !== undefined) {
+    code = detail.code;
+    message = detail.message;
+    if (detail.field) options.field = detail.field;
+    if (detail.nodeId) options.nodeId = detail.nodeId;
+    if (Object.keys(detail.details).length > 0) {
+      options.details = { ...detail.details };
+    }
+  } else {
+    const bracket = /^\[(E_[A-Z_]+)\]\s*/.exec(message);
+    if (bracket) message = message.slice(bracket[0].length);
+    // A request that never got an answer (refused connection, reset).
+    const network = e.code === Code.Unknown && e.cause instanceof TypeError;
+    code = bracket?.[1] ??
+      (network ? "E_UNAVAILABLE" : CONNECT_TO_QMTL[connectCode]) ??
+      "E_INTERNAL";
+    if (network) {
+      message = `cannot reach the Gateway (${e.cause})`;
+      options.connectCode = "unavailable";
+    }
   }
+  if (code === ErrorCode.E_SCHEMA_INCOMPATIBLE) {
+    options.accepted = splitList(options.details?.accepted);
+    const sv = options.details?.[SCHEMA_VERSION_HEADER] ??
+      e.metadata.get(SCHEMA_VERSION_HEADER) ?? undefined;
+    if (sv) options.serverVersion = sv;
+  }
+  return errorFromCode(code, message, options);
+}
+
+/**
+ * Turn a non-2xx REST / SSE answer (an RFC 9457 problem, or anything else)
+ * into a {@link QmtlClientError}. Reads the body.
+ *
+ * @example
+ * ```ts
+ * import { errorFromResponse } from "./errors.ts";
+ * const res = Response.json({ code: "E_NOT_FOUND", detail: "no strategy st_1" }, { status: 404 });
+ * (await errorFromResponse(res)).code; // "E_NOT_FOUND"
+ * ```
+ */
+export async function errorFromResponse(
+  res: Response,
+): Promise<QmtlClientError> {
+  let body: Record<string, unknown> = {};
+  let text = "";
+  try {
+    text = await res.text();
+    const parsed = JSON.parse(text);
+    if (typeof parsed === "object" && parsed !== null) body = parsed;
+  } catch {
+    // not JSON: the status decides
+  }
+  const byStatus: Record<number, ErrorCode> = {
+    400: "E_INVALID",
+    401: "E_UNAUTHENTICATED",
+    403: "E_FORBIDDEN",
+    404: "E_NOT_FOUND",
+    409: "E_CONFLICT",
+    412: "E_SCHEMA_INCOMPATIBLE",
+    413: "E_PAYLOAD_TOO_LARGE",
+    422: "E_UNKNOWN_INPUT",
+    429: "E_RATE_LIMITED",
+    502: "E_UNAVAILABLE",
+    503: "E_UNAVAILABLE",
+    504: "E_UNAVAILABLE",
+  };
+  const code = typeof body.code === "string" && /^E_[A-Z_]+$/.test(body.code)
+    ? body.code
+    : byStatus[res.status] ?? "E_INTERNAL";
+  const message = typeof body.detail === "string"
+    ? body.detail
+    : text.slice(0, 200) || res.statusText || `HTTP ${res.status}`;
+  const options: ClientErrorOptions = { status: res.status };
+  if (typeof body.field === "string") options.field = body.field;
+  if (typeof body.nodeId === "string") options.nodeId = body.nodeId;
+  if (typeof body.details === "object" && body.details !== null) {
+    options.details = Object.fromEntries(
+      Object.entries(body.details).map(([k, v]) => [k, String(v)]),
+    );
+  }
+  const retryAfter = parseRetryAfter(res.headers.get("retry-after"));
+  if (retryAfter !== undefined) options.retryAfterMs = retryAfter;
+  return errorFromCode(code, message, options);
 }
 
 /**
  * `waitFor` gave up: the strategy did not reach the wanted state within
- * `timeoutMs`. This is a client-side condition, not a server error, so it is
- * a plain `Error` (not a {@link QmtlClientError}).
+ * `timeoutMs`. A client-side condition, not a server answer, so a plain
+ * `Error`.
  *
  * @example
  * ```ts
@@ -508,7 +359,7 @@ export class WaitTimeoutError extends Error {
   /** The strategy waited for. */
   readonly strategyId: string;
   /** The states waited for. */
-  readonly states: string[];
+  readonly states: StateName[];
   /** The last status seen, if any. */
   readonly lastStatus?: StrategyStatus;
 
@@ -516,18 +367,13 @@ export class WaitTimeoutError extends Error {
    * Create the error.
    *
    * @param strategyId the strategy waited for
-   * @param states names of the wanted states
+   * @param states the wanted states
    * @param timeoutMs the timeout that expired
    * @param lastStatus the last status seen
-   * @example
-   * ```ts
-   * import { WaitTimeoutError } from "./errors.ts";
-   * const e = new WaitTimeoutError("st_1", ["COMPLETED"], 1000);
-   * ```
    */
   constructor(
     strategyId: string,
-    states: string[],
+    states: StateName[],
     timeoutMs: number,
     lastStatus?: StrategyStatus,
   ) {
@@ -551,12 +397,8 @@ export class WaitTimeoutError extends Error {
  * @example
  * ```ts
  * import { UnexpectedStateError } from "./errors.ts";
- * import { StrategyState, type StrategyStatus } from "../lib/contracts/types.ts";
- * const failed: StrategyStatus = {
- *   strategyId: "st_1", owner: "alice", version: "1", state: StrategyState.FAILED,
- *   dagHash: "", queueMap: {}, reused: [], created: [], sentinelId: "", attempts: 3,
- *   nodeCount: 4, createdAtMs: 0, updatedAtMs: 0, callbackUrl: "", name: "s",
- * };
+ * import type { StrategyStatus } from "./views.ts";
+ * const failed = { strategyId: "st_1", state: "FAILED" } as StrategyStatus;
  * const e = new UnexpectedStateError(failed, ["COMPLETED"]);
  * e.state; // "FAILED"
  * ```
@@ -564,27 +406,17 @@ export class WaitTimeoutError extends Error {
 export class UnexpectedStateError extends Error {
   /** The status that stopped the wait. */
   readonly status: StrategyStatus;
-  /** Name of the state reached. */
-  readonly state: string;
+  /** The state reached. */
+  readonly state: StateName;
 
   /**
    * Create the error.
    *
    * @param status the status that stopped the wait
-   * @param wanted names of the wanted states
-   * @example
-   * ```ts
-   * import { UnexpectedStateError } from "./errors.ts";
-   * import { StrategyState } from "../lib/contracts/types.ts";
-   * const e = new UnexpectedStateError({
-   *   strategyId: "st_1", owner: "a", version: "1", state: StrategyState.RETIRED, dagHash: "",
-   *   queueMap: {}, reused: [], created: [], sentinelId: "", attempts: 1, nodeCount: 1,
-   *   createdAtMs: 0, updatedAtMs: 0, callbackUrl: "", name: "s",
-   * }, ["COMPLETED"]);
-   * ```
+   * @param wanted the wanted states
    */
-  constructor(status: StrategyStatus, wanted: string[]) {
-    const state = stateName(status.state);
+  constructor(status: StrategyStatus, wanted: StateName[]) {
+    const state = stateName(status.state) as StateName;
     const reason = status.error?.message ? `: ${status.error.message}` : "";
     super(
       `strategy ${status.strategyId} is ${state}, it will not reach ${

@@ -1,16 +1,20 @@
 /**
  * A strategy's lifecycle events over SSE (`GET /v1/events?strategy=<id>`),
  * as an async iterator that reconnects after a dropped connection and resumes
- * from the last event ID it saw (`Last-Event-ID`), skipping duplicates.
+ * from the last event ID it saw (`Last-Event-ID`), skipping duplicates. The
+ * `text/event-stream` format is parsed by `eventsource-parser`.
  *
  * @module
  */
 
-import { InternalError, UnavailableError } from "./errors.ts";
+import { EventSourceParserStream } from "eventsource-parser/stream";
+import { QmtlClientError } from "./errors.ts";
 import { backoffMs, sleep } from "./retry.ts";
-import { parseSse } from "./sse.ts";
-import { type StateName, toState } from "./states.ts";
-import { request, type TransportConfig } from "./transport.ts";
+import { type ClientConfig, get } from "./rpc.ts";
+import { type StateName, stateName, toState } from "./states.ts";
+
+/** Longest SSE line / event the client buffers (a hostile server is cut off). */
+const MAX_SSE_BUFFER = 1 << 20;
 
 /**
  * The JSON payload of a lifecycle event (`qmtl.strategy.*`).
@@ -100,7 +104,8 @@ export interface EventsOptions {
   signal?: AbortSignal;
   /**
    * Consecutive failed or empty connections tolerated before giving up with
-   * an {@link UnavailableError}; default the client's `retry.maxAttempts`.
+   * an `E_UNAVAILABLE` {@link QmtlClientError}; default the client's
+   * `retry.maxAttempts`.
    * `Infinity` reconnects until `signal` aborts.
    */
   maxReconnects?: number;
@@ -171,17 +176,7 @@ export function toStrategyEvent(
     )?.[1];
   if (named !== undefined) {
     try {
-      const s = toState(named);
-      event.state = [
-        "",
-        "QUEUED",
-        "PROCESSING",
-        "COMPLETED",
-        "FAILED",
-        "RETIRED",
-      ][
-        s
-      ] as StateName;
+      event.state = stateName(toState(named));
     } catch {
       // `retrying` / `requeued` and unknown types carry no single state name
     }
@@ -210,7 +205,7 @@ class RecentIds {
  * last seen event ID as `Last-Event-ID`. Events already yielded are skipped
  * (delivery is at-least-once). Auth, ACL and not-found errors end the
  * iteration with their typed error; too many consecutive failed or empty
- * connections end it with an {@link UnavailableError}.
+ * connections end it with an `E_UNAVAILABLE` {@link QmtlClientError}.
  *
  * @param config transport configuration
  * @param strategyId the strategy to follow
@@ -218,14 +213,14 @@ class RecentIds {
  * @example
  * ```ts ignore
  * import { followEvents } from "./events.ts";
- * declare const config: import("./transport.ts").TransportConfig;
+ * declare const config: import("./rpc.ts").ClientConfig;
  * for await (const e of followEvents(config, "st_1", { signal: AbortSignal.timeout(10_000) })) {
  *   console.log(e.type);
  * }
  * ```
  */
 export async function* followEvents(
-  config: TransportConfig,
+  config: ClientConfig,
   strategyId: string,
   options: EventsOptions = {},
 ): AsyncGenerator<StrategyEvent, void, undefined> {
@@ -250,15 +245,12 @@ export async function* followEvents(
         };
         if (lastId !== undefined) headers["last-event-id"] = lastId;
         // Only the connection attempt is timed; the stream itself is long-lived.
-        const res = await request(config, path, {
-          headers,
-          signal,
-          timeoutMs: 0,
-        });
+        const res = await get(config, path, { headers, signal, timeoutMs: 0 });
         const type = res.headers.get("content-type") ?? "";
         if (!type.startsWith("text/event-stream") || res.body === null) {
           await res.body?.cancel();
-          throw new InternalError(
+          throw new QmtlClientError(
+            "E_INTERNAL",
             `GET ${path}: expected text/event-stream, got ${
               JSON.stringify(type)
             }`,
@@ -269,13 +261,23 @@ export async function* followEvents(
       } catch (e) {
         if (signal.aborted) return;
         // A real answer (401, 403, 404, not an event stream): stop.
-        if (!(e instanceof UnavailableError)) throw e;
+        if (!(e instanceof QmtlClientError && e.retryable)) throw e;
         lastError = e;
       }
       if (body !== undefined) {
+        const messages = body
+          .pipeThrough(new TextDecoderStream())
+          .pipeThrough(
+            new EventSourceParserStream({
+              onRetry: (ms) => serverRetryMs = ms,
+              onError: "terminate",
+              maxBufferSize: MAX_SSE_BUFFER,
+            }),
+          );
         try {
-          for await (const msg of parseSse(body)) {
-            if (msg.retry !== undefined) serverRetryMs = msg.retry;
+          for await (const msg of messages) {
+            // Every event of the Gateway carries its id: track it per event
+            // (not per parsed block), so a drop never skips a queued event.
             if (msg.id !== undefined) lastId = msg.id;
             if (msg.data === "") continue;
             let json: unknown;
@@ -301,9 +303,10 @@ export async function* followEvents(
       }
       failures++;
       if (failures > maxReconnects) {
-        throw new UnavailableError(
+        throw new QmtlClientError(
+          "E_UNAVAILABLE",
           `events of ${strategyId}: gave up after ${failures} connections without an event`,
-          { cause: lastError },
+          { cause: lastError, connectCode: "unavailable" },
         );
       }
       const wait = backoffMs(failures, config.retry, serverRetryMs);

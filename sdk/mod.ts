@@ -30,16 +30,11 @@ export {
   ErrorCode,
   type ErrorDetail,
   type JsonValue,
-  type ListNodesResponse,
   type MatchMode,
-  type NodeRecord,
   type NodeSpec,
   QmtlError,
   type QmtlErrorOptions,
   type StrategyDag,
-  StrategyState,
-  type StrategyStatus,
-  type SubmitStrategyResponse,
 } from "./contracts.ts";
 export {
   type CommonNodeOptions,
@@ -58,19 +53,11 @@ export {
 export * from "./runner/mod.ts";
 export { capturedNames, freeVariables } from "./compute_check.ts";
 export {
+  clientErrorOf,
   type ClientErrorOptions,
-  ConflictError,
   errorFromCode,
-  ForbiddenError,
-  InternalError,
-  NotFoundError,
-  PayloadTooLargeError,
-  PolicyError,
+  errorFromResponse,
   QmtlClientError,
-  RateLimitedError,
-  SchemaIncompatibleError,
-  UnauthenticatedError,
-  UnavailableError,
   UnexpectedStateError,
   ValidationError,
   WaitTimeoutError,
@@ -91,11 +78,16 @@ export {
   toStrategyEvent,
 } from "./events.ts";
 export { backoffMs, DEFAULT_RETRY, type RetryOptions } from "./retry.ts";
-export { parseSse, type SseMessage } from "./sse.ts";
-export { CLIENT_SCHEMA, errorFromResponse } from "./transport.ts";
+export { CLIENT_SCHEMA, type ClientConfig, gatewayClient } from "./rpc.ts";
 export {
   type StateLike,
   type StateName,
   stateName,
   toState,
 } from "./states.ts";
+export {
+  type ListNodesResponse,
+  type NodeRecord,
+  type StrategyStatus,
+  type SubmitStrategyResponse,
+} from "./views.ts";

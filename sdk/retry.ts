@@ -7,7 +7,7 @@
 
 /**
  * How the client retries calls that failed with
- * {@link UnavailableError}: at most `maxAttempts` attempts in all, waiting a
+ * `E_UNAVAILABLE`: at most `maxAttempts` attempts in all, waiting a
  * random time up to `min(maxMs, baseMs · 2^(attempt−1))` between them (or the
  * server's `Retry-After`, capped at `maxMs`).
  *

@@ -1,6 +1,8 @@
 /**
- * Strategy lifecycle states by name or number: `QUEUED → PROCESSING →
- * COMPLETED | FAILED`, `FAILED → QUEUED`, `COMPLETED → RETIRED`.
+ * Strategy lifecycle states by name: `QUEUED → PROCESSING → COMPLETED |
+ * FAILED`, `FAILED → QUEUED`, `COMPLETED → RETIRED`. The SDK's public
+ * surface uses the names everywhere; the wire uses the `StrategyState` enum
+ * of `@qmtl/qmtl/contracts`.
  *
  * @module
  */
@@ -25,14 +27,14 @@ export type StateName =
 
 /**
  * A state given by name (`"COMPLETED"`) or by enum value
- * (`StrategyState.COMPLETED`).
+ * (`StrategyState.COMPLETED` of `@qmtl/qmtl/contracts`), as {@link toState}
+ * and {@link stateName} accept it.
  *
  * @example
  * ```ts
  * import type { StateLike } from "./states.ts";
- * import { StrategyState } from "../lib/contracts/types.ts";
  * const a: StateLike = "FAILED";
- * const b: StateLike = StrategyState.FAILED;
+ * const b: StateLike = 4; // StrategyState.FAILED
  * ```
  */
 export type StateLike = StateName | StrategyState;
@@ -48,15 +50,14 @@ const NAMES: readonly string[] = [
 
 /**
  * The enum value of a state name or value; also accepts lowercase names and
- * the `STRATEGY_STATE_` prefix used by some JSON encoders. Throws a
- * `TypeError` for anything else.
+ * the `STRATEGY_STATE_` prefix of proto3 JSON. Throws a `TypeError` for
+ * anything else.
  *
  * @example
  * ```ts
  * import { toState } from "./states.ts";
- * import { StrategyState } from "../lib/contracts/types.ts";
- * toState("completed") === StrategyState.COMPLETED; // true
- * toState(StrategyState.RETIRED) === StrategyState.RETIRED; // true
+ * toState("completed"); // 3 (StrategyState.COMPLETED)
+ * toState("STRATEGY_STATE_RETIRED"); // 5
  * ```
  */
 export function toState(state: StateLike | string | number): StrategyState {
@@ -73,16 +74,18 @@ export function toState(state: StateLike | string | number): StrategyState {
 }
 
 /**
- * The name of a state value (`"UNSPECIFIED"` for 0, the number as a string
- * for an unknown value).
+ * The name of a state (given by enum value or by name). A value this SDK
+ * does not know — a state added by a newer Gateway — is given as its number
+ * (`"6"`), and 0 as `"UNSPECIFIED"`.
  *
  * @example
  * ```ts
  * import { stateName } from "./states.ts";
- * import { StrategyState } from "../lib/contracts/types.ts";
- * stateName(StrategyState.PROCESSING); // "PROCESSING"
+ * stateName(2); // "PROCESSING"
+ * stateName("COMPLETED"); // "COMPLETED"
  * ```
  */
-export function stateName(state: StrategyState | number): string {
-  return NAMES[state] ?? String(state);
+export function stateName(state: StateLike | number): StateName {
+  if (typeof state === "string") return state;
+  return (NAMES[state] ?? String(state)) as StateName;
 }

@@ -6,17 +6,23 @@
  * @module
  */
 
-import { decode, encode, type StrategyDag } from "../../lib/contracts/mod.ts";
+import { toBinary } from "@bufbuild/protobuf";
+import {
+  decode,
+  type StrategyDag,
+  StrategyDagSchema,
+} from "../../lib/contracts/mod.ts";
 
 /** What results.md calls the codec under test. */
-export const CODEC_NAME = "lib/contracts `encode` / `decode`";
+export const CODEC_NAME =
+  "protobuf-es `toBinary` / lib/contracts `decode` (generated StrategyDagSchema)";
 
 /** Binary protobuf encoding of a StrategyDag. */
 export function encodeStrategyDag(dag: StrategyDag): Uint8Array {
-  return encode("StrategyDag", dag);
+  return toBinary(StrategyDagSchema, dag);
 }
 
 /** Decode a binary protobuf StrategyDag. */
 export function decodeStrategyDag(bytes: Uint8Array): StrategyDag {
-  return decode("StrategyDag", bytes);
+  return decode(StrategyDagSchema, bytes);
 }

@@ -10,11 +10,14 @@
  */
 
 import neo4j from "neo4j-driver";
+import { create } from "@bufbuild/protobuf";
 import {
   canonicalParamsJson,
   computeNodeId,
   type NodeSpec,
+  NodeSpecSchema,
   type StrategyDag,
+  StrategyDagSchema,
 } from "../../lib/contracts/mod.ts";
 import { neo4jOptionsFromEnv, Neo4jRegistry } from "../../lib/dag/mod.ts";
 import { createNeo4jDriver } from "../../lib/dag/neo4j/driver.ts";
@@ -42,7 +45,7 @@ function makeDag(salt: string, n: number): StrategyDag {
     ];
     const nodeType = isInput ? "StreamInput" : "Processing";
     const paramsJson = canonicalParamsJson({ salt, i });
-    nodes.push({
+    nodes.push(create(NodeSpecSchema, {
       nodeId: computeNodeId({
         nodeType,
         intervalS: 60,
@@ -60,9 +63,9 @@ function makeDag(salt: string, n: number): StrategyDag {
       name: `n${i}`,
       tags: isInput ? ["bench", `sym${i % 7}`] : [],
       metadata: isInput ? { asset: `sym${i % 7}` } : {},
-    });
+    }));
   }
-  return { name: salt, nodes, checksum: 0, metadata: {} };
+  return create(StrategyDagSchema, { name: salt, nodes, checksum: 0 });
 }
 
 /** Peak memory seen while a series ran. */

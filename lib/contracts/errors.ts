@@ -5,7 +5,8 @@
  * @module
  */
 
-import type { ErrorDetail } from "./types.ts";
+import { create } from "@bufbuild/protobuf";
+import { type ErrorDetail, ErrorDetailSchema } from "./messages.ts";
 
 /**
  * Every QMTL error code. The value equals the key, so codes travel as plain
@@ -259,13 +260,13 @@ export class QmtlError extends Error {
    * fields).
    */
   toErrorDetail(): ErrorDetail {
-    return {
+    return create(ErrorDetailSchema, {
       code: this.code,
       message: this.message,
       field: this.field ?? "",
       nodeId: this.nodeId ?? "",
       details: { ...(this.details ?? {}) },
-    };
+    });
   }
 }
 
@@ -303,8 +304,10 @@ export class ContractError extends QmtlError {
  *
  * @example
  * ```ts
+ * import { create } from "@bufbuild/protobuf";
+ * import { ErrorDetailSchema } from "./messages.ts";
  * import { fromErrorDetail } from "./errors.ts";
- * const e = fromErrorDetail({ code: "E_CYCLE", message: "cycle", field: "", nodeId: "", details: {} });
+ * const e = fromErrorDetail(create(ErrorDetailSchema, { code: "E_CYCLE", message: "cycle" }));
  * e.code; // "E_CYCLE"
  * ```
  */

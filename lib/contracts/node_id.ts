@@ -10,7 +10,8 @@
 import { createHash } from "node:crypto";
 import { functionCodeHash } from "./code_hash.ts";
 import { ContractError, ErrorCode } from "./errors.ts";
-import type { NodeSpec, StrategyDag } from "./types.ts";
+import { crc32 as zlibCrc32 } from "node:zlib";
+import type { NodeSpec, StrategyDag } from "./messages.ts";
 
 /**
  * A JSON value as accepted by {@link canonicalJson}.
@@ -682,7 +683,7 @@ export function computeNodeId(node: NodeIdentity): string {
  * @example
  * ```ts
  * import { nodeIdOfSpec } from "./node_id.ts";
- * import type { NodeSpec } from "./types.ts";
+ * import type { NodeSpec } from "./messages.ts";
  * function check(spec: NodeSpec): boolean {
  *   return nodeIdOfSpec(spec) === spec.nodeId;
  * }
@@ -700,18 +701,9 @@ export function nodeIdOfSpec(spec: NodeSpec, prefix = ""): string {
   }, prefix));
 }
 
-const CRC_TABLE: Int32Array = (() => {
-  const t = new Int32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c;
-  }
-  return t;
-})();
-
 /**
- * CRC-32 (zlib / IEEE 802.3) of a byte array, unsigned.
+ * CRC-32 (zlib / IEEE 802.3) of a byte array, unsigned (`node:zlib`'s
+ * `crc32`).
  *
  * @example
  * ```ts
@@ -720,11 +712,7 @@ const CRC_TABLE: Int32Array = (() => {
  * ```
  */
 export function crc32(bytes: Uint8Array): number {
-  let c = -1;
-  for (let i = 0; i < bytes.length; i++) {
-    c = CRC_TABLE[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
-  }
-  return (c ^ -1) >>> 0;
+  return zlibCrc32(bytes) >>> 0;
 }
 
 /**
@@ -738,19 +726,7 @@ export function crc32(bytes: Uint8Array): number {
  * ```
  */
 export function dagChecksum(nodeIds: readonly string[]): number {
-  let c = -1;
-  for (let n = 0; n < nodeIds.length; n++) {
-    const s = nodeIds[n];
-    if (n > 0) c = CRC_TABLE[(c ^ 0x0a) & 0xff] ^ (c >>> 8);
-    for (let i = 0; i < s.length; i++) {
-      const ch = s.charCodeAt(i);
-      if (ch >= 0x80) {
-        return crc32(new TextEncoder().encode(nodeIds.join("\n")));
-      }
-      c = CRC_TABLE[(c ^ ch) & 0xff] ^ (c >>> 8);
-    }
-  }
-  return (c ^ -1) >>> 0;
+  return zlibCrc32(nodeIds.join("\n")) >>> 0;
 }
 
 /**
@@ -802,8 +778,10 @@ export interface VerifiedDag {
  *
  * @example
  * ```ts
+ * import { create } from "@bufbuild/protobuf";
+ * import { StrategyDagSchema } from "./messages.ts";
  * import { verifyDag } from "./node_id.ts";
- * const v = verifyDag({ name: "empty", nodes: [], checksum: 0, metadata: {} });
+ * const v = verifyDag(create(StrategyDagSchema, { name: "empty" }));
  * v.externalInputs; // []
  * ```
  */

@@ -7,8 +7,21 @@
  * @module
  */
 
-import { GENERATED_SCHEMA } from "./descriptor.ts";
-import type { SchemaVersion } from "./types.ts";
+import { create, toBinary } from "@bufbuild/protobuf";
+import type { GenFile } from "@bufbuild/protobuf/codegenv2";
+import { FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
+import { sha256Hex } from "./node_id.ts";
+import {
+  file_qmtl_v1_error,
+  file_qmtl_v1_event,
+  file_qmtl_v1_gateway,
+  file_qmtl_v1_node,
+  file_qmtl_v1_queue,
+  file_qmtl_v1_strategy,
+  file_qmtl_v1_topic,
+  type SchemaVersion,
+  SchemaVersionSchema,
+} from "./messages.ts";
 
 /**
  * Semver of the `qmtl.v1` proto package (matches the proto file headers).
@@ -16,14 +29,57 @@ import type { SchemaVersion } from "./types.ts";
  * @example
  * ```ts
  * import { SCHEMA_VERSION } from "./schema_version.ts";
- * SCHEMA_VERSION; // "1.0.0"
+ * SCHEMA_VERSION; // "2.0.0"
  * ```
  */
-export const SCHEMA_VERSION = "1.1.0";
+export const SCHEMA_VERSION = "2.0.0";
 
 /**
- * `"sha256:"` + hex SHA-256 of the canonical (RFC 8785) descriptor JSON,
- * computed by the generator.
+ * The generated file descriptors of `qmtl.v1`, sorted by file name.
+ *
+ * @example
+ * ```ts
+ * import { SCHEMA_FILES } from "./schema_version.ts";
+ * SCHEMA_FILES.map((f) => f.name); // ["qmtl/v1/error", "qmtl/v1/event", …]
+ * ```
+ */
+export const SCHEMA_FILES: readonly GenFile[] = Object.freeze(
+  [
+    file_qmtl_v1_error,
+    file_qmtl_v1_event,
+    file_qmtl_v1_gateway,
+    file_qmtl_v1_node,
+    file_qmtl_v1_queue,
+    file_qmtl_v1_strategy,
+    file_qmtl_v1_topic,
+  ].sort((a, b) => a.proto.name < b.proto.name ? -1 : 1),
+);
+
+/**
+ * The schema hash of a set of file descriptors: `"sha256:"` + hex SHA-256 of
+ * the binary `google.protobuf.FileDescriptorSet` holding each file's
+ * `FileDescriptorProto` (as embedded by protoc-gen-es: no
+ * `source_code_info`, so comments never count), files sorted by name.
+ *
+ * @param files the file descriptors
+ * @example
+ * ```ts
+ * import { SCHEMA_FILES, SCHEMA_HASH, schemaHashOf } from "./schema_version.ts";
+ * schemaHashOf(SCHEMA_FILES) === SCHEMA_HASH; // true
+ * ```
+ */
+export function schemaHashOf(files: readonly GenFile[]): string {
+  const set = create(FileDescriptorSetSchema, {
+    file: [...files]
+      .sort((a, b) => a.proto.name < b.proto.name ? -1 : 1)
+      .map((f) => f.proto),
+  });
+  return "sha256:" + sha256Hex(toBinary(FileDescriptorSetSchema, set));
+}
+
+/**
+ * This build's schema hash, computed from the generated descriptors
+ * ({@link schemaHashOf} of {@link SCHEMA_FILES}).
  *
  * @example
  * ```ts
@@ -31,7 +87,7 @@ export const SCHEMA_VERSION = "1.1.0";
  * SCHEMA_HASH.startsWith("sha256:"); // true
  * ```
  */
-export const SCHEMA_HASH: string = GENERATED_SCHEMA.hash;
+export const SCHEMA_HASH: string = schemaHashOf(SCHEMA_FILES);
 
 /**
  * Request/response header carrying the schema version.
@@ -66,10 +122,11 @@ export const SCHEMA_HASH_HEADER = "qmtl-schema-hash";
  * ```
  */
 export const KNOWN_SCHEMAS: Readonly<Record<string, string>> = Object.freeze({
+  // 1.0.0 was hashed over the protobufjs JSON descriptor (RFC 8785).
   "1.0.0":
     "sha256:5eb5fdad65dd60437830a6b54f7616b70283ffa35189474a310e23c1250bf14b",
-  "1.1.0":
-    "sha256:e9ef158b15815ba44e26474c7c3dc93ea9f2ab12c4670da45e59c315b442f3c9",
+  "2.0.0":
+    "sha256:9aa7b06d9b23cd4b183b775be1a4b107261180db84928f20ce8584052a0c9ae7",
 });
 
 /**
@@ -121,7 +178,7 @@ function compare(
  * @example
  * ```ts
  * import { acceptedVersions } from "./schema_version.ts";
- * acceptedVersions(); // ["1.0.0", "^1.0.0"]
+ * acceptedVersions(); // ["2.0.0", "^2.0.0"]
  * ```
  */
 export function acceptedVersions(): string[] {
@@ -146,7 +203,7 @@ export function acceptedVersions(): string[] {
  * ```ts
  * import { checkCompatibility, SCHEMA_HASH, SCHEMA_VERSION } from "./schema_version.ts";
  * checkCompatibility(SCHEMA_VERSION, SCHEMA_HASH); // { ok: true }
- * checkCompatibility("2.0.0", SCHEMA_HASH).ok; // false
+ * checkCompatibility("1.0.0", SCHEMA_HASH).ok; // false
  * ```
  */
 export function checkCompatibility(
@@ -222,13 +279,13 @@ export function schemaHeaders(): Record<string, string> {
  * @example
  * ```ts
  * import { schemaVersionMessage } from "./schema_version.ts";
- * schemaVersionMessage().accepted; // ["1.0.0", "^1.0.0"]
+ * schemaVersionMessage().accepted; // ["2.0.0", "^2.0.0"]
  * ```
  */
 export function schemaVersionMessage(): SchemaVersion {
-  return {
+  return create(SchemaVersionSchema, {
     version: SCHEMA_VERSION,
     hash: SCHEMA_HASH,
     accepted: acceptedVersions(),
-  };
+  });
 }

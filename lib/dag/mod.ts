@@ -23,8 +23,8 @@ export type {
   NodeSpec,
   StrategyDag,
   TopicDescriptor,
-} from "../contracts/types.ts";
-export type { ErrorDetail } from "../contracts/types.ts";
+} from "../contracts/messages.ts";
+export type { ErrorDetail } from "../contracts/messages.ts";
 export {
   type ConnectCode,
   ErrorCode,

@@ -24,7 +24,7 @@ import type {
   NodeRecord,
   StrategyDag,
   TopicDescriptor,
-} from "../contracts/types.ts";
+} from "../contracts/messages.ts";
 
 /**
  * Who and what a {@link NodeRegistry.diffAndCommit} call commits for.
@@ -263,7 +263,7 @@ export interface HealthStatus {
  * @example
  * ```ts
  * import type { NodeRegistry } from "./registry.ts";
- * import type { StrategyDag } from "../contracts/types.ts";
+ * import type { StrategyDag } from "../contracts/messages.ts";
  * async function submit(reg: NodeRegistry, dag: StrategyDag) {
  *   const diff = await reg.diffAndCommit(dag, { strategyId: "st_1", version: "1", owner: "alice" });
  *   return diff.queueMap;

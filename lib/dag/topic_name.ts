@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { NodeSpec } from "../contracts/types.ts";
+import type { NodeSpec } from "../contracts/messages.ts";
 
 /**
  * The asset a node's topic is named after: `metadata.asset`, else a string

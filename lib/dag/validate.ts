@@ -7,7 +7,7 @@
  */
 
 import { createHash } from "node:crypto";
-import type { NodeSpec, StrategyDag } from "../contracts/types.ts";
+import type { NodeSpec, StrategyDag } from "../contracts/messages.ts";
 import { CycleError, RegistryError } from "./errors.ts";
 
 const NODE_ID = /^sha256:[0-9a-f]{64}$/;
@@ -17,8 +17,10 @@ const NODE_ID = /^sha256:[0-9a-f]{64}$/;
  *
  * @example
  * ```ts
+ * import { create } from "@bufbuild/protobuf";
+ * import { StrategyDagSchema } from "@qmtl/qmtl/contracts";
  * import { type ValidatedDag, validateDag } from "./validate.ts";
- * const v: ValidatedDag = validateDag({ name: "empty", nodes: [], checksum: 0, metadata: {} });
+ * const v: ValidatedDag = validateDag(create(StrategyDagSchema, { name: "empty" }));
  * console.log(v.nodes.length, [...v.externalInputs.keys()]); // 0 []
  * ```
  */
@@ -103,8 +105,10 @@ export function findCycle(
  *
  * @example
  * ```ts
+ * import { create } from "@bufbuild/protobuf";
+ * import { StrategyDagSchema } from "@qmtl/qmtl/contracts";
  * import { validateDag } from "./validate.ts";
- * const v = validateDag({ name: "empty", nodes: [], checksum: 0, metadata: {} });
+ * const v = validateDag(create(StrategyDagSchema, { name: "empty" }));
  * v.nodes.length; // 0
  * ```
  */
@@ -164,8 +168,10 @@ export function validateDag(dag: StrategyDag): ValidatedDag {
  *
  * @example
  * ```ts
+ * import { create } from "@bufbuild/protobuf";
+ * import { StrategyDagSchema } from "@qmtl/qmtl/contracts";
  * import { defaultDagHash } from "./validate.ts";
- * defaultDagHash({ name: "e", nodes: [], checksum: 0, metadata: {} }).startsWith("sha256:"); // true
+ * defaultDagHash(create(StrategyDagSchema, { name: "e" })).startsWith("sha256:"); // true
  * ```
  */
 export function defaultDagHash(dag: StrategyDag): string {

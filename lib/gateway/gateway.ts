@@ -1,17 +1,19 @@
 /**
- * `createGateway`: assembles the Hono app (middleware chain, Connect RPC,
- * read-only REST, SSE, ops endpoints), the strategy service, the diff worker
- * and webhook delivery.
+ * `createGateway`: assembles the Hono app (middleware chain, the contract
+ * API served by connect-es, read-only REST, SSE, ops endpoints), the
+ * strategy service, the diff worker and webhook delivery.
  *
  * @module
  */
 
+import { Code } from "@connectrpc/connect";
 import { Hono } from "hono";
+import { QmtlError } from "../contracts/errors.ts";
 import type { Context, Handler } from "hono";
 import type { HealthStatus, NodeRegistry } from "../dag/registry.ts";
 import { MemoryQueue } from "../queue/memory_queue.ts";
 import { MemoryTopicStore } from "../queue/memory_topic_store.ts";
-import type { LeaseGrant, TopicStore } from "../queue/types.ts";
+import type { ProducerLease, TopicStore } from "../queue/types.ts";
 import { GcScheduler } from "./gc/mod.ts";
 import { TopicService } from "./topics/mod.ts";
 import type { EventLog, WorkQueue } from "../queue/types.ts";
@@ -33,7 +35,8 @@ import { buildOpenApi } from "./openapi/mod.ts";
 import { createPolicy, type Policy, type PolicyOptions } from "./policy/mod.ts";
 import { routePipeline } from "./pipeline.ts";
 import { restHandlers } from "./rest/mod.ts";
-import { rpcHandlers } from "./rpc/mod.ts";
+import { createRpcHandlers } from "./connect/router.ts";
+import { connectErrorOf, rpcErrorResponse } from "./connect/errors.ts";
 import { StrategyService, type StrategyServiceOptions } from "./service.ts";
 import { MemoryStrategyStore } from "./store/memory.ts";
 import type { StrategyStore } from "./store/types.ts";
@@ -128,7 +131,7 @@ export interface GatewayOptions {
     graceMs: number;
   };
   /** Called when a producer lease is taken over from a dead producer. */
-  onLeaseTakeover?: (topic: string, grant: LeaseGrant) => void;
+  onLeaseTakeover?: (topic: string, grant: ProducerLease) => void;
 }
 
 /**
@@ -389,7 +392,16 @@ export function createGateway(options: GatewayOptions): Gateway {
   );
 
   // ---- handlers -----------------------------------------------------------
-  const rpc = rpcHandlers(service, options.registry);
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  // The contract API: one connect-es handler per GatewayService method, by
+  // request path; the route table says who may call it.
+  const rpc = createRpcHandlers({
+    service,
+    registry: options.registry,
+    policy: pol,
+    logger,
+    maxBodyBytes,
+  });
   const rest = restHandlers(service, options.registry);
   const openapi = buildOpenApi();
   const readyChecks: Record<string, () => Promise<HealthStatus>> = {
@@ -411,12 +423,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       ),
     ...options.readiness,
   };
-  const handlers: Record<RouteId, Handler<GatewayEnv>> = {
-    "rpc.SubmitStrategy": rpc.SubmitStrategy,
-    "rpc.GetStrategy": rpc.GetStrategy,
-    "rpc.RetireStrategy": rpc.RetireStrategy,
-    "rpc.ListNodes": rpc.ListNodes,
-    "rpc.QueryNodesByTags": rpc.QueryNodesByTags,
+  const handlers: Partial<Record<RouteId, Handler<GatewayEnv>>> = {
     "rest.listStrategies": rest.listStrategies,
     "rest.getStrategy": rest.getStrategy,
     "rest.getStrategyStatus": rest.getStrategyStatus,
@@ -485,7 +492,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     logger,
     done,
     authenticator,
-    maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+    maxBodyBytes,
     policy: pol,
   };
   const on = app.on.bind(app) as unknown as (
@@ -494,11 +501,13 @@ export function createGateway(options: GatewayOptions): Gateway {
     h: Handler<GatewayEnv>,
   ) => unknown;
   for (const route of ROUTES) {
-    on(
-      route.method,
-      route.path,
-      routePipeline(route, handlers[route.id], pipe),
-    );
+    const handler = route.kind === "rpc"
+      ? rpc.get(route.path)
+      : handlers[route.id];
+    if (handler === undefined) {
+      throw new Error(`route ${route.id}: no handler for ${route.path}`);
+    }
+    on(route.method, route.path, routePipeline(route, handler, pipe));
   }
   // Only each route's own method is registered with the router (fewer
   // handler sets to match per request); any other method on a known path
@@ -524,6 +533,16 @@ export function createGateway(options: GatewayOptions): Gateway {
         c,
         hit.route,
         hit.route.method === "GET" ? "GET, HEAD" : "POST",
+      );
+    }
+    if (c.get("apiKind") === "rpc") {
+      // An unknown procedure: Connect code unimplemented.
+      return rpcErrorResponse(
+        connectErrorOf(
+          new QmtlError("E_NOT_FOUND", `no procedure ${path}`),
+          Code.Unimplemented,
+        ),
+        c.req.raw.headers,
       );
     }
     throw notFound(path);

@@ -60,8 +60,20 @@ export {
   signDevToken,
   unauthenticated,
 } from "./auth/mod.ts";
-export { DEFAULT_MAX_BODY_BYTES, readBodyLimited } from "./body_limit/mod.ts";
-export * from "./codec.ts";
+export {
+  assertDeclaredSize,
+  DEFAULT_MAX_BODY_BYTES,
+  readBodyLimited,
+} from "./body_limit/mod.ts";
+export {
+  connectErrorOf,
+  type GatewayServiceDeps,
+  gatewayServiceImpl,
+  gzip,
+  PRINCIPAL,
+  REQUEST_ID,
+  rpcErrorResponse,
+} from "./connect/mod.ts";
 export {
   apiKindOf,
   RETRY_AFTER_S,
@@ -99,13 +111,11 @@ export * from "./webhooks/mod.ts";
 export * from "./worker/loop.ts";
 
 // Types of other modules that appear in this module's public API.
-export type * from "../contracts/types.ts";
+export type * from "../contracts/messages.ts";
 export type {
   ConnectCode,
   ErrorCode,
   ErrorMapping,
-  MessageName,
-  MessageTypes,
   QmtlError,
   QmtlErrorOptions,
 } from "../contracts/mod.ts";

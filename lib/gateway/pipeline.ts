@@ -8,13 +8,19 @@
  * handler per route keeps Hono on its single-handler path (no `compose`, no
  * `next` closures, one async frame per request).
  *
+ * On RPC routes the body limit refuses a declared oversize body at once, and
+ * the body itself is read (bounded, and bounded again once decompressed) by
+ * the RPC handler, after authentication; the policy step admits the
+ * submission (denied subjects, rate), and the DAG limits are checked by the
+ * SubmitStrategy implementation once the request is decoded.
+ *
  * @module
  */
 
 import type { Context, Handler, Next } from "hono";
 import { forbidden, isAllowed, type RouteDef } from "./acl/mod.ts";
 import { type Authenticator, bearerToken } from "./auth/mod.ts";
-import { readBodyLimited } from "./body_limit/mod.ts";
+import { assertDeclaredSize } from "./body_limit/mod.ts";
 import { apiKindOf, mapError } from "./error_mapper/mod.ts";
 import type { Logger } from "./logger/mod.ts";
 import { applyPolicy, type Policy } from "./policy/mod.ts";
@@ -33,7 +39,7 @@ export interface PipelineOptions {
   authenticator: Authenticator;
   /** Largest accepted request body. */
   maxBodyBytes: number;
-  /** Submission policy (the SubmitStrategy route). */
+  /** Submission policy (the SubmitStrategy route: admission). */
   policy: Policy;
 }
 
@@ -67,12 +73,7 @@ export function routePipeline(
     let res: Response;
     try {
       if (routeId !== undefined) c.set("routeId", routeId);
-      if (limitBody) {
-        const m = c.req.method;
-        if (m === "POST" || m === "PUT" || m === "PATCH") {
-          c.set("rawBody", await readBodyLimited(c.req.raw, maxBodyBytes));
-        }
-      }
+      if (limitBody) assertDeclaredSize(c.req.raw, maxBodyBytes);
       if (needsAuth) {
         const principal = await authenticator.verify(
           bearerToken(c.req.header("authorization")),

@@ -7,9 +7,9 @@
  * @module
  */
 
+import { create, toBinary } from "@bufbuild/protobuf";
 import {
   decode,
-  encode,
   ErrorCode,
   QmtlError,
   sha256Hex,
@@ -17,12 +17,16 @@ import {
 } from "../contracts/mod.ts";
 import {
   type ErrorDetail,
+  ErrorDetailSchema,
   type StrategyDag,
+  StrategyDagSchema,
   StrategyState,
   type StrategyStatus,
+  StrategyStatusSchema,
   type SubmitStrategyRequest,
   type SubmitStrategyResponse,
-} from "../contracts/types.ts";
+  SubmitStrategyResponseSchema,
+} from "../contracts/messages.ts";
 import { RegistryError } from "../dag/errors.ts";
 import type { NodeRegistry } from "../dag/registry.ts";
 import type { LeasedJob, WorkQueue } from "../queue/types.ts";
@@ -114,8 +118,10 @@ export function strategyIdOf(owner: string, dagHash: string): string {
  *
  * @example
  * ```ts
+ * import { create } from "@bufbuild/protobuf";
+ * import { StrategyDagSchema } from "@qmtl/qmtl/contracts";
  * import { findCycle } from "@qmtl/qmtl/gateway";
- * findCycle({ name: "s", nodes: [], checksum: 0, metadata: {} }); // undefined
+ * findCycle(create(StrategyDagSchema, { name: "s" })); // undefined
  * ```
  */
 export function findCycle(dag: StrategyDag): string[] | undefined {
@@ -155,21 +161,16 @@ export function findCycle(dag: StrategyDag): string[] | undefined {
 function errorDetailOf(e: unknown): ErrorDetail {
   if (e instanceof QmtlError) return e.toErrorDetail();
   if (e instanceof RegistryError) {
-    return {
+    return create(ErrorDetailSchema, {
       code: e.code,
       message: e.message,
-      field: "",
       nodeId: e.nodeId ?? "",
-      details: {},
-    };
+    });
   }
-  return {
+  return create(ErrorDetailSchema, {
     code: ErrorCode.E_INTERNAL,
     message: (e as Error)?.message ?? String(e),
-    field: "",
-    nodeId: "",
-    details: {},
-  };
+  });
 }
 
 function isRetryable(e: unknown): boolean {
@@ -190,6 +191,36 @@ function validCallback(url: string): void {
     throw new QmtlError("E_INVALID", "callback_url must be http or https", {
       field: "callback_url",
     });
+  }
+}
+
+/**
+ * The DAGs of recent submissions, by strategy id, bounded by their total node
+ * count (oldest dropped first); a diff job takes its DAG out.
+ */
+class RecentDags {
+  readonly #dags = new Map<string, StrategyDag>();
+  #nodes = 0;
+  constructor(readonly maxNodes: number) {}
+
+  put(id: string, dag: StrategyDag): void {
+    if (dag.nodes.length > this.maxNodes || this.#dags.has(id)) return;
+    this.#dags.set(id, dag);
+    this.#nodes += dag.nodes.length;
+    for (const [old, d] of this.#dags) {
+      if (this.#nodes <= this.maxNodes) break;
+      this.#dags.delete(old);
+      this.#nodes -= d.nodes.length;
+    }
+  }
+
+  take(id: string): StrategyDag | undefined {
+    const dag = this.#dags.get(id);
+    if (dag !== undefined) {
+      this.#dags.delete(id);
+      this.#nodes -= dag.nodes.length;
+    }
+    return dag;
   }
 }
 
@@ -221,6 +252,8 @@ export class StrategyService {
   get store(): StrategyStore {
     return this.#o.store;
   }
+
+  #recent = new RecentDags(20_000);
 
   #buildEvent = (
     status: StrategyStatus,
@@ -299,6 +332,11 @@ export class StrategyService {
     req: SubmitStrategyRequest,
   ): Promise<SubmitStrategyResponse> {
     const dag = req.dag;
+    if (dag === undefined) {
+      throw new QmtlError(ErrorCode.E_INVALID, "dag is required", {
+        field: "dag",
+      });
+    }
     const cycle = findCycle(dag);
     if (cycle) {
       throw new QmtlError(
@@ -317,7 +355,7 @@ export class StrategyService {
     const owner = principal.subject;
     const strategyId = strategyIdOf(owner, verified.dagHash);
     const now = Date.now();
-    const status: StrategyStatus = {
+    const status: StrategyStatus = create(StrategyStatusSchema, {
       strategyId,
       owner,
       version: req.version || "1",
@@ -333,14 +371,17 @@ export class StrategyService {
       updatedAtMs: now,
       callbackUrl: req.callbackUrl,
       name: dag.name,
-    };
+    });
     const { created, record } = await this.#o.store.create(
       status,
-      encode("StrategyDag", dag),
+      toBinary(StrategyDagSchema, dag),
       this.#buildEvent,
     );
     let rec = record;
     if (created) {
+      // The diff job usually runs in this process moments later: hand it
+      // the decoded DAG instead of decoding the stored bytes again.
+      this.#recent.put(strategyId, dag);
       this.#o.onTransition?.(undefined, StrategyState.QUEUED);
       await this.#flushEvents(rec);
       rec = await this.ensureJob(rec);
@@ -358,12 +399,12 @@ export class StrategyService {
     } else if (rec.status.state === StrategyState.QUEUED && rec.jobId === "") {
       rec = await this.ensureJob(rec);
     }
-    return {
+    return create(SubmitStrategyResponseSchema, {
       strategyId,
       state: rec.status.state,
       dagHash: verified.dagHash,
       duplicate: !created,
-    };
+    });
   }
 
   async #checkExternalInputs(
@@ -530,9 +571,12 @@ export class StrategyService {
     } else {
       return { kind: "ack" };
     }
-    const bytes = await this.#o.store.getDag(id);
-    if (!bytes) throw new Error(`strategy ${id} has no stored DAG`);
-    const dag = decode("StrategyDag", bytes);
+    let dag = this.#recent.take(id);
+    if (dag === undefined) {
+      const bytes = await this.#o.store.getDag(id);
+      if (!bytes) throw new Error(`strategy ${id} has no stored DAG`);
+      dag = decode(StrategyDagSchema, bytes);
+    }
     try {
       const diff = await this.#o.registry.diffAndCommit(dag, {
         strategyId: id,

@@ -6,7 +6,6 @@
  */
 
 import type { Context, ErrorHandler, Handler, MiddlewareHandler } from "hono";
-import type { SubmitStrategyRequest } from "../contracts/types.ts";
 
 /**
  * A role a caller can hold (from the JWT `roles` claim).
@@ -90,8 +89,6 @@ export interface GatewayVariables {
   principal: Principal | undefined;
   /** The request body read by the body-limit middleware. */
   rawBody: Uint8Array | undefined;
-  /** The decoded SubmitStrategy request (decoded once, by the policy step). */
-  submitRequest: SubmitStrategyRequest | undefined;
 }
 
 /**

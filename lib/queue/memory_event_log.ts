@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { Event } from "../contracts/types.ts";
+import type { Event } from "../contracts/messages.ts";
 import { QueueError } from "./errors.ts";
 import { MemStream, Waiters } from "./memory_stream.ts";
 import type {

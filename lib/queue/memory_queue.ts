@@ -133,6 +133,7 @@ export class MemoryQueue implements WorkQueue {
       }
       const now = this.#now();
       const job: Job = {
+        $typeName: "qmtl.v1.QueueJob",
         id: newId(),
         kind,
         payload: payload.slice(),

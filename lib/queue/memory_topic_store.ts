@@ -10,13 +10,13 @@ import { Waiters } from "./memory_stream.ts";
 import type {
   AppendOptions,
   AppendResult,
+  BarBatch,
+  BarCursor,
   BarEntry,
   BarReadOptions,
   CreateTopicResult,
-  LeaseGrant,
+  ProducerLease,
   ReadManyOptions,
-  TopicBars,
-  TopicCursor,
   TopicInfo,
   TopicOptions,
   TopicStore,
@@ -189,14 +189,14 @@ export class MemoryTopicStore implements TopicStore {
 
   /** {@inheritDoc TopicStore.readMany} */
   async readMany(
-    cursors: readonly TopicCursor[],
+    cursors: readonly BarCursor[],
     opts: ReadManyOptions = {},
-  ): Promise<TopicBars[]> {
+  ): Promise<BarBatch[]> {
     this.#open();
     const limit = checkLimit(opts.limit);
     const deadline = Date.now() + checkInt("waitMs", opts.waitMs ?? 0, 0);
     while (true) {
-      const out: TopicBars[] = [];
+      const out: BarBatch[] = [];
       for (const c of cursors) {
         const bars = slice(this.#get(c.topic).bars, c.afterBarTs, limit);
         if (bars.length > 0) out.push({ topic: c.topic, bars });
@@ -225,7 +225,7 @@ export class MemoryTopicStore implements TopicStore {
     holder: string,
     ttlMs: number,
     token?: string,
-  ): Promise<LeaseGrant> {
+  ): Promise<ProducerLease> {
     return settle(() => {
       this.#open();
       checkName("holder", holder);
@@ -329,7 +329,7 @@ function grant(
   ttlMs: number,
   takeover: boolean,
   previousHolder: string,
-): LeaseGrant {
+): ProducerLease {
   return {
     granted,
     holder,

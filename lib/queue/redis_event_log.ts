@@ -8,7 +8,7 @@
 
 import type { Buffer } from "node:buffer";
 import type { Redis } from "ioredis";
-import type { Event } from "../contracts/types.ts";
+import type { Event } from "../contracts/messages.ts";
 import { adoptClient } from "./adopt_client.ts";
 import {
   closeRedis,
@@ -317,6 +317,7 @@ function toEntry(raw: RawEntry): EventLogEntry {
   return {
     id: raw[0].toString(),
     event: {
+      $typeName: "qmtl.v1.Event",
       id: s("id"),
       source: s("source"),
       specVersion: s("specversion"),

@@ -527,6 +527,7 @@ function str(b: Buffer | null | undefined): string {
 function toJob(r: Raw): Job {
   const payload = r[2] ?? Buffer.alloc(0);
   return {
+    $typeName: "qmtl.v1.QueueJob",
     id: str(r[0]),
     kind: str(r[1]),
     payload: new Uint8Array(

@@ -42,13 +42,13 @@ import {
 import type {
   AppendOptions,
   AppendResult,
+  BarBatch,
+  BarCursor,
   BarEntry,
   BarReadOptions,
   CreateTopicResult,
-  LeaseGrant,
+  ProducerLease,
   ReadManyOptions,
-  TopicBars,
-  TopicCursor,
   TopicInfo,
   TopicOptions,
   TopicStore,
@@ -322,9 +322,9 @@ export class RedisTopicStore implements TopicStore {
 
   /** {@inheritDoc TopicStore.readMany} */
   async readMany(
-    cursors: readonly TopicCursor[],
+    cursors: readonly BarCursor[],
     opts: ReadManyOptions = {},
-  ): Promise<TopicBars[]> {
+  ): Promise<BarBatch[]> {
     this.#open();
     const limit = checkLimit(opts.limit);
     const deadline = Date.now() + checkInt("waitMs", opts.waitMs ?? 0, 0);
@@ -342,7 +342,7 @@ export class RedisTopicStore implements TopicStore {
         );
       }
       const res = (await pipe.exec())!;
-      const out: TopicBars[] = [];
+      const out: BarBatch[] = [];
       cursors.forEach((c, i) => {
         const [[e1, exists], [e2, raw]] = [res[2 * i], res[2 * i + 1]];
         if (e1 || e2) throw e1 ?? e2;
@@ -378,7 +378,7 @@ export class RedisTopicStore implements TopicStore {
     holder: string,
     ttlMs: number,
     token?: string,
-  ): Promise<LeaseGrant> {
+  ): Promise<ProducerLease> {
     this.#open();
     checkName("holder", holder);
     checkInt("ttlMs", ttlMs, 1);

@@ -9,7 +9,7 @@
  * @module
  */
 
-import type { Event, QueueJob } from "../contracts/types.ts";
+import type { Event, QueueJob } from "../contracts/messages.ts";
 
 export type { Event, QueueJob };
 
@@ -325,13 +325,14 @@ export interface GroupReadOptions {
  *
  * @example
  * ```ts
+ * import { create } from "@bufbuild/protobuf";
+ * import { EventSchema } from "@qmtl/qmtl/contracts";
  * import { MemoryEventLog } from "./memory_event_log.ts";
  * const log = new MemoryEventLog({ maxLen: 1000 });
- * const id = await log.append("st_1", {
+ * const id = await log.append("st_1", create(EventSchema, {
  *   id: "e1", source: "/qmtl/gateway", specVersion: "1.0", type: "qmtl.strategy.queued",
  *   subject: "st_1", time: new Date().toISOString(), dataContentType: "application/json",
- *   data: new Uint8Array(),
- * });
+ * }));
  * const later = await log.read("st_1", { after: id });
  * await log.close();
  * ```
@@ -492,11 +493,11 @@ export interface BarReadOptions {
  *
  * @example
  * ```ts
- * import type { TopicCursor } from "./types.ts";
- * const c: TopicCursor = { topic: "btc_Processing_ab12cd34_v1", afterBarTs: 120 };
+ * import type { BarCursor } from "./types.ts";
+ * const c: BarCursor = { topic: "btc_Processing_ab12cd34_v1", afterBarTs: 120 };
  * ```
  */
-export interface TopicCursor {
+export interface BarCursor {
   /** Topic name. */
   topic: string;
   /** Bars strictly after this bar time (default: from the oldest). */
@@ -526,11 +527,11 @@ export interface ReadManyOptions {
  *
  * @example
  * ```ts
- * import type { TopicBars } from "./types.ts";
- * const count = (t: TopicBars) => t.bars.length;
+ * import type { BarBatch } from "./types.ts";
+ * const count = (t: BarBatch) => t.bars.length;
  * ```
  */
-export interface TopicBars {
+export interface BarBatch {
   /** Topic name. */
   topic: string;
   /** New bars, oldest first. */
@@ -542,11 +543,11 @@ export interface TopicBars {
  *
  * @example
  * ```ts
- * import type { LeaseGrant } from "./types.ts";
- * const mine = (g: LeaseGrant) => g.granted ? g.token : null;
+ * import type { ProducerLease } from "./types.ts";
+ * const mine = (g: ProducerLease) => g.granted ? g.token : null;
  * ```
  */
-export interface LeaseGrant {
+export interface ProducerLease {
   /** True when the caller holds the lease (new grant or renewal). */
   granted: boolean;
   /** The current holder (the caller's name when granted). */
@@ -626,9 +627,9 @@ export interface TopicStore {
    * does not exist throws `TopicNotFoundError`.
    */
   readMany(
-    cursors: readonly TopicCursor[],
+    cursors: readonly BarCursor[],
     opts?: ReadManyOptions,
-  ): Promise<TopicBars[]>;
+  ): Promise<BarBatch[]>;
   /** The newest bar time of the topic, or `null` when it has none. */
   lastBarTs(name: string): Promise<number | null>;
   /**
@@ -641,7 +642,7 @@ export interface TopicStore {
     holder: string,
     ttlMs: number,
     token?: string,
-  ): Promise<LeaseGrant>;
+  ): Promise<ProducerLease>;
   /** Release a lease held with `token`; false when it was not held with it. */
   releaseLease(name: string, token: string): Promise<boolean>;
   /** Deletes the topic, its bars and its lease; false if it did not exist. */

@@ -1,9 +1,11 @@
 import assert from "node:assert/strict";
+import { create } from "@bufbuild/protobuf";
 import {
   connectCodeOf,
   ContractError,
   ERROR_TABLE,
   ErrorCode,
+  ErrorDetailSchema,
   fromErrorDetail,
   httpStatusOf,
   isErrorCode,
@@ -63,23 +65,23 @@ Deno.test("QmtlError and ContractError", () => {
   assert.equal(e.httpStatus, 404);
   assert.equal(e.connectCode, "not_found");
   assert.equal(e.cause, cause);
-  assert.deepEqual(e.toErrorDetail(), {
-    code: "E_NOT_FOUND",
-    message: "no such strategy",
-    field: "strategy_id",
-    nodeId: "sha256:x",
-    details: { id: "st_9" },
-  });
+  assert.deepEqual(
+    e.toErrorDetail(),
+    create(ErrorDetailSchema, {
+      code: "E_NOT_FOUND",
+      message: "no such strategy",
+      field: "strategy_id",
+      nodeId: "sha256:x",
+      details: { id: "st_9" },
+    }),
+  );
   const bare = new QmtlError("E_INTERNAL", "oops");
   assert.equal(bare.field, undefined);
   assert.equal("cause" in bare, false);
-  assert.deepEqual(bare.toErrorDetail(), {
-    code: "E_INTERNAL",
-    message: "oops",
-    field: "",
-    nodeId: "",
-    details: {},
-  });
+  assert.deepEqual(
+    bare.toErrorDetail(),
+    create(ErrorDetailSchema, { code: "E_INTERNAL", message: "oops" }),
+  );
 
   const c = new ContractError("bad");
   assert.ok(c instanceof QmtlError);
@@ -97,13 +99,9 @@ Deno.test("QmtlError and ContractError", () => {
   assert.equal(back.field, "strategy_id");
   assert.equal(back.nodeId, "sha256:x");
   assert.deepEqual(back.details, { id: "st_9" });
-  const unknown = fromErrorDetail({
-    code: "E_MARS",
-    message: "m",
-    field: "",
-    nodeId: "",
-    details: {},
-  });
+  const unknown = fromErrorDetail(
+    create(ErrorDetailSchema, { code: "E_MARS", message: "m" }),
+  );
   assert.equal(unknown.code, "E_INTERNAL");
   assert.deepEqual(unknown.details, { code: "E_MARS" });
   assert.equal(unknown.field, undefined);

@@ -1,12 +1,6 @@
 import assert from "node:assert/strict";
-import {
-  ContractError,
-  decode,
-  encode,
-  MESSAGE_NAMES,
-  type MessageName,
-  unknownFields,
-} from "../../lib/contracts/mod.ts";
+import { toBinary } from "@bufbuild/protobuf";
+import { ContractError, decode } from "../../lib/contracts/mod.ts";
 import { SAMPLES } from "../golden/samples.ts";
 
 /** mulberry32: small seeded PRNG so failures are reproducible. */
@@ -57,20 +51,19 @@ function mutate(rand: () => number, base: Uint8Array, i: number): Uint8Array {
   }
 }
 
-for (const [idx, name] of MESSAGE_NAMES.entries()) {
+for (
+  const [idx, [name, { schema, message }]] of Object.entries(SAMPLES).entries()
+) {
   Deno.test(`fuzz ${name}: ${CASES} malformed inputs never crash`, () => {
     const rand = prng(0x5eed + idx);
-    const base = encode(
-      name as MessageName,
-      SAMPLES[name as MessageName] as never,
-    );
+    const base = toBinary(schema, message);
     let accepted = 0;
     let rejected = 0;
     for (let i = 0; i < CASES; i++) {
       const input = mutate(rand, base, i);
       let msg;
       try {
-        msg = decode(name, input);
+        msg = decode(schema, input);
       } catch (e) {
         if (!(e instanceof ContractError) || e.code !== "E_INVALID") {
           throw new Error(`case ${i} (${[...input]}): unexpected ${e}`);
@@ -82,9 +75,8 @@ for (const [idx, name] of MESSAGE_NAMES.entries()) {
       accepted++;
       // Whatever decodes must re-encode, and decode again to the same value
       // (unknown fields included).
-      const again = decode(name, encode(name, msg));
+      const again = decode(schema, toBinary(schema, msg));
       assert.deepEqual(again, msg, `case ${i}`);
-      assert.deepEqual(unknownFields(again), unknownFields(msg), `case ${i}`);
     }
     assert.equal(accepted + rejected, CASES);
     assert.ok(rejected > 0);

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { create } from "@bufbuild/protobuf";
 import {
   canonicalJson,
   canonicalParamsJson,
@@ -16,9 +17,11 @@ import {
   type NodeIdentity,
   nodeIdOfSpec,
   type NodeSpec,
+  NodeSpecSchema,
   normaliseSource,
   sha256Hex,
   type StrategyDag,
+  StrategyDagSchema,
   stripContextKeys,
   tagQueryParams,
   verifyDag,
@@ -83,7 +86,7 @@ Deno.test("node-ID vectors: literal IDs, canonical strings and relations", () =>
     assert.equal(computeNodeId(id), v.node_id, v.name);
     assert.equal("sha256:" + sha256Hex(v.canonical), v.node_id, v.name);
     // Same ID through the NodeSpec path (display fields never enter).
-    const spec: NodeSpec = {
+    const spec: NodeSpec = create(NodeSpecSchema, {
       nodeId: v.node_id,
       nodeType: v.node_type,
       intervalS: v.interval_s,
@@ -95,7 +98,7 @@ Deno.test("node-ID vectors: literal IDs, canonical strings and relations", () =>
       name: v.display?.name ?? "",
       tags: v.display?.tags ?? [],
       metadata: v.display?.metadata ?? {},
-    };
+    });
     assert.equal(nodeIdOfSpec(spec), v.node_id, v.name);
     for (const other of v.expect_same_as ?? []) {
       assert.equal(
@@ -468,7 +471,7 @@ function node(
   overrides: Partial<NodeSpec> & { params?: Record<string, unknown> } = {},
 ): NodeSpec {
   const { params, ...rest } = overrides;
-  const spec: NodeSpec = {
+  const spec: NodeSpec = create(NodeSpecSchema, {
     nodeId: "",
     nodeType: "Processing",
     intervalS: 60,
@@ -481,18 +484,17 @@ function node(
     tags: [],
     metadata: {},
     ...rest,
-  };
+  });
   if (!rest.nodeId) spec.nodeId = nodeIdOfSpec(spec);
   return spec;
 }
 
 function dagOf(nodes: NodeSpec[], checksum?: number): StrategyDag {
-  return {
+  return create(StrategyDagSchema, {
     name: "t",
     nodes,
     checksum: checksum ?? dagChecksum(nodes.map((n) => n.nodeId)),
-    metadata: {},
-  };
+  });
 }
 
 Deno.test("verifyDag accepts a valid DAG and reports external inputs", () => {

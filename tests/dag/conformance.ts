@@ -1,6 +1,6 @@
 // One conformance suite for every NodeRegistry backend.
 import assert from "node:assert/strict";
-import type { NodeSpec } from "../../lib/contracts/types.ts";
+import type { NodeSpec } from "../../lib/contracts/messages.ts";
 import {
   ConflictError,
   CycleError,
@@ -121,11 +121,11 @@ export function registryConformance(o: ConformanceOptions): void {
     assert.ok(topic.retentionMs > 0);
 
     assert.deepEqual(
-      (await reg.dependencies(c.sma.nodeId)).map((r) => r.node.nodeId),
+      (await reg.dependencies(c.sma.nodeId)).map((r) => r.node!.nodeId),
       [c.price.nodeId],
     );
     assert.deepEqual(
-      (await reg.dependents(c.sma.nodeId)).map((r) => r.node.nodeId),
+      (await reg.dependents(c.sma.nodeId)).map((r) => r.node!.nodeId),
       [c.signal.nodeId],
     );
     await assert.rejects(reg.dependencies(nid("nope")), NotFoundError);
@@ -175,7 +175,7 @@ export function registryConformance(o: ConformanceOptions): void {
     const nodes = await allNodes(reg);
     assert.equal(nodes.length, 3 + 12);
     for (const n of nodes) {
-      assert.equal(n.refCount, await reg.refCount(n.node.nodeId));
+      assert.equal(n.refCount, await reg.refCount(n.node!.nodeId));
     }
     await assert.rejects(reg.refCount(nid("nope")), NotFoundError);
   });
@@ -193,7 +193,7 @@ export function registryConformance(o: ConformanceOptions): void {
     await reg.diffAndCommit(dagOf("ln", nodes), ctx("st_ln"));
     const all = await allNodes(reg);
     assert.deepEqual(
-      all.map((n) => n.node.nodeId),
+      all.map((n) => n.node!.nodeId),
       nodes.map((n) => n.nodeId).sort(),
     );
     const p1 = await reg.listNodes({ pageSize: 2, nodeType: "StreamInput" });
@@ -208,7 +208,7 @@ export function registryConformance(o: ConformanceOptions): void {
     assert.equal(p2.nextPageToken, "");
     const i300 = await reg.listNodes({ intervalS: 300 });
     assert.equal(i300.nodes.length, 4);
-    assert.ok(i300.nodes.every((n) => n.node.intervalS === 300));
+    assert.ok(i300.nodes.every((n) => n.node!.intervalS === 300));
     await assert.rejects(reg.listNodes({ pageToken: "!!garbage" }));
   });
 
@@ -219,12 +219,12 @@ export function registryConformance(o: ConformanceOptions): void {
     await reg.addDependency(c.signal.nodeId, other.nodeId);
     await reg.addDependency(c.signal.nodeId, other.nodeId); // idempotent
     assert.deepEqual(
-      (await reg.dependencies(c.signal.nodeId)).map((r) => r.node.nodeId)
+      (await reg.dependencies(c.signal.nodeId)).map((r) => r.node!.nodeId)
         .sort(),
       [c.sma.nodeId, other.nodeId].sort(),
     );
     assert.deepEqual(
-      (await reg.dependents(other.nodeId)).map((r) => r.node.nodeId),
+      (await reg.dependents(other.nodeId)).map((r) => r.node!.nodeId),
       [c.signal.nodeId],
     );
     assert.equal(
@@ -243,9 +243,9 @@ export function registryConformance(o: ConformanceOptions): void {
     // global consistency: x in dependencies(y) ⇔ y in dependents(x)
     const nodes = await allNodes(reg);
     for (const n of nodes) {
-      for (const dep of await reg.dependencies(n.node.nodeId)) {
-        const back = await reg.dependents(dep.node.nodeId);
-        assert.ok(back.some((b) => b.node.nodeId === n.node.nodeId));
+      for (const dep of await reg.dependencies(n.node!.nodeId)) {
+        const back = await reg.dependents(dep.node!.nodeId);
+        assert.ok(back.some((b) => b.node!.nodeId === n.node!.nodeId));
       }
     }
   });
@@ -345,7 +345,7 @@ export function registryConformance(o: ConformanceOptions): void {
     assert.deepEqual(d.created, [ext.nodeId]);
     assert.deepEqual(Object.keys(d.queueMap), [ext.nodeId]);
     assert.deepEqual(
-      (await reg.dependencies(ext.nodeId)).map((r) => r.node.nodeId),
+      (await reg.dependencies(ext.nodeId)).map((r) => r.node!.nodeId),
       [c.signal.nodeId],
     );
     assert.equal(await reg.refCount(c.signal.nodeId), 1);
@@ -363,7 +363,7 @@ export function registryConformance(o: ConformanceOptions): void {
       params: { match_mode: "any", query_tags: ["btc", "price"] },
     });
     await reg.diffAndCommit(dagOf("t", [n1, n2, n3, n4, q]), ctx("st_t"));
-    const ids = (rs: { node: NodeSpec }[]) => rs.map((r) => r.node.nodeId);
+    const ids = (rs: { node?: NodeSpec }[]) => rs.map((r) => r.node!.nodeId);
     const sorted = (...n: NodeSpec[]) => n.map((x) => x.nodeId).sort();
     assert.deepEqual(
       ids(await reg.queryByTags(["btc"], { matchMode: "any" })),
@@ -399,7 +399,7 @@ export function registryConformance(o: ConformanceOptions): void {
     assert.deepEqual(await reg.queryByTags([], { matchMode: "any" }), []);
     const r = await reg.queryByTags(["eth"], { matchMode: "any" });
     assert.equal(r[0].refCount, 1);
-    assert.deepEqual(r[0].node.tags, ["eth", "price"]);
+    assert.deepEqual(r[0].node!.tags, ["eth", "price"]);
   });
 
   test("topics: create/delete idempotent, metadata, refusal for a live node's topic", async (reg) => {

@@ -1,11 +1,14 @@
 // Test helpers for the DAG Manager suites: node builders and the Neo4j
 // environment check.
+import { create } from "@bufbuild/protobuf";
 import {
   canonicalParamsJson,
   computeNodeId,
   type NodeSpec,
+  NodeSpecSchema,
   sha256Hex,
   type StrategyDag,
+  StrategyDagSchema,
 } from "../../lib/contracts/mod.ts";
 
 import { serviceUrl } from "../support/services.ts";
@@ -38,7 +41,7 @@ export function spec(label: string, o: SpecOptions = {}): NodeSpec {
   const intervalS = o.interval ?? 60;
   const period = o.period ?? 1;
   const paramsJson = canonicalParamsJson(o.params ?? { label });
-  return {
+  return create(NodeSpecSchema, {
     nodeId: o.id ??
       computeNodeId({ nodeType, intervalS, period, paramsJson, inputs }),
     nodeType,
@@ -51,12 +54,12 @@ export function spec(label: string, o: SpecOptions = {}): NodeSpec {
     name: label,
     tags: o.tags ?? [],
     metadata: o.asset ? { asset: o.asset } : {},
-  };
+  });
 }
 
 /** A StrategyDag of the given nodes. */
 export function dagOf(name: string, nodes: NodeSpec[]): StrategyDag {
-  return { name, nodes, checksum: 0, metadata: {} };
+  return create(StrategyDagSchema, { name, nodes });
 }
 
 /** Neo4j connection settings for tests. */

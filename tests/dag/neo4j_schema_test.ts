@@ -179,14 +179,14 @@ Deno.test({
       assert.ok(rec);
       assert.equal(rec.refCount, 1);
       assert.equal(rec.topic, "btc_StreamInput_11111111_v1");
-      assert.deepEqual(rec.node.tags, ["btc", "price"]);
-      assert.deepEqual(rec.node.metadata, { asset: "btc" });
+      assert.deepEqual(rec.node!.tags, ["btc", "price"]);
+      assert.deepEqual(rec.node!.metadata, { asset: "btc" });
       assert.equal(await reg.refCount(rsi), 0);
       assert.equal((await reg.dependents(price)).length, 2);
       const momentum = await reg.queryByTags(["btc", "momentum"], {
         matchMode: "all",
       });
-      assert.deepEqual(momentum.map((r) => r.node.nodeId), [rsi]);
+      assert.deepEqual(momentum.map((r) => r.node!.nodeId), [rsi]);
       const users = await reg.strategiesUsing(price);
       assert.deepEqual(
         users.map((u) => [u.sentinelId, u.retired]),

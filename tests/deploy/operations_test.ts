@@ -1,7 +1,9 @@
 // deploy/operations.ts wires the alert sources of the server: missing Neo4j
 // schema at start-up, dead letters, failing strategies, Sentinel events,
 // lease takeovers; sinks come from QMTL_ALERT_*; secrets are never logged.
+import { create } from "@bufbuild/protobuf";
 import assert from "node:assert/strict";
+import { EventSchema } from "../../lib/contracts/mod.ts";
 import { loadConfig } from "../../deploy/config.ts";
 import { alertSinks, createOperations } from "../../deploy/operations.ts";
 import { MemoryRegistry } from "../../lib/dag/mod.ts";
@@ -112,18 +114,21 @@ Deno.test("operations: start-up schema, dead letters, failing strategies, Sentin
 
     // Two strategies fail.
     for (const id of ["st_a", "st_b"]) {
-      await events.append(GLOBAL_STREAM, {
-        id: `e-${id}`,
-        source: "/qmtl/gateway",
-        specVersion: "1.0",
-        type: "qmtl.strategy.failed",
-        subject: id,
-        time: new Date().toISOString(),
-        dataContentType: "application/json",
-        data: new TextEncoder().encode(
-          JSON.stringify({ error: { code: "E_CYCLE", message: "cycle" } }),
-        ),
-      });
+      await events.append(
+        GLOBAL_STREAM,
+        create(EventSchema, {
+          id: `e-${id}`,
+          source: "/qmtl/gateway",
+          specVersion: "1.0",
+          type: "qmtl.strategy.failed",
+          subject: id,
+          time: new Date().toISOString(),
+          dataContentType: "application/json",
+          data: new TextEncoder().encode(
+            JSON.stringify({ error: { code: "E_CYCLE", message: "cycle" } }),
+          ),
+        }),
+      );
     }
     await until("strategies_failing", () => has("strategies_failing"));
     const f = sink.got.find((a) => a.condition === "strategies_failing")!;

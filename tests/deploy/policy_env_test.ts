@@ -1,6 +1,10 @@
 import assert from "node:assert/strict";
-import { decode, encode, schemaHeaders } from "../../lib/contracts/mod.ts";
-import { dag, node } from "../gateway/helpers.ts";
+import {
+  decode,
+  schemaHeaders,
+  SubmitStrategyResponseSchema,
+} from "../../lib/contracts/mod.ts";
+import { dag, node, submitBytes } from "../gateway/helpers.ts";
 
 const root = new URL("../../", import.meta.url);
 
@@ -69,7 +73,7 @@ Deno.test("server: QMTL_POLICY_* limits are enforced by `deno task serve`", asyn
           authorization: `Bearer ${token}`,
           ...schemaHeaders(),
         },
-        body: encode("SubmitStrategyRequest", {
+        body: submitBytes({
           dag: dag("p", nodes),
           version: "1",
           callbackUrl: "",
@@ -117,17 +121,12 @@ Deno.test("server: QMTL_POLICY_* limits are enforced by `deno task serve`", asyn
         authorization: `Bearer ${token}`,
         ...schemaHeaders(),
       },
-      body: encode("SubmitStrategyRequest", {
-        dag: dag("ok", [src]),
-        version: "1",
-        callbackUrl: "",
-        metadata: {},
-      }) as BodyInit,
+      body: submitBytes({ dag: dag("ok", [src]), version: "1" }) as BodyInit,
     });
     assert.equal(ok.status, 200);
     assert.ok(
       decode(
-        "SubmitStrategyResponse",
+        SubmitStrategyResponseSchema,
         new Uint8Array(await ok.arrayBuffer()),
       ).strategyId,
     );

@@ -10,8 +10,14 @@ import { startServer } from "../../deploy/server.ts";
 import { createLogger } from "../../lib/gateway/mod.ts";
 import { serviceUrl } from "../support/services.ts";
 import { startPrivateRedis } from "../support/private_redis.ts";
-import { dag, node, rpcRaw, SECRET, token } from "../gateway/helpers.ts";
-import { encode } from "../../lib/contracts/mod.ts";
+import {
+  dag,
+  node,
+  rpcRaw,
+  SECRET,
+  submitBytes,
+  token,
+} from "../gateway/helpers.ts";
 
 // Same rule as every Redis test: needs the Redis binaries the local stack
 // uses; skipped outside CI without a stack, a failure under CI.
@@ -131,13 +137,11 @@ Deno.test({
       const res = await rpcRaw(
         { app: { request: (p, i) => fetch(url + p, i) } },
         "SubmitStrategy",
-        encode("SubmitStrategyRequest", {
+        submitBytes({
           dag: dag("replica-down", [
             node(`n-${salt}`, { type: "StreamInput" }),
           ]),
           version: "1",
-          callbackUrl: "",
-          metadata: {},
         }),
         tok,
       );

@@ -93,13 +93,11 @@ Deno.test("acl: every route × every role (allowed / denied), no token → 401",
   }
 });
 
-Deno.test("acl: unknown paths are 404 (default deny)", async () => {
+Deno.test("acl: unknown paths are 404, unknown procedures unimplemented (default deny)", async () => {
   const gw = memoryGateway({ worker: { autoStart: false } });
   try {
     const tok = await token("op", ["operator"]);
-    for (
-      const p of ["/v1/secret", "/qmtl.v1.GatewayService/DropAll", "/admin"]
-    ) {
+    for (const p of ["/v1/secret", "/admin"]) {
       const res = await gw.app.request(p, {
         method: "POST",
         headers: { authorization: `Bearer ${tok}` },
@@ -107,6 +105,12 @@ Deno.test("acl: unknown paths are 404 (default deny)", async () => {
       assert.equal(res.status, 404, p);
       await res.body?.cancel();
     }
+    const res = await gw.app.request("/qmtl.v1.GatewayService/DropAll", {
+      method: "POST",
+      headers: { authorization: `Bearer ${tok}` },
+    });
+    assert.equal(res.status, 501); // Connect: unimplemented
+    assert.equal((await res.json()).code, "unimplemented");
   } finally {
     await closeAll(gw);
   }

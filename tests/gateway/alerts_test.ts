@@ -3,7 +3,9 @@
 // delays a request, and delivery to REAL local sinks: an HTTP server
 // (webhook and Slack formats) and an SMTP server (smtp-server npm) on
 // 127.0.0.1.
+import { create } from "@bufbuild/protobuf";
 import assert from "node:assert/strict";
+import { EventSchema } from "../../lib/contracts/mod.ts";
 import { SMTPServer } from "smtp-server";
 import { MemoryRegistry } from "../../lib/dag/mod.ts";
 import {
@@ -143,7 +145,7 @@ async function deadLetterOne(q: MemoryQueue, key: string): Promise<void> {
 }
 
 function failedEvent(strategyId: string, n: number): Event {
-  return {
+  return create(EventSchema, {
     id: `ev-${strategyId}-${n}`,
     source: "/qmtl/gateway",
     specVersion: "1.0",
@@ -156,7 +158,7 @@ function failedEvent(strategyId: string, n: number): Event {
       state: "FAILED",
       error: { code: "E_INVALID", message: "unknown input" },
     })),
-  };
+  });
 }
 
 /**

@@ -2,12 +2,12 @@ import assert from "node:assert/strict";
 import { StrategyState } from "../../lib/contracts/mod.ts";
 import {
   chain,
+  client,
   closeAll,
   dag,
   memoryGateway,
   node,
   readSse,
-  rpc,
   token,
   waitForState,
 } from "./helpers.ts";
@@ -23,19 +23,12 @@ Deno.test("e2e (memory): submit → QUEUED → PROCESSING → COMPLETED, topic r
     });
     const shared = chain("sma", 3, src);
     const dagA = dag("A", [src, ...shared]);
-    const ack = await rpc(
-      gw,
-      "SubmitStrategy",
-      "SubmitStrategyRequest",
-      {
-        dag: dagA,
-        version: "1",
-        callbackUrl: "",
-        metadata: {},
-      },
-      "SubmitStrategyResponse",
-      alice,
-    );
+    const ack = await client(gw, alice).submitStrategy({
+      dag: dagA,
+      version: "1",
+      callbackUrl: "",
+      metadata: {},
+    });
     assert.equal(ack.state, StrategyState.QUEUED);
     assert.equal(ack.duplicate, false);
     assert.match(ack.strategyId, /^st_[0-9a-f]{24}$/);
@@ -51,38 +44,24 @@ Deno.test("e2e (memory): submit → QUEUED → PROCESSING → COMPLETED, topic r
     assert.equal(done.created.length, 4);
 
     // Same DAG again → same id, duplicate.
-    const again = await rpc(
-      gw,
-      "SubmitStrategy",
-      "SubmitStrategyRequest",
-      {
-        dag: dagA,
-        version: "1",
-        callbackUrl: "",
-        metadata: {},
-      },
-      "SubmitStrategyResponse",
-      alice,
-    );
+    const again = await client(gw, alice).submitStrategy({
+      dag: dagA,
+      version: "1",
+      callbackUrl: "",
+      metadata: {},
+    });
     assert.equal(again.strategyId, ack.strategyId);
     assert.equal(again.duplicate, true);
 
     // Second strategy sharing nodes reuses their topics.
     const extra = node("rsi", { inputs: [shared[2].nodeId] });
     const dagB = dag("B", [src, ...shared, extra]);
-    const ackB = await rpc(
-      gw,
-      "SubmitStrategy",
-      "SubmitStrategyRequest",
-      {
-        dag: dagB,
-        version: "1",
-        callbackUrl: "",
-        metadata: {},
-      },
-      "SubmitStrategyResponse",
-      alice,
-    );
+    const ackB = await client(gw, alice).submitStrategy({
+      dag: dagB,
+      version: "1",
+      callbackUrl: "",
+      metadata: {},
+    });
     const b = await waitForState(
       gw,
       ackB.strategyId,
@@ -132,14 +111,9 @@ Deno.test("e2e (memory): submit → QUEUED → PROCESSING → COMPLETED, topic r
     assert.deepEqual(evs2.map((e) => e.id), [evs[1].id, evs[2].id]);
 
     // Retire.
-    const retired = await rpc(
-      gw,
-      "RetireStrategy",
-      "RetireStrategyRequest",
-      { strategyId: ack.strategyId },
-      "StrategyStatus",
-      alice,
-    );
+    const retired =
+      (await client(gw, alice).retireStrategy({ strategyId: ack.strategyId }))
+        .status!;
     assert.equal(retired.state, StrategyState.RETIRED);
     const n0 = await gw.registry.getNode(extra.nodeId);
     assert.equal(n0?.refCount, 1);

@@ -7,10 +7,11 @@ import { RedisEventLog } from "../../lib/queue/mod.ts";
 import { serviceUrl } from "../support/services.ts";
 import {
   chain,
+  client,
   dag,
+  type InProcess,
   node,
   readSse,
-  rpc,
   SECRET,
   token,
   waitFor,
@@ -21,10 +22,13 @@ const neo4j = serviceUrl("QMTL_NEO4J_URL");
 const redis = serviceUrl("QMTL_REDIS_URL");
 const ignore = neo4j.ignore || redis.ignore;
 
-function remote(url: string) {
+function remote(url: string): InProcess {
   return {
     app: {
-      request: (path: string, init: RequestInit) => fetch(url + path, init),
+      request: (input: string | URL | Request, init?: RequestInit) => {
+        const u = new URL(input instanceof Request ? input.url : input, url);
+        return fetch(url + u.pathname + u.search, init);
+      },
     },
   };
 }
@@ -61,19 +65,12 @@ Deno.test({
         params: { symbol: "BTC", salt },
       });
       const shared = chain(`s-${salt}-`, 3, src);
-      const a = await rpc(
-        gw,
-        "SubmitStrategy",
-        "SubmitStrategyRequest",
-        {
-          dag: dag("A", [src, ...shared]),
-          version: "1",
-          callbackUrl: "",
-          metadata: {},
-        },
-        "SubmitStrategyResponse",
-        tok,
-      );
+      const a = await client(gw, tok).submitStrategy({
+        dag: dag("A", [src, ...shared]),
+        version: "1",
+        callbackUrl: "",
+        metadata: {},
+      });
       assert.equal(a.state, StrategyState.QUEUED);
       const sA = await waitForState(
         gw,
@@ -84,19 +81,12 @@ Deno.test({
       );
       assert.equal(sA.created.length, 4);
       const extra = node(`x-${salt}`, { inputs: [shared[2].nodeId] });
-      const b = await rpc(
-        gw,
-        "SubmitStrategy",
-        "SubmitStrategyRequest",
-        {
-          dag: dag("B", [src, ...shared, extra]),
-          version: "1",
-          callbackUrl: "",
-          metadata: {},
-        },
-        "SubmitStrategyResponse",
-        tok,
-      );
+      const b = await client(gw, tok).submitStrategy({
+        dag: dag("B", [src, ...shared, extra]),
+        version: "1",
+        callbackUrl: "",
+        metadata: {},
+      });
       const sB = await waitForState(
         gw,
         b.strategyId,
@@ -117,14 +107,9 @@ Deno.test({
         "qmtl.strategy.processing",
         "qmtl.strategy.completed",
       ]);
-      const r = await rpc(
-        gw,
-        "RetireStrategy",
-        "RetireStrategyRequest",
-        { strategyId: a.strategyId },
-        "StrategyStatus",
-        tok,
-      );
+      const r =
+        (await client(gw, tok).retireStrategy({ strategyId: a.strategyId }))
+          .status!;
       assert.equal(r.state, StrategyState.RETIRED);
       const rest = await fetch(`${srv.url}/v1/nodes/${extra.nodeId}`, {
         headers: { authorization: `Bearer ${await token("r", ["reader"])}` },
@@ -201,19 +186,12 @@ Deno.test({
     let second: ReturnType<typeof spawnChild> | undefined;
     try {
       const url1 = (await first.waitLine(/LISTENING (\S+)/, 30_000))[1];
-      const ack = await rpc(
-        remote(url1),
-        "SubmitStrategy",
-        "SubmitStrategyRequest",
-        {
-          dag: dag("R", chain(`r-${salt}-`, 3)),
-          version: "1",
-          callbackUrl: "",
-          metadata: {},
-        },
-        "SubmitStrategyResponse",
-        tok,
-      );
+      const ack = await client(remote(url1), tok).submitStrategy({
+        dag: dag("R", chain(`r-${salt}-`, 3)),
+        version: "1",
+        callbackUrl: "",
+        metadata: {},
+      });
       await first.waitLine(
         new RegExp(`DIFF_STARTED ${ack.strategyId}`),
         20_000,
@@ -226,14 +204,9 @@ Deno.test({
       const url2 = (await second.waitLine(/LISTENING (\S+)/, 30_000))[1];
       const done = await waitFor(
         async () => {
-          const s = await rpc(
-            remote(url2),
-            "GetStrategy",
-            "GetStrategyRequest",
-            { strategyId: ack.strategyId },
-            "StrategyStatus",
-            tok,
-          );
+          const s = (await client(remote(url2), tok).getStrategy({
+            strategyId: ack.strategyId,
+          })).status!;
           return s.state === StrategyState.COMPLETED ? s : undefined;
         },
         30_000,

@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { StrategyState, type StrategyStatus } from "../../lib/contracts/mod.ts";
+import { create } from "@bufbuild/protobuf";
+import {
+  StrategyState,
+  type StrategyStatus,
+  StrategyStatusSchema,
+} from "../../lib/contracts/mod.ts";
 import {
   GLOBAL_STREAM,
   lifecycleEventId,
@@ -11,11 +16,11 @@ import {
 import { createRedis, type Event, type EventLog } from "../../lib/queue/mod.ts";
 import { serviceUrl } from "../support/services.ts";
 import {
+  client,
   closeAll,
   dag,
   memoryGateway,
   node,
-  rpc,
   token,
   waitFor,
 } from "./helpers.ts";
@@ -29,19 +34,12 @@ async function ids(log: EventLog, stream: string): Promise<string[]> {
 async function submit(gw: Gw, salt: string): Promise<string> {
   const alice = await token("alice", ["submitter", "reader"]);
   const src = node(`src-${salt}`, { type: "StreamInput", params: { salt } });
-  const ack = await rpc(
-    gw,
-    "SubmitStrategy",
-    "SubmitStrategyRequest",
-    {
-      dag: dag(salt, [src, node(`n-${salt}`, { inputs: [src.nodeId] })]),
-      version: "1",
-      callbackUrl: "",
-      metadata: {},
-    },
-    "SubmitStrategyResponse",
-    alice,
-  );
+  const ack = await client(gw, alice).submitStrategy({
+    dag: dag(salt, [src, node(`n-${salt}`, { inputs: [src.nodeId] })]),
+    version: "1",
+    callbackUrl: "",
+    metadata: {},
+  });
   return ack.strategyId;
 }
 
@@ -184,7 +182,7 @@ Deno.test({
         data: JSON.stringify({ state: s.state }),
       });
       const created = await store.create(
-        {
+        create(StrategyStatusSchema, {
           strategyId: id,
           owner: "alice",
           version: "1",
@@ -200,7 +198,7 @@ Deno.test({
           updatedAtMs: now,
           callbackUrl: "",
           name: "r",
-        },
+        }),
         new Uint8Array([1]),
         build,
       );

@@ -5,19 +5,26 @@
  * @module
  */
 
+import { create, type MessageInitShape, toBinary } from "@bufbuild/protobuf";
+import {
+  type Client,
+  createClient,
+  type Interceptor,
+} from "@connectrpc/connect";
+import { createConnectTransport } from "@connectrpc/connect-web";
 import {
   canonicalJson,
   computeNodeId,
   dagChecksum,
-  decode,
-  encode,
-  type MessageName,
-  type MessageTypes,
+  GatewayService,
   type NodeSpec,
+  NodeSpecSchema,
   schemaHeaders,
   type StrategyDag,
+  StrategyDagSchema,
   StrategyState,
   type StrategyStatus,
+  SubmitStrategyRequestSchema,
 } from "../../lib/contracts/mod.ts";
 import { MemoryRegistry } from "../../lib/dag/mod.ts";
 import type { NodeRegistry } from "../../lib/dag/mod.ts";
@@ -71,7 +78,7 @@ export function node(
   const params = opts.params ?? { name };
   const inputs = opts.inputs ?? [];
   const nodeId = computeNodeId({ nodeType, intervalS, period, params, inputs });
-  return {
+  return create(NodeSpecSchema, {
     nodeId,
     nodeType,
     intervalS,
@@ -83,17 +90,16 @@ export function node(
     name,
     tags: opts.tags ?? [],
     metadata: {},
-  };
+  });
 }
 
 /** A DAG with a correct checksum. */
 export function dag(name: string, nodes: NodeSpec[]): StrategyDag {
-  return {
+  return create(StrategyDagSchema, {
     name,
     nodes,
     checksum: dagChecksum(nodes.map((n) => n.nodeId)),
-    metadata: {},
-  };
+  });
 }
 
 /** A chain of `n` nodes (`prefix0` → `prefix1` → …), optionally after `root`. */
@@ -152,16 +158,19 @@ export async function closeAll(
   await store?.close();
 }
 
+/** Binary SubmitStrategyRequest. */
+export function submitBytes(
+  init: MessageInitShape<typeof SubmitStrategyRequestSchema>,
+): Uint8Array {
+  return toBinary(
+    SubmitStrategyRequestSchema,
+    create(SubmitStrategyRequestSchema, init),
+  );
+}
+
 /** A raw Connect call (binary). */
 export async function rpcRaw(
-  gw: {
-    app: {
-      request: (
-        path: string,
-        init: RequestInit,
-      ) => Response | Promise<Response>;
-    };
-  },
+  gw: InProcess,
   method: string,
   body: Uint8Array,
   tok: string | undefined,
@@ -181,30 +190,43 @@ export async function rpcRaw(
   });
 }
 
-/** A typed Connect call; throws with the error body on non-200. */
-export async function rpc<I extends MessageName, O extends MessageName>(
-  gw: {
-    app: {
-      request: (
-        path: string,
-        init: RequestInit,
-      ) => Response | Promise<Response>;
-    };
-  },
-  method: string,
-  input: I,
-  req: MessageTypes[I],
-  output: O,
-  tok: string,
-): Promise<MessageTypes[O]> {
-  const res = await rpcRaw(gw, method, encode(input, req), tok);
-  const bytes = new Uint8Array(await res.arrayBuffer());
-  if (res.status !== 200) {
-    throw new Error(
-      `${method} → ${res.status}: ${new TextDecoder().decode(bytes)}`,
-    );
-  }
-  return decode(output, bytes);
+/** Something with the gateway's in-process `request`. */
+export interface InProcess {
+  app: {
+    request: (
+      input: string | URL | Request,
+      init?: RequestInit,
+    ) => Response | Promise<Response>;
+  };
+}
+
+/**
+ * A generated Connect client (`createClient(GatewayService, …)`, binary
+ * format) that calls the gateway in process, with the bearer token and the
+ * schema headers.
+ */
+export function client(
+  gw: InProcess,
+  tok: string | undefined,
+  options: { json?: boolean; headers?: Record<string, string> } = {},
+): Client<typeof GatewayService> {
+  const headers: Interceptor = (next) => (req) => {
+    if (tok) req.header.set("authorization", `Bearer ${tok}`);
+    for (const [k, v] of Object.entries(schemaHeaders())) req.header.set(k, v);
+    for (const [k, v] of Object.entries(options.headers ?? {})) {
+      req.header.set(k, v);
+    }
+    return next(req);
+  };
+  return createClient(
+    GatewayService,
+    createConnectTransport({
+      baseUrl: "http://gateway.test",
+      useBinaryFormat: !options.json,
+      interceptors: [headers],
+      fetch: (input, init) => Promise.resolve(gw.app.request(input, init)),
+    }),
+  );
 }
 
 /** Poll `fn` until it returns a truthy value (bounded). */
@@ -224,23 +246,17 @@ export async function waitFor<T>(
 
 /** Poll GetStrategy until the strategy reaches `state` (bounded). */
 export async function waitForState(
-  gw: Parameters<typeof rpc>[0],
+  gw: InProcess,
   strategyId: string,
   state: StrategyState,
   tok: string,
   timeoutMs = 10_000,
 ): Promise<StrategyStatus> {
+  const c = client(gw, tok);
   return await waitFor(
     async () => {
-      const s = await rpc(
-        gw,
-        "GetStrategy",
-        "GetStrategyRequest",
-        { strategyId },
-        "StrategyStatus",
-        tok,
-      );
-      return s.state === state ? s : undefined;
+      const { status } = await c.getStrategy({ strategyId });
+      return status?.state === state ? status : undefined;
     },
     timeoutMs,
     `${strategyId} ${StrategyState[state]}`,

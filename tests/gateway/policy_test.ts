@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { encode } from "../../lib/contracts/mod.ts";
 import { createPolicy, dagDepth } from "../../lib/gateway/mod.ts";
 import {
   chain,
@@ -8,6 +7,7 @@ import {
   memoryGateway,
   node,
   rpcRaw,
+  submitBytes,
   token,
 } from "./helpers.ts";
 
@@ -70,7 +70,7 @@ Deno.test("policy: enforced on SubmitStrategy with E_POLICY naming the limit", a
   const gw = memoryGateway({ policy: { defaults: { maxNodes: 2 } } });
   try {
     const tok = await token("alice", ["submitter"]);
-    const body = encode("SubmitStrategyRequest", {
+    const body = submitBytes({
       dag: dag("s", chain("n", 3)),
       version: "1",
       callbackUrl: "",

@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
+import { toJson } from "@bufbuild/protobuf";
 import {
-  encode,
   schemaHeaders,
   type StrategyDag,
+  StrategyDagSchema,
 } from "../../lib/contracts/mod.ts";
 import { findCycle, GLOBAL_STREAM } from "../../lib/gateway/mod.ts";
 import {
@@ -11,18 +12,14 @@ import {
   memoryGateway,
   node,
   rpcRaw,
+  submitBytes,
   token,
 } from "./helpers.ts";
 
 type Gw = ReturnType<typeof memoryGateway>;
 
 function submitBody(d: StrategyDag): Uint8Array {
-  return encode("SubmitStrategyRequest", {
-    dag: d,
-    version: "1",
-    callbackUrl: "",
-    metadata: {},
-  });
+  return submitBytes({ dag: d, version: "1" });
 }
 
 async function nothingWritten(gw: Gw): Promise<void> {
@@ -62,12 +59,20 @@ Deno.test("submit: bad input gets its code and writes nothing", async (t) => {
       await expectError(res, 400, "E_INVALID");
       await nothingWritten(gw);
     });
-    await t.step("oversize body → E_PAYLOAD_TOO_LARGE", async () => {
-      const res = await rpcRaw(gw, "SubmitStrategy", new Uint8Array(8192), tok);
-      const body = await expectError(res, 413, "E_PAYLOAD_TOO_LARGE");
-      assert.equal(body.code, "resource_exhausted");
-      await nothingWritten(gw);
-    });
+    await t.step(
+      "oversize body → E_PAYLOAD_TOO_LARGE (resource_exhausted, 429)",
+      async () => {
+        const res = await rpcRaw(
+          gw,
+          "SubmitStrategy",
+          new Uint8Array(8192),
+          tok,
+        );
+        const body = await expectError(res, 429, "E_PAYLOAD_TOO_LARGE");
+        assert.equal(body.code, "resource_exhausted");
+        await nothingWritten(gw);
+      },
+    );
     await t.step("cyclic DAG → E_CYCLE", async () => {
       const a = node("a");
       const b = node("b", { inputs: [a.nodeId] });
@@ -80,17 +85,20 @@ Deno.test("submit: bad input gets its code and writes nothing", async (t) => {
       );
       await nothingWritten(gw);
     });
-    await t.step("unknown input → E_UNKNOWN_INPUT", async () => {
-      const ghost = node("ghost");
-      const n = node("n", { inputs: [ghost.nodeId] });
-      const body = await expectError(
-        await rpcRaw(gw, "SubmitStrategy", submitBody(dag("u", [n])), tok),
-        422,
-        "E_UNKNOWN_INPUT",
-      );
-      assert.equal(body.code, "failed_precondition");
-      await nothingWritten(gw);
-    });
+    await t.step(
+      "unknown input → E_UNKNOWN_INPUT (failed_precondition, 400)",
+      async () => {
+        const ghost = node("ghost");
+        const n = node("n", { inputs: [ghost.nodeId] });
+        const body = await expectError(
+          await rpcRaw(gw, "SubmitStrategy", submitBody(dag("u", [n])), tok),
+          400,
+          "E_UNKNOWN_INPUT",
+        );
+        assert.equal(body.code, "failed_precondition");
+        await nothingWritten(gw);
+      },
+    );
     await t.step("node ID mismatch → E_NODE_ID_MISMATCH", async () => {
       const n = node("n");
       n.period = 7;
@@ -112,7 +120,7 @@ Deno.test("submit: bad input gets its code and writes nothing", async (t) => {
       await nothingWritten(gw);
     });
     await t.step(
-      "wrong schema major → 412 E_SCHEMA_INCOMPATIBLE with accepted versions",
+      "wrong schema major → E_SCHEMA_INCOMPATIBLE (failed_precondition, 400) with accepted versions",
       async () => {
         const res = await rpcRaw(
           gw,
@@ -120,11 +128,12 @@ Deno.test("submit: bad input gets its code and writes nothing", async (t) => {
           submitBody(dag("v", [node("n")])),
           tok,
           {
-            "qmtl-schema-version": "2.0.0",
+            "qmtl-schema-version": "3.0.0",
           },
         );
-        const body = await expectError(res, 412, "E_SCHEMA_INCOMPATIBLE");
-        assert.match(String(body.message), /accepted versions: .*\^1\.0\.0/);
+        const body = await expectError(res, 400, "E_SCHEMA_INCOMPATIBLE");
+        assert.equal(body.code, "failed_precondition");
+        assert.match(String(body.message), /accepted versions: .*\^2\.0\.0/);
         assert.equal(
           res.headers.get("qmtl-schema-version"),
           schemaHeaders()["qmtl-schema-version"],
@@ -136,22 +145,25 @@ Deno.test("submit: bad input gets its code and writes nothing", async (t) => {
         await nothingWritten(gw);
       },
     );
-    await t.step("missing schema headers → 412", async () => {
-      const res = await gw.app.request(
-        "/qmtl.v1.GatewayService/SubmitStrategy",
-        {
-          method: "POST",
-          headers: {
-            "content-type": "application/proto",
-            authorization: `Bearer ${tok}`,
+    await t.step(
+      "missing schema headers → E_SCHEMA_INCOMPATIBLE (400)",
+      async () => {
+        const res = await gw.app.request(
+          "/qmtl.v1.GatewayService/SubmitStrategy",
+          {
+            method: "POST",
+            headers: {
+              "content-type": "application/proto",
+              authorization: `Bearer ${tok}`,
+            },
+            body: submitBody(dag("v", [node("n")])) as BodyInit,
           },
-          body: submitBody(dag("v", [node("n")])) as BodyInit,
-        },
-      );
-      await expectError(res, 412, "E_SCHEMA_INCOMPATIBLE");
-      await nothingWritten(gw);
-    });
-    await t.step("unsupported content type → E_INVALID", async () => {
+        );
+        await expectError(res, 400, "E_SCHEMA_INCOMPATIBLE");
+        await nothingWritten(gw);
+      },
+    );
+    await t.step("unsupported content type → 415", async () => {
       const res = await rpcRaw(
         gw,
         "SubmitStrategy",
@@ -161,14 +173,15 @@ Deno.test("submit: bad input gets its code and writes nothing", async (t) => {
           "content-type": "text/plain",
         },
       );
-      await expectError(res, 400, "E_INVALID");
+      assert.equal(res.status, 415);
+      await res.body?.cancel();
       await nothingWritten(gw);
     });
     await t.step("bad callback URL → E_INVALID", async () => {
       const res = await rpcRaw(
         gw,
         "SubmitStrategy",
-        encode("SubmitStrategyRequest", {
+        submitBytes({
           dag: dag("v", [node("n")]),
           version: "1",
           callbackUrl: "file:///etc/passwd",
@@ -193,7 +206,7 @@ Deno.test("submit: bad input gets its code and writes nothing", async (t) => {
               ...schemaHeaders(),
             },
             body: JSON.stringify({
-              dag: { ...d, nodes: d.nodes },
+              dag: toJson(StrategyDagSchema, d),
               version: "1",
             }),
           },

@@ -7,10 +7,10 @@ import { MemoryRegistry } from "../../lib/dag/mod.ts";
 import { createGateway, signDevToken } from "../../lib/gateway/mod.ts";
 import {
   closeRedis,
-  type LeaseGrant,
   MemoryEventLog,
   MemoryQueue,
   MemoryTopicStore,
+  type ProducerLease,
   RedisTopicStore,
   type TopicStore,
 } from "../../lib/queue/mod.ts";
@@ -27,7 +27,12 @@ const SECRET = "topics-test-secret-0123456789abcdef0123";
 
 function strategy(name: string): StrategyBuilder {
   const s = new StrategyBuilder(name);
-  const px = s.streamInput({ name: "px", tags: ["topics", "close"], intervalS: 60, period: 1 });
+  const px = s.streamInput({
+    name: "px",
+    tags: ["topics", "close"],
+    intervalS: 60,
+    period: 1,
+  });
   s.processing({
     name: `own_${name}`,
     inputs: [px],
@@ -41,7 +46,7 @@ function strategy(name: string): StrategyBuilder {
 
 async function lifecycle(store: TopicStore): Promise<void> {
   const registry = new MemoryRegistry();
-  const takeovers: [string, LeaseGrant][] = [];
+  const takeovers: [string, ProducerLease][] = [];
   const gw = createGateway({
     registry,
     queue: new MemoryQueue({ backoff: { baseMs: 20, maxMs: 200 } }),
@@ -63,12 +68,17 @@ async function lifecycle(store: TopicStore): Promise<void> {
     const client = new QmtlClient({
       url: "http://gateway.test",
       token,
-      fetch: (input, init) => Promise.resolve(gw.app.fetch(new Request(input, init))),
+      fetch: (input, init) =>
+        Promise.resolve(gw.app.fetch(new Request(input, init))),
     });
     const a = await client.submit(strategy("a"), { version: "1" });
-    const sa = await client.waitFor(a.strategyId, "COMPLETED", { timeoutMs: 10_000 });
+    const sa = await client.waitFor(a.strategyId, "COMPLETED", {
+      timeoutMs: 10_000,
+    });
     const b = await client.submit(strategy("b"), { version: "1" });
-    const sb = await client.waitFor(b.strategyId, "COMPLETED", { timeoutMs: 10_000 });
+    const sb = await client.waitFor(b.strategyId, "COMPLETED", {
+      timeoutMs: 10_000,
+    });
     const topicsA = Object.values(sa.queueMap);
     const topicsB = Object.values(sb.queueMap);
     assert.equal(topicsA.length, 2);
@@ -90,7 +100,10 @@ async function lifecycle(store: TopicStore): Promise<void> {
     await new Promise((r) => setTimeout(r, 1_100));
     const t2 = await gw.topics.acquire("runner-2", 5_000, [{ topic: ownA }]);
     assert.ok(t2[0].granted && t2[0].takeover);
-    assert.deepEqual(takeovers.map(([t, gr]) => [t, gr.previousHolder]), [[ownA, "runner-1"]]);
+    assert.deepEqual(takeovers.map(([t, gr]) => [t, gr.previousHolder]), [[
+      ownA,
+      "runner-1",
+    ]]);
 
     // Retire a: GC removes its own node's topic, keeps the shared input's.
     await client.retire(a.strategyId);
@@ -116,18 +129,21 @@ Deno.test("topics: memory store — created by the diff, healed, taken over, del
   await store.close();
 });
 
-redisTest("topics: Redis store — created by the diff, healed, taken over, deleted by GC", async () => {
-  const keyPrefix = testPrefix("gwtopics");
-  const store = new RedisTopicStore({ url: REDIS_URL!, keyPrefix });
-  try {
-    await lifecycle(store);
-  } finally {
-    await store.close();
-    const r = testClient(REDIS_URL!);
-    await deletePrefix(r, keyPrefix);
-    await closeRedis(r);
-  }
-});
+redisTest(
+  "topics: Redis store — created by the diff, healed, taken over, deleted by GC",
+  async () => {
+    const keyPrefix = testPrefix("gwtopics");
+    const store = new RedisTopicStore({ url: REDIS_URL!, keyPrefix });
+    try {
+      await lifecycle(store);
+    } finally {
+      await store.close();
+      const r = testClient(REDIS_URL!);
+      await deletePrefix(r, keyPrefix);
+      await closeRedis(r);
+    }
+  },
+);
 
 Deno.test("gateway: scheduled GC runs on its interval when configured", async () => {
   const registry = new MemoryRegistry();

@@ -7,11 +7,11 @@ import {
 } from "../../lib/gateway/mod.ts";
 import { MemoryQueue } from "../../lib/queue/mod.ts";
 import {
+  client,
   closeAll,
   dag,
   memoryGateway,
   node,
-  rpc,
   token,
   waitFor,
 } from "./helpers.ts";
@@ -104,14 +104,12 @@ Deno.test("webhooks e2e: signed delivery of every lifecycle event, retries with 
         params: { salt },
       });
       const n1 = node(`sma-${salt}`, { inputs: [src.nodeId] });
-      const ack = await rpc(
-        gw,
-        "SubmitStrategy",
-        "SubmitStrategyRequest",
-        { dag: dag(salt, [src, n1]), version: "1", callbackUrl, metadata: {} },
-        "SubmitStrategyResponse",
-        alice,
-      );
+      const ack = await client(gw, alice).submitStrategy({
+        dag: dag(salt, [src, n1]),
+        version: "1",
+        callbackUrl,
+        metadata: {},
+      });
       await waitFor(
         async () =>
           (await gw.service.store.get(ack.strategyId))?.status.state ===

@@ -11,20 +11,21 @@
  * @module
  */
 
+import { toBinary, toJson } from "@bufbuild/protobuf";
 import {
   codeHash,
   computeNodeId,
   dagChecksum,
   dagHash,
-  encode,
-  MESSAGE_NAMES,
   nodeIdCanonical,
   type NodeIdentity,
-  toJson,
 } from "../../lib/contracts/mod.ts";
 import { SAMPLES } from "./samples.ts";
 
 const dir = new URL("./", import.meta.url);
+
+/** proto3 JSON of the `.json` twins: every field, defaults included. */
+export const JSON_OPTIONS = { alwaysEmitImplicit: true } as const;
 
 /** A node-ID vector as written to node_ids.json. */
 export interface Vector {
@@ -122,13 +123,11 @@ function identity(v: Vector): NodeIdentity {
 }
 
 if (import.meta.main) {
-  for (const name of MESSAGE_NAMES) {
-    // deno-lint-ignore no-explicit-any
-    const sample = (SAMPLES as any)[name];
-    Deno.writeFileSync(new URL(`${name}.bin`, dir), encode(name, sample));
+  for (const [name, { schema, message }] of Object.entries(SAMPLES)) {
+    Deno.writeFileSync(new URL(`${name}.bin`, dir), toBinary(schema, message));
     Deno.writeTextFileSync(
       new URL(`${name}.json`, dir),
-      JSON.stringify(toJson(name, sample), null, 2) + "\n",
+      JSON.stringify(toJson(schema, message, JSON_OPTIONS), null, 2) + "\n",
     );
   }
   const vectors = VECTORS.map((v) => {
@@ -155,5 +154,5 @@ if (import.meta.main) {
     ],
   };
   Deno.writeTextFileSync(new URL("node_ids.json", dir), JSON.stringify(out, null, 2) + "\n");
-  console.log(`wrote ${MESSAGE_NAMES.length * 2} message goldens and ${vectors.length} node-ID vectors`);
+  console.log(`wrote ${Object.keys(SAMPLES).length * 2} message goldens and ${vectors.length} node-ID vectors`);
 }

@@ -1,5 +1,6 @@
 // One conformance suite for every EventLog backend.
-import type { Event } from "../../lib/contracts/types.ts";
+import { create } from "@bufbuild/protobuf";
+import { type Event, EventSchema } from "../../lib/contracts/messages.ts";
 import type { EventLog } from "../../lib/queue/types.ts";
 import { assert, assertEquals, assertRejects } from "./assert.ts";
 import type { Register } from "./queue_conformance.ts";
@@ -13,7 +14,7 @@ export interface EventLogFixture {
 
 /** Builds an event with distinct fields. */
 export function sampleEvent(n: number, data?: Uint8Array): Event {
-  return {
+  return create(EventSchema, {
     id: `ev-${n}`,
     source: "/qmtl/gateway",
     specVersion: "1.0",
@@ -22,7 +23,7 @@ export function sampleEvent(n: number, data?: Uint8Array): Event {
     time: new Date(1_700_000_000_000 + n).toISOString(),
     dataContentType: "application/json",
     data: data ?? new TextEncoder().encode(`{"n":${n}}`),
-  };
+  });
 }
 
 /** Registers the event log suite. */

@@ -1,18 +1,17 @@
 import assert from "node:assert/strict";
+import { EventSourceParserStream } from "eventsource-parser/stream";
 import {
-  parseSse,
   QmtlClient,
+  QmtlClientError,
   type StrategyEvent,
   toStrategyEvent,
-  UnauthenticatedError,
-  UnavailableError,
 } from "../../sdk/mod.ts";
 import {
   connectError,
-  protoResponse,
   sseFrame,
   startFake,
   status,
+  statusResponse,
   StrategyState,
 } from "./fake_gateway.ts";
 
@@ -66,7 +65,7 @@ async function collect(
   return out;
 }
 
-Deno.test("sse: parser handles CRLF, split chunks, comments, multi-line data and BOM", async () => {
+Deno.test("sse: the parser (eventsource-parser) handles CRLF, split chunks, comments, multi-line data, BOM and retry", async () => {
   const text =
     "\uFEFF: hello\r\nid: 1\r\nevent: a\r\ndata: x\r\ndata: y\r\n\r\n" +
     "data: z\n\nid: 2\nretry: 300\n\n";
@@ -78,13 +77,51 @@ Deno.test("sse: parser handles CRLF, split chunks, comments, multi-line data and
       c.close();
     },
   });
+  const retries: number[] = [];
+  const comments: string[] = [];
   const msgs = [];
-  for await (const m of parseSse(body)) msgs.push(m);
+  for await (
+    const m of body.pipeThrough(new TextDecoderStream()).pipeThrough(
+      new EventSourceParserStream({
+        onRetry: (ms) => retries.push(ms),
+        onComment: (c) => comments.push(c),
+      }),
+    )
+  ) msgs.push({ ...m });
   assert.deepEqual(msgs, [
     { event: "a", data: "x\ny", id: "1" },
-    { event: "message", data: "z", id: "1" },
-    { event: "message", data: "", id: "2", retry: 300 },
+    { event: undefined, data: "z", id: undefined },
   ]);
+  assert.deepEqual(retries, [300]);
+  assert.deepEqual(comments, ["hello"]);
+});
+
+Deno.test("sse: an oversized line from a hostile server ends the stream", async () => {
+  const f = startFake();
+  try {
+    let n = 0;
+    f.on("GET /v1/events", () => {
+      n++;
+      // 2 MiB without a line break: over the client's 1 MiB SSE buffer.
+      return sseResponse(["data: " + "x".repeat(2 * 1024 * 1024)], "hold");
+    });
+    const c = new QmtlClient({
+      url: f.url,
+      token: "t",
+      retry: { maxAttempts: 1, baseMs: 1, maxMs: 5 },
+    });
+    const e = await collect(c.events("st_1"), () => false).then(
+      () => undefined,
+      (e) => e,
+    );
+    assert.ok(
+      e instanceof QmtlClientError && e.code === "E_UNAVAILABLE",
+      String(e),
+    );
+    assert.equal(n, 2); // the first connection + 1 reconnect, both cut off
+  } finally {
+    await f.close();
+  }
 });
 
 Deno.test("sse: toStrategyEvent reads structured CloudEvents", () => {
@@ -198,7 +235,7 @@ Deno.test("events: auth errors end the iteration, aborting ends it quietly", asy
     const c = new QmtlClient({ url: f.url, token: "t" });
     await assert.rejects(
       () => collect(c.events("st_1"), () => false),
-      UnauthenticatedError,
+      (e) => e instanceof QmtlClientError && e.code === "E_UNAUTHENTICATED",
     );
 
     f.on(
@@ -232,7 +269,7 @@ Deno.test("events: gives up after maxReconnects empty connections", async () => 
     });
     await assert.rejects(
       () => collect(c.events("st_1"), () => false),
-      UnavailableError,
+      (e) => e instanceof QmtlClientError && e.code === "E_UNAVAILABLE",
     );
     assert.equal(n, 4); // the first connection + 3 reconnects
   } finally {
@@ -246,7 +283,7 @@ Deno.test("waitFor: an SSE event ends the wait before the next poll", async () =
     let state = StrategyState.PROCESSING;
     f.on(
       "GetStrategy",
-      () => protoResponse("StrategyStatus", status("st_1", state)),
+      () => statusResponse(status("st_1", state)),
     );
     f.on("GET /v1/events", () => {
       setTimeout(() => (state = StrategyState.COMPLETED), 100);
@@ -265,7 +302,7 @@ Deno.test("waitFor: an SSE event ends the wait before the next poll", async () =
       timeoutMs: 4000,
       pollMs: 3000,
     });
-    assert.equal(st.state, StrategyState.COMPLETED);
+    assert.equal(st.state, "COMPLETED");
     assert.ok(
       performance.now() - t0 < 2000,
       "SSE, not the 3 s poll, ended the wait",
@@ -280,20 +317,17 @@ Deno.test("waitFor: falls back to polling when the server has no SSE", async () 
   try {
     let polls = 0;
     f.on("GetStrategy", () =>
-      protoResponse(
-        "StrategyStatus",
-        status(
-          "st_1",
-          ++polls < 3 ? StrategyState.QUEUED : StrategyState.COMPLETED,
-        ),
-      ));
+      statusResponse(status(
+        "st_1",
+        ++polls < 3 ? StrategyState.QUEUED : StrategyState.COMPLETED,
+      )));
     // no /v1/events route: 404
     const c = new QmtlClient({ url: f.url, token: "t" });
     const st = await c.waitFor("st_1", "COMPLETED", {
       timeoutMs: 4000,
       pollMs: 20,
     });
-    assert.equal(st.state, StrategyState.COMPLETED);
+    assert.equal(st.state, "COMPLETED");
     assert.equal(polls, 3);
   } finally {
     await f.close();
@@ -305,8 +339,7 @@ Deno.test("waitFor: survives the server going away and coming back on the same p
   const port = Number(new URL(first.url).port);
   first.on(
     "GetStrategy",
-    () =>
-      protoResponse("StrategyStatus", status("st_1", StrategyState.PROCESSING)),
+    () => statusResponse(status("st_1", StrategyState.PROCESSING)),
   );
   const c = new QmtlClient({
     url: first.url,
@@ -325,15 +358,12 @@ Deno.test("waitFor: survives the server going away and coming back on the same p
     { hostname: "127.0.0.1", port, signal: ac.signal, onListen: () => {} },
     (req) =>
       new URL(req.url).pathname.endsWith("/GetStrategy")
-        ? protoResponse(
-          "StrategyStatus",
-          status("st_1", StrategyState.COMPLETED),
-        )
+        ? statusResponse(status("st_1", StrategyState.COMPLETED))
         : connectError(503, "unavailable", "E_UNAVAILABLE", "warming up"),
   );
   try {
     const st = await waiting;
-    assert.equal(st.state, StrategyState.COMPLETED);
+    assert.equal(st.state, "COMPLETED");
   } finally {
     ac.abort();
     await second.finished;

@@ -6,14 +6,21 @@
  */
 
 import {
+  create,
+  type DescMessage,
+  type MessageInitShape,
+  type MessageShape,
+  toBinary,
+} from "@bufbuild/protobuf";
+import {
   decode,
-  encode,
-  type MessageName,
-  type MessageTypes,
+  ErrorDetailSchema,
+  GetStrategyResponseSchema,
   SCHEMA_HASH,
   SCHEMA_VERSION,
   StrategyState,
   type StrategyStatus,
+  StrategyStatusSchema,
 } from "../../lib/contracts/mod.ts";
 
 /** One recorded request. */
@@ -77,11 +84,11 @@ export function startFake(): FakeGateway {
 }
 
 /** A binary protobuf 200 answer. */
-export function protoResponse<N extends MessageName>(
-  name: N,
-  message: MessageTypes[N],
+export function protoResponse<D extends DescMessage>(
+  schema: D,
+  message: MessageInitShape<D>,
 ): Response {
-  return new Response(new Uint8Array(encode(name, message)), {
+  return new Response(toBinary(schema, create(schema, message)), {
     headers: {
       "content-type": "application/proto",
       "qmtl-schema-version": SCHEMA_VERSION,
@@ -90,12 +97,17 @@ export function protoResponse<N extends MessageName>(
   });
 }
 
+/** A GetStrategy / RetireStrategy answer (`{status}`, same wire form). */
+export function statusResponse(status: StrategyStatus): Response {
+  return protoResponse(GetStrategyResponseSchema, { status });
+}
+
 /** Decode a recorded request body. */
-export function requestOf<N extends MessageName>(
-  name: N,
+export function requestOf<D extends DescMessage>(
+  schema: D,
   rec: Recorded,
-): MessageTypes[N] {
-  return decode(name, rec.body);
+): MessageShape<D> {
+  return decode(schema, rec.body);
 }
 
 function b64(bytes: Uint8Array): string {
@@ -112,21 +124,27 @@ export function connectError(
     {},
   headers: Record<string, string> = {},
 ): Response {
-  const detail = {
+  const detail = create(ErrorDetailSchema, {
     code,
     message,
     field: extra.field ?? "",
     nodeId: extra.nodeId ?? "",
     details: extra.details ?? {},
-  };
+  });
   return new Response(
     JSON.stringify({
       code: connectCode,
       message: `[${code}] ${message}`,
       details: [{
         type: "qmtl.v1.ErrorDetail",
-        value: b64(encode("ErrorDetail", detail)),
-        debug: detail,
+        value: b64(toBinary(ErrorDetailSchema, detail)),
+        debug: {
+          code,
+          message,
+          field: detail.field,
+          nodeId: detail.nodeId,
+          details: detail.details,
+        },
       }],
     }),
     { status, headers: { "content-type": "application/json", ...headers } },
@@ -137,9 +155,9 @@ export function connectError(
 export function status(
   strategyId: string,
   state: StrategyState,
-  extra: Partial<StrategyStatus> = {},
+  extra: Partial<MessageInitShape<typeof StrategyStatusSchema>> = {},
 ): StrategyStatus {
-  return {
+  return create(StrategyStatusSchema, {
     strategyId,
     owner: "alice",
     version: "1",
@@ -156,7 +174,7 @@ export function status(
     callbackUrl: "",
     name: "s",
     ...extra,
-  };
+  });
 }
 
 /** One SSE frame carrying a CloudEvent for a lifecycle transition. */

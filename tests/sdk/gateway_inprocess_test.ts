@@ -13,18 +13,17 @@ import {
   signDevToken,
 } from "../../lib/gateway/mod.ts";
 import {
-  ForbiddenError,
   type NodeView,
-  NotFoundError,
-  PolicyError,
   QmtlClient,
-  SchemaIncompatibleError,
-  stateName,
+  QmtlClientError,
   StrategyBuilder,
-  StrategyState,
-  UnauthenticatedError,
   ValidationError,
 } from "../../sdk/mod.ts";
+
+/** A predicate for `assert.rejects`: a QmtlClientError with this code. */
+function code(c: string): (e: unknown) => boolean {
+  return (e) => e instanceof QmtlClientError && e.code === c;
+}
 
 const SECRET = "sdk-integration-secret-0123456789abcdef";
 const ISSUER = "qmtl";
@@ -165,7 +164,8 @@ Deno.test("in-process: submit, status, events, retire", async () => {
     const done = await c.waitFor(ack.strategyId, "COMPLETED", {
       timeoutMs: 10_000,
     });
-    assert.equal(stateName(done.state), "COMPLETED");
+    assert.equal(done.state, "COMPLETED");
+    assert.equal(ack.state, "QUEUED");
     assert.deepEqual(
       Object.keys(done.queueMap).sort(),
       dag.nodes.map((n) => n.nodeId).sort(),
@@ -209,10 +209,10 @@ Deno.test("in-process: submit, status, events, retire", async () => {
     assert.deepEqual(resumed, ["PROCESSING", "COMPLETED"]);
 
     const retired = await c.retire(ack.strategyId);
-    assert.equal(retired.state, StrategyState.RETIRED);
+    assert.equal(retired.state, "RETIRED");
     assert.equal(
       (await c.waitFor(ack.strategyId, "RETIRED", { timeoutMs: 5_000 })).state,
-      StrategyState.RETIRED,
+      "RETIRED",
     );
   });
 });
@@ -254,15 +254,18 @@ Deno.test("in-process: auth, ACL, policy, schema and not-found failures are type
     const anon = new QmtlClient({ url: h.url });
     await assert.rejects(
       () => anon.submit(s, { version: "1" }),
-      UnauthenticatedError,
+      code("E_UNAUTHENTICATED"),
     );
     const forged = new QmtlClient({ url: h.url, token: "not.a.jwt" });
-    await assert.rejects(() => forged.get("st_x"), UnauthenticatedError);
+    await assert.rejects(() => forged.get("st_x"), code("E_UNAUTHENTICATED"));
     const expired = new QmtlClient({
       url: h.url,
       token: await token("alice", ["submitter"], -120),
     });
-    await assert.rejects(() => expired.get("st_x"), UnauthenticatedError);
+    await assert.rejects(
+      () => expired.get("st_x"),
+      code("E_UNAUTHENTICATED"),
+    );
 
     const reader = new QmtlClient({
       url: h.url,
@@ -272,8 +275,9 @@ Deno.test("in-process: auth, ACL, policy, schema and not-found failures are type
       () => undefined,
       (e) => e,
     );
-    assert.ok(acl instanceof ForbiddenError, String(acl));
+    assert.ok(acl instanceof QmtlClientError, String(acl));
     assert.equal(acl.code, "E_FORBIDDEN");
+    assert.equal(acl.connectCode, "permission_denied");
     assert.equal(acl.status, 403);
 
     const tiny = new QmtlClient({
@@ -284,23 +288,29 @@ Deno.test("in-process: auth, ACL, policy, schema and not-found failures are type
       () => undefined,
       (e) => e,
     );
-    assert.ok(pol instanceof PolicyError, String(pol));
+    assert.ok(pol instanceof QmtlClientError, String(pol));
     assert.equal(pol.code, "E_POLICY");
 
     const future = new QmtlClient({
       url: h.url,
       token: await token("alice", ["submitter"]),
-      schemaVersion: "2.0.0",
+      schemaVersion: "3.0.0",
     });
     const sch = await future.submit(s, { version: "1" }).then(
       () => undefined,
       (e) => e,
     );
-    assert.ok(sch instanceof SchemaIncompatibleError, String(sch));
-    assert.equal(sch.status, 412);
-    assert.ok(sch.accepted.includes("1.0.0"), JSON.stringify(sch.accepted));
+    assert.ok(sch instanceof QmtlClientError, String(sch));
+    assert.equal(sch.code, "E_SCHEMA_INCOMPATIBLE");
+    assert.equal(sch.connectCode, "failed_precondition");
+    assert.equal(sch.status, 400);
+    assert.ok(sch.accepted?.includes("2.0.0"), JSON.stringify(sch.accepted));
+    assert.equal(sch.serverVersion, "2.0.0");
 
-    await assert.rejects(() => c.get("st_does_not_exist"), NotFoundError);
+    await assert.rejects(
+      () => c.get("st_does_not_exist"),
+      code("E_NOT_FOUND"),
+    );
   });
 });
 
@@ -336,6 +346,6 @@ Deno.test("in-process: waitFor survives a server restart mid-wait", async () => 
     h.serve(); // back on the same port, same backends
     await c.retire(ack.strategyId);
     const st = await waiting;
-    assert.equal(st.state, StrategyState.RETIRED);
+    assert.equal(st.state, "RETIRED");
   });
 });

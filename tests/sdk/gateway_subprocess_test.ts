@@ -5,19 +5,16 @@
  */
 import assert from "node:assert/strict";
 import { signDevToken } from "../../lib/gateway/mod.ts";
-import {
-  ForbiddenError,
-  NotFoundError,
-  QmtlClient,
-  SchemaIncompatibleError,
-  StrategyBuilder,
-  StrategyState,
-  UnauthenticatedError,
-} from "../../sdk/mod.ts";
+import { QmtlClient, QmtlClientError, StrategyBuilder } from "../../sdk/mod.ts";
 import { serviceUrl } from "../support/services.ts";
 import { freePort, startServe } from "./server_process.ts";
 
 const SECRET = "sdk-subprocess-secret-0123456789abcdef";
+
+/** A predicate for `assert.rejects`: a QmtlClientError with one of these codes. */
+function code(...codes: string[]): (e: unknown) => boolean {
+  return (e) => e instanceof QmtlClientError && codes.includes(e.code);
+}
 const RETRY = { maxAttempts: 4, baseMs: 50, maxMs: 500 };
 
 function strategy(name: string): StrategyBuilder {
@@ -66,7 +63,7 @@ Deno.test("subprocess (dev mode): submit, status, events, retire with the printe
       timeoutMs: 20_000,
     });
     assert.equal(Object.keys(done.queueMap).length, 2);
-    assert.equal((await c.get(ack.strategyId)).state, StrategyState.COMPLETED);
+    assert.equal((await c.get(ack.strategyId)).state, "COMPLETED");
     const states = [];
     for await (
       const e of c.events(ack.strategyId, {
@@ -77,18 +74,21 @@ Deno.test("subprocess (dev mode): submit, status, events, retire with the printe
       if (e.state === "COMPLETED") break;
     }
     assert.deepEqual(states, ["QUEUED", "PROCESSING", "COMPLETED"]);
-    assert.equal((await c.retire(ack.strategyId)).state, StrategyState.RETIRED);
+    assert.equal((await c.retire(ack.strategyId)).state, "RETIRED");
 
     const bad = new QmtlClient({
       url: srv.url,
       token: srv.token + "x",
       retry: RETRY,
     });
-    await assert.rejects(() => bad.get(ack.strategyId), UnauthenticatedError);
+    await assert.rejects(
+      () => bad.get(ack.strategyId),
+      code("E_UNAUTHENTICATED"),
+    );
     const none = new QmtlClient({ url: srv.url, retry: RETRY });
     await assert.rejects(
       () => none.submit(strategy("x"), { version: "1" }),
-      UnauthenticatedError,
+      code("E_UNAUTHENTICATED"),
     );
     const old = new QmtlClient({
       url: srv.url,
@@ -97,7 +97,7 @@ Deno.test("subprocess (dev mode): submit, status, events, retire with the printe
       retry: RETRY,
     });
     const e = await old.get(ack.strategyId).then(() => undefined, (e) => e);
-    assert.ok(e instanceof SchemaIncompatibleError, String(e));
+    assert.ok(code("E_SCHEMA_INCOMPATIBLE")(e), String(e));
     assert.ok(e.accepted.length > 0);
   } finally {
     await srv.stop();
@@ -114,7 +114,7 @@ Deno.test("subprocess (JWT secret): ACL refuses a reader's submission", async ()
     });
     await assert.rejects(
       () => reader.submit(strategy("acl"), { version: "1" }),
-      ForbiddenError,
+      code("E_FORBIDDEN"),
     );
     const submitter = new QmtlClient({
       url: srv.url,
@@ -125,7 +125,7 @@ Deno.test("subprocess (JWT secret): ACL refuses a reader's submission", async ()
     // readers see every strategy; a submitter-only token may not retire others'
     assert.equal(
       (await reader.get(ack.strategyId)).state,
-      StrategyState.COMPLETED,
+      "COMPLETED",
     );
     const other = new QmtlClient({
       url: srv.url,
@@ -133,9 +133,12 @@ Deno.test("subprocess (JWT secret): ACL refuses a reader's submission", async ()
     });
     await assert.rejects(
       () => other.retire(ack.strategyId),
-      (e) => e instanceof ForbiddenError || e instanceof NotFoundError,
+      code("E_FORBIDDEN", "E_NOT_FOUND"),
     );
-    await assert.rejects(() => reader.retire(ack.strategyId), ForbiddenError);
+    await assert.rejects(
+      () => reader.retire(ack.strategyId),
+      code("E_FORBIDDEN"),
+    );
   } finally {
     await srv.stop();
   }
@@ -144,7 +147,7 @@ Deno.test("subprocess (JWT secret): ACL refuses a reader's submission", async ()
 Deno.test("subprocess (memory backends): waitFor rides out a restart, then reports the server's answer", async () => {
   // The in-memory server forgets everything on restart, so after it comes
   // back the strategy is unknown: the wait must keep going through the
-  // outage (no UnavailableError) and then surface NotFoundError.
+  // outage (no E_UNAVAILABLE error) and then surface E_NOT_FOUND.
   const port = String(freePort());
   const env = { QMTL_JWT_SECRET: SECRET, QMTL_PORT: port };
   let srv = await startServe({ env });
@@ -168,7 +171,7 @@ Deno.test("subprocess (memory backends): waitFor rides out a restart, then repor
     await new Promise((r) => setTimeout(r, 1_000));
     srv = await startServe({ env });
     const e = await waiting;
-    assert.ok(e instanceof NotFoundError, `expected NotFoundError, got ${e}`);
+    assert.ok(code("E_NOT_FOUND")(e), `expected E_NOT_FOUND, got ${e}`);
     assert.ok(
       Date.now() - t0 >= downAt - t0 + 1_000,
       "waited through the outage",
@@ -219,7 +222,7 @@ Deno.test({
       srv = await startServe({ env, keepBackends: true });
       await c.retire(ack.strategyId);
       const st = await waiting;
-      assert.equal(st.state, StrategyState.RETIRED);
+      assert.equal(st.state, "RETIRED");
     } finally {
       await srv.stop();
     }

@@ -6,13 +6,17 @@
  * @module
  */
 
-import type {
-  DiffResult,
-  NodeRecord,
-  NodeSpec,
-  StrategyDag,
-  TopicDescriptor,
-} from "../../contracts/types.ts";
+import { create } from "@bufbuild/protobuf";
+import {
+  type DiffResult,
+  DiffResultSchema,
+  type NodeRecord,
+  NodeRecordSchema,
+  type NodeSpec,
+  type StrategyDag,
+  type TopicDescriptor,
+  TopicDescriptorSchema,
+} from "../../contracts/messages.ts";
 import {
   ConflictError,
   CycleError,
@@ -85,10 +89,12 @@ function cloneSpec(spec: NodeSpec): NodeSpec {
  *
  * @example
  * ```ts
+ * import { create } from "@bufbuild/protobuf";
+ * import { StrategyDagSchema } from "@qmtl/qmtl/contracts";
  * import { MemoryRegistry } from "./memory_registry.ts";
  * const reg = new MemoryRegistry();
  * const diff = await reg.diffAndCommit(
- *   { name: "empty", nodes: [], checksum: 0, metadata: {} },
+ *   create(StrategyDagSchema, { name: "empty" }),
  *   { strategyId: "st_1", version: "1", owner: "alice" },
  * );
  * console.log(diff.sentinelId); // "st_1@1"
@@ -114,13 +120,13 @@ export class MemoryRegistry implements NodeRegistry {
   }
 
   #record(n: StoredNode): NodeRecord {
-    return {
+    return create(NodeRecordSchema, {
       node: cloneSpec(n.spec),
       topic: n.topic,
       refCount: this.#refs(n),
       createdAtMs: n.createdAt,
       updatedAtMs: n.updatedAt,
-    };
+    });
   }
 
   #mustGet(nodeId: string): StoredNode {
@@ -137,14 +143,14 @@ export class MemoryRegistry implements NodeRegistry {
       queueMap[id] = this.#nodes.get(id)?.topic ?? "";
       (s.created.has(id) ? created : reused).push(id);
     }
-    return {
+    return create(DiffResultSchema, {
       strategyId: s.strategyId,
       version: s.version,
       queueMap,
       reused,
       created,
       sentinelId,
-    };
+    });
   }
 
   #newTopicName(spec: NodeSpec): string {
@@ -246,13 +252,16 @@ export class MemoryRegistry implements NodeRegistry {
 
   #attachTopic(n: StoredNode, now: number): void {
     const name = this.#newTopicName(n.spec);
-    this.#topics.set(name, {
+    this.#topics.set(
       name,
-      nodeId: n.spec.nodeId,
-      retentionMs: DEFAULT_RETENTION_MS,
-      partitions: 1,
-      createdAtMs: now,
-    });
+      create(TopicDescriptorSchema, {
+        name,
+        nodeId: n.spec.nodeId,
+        retentionMs: DEFAULT_RETENTION_MS,
+        partitions: 1,
+        createdAtMs: now,
+      }),
+    );
     n.topic = name;
   }
 
@@ -453,13 +462,13 @@ export class MemoryRegistry implements NodeRegistry {
           );
         }
       }
-      const t: TopicDescriptor = {
+      const t: TopicDescriptor = create(TopicDescriptorSchema, {
         name: input.name,
         nodeId,
         retentionMs: input.retentionMs ?? DEFAULT_RETENTION_MS,
         partitions: input.partitions ?? 1,
         createdAtMs: Date.now(),
-      };
+      });
       this.#topics.set(t.name, t);
       if (node) node.topic = t.name;
       return { ...t };

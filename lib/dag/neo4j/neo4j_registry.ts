@@ -23,12 +23,14 @@ import neo4j, {
   type ManagedTransaction,
   type Session,
 } from "neo4j-driver";
-import type {
-  DiffResult,
-  NodeRecord,
-  StrategyDag,
-  TopicDescriptor,
-} from "../../contracts/types.ts";
+import { create } from "@bufbuild/protobuf";
+import {
+  type DiffResult,
+  DiffResultSchema,
+  type NodeRecord,
+  type StrategyDag,
+  type TopicDescriptor,
+} from "../../contracts/messages.ts";
 import {
   ConflictError,
   CycleError,
@@ -307,14 +309,14 @@ export class Neo4jRegistry implements NodeRegistry {
     ): DiffResult => {
       const queueMap: Record<string, string> = {};
       for (const id of order) queueMap[id] = topics.get(id) ?? "";
-      return {
+      return create(DiffResultSchema, {
         strategyId: ctx.strategyId,
         version: ctx.version,
         queueMap,
         reused: order.filter((id) => !created.has(id)),
         created: order.filter((id) => created.has(id)),
         sentinelId,
-      };
+      });
     };
     const conflict = (hash: unknown, retired: unknown) => {
       if (retired === true) {
@@ -476,7 +478,7 @@ export class Neo4jRegistry implements NodeRegistry {
     return {
       nodes,
       nextPageToken: rows.length > size
-        ? encodePageToken(nodes[nodes.length - 1].node.nodeId)
+        ? encodePageToken(nodes[nodes.length - 1].node!.nodeId)
         : "",
     };
   }

@@ -4,7 +4,14 @@
  * @module
  */
 
-import type { NodeRecord, TopicDescriptor } from "../../contracts/types.ts";
+import { create } from "@bufbuild/protobuf";
+import {
+  type NodeRecord,
+  NodeRecordSchema,
+  NodeSpecSchema,
+  type TopicDescriptor,
+  TopicDescriptorSchema,
+} from "../../contracts/messages.ts";
 
 /**
  * Cypher projection of a `ComputeNode` bound to `n` as a {@link nodeRecordOf}
@@ -73,8 +80,8 @@ export function nodeRecordOf(row: Record<string, unknown>): NodeRecord {
   } catch {
     metadata = {};
   }
-  return {
-    node: {
+  return create(NodeRecordSchema, {
+    node: create(NodeSpecSchema, {
       nodeId: str(n.node_id),
       nodeType: str(n.node_type),
       intervalS: num(n.interval),
@@ -86,12 +93,12 @@ export function nodeRecordOf(row: Record<string, unknown>): NodeRecord {
       name: str(n.name),
       tags: strs(n.tags),
       metadata,
-    },
+    }),
     topic: str(row.topic),
     refCount: num(row.refs),
     createdAtMs: num(n.created_at),
     updatedAtMs: num(n.updated_at),
-  };
+  });
 }
 
 /**
@@ -106,11 +113,11 @@ export function nodeRecordOf(row: Record<string, unknown>): NodeRecord {
  */
 export function topicOf(row: Record<string, unknown>): TopicDescriptor {
   const t = (row.t ?? {}) as Record<string, unknown>;
-  return {
+  return create(TopicDescriptorSchema, {
     name: str(t.name),
     nodeId: str(t.node_id),
     retentionMs: num(t.retention_ms),
     partitions: num(t.partitions),
     createdAtMs: num(t.created_at),
-  };
+  });
 }

@@ -1,7 +1,10 @@
 /**
  * Body-size limit: requests whose body exceeds the limit are refused with
- * `E_PAYLOAD_TOO_LARGE` (413) before anything decodes them. The body is read
- * once, here, and handed on as `c.get("rawBody")`.
+ * `E_PAYLOAD_TOO_LARGE` before anything decodes them — at once when the
+ * declared `Content-Length` is over the limit, otherwise while reading, as
+ * soon as the running total passes it. The gateway's RPC routes check the
+ * declared length early and read the body only after authentication;
+ * {@link bodyLimit} reads it at once and hands it on as `c.get("rawBody")`.
  *
  * @module
  */
@@ -21,6 +24,23 @@ function tooLarge(max: number): QmtlError {
 }
 
 /**
+ * Refuse a request whose declared `Content-Length` exceeds `max` (nothing is
+ * read).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { assertDeclaredSize } from "@qmtl/qmtl/gateway";
+ * const req = new Request("http://x", { method: "POST", headers: { "content-length": "5" } });
+ * assert.throws(() => assertDeclaredSize(req, 2));
+ * ```
+ */
+export function assertDeclaredSize(req: Request, max: number): void {
+  const declared = req.headers.get("content-length");
+  if (declared !== null && Number(declared) > max) throw tooLarge(max);
+}
+
+/**
  * Read a request body, failing as soon as it exceeds `max` bytes.
  *
  * @example
@@ -34,8 +54,7 @@ export async function readBodyLimited(
   req: Request,
   max: number,
 ): Promise<Uint8Array> {
-  const declared = req.headers.get("content-length");
-  if (declared !== null && Number(declared) > max) throw tooLarge(max);
+  assertDeclaredSize(req, max);
   if (!req.body) return new Uint8Array(0);
   const reader = req.body.getReader();
   const chunks: Uint8Array[] = [];

@@ -1,8 +1,9 @@
 /**
  * Error mapping: every failure becomes a QMTL error code and is answered in
  * the format of the API it hit — `application/problem+json` (RFC 9457) on
- * REST and operational routes, a Connect error object
- * `{code, message, details}` on RPC routes.
+ * REST and operational routes; on RPC routes a connect-es `ConnectError`
+ * with the `qmtl.v1.ErrorDetail`, rendered for the client's protocol (see
+ * `../connect/errors.ts`).
  *
  * @module
  */
@@ -15,7 +16,11 @@ import {
   QmtlError,
 } from "../../contracts/errors.ts";
 import { RegistryError } from "../../dag/errors.ts";
-import { encodeErrorDetail } from "../codec.ts";
+import {
+  connectErrorOf,
+  errorHeaders,
+  rpcErrorResponse,
+} from "../connect/errors.ts";
 import type { Logger } from "../logger/mod.ts";
 import type {
   ApiKind,
@@ -24,8 +29,7 @@ import type {
   GatewayMiddleware,
 } from "../types.ts";
 
-/** Seconds a client should wait after an `E_UNAVAILABLE` answer. */
-export const RETRY_AFTER_S = 5;
+export { RETRY_AFTER_S, withHeaders } from "../connect/errors.ts";
 
 /** Path prefix of the Connect RPC routes. */
 export const RPC_PREFIX = "/qmtl.v1.GatewayService/";
@@ -76,14 +80,6 @@ export function toQmtlError(err: unknown): QmtlError {
   return new QmtlError("E_INTERNAL", "internal server error", { cause: err });
 }
 
-function b64NoPad(bytes: Uint8Array): string {
-  let s = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) {
-    s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  }
-  return btoa(s).replace(/=+$/, "");
-}
-
 /**
  * The API surface of a path: `rpc` for `/qmtl.v1.GatewayService/…`, `rest`
  * for `/v1/…`, `ops` otherwise.
@@ -101,43 +97,20 @@ export function apiKindOf(path: string): ApiKind {
 }
 
 /**
- * Build the error response for `err` in the format of `kind`.
+ * The problem+json (RFC 9457) response of `err`, as REST and operational
+ * routes answer it (`Retry-After` on retryable errors).
  *
  * @example
  * ```ts
  * import { errorResponse } from "./mod.ts";
  * import { QmtlError } from "@qmtl/qmtl/contracts";
- * const res = errorResponse(new QmtlError("E_NOT_FOUND", "no such node"), "rest", "req-1");
+ * const res = errorResponse(new QmtlError("E_NOT_FOUND", "no such node"), "req-1");
  * res.status; // 404
  * ```
  */
-export function errorResponse(
-  err: QmtlError,
-  kind: ApiKind,
-  requestId: string,
-  extraHeaders?: Record<string, string>,
-): Response {
+export function errorResponse(err: QmtlError, requestId: string): Response {
   const detail = err.toErrorDetail();
-  const headers = new Headers(extraHeaders);
-  if (err.code === "E_UNAVAILABLE") {
-    headers.set("retry-after", String(RETRY_AFTER_S));
-  }
-  if (kind === "rpc") {
-    headers.set("content-type", "application/json");
-    const body = {
-      code: err.connectCode,
-      message: `[${err.code}] ${err.message}`,
-      details: [{
-        type: "qmtl.v1.ErrorDetail",
-        value: b64NoPad(encodeErrorDetail(detail)),
-        debug: detail,
-      }],
-    };
-    return new Response(JSON.stringify(body), {
-      status: err.httpStatus,
-      headers,
-    });
-  }
+  const headers = new Headers(errorHeaders(err));
   headers.set("content-type", "application/problem+json");
   const body: Record<string, unknown> = {
     type: `urn:qmtl:error:${err.code}`,
@@ -175,33 +148,6 @@ export function errorHandler(logger: Logger): GatewayErrorHandler {
   return (err, c) => mapError(err, c, logger);
 }
 
-/** Extra response headers an error asks for (`WWW-Authenticate`, `Allow`, …). */
-const ERROR_HEADERS = new WeakMap<QmtlError, Record<string, string>>();
-
-/**
- * Attach response headers to an error (used for `WWW-Authenticate`).
- *
- * @example
- * ```ts
- * import { withHeaders } from "./mod.ts";
- * import { QmtlError } from "@qmtl/qmtl/contracts";
- * function bearerOf(header: string | null): string {
- *   if (!header?.startsWith("Bearer ")) {
- *     throw withHeaders(new QmtlError("E_UNAUTHENTICATED", "no token"), { "www-authenticate": "Bearer" });
- *   }
- *   return header.slice("Bearer ".length);
- * }
- * bearerOf("Bearer abc"); // "abc"
- * ```
- */
-export function withHeaders(
-  err: QmtlError,
-  headers: Record<string, string>,
-): QmtlError {
-  ERROR_HEADERS.set(err, { ...(ERROR_HEADERS.get(err) ?? {}), ...headers });
-  return err;
-}
-
 /**
  * Map `err` to the error response of the request's API kind (what
  * {@link errorHandler} and {@link errorMapper} answer), logging 5xx.
@@ -231,12 +177,9 @@ export function mapError(
       cause: q.cause instanceof Error ? q.cause : undefined,
     });
   }
-  const res = errorResponse(
-    q,
-    kind,
-    c.get("requestId") ?? "",
-    ERROR_HEADERS.get(q),
-  );
+  const res = kind === "rpc"
+    ? rpcErrorResponse(connectErrorOf(q), c.req.raw.headers)
+    : errorResponse(q, c.get("requestId") ?? "");
   for (const [k, v] of c.res?.headers ?? []) {
     if (k.startsWith("qmtl-") && !res.headers.has(k)) res.headers.set(k, v);
   }

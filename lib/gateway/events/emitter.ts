@@ -10,7 +10,7 @@ import type {
   Event,
   StrategyState,
   StrategyStatus,
-} from "../../contracts/types.ts";
+} from "../../contracts/messages.ts";
 import type { EventLog } from "../../queue/types.ts";
 import type { PendingEvent } from "../store/types.ts";
 import { eventTypeOf, stateName } from "../lifecycle/mod.ts";
@@ -198,6 +198,7 @@ export function createEventEmitter(options: EventEmitterOptions): EventEmitter {
   });
 
   const toEvent = (p: PendingEvent): Event => ({
+    $typeName: "qmtl.v1.Event",
     id: p.id,
     source,
     specVersion: "1.0",
@@ -278,13 +279,14 @@ export function createEventEmitter(options: EventEmitterOptions): EventEmitter {
  *
  * @example
  * ```ts
+ * import { create } from "@bufbuild/protobuf";
  * import { cloudEventJson } from "@qmtl/qmtl/gateway";
- * import type { Event } from "@qmtl/qmtl/contracts";
- * const e: Event = {
+ * import { type Event, EventSchema } from "@qmtl/qmtl/contracts";
+ * const e: Event = create(EventSchema, {
  *   id: "st_1-e1", source: "/qmtl/gateway", specVersion: "1.0", type: "qmtl.strategy.queued",
  *   subject: "st_1", time: "2026-01-01T00:00:00Z", dataContentType: "application/json",
  *   data: new TextEncoder().encode('{"strategyId":"st_1"}'),
- * };
+ * });
  * JSON.stringify(cloudEventJson(e)); // {"specversion":"1.0",…,"data":{"strategyId":"st_1"}}
  * ```
  */

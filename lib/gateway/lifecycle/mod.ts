@@ -13,7 +13,7 @@
  * @module
  */
 
-import { StrategyState } from "../../contracts/types.ts";
+import { StrategyState } from "../../contracts/messages.ts";
 
 /**
  * Allowed transitions: from → the states it may move to.

@@ -8,8 +8,7 @@
  */
 
 import { QmtlError } from "../../contracts/errors.ts";
-import type { StrategyDag } from "../../contracts/types.ts";
-import { decodeSubmitRequest } from "../codec.ts";
+import type { StrategyDag } from "../../contracts/messages.ts";
 import type { GatewayContext, GatewayMiddleware } from "../types.ts";
 
 /**
@@ -63,9 +62,11 @@ export interface PolicyOptions {
  *
  * @example
  * ```ts
+ * import { create } from "@bufbuild/protobuf";
+ * import { StrategyDagSchema } from "@qmtl/qmtl/contracts";
  * import { createPolicy } from "@qmtl/qmtl/gateway";
  * const p = createPolicy({ defaults: { maxNodes: 1 } });
- * p.checkDag("alice", { name: "s", nodes: [], checksum: 0, metadata: {} });
+ * p.checkDag("alice", create(StrategyDagSchema, { name: "s" }));
  * ```
  */
 export interface Policy {
@@ -83,8 +84,10 @@ export interface Policy {
  *
  * @example
  * ```ts
+ * import { create } from "@bufbuild/protobuf";
+ * import { StrategyDagSchema } from "@qmtl/qmtl/contracts";
  * import { dagDepth } from "@qmtl/qmtl/gateway";
- * dagDepth({ name: "s", nodes: [], checksum: 0, metadata: {} }); // 0
+ * dagDepth(create(StrategyDagSchema, { name: "s" })); // 0
  * ```
  */
 export function dagDepth(dag: StrategyDag): number {
@@ -225,8 +228,10 @@ export function createPolicy(options: PolicyOptions = {}): Policy {
 }
 
 /**
- * Policy middleware for SubmitStrategy: counts the submission, decodes the
- * request (once; the handler reuses it) and checks the DAG.
+ * Policy middleware for SubmitStrategy: admits the submission (denied
+ * subjects, submissions per minute). The DAG limits are checked with
+ * {@link Policy.checkDag} once the request is decoded (the gateway's
+ * SubmitStrategy implementation does).
  *
  * @example
  * ```ts
@@ -242,9 +247,9 @@ export function policy(p: Policy): GatewayMiddleware {
 }
 
 /**
- * The check of {@link policy}: admits the caller (rate limit), decodes the
- * submit request into `c.get("submitRequest")` and checks its DAG; throws
- * on refusal. Shared with the gateway's per-route pipeline.
+ * The check of {@link policy}: admits the caller (denied subjects, rate
+ * limit); throws `E_POLICY` on refusal. Shared with the gateway's per-route
+ * pipeline.
  *
  * @example
  * ```ts
@@ -260,12 +265,5 @@ export function policy(p: Policy): GatewayMiddleware {
  * ```
  */
 export function applyPolicy(p: Policy, c: GatewayContext): void {
-  const subject = c.get("principal")?.subject ?? "";
-  p.admit(subject);
-  const req = decodeSubmitRequest(
-    c.get("rawBody") ?? new Uint8Array(),
-    c.req.header("content-type"),
-  );
-  c.set("submitRequest", req);
-  p.checkDag(subject, req.dag);
+  p.admit(c.get("principal")?.subject ?? "");
 }

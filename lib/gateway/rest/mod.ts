@@ -5,7 +5,7 @@
  */
 
 import { QmtlError } from "../../contracts/errors.ts";
-import type { StrategyStatus } from "../../contracts/types.ts";
+import type { StrategyStatus } from "../../contracts/messages.ts";
 import type { NodeRegistry } from "../../dag/registry.ts";
 import { seesAllStrategies } from "../acl/mod.ts";
 import { stateFromName } from "../lifecycle/mod.ts";

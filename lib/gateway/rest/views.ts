@@ -4,12 +4,16 @@
  * @module
  */
 
-import type {
-  NodeRecord,
-  StrategyStatus,
-  TopicDescriptor,
-} from "../../contracts/types.ts";
+import { create } from "@bufbuild/protobuf";
+import {
+  type NodeRecord,
+  NodeSpecSchema,
+  type StrategyStatus,
+  type TopicDescriptor,
+} from "../../contracts/messages.ts";
 import { stateName } from "../lifecycle/mod.ts";
+
+const EMPTY_NODE = create(NodeSpecSchema);
 
 /**
  * REST JSON of a strategy.
@@ -81,7 +85,7 @@ export function stateView(s: StrategyStatus): Record<string, unknown> {
  * ```
  */
 export function nodeView(r: NodeRecord): Record<string, unknown> {
-  const n = r.node;
+  const n = r.node ?? EMPTY_NODE;
   return {
     nodeId: n.nodeId,
     nodeType: n.nodeType,

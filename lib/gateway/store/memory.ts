@@ -7,7 +7,10 @@
  */
 
 import { QmtlError } from "../../contracts/errors.ts";
-import type { StrategyState, StrategyStatus } from "../../contracts/types.ts";
+import type {
+  StrategyState,
+  StrategyStatus,
+} from "../../contracts/messages.ts";
 import { stateName } from "../lifecycle/mod.ts";
 import {
   decodePageToken,

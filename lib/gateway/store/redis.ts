@@ -14,7 +14,10 @@
 import { Buffer } from "node:buffer";
 import type { RedisClient as Redis } from "../../queue/connection.ts";
 import { QmtlError } from "../../contracts/errors.ts";
-import type { StrategyState, StrategyStatus } from "../../contracts/types.ts";
+import type {
+  StrategyState,
+  StrategyStatus,
+} from "../../contracts/messages.ts";
 import { UnavailableError } from "../../dag/errors.ts";
 import { stateName } from "../lifecycle/mod.ts";
 import {

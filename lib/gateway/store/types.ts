@@ -6,7 +6,10 @@
  * @module
  */
 
-import type { StrategyState, StrategyStatus } from "../../contracts/types.ts";
+import type {
+  StrategyState,
+  StrategyStatus,
+} from "../../contracts/messages.ts";
 
 /**
  * A stored strategy.

@@ -13,10 +13,10 @@ import type { NodeRegistry } from "../../dag/registry.ts";
 import { TopicNotFoundError } from "../../queue/errors.ts";
 import type {
   AppendResult,
+  BarBatch,
+  BarCursor,
   BarEntry,
-  LeaseGrant,
-  TopicBars,
-  TopicCursor,
+  ProducerLease,
   TopicStore,
 } from "../../queue/types.ts";
 import { QmtlError } from "../../contracts/errors.ts";
@@ -50,7 +50,7 @@ export interface TopicServiceOptions {
   /** The global DAG (to heal topics it knows and the store lacks). */
   registry: NodeRegistry;
   /** Called when a lease grant takes over a dead producer's lease. */
-  onTakeover?: (topic: string, grant: LeaseGrant) => void;
+  onTakeover?: (topic: string, grant: ProducerLease) => void;
 }
 
 /**
@@ -62,7 +62,7 @@ export interface TopicServiceOptions {
  * const resumeAfter = (g: TopicLeaseGrant) => g.lastBarTs ?? -Infinity;
  * ```
  */
-export interface TopicLeaseGrant extends LeaseGrant {
+export interface TopicLeaseGrant extends ProducerLease {
   /** Topic name. */
   topic: string;
   /** The topic's last bar time, or `null`. */
@@ -172,14 +172,14 @@ export class TopicService {
 
   /** New bars after each cursor (or the newest `tail`), waiting up to `waitMs`. */
   async read(
-    cursors: readonly TopicCursor[],
+    cursors: readonly BarCursor[],
     options: {
       limit?: number;
       waitMs?: number;
       tail?: number;
       signal?: AbortSignal;
     },
-  ): Promise<TopicBars[]> {
+  ): Promise<BarBatch[]> {
     if (cursors.length === 0) {
       throw invalid("cursors must not be empty", "cursors");
     }
@@ -191,7 +191,7 @@ export class TopicService {
     const waitMs = Math.min(options.waitMs ?? 0, MAX_READ_WAIT_MS);
     if (options.tail) {
       return await this.#healing(names, async () => {
-        const out: TopicBars[] = [];
+        const out: BarBatch[] = [];
         for (const c of cursors) {
           const bars = await this.#store.read(c.topic, {
             tail: options.tail,

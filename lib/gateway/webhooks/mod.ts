@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { Event, StrategyStatus } from "../../contracts/types.ts";
+import type { Event, StrategyStatus } from "../../contracts/messages.ts";
 import type { LeasedJob, WorkQueue } from "../../queue/types.ts";
 import { cloudEventJson } from "../events/emitter.ts";
 import type { Logger } from "../logger/mod.ts";

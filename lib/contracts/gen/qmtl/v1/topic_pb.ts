@@ -1,9 +1,9 @@
 // qmtl.v1 — node topics: the bars nodes publish, reading them, producer leases.
 //
-// Schema version: 1.1.0
+// Schema version: 2.0.0
 //
 // Change log:
-//   1.1.0  Added (topics and producer leases for the runner).
+//   2.0.0  Added (topics and producer leases for the runner).
 //
 // Compatibility rules (docs/contracts.md): field numbers and names are never
 // reused; removing, retyping or renumbering a field is a MAJOR change; adding a

@@ -1,0 +1,160 @@
+/**
+ * The implementation of `qmtl.v1.GatewayService` (generated descriptor
+ * `GatewayService`): one function per method, run by connect-es after the
+ * gateway's pipeline authenticated the caller, checked the ACL, the
+ * submission rate and the schema version. The caller arrives as the
+ * {@link PRINCIPAL} context value.
+ *
+ * @module
+ */
+
+import { createContextKey, type HandlerContext } from "@connectrpc/connect";
+import type { ContextKey, ServiceImpl } from "@connectrpc/connect";
+import { QmtlError } from "../../contracts/errors.ts";
+import type { GatewayService } from "../../contracts/messages.ts";
+import type { NodeRegistry } from "../../dag/registry.ts";
+import type { Policy } from "../policy/mod.ts";
+import type { StrategyService } from "../service.ts";
+import type { Principal } from "../types.ts";
+
+/**
+ * Context value: the authenticated caller of a contract call (set by the
+ * gateway's pipeline; `undefined` outside it).
+ *
+ * @example
+ * ```ts
+ * import { createContextValues } from "@connectrpc/connect";
+ * import { PRINCIPAL } from "./gateway_service.ts";
+ * const values = createContextValues().set(PRINCIPAL, { subject: "alice", roles: ["reader"] });
+ * values.get(PRINCIPAL)?.subject; // "alice"
+ * ```
+ */
+export const PRINCIPAL: ContextKey<Principal | undefined> = createContextKey<
+  Principal | undefined
+>(undefined, { description: "qmtl principal" });
+
+/**
+ * Context value: the gateway's request id of a contract call.
+ *
+ * @example
+ * ```ts
+ * import { createContextValues } from "@connectrpc/connect";
+ * import { REQUEST_ID } from "./gateway_service.ts";
+ * createContextValues().set(REQUEST_ID, "r-1").get(REQUEST_ID); // "r-1"
+ * ```
+ */
+export const REQUEST_ID: ContextKey<string> = createContextKey("", {
+  description: "qmtl request id",
+});
+
+/** Largest ListNodes page. */
+const MAX_PAGE = 1000;
+
+function principalOf(ctx: HandlerContext): Principal {
+  const p = ctx.values.get(PRINCIPAL);
+  if (p === undefined) {
+    throw new QmtlError("E_UNAUTHENTICATED", "no authenticated caller");
+  }
+  return p;
+}
+
+function requireId(id: string): string {
+  if (!id) {
+    throw new QmtlError("E_INVALID", "strategy_id is required", {
+      field: "strategy_id",
+    });
+  }
+  return id;
+}
+
+/**
+ * What {@link gatewayServiceImpl} needs.
+ *
+ * @example
+ * ```ts
+ * import type { GatewayServiceDeps } from "./gateway_service.ts";
+ * function show(d: GatewayServiceDeps): void {
+ *   console.log(d.policy.limitsFor("alice"));
+ * }
+ * ```
+ */
+export interface GatewayServiceDeps {
+  /** Strategy operations. */
+  service: StrategyService;
+  /** The global DAG (node reads). */
+  registry: NodeRegistry;
+  /** Submission policy: the DAG limits are checked here, once decoded. */
+  policy: Policy;
+}
+
+/**
+ * The `GatewayService` methods.
+ *
+ * @example
+ * ```ts
+ * import { createConnectRouter } from "@connectrpc/connect";
+ * import { GatewayService } from "@qmtl/qmtl/contracts";
+ * import type { GatewayServiceDeps } from "./gateway_service.ts";
+ * import { gatewayServiceImpl } from "./gateway_service.ts";
+ * function routes(deps: GatewayServiceDeps) {
+ *   return createConnectRouter().service(GatewayService, gatewayServiceImpl(deps));
+ * }
+ * ```
+ */
+export function gatewayServiceImpl(
+  deps: GatewayServiceDeps,
+): ServiceImpl<typeof GatewayService> {
+  const { service, registry, policy } = deps;
+  return {
+    async submitStrategy(req, ctx) {
+      const p = principalOf(ctx);
+      if (req.dag === undefined) {
+        throw new QmtlError("E_INVALID", "dag is required", { field: "dag" });
+      }
+      policy.checkDag(p.subject, req.dag);
+      return await service.submit(p, req);
+    },
+    async getStrategy(req, ctx) {
+      const rec = await service.visible(
+        principalOf(ctx),
+        requireId(req.strategyId),
+      );
+      return { status: rec.status };
+    },
+    async retireStrategy(req, ctx) {
+      return {
+        status: await service.retire(
+          principalOf(ctx),
+          requireId(req.strategyId),
+        ),
+      };
+    },
+    async listNodes(req) {
+      const page = await registry.listNodes({
+        pageSize: req.pageSize ? Math.min(req.pageSize, MAX_PAGE) : undefined,
+        pageToken: req.pageToken || undefined,
+        nodeType: req.nodeType || undefined,
+        intervalS: req.intervalS || undefined,
+      });
+      return { nodes: page.nodes, nextPageToken: page.nextPageToken };
+    },
+    async queryNodesByTags(req) {
+      const mode = req.matchMode || "any";
+      if (mode !== "any" && mode !== "all") {
+        throw new QmtlError("E_INVALID", "match_mode must be any or all", {
+          field: "match_mode",
+        });
+      }
+      if (req.tags.length === 0) {
+        throw new QmtlError("E_INVALID", "tags must not be empty", {
+          field: "tags",
+        });
+      }
+      const nodes = await registry.queryByTags(req.tags, {
+        matchMode: mode,
+        intervalS: req.intervalS || undefined,
+      });
+      return { nodes };
+    },
+  };
+}
