@@ -26,11 +26,19 @@ import {
   type StrategyEvent,
 } from "./events.ts";
 import { backoffMs, type RetryOptions, retryOptions, sleep } from "./retry.ts";
+import { type Bar, fromBarRecord, toBarRecord } from "./runner/records.ts";
+import type { TagMatch } from "./runner/live.ts";
+import {
+  LeaseLostError,
+  type LeaseOutcome,
+  type TopicIO,
+} from "./runner/topic_io.ts";
 import {
   call,
   CLIENT_SCHEMA,
   type ClientConfig,
   gatewayClient,
+  get,
 } from "./rpc.ts";
 import { type StateName, stateName, toState } from "./states.ts";
 import {
@@ -155,6 +163,60 @@ export interface ListNodesOptions {
   nodeType?: string;
   /** Only nodes of this interval. */
   intervalS?: number;
+  /** Cancels the call. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Options of {@link QmtlClient.publishBars}.
+ *
+ * @example
+ * ```ts
+ * import type { PublishBarsOptions } from "./client.ts";
+ * const o: PublishBarsOptions = { leaseToken: "token-of-my-grant" };
+ * ```
+ */
+export interface PublishBarsOptions {
+  /** The producer lease token; omit for stream inputs. */
+  leaseToken?: string;
+  /** Cancels the call. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Result of {@link QmtlClient.publishBars}.
+ *
+ * @example
+ * ```ts
+ * import type { PublishBarsResult } from "./client.ts";
+ * const r: PublishBarsResult = { accepted: 1, dropped: 0, lastBarTs: 60 };
+ * ```
+ */
+export interface PublishBarsResult {
+  /** Bars stored. */
+  accepted: number;
+  /** Bars dropped: at or before the topic's last bar. */
+  dropped: number;
+  /** The topic's last bar time after the call, or `null`. */
+  lastBarTs: number | null;
+}
+
+/**
+ * Options of {@link QmtlClient.readBars}.
+ *
+ * @example
+ * ```ts
+ * import type { ReadBarsOptions } from "./client.ts";
+ * const o: ReadBarsOptions = { waitMs: 10_000, limit: 500 };
+ * ```
+ */
+export interface ReadBarsOptions {
+  /** Long poll: wait up to this long for a new bar (capped at the request timeout − 5 s and 30 s). */
+  waitMs?: number;
+  /** At most this many bars per topic (default 1000). */
+  limit?: number;
+  /** The newest `tail` bars instead. */
+  tail?: number;
   /** Cancels the call. */
   signal?: AbortSignal;
 }
@@ -564,5 +626,283 @@ export class QmtlClient {
     } finally {
       done.abort();
     }
+  }
+
+  /**
+   * Publish bars to a topic: a data adapter feeding a stream input (no
+   * lease), or a producer under its lease (`leaseToken`). Bars at or before
+   * the topic's last bar are dropped (counted in `dropped`): a bar is never
+   * stored twice. A stale lease token fails with code `E_LEASE_LOST`.
+   *
+   * @param topic the topic (from a strategy's queue map, or {@link QmtlClient.streamTopics})
+   * @param bars bars in increasing bar time
+   * @param options lease token, signal
+   * @example
+   * ```ts ignore
+   * import { QmtlClient } from "./mod.ts";
+   * declare const client: QmtlClient;
+   * const [topic] = await client.streamTopics(["btc", "close"]);
+   * await client.publishBars(topic, [{ barTs: 1_700_000_040, value: 37_001.5 }]);
+   * ```
+   */
+  async publishBars(
+    topic: string,
+    bars: readonly Bar[],
+    options: PublishBarsOptions = {},
+  ): Promise<PublishBarsResult> {
+    const res = await call(
+      () =>
+        this.#rpc.publishBars({
+          topic,
+          bars: bars.map(toBarRecord),
+          leaseToken: options.leaseToken ?? "",
+        }, { signal: options.signal }),
+      options.signal,
+    );
+    return {
+      accepted: res.accepted,
+      dropped: res.dropped,
+      lastBarTs: res.lastBarTs ?? null,
+    };
+  }
+
+  /**
+   * New bars of several topics (bars after each cursor, oldest first, or
+   * the newest `tail` ones); when none has any, the Gateway waits up to
+   * `waitMs` (a long poll). Topics with nothing new are left out.
+   *
+   * @param cursors a topic and the bar time read up to, per topic
+   * @param options wait, limit per topic, tail, signal
+   * @example
+   * ```ts ignore
+   * import { QmtlClient } from "./mod.ts";
+   * declare const client: QmtlClient;
+   * const got = await client.readBars([{ topic: "BTC_Signal_1a2b3c4d_v1", afterBarTs: 0 }], { waitMs: 10_000 });
+   * for (const t of got) console.log(t.topic, t.bars.map((b) => b.value));
+   * ```
+   */
+  async readBars(
+    cursors: readonly { topic: string; afterBarTs?: number }[],
+    options: ReadBarsOptions = {},
+  ): Promise<{ topic: string; bars: Bar[] }[]> {
+    // Leave the answer time inside the per-attempt timeout.
+    const budget = this.#config.requestTimeoutMs > 0
+      ? Math.max(0, this.#config.requestTimeoutMs - 5_000)
+      : 30_000;
+    const res = await call(
+      () =>
+        this.#rpc.readBars({
+          cursors: cursors.map((c) => ({
+            topic: c.topic,
+            ...(c.afterBarTs !== undefined ? { afterBarTs: c.afterBarTs } : {}),
+          })),
+          limit: options.limit ?? 0,
+          waitMs: Math.min(options.waitMs ?? 0, budget),
+          tail: options.tail ?? 0,
+        }, { signal: options.signal }),
+      options.signal,
+    );
+    return res.topics.map((t) => ({
+      topic: t.topic,
+      bars: t.bars.map(fromBarRecord),
+    }));
+  }
+
+  /**
+   * Acquire or renew producer leases (a request with the current grant's
+   * token renews it). One outcome per request, in order, with the topic's
+   * last bar (a new producer resumes after it).
+   *
+   * @param holder this runner's name
+   * @param ttlMs lease length, 1000 to 600000 ms
+   * @param leases topics, with tokens to renew
+   * @param options signal
+   * @example
+   * ```ts ignore
+   * import { QmtlClient } from "./mod.ts";
+   * declare const client: QmtlClient;
+   * const [g] = await client.acquireLeases("runner-1", 10_000, [{ topic: "BTC_Processing_1a2b3c4d_v1" }]);
+   * if (g.granted) console.log("producing after", g.lastBarTs);
+   * ```
+   */
+  async acquireLeases(
+    holder: string,
+    ttlMs: number,
+    leases: readonly { topic: string; token?: string }[],
+    options: CallOptions = {},
+  ): Promise<LeaseOutcome[]> {
+    const res = await call(
+      () =>
+        this.#rpc.acquireLeases({
+          holder,
+          ttlMs,
+          leases: leases.map((l) => ({ topic: l.topic, token: l.token ?? "" })),
+        }, { signal: options.signal }),
+      options.signal,
+    );
+    return res.grants.map((g) => ({
+      topic: g.topic,
+      granted: g.granted,
+      holder: g.holder,
+      token: g.token,
+      ttlMs: g.ttlMs,
+      takeover: g.takeover,
+      previousHolder: g.previousHolder,
+      lastBarTs: g.lastBarTs ?? null,
+    }));
+  }
+
+  /**
+   * Release producer leases held with their tokens; returns how many were
+   * released.
+   *
+   * @param leases topics and tokens
+   * @param options signal
+   * @example
+   * ```ts ignore
+   * import { QmtlClient } from "./mod.ts";
+   * declare const client: QmtlClient;
+   * await client.releaseLeases([{ topic: "BTC_Processing_1a2b3c4d_v1", token: "…" }]);
+   * ```
+   */
+  async releaseLeases(
+    leases: readonly { topic: string; token: string }[],
+    options: CallOptions = {},
+  ): Promise<number> {
+    const res = await call(
+      () =>
+        this.#rpc.releaseLeases({
+          leases: leases.map((l) => ({ topic: l.topic, token: l.token })),
+        }, { signal: options.signal }),
+      options.signal,
+    );
+    return res.released;
+  }
+
+  /**
+   * The topics of the stream inputs whose tags are exactly `tags` (of one
+   * interval, when given): where a data adapter publishes a market stream.
+   *
+   * @param tags the stream's tags
+   * @param options interval, signal
+   * @example
+   * ```ts ignore
+   * import { QmtlClient } from "./mod.ts";
+   * declare const client: QmtlClient;
+   * for (const topic of await client.streamTopics(["btc", "close"])) {
+   *   await client.publishBars(topic, [{ barTs: 1_700_000_040, value: 37_001.5 }]);
+   * }
+   * ```
+   */
+  async streamTopics(
+    tags: readonly string[],
+    options: NodesByTagsOptions = {},
+  ): Promise<string[]> {
+    const want = [...new Set(tags)].sort().join("\u0000");
+    const nodes = await this.nodesByTags(tags, {
+      ...options,
+      matchMode: "all",
+    });
+    return nodes.filter((r) =>
+      r.node?.nodeType === "StreamInput" &&
+      [...new Set(r.node.tags)].sort().join("\u0000") === want
+    ).map((r) => r.topic).sort();
+  }
+
+  /**
+   * The topic of a node of the global DAG (`GET /v1/nodes/{id}`).
+   *
+   * @param nodeId the node
+   * @param options signal
+   * @example
+   * ```ts ignore
+   * import { QmtlClient } from "./mod.ts";
+   * declare const client: QmtlClient;
+   * console.log(await client.topicOf("sha256:…"));
+   * ```
+   */
+  async topicOf(nodeId: string, options: CallOptions = {}): Promise<string> {
+    const res = await get(
+      this.#config,
+      `/v1/nodes/${encodeURIComponent(nodeId)}`,
+      options.signal ? { signal: options.signal } : {},
+    );
+    const body = await res.json() as { topic?: unknown };
+    if (typeof body.topic !== "string") {
+      throw new QmtlClientError("E_INTERNAL", `node ${nodeId} has no topic`);
+    }
+    return body.topic;
+  }
+
+  /**
+   * Nodes a tag query matches (the runner's resolver): nodes of one interval
+   * whose tags match, with their topics and inputs.
+   *
+   * @param tags query tags
+   * @param matchMode `"any"` or `"all"`
+   * @param intervalS the query's interval
+   * @example
+   * ```ts ignore
+   * import { QmtlClient } from "./mod.ts";
+   * declare const client: QmtlClient;
+   * const m = await client.tagMatches(["close"], "any", 60);
+   * ```
+   */
+  async tagMatches(
+    tags: readonly string[],
+    matchMode: "any" | "all",
+    intervalS: number,
+  ): Promise<TagMatch[]> {
+    const nodes = await this.nodesByTags(tags, { matchMode, intervalS });
+    return nodes.filter((r) => r.node).map((r) => ({
+      nodeId: r.node!.nodeId,
+      topic: r.topic,
+      intervalS: r.node!.intervalS,
+      inputs: [...r.node!.inputs],
+    }));
+  }
+
+  /**
+   * Topic and lease operations through this client, for `live()`: a
+   * publish refused for a stale lease throws `LeaseLostError`.
+   *
+   * @returns the topic I/O
+   * @example
+   * ```ts ignore
+   * import { live, QmtlClient } from "./mod.ts";
+   * declare const client: QmtlClient;
+   * const io = client.topicIO();
+   * ```
+   */
+  topicIO(): TopicIO {
+    return {
+      publish: async (topic, bars, leaseToken) => {
+        try {
+          return await this.publishBars(topic, bars, { leaseToken });
+        } catch (e) {
+          if (e instanceof QmtlClientError && e.code === "E_LEASE_LOST") {
+            throw new LeaseLostError(topic, String(e.details?.holder ?? ""));
+          }
+          throw e;
+        }
+      },
+      read: (cursors, o) =>
+        this.readBars(cursors, {
+          waitMs: o.waitMs,
+          ...(o.limit ? { limit: o.limit } : {}),
+          ...(o.signal ? { signal: o.signal } : {}),
+        }),
+      tail: (topics, n) =>
+        this.readBars(topics.map((topic) => ({ topic })), { tail: n }).then(
+          (got) =>
+            topics.map((topic) => ({
+              topic,
+              bars: got.find((t) => t.topic === topic)?.bars ?? [],
+            })),
+        ),
+      acquire: (holder, ttlMs, leases) =>
+        this.acquireLeases(holder, ttlMs, leases),
+      release: (leases) => this.releaseLeases(leases),
+    };
   }
 }

@@ -45,6 +45,11 @@ export const ErrorCode = {
   E_NOT_FOUND: "E_NOT_FOUND",
   /** The request conflicts with the current state (e.g. a lost compare-and-set). */
   E_CONFLICT: "E_CONFLICT",
+  /**
+   * A publish under a producer lease that is not (or no longer) the caller's:
+   * another runner produces the node now.
+   */
+  E_LEASE_LOST: "E_LEASE_LOST",
   /** The request body exceeds the size limit. */
   E_PAYLOAD_TOO_LARGE: "E_PAYLOAD_TOO_LARGE",
   /** Too many requests for this subject. */
@@ -135,6 +140,7 @@ export const ERROR_TABLE: Readonly<Record<ErrorCode, ErrorMapping>> = Object
     E_INVALID: { httpStatus: 400, connectCode: "invalid_argument" },
     E_NOT_FOUND: { httpStatus: 404, connectCode: "not_found" },
     E_CONFLICT: { httpStatus: 409, connectCode: "aborted" },
+    E_LEASE_LOST: { httpStatus: 409, connectCode: "failed_precondition" },
     E_PAYLOAD_TOO_LARGE: { httpStatus: 413, connectCode: "resource_exhausted" },
     E_RATE_LIMITED: { httpStatus: 429, connectCode: "resource_exhausted" },
     E_INTERNAL: { httpStatus: 500, connectCode: "internal" },

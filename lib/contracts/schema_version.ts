@@ -126,7 +126,7 @@ export const KNOWN_SCHEMAS: Readonly<Record<string, string>> = Object.freeze({
   "1.0.0":
     "sha256:5eb5fdad65dd60437830a6b54f7616b70283ffa35189474a310e23c1250bf14b",
   "2.0.0":
-    "sha256:9aa7b06d9b23cd4b183b775be1a4b107261180db84928f20ce8584052a0c9ae7",
+    "sha256:a40d84bc9e089fa869993254fe1559b481b43e1e97c49b037295b5d74d94bfcf",
 });
 
 /**

@@ -398,6 +398,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   const rpc = createRpcHandlers({
     service,
     registry: options.registry,
+    topics,
     policy: pol,
     logger,
     maxBodyBytes,

@@ -491,6 +491,7 @@ Deno.test("connect: the principal reaches the implementation as a context value"
     const impl = gatewayServiceImpl({
       service: gw.service,
       registry: gw.registry,
+      topics: gw.topics,
       policy: { limitsFor: () => ({}), admit() {}, checkDag() {} },
     });
     const ctx = (subject?: string) =>

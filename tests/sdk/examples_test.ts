@@ -58,8 +58,9 @@ function expectLines(run: Run, patterns: RegExp[]): void {
 
 async function withServer(
   fn: (env: Record<string, string>) => Promise<void>,
+  options: Parameters<typeof startServe>[0] = {},
 ): Promise<void> {
-  const srv = await startServe();
+  const srv = await startServe(options);
   try {
     assert.ok(srv.token, "the dev server printed a token");
     await fn({ QMTL_URL: srv.url, QMTL_TOKEN: srv.token! });
@@ -174,4 +175,50 @@ Deno.test("examples/data/prices.csv is what generate_prices.ts writes", async ()
   } finally {
     await Deno.remove(tmp, { recursive: true });
   }
+});
+
+const SHARED_LIVE = [
+  /^runner A runs eth_live_trend \(st_\S+\), runner B runs eth_live_revert \(st_\S+\)$/,
+  /^published 40 bars of ETH closes to ETH_StreamInput_\w+_v\d+$/,
+  /^node +runner A +runner B +computed$/,
+  /^sma_fast +(36 +0|0 +36) +36$/,
+  /^sma_slow +(21 +0|0 +21) +21$/,
+  /^trend +21 +- +21$/,
+  /^revert +- +21 +21$/,
+  /^each shared node was computed by one runner only; the other read its topic$/,
+];
+
+Deno.test("examples/shared_live.ts: two live runners share nodes through `deno task serve` (memory)", async () => {
+  await withServer(async (env) => {
+    expectLines(await runExample("shared_live.ts", env), SHARED_LIVE);
+    // Again: the runners resume after the last bars, new bars are computed once.
+    const again = await runExample("shared_live.ts", env);
+    expectLines(again, [
+      SHARED_LIVE[0],
+      SHARED_LIVE[1],
+      SHARED_LIVE[2],
+      /^sma_fast +(40 +0|0 +40) +40$/,
+      /^sma_slow +(40 +0|0 +40) +40$/,
+    ]);
+  });
+});
+
+const realStack = Deno.env.get("QMTL_REDIS_URL") &&
+  Deno.env.get("QMTL_NEO4J_URL");
+Deno.test({
+  name: "examples/shared_live.ts on the real stack (Neo4j + Redis Sentinel)",
+  // Outside `deno task test` without the stack there is nothing to run it on;
+  // CI always has the stack (the services rule fails the run without it).
+  ignore: !realStack && Deno.env.get("CI") !== "true",
+  async fn() {
+    await withServer(async (env) => {
+      // The stack may hold an earlier run's bars (a reused dev stack): the
+      // runners then resume, so only the counts' shape is checked.
+      expectLines(await runExample("shared_live.ts", env), [
+        ...SHARED_LIVE.slice(0, 3),
+        /^sma_fast +(\d+ +0|0 +\d+) +\d+$/,
+        SHARED_LIVE[7],
+      ]);
+    }, { keepBackends: true });
+  },
 });

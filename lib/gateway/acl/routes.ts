@@ -23,6 +23,10 @@ export type RouteId =
   | "rpc.RetireStrategy"
   | "rpc.ListNodes"
   | "rpc.QueryNodesByTags"
+  | "rpc.PublishBars"
+  | "rpc.ReadBars"
+  | "rpc.AcquireLeases"
+  | "rpc.ReleaseLeases"
   | "rest.listStrategies"
   | "rest.getStrategy"
   | "rest.getStrategyStatus"
@@ -175,6 +179,39 @@ export const ROUTES: readonly RouteDef[] = Object.freeze(
       path: "/qmtl.v1.GatewayService/QueryNodesByTags",
       roles: READ_NODES,
       summary: "Nodes whose tags match a query.",
+    },
+    {
+      id: "rpc.PublishBars",
+      kind: "rpc",
+      method: "POST",
+      path: "/qmtl.v1.GatewayService/PublishBars",
+      roles: ["submitter", "operator", "service"],
+      summary:
+        "Publish bars to a topic (under the producer lease for computed nodes).",
+    },
+    {
+      id: "rpc.ReadBars",
+      kind: "rpc",
+      method: "POST",
+      path: "/qmtl.v1.GatewayService/ReadBars",
+      roles: READ_NODES,
+      summary: "New bars of several topics (long poll).",
+    },
+    {
+      id: "rpc.AcquireLeases",
+      kind: "rpc",
+      method: "POST",
+      path: "/qmtl.v1.GatewayService/AcquireLeases",
+      roles: ["submitter", "operator", "service"],
+      summary: "Acquire or renew producer leases on topics.",
+    },
+    {
+      id: "rpc.ReleaseLeases",
+      kind: "rpc",
+      method: "POST",
+      path: "/qmtl.v1.GatewayService/ReleaseLeases",
+      roles: ["submitter", "operator", "service"],
+      summary: "Release producer leases.",
     },
     {
       id: "rest.listStrategies",

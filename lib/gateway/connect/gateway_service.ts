@@ -8,10 +8,15 @@
  * @module
  */
 
+import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import { createContextKey, type HandlerContext } from "@connectrpc/connect";
 import type { ContextKey, ServiceImpl } from "@connectrpc/connect";
 import { QmtlError } from "../../contracts/errors.ts";
-import type { GatewayService } from "../../contracts/messages.ts";
+import {
+  BarRecordSchema,
+  type GatewayService,
+} from "../../contracts/messages.ts";
+import type { TopicService } from "../topics/mod.ts";
 import type { NodeRegistry } from "../../dag/registry.ts";
 import type { Policy } from "../policy/mod.ts";
 import type { StrategyService } from "../service.ts";
@@ -85,6 +90,8 @@ export interface GatewayServiceDeps {
   registry: NodeRegistry;
   /** Submission policy: the DAG limits are checked here, once decoded. */
   policy: Policy;
+  /** Node topics and producer leases. */
+  topics: TopicService;
 }
 
 /**
@@ -104,7 +111,7 @@ export interface GatewayServiceDeps {
 export function gatewayServiceImpl(
   deps: GatewayServiceDeps,
 ): ServiceImpl<typeof GatewayService> {
-  const { service, registry, policy } = deps;
+  const { service, registry, policy, topics } = deps;
   return {
     async submitStrategy(req, ctx) {
       const p = principalOf(ctx);
@@ -155,6 +162,72 @@ export function gatewayServiceImpl(
         intervalS: req.intervalS || undefined,
       });
       return { nodes };
+    },
+    async publishBars(req) {
+      const bars = req.bars.map((b, i) => {
+        if (b.value.case === undefined) {
+          throw new QmtlError("E_INVALID", `bars[${i}] has no value`, {
+            field: `bars[${i}].value`,
+          });
+        }
+        return { barTs: b.barTs, data: toBinary(BarRecordSchema, b) };
+      });
+      const r = await topics.publish(req.topic, bars, req.leaseToken);
+      return {
+        accepted: r.accepted,
+        dropped: r.dropped,
+        ...(r.lastBarTs !== null ? { lastBarTs: r.lastBarTs } : {}),
+      };
+    },
+    async readBars(req, ctx) {
+      const got = await topics.read(
+        req.cursors.map((c) => ({
+          topic: c.topic,
+          ...(c.afterBarTs !== undefined ? { afterBarTs: c.afterBarTs } : {}),
+        })),
+        {
+          ...(req.limit ? { limit: req.limit } : {}),
+          ...(req.waitMs ? { waitMs: req.waitMs } : {}),
+          ...(req.tail ? { tail: req.tail } : {}),
+          signal: ctx.signal,
+        },
+      );
+      return {
+        topics: got.map((t) => ({
+          topic: t.topic,
+          // The stored bar time is authoritative.
+          bars: t.bars.map((b) => ({
+            ...fromBinary(BarRecordSchema, b.data),
+            barTs: b.barTs,
+          })),
+        })),
+      };
+    },
+    async acquireLeases(req) {
+      const grants = await topics.acquire(
+        req.holder,
+        req.ttlMs,
+        req.leases.map((l) => ({ topic: l.topic, token: l.token })),
+      );
+      return {
+        grants: grants.map((g) => ({
+          topic: g.topic,
+          granted: g.granted,
+          holder: g.holder,
+          token: g.token,
+          ttlMs: Math.max(0, Math.round(g.ttlMs)),
+          takeover: g.takeover,
+          previousHolder: g.previousHolder,
+          ...(g.lastBarTs !== null ? { lastBarTs: g.lastBarTs } : {}),
+        })),
+      };
+    },
+    async releaseLeases(req) {
+      return {
+        released: await topics.release(
+          req.leases.map((l) => ({ topic: l.topic, token: l.token })),
+        ),
+      };
     },
   };
 }

@@ -100,12 +100,14 @@ const SERVER_ERRORS: ReadonlySet<Code> = new Set([
  *
  * @example
  * ```ts
- * import { createPolicy, createLogger, StrategyService } from "@qmtl/qmtl/gateway";
+ * import { createPolicy, createLogger, StrategyService, TopicService } from "@qmtl/qmtl/gateway";
+ * import { MemoryTopicStore } from "@qmtl/qmtl/queue";
  * import type { NodeRegistry } from "@qmtl/qmtl/dag";
  * import { createRpcHandlers } from "./router.ts";
  * function paths(service: StrategyService, registry: NodeRegistry): string[] {
  *   const handlers = createRpcHandlers({
  *     service, registry, policy: createPolicy(), logger: createLogger(), maxBodyBytes: 1 << 20,
+ *     topics: new TopicService({ store: new MemoryTopicStore(), registry }),
  *   });
  *   return [...handlers.keys()]; // ["/qmtl.v1.GatewayService/SubmitStrategy", …]
  * }

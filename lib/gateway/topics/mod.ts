@@ -10,7 +10,7 @@
  */
 
 import type { NodeRegistry } from "../../dag/registry.ts";
-import { TopicNotFoundError } from "../../queue/errors.ts";
+import { TopicLeaseError, TopicNotFoundError } from "../../queue/errors.ts";
 import type {
   AppendResult,
   BarBatch,
@@ -162,12 +162,24 @@ export class TopicService {
   ): Promise<AppendResult> {
     if (!topic) throw invalid("topic is required", "topic");
     checkCount(bars.length, MAX_BARS_PER_PUBLISH, "bars");
-    return this.#healing([topic], () =>
-      this.#store.append(
-        topic,
-        bars,
-        leaseToken ? { fence: { token: leaseToken } } : {},
-      ));
+    return this.#healing([topic], async () => {
+      try {
+        return await this.#store.append(
+          topic,
+          bars,
+          leaseToken ? { fence: { token: leaseToken } } : {},
+        );
+      } catch (e) {
+        if (!(e instanceof TopicLeaseError)) throw e;
+        throw new QmtlError(
+          "E_LEASE_LOST",
+          `the producer lease of ${topic} is ${
+            e.holder ? `held by ${e.holder}` : "not held"
+          }: publish refused`,
+          { field: "lease_token", details: { topic, holder: e.holder } },
+        );
+      }
+    });
   }
 
   /** New bars after each cursor (or the newest `tail`), waiting up to `waitMs`. */

@@ -30,13 +30,15 @@ import type { NodeRecord } from "./node_pb.ts";
 import { file_qmtl_v1_node } from "./node_pb.ts";
 import type { StrategyDag, StrategyState, StrategyStatus } from "./strategy_pb.ts";
 import { file_qmtl_v1_strategy } from "./strategy_pb.ts";
+import type { AcquireLeasesRequestSchema, AcquireLeasesResponseSchema, PublishBarsRequestSchema, PublishBarsResponseSchema, ReadBarsRequestSchema, ReadBarsResponseSchema, ReleaseLeasesRequestSchema, ReleaseLeasesResponseSchema } from "./topic_pb.ts";
+import { file_qmtl_v1_topic } from "./topic_pb.ts";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file qmtl/v1/gateway.proto.
  */
 export const file_qmtl_v1_gateway: GenFile = /*@__PURE__*/
-  fileDesc("ChVxbXRsL3YxL2dhdGV3YXkucHJvdG8SB3FtdGwudjEi0gEKFVN1Ym1pdFN0cmF0ZWd5UmVxdWVzdBIhCgNkYWcYASABKAsyFC5xbXRsLnYxLlN0cmF0ZWd5RGFnEg8KB3ZlcnNpb24YAiABKAkSFAoMY2FsbGJhY2tfdXJsGAMgASgJEj4KCG1ldGFkYXRhGAQgAygLMiwucW10bC52MS5TdWJtaXRTdHJhdGVneVJlcXVlc3QuTWV0YWRhdGFFbnRyeRovCg1NZXRhZGF0YUVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEieQoWU3VibWl0U3RyYXRlZ3lSZXNwb25zZRITCgtzdHJhdGVneV9pZBgBIAEoCRIlCgVzdGF0ZRgCIAEoDjIWLnFtdGwudjEuU3RyYXRlZ3lTdGF0ZRIQCghkYWdfaGFzaBgDIAEoCRIRCglkdXBsaWNhdGUYBCABKAgiKQoSR2V0U3RyYXRlZ3lSZXF1ZXN0EhMKC3N0cmF0ZWd5X2lkGAEgASgJIj4KE0dldFN0cmF0ZWd5UmVzcG9uc2USJwoGc3RhdHVzGAEgASgLMhcucW10bC52MS5TdHJhdGVneVN0YXR1cyIsChVSZXRpcmVTdHJhdGVneVJlcXVlc3QSEwoLc3RyYXRlZ3lfaWQYASABKAkiQQoWUmV0aXJlU3RyYXRlZ3lSZXNwb25zZRInCgZzdGF0dXMYASABKAsyFy5xbXRsLnYxLlN0cmF0ZWd5U3RhdHVzImAKEExpc3ROb2Rlc1JlcXVlc3QSEQoJcGFnZV9zaXplGAEgASgNEhIKCnBhZ2VfdG9rZW4YAiABKAkSEQoJbm9kZV90eXBlGAMgASgJEhIKCmludGVydmFsX3MYBCABKA0iUAoRTGlzdE5vZGVzUmVzcG9uc2USIgoFbm9kZXMYASADKAsyEy5xbXRsLnYxLk5vZGVSZWNvcmQSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIk8KF1F1ZXJ5Tm9kZXNCeVRhZ3NSZXF1ZXN0EgwKBHRhZ3MYASADKAkSEgoKbWF0Y2hfbW9kZRgCIAEoCRISCgppbnRlcnZhbF9zGAMgASgNIj4KGFF1ZXJ5Tm9kZXNCeVRhZ3NSZXNwb25zZRIiCgVub2RlcxgBIAMoCzITLnFtdGwudjEuTm9kZVJlY29yZDKdAwoOR2F0ZXdheVNlcnZpY2USUQoOU3VibWl0U3RyYXRlZ3kSHi5xbXRsLnYxLlN1Ym1pdFN0cmF0ZWd5UmVxdWVzdBofLnFtdGwudjEuU3VibWl0U3RyYXRlZ3lSZXNwb25zZRJICgtHZXRTdHJhdGVneRIbLnFtdGwudjEuR2V0U3RyYXRlZ3lSZXF1ZXN0GhwucW10bC52MS5HZXRTdHJhdGVneVJlc3BvbnNlElEKDlJldGlyZVN0cmF0ZWd5Eh4ucW10bC52MS5SZXRpcmVTdHJhdGVneVJlcXVlc3QaHy5xbXRsLnYxLlJldGlyZVN0cmF0ZWd5UmVzcG9uc2USQgoJTGlzdE5vZGVzEhkucW10bC52MS5MaXN0Tm9kZXNSZXF1ZXN0GhoucW10bC52MS5MaXN0Tm9kZXNSZXNwb25zZRJXChBRdWVyeU5vZGVzQnlUYWdzEiAucW10bC52MS5RdWVyeU5vZGVzQnlUYWdzUmVxdWVzdBohLnFtdGwudjEuUXVlcnlOb2Rlc0J5VGFnc1Jlc3BvbnNlYgZwcm90bzM", [file_qmtl_v1_node, file_qmtl_v1_strategy]);
+  fileDesc("ChVxbXRsL3YxL2dhdGV3YXkucHJvdG8SB3FtdGwudjEi0gEKFVN1Ym1pdFN0cmF0ZWd5UmVxdWVzdBIhCgNkYWcYASABKAsyFC5xbXRsLnYxLlN0cmF0ZWd5RGFnEg8KB3ZlcnNpb24YAiABKAkSFAoMY2FsbGJhY2tfdXJsGAMgASgJEj4KCG1ldGFkYXRhGAQgAygLMiwucW10bC52MS5TdWJtaXRTdHJhdGVneVJlcXVlc3QuTWV0YWRhdGFFbnRyeRovCg1NZXRhZGF0YUVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEieQoWU3VibWl0U3RyYXRlZ3lSZXNwb25zZRITCgtzdHJhdGVneV9pZBgBIAEoCRIlCgVzdGF0ZRgCIAEoDjIWLnFtdGwudjEuU3RyYXRlZ3lTdGF0ZRIQCghkYWdfaGFzaBgDIAEoCRIRCglkdXBsaWNhdGUYBCABKAgiKQoSR2V0U3RyYXRlZ3lSZXF1ZXN0EhMKC3N0cmF0ZWd5X2lkGAEgASgJIj4KE0dldFN0cmF0ZWd5UmVzcG9uc2USJwoGc3RhdHVzGAEgASgLMhcucW10bC52MS5TdHJhdGVneVN0YXR1cyIsChVSZXRpcmVTdHJhdGVneVJlcXVlc3QSEwoLc3RyYXRlZ3lfaWQYASABKAkiQQoWUmV0aXJlU3RyYXRlZ3lSZXNwb25zZRInCgZzdGF0dXMYASABKAsyFy5xbXRsLnYxLlN0cmF0ZWd5U3RhdHVzImAKEExpc3ROb2Rlc1JlcXVlc3QSEQoJcGFnZV9zaXplGAEgASgNEhIKCnBhZ2VfdG9rZW4YAiABKAkSEQoJbm9kZV90eXBlGAMgASgJEhIKCmludGVydmFsX3MYBCABKA0iUAoRTGlzdE5vZGVzUmVzcG9uc2USIgoFbm9kZXMYASADKAsyEy5xbXRsLnYxLk5vZGVSZWNvcmQSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIk8KF1F1ZXJ5Tm9kZXNCeVRhZ3NSZXF1ZXN0EgwKBHRhZ3MYASADKAkSEgoKbWF0Y2hfbW9kZRgCIAEoCRISCgppbnRlcnZhbF9zGAMgASgNIj4KGFF1ZXJ5Tm9kZXNCeVRhZ3NSZXNwb25zZRIiCgVub2RlcxgBIAMoCzITLnFtdGwudjEuTm9kZVJlY29yZDLIBQoOR2F0ZXdheVNlcnZpY2USUQoOU3VibWl0U3RyYXRlZ3kSHi5xbXRsLnYxLlN1Ym1pdFN0cmF0ZWd5UmVxdWVzdBofLnFtdGwudjEuU3VibWl0U3RyYXRlZ3lSZXNwb25zZRJICgtHZXRTdHJhdGVneRIbLnFtdGwudjEuR2V0U3RyYXRlZ3lSZXF1ZXN0GhwucW10bC52MS5HZXRTdHJhdGVneVJlc3BvbnNlElEKDlJldGlyZVN0cmF0ZWd5Eh4ucW10bC52MS5SZXRpcmVTdHJhdGVneVJlcXVlc3QaHy5xbXRsLnYxLlJldGlyZVN0cmF0ZWd5UmVzcG9uc2USQgoJTGlzdE5vZGVzEhkucW10bC52MS5MaXN0Tm9kZXNSZXF1ZXN0GhoucW10bC52MS5MaXN0Tm9kZXNSZXNwb25zZRJXChBRdWVyeU5vZGVzQnlUYWdzEiAucW10bC52MS5RdWVyeU5vZGVzQnlUYWdzUmVxdWVzdBohLnFtdGwudjEuUXVlcnlOb2Rlc0J5VGFnc1Jlc3BvbnNlEkgKC1B1Ymxpc2hCYXJzEhsucW10bC52MS5QdWJsaXNoQmFyc1JlcXVlc3QaHC5xbXRsLnYxLlB1Ymxpc2hCYXJzUmVzcG9uc2USPwoIUmVhZEJhcnMSGC5xbXRsLnYxLlJlYWRCYXJzUmVxdWVzdBoZLnFtdGwudjEuUmVhZEJhcnNSZXNwb25zZRJOCg1BY3F1aXJlTGVhc2VzEh0ucW10bC52MS5BY3F1aXJlTGVhc2VzUmVxdWVzdBoeLnFtdGwudjEuQWNxdWlyZUxlYXNlc1Jlc3BvbnNlEk4KDVJlbGVhc2VMZWFzZXMSHS5xbXRsLnYxLlJlbGVhc2VMZWFzZXNSZXF1ZXN0Gh4ucW10bC52MS5SZWxlYXNlTGVhc2VzUmVzcG9uc2ViBnByb3RvMw", [file_qmtl_v1_node, file_qmtl_v1_strategy, file_qmtl_v1_topic]);
 
 /**
  * Request of SubmitStrategy.
@@ -389,6 +391,47 @@ export const GatewayService: GenService<{
     methodKind: "unary";
     input: typeof QueryNodesByTagsRequestSchema;
     output: typeof QueryNodesByTagsResponseSchema;
+  },
+  /**
+   * Publish bars to a node's topic (a runner under its producer lease, or a
+   * data adapter feeding a stream input).
+   *
+   * @generated from rpc qmtl.v1.GatewayService.PublishBars
+   */
+  publishBars: {
+    methodKind: "unary";
+    input: typeof PublishBarsRequestSchema;
+    output: typeof PublishBarsResponseSchema;
+  },
+  /**
+   * New bars of several topics; a long poll when none has any.
+   *
+   * @generated from rpc qmtl.v1.GatewayService.ReadBars
+   */
+  readBars: {
+    methodKind: "unary";
+    input: typeof ReadBarsRequestSchema;
+    output: typeof ReadBarsResponseSchema;
+  },
+  /**
+   * Acquire or renew producer leases: which runner computes which node.
+   *
+   * @generated from rpc qmtl.v1.GatewayService.AcquireLeases
+   */
+  acquireLeases: {
+    methodKind: "unary";
+    input: typeof AcquireLeasesRequestSchema;
+    output: typeof AcquireLeasesResponseSchema;
+  },
+  /**
+   * Release producer leases (a runner shutting down).
+   *
+   * @generated from rpc qmtl.v1.GatewayService.ReleaseLeases
+   */
+  releaseLeases: {
+    methodKind: "unary";
+    input: typeof ReleaseLeasesRequestSchema;
+    output: typeof ReleaseLeasesResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_qmtl_v1_gateway, 0);
