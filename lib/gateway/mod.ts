@@ -88,6 +88,7 @@ export { REQUEST_ID_HEADER } from "./request_id/mod.ts";
 export type { SseOptions } from "./events/sse.ts";
 export * from "./rest/views.ts";
 export * from "./service.ts";
+export * from "./serve/mod.ts";
 export * from "./store/types.ts";
 export * from "./store/memory.ts";
 export * from "./store/redis.ts";
