@@ -178,6 +178,38 @@ export const CONFIG_VARIABLES: readonly VariableSpec[] = [
     description: "Largest accepted request body.",
   },
   {
+    name: "QMTL_HTTP_HEADER_TIMEOUT_MS",
+    kind: "int",
+    min: 1,
+    default: "10000",
+    description:
+      "A new connection's first request head must be complete within this (slowloris); the connection is closed otherwise.",
+  },
+  {
+    name: "QMTL_HTTP_BODY_TIMEOUT_MS",
+    kind: "int",
+    min: 1,
+    default: "60000",
+    description:
+      "A request body must be complete this long after the server starts reading it; otherwise `408` and the connection is closed.",
+  },
+  {
+    name: "QMTL_HTTP_IDLE_TIMEOUT_MS",
+    kind: "int",
+    min: 1,
+    default: "15000",
+    description:
+      "Longest client silence: a body read waiting for bytes (`408`), or a keep-alive connection with no request in flight (closed).",
+  },
+  {
+    name: "QMTL_HTTP_MAX_CONNECTIONS",
+    kind: "int",
+    min: 1,
+    default: "1024",
+    description:
+      "Open connections above which a new one gets `503` + `Connection: close` at once. Keep it below the open-file limit (`ulimit -Hn`).",
+  },
+  {
     name: "QMTL_WEBHOOK_SECRET",
     kind: "string",
     secret: true,
@@ -255,6 +287,13 @@ export interface ServerConfig {
   devMode: boolean;
   /** Largest accepted request body, bytes. */
   maxBodyBytes: number;
+  /** HTTP transport limits (see `serveGateway`). */
+  http: {
+    headerTimeoutMs: number;
+    bodyTimeoutMs: number;
+    idleTimeoutMs: number;
+    maxConnections: number;
+  };
   /** Webhook signing secret, if configured. */
   webhookSecret?: string;
   /** Log threshold. */
@@ -459,6 +498,12 @@ export function loadConfig(
     },
     devMode: secret === undefined && jwksUrl === undefined,
     maxBodyBytes: num("QMTL_MAX_BODY_BYTES"),
+    http: {
+      headerTimeoutMs: num("QMTL_HTTP_HEADER_TIMEOUT_MS"),
+      bodyTimeoutMs: num("QMTL_HTTP_BODY_TIMEOUT_MS"),
+      idleTimeoutMs: num("QMTL_HTTP_IDLE_TIMEOUT_MS"),
+      maxConnections: num("QMTL_HTTP_MAX_CONNECTIONS"),
+    },
     webhookSecret: str("QMTL_WEBHOOK_SECRET"),
     logLevel: str("QMTL_LOG_LEVEL") as ServerConfig["logLevel"],
     policy: {

@@ -60,12 +60,10 @@ import {
   type EngineName,
   selectEngine,
 } from "./engine.ts";
-import { defaultMaxConnections, openFileLimit } from "./fd_limit.ts";
 import { refuseConnection } from "./refuse.ts";
 
 export { BodyTimeoutError } from "./body_watch.ts";
 export type { ConnRequestInfo, EngineName } from "./engine.ts";
-export { defaultMaxConnections, openFileLimit } from "./fd_limit.ts";
 
 /** Default {@linkcode ServeGatewayOptions.headerTimeoutMs}. */
 export const DEFAULT_HEADER_TIMEOUT_MS = 10_000;
@@ -73,6 +71,12 @@ export const DEFAULT_HEADER_TIMEOUT_MS = 10_000;
 export const DEFAULT_BODY_TIMEOUT_MS = 60_000;
 /** Default {@linkcode ServeGatewayOptions.idleTimeoutMs}. */
 export const DEFAULT_IDLE_TIMEOUT_MS = 15_000;
+/**
+ * Default {@linkcode ServeGatewayOptions.maxConnections}. Deno raises its
+ * soft open-file limit to the hard one at start (`ulimit -Hn`, usually far
+ * above this); with a lower limit, set the cap below it.
+ */
+export const DEFAULT_MAX_CONNECTIONS = 1024;
 /** Default {@linkcode ServeGatewayOptions.shutdownTimeoutMs}. */
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
 
@@ -126,9 +130,9 @@ export interface ServeGatewayOptions {
    */
   idleTimeoutMs?: number;
   /**
-   * Open connections above which a new one is refused (503). Default: 3/4
-   * of the process's open-file limit, at most 4096 (1024 if the limit is
-   * unknown).
+   * Open connections above which a new one is refused (503); default 1024.
+   * Keep it below the open-file limit (the descriptors left are the
+   * backends'); above it the server still survives `EMFILE` (see above).
    */
   maxConnections?: number;
   /** Graceful shutdown waits this long for in-flight requests, ms; default 10000. */
@@ -305,9 +309,7 @@ export function serveGateway(
   const maxConnections = Math.floor(positive(
     "maxConnections",
     options.maxConnections,
-    defaultMaxConnections(
-      options.maxConnections === undefined ? openFileLimit() : undefined,
-    ),
+    DEFAULT_MAX_CONNECTIONS,
   ));
   const engine = selectEngine(options.engine ?? "auto");
   const logger = options.logger;
