@@ -8,6 +8,8 @@
  * @module
  */
 
+import { parseAllowHosts } from "../lib/gateway/webhooks/address_policy.ts";
+
 /** The value kinds a variable can have. */
 export type VariableKind =
   | "string"
@@ -217,6 +219,12 @@ export const CONFIG_VARIABLES: readonly VariableSpec[] = [
       "HMAC-SHA256 key for webhook signatures. Unset: generated per process (dev).",
   },
   {
+    name: "QMTL_WEBHOOK_ALLOW_HOSTS",
+    kind: "string",
+    description:
+      "Webhook callback hosts admitted besides public addresses (local development), comma-separated: `host`, `host:port`, `1.2.3.4[:port]`, `[::1][:port]` or a CIDR block `10.0.0.0/8`. Unset: callbacks to loopback, private, link-local, CGNAT, multicast… addresses are refused.",
+  },
+  {
     name: "QMTL_POLICY_MAX_NODES",
     kind: "int",
     min: 1,
@@ -296,6 +304,8 @@ export interface ServerConfig {
   };
   /** Webhook signing secret, if configured. */
   webhookSecret?: string;
+  /** Webhook callback allow-list entries (validated), if configured. */
+  webhookAllowHosts?: string[];
   /** Log threshold. */
   logLevel: "debug" | "info" | "warn" | "error";
   /** Default submission-policy limits (each absent = unlimited). */
@@ -466,6 +476,18 @@ export function loadConfig(
       `QMTL_JWT_CLOCK_SKEW_S="${skew}": expected at most 300 seconds`,
     );
   }
+  const allowHosts = str("QMTL_WEBHOOK_ALLOW_HOSTS");
+  if (allowHosts !== undefined) {
+    try {
+      parseAllowHosts(allowHosts);
+    } catch (e) {
+      problems.push(
+        `QMTL_WEBHOOK_ALLOW_HOSTS=${JSON.stringify(allowHosts)}: ${
+          (e as Error).message
+        }`,
+      );
+    }
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 
   const jwksUrl = str("QMTL_JWT_JWKS_URL");
@@ -505,6 +527,9 @@ export function loadConfig(
       maxConnections: num("QMTL_HTTP_MAX_CONNECTIONS"),
     },
     webhookSecret: str("QMTL_WEBHOOK_SECRET"),
+    webhookAllowHosts: allowHosts?.split(",").map((h) => h.trim()).filter((
+      h,
+    ) => h !== ""),
     logLevel: str("QMTL_LOG_LEVEL") as ServerConfig["logLevel"],
     policy: {
       maxNodes: values.get("QMTL_POLICY_MAX_NODES") as number | undefined,

@@ -223,6 +223,7 @@ export async function startServer(
     logger,
     maxBodyBytes: cfg.maxBodyBytes,
     webhookSecret,
+    webhooks: { allowHosts: cfg.webhookAllowHosts },
     worker: { leaseMs: opts.leaseMs, autoStart: false },
     readiness: {
       migrations: () => {

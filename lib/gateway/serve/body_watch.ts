@@ -31,6 +31,8 @@ export class BodyTimeoutError extends Error {
   /** HTTP status the transport answers with. */
   readonly status: 408;
   /**
+   * Build the error for a passed deadline.
+   *
    * @param kind which deadline passed
    * @param limitMs the deadline, ms
    */
