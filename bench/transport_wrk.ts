@@ -9,7 +9,9 @@
  * `GET /v1/strategies/:id`. Reports the median req/s per variant and path,
  * and the median of the per-round ratios to `bare` (`Deno.serve` sending the
  * gateway's precomputed response) and to `deno-serve`
- * (`Deno.serve(gateway.app.fetch)`). Each round is bounded by wrk's
+ * (`Deno.serve(gateway.app.fetch)`); and the server process's CPU time per
+ * request (utime + stime from `/proc/<pid>/stat`, all threads), which is
+ * steadier than req/s on a shared machine. Each round is bounded by wrk's
  * duration.
  *
  * Then a slowloris probe per variant: a head trickled one byte per 100 ms;
@@ -64,7 +66,35 @@ async function start(variant: string): Promise<Running> {
   return { variant, port, strategyId, child };
 }
 
-async function wrk(url: string, headers: string[]): Promise<number> {
+const CLK_TCK = Number(
+  new TextDecoder().decode(
+    (await new Deno.Command("getconf", { args: ["CLK_TCK"] }).output()).stdout,
+  ).trim(),
+) || 100;
+
+/** CPU time (user + system, all threads) of process `pid`, µs. */
+function cpuUs(pid: number): number {
+  const f = Deno.readTextFileSync(`/proc/${pid}/stat`);
+  const rest = f.slice(f.lastIndexOf(")") + 2).split(" ");
+  // Fields 14 and 15 of stat(5) (utime, stime) are 12 and 13 after ")".
+  return (Number(rest[11]) + Number(rest[12])) * 1e6 / CLK_TCK;
+}
+
+/** One wrk run: req/s, and the server's CPU µs per request during it. */
+async function measure(
+  s: Running,
+  url: string,
+  headers: string[],
+): Promise<{ rps: number; cpu: number }> {
+  const c0 = cpuUs(s.child.pid);
+  const { rps, requests } = await wrk(url, headers);
+  return { rps, cpu: (cpuUs(s.child.pid) - c0) / requests };
+}
+
+async function wrk(
+  url: string,
+  headers: string[],
+): Promise<{ rps: number; requests: number }> {
   const out = await new Deno.Command("wrk", {
     args: [
       "-t1",
@@ -80,7 +110,8 @@ async function wrk(url: string, headers: string[]): Promise<number> {
   if (/Non-2xx or 3xx responses/.test(text)) {
     throw new Error(`non-2xx answers from ${url}:\n${text}`);
   }
-  return Number(rps[1]);
+  const requests = Number(/(\d+) requests in/.exec(text)?.[1]);
+  return { rps: Number(rps[1]), requests };
 }
 
 function median(xs: number[]): number {
@@ -115,19 +146,26 @@ const tok = await token("bench", ["reader", "submitter"]);
 const servers: Running[] = [];
 try {
   for (const v of VARIANTS) servers.push(await start(v));
-  const results = new Map<string, { healthz: number[]; auth: number[] }>();
-  for (const s of servers) results.set(s.variant, { healthz: [], auth: [] });
+  type Series = { healthz: number[]; auth: number[] };
+  const results = new Map<string, Series>();
+  const cpu = new Map<string, Series>();
+  for (const s of servers) {
+    results.set(s.variant, { healthz: [], auth: [] });
+    cpu.set(s.variant, { healthz: [], auth: [] });
+  }
   for (let round = 0; round < ROUNDS; round++) {
     const order = servers.map((_, i) => servers[(i + round) % servers.length]);
     for (const s of order) {
       const base = `http://127.0.0.1:${s.port}`;
-      const r = results.get(s.variant)!;
-      r.healthz.push(await wrk(`${base}/healthz`, []));
-      r.auth.push(
-        await wrk(`${base}/v1/strategies/${s.strategyId}`, [
-          `authorization: Bearer ${tok}`,
-        ]),
-      );
+      const r = results.get(s.variant)!, c = cpu.get(s.variant)!;
+      const h = await measure(s, `${base}/healthz`, []);
+      const a = await measure(s, `${base}/v1/strategies/${s.strategyId}`, [
+        `authorization: Bearer ${tok}`,
+      ]);
+      r.healthz.push(h.rps);
+      c.healthz.push(h.cpu);
+      r.auth.push(a.rps);
+      c.auth.push(a.cpu);
     }
     console.error(`round ${round + 1}/${ROUNDS} done`);
   }
@@ -152,6 +190,32 @@ try {
         median(r.auth).toFixed(0)
       } | ${ratio(s.variant, "bare", "auth")} | ${
         ratio(s.variant, "deno-serve", "auth")
+      } |`,
+    );
+  }
+  // CPU per request is steadier than req/s on a shared machine: a neighbour
+  // slows both client and server, but not the work one request costs.
+  const eff = (v: string, to: string, k: "healthz" | "auth") => {
+    const a = cpu.get(v)![k], b = cpu.get(to)?.[k];
+    if (!b) return "—";
+    return (100 * median(a.map((x, i) => b[i] / x))).toFixed(1) + " %";
+  };
+  console.log(
+    "\nserver CPU per request (µs, median) and efficiency (CPU of the reference ÷ CPU of the variant, median of rounds)\n",
+  );
+  console.log(
+    "| variant | /healthz µs/req | vs bare | vs deno-serve | auth GET µs/req | vs bare | vs deno-serve |",
+  );
+  console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+  for (const s of servers) {
+    const c = cpu.get(s.variant)!;
+    console.log(
+      `| ${s.variant} | ${median(c.healthz).toFixed(1)} | ${
+        eff(s.variant, "bare", "healthz")
+      } | ${eff(s.variant, "deno-serve", "healthz")} | ${
+        median(c.auth).toFixed(1)
+      } | ${eff(s.variant, "bare", "auth")} | ${
+        eff(s.variant, "deno-serve", "auth")
       } |`,
     );
   }
