@@ -11,6 +11,8 @@
  *   `serveGateway`: no read timeouts, no cap).
  * - `serve-gateway`: `serveGateway(gateway.app.fetch)` on the `deno-serve`
  *   engine (what `deploy/server.ts` runs).
+ * - `engine-only`: own accept loop + `serveHttpOnConnection` per connection,
+ *   without serveGateway's deadlines and cap (isolates the engine's cost).
  * - `serve-http`: `serveGateway` on the `serve-http` engine: own accept loop
  *   + `Deno.serveHttp(conn)` per connection (option a).
  * - `node-http`: `node:http` `createServer` with `headersTimeout` /
@@ -96,6 +98,35 @@ switch (variant) {
       handler,
     );
     port = s.addr.port;
+    break;
+  }
+  case "engine-only": {
+    // The per-connection engine with none of serveGateway's bookkeeping:
+    // separates the engine's cost from the deadlines' cost.
+    const internals = (Deno as unknown as Record<PropertyKey, unknown>)[
+      (Deno as unknown as { internal: symbol }).internal
+    ] as {
+      serveHttpOnConnection: (
+        c: Deno.Conn,
+        s: undefined,
+        h: typeof handler,
+        e: () => Response,
+        l: () => void,
+      ) => { finished: Promise<void> };
+    };
+    const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    port = l.addr.port;
+    (async () => {
+      for await (const c of l) {
+        internals.serveHttpOnConnection(
+          c,
+          undefined,
+          handler,
+          () => new Response("error", { status: 500 }),
+          () => {},
+        ).finished.catch(() => {});
+      }
+    })();
     break;
   }
   case "serve-gateway":

@@ -30,7 +30,9 @@ const ROUNDS = Number(args.rounds ?? 5);
 const SECONDS = Number(args.seconds ?? 5);
 const CONNECTIONS = Number(args.connections ?? 64);
 const VARIANTS = (args.variants ??
-  "bare,deno-serve,serve-gateway,serve-http,node-http,proxy").split(",");
+  "bare,deno-serve,engine-only,serve-gateway,serve-http,node-http,proxy").split(
+    ",",
+  );
 
 interface Running {
   variant: string;
