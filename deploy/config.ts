@@ -8,6 +8,8 @@
  * @module
  */
 
+import { parseAllowHosts } from "../lib/gateway/webhooks/address_policy.ts";
+
 /** The value kinds a variable can have. */
 export type VariableKind =
   | "string"
@@ -179,6 +181,38 @@ export const CONFIG_VARIABLES: readonly VariableSpec[] = [
     description: "Largest accepted request body.",
   },
   {
+    name: "QMTL_HTTP_HEADER_TIMEOUT_MS",
+    kind: "int",
+    min: 1,
+    default: "10000",
+    description:
+      "A new connection's first request head must be complete within this (slowloris); the connection is closed otherwise.",
+  },
+  {
+    name: "QMTL_HTTP_BODY_TIMEOUT_MS",
+    kind: "int",
+    min: 1,
+    default: "60000",
+    description:
+      "A request body must be complete this long after the server starts reading it; otherwise `408` and the connection is closed.",
+  },
+  {
+    name: "QMTL_HTTP_IDLE_TIMEOUT_MS",
+    kind: "int",
+    min: 1,
+    default: "15000",
+    description:
+      "Longest client silence: a body read waiting for bytes (`408`), or a keep-alive connection with no request in flight (closed).",
+  },
+  {
+    name: "QMTL_HTTP_MAX_CONNECTIONS",
+    kind: "int",
+    min: 1,
+    default: "1024",
+    description:
+      "Open connections above which a new one gets `503` + `Connection: close` at once. Keep it below the open-file limit (`ulimit -Hn`).",
+  },
+  {
     name: "QMTL_WEBHOOK_SECRET",
     kind: "string",
     secret: true,
@@ -216,6 +250,12 @@ export const CONFIG_VARIABLES: readonly VariableSpec[] = [
     default: "100000",
     description:
       "Default maximum number of bars kept per topic (approximate on Redis).",
+  },
+  {
+    name: "QMTL_WEBHOOK_ALLOW_HOSTS",
+    kind: "string",
+    description:
+      "Webhook callback hosts admitted besides public addresses (local development), comma-separated: `host`, `host:port`, `1.2.3.4[:port]`, `[::1][:port]` or a CIDR block `10.0.0.0/8`. Unset: callbacks to loopback, private, link-local, CGNAT, multicast… addresses are refused.",
   },
   {
     name: "QMTL_POLICY_MAX_NODES",
@@ -397,8 +437,17 @@ export interface ServerConfig {
   devMode: boolean;
   /** Largest accepted request body, bytes. */
   maxBodyBytes: number;
+  /** HTTP transport limits (see `serveGateway`). */
+  http: {
+    headerTimeoutMs: number;
+    bodyTimeoutMs: number;
+    idleTimeoutMs: number;
+    maxConnections: number;
+  };
   /** Webhook signing secret, if configured. */
   webhookSecret?: string;
+  /** Webhook callback allow-list entries (validated), if configured. */
+  webhookAllowHosts?: string[];
   /** Log threshold. */
   logLevel: "debug" | "info" | "warn" | "error";
   /** Alert sinks, limits and thresholds. */
@@ -656,6 +705,18 @@ export function loadConfig(
       "QMTL_ALERT_SMTP_PASSWORD=<hidden>: set QMTL_ALERT_SMTP_USER too",
     );
   }
+  const allowHosts = str("QMTL_WEBHOOK_ALLOW_HOSTS");
+  if (allowHosts !== undefined) {
+    try {
+      parseAllowHosts(allowHosts);
+    } catch (e) {
+      problems.push(
+        `QMTL_WEBHOOK_ALLOW_HOSTS=${JSON.stringify(allowHosts)}: ${
+          (e as Error).message
+        }`,
+      );
+    }
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 
   const jwksUrl = str("QMTL_JWT_JWKS_URL");
@@ -688,7 +749,16 @@ export function loadConfig(
     },
     devMode: secret === undefined && jwksUrl === undefined,
     maxBodyBytes: num("QMTL_MAX_BODY_BYTES"),
+    http: {
+      headerTimeoutMs: num("QMTL_HTTP_HEADER_TIMEOUT_MS"),
+      bodyTimeoutMs: num("QMTL_HTTP_BODY_TIMEOUT_MS"),
+      idleTimeoutMs: num("QMTL_HTTP_IDLE_TIMEOUT_MS"),
+      maxConnections: num("QMTL_HTTP_MAX_CONNECTIONS"),
+    },
     webhookSecret: str("QMTL_WEBHOOK_SECRET"),
+    webhookAllowHosts: allowHosts?.split(",").map((h) => h.trim()).filter((
+      h,
+    ) => h !== ""),
     logLevel: str("QMTL_LOG_LEVEL") as ServerConfig["logLevel"],
     alerts: {
       webhookUrl: str("QMTL_ALERT_WEBHOOK_URL"),

@@ -36,6 +36,7 @@ import {
   MemoryStrategyStore,
   Metrics,
   RedisStrategyStore,
+  serveGateway,
   signDevToken,
   type StrategyStore,
 } from "../lib/gateway/mod.ts";
@@ -266,6 +267,7 @@ export async function startServer(
     logger,
     maxBodyBytes: cfg.maxBodyBytes,
     webhookSecret,
+    webhooks: { allowHosts: cfg.webhookAllowHosts },
     worker: { leaseMs: opts.leaseMs, autoStart: false },
     readiness: {
       ...operations.readiness,
@@ -292,16 +294,25 @@ export async function startServer(
   await operations.start();
 
   const hostname = dev ? "127.0.0.1" : cfg.host;
-  const ac = new AbortController();
-  const { promise: listening, resolve } = Promise.withResolvers<string>();
-  const server = Deno.serve({
+  // serveGateway, not Deno.serve: read deadlines, a connection cap and no
+  // exit on EMFILE (lib/gateway/serve).
+  const server = serveGateway(gateway.app.fetch, {
     hostname,
     port: cfg.port,
-    signal: ac.signal,
-    onListen: ({ hostname, port }) => resolve(`http://${hostname}:${port}`),
-  }, gateway.app.fetch);
-  const url = await listening;
-  logger.info("listening", { url, devMode: dev, policy: cfg.policy });
+    headerTimeoutMs: cfg.http.headerTimeoutMs,
+    bodyTimeoutMs: cfg.http.bodyTimeoutMs,
+    idleTimeoutMs: cfg.http.idleTimeoutMs,
+    maxConnections: cfg.http.maxConnections,
+    logger,
+    metrics: gateway.metrics,
+  });
+  const url = `http://${server.addr.hostname}:${server.addr.port}`;
+  logger.info("listening", {
+    url,
+    devMode: dev,
+    policy: cfg.policy,
+    http: { ...cfg.http, maxConnections: server.maxConnections },
+  });
 
   if (dev && !opts.quiet) {
     const token = await signDevToken({
@@ -334,9 +345,11 @@ export async function startServer(
     stop() {
       stopped ??= (async () => {
         logger.info("shutting down: no new requests; draining the worker");
-        ac.abort();
+        // Stop accepting; in-flight requests finish (SSE streams end with
+        // gateway.close()), idle connections close.
+        const draining = server.shutdown();
         await gateway.close();
-        await server.finished.catch(() => {});
+        await draining;
         for (const c of closers) {
           await c().catch((e) => logger.warn("close failed", { error: e }));
         }

@@ -3,12 +3,15 @@
 #   Redis master + one replica + three Sentinels (quorum 2)
 #   Neo4j Community 5.26 embedded (Maven Central jars) with Bolt
 #
-# usage: deploy/local/stack.sh up|down|status|env [--redis-only|--neo4j-only]
+# usage: deploy/local/stack.sh up|heal|down|status|env [--redis-only|--neo4j-only]
 #
 # All data, logs and pid files live under $QMTL_STACK_DIR (default
 # /tmp/qmtl-stack). `up` is idempotent: a service whose pid file names a live
-# process is reused. `down` stops only processes named by pid files that `up`
-# wrote, never by process name.
+# process is reused. It also heals the Redis group after failovers: the
+# master is whoever the Sentinels say it is; dead members come back as its
+# replicas, dead Sentinels come back monitoring it (see redis_up). `heal` does
+# only that part (Redis), for a running stack. `down` stops only processes
+# named by pid files that `up` wrote, never by process name.
 #
 # Ports (override with env):
 #   QMTL_STACK_REDIS_PORT     master (default 16379); replica = +1
@@ -49,60 +52,181 @@ wait_port() { # port seconds what
 
 need() { command -v "$1" >/dev/null 2>&1 || die "$1 not found: $2"; }
 
+# ---- Redis: members, Sentinels, healing ------------------------------------
+# Two member slots, named by their pid files: "master" (port REDIS_PORT) and
+# "replica" (REPLICA_PORT). The names are the roles of a FRESH stack only:
+# after a failover the replica slot may be the master. `up` therefore never
+# assumes roles: it asks the Sentinels (then the live members) who the master
+# is, restarts dead members as replicas of that master, repairs any live
+# member that is not replicating it, waits for the sync, and leaves three
+# Sentinels monitoring that master.
+
+SLOTS=(master replica)
+slot_port() { if [[ $1 == master ]]; then echo "$REDIS_PORT"; else echo "$REPLICA_PORT"; fi; }
+slot_alive() { alive "$DIR/redis/$1.pid" && port_open "$(slot_port "$1")"; }
+port_slot() { if [[ $1 == "$REDIS_PORT" ]]; then echo master; elif [[ $1 == "$REPLICA_PORT" ]]; then echo replica; fi; }
+role_of() { redis-cli -p "$1" role 2>/dev/null | head -1; } # master | slave | ""
+sentinel_alive() { alive "$DIR/redis/sentinel$1.pid"; }
+
+# Port of the master named by the first live Sentinel that knows one.
+sentinel_master_port() {
+  local i addr
+  for i in 0 1 2; do
+    sentinel_alive "$i" || continue
+    addr="$(redis-cli -p $((SENTINEL_PORT + i)) sentinel get-master-addr-by-name "$MASTER_NAME" 2>/dev/null | tr '\n' ' ')"
+    local port=""
+    read -r _ port _ <<<"$addr"
+    [[ -n "$port" ]] && { echo "$port"; return 0; }
+  done
+  return 0
+}
+
+# A live member serving as master on $1?
+live_master() { local s; s="$(port_slot "$1")"; [[ -n $s ]] && slot_alive "$s" && [[ "$(role_of "$1")" == master ]]; }
+
+start_member() { # slot [master_port]
+  local name="$1" port pid extra=()
+  port="$(slot_port "$name")"
+  pid="$DIR/redis/$name.pid"
+  port_open "$port" && die "port $port is taken by a process this script did not start (redis $name)"
+  [[ -n "${2:-}" ]] && extra=(--replicaof 127.0.0.1 "$2")
+  mkdir -p "$DIR/redis/$name"
+  redis-server --bind 127.0.0.1 --port "$port" --daemonize yes \
+    --pidfile "$pid" --dir "$DIR/redis/$name" --logfile "$DIR/redis/$name.log" \
+    --appendonly yes --appendfsync everysec --save "" \
+    --replica-announce-ip 127.0.0.1 "${extra[@]}" ||
+    die "redis $name failed to start; see $DIR/redis/$name.log"
+  wait_port "$port" 10 || die "redis $name not answering on $port; see $DIR/redis/$name.log"
+  if [[ -n "${2:-}" ]]; then log "redis $name started on 127.0.0.1:$port as a replica of :$2"
+  else log "redis $name started on 127.0.0.1:$port as the master"; fi
+}
+
+# Decide which port is the master, promoting a live replica if need be.
+choose_master() {
+  local sm deadline s p
+  sm="$(sentinel_master_port)"
+  if [[ -n $sm ]] && live_master "$sm"; then echo "$sm"; return; fi
+  local any_alive=0
+  for s in "${SLOTS[@]}"; do slot_alive "$s" && any_alive=1; done
+  if [[ -n $sm ]] && ((any_alive)); then
+    # The Sentinels name a master that is down: a failover is probably under
+    # way; give it the time Sentinel needs (down-after + election).
+    log "sentinels name :$sm as master but it is down; waiting for a promotion"
+    deadline=$((SECONDS + DOWN_AFTER_MS / 1000 + 20))
+    while ((SECONDS < deadline)); do
+      sm="$(sentinel_master_port)"
+      if [[ -n $sm ]] && live_master "$sm"; then echo "$sm"; return; fi
+      sleep 0.5
+    done
+    log "no promotion by the sentinels"
+  fi
+  for s in "${SLOTS[@]}"; do
+    p="$(slot_port "$s")"
+    if slot_alive "$s" && [[ "$(role_of "$p")" == master ]]; then echo "$p"; return; fi
+  done
+  for s in "${SLOTS[@]}"; do
+    p="$(slot_port "$s")"
+    if slot_alive "$s"; then
+      log "promoting the live replica :$p (REPLICAOF NO ONE)"
+      redis-cli -p "$p" replicaof no one >/dev/null || die "could not promote :$p"
+      echo "$p"
+      return
+    fi
+  done
+  # Nothing alive: the Sentinels' master keeps its role (its data folder has
+  # the latest AOF), else the master slot.
+  if [[ -n $sm && -n "$(port_slot "$sm")" ]]; then echo "$sm"; else echo "$REDIS_PORT"; fi
+}
+
+sentinel_conf() { # index master_port
+  local i="$1" sport=$((SENTINEL_PORT + $1)) conf="$DIR/redis/sentinel$1.conf" myid=""
+  # Keep the Sentinel's identity across restarts, so the others do not count it twice.
+  [[ -f "$conf" ]] && myid="$(grep -E '^sentinel myid [0-9a-f]{40}$' "$conf" || true)"
+  cat >"$conf" <<CONF
+bind 127.0.0.1
+port $sport
+daemonize yes
+pidfile $DIR/redis/sentinel$i.pid
+logfile $DIR/redis/sentinel$i.log
+dir $DIR/redis
+sentinel announce-ip 127.0.0.1
+${myid}
+sentinel monitor $MASTER_NAME 127.0.0.1 $2 2
+sentinel down-after-milliseconds $MASTER_NAME $DOWN_AFTER_MS
+sentinel failover-timeout $MASTER_NAME 10000
+sentinel parallel-syncs $MASTER_NAME 1
+CONF
+}
+
 redis_up() {
   need redis-server "apt-get install -y redis-server redis-sentinel"
   need redis-cli "apt-get install -y redis-server"
   mkdir -p "$DIR/redis"
-  local name port extra
-  for name in master replica; do
-    if [[ $name == master ]]; then port=$REDIS_PORT; extra=(); else port=$REPLICA_PORT; extra=(--replicaof 127.0.0.1 "$REDIS_PORT"); fi
-    local pid="$DIR/redis/$name.pid"
-    if alive "$pid"; then log "redis $name reused (pid $(cat "$pid"), port $port)"; continue; fi
-    # A previous run may have turned this node into a replica (failover);
-    # start from a clean role with a fresh data folder.
-    port_open "$port" && die "port $port is taken by a process this script did not start (redis $name)"
-    mkdir -p "$DIR/redis/$name"
-    redis-server --bind 127.0.0.1 --port "$port" --daemonize yes \
-      --pidfile "$pid" --dir "$DIR/redis/$name" --logfile "$DIR/redis/$name.log" \
-      --appendonly yes --appendfsync everysec --save "" \
-      --replica-announce-ip 127.0.0.1 "${extra[@]}" ||
-      die "redis $name failed to start; see $DIR/redis/$name.log"
-    wait_port "$port" 10 || die "redis $name not answering on $port; see $DIR/redis/$name.log"
-    log "redis $name started on 127.0.0.1:$port"
+  local master s p
+  master="$(choose_master)"
+  for s in "${SLOTS[@]}"; do
+    p="$(slot_port "$s")"
+    if ! slot_alive "$s"; then
+      rm -f "$DIR/redis/$s.pid"
+      if [[ $p == "$master" ]]; then start_member "$s"; else start_member "$s" "$master"; fi
+      continue
+    fi
+    if [[ $p == "$master" ]]; then
+      log "redis $s reused as the master (pid $(cat "$DIR/redis/$s.pid"), port $p)"
+      continue
+    fi
+    local info
+    info="$(redis-cli -p "$p" info replication 2>/dev/null)"
+    if ! grep -q "^master_port:$master" <<<"$info"; then
+      log "redis $s (:$p) does not replicate :$master; REPLICAOF 127.0.0.1 $master"
+      redis-cli -p "$p" replicaof 127.0.0.1 "$master" >/dev/null || die "REPLICAOF failed on :$p"
+    else
+      log "redis $s reused as a replica of :$master (pid $(cat "$DIR/redis/$s.pid"), port $p)"
+    fi
   done
   # Wait for the replica to be in sync so that a failover has a candidate.
-  local deadline=$((SECONDS + 20))
-  until redis-cli -p "$REPLICA_PORT" info replication | grep -q 'master_link_status:up'; do
-    ((SECONDS < deadline)) || die "redis replica did not sync with the master"
-    sleep 0.2
+  local deadline=$((SECONDS + 30))
+  for s in "${SLOTS[@]}"; do
+    p="$(slot_port "$s")"
+    [[ $p == "$master" ]] && continue
+    until redis-cli -p "$p" info replication | grep -q 'master_link_status:up'; do
+      ((SECONDS < deadline)) || die "redis replica :$p did not sync with the master :$master; see $DIR/redis/$s.log"
+      sleep 0.2
+    done
   done
-  local i
+  local i sport
   for i in 0 1 2; do
-    local sport=$((SENTINEL_PORT + i)) pid="$DIR/redis/sentinel$i.pid" conf="$DIR/redis/sentinel$i.conf"
-    if alive "$pid"; then log "sentinel $i reused (pid $(cat "$pid"), port $sport)"; continue; fi
+    sport=$((SENTINEL_PORT + i))
+    if sentinel_alive "$i"; then log "sentinel $i reused (pid $(cat "$DIR/redis/sentinel$i.pid"), port $sport)"; continue; fi
+    rm -f "$DIR/redis/sentinel$i.pid"
     port_open "$sport" && die "port $sport is taken by a process this script did not start (sentinel $i)"
-    cat >"$conf" <<EOF
-bind 127.0.0.1
-port $sport
-daemonize yes
-pidfile $pid
-logfile $DIR/redis/sentinel$i.log
-dir $DIR/redis
-sentinel announce-ip 127.0.0.1
-sentinel monitor $MASTER_NAME 127.0.0.1 $REDIS_PORT 2
-sentinel down-after-milliseconds $MASTER_NAME $DOWN_AFTER_MS
-sentinel failover-timeout $MASTER_NAME 10000
-sentinel parallel-syncs $MASTER_NAME 1
-EOF
-    redis-sentinel "$conf" || die "sentinel $i failed to start; see $DIR/redis/sentinel$i.log"
+    sentinel_conf "$i" "$master"
+    redis-sentinel "$DIR/redis/sentinel$i.conf" || die "sentinel $i failed to start; see $DIR/redis/sentinel$i.log"
     wait_port "$sport" 10 || die "sentinel $i not answering on $sport"
-    log "sentinel $i started on 127.0.0.1:$sport"
+    log "sentinel $i started on 127.0.0.1:$sport monitoring :$master"
+  done
+  # Every Sentinel must monitor this master; re-point any that names another
+  # (e.g. after a manual promotion above).
+  local named
+  for i in 0 1 2; do
+    sport=$((SENTINEL_PORT + i))
+    named="$(redis-cli -p "$sport" sentinel get-master-addr-by-name "$MASTER_NAME" 2>/dev/null | sed -n 2p)"
+    [[ $named == "$master" ]] && continue
+    log "sentinel $i names :${named:-nothing}; re-pointing it at :$master"
+    redis-cli -p "$sport" sentinel remove "$MASTER_NAME" >/dev/null 2>&1 || true
+    redis-cli -p "$sport" sentinel monitor "$MASTER_NAME" 127.0.0.1 "$master" 2 >/dev/null &&
+      redis-cli -p "$sport" sentinel set "$MASTER_NAME" down-after-milliseconds "$DOWN_AFTER_MS" \
+        failover-timeout 10000 parallel-syncs 1 >/dev/null ||
+      die "could not re-point sentinel $i at :$master"
   done
   deadline=$((SECONDS + 20))
-  until [[ "$(redis-cli -p "$SENTINEL_PORT" sentinel get-master-addr-by-name "$MASTER_NAME" 2>/dev/null | head -1)" == 127.0.0.1 ]]; do
-    ((SECONDS < deadline)) || die "sentinels do not know master $MASTER_NAME"
-    sleep 0.2
+  for i in 0 1 2; do
+    until [[ "$(redis-cli -p $((SENTINEL_PORT + i)) sentinel get-master-addr-by-name "$MASTER_NAME" 2>/dev/null | sed -n 2p)" == "$master" ]]; do
+      ((SECONDS < deadline)) || die "sentinel $i does not name :$master as master $MASTER_NAME"
+      sleep 0.2
+    done
   done
+  log "redis master $MASTER_NAME is 127.0.0.1:$master"
 }
 
 neo4j_build() {
@@ -187,6 +311,11 @@ up)
   [[ $what != redis ]] && neo4j_up
   print_env "$what"
   ;;
+heal)
+  mkdir -p "$DIR"
+  redis_up
+  print_env redis
+  ;;
 down)
   for i in 2 1 0; do stop_pid "$DIR/redis/sentinel$i.pid" "sentinel $i"; done
   stop_pid "$DIR/redis/replica.pid" "redis replica"
@@ -196,13 +325,17 @@ down)
 status)
   ok=0
   for f in redis/master redis/replica redis/sentinel0 redis/sentinel1 redis/sentinel2 neo4j/neo4j; do
-    if alive "$DIR/$f.pid"; then echo "$f running (pid $(cat "$DIR/$f.pid"))"; else echo "$f stopped"; ok=1; fi
+    if alive "$DIR/$f.pid"; then
+      role=""
+      case $f in redis/master | redis/replica) role=" role $(role_of "$(slot_port "${f#redis/}")")" ;; esac
+      echo "$f running (pid $(cat "$DIR/$f.pid"))$role"
+    else echo "$f stopped"; ok=1; fi
   done
   exit $ok
   ;;
 env) print_env "$what" ;;
 *)
-  echo "usage: $0 up|down|status|env [--redis-only|--neo4j-only]" >&2
+  echo "usage: $0 up|heal|down|status|env [--redis-only|--neo4j-only]" >&2
   exit 2
   ;;
 esac

@@ -41,7 +41,11 @@ import { StrategyService, type StrategyServiceOptions } from "./service.ts";
 import { MemoryStrategyStore } from "./store/memory.ts";
 import type { StrategyStore } from "./store/types.ts";
 import type { GatewayApp, GatewayEnv } from "./types.ts";
-import { WebhookDispatcher } from "./webhooks/mod.ts";
+import {
+  parseAllowHosts,
+  type Resolver,
+  WebhookDispatcher,
+} from "./webhooks/mod.ts";
 import { LeaseLoop } from "./worker/loop.ts";
 
 /**
@@ -90,6 +94,14 @@ export interface GatewayOptions {
     timeoutMs?: number;
     /** Deliveries in flight at once. */
     concurrency?: number;
+    /**
+     * Callback hosts admitted besides public addresses (local development):
+     * `host`, `host:port`, an IP or a CIDR block (see `parseAllowHosts`).
+     * Checked at submit (`E_INVALID`) and, after DNS, at each delivery.
+     */
+    allowHosts?: string | readonly string[];
+    /** Host name resolution for deliveries (tests); default the system resolver. */
+    resolve?: Resolver;
   };
   /** Diff worker settings. */
   worker?: {
@@ -235,6 +247,8 @@ export function createGateway(options: GatewayOptions): Gateway {
     maxAttempts: options.webhooks?.maxAttempts,
     timeoutMs: options.webhooks?.timeoutMs,
     concurrency: options.webhooks?.concurrency,
+    allowHosts: options.webhooks?.allowHosts,
+    resolve: options.webhooks?.resolve,
     logger,
   });
   const events = createEventEmitter({
@@ -272,6 +286,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     maxAttempts: options.worker?.maxAttempts,
     retryAfterMs: options.worker?.retryAfterMs,
     pendingEventGraceMs: options.worker?.pendingEventGraceMs,
+    callbackAllowHosts: parseAllowHosts(options.webhooks?.allowHosts ?? []),
     hooks: options.hooks,
     onTransition: (from, to) =>
       metrics.inc(

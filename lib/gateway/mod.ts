@@ -18,7 +18,7 @@
  *
  * @example
  * ```ts ignore
- * import { createGateway } from "@qmtl/qmtl/gateway";
+ * import { createGateway, serveGateway } from "@qmtl/qmtl/gateway";
  * import { MemoryRegistry } from "@qmtl/qmtl/dag";
  * import { MemoryEventLog, MemoryQueue } from "@qmtl/qmtl/queue";
  *
@@ -28,7 +28,9 @@
  *   events: new MemoryEventLog(),
  *   auth: { secret: Deno.env.get("QMTL_JWT_SECRET")!, issuer: "qmtl", audience: "qmtl-gateway" },
  * });
- * const server = Deno.serve({ port: 8080 }, gateway.app.fetch);
+ * // serveGateway: Deno.serve's HTTP engine plus read timeouts, a connection
+ * // cap and no exit on EMFILE (Deno.serve(gateway.app.fetch) works too).
+ * const server = serveGateway(gateway.app.fetch, { port: 8080 });
  * // … later
  * await server.shutdown();
  * await gateway.close();
@@ -104,6 +106,7 @@ export { REQUEST_ID_HEADER } from "./request_id/mod.ts";
 export type { SseOptions } from "./events/sse.ts";
 export * from "./rest/views.ts";
 export * from "./service.ts";
+export * from "./serve/mod.ts";
 export * from "./store/types.ts";
 export * from "./store/memory.ts";
 export * from "./store/redis.ts";

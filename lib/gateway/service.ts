@@ -41,6 +41,10 @@ import type { JobOutcome } from "./worker/loop.ts";
 import type { TopicService } from "./topics/mod.ts";
 import type { Principal } from "./types.ts";
 import { seesAllStrategies } from "./acl/mod.ts";
+import {
+  type AllowEntry,
+  checkCallbackUrl,
+} from "./webhooks/address_policy.ts";
 
 /** Work-queue job kind of a diff job. */
 export const DIFF_JOB = "diff";
@@ -95,6 +99,12 @@ export interface StrategyServiceOptions {
    * the process that made the transition), ms; default 5000.
    */
   pendingEventGraceMs?: number;
+  /**
+   * Callback hosts admitted besides public addresses (see
+   * `parseAllowHosts`); a callback URL to any other loopback, private,
+   * link-local… address is refused with `E_INVALID` at submit.
+   */
+  callbackAllowHosts?: readonly AllowEntry[];
 }
 
 /**
@@ -177,18 +187,12 @@ function isRetryable(e: unknown): boolean {
   return (e as { retryable?: unknown } | null)?.retryable === true;
 }
 
-function validCallback(url: string): void {
+function validCallback(url: string, allow: readonly AllowEntry[]): void {
   if (url === "") return;
-  let u: URL;
   try {
-    u = new URL(url);
-  } catch {
-    throw new QmtlError("E_INVALID", "callback_url is not a URL", {
-      field: "callback_url",
-    });
-  }
-  if (u.protocol !== "http:" && u.protocol !== "https:") {
-    throw new QmtlError("E_INVALID", "callback_url must be http or https", {
+    checkCallbackUrl(url, allow);
+  } catch (e) {
+    throw new QmtlError("E_INVALID", (e as Error).message, {
       field: "callback_url",
     });
   }
@@ -350,7 +354,7 @@ export class StrategyService {
       );
     }
     const verified = verifyDag(dag);
-    validCallback(req.callbackUrl);
+    validCallback(req.callbackUrl, this.#o.callbackAllowHosts ?? []);
     await this.#checkExternalInputs(verified.externalInputs, dag);
     const owner = principal.subject;
     const strategyId = strategyIdOf(owner, verified.dagHash);

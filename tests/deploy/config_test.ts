@@ -106,6 +106,37 @@ Deno.test("config: every variable is documented in the README table", async () =
   }
 });
 
+Deno.test("config: HTTP transport limits", () => {
+  assert.deepEqual(loadConfig({}).http, {
+    headerTimeoutMs: 10_000,
+    bodyTimeoutMs: 60_000,
+    idleTimeoutMs: 15_000,
+    maxConnections: 1024,
+  });
+  assert.deepEqual(
+    loadConfig({
+      QMTL_HTTP_HEADER_TIMEOUT_MS: "2000",
+      QMTL_HTTP_BODY_TIMEOUT_MS: "30000",
+      QMTL_HTTP_IDLE_TIMEOUT_MS: "5000",
+      QMTL_HTTP_MAX_CONNECTIONS: "100",
+    }).http,
+    {
+      headerTimeoutMs: 2000,
+      bodyTimeoutMs: 30_000,
+      idleTimeoutMs: 5000,
+      maxConnections: 100,
+    },
+  );
+  assert.throws(
+    () => loadConfig({ QMTL_HTTP_MAX_CONNECTIONS: "0" }),
+    /QMTL_HTTP_MAX_CONNECTIONS="0": expected a whole number ≥ 1/,
+  );
+  assert.throws(
+    () => loadConfig({ QMTL_HTTP_HEADER_TIMEOUT_MS: "soon" }),
+    /QMTL_HTTP_HEADER_TIMEOUT_MS="soon": expected a whole number ≥ 1/,
+  );
+});
+
 Deno.test("config: policy limits from the environment", () => {
   const none = loadConfig({});
   assert.deepEqual(none.policy, {

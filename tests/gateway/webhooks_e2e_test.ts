@@ -94,7 +94,8 @@ Deno.test("webhooks e2e: signed delivery of every lifecycle event, retries with 
   const gw = memoryGateway({
     webhookQueue,
     webhookSecret: HOOK_SECRET,
-    webhooks: { maxAttempts: 3, timeoutMs: 2_000 },
+    // The receiver is on 127.0.0.1: refused unless allow-listed (SSRF guard).
+    webhooks: { maxAttempts: 3, timeoutMs: 2_000, allowHosts: ["127.0.0.1"] },
   });
   try {
     const alice = await token("alice", ["submitter", "reader"]);

@@ -5,6 +5,13 @@
  * (`qmtl-signature: sha256=<hex>`), retries non-2xx answers with backoff and
  * leaves the dead letters in the queue.
  *
+ * SSRF guard (`address_policy.ts`): before each attempt the callback host is
+ * resolved and every address must be public (or allow-listed); the POST then
+ * connects to the address that was checked (`post.ts`), so a DNS answer that
+ * changes between the check and the connection (rebinding) is not followed.
+ * A refused attempt is retried like a failed one (a name may be re-pointed)
+ * and ends as a dead letter whose `lastError` says which address was refused.
+ *
  * @module
  */
 
@@ -13,6 +20,46 @@ import type { LeasedJob, WorkQueue } from "../../queue/types.ts";
 import { cloudEventJson } from "../events/emitter.ts";
 import type { Logger } from "../logger/mod.ts";
 import { type JobOutcome, LeaseLoop } from "../worker/loop.ts";
+import { lookup } from "node:dns/promises";
+import {
+  type AllowEntry,
+  CallbackRefusedError,
+  parseAllowHosts,
+  resolveCallback,
+  type Resolver,
+} from "./address_policy.ts";
+import { postPinned } from "./post.ts";
+
+export {
+  type AddressClass,
+  type AllowEntry,
+  CallbackRefusedError,
+  checkCallbackUrl,
+  classifyAddress,
+  type IpAddress,
+  parseAllowHosts,
+  parseIp,
+  resolveCallback,
+  type ResolvedAddress,
+  type Resolver,
+} from "./address_policy.ts";
+
+/**
+ * The system resolver (`getaddrinfo`, so `/etc/hosts` counts): every address
+ * of `host`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { systemResolver } from "@qmtl/qmtl/gateway";
+ * assert.ok((await systemResolver("localhost")).length > 0);
+ * ```
+ */
+export async function systemResolver(host: string): Promise<string[]> {
+  return (await lookup(host, { all: true, verbatim: true })).map((a) =>
+    a.address
+  );
+}
 
 /** Job kind of a webhook delivery. */
 export const WEBHOOK_JOB = "webhook";
@@ -94,7 +141,18 @@ export interface WebhookOptions {
   concurrency?: number;
   /** Logger. */
   logger?: Logger;
-  /** fetch implementation (tests). */
+  /**
+   * Callback hosts admitted besides public addresses (local development):
+   * `host`, `host:port`, an IP (`[v6]:port`) or a CIDR block; a
+   * comma-separated string or a list. Default: none.
+   */
+  allowHosts?: string | readonly string[];
+  /** Host name resolution (default {@link systemResolver}; tests inject one). */
+  resolve?: Resolver;
+  /**
+   * fetch implementation (tests). When set it is called with the URL after
+   * the address check, without pinning the connection to the checked address.
+   */
   fetch?: typeof fetch;
 }
 
@@ -113,14 +171,17 @@ export interface WebhookOptions {
 export class WebhookDispatcher {
   #o: WebhookOptions;
   #loop: LeaseLoop;
+  #allow: AllowEntry[];
 
   /**
    * Build the dispatcher.
    *
-   * @param options queue, secret, limits
+   * @param options queue, secret, limits, allow-list
+   * @throws {RangeError} on a bad allow-list entry
    */
   constructor(options: WebhookOptions) {
     this.#o = options;
+    this.#allow = parseAllowHosts(options.allowHosts ?? []);
     this.#loop = new LeaseLoop({
       name: "webhook",
       queue: options.queue,
@@ -159,25 +220,52 @@ export class WebhookDispatcher {
     if (this.#o.secret) {
       headers[SIGNATURE_HEADER] = await signBody(this.#o.secret, body);
     }
+    const timeoutMs = this.#o.timeoutMs ?? 5000;
     try {
-      const res = await (this.#o.fetch ?? fetch)(url, {
-        method: "POST",
-        headers,
-        body: body as BodyInit,
-        signal: AbortSignal.timeout(this.#o.timeoutMs ?? 5000),
-        redirect: "manual",
-      });
-      await res.body?.cancel();
-      if (res.status >= 200 && res.status < 300) return { kind: "ack" };
-      const retryAfter = Number(res.headers.get("retry-after"));
+      const target = await resolveCallback(
+        url,
+        this.#allow,
+        this.#o.resolve ?? systemResolver,
+      );
+      let status: number, retryAfterHeader: string | null | undefined;
+      if (this.#o.fetch) {
+        const res = await this.#o.fetch(target.url, {
+          method: "POST",
+          headers,
+          body: body as BodyInit,
+          signal: AbortSignal.timeout(timeoutMs),
+          redirect: "manual",
+        });
+        await res.body?.cancel();
+        status = res.status;
+        retryAfterHeader = res.headers.get("retry-after");
+      } else {
+        const res = await postPinned(
+          target.url,
+          target.addresses,
+          body,
+          headers,
+          timeoutMs,
+        );
+        status = res.status;
+        retryAfterHeader = res.retryAfter;
+      }
+      if (status >= 200 && status < 300) return { kind: "ack" };
+      const retryAfter = Number(retryAfterHeader);
       return {
         kind: "retry",
-        error: `HTTP ${res.status}`,
+        error: `HTTP ${status}`,
         retryAfterMs: Number.isFinite(retryAfter) && retryAfter > 0
           ? Math.min(retryAfter, 3600) * 1000
           : undefined,
       };
     } catch (e) {
+      if (e instanceof CallbackRefusedError) {
+        this.#o.logger?.warn("webhook refused", {
+          eventId: String(event.id),
+          error: e.message,
+        });
+      }
       return { kind: "retry", error: (e as Error)?.message ?? String(e) };
     }
   }
