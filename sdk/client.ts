@@ -25,7 +25,13 @@ import {
   followEvents,
   type StrategyEvent,
 } from "./events.ts";
-import { backoffMs, type RetryOptions, retryOptions, sleep } from "./retry.ts";
+import {
+  backoffMs,
+  deadline,
+  type RetryOptions,
+  retryOptions,
+  sleep,
+} from "./retry.ts";
 import { type Bar, fromBarRecord, toBarRecord } from "./runner/records.ts";
 import type { TagMatch } from "./runner/live.ts";
 import {
@@ -551,7 +557,8 @@ export class QmtlClient {
     const pollMs = Math.max(10, options.pollMs ?? 1000);
 
     const done = new AbortController();
-    const timeout = AbortSignal.timeout(timeoutMs);
+    const timer = deadline(timeoutMs);
+    const timeout = timer.signal;
     const signals = [done.signal, timeout];
     if (options.signal) signals.push(options.signal);
     const signal = AbortSignal.any(signals);
@@ -624,6 +631,7 @@ export class QmtlClient {
       if (options.signal?.aborted) throw options.signal.reason;
       throw e;
     } finally {
+      timer.clear();
       done.abort();
     }
   }

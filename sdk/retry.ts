@@ -128,6 +128,32 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 }
 
 /**
+ * A signal that aborts after `ms` (with a `TimeoutError`), and `clear()` to
+ * drop its timer. Unlike `AbortSignal.timeout`, whose timer keeps the
+ * process alive for its whole duration once something listens to it, a
+ * cleared deadline lets a finished program exit at once.
+ *
+ * @param ms milliseconds until the signal aborts
+ * @returns the signal and a function that cancels the timer
+ * @example
+ * ```ts
+ * import { deadline } from "./retry.ts";
+ * import assert from "node:assert/strict";
+ * const d = deadline(60_000);
+ * assert.equal(d.signal.aborted, false);
+ * d.clear(); // the process is free to exit now
+ * ```
+ */
+export function deadline(ms: number): { signal: AbortSignal; clear(): void } {
+  const ac = new AbortController();
+  const timer = setTimeout(
+    () => ac.abort(new DOMException("deadline exceeded", "TimeoutError")),
+    Math.max(0, ms),
+  );
+  return { signal: ac.signal, clear: () => clearTimeout(timer) };
+}
+
+/**
  * Parse a `Retry-After` header (seconds or an HTTP date) into milliseconds.
  *
  * @example

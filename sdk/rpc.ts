@@ -24,7 +24,7 @@ import {
   SCHEMA_VERSION_HEADER,
 } from "./contracts.ts";
 import { clientErrorOf, errorFromResponse, QmtlClientError } from "./errors.ts";
-import { backoffMs, type RetryOptions, sleep } from "./retry.ts";
+import { backoffMs, deadline, type RetryOptions, sleep } from "./retry.ts";
 
 /**
  * What every request needs: where, who, how to retry.
@@ -114,16 +114,18 @@ export function retryInterceptor(config: ClientConfig): Interceptor {
   return (next) => async (req) => {
     for (let n = 1;; n++) {
       const timeout = requestTimeoutMs > 0
-        ? AbortSignal.timeout(requestTimeoutMs)
+        ? deadline(requestTimeoutMs)
         : undefined;
       try {
         return await next({
           ...req,
-          signal: timeout ? AbortSignal.any([req.signal, timeout]) : req.signal,
+          signal: timeout
+            ? AbortSignal.any([req.signal, timeout.signal])
+            : req.signal,
         });
       } catch (e) {
         if (req.signal.aborted) throw e; // the caller gave up
-        const err = timeout?.aborted
+        const err = timeout?.signal.aborted
           ? new QmtlClientError(
             "E_UNAVAILABLE",
             `${req.method.name}: no answer within ${requestTimeoutMs} ms`,
@@ -135,6 +137,8 @@ export function retryInterceptor(config: ClientConfig): Interceptor {
           throw err;
         }
         await sleep(backoffMs(n, retry, err.retryAfterMs), req.signal);
+      } finally {
+        timeout?.clear();
       }
     }
   };
@@ -228,8 +232,8 @@ export async function get(
   const timeoutMs = options.timeoutMs ?? config.requestTimeoutMs;
   const signals: AbortSignal[] = [];
   if (options.signal) signals.push(options.signal);
-  const timeout = timeoutMs > 0 ? AbortSignal.timeout(timeoutMs) : undefined;
-  if (timeout) signals.push(timeout);
+  const timeout = timeoutMs > 0 ? deadline(timeoutMs) : undefined;
+  if (timeout) signals.push(timeout.signal);
   let res: Response;
   try {
     res = await config.fetch(config.baseUrl + path, {
@@ -237,10 +241,11 @@ export async function get(
       signal: signals.length ? AbortSignal.any(signals) : undefined,
     });
   } catch (e) {
+    timeout?.clear();
     if (options.signal?.aborted) throw options.signal.reason;
     throw new QmtlClientError(
       "E_UNAVAILABLE",
-      timeout?.aborted
+      timeout?.signal.aborted
         ? `${path}: no answer within ${timeoutMs} ms`
         : `${path}: cannot reach ${config.baseUrl} (${
           e instanceof Error ? e.message : e
@@ -248,6 +253,7 @@ export async function get(
       { cause: e },
     );
   }
+  timeout?.clear(); // the head arrived: the body may stream as long as it likes
   if (res.ok) return res;
   throw await errorFromResponse(res);
 }

@@ -14,7 +14,7 @@ import {
 
 Deno.test("error table covers every code with HTTP status and Connect code", () => {
   const codes = Object.values(ErrorCode);
-  assert.equal(codes.length, 16);
+  assert.equal(codes.length, 17);
   for (const [k, v] of Object.entries(ErrorCode)) assert.equal(k, v);
   assert.deepEqual(Object.keys(ERROR_TABLE).sort(), [...codes].sort());
   const expected: Record<string, [number, string]> = {
@@ -31,6 +31,7 @@ Deno.test("error table covers every code with HTTP status and Connect code", () 
     E_INVALID: [400, "invalid_argument"],
     E_NOT_FOUND: [404, "not_found"],
     E_CONFLICT: [409, "aborted"],
+    E_LEASE_LOST: [409, "failed_precondition"],
     E_PAYLOAD_TOO_LARGE: [413, "resource_exhausted"],
     E_RATE_LIMITED: [429, "resource_exhausted"],
     E_INTERNAL: [500, "internal"],
