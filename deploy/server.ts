@@ -354,6 +354,7 @@ export async function startServer(
           await c().catch((e) => logger.warn("close failed", { error: e }));
         }
         logger.info("stopped");
+        await logger.flush?.(); // no line lost on a graceful stop
       })();
       return stopped;
     },

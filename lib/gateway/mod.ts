@@ -86,12 +86,16 @@ export * from "./events/emitter.ts";
 export * from "./health/mod.ts";
 export * from "./lifecycle/mod.ts";
 export {
+  type BufferedSink,
+  bufferedSink,
+  type BufferedSinkOptions,
   createLogger,
   type Logger,
   type LoggerOptions,
   type LogLevel,
   type LogRecord,
   redact,
+  type SinkTarget,
 } from "./logger/mod.ts";
 export * from "./metrics/mod.ts";
 export * from "./openapi/mod.ts";

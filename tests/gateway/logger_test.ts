@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { createLogger } from "../../lib/gateway/mod.ts";
+import { bufferedSink, createLogger } from "../../lib/gateway/mod.ts";
 import { closeAll, memoryGateway, token } from "./helpers.ts";
 
 Deno.test("logger: JSON lines, credentials redacted at any depth, fields override base, levels", () => {
@@ -69,4 +69,52 @@ Deno.test("logger: the request line has no query string, headers or token", asyn
   } finally {
     await closeAll(gw);
   }
+});
+
+Deno.test("logger: the default sink buffers lines and loses none at exit", async () => {
+  // A program that logs 20,000 lines through the default logger and exits at
+  // once (no flush): the unload hook writes the rest.
+  const script = `
+    import { createLogger } from "${
+    new URL("../../lib/gateway/mod.ts", import.meta.url).href
+  }";
+    const log = createLogger();
+    for (let i = 0; i < 20000; i++) log.info("line", { i });
+    Deno.exit(0);
+  `;
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", script],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const lines = new TextDecoder().decode(out.stdout).trim().split("\n");
+  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  assert.equal(lines.length, 20000);
+  assert.deepEqual(lines.map((l) => JSON.parse(l).i), [...Array(20000).keys()]);
+});
+
+Deno.test("logger: a sink the target cannot drain drops new lines and counts them", async () => {
+  let release = () => {};
+  const written: string[] = [];
+  const target = {
+    write: (p: Uint8Array) =>
+      new Promise<number>((r) => {
+        release = () => {
+          written.push(new TextDecoder().decode(p));
+          r(p.length);
+        };
+      }),
+    writeSync: (p: Uint8Array) => p.length,
+  };
+  const sink = bufferedSink({ target, maxBytes: 100, flushBytes: 10 });
+  for (let i = 0; i < 50; i++) sink.write(`line ${i}`);
+  assert.ok(
+    sink.dropped > 0,
+    "beyond maxBytes lines are dropped, memory is bounded",
+  );
+  release();
+  await new Promise((r) => setTimeout(r, 10));
+  release();
+  sink.close();
+  assert.match(written.join(""), /^line 0\n/);
 });
