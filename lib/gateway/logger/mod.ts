@@ -321,11 +321,14 @@ export function requestLogWriter(options: {
     const seconds = (performance.now() - start) / 1000;
     const route = c.get("routeId") ?? "unmatched";
     observe?.(route, c.req.method, status, seconds);
+    // Successful probes and scrapes (`/healthz`, `/readyz`, `/metrics`,
+    // `/openapi.json`) are routine: logged at debug, like every success
+    // when `logSuccess` is false.
     const level: LogLevel = status >= 500
       ? "error"
       : status >= 400
       ? "warn"
-      : logSuccess
+      : logSuccess && !route.startsWith("ops.")
       ? "info"
       : "debug";
     if (logger.enabled?.(level) === false) return;
