@@ -3,17 +3,18 @@
  * (neo4j-driver). Same semantics as `MemoryRegistry`, proven by the same
  * conformance suite.
  *
- * - A diff is one managed write transaction (`session.executeWrite`, retried
- *   by the driver on transient errors) of at most five batched statements
- *   whatever the DAG size — two when every node is reused (sentinel; lock +
- *   link of the existing nodes).
+ * - A diff is one managed write transaction of at most three batched
+ *   statements whatever the DAG size — one when every node is reused — or,
+ *   above the transaction budget, a chunked commit (see `diff.ts`).
  * - Every write is idempotent, so a retried or repeated call changes
  *   nothing twice.
  * - Safety against a concurrent GC comes from node write locks: a diff locks
  *   every existing node it reuses in the statement that links it (and holds
  *   the lock until commit); the GC locks a node and re-checks "no live
  *   reference, no dependent, out of grace" before deleting.
- * - Unreachable database → `UnavailableError`; no fallback.
+ * - Failures are typed by `errors_map.ts`: unreachable or transient →
+ *   `UnavailableError` (retryable), a store rejection of the input →
+ *   `StoreRejectedError`; no fallback.
  *
  * @module
  */
@@ -34,7 +35,7 @@ import {
   CycleError,
   NotFoundError,
   RegistryError,
-  UnknownInputError,
+  UnavailableError,
 } from "../errors.ts";
 import { gcPlan } from "../gc_plan.ts";
 import {
@@ -58,12 +59,16 @@ import {
   type TopicInput,
   type TopicPage,
 } from "../registry.ts";
-import { firstFreeTopicName, topicBase } from "../topic_name.ts";
-import { defaultDagHash, validateDag } from "../validate.ts";
 import { checkNamespace, type Neo4jOptions } from "./config.ts";
 import { createNeo4jDriver } from "./driver.ts";
 import * as Q from "./cypher.ts";
+import { commitDiff } from "./diff.ts";
+import {
+  DEFAULT_TRANSACTION_BUDGET,
+  type TransactionBudget,
+} from "./diff_plan.ts";
 import { isConcurrentRace, toRegistryError } from "./errors_map.ts";
+import { type Row, run } from "./run.ts";
 import {
   applyMigrations,
   checkSchema,
@@ -77,9 +82,7 @@ import type { SchemaIssue } from "./schema.ts";
 /** Default topic retention: 7 days. */
 const DEFAULT_RETENTION_MS = 7 * 24 * 3600 * 1000;
 /** Attempts for a transaction that lost a race with a concurrent one. */
-const RACE_ATTEMPTS = 5;
-
-type Row = Record<string, unknown>;
+const RACE_ATTEMPTS = 8;
 
 function int(n: number) {
   return neo4j.int(n);
@@ -87,15 +90,6 @@ function int(n: number) {
 
 function token(): string {
   return crypto.randomUUID();
-}
-
-async function run(
-  tx: ManagedTransaction,
-  cypher: string,
-  params: Record<string, unknown>,
-): Promise<Row[]> {
-  const r = await tx.run(cypher, params);
-  return r.records.map((rec) => rec.toObject() as Row);
 }
 
 /**
@@ -140,6 +134,7 @@ export class Neo4jRegistry implements NodeRegistry {
   readonly #database: string | undefined;
   readonly #ns: string;
   readonly #url: string;
+  readonly #budget: TransactionBudget;
   #closed = false;
   /** What start-up found and did about the schema. */
   readonly startup: StartupSchemaReport;
@@ -153,6 +148,10 @@ export class Neo4jRegistry implements NodeRegistry {
     this.#database = options.database;
     this.#ns = options.namespace ?? "default";
     this.#url = options.url;
+    this.#budget = {
+      ...DEFAULT_TRANSACTION_BUDGET,
+      ...options.transactionBudget,
+    };
     this.startup = startup;
   }
 
@@ -272,9 +271,17 @@ export class Neo4jRegistry implements NodeRegistry {
         return await session.executeWrite((tx) => work(tx, attempt));
       } catch (e) {
         if (e instanceof RegistryError) throw e;
-        if (attempt < RACE_ATTEMPTS && isConcurrentRace(e)) {
-          await new Promise((r) => setTimeout(r, Math.random() * 20 * attempt));
-          continue;
+        if (isConcurrentRace(e)) {
+          if (attempt < RACE_ATTEMPTS) {
+            await new Promise((r) =>
+              setTimeout(r, Math.random() * 20 * attempt)
+            );
+            continue;
+          }
+          throw new UnavailableError(
+            `registry write conflicted with concurrent writes ${attempt} times; retry later`,
+            { cause: e },
+          );
         }
         throw toRegistryError(e);
       } finally {
@@ -295,160 +302,17 @@ export class Neo4jRegistry implements NodeRegistry {
   }
 
   /** {@inheritDoc NodeRegistry.diffAndCommit} */
-  async diffAndCommit(dag: StrategyDag, ctx: DiffContext): Promise<DiffResult> {
-    const v = validateDag(dag);
-    const dagHash = ctx.dagHash ?? defaultDagHash(dag);
-    const sentinelId = sentinelIdOf(ctx.strategyId, ctx.version);
-    const vuid = this.#uid(sentinelId);
-    const order = v.nodes.map((n) => n.nodeId);
-    const result = (
-      topics: Map<string, string>,
-      created: Set<string>,
-    ): DiffResult => {
-      const queueMap: Record<string, string> = {};
-      for (const id of order) queueMap[id] = topics.get(id) ?? "";
-      return {
-        strategyId: ctx.strategyId,
-        version: ctx.version,
-        queueMap,
-        reused: order.filter((id) => !created.has(id)),
-        created: order.filter((id) => created.has(id)),
-        sentinelId,
-      };
-    };
-    const conflict = (hash: unknown, retired: unknown) => {
-      if (retired === true) {
-        return new ConflictError(`strategy version ${sentinelId} is retired`);
-      }
-      if (hash !== dagHash) {
-        return new ConflictError(
-          `strategy version ${sentinelId} was committed with another DAG`,
-        );
-      }
-      return null;
-    };
-    return await this.#write(async (tx, attemptNo) => {
-      const now = int(ctx.now ?? Date.now());
-      const attempt = token();
-      // 1. strategy + sentinel first; an existing sentinel (a re-run, or a
-      // concurrent attempt at the same version that committed first) holds
-      // the stored result, and nothing else is written
-      const [sv] = await run(tx, Q.Q_OPEN_SENTINEL, {
-        suid: this.#uid(ctx.strategyId),
-        vuid,
+  diffAndCommit(dag: StrategyDag, ctx: DiffContext): Promise<DiffResult> {
+    return commitDiff(
+      {
         ns: this.#ns,
-        strategyId: ctx.strategyId,
-        owner: ctx.owner,
-        sentinelId,
-        version: ctx.version,
-        dagHash,
-        now,
-        token: attempt,
-      });
-      if (sv.born !== true) {
-        const err = conflict(sv.hash, sv.retired);
-        if (err) throw err;
-        const topics = new Map<string, string>();
-        const created = new Set<string>();
-        for (const c of sv.contents as Row[]) {
-          topics.set(String(c.id), String(c.topic ?? ""));
-          if (c.created === true) created.add(String(c.id));
-        }
-        return result(topics, created);
-      }
-      // 2. lock existing nodes (DAG nodes and external inputs) and link the
-      // DAG's ones to the sentinel, in one pass; a rejection below throws and
-      // the driver rolls the whole transaction back
-      const inDag = new Set(order);
-      const lockIds = [...new Set([...order, ...v.externalInputs.keys()])]
-        .sort((a, b) => {
-          const x = this.#uid(a), y = this.#uid(b);
-          return x < y ? -1 : x > y ? 1 : 0;
-        });
-      const [locked] = await run(tx, Q.Q_LOCK_LINK, {
-        vuid,
-        uids: lockIds.map((id) => this.#uid(id)),
-        link: lockIds.map((id) => inDag.has(id)),
-        now,
-      });
-      const found = locked.found as number[];
-      const foundTopics = locked.topics as string[];
-      const existing = new Map<string, string | null>();
-      for (let k = 0; k < found.length; k++) {
-        existing.set(lockIds[Number(found[k])], foundTopics[k] || null);
-      }
-      for (const [input, consumer] of v.externalInputs) {
-        if (!existing.has(input)) throw new UnknownInputError(consumer, input);
-      }
-      // 3. names for topics that must be created: optimistic `_v1` first;
-      // a name taken after all (orphan topic, hash-prefix clash) fails the
-      // topic uniqueness constraint and the retry reads the taken names
-      const needTopic = v.nodes.filter((n) => !existing.get(n.nodeId));
-      const names = new Map<string, string>();
-      if (needTopic.length > 0 && attemptNo === 1) {
-        const local = new Set<string>();
-        for (const n of needTopic) {
-          const name = firstFreeTopicName(topicBase(n), local);
-          local.add(name);
-          names.set(n.nodeId, name);
-        }
-      } else if (needTopic.length > 0) {
-        const bases = [...new Set(needTopic.map((n) => topicBase(n)))];
-        const taken = new Set<string>(
-          (await run(tx, Q.Q_TAKEN_TOPICS, {
-            prefixes: bases.map((b) => this.#uid(`${b}_v`)),
-          })).map((r) => String(r.name)),
-        );
-        for (const n of needTopic) {
-          const name = firstFreeTopicName(topicBase(n), taken);
-          taken.add(name);
-          names.set(n.nodeId, name);
-        }
-      }
-      // 4. upsert and link the nodes not found (and attach a topic to found
-      // nodes without one); found nodes with a topic are already done
-      const topics = new Map<string, string>();
-      const created = new Set<string>();
-      for (const [id, topic] of existing) if (topic) topics.set(id, topic);
-      if (needTopic.length > 0) {
-        const col = <T>(f: (n: typeof needTopic[number]) => T): T[] =>
-          needTopic.map(f);
-        const rows = await run(tx, Q.Q_UPSERT_NODES, {
-          vuid,
-          ns: this.#ns,
-          now,
-          token: attempt,
-          retention: int(DEFAULT_RETENTION_MS),
-          id: col((n) => n.nodeId),
-          node_type: col((n) => n.nodeType),
-          interval: col((n) => int(n.intervalS)),
-          period: col((n) => int(n.period)),
-          code_hash: col((n) => n.codeHash ?? ""),
-          schema_compat_id: col((n) => n.schemaCompatId ?? ""),
-          params_canon: col((n) => n.paramsJson ?? ""),
-          inputs: col((n) => n.inputs ?? []),
-          name: col((n) => n.name ?? ""),
-          tags: col((n) => [...new Set(n.tags ?? [])]),
-          metadata_json: col((n) => JSON.stringify(n.metadata ?? {})),
-          topic: col((n) => names.get(n.nodeId)!),
-          link: col((n) => !existing.has(n.nodeId)),
-        });
-        for (const r of rows) {
-          const id = needTopic[Number(r.i)].nodeId;
-          topics.set(id, String(r.topic));
-          if (r.created === true) created.add(id);
-        }
-      }
-      // 5. input edges of created nodes
-      const edges = v.edges.filter((e) => created.has(e.from)).map((e) => ({
-        from: this.#uid(e.from),
-        to: this.#uid(e.to),
-      }));
-      if (edges.length > 0) {
-        await run(tx, Q.Q_CREATE_EDGES, { edges, token: attempt });
-      }
-      return result(topics, created);
-    });
+        budget: this.#budget,
+        retentionMs: DEFAULT_RETENTION_MS,
+        write: (work) => this.#write(work),
+      },
+      dag,
+      ctx,
+    );
   }
 
   /** {@inheritDoc NodeRegistry.getNode} */
@@ -735,6 +599,11 @@ export class Neo4jRegistry implements NodeRegistry {
               token: lock,
             }),
           );
+        }
+        // tags left without any node go with them
+        const tags = [...new Set(out.flatMap((r) => r.tags as string[]))];
+        if (tags.length > 0) {
+          await run(tx, Q.Q_GC_TAGS, { uids: tags.sort(), token: lock });
         }
         return out;
       });
