@@ -20,13 +20,28 @@ import { NODE_PROJECTION, TOPIC_PROJECTION } from "./records.ts";
 const REPLAN_SKIP = "CYPHER replan=skip";
 
 /**
+ * The lookup shared by {@link Q_DIFF_OPEN} and {@link Q_CHUNK_LINK}: which
+ * nodes of column `lid` exist (`found`: indexes, `found_nodes`), their
+ * topics, and which to link (`$llink` character `1`) or to stamp (`0`).
+ * Everything is collected first and written after, so the planner needs no
+ * `Eager` buffer between reading and writing.
+ */
+const LOOKUP = `WITH ${textColumn("lid")} AS ids
+  UNWIND range(0, size(ids) - 1) AS i
+  MATCH (n:ComputeNode {uid: $ns + ':' + ids[i]})
+  WITH i, n, substring($llink, i, 1) = '1' AS linkIt,
+    coalesce(head([(n)-[:EMITS]->(t:Topic) | t.name]), '') AS topic
+  RETURN collect(i) AS found, collect(topic) AS topics,
+    collect(n) AS found_nodes, collect(CASE WHEN linkIt THEN n END) AS link,
+    collect(CASE WHEN linkIt THEN null ELSE n END) AS stamp`;
+
+/**
  * Open a diff: upsert the strategy and its version sentinel (the first
  * statement, so it also serialises concurrent attempts at one version) and
  * report the sentinel's state — `hash` and `retired` (conflict check),
- * `born` (this attempt created it), `pending` (a chunked commit of it is
- * unfinished) and, for a finished sentinel that this attempt did not
- * create, its `contents` (`[node_id, created, topic]` per node: the stored
- * result of the earlier commit). A new sentinel gets `pending = true` when
+ * `born` (this attempt created it) and `pending` (a chunked commit of it is
+ * unfinished; a finished one that this attempt did not create is read back
+ * with {@link Q_CONTENTS}). A new sentinel gets `pending = true` when
  * `$pending` (chunked commit), no property otherwise.
  *
  * When the sentinel is new (or pending and `$resumable`), the same statement
@@ -67,22 +82,29 @@ WITH v, v._born = $token AS born, coalesce(v.pending, false) AS pending
 CALL {
   WITH v, born, pending
   WITH v WHERE born OR ($resumable AND pending)
-  WITH v, ${textColumn("lid")} AS ids
-  UNWIND range(0, size(ids) - 1) AS i
-  MATCH (n:ComputeNode {uid: $ns + ':' + ids[i]})
-  WITH v, n, i, substring($llink, i, 1) = '1' AS linkIt,
-    coalesce(head([(n)-[:EMITS]->(t:Topic) | t.name]), '') AS topic
-  FOREACH (_ IN CASE WHEN linkIt THEN [1] ELSE [] END |
-    CREATE (v)-[:CONTAINS]->(n))
-  FOREACH (_ IN CASE WHEN linkIt THEN [] ELSE [1] END |
-    SET n.last_ref_at = $now)
-  RETURN collect(i) AS found, collect(topic) AS topics
+  ${LOOKUP}
 }
-RETURN v.dag_hash AS hash, v.retired AS retired, born, pending, found, topics,
-  CASE WHEN born OR pending THEN null ELSE
-    [(v)-[c:CONTAINS]->(n:ComputeNode) | [n.node_id, c.created = true,
-      coalesce(head([(n)-[:EMITS]->(t:Topic) | t.name]), '')]]
-  END AS contents`;
+FOREACH (n IN link | CREATE (v)-[:CONTAINS]->(n))
+FOREACH (n IN stamp | SET n.last_ref_at = $now)
+RETURN v.dag_hash AS hash, v.retired AS retired, born, pending, found, topics`;
+
+/**
+ * What a committed strategy version contains: `[node_id, created, topic]`
+ * per node (the stored result of its commit, returned to a re-run). A
+ * statement of its own: reading `CONTAINS` in {@link Q_DIFF_OPEN}, which
+ * creates `CONTAINS` links, would make the planner buffer every looked-up
+ * row (an `Eager`). Params: `$vuid`.
+ *
+ * @example
+ * ```ts
+ * import { Q_CONTENTS } from "./cypher.ts";
+ * Q_CONTENTS.includes("CONTAINS"); // true
+ * ```
+ */
+export const Q_CONTENTS: string = `${REPLAN_SKIP}
+MATCH (v:VersionSentinel {uid: $vuid})-[c:CONTAINS]->(n:ComputeNode)
+RETURN collect([n.node_id, c.created = true,
+  coalesce(head([(n)-[:EMITS]->(t:Topic) | t.name]), '')]) AS contents`;
 
 /**
  * One chunk of a chunked commit, first statement: like the lookup part of
@@ -106,19 +128,12 @@ MATCH (v:VersionSentinel {uid: $vuid})
 WHERE v.pending = true AND v.dag_hash = $dagHash AND v.retired = false
 CALL {
   WITH v
-  WITH v, ${textColumn("lid")} AS ids
-  UNWIND range(0, size(ids) - 1) AS i
-  MATCH (n:ComputeNode {uid: $ns + ':' + ids[i]})
-  WITH v, n, i, substring($llink, i, 1) = '1' AS linkIt,
-    coalesce(head([(n)-[:EMITS]->(t:Topic) | t.name]), '') AS topic,
-    EXISTS { (v)-[:CONTAINS {created: true}]->(n) } AS mine
-  FOREACH (_ IN CASE WHEN linkIt THEN [1] ELSE [] END |
-    MERGE (v)-[:CONTAINS]->(n))
-  FOREACH (_ IN CASE WHEN linkIt THEN [] ELSE [1] END |
-    SET n.last_ref_at = $now)
-  RETURN collect(i) AS found, collect(topic) AS topics, collect(mine) AS mine
+  ${LOOKUP}
 }
-RETURN found, topics, mine`;
+FOREACH (n IN link | MERGE (v)-[:CONTAINS]->(n))
+FOREACH (n IN stamp | SET n.last_ref_at = $now)
+RETURN found, topics,
+  [n IN found_nodes | EXISTS { (v)-[:CONTAINS {created: true}]->(n) }] AS mine`;
 
 /**
  * Topic names already taken under some `{base}_v` prefixes. Params:
@@ -139,8 +154,8 @@ RETURN t.name AS name`;
  * Create the nodes a diff did not find, in one batch: each node with its
  * topic (`EMITS`), its `CONTAINS {created: true}` link from the sentinel,
  * its tags (`TAGGED`, tags merged once each) and its input edges
- * (`DEPENDS_ON`): to nodes of the same batch by index (`ia` → `ib`), to
- * existing nodes by node ID (`xa` → `xb`). Nodes are `CREATE`d, not merged:
+ * (`DEPENDS_ON`) to nodes of the same batch (by index, `ia` → `ib`; edges
+ * to existing nodes follow in {@link Q_DIFF_EDGES}). Nodes are `CREATE`d, not merged:
  * the lookup found them missing under the same transaction, so a node (or a
  * topic name) created concurrently since fails the uniqueness constraint
  * and the whole attempt is re-run, which then finds it. A node stores no
@@ -149,11 +164,10 @@ RETURN t.name AS name`;
  * so a new node costs one index entry besides its key.
  *
  * Params: `$vuid`, `$ns`, `$now`, `$retention`; text columns `id`, `type`,
- * `code`, `compat`, `params`, `name`, `meta`, `topic`, `tagName`, `xb`;
- * integer columns `interval`, `period`, `tagNode`, `tagIdx`, `ia`, `ib`,
- * `xa`; list columns `inputs`, `tags` (see `columns.ts`). Returns `made`
- * (nodes created) and `external` (edges to existing nodes created), which
- * the caller checks.
+ * `code`, `compat`, `params`, `name`, `meta`, `topic`, `tagName`; integer
+ * columns `interval`, `period`, `tagNode`, `tagIdx`, `ia`, `ib`; list
+ * columns `inputs`, `tags` (see `columns.ts`). Returns `made` (nodes
+ * created), which the caller checks.
  *
  * @example
  * ```ts
@@ -197,16 +211,29 @@ CALL {
   WITH made[a[k]] AS c, made[b[k]] AS p
   CREATE (c)-[:DEPENDS_ON]->(p)
 }
-CALL {
-  WITH made
-  WITH made, ${intColumn("xa")} AS a, ${textColumn("xb")} AS b
-  UNWIND range(0, size(a) - 1) AS k
-  MATCH (p:ComputeNode {uid: $ns + ':' + b[k]})
-  WITH made[a[k]] AS c, p
-  CREATE (c)-[:DEPENDS_ON]->(p)
-  RETURN count(*) AS external
-}
-RETURN size(made) AS made, external`;
+RETURN size(made) AS made`;
+
+/**
+ * Input edges from nodes {@link Q_DIFF_CREATE} just created to existing
+ * nodes (a statement of its own, run only when there are such edges:
+ * matching `ComputeNode`s in the statement that creates them would make the
+ * planner buffer every created row). Params: `$ns`, text columns `xa`
+ * (node IDs of the new consumers) and `xb` (node IDs of their existing
+ * inputs). Returns `external`, the edges created, which the caller checks.
+ *
+ * @example
+ * ```ts
+ * import { Q_DIFF_EDGES } from "./cypher.ts";
+ * Q_DIFF_EDGES.includes("DEPENDS_ON"); // true
+ * ```
+ */
+export const Q_DIFF_EDGES: string = `${REPLAN_SKIP}
+WITH ${textColumn("xa")} AS a, ${textColumn("xb")} AS b
+UNWIND range(0, size(a) - 1) AS k
+MATCH (c:ComputeNode {uid: $ns + ':' + a[k]})
+MATCH (p:ComputeNode {uid: $ns + ':' + b[k]})
+CREATE (c)-[:DEPENDS_ON]->(p)
+RETURN count(*) AS external`;
 
 /**
  * Attach a topic to existing nodes of a diff that have none (their topic

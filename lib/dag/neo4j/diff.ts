@@ -218,8 +218,8 @@ async function createMissing(
   }
   if (missing.length === 0) return step;
   const at = new Map(missing.map((n, i) => [n.nodeId, i]));
-  const ia: number[] = [], ib: number[] = [], xa: number[] = [];
-  const xb: string[] = [];
+  const ia: number[] = [], ib: number[] = [];
+  const xa: string[] = [], xb: string[] = [];
   const tagIndex = new Map<string, number>();
   const tagNode: number[] = [], tagIdx: number[] = [];
   const tags: string[][] = [];
@@ -233,7 +233,7 @@ async function createMissing(
         ia.push(a);
         ib.push(b);
       } else {
-        xa.push(a);
+        xa.push(n.nodeId);
         xb.push(input);
       }
     }
@@ -263,9 +263,7 @@ async function createMissing(
     .int("tagNode", tagNode)
     .int("tagIdx", tagIdx)
     .int("ia", ia)
-    .int("ib", ib)
-    .int("xa", xa)
-    .text("xb", xb);
+    .int("ib", ib);
   const [r] = await run(tx, Q.Q_DIFF_CREATE, {
     ...c.params,
     vuid,
@@ -273,12 +271,22 @@ async function createMissing(
     now: neo4j.int(now),
     retention,
   });
-  if (Number(r?.made) !== missing.length || Number(r?.external) !== xa.length) {
-    // an input locked by the lookup cannot vanish; a sentinel retired and
-    // collected meanwhile can: re-run, which then reports it
-    throw new ConcurrentChange(
-      `created ${r?.made}/${missing.length} nodes, ${r?.external}/${xa.length} edges to existing nodes`,
-    );
+  if (Number(r?.made) !== missing.length) {
+    throw new ConcurrentChange(`created ${r?.made}/${missing.length} nodes`);
+  }
+  if (xa.length > 0) {
+    const [e] = await run(tx, Q.Q_DIFF_EDGES, {
+      ...new Columns().text("xa", xa).text("xb", xb).params,
+      ns: t.ns,
+    });
+    if (Number(e?.external) !== xa.length) {
+      // an input locked by the lookup cannot vanish; one of an earlier
+      // chunk whose sentinel was retired and collected meanwhile can:
+      // re-run, which then reports it
+      throw new ConcurrentChange(
+        `created ${e?.external}/${xa.length} edges to existing nodes`,
+      );
+    }
   }
   for (const n of missing) {
     step.topics.set(n.nodeId, names.get(n.nodeId)!);
@@ -331,11 +339,11 @@ export async function commitDiff(
     }
     return null;
   };
-  const stored = (row: Row): DiffResult => {
+  const stored = async (tx: ManagedTransaction): Promise<DiffResult> => {
+    const [row] = await run(tx, Q.Q_CONTENTS, { vuid });
     const step: Step = { topics: new Map(), created: new Set() };
-    for (
-      const [id, created, topic] of row.contents as [string, boolean, string][]
-    ) {
+    type Content = [string, boolean, string];
+    for (const [id, created, topic] of (row?.contents ?? []) as Content[]) {
       step.topics.set(String(id), String(topic ?? ""));
       if (created === true) step.created.add(String(id));
     }
@@ -372,7 +380,7 @@ export async function commitDiff(
         if (err) throw err;
         // pending: a chunked commit of this version (under another budget)
         // is unfinished; resume it chunked
-        return row.pending === true ? null : stored(row);
+        return row.pending === true ? null : await stored(tx);
       }
       checkExternals(v.externalInputs, found);
       return result(
@@ -412,7 +420,7 @@ async function commitChunked(
       tx: ManagedTransaction,
     ) => Promise<{ row: Row; found: Map<string, Found> }>;
     conflict: (row: Row) => ConflictError | null;
-    stored: (row: Row) => DiffResult;
+    stored: (tx: ManagedTransaction) => Promise<DiffResult>;
     result: (step: Step) => DiffResult;
   },
 ): Promise<DiffResult> {
@@ -422,7 +430,7 @@ async function commitChunked(
     if (row.born !== true) {
       const err = k.conflict(row);
       if (err) throw err;
-      if (row.pending !== true) return k.stored(row);
+      if (row.pending !== true) return await k.stored(tx);
     }
     // every external input exists before anything is written (a throw
     // here rolls the new sentinel back)

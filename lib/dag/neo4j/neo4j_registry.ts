@@ -35,7 +35,6 @@ import {
   CycleError,
   NotFoundError,
   RegistryError,
-  UnavailableError,
 } from "../errors.ts";
 import { gcPlan } from "../gc_plan.ts";
 import {
@@ -67,8 +66,9 @@ import {
   DEFAULT_TRANSACTION_BUDGET,
   type TransactionBudget,
 } from "./diff_plan.ts";
-import { isConcurrentRace, toRegistryError } from "./errors_map.ts";
+import { toRegistryError } from "./errors_map.ts";
 import { type Row, run } from "./run.ts";
+import { runWrite } from "./write.ts";
 import {
   applyMigrations,
   checkSchema,
@@ -135,6 +135,7 @@ export class Neo4jRegistry implements NodeRegistry {
   readonly #ns: string;
   readonly #url: string;
   readonly #budget: TransactionBudget;
+  readonly #retryMs: number;
   #closed = false;
   /** What start-up found and did about the schema. */
   readonly startup: StartupSchemaReport;
@@ -148,6 +149,7 @@ export class Neo4jRegistry implements NodeRegistry {
     this.#database = options.database;
     this.#ns = options.namespace ?? "default";
     this.#url = options.url;
+    this.#retryMs = options.maxRetryTimeMs ?? 15_000;
     this.#budget = {
       ...DEFAULT_TRANSACTION_BUDGET,
       ...options.transactionBudget,
@@ -262,32 +264,13 @@ export class Neo4jRegistry implements NodeRegistry {
     });
   }
 
-  async #write<T>(
+  #write<T>(
     work: (tx: ManagedTransaction, attempt: number) => Promise<T>,
   ): Promise<T> {
-    for (let attempt = 1;; attempt++) {
-      const session = this.#session("WRITE");
-      try {
-        return await session.executeWrite((tx) => work(tx, attempt));
-      } catch (e) {
-        if (e instanceof RegistryError) throw e;
-        if (isConcurrentRace(e)) {
-          if (attempt < RACE_ATTEMPTS) {
-            await new Promise((r) =>
-              setTimeout(r, Math.random() * 20 * attempt)
-            );
-            continue;
-          }
-          throw new UnavailableError(
-            `registry write conflicted with concurrent writes ${attempt} times; retry later`,
-            { cause: e },
-          );
-        }
-        throw toRegistryError(e);
-      } finally {
-        await session.close().catch(() => {});
-      }
-    }
+    return runWrite(() => this.#session("WRITE"), work, {
+      raceAttempts: RACE_ATTEMPTS,
+      maxRetryTimeMs: this.#retryMs,
+    });
   }
 
   async #read<T>(work: (tx: ManagedTransaction) => Promise<T>): Promise<T> {
