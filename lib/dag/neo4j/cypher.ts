@@ -136,6 +136,23 @@ RETURN found, topics,
   [n IN found_nodes | EXISTS { (v)-[:CONTAINS {created: true}]->(n) }] AS mine`;
 
 /**
+ * Which of the candidate topic names in text column `cand` are taken
+ * (`taken`: indexes into the column; one unique index seek each). Params:
+ * `$ns`, the text column `cand`.
+ *
+ * @example
+ * ```ts
+ * import { Q_TOPICS_TAKEN } from "./cypher.ts";
+ * Q_TOPICS_TAKEN.includes("Topic"); // true
+ * ```
+ */
+export const Q_TOPICS_TAKEN: string = `${REPLAN_SKIP}
+WITH ${textColumn("cand")} AS c
+UNWIND range(0, size(c) - 1) AS i
+MATCH (t:Topic {uid: $ns + ':' + c[i]})
+RETURN collect(i) AS taken`;
+
+/**
  * Topic names already taken under some `{base}_v` prefixes. Params:
  * `$prefixes` (uids, i.e. `{ns}:{base}_v`).
  *
