@@ -63,6 +63,12 @@ import { planDiff, type TransactionBudget } from "./diff_plan.ts";
 import { ConcurrentChange } from "./errors_map.ts";
 import { type Row, run } from "./run.ts";
 
+/**
+ * Batches of at most this many nodes name their topics optimistically on a
+ * first attempt (see `topicNames`).
+ */
+const OPTIMISTIC_NAMES = 64;
+
 /** Links removed per transaction when a chunked commit is aborted. */
 const ABORT_BATCH = 5_000;
 
@@ -147,26 +153,31 @@ function checkExternals(
 /**
  * Topic names for nodes that need one: `{base}_v1` unless taken (by an
  * orphan topic, a node whose short hash clashes, or another node of the
- * batch), then the first free `_v{n}`. One exact-name check for the whole
- * batch ({@link Q_TOPICS_TAKEN}); only bases found taken are listed by
- * prefix ({@link Q_TAKEN_TOPICS}). A name taken concurrently after the
- * check fails the topic uniqueness constraint and the attempt re-runs.
- * (With 8-hex-digit short hashes a 10,000-node DAG meets a clash in about
- * one namespace in twenty once 20,000 nodes exist: without the check, that
- * attempt would do all its work and then roll back.)
+ * batch), then the first free `_v{n}`. A batch of more than
+ * {@link OPTIMISTIC_NAMES} nodes, or any batch on a re-run, first checks
+ * its candidate names in one exact-name lookup ({@link Q_TOPICS_TAKEN}) and
+ * lists only the bases found taken by prefix ({@link Q_TAKEN_TOPICS}); a
+ * small first attempt skips that round trip. A name taken regardless (or
+ * concurrently after the check) fails the topic uniqueness constraint and
+ * the attempt re-runs. (With 8-hex-digit short hashes, a 10,000-node DAG
+ * meets a clash in about one namespace in twenty once 20,000 nodes exist:
+ * without the check, that attempt would do all its work and roll back.)
  */
 async function topicNames(
   tx: ManagedTransaction,
+  attempt: number,
   ns: string,
   nodes: readonly NodeSpec[],
 ): Promise<Map<string, string>> {
   const names = new Map<string, string>();
   if (nodes.length === 0) return names;
   const bases = nodes.map((n) => topicBase(n));
-  const [r] = await run(tx, Q.Q_TOPICS_TAKEN, {
-    ...new Columns().text("cand", bases.map((b) => `${b}_v1`)).params,
-    ns,
-  });
+  const [r] = attempt === 1 && nodes.length <= OPTIMISTIC_NAMES
+    ? []
+    : await run(tx, Q.Q_TOPICS_TAKEN, {
+      ...new Columns().text("cand", bases.map((b) => `${b}_v1`)).params,
+      ns,
+    });
   const taken = new Set<string>();
   const clashed = [
     ...new Set((r?.taken as number[] ?? []).map((k) => bases[Number(k)])),
@@ -192,6 +203,7 @@ async function topicNames(
  */
 async function createMissing(
   tx: ManagedTransaction,
+  attempt: number,
   t: DiffTarget,
   vuid: string,
   now: number,
@@ -211,7 +223,7 @@ async function createMissing(
     }
   }
   missing.sort(byNodeId); // creation (and so lock) order
-  const names = await topicNames(tx, t.ns, [...attach, ...missing]);
+  const names = await topicNames(tx, attempt, t.ns, [...attach, ...missing]);
   const retention = neo4j.int(t.retentionMs);
   if (attach.length > 0) {
     const ids = attach.map((n) => n.nodeId);
@@ -383,7 +395,7 @@ export async function commitDiff(
 
   const plan = planDiff(v, t.budget);
   if (plan.chunks.length === 1) {
-    const single = await t.write(async (tx) => {
+    const single = await t.write(async (tx, attempt) => {
       const { ids, params } = lookup(v.nodes, v.externalInputs.keys());
       const { row, found } = await open(false, ids, params)(tx);
       if (row.born !== true) {
@@ -395,7 +407,7 @@ export async function commitDiff(
       }
       checkExternals(v.externalInputs, found);
       return result(
-        await createMissing(tx, t, vuid, clock(), v.nodes, found),
+        await createMissing(tx, attempt, t, vuid, clock(), v.nodes, found),
       );
     });
     if (single) return single;
@@ -459,7 +471,7 @@ async function commitChunked(
           if (!inDag.has(input)) externals.set(input, n.nodeId);
         }
       }
-      const step = await t.write(async (tx) => {
+      const step = await t.write(async (tx, attempt) => {
         const now = k.clock();
         const { ids, params } = lookup(chunk, externals.keys());
         const rows = await run(tx, Q.Q_CHUNK_LINK, {
@@ -476,7 +488,7 @@ async function commitChunked(
         }
         const found = foundOf(ids, rows[0]);
         checkExternals(externals, found);
-        return await createMissing(tx, t, k.vuid, now, chunk, found);
+        return await createMissing(tx, attempt, t, k.vuid, now, chunk, found);
       });
       for (const [id, topic] of step.topics) all.topics.set(id, topic);
       for (const id of step.created) all.created.add(id);
