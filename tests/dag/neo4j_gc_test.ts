@@ -1,6 +1,8 @@
 // Neo4j-only: what the GC leaves behind in the graph.
 import assert from "node:assert/strict";
+import neo4j from "neo4j-driver";
 import { Neo4jRegistry } from "../../lib/dag/mod.ts";
+import { Q_RETIRE } from "../../lib/dag/neo4j/cypher.ts";
 import { createNeo4jDriver } from "../../lib/dag/neo4j/driver.ts";
 import { dagOf, freshNamespace, spec, testNeo4j } from "./helpers.ts";
 
@@ -71,6 +73,61 @@ Deno.test({
         ),
         [again.nodeId],
       );
+    } finally {
+      await driver.close();
+      await reg.purgeNamespace();
+      await reg.close();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "[neo4j] a release cut short by a crash is finished by the next GC run (or retire call)",
+  ignore: cfg === null,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    const ns = freshNamespace("gcr");
+    const reg = await Neo4jRegistry.connect({
+      ...cfg!,
+      namespace: ns,
+      migrate: "auto",
+    });
+    const driver = createNeo4jDriver(cfg!);
+    try {
+      const a = spec("rel-a");
+      const b = spec("rel-b", { inputs: [a.nodeId] });
+      const c = spec("rel-c");
+      for (const [sid, nodes] of [["st_r1", [a, b]], ["st_r2", [c]]] as const) {
+        await reg.diffAndCommit(dagOf(sid, [...nodes]), {
+          strategyId: sid,
+          version: "1",
+          owner: "o",
+        });
+      }
+      // the first transaction of a retire, then the process dies: retired,
+      // nothing released (no node stamped, so no node is a GC candidate)
+      const s = driver.session(
+        cfg!.database ? { database: cfg!.database } : {},
+      );
+      try {
+        await s.run(Q_RETIRE, { vuid: `${ns}:st_r1@1`, now: neo4j.int(1) });
+        await s.run(Q_RETIRE, { vuid: `${ns}:st_r2@1`, now: neo4j.int(1) });
+      } finally {
+        await s.close();
+      }
+      assert.equal(await reg.refCount(a.nodeId), 0);
+      // the next GC finishes both releases and collects the nodes
+      const rep = await reg.gc({ graceMs: 0, now: Date.now() + 1000 });
+      assert.deepEqual(rep.removed, [a.nodeId, b.nodeId, c.nodeId].sort());
+      // a retire call on a finished release changes nothing
+      const again = await reg.retireVersion("st_r1", "1");
+      assert.deepEqual(again, {
+        sentinelId: "st_r1@1",
+        alreadyRetired: true,
+        released: [],
+      });
     } finally {
       await driver.close();
       await reg.purgeNamespace();

@@ -491,8 +491,9 @@ SET f.updated_at = $now
 RETURN count(*) AS removed`;
 
 /**
- * Mark a sentinel retired; returns whether it already was. Params: `$vuid`,
- * `$now`.
+ * Mark a sentinel retired; returns whether it already was (`was`) and
+ * whether its release is still to do (`releasing`: set here when this call
+ * retires it, dropped by {@link Q_RELEASE_DONE}). Params: `$vuid`, `$now`.
  *
  * @example
  * ```ts
@@ -503,12 +504,19 @@ RETURN count(*) AS removed`;
 export const Q_RETIRE: string = `
 MATCH (v:VersionSentinel {uid: $vuid})
 WITH v, v.retired AS was
-SET v.retired = true, v.retired_at = coalesce(v.retired_at, $now)
-RETURN was`;
+SET v.retired = true, v.retired_at = coalesce(v.retired_at, $now),
+  v.releasing = CASE WHEN was THEN v.releasing ELSE true END
+RETURN was, coalesce(v.releasing, false) AS releasing`;
 
 /**
- * After retiring: lock every node of the sentinel, then return (and stamp
- * `last_ref_at` on) those left without live references. Params: `$vuid`,
+ * After retiring, one batch of the release: the next `$batch` nodes of the
+ * sentinel after uid `$after` (in uid order), each locked, and those left
+ * without live references stamped (`last_ref_at`, which makes them GC
+ * candidates) and returned. Batches keep a 50,000-node version within one
+ * transaction's memory limit; a release cut short is finished by the next
+ * `retireVersion` or GC run (the sentinel keeps `releasing` until
+ * {@link Q_RELEASE_DONE}). Returns `released` (node IDs), `last` (the
+ * largest uid seen) and `seen`. Params: `$vuid`, `$after`, `$batch`,
  * `$now`, `$token`.
  *
  * @example
@@ -519,11 +527,44 @@ RETURN was`;
  */
 export const Q_RELEASE: string = `
 MATCH (:VersionSentinel {uid: $vuid})-[:CONTAINS]->(n:ComputeNode)
+WHERE n.uid > $after
+WITH n ORDER BY n.uid LIMIT $batch
 SET n._lock = $token
-WITH n
-WHERE NOT EXISTS { (n)<-[:CONTAINS]-(o:VersionSentinel) WHERE o.retired = false }
-SET n.last_ref_at = $now, n.updated_at = $now
-RETURN n.node_id AS id`;
+WITH n,
+  NOT EXISTS { (n)<-[:CONTAINS]-(o:VersionSentinel) WHERE o.retired = false }
+  AS free
+FOREACH (_ IN CASE WHEN free THEN [1] ELSE [] END |
+  SET n.last_ref_at = $now, n.updated_at = $now)
+RETURN collect(CASE WHEN free THEN n.node_id END) AS released,
+  max(n.uid) AS last, count(n) AS seen`;
+
+/**
+ * End of a release: drop the sentinel's `releasing` mark. Params: `$vuid`.
+ *
+ * @example
+ * ```ts
+ * import { Q_RELEASE_DONE } from "./cypher.ts";
+ * Q_RELEASE_DONE.includes("REMOVE v.releasing"); // true
+ * ```
+ */
+export const Q_RELEASE_DONE: string = `
+MATCH (v:VersionSentinel {uid: $vuid})
+REMOVE v.releasing`;
+
+/**
+ * Retired sentinels of a namespace whose release was cut short. Params:
+ * `$ns`.
+ *
+ * @example
+ * ```ts
+ * import { Q_RELEASING } from "./cypher.ts";
+ * Q_RELEASING.includes("releasing"); // true
+ * ```
+ */
+export const Q_RELEASING: string = `
+MATCH (v:VersionSentinel)
+WHERE v.ns = $ns AND v.releasing = true
+RETURN v.uid AS uid`;
 
 /**
  * A topic. Params: `$uid`.
@@ -687,6 +728,34 @@ SET g._lock = $token
 WITH g
 WHERE NOT EXISTS { (g)<-[:TAGGED]-() }
 DETACH DELETE g
+RETURN count(*) AS deleted`;
+
+/**
+ * Delete up to `$batch` links of the namespace's high-degree nodes
+ * (`CONTAINS` of version sentinels, `TAGGED` of tags), so that
+ * {@link Q_PURGE_BATCH} then deletes nodes with few relationships each: one
+ * `DETACH DELETE` of a sentinel that contains 50,000 nodes would otherwise
+ * need more transaction memory than the per-transaction limit allows.
+ * Params: `$ns`, `$batch`.
+ *
+ * @example
+ * ```ts
+ * import { Q_PURGE_LINKS } from "./cypher.ts";
+ * Q_PURGE_LINKS.includes("DELETE r"); // true
+ * ```
+ */
+export const Q_PURGE_LINKS: string = `
+CALL {
+  MATCH (v:VersionSentinel)-[r:CONTAINS]->()
+  WHERE v.ns = $ns
+  RETURN r LIMIT $batch
+  UNION
+  MATCH (g:Tag)<-[r:TAGGED]-()
+  WHERE g.ns = $ns
+  RETURN r LIMIT $batch
+}
+WITH r LIMIT $batch
+DELETE r
 RETURN count(*) AS deleted`;
 
 /**

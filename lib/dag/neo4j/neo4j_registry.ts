@@ -67,7 +67,7 @@ import {
   type TransactionBudget,
 } from "./diff_plan.ts";
 import { toRegistryError } from "./errors_map.ts";
-import { type Row, run } from "./run.ts";
+import { run } from "./run.ts";
 import { runWrite } from "./write.ts";
 import {
   applyMigrations,
@@ -81,6 +81,10 @@ import type { SchemaIssue } from "./schema.ts";
 
 /** Default topic retention: 7 days. */
 const DEFAULT_RETENTION_MS = 7 * 24 * 3600 * 1000;
+/** Nodes released per transaction when a version is retired. */
+const RELEASE_BATCH = 5_000;
+/** Nodes deleted per transaction by the GC. */
+const GC_BATCH = 2_000;
 /** Attempts for a transaction that lost a race with a concurrent one. */
 const RACE_ATTEMPTS = 8;
 
@@ -442,22 +446,39 @@ export class Neo4jRegistry implements NodeRegistry {
   ): Promise<RetireResult> {
     const sentinelId = sentinelIdOf(strategyId, version);
     const vuid = this.#uid(sentinelId);
-    return await this.#write(async (tx) => {
-      const now = int(Date.now());
-      const rows = await run(tx, Q.Q_RETIRE, { vuid, now });
-      if (rows.length === 0) {
-        throw new NotFoundError(`strategy version ${sentinelId} not found`);
-      }
-      if (rows[0].was === true) {
-        return { sentinelId, alreadyRetired: true, released: [] };
-      }
-      const released = (await run(tx, Q.Q_RELEASE, {
-        vuid,
-        now,
-        token: token(),
-      })).map((r) => String(r.id)).sort();
-      return { sentinelId, alreadyRetired: false, released };
-    });
+    const [r] = await this.#write((tx) =>
+      run(tx, Q.Q_RETIRE, { vuid, now: int(Date.now()) })
+    );
+    if (!r) throw new NotFoundError(`strategy version ${sentinelId} not found`);
+    const alreadyRetired = r.was === true;
+    const released = r.releasing === true ? await this.#release(vuid) : [];
+    return { sentinelId, alreadyRetired, released };
+  }
+
+  /**
+   * Release a retired sentinel's nodes in batches ({@link Q.Q_RELEASE}),
+   * then drop its `releasing` mark. Returns the node IDs released.
+   */
+  async #release(vuid: string): Promise<string[]> {
+    const released: string[] = [];
+    const lock = token();
+    let after = "";
+    for (let i = 0; i < 1_000_000; i++) {
+      const [b] = await this.#write((tx) =>
+        run(tx, Q.Q_RELEASE, {
+          vuid,
+          after,
+          batch: int(RELEASE_BATCH),
+          now: int(Date.now()),
+          token: lock,
+        })
+      );
+      released.push(...(b?.released as string[] ?? []));
+      if (Number(b?.seen ?? 0) < RELEASE_BATCH) break;
+      after = String(b.last);
+    }
+    await this.#write((tx) => run(tx, Q.Q_RELEASE_DONE, { vuid }));
+    return released.sort();
   }
 
   /** {@inheritDoc NodeRegistry.createTopic} */
@@ -557,6 +578,11 @@ export class Neo4jRegistry implements NodeRegistry {
     const now = options.now ?? Date.now();
     const cutoff = now - options.graceMs;
     const limit = options.limit ?? 10000;
+    // finish releases a crash cut short: their nodes become candidates
+    const releasing = await this.#read((tx) =>
+      run(tx, Q.Q_RELEASING, { ns: this.#ns })
+    );
+    for (const r of releasing) await this.#release(String(r.uid));
     const scanned = await this.#read((tx) =>
       run(tx, Q.Q_GC_SCAN, { ns: this.#ns, limit: int(50000) })
     );
@@ -570,29 +596,30 @@ export class Neo4jRegistry implements NodeRegistry {
     );
     const removed: string[] = [];
     const removedTopics: string[] = [];
-    if (plan.levels.length > 0) {
-      const deleted = await this.#write(async (tx) => {
-        const out: Row[] = [];
-        const lock = token();
-        for (const level of plan.levels) {
-          out.push(
-            ...await run(tx, Q.Q_GC_DELETE, {
-              uids: level.map((id) => this.#uid(id)),
-              cutoff: int(cutoff),
-              token: lock,
-            }),
-          );
+    // level by level (dependents before their inputs), in transactions of
+    // at most GC_BATCH nodes: each locks and re-checks its nodes, so a
+    // batch is safe on its own and a crash between batches loses nothing
+    const lock = token();
+    for (const level of plan.levels) {
+      for (let i = 0; i < level.length; i += GC_BATCH) {
+        const batch = level.slice(i, i + GC_BATCH);
+        const deleted = await this.#write(async (tx) => {
+          const out = await run(tx, Q.Q_GC_DELETE, {
+            uids: batch.map((id) => this.#uid(id)),
+            cutoff: int(cutoff),
+            token: lock,
+          });
+          // tags left without any node go with them
+          const tags = [...new Set(out.flatMap((r) => r.tags as string[]))];
+          if (tags.length > 0) {
+            await run(tx, Q.Q_GC_TAGS, { uids: tags.sort(), token: lock });
+          }
+          return out;
+        });
+        for (const r of deleted) {
+          removed.push(String(r.id));
+          removedTopics.push(...(r.names as string[]));
         }
-        // tags left without any node go with them
-        const tags = [...new Set(out.flatMap((r) => r.tags as string[]))];
-        if (tags.length > 0) {
-          await run(tx, Q.Q_GC_TAGS, { uids: tags.sort(), token: lock });
-        }
-        return out;
-      });
-      for (const r of deleted) {
-        removed.push(String(r.id));
-        removedTopics.push(...(r.names as string[]));
       }
     }
     return {
@@ -618,6 +645,17 @@ export class Neo4jRegistry implements NodeRegistry {
    * ```
    */
   async purgeNamespace(): Promise<number> {
+    // high-degree links first, in batches (see Q_PURGE_LINKS)
+    for (let i = 0; i < 100_000; i++) {
+      const n = await this.#write(async (tx) => {
+        const [r] = await run(tx, Q.Q_PURGE_LINKS, {
+          ns: this.#ns,
+          batch: int(10_000),
+        });
+        return Number(r?.deleted ?? 0);
+      });
+      if (n === 0) break;
+    }
     let total = 0;
     for (let i = 0; i < 100_000; i++) {
       const n = await this.#write(async (tx) => {
