@@ -230,8 +230,9 @@ redis_up() {
 }
 
 neo4j_build() {
-  local target="$HERE/neo4j/target"
-  if [[ -f "$target/classes/qmtl/local/Neo4jLauncher.class" && -f "$target/classpath.txt" ]]; then return; fi
+  local target="$HERE/neo4j/target" class="$HERE/neo4j/target/classes/qmtl/local/Neo4jLauncher.class"
+  # rebuilt when the launcher source or the pom changed since the last build
+  if [[ -f "$class" && -f "$target/classpath.txt" && ! "$HERE/neo4j/src/main/java/qmtl/local/Neo4jLauncher.java" -nt "$class" && ! "$HERE/neo4j/pom.xml" -nt "$target/classpath.txt" ]]; then return; fi
   need mvn "apt-get install -y maven"
   need java "install a Java 17 JDK"
   log "building the Neo4j launcher (Maven Central: org.neo4j:neo4j + neo4j-bolt)"
@@ -260,7 +261,7 @@ neo4j_up() {
     --enable-native-access=ALL-UNNAMED -Dlog4j2.disable.jmx=true)
   nohup java "${jvm[@]}" \
     -cp "$target/classes:$(cat "$target/classpath.txt")" qmtl.local.Neo4jLauncher \
-    "$DIR/neo4j/home" "$BOLT_PORT" 256 >"$DIR/neo4j/neo4j.log" 2>&1 &
+    "$DIR/neo4j/home" "$BOLT_PORT" 256 256 >"$DIR/neo4j/neo4j.log" 2>&1 &
   echo $! >"$pid"
   wait_port "$BOLT_PORT" 120 || { tail -30 "$DIR/neo4j/neo4j.log" >&2; die "neo4j Bolt not answering on $BOLT_PORT"; }
   log "neo4j started, bolt://127.0.0.1:$BOLT_PORT (pid $(cat "$pid"))"

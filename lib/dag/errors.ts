@@ -30,6 +30,7 @@ export type DagErrorCode =
   | "E_UNKNOWN_INPUT"
   | "E_NOT_FOUND"
   | "E_CONFLICT"
+  | "E_PAYLOAD_TOO_LARGE"
   | "E_INTERNAL";
 
 /**
@@ -204,5 +205,83 @@ export class ConflictError extends RegistryError {
   constructor(message: string, options: { nodeId?: string } = {}) {
     super("E_CONFLICT", message, options);
     this.name = "ConflictError";
+  }
+}
+
+/**
+ * Why a backing store refused an input for good (see
+ * {@link StoreRejectedError}).
+ *
+ * - `transaction_memory`: one registry transaction for this input needs more
+ *   memory than the store allows per transaction (`E_PAYLOAD_TOO_LARGE`).
+ * - `index_key_size`: a value that must be indexed (a tag, a topic name) is
+ *   larger than the store's index key limit (`E_INVALID`).
+ * - `constraint`: the input breaks a uniqueness constraint (`E_CONFLICT`).
+ * - `invalid_value`: the store cannot hold a value of the input, e.g. a
+ *   number out of its range (`E_INVALID`).
+ *
+ * @example
+ * ```ts
+ * import type { StoreRejection } from "./errors.ts";
+ * const r: StoreRejection = "transaction_memory";
+ * ```
+ */
+export type StoreRejection =
+  | "transaction_memory"
+  | "index_key_size"
+  | "constraint"
+  | "invalid_value";
+
+const REJECTION_CODE: Readonly<Record<StoreRejection, DagErrorCode>> = {
+  transaction_memory: "E_PAYLOAD_TOO_LARGE",
+  index_key_size: "E_INVALID",
+  constraint: "E_CONFLICT",
+  invalid_value: "E_INVALID",
+};
+
+/**
+ * The backing store refused this input, and retrying the same input will
+ * not help (not retryable; the Gateway fails the strategy with this error).
+ * The message is written for the client and never carries the store's own
+ * text; that stays in `cause` (and its status code in `storeCode`) for the
+ * logs.
+ *
+ * @example
+ * ```ts
+ * import { StoreRejectedError } from "./errors.ts";
+ * const e = new StoreRejectedError(
+ *   "transaction_memory",
+ *   "the DAG needs more memory than one registry transaction may use",
+ *   { storeCode: "Neo.TransientError.General.MemoryPoolOutOfMemoryError" },
+ * );
+ * console.log(e.code, e.retryable); // "E_PAYLOAD_TOO_LARGE" false
+ * ```
+ */
+export class StoreRejectedError extends RegistryError {
+  /** What the store refused. */
+  readonly reason: StoreRejection;
+  /** The store's status code (e.g. a `Neo.ClientError…` code), for logs. */
+  readonly storeCode: string;
+
+  /**
+   * Create the error.
+   *
+   * @param reason What the store refused; decides the QMTL code.
+   * @param message Client-safe explanation.
+   * @param options `storeCode`, `cause` (the store's error), `nodeId`.
+   */
+  constructor(
+    reason: StoreRejection,
+    message: string,
+    options: { storeCode?: string; cause?: unknown; nodeId?: string } = {},
+  ) {
+    super(REJECTION_CODE[reason], message, {
+      cause: options.cause,
+      nodeId: options.nodeId,
+      retryable: false,
+    });
+    this.name = "StoreRejectedError";
+    this.reason = reason;
+    this.storeCode = options.storeCode ?? "";
   }
 }

@@ -39,6 +39,10 @@ export * from "./gc_plan.ts";
 export * from "./page_token.ts";
 export * from "./memory/memory_registry.ts";
 export * from "./neo4j/config.ts";
+export {
+  DEFAULT_TRANSACTION_BUDGET,
+  type TransactionBudget,
+} from "./neo4j/diff_plan.ts";
 export * from "./neo4j/schema.ts";
 export * from "./neo4j/migrations.ts";
 export * from "./neo4j/neo4j_registry.ts";

@@ -133,6 +133,26 @@ export function registryConformance(o: ConformanceOptions): void {
     assert.equal(h.ok, true);
   });
 
+  test("reuse links a node without changing its record", async (reg) => {
+    const c = chain("reuse");
+    await reg.diffAndCommit(dagOf("r1", c.nodes), {
+      ...ctx("st_r1"),
+      now: 1_000,
+    });
+    const d = await reg.diffAndCommit(dagOf("r2", c.nodes), {
+      ...ctx("st_r2"),
+      now: 5_000,
+    });
+    assert.deepEqual(d.reused, c.nodes.map((n) => n.nodeId));
+    for (const n of c.nodes) {
+      const rec = await reg.getNode(n.nodeId);
+      assert.ok(rec);
+      assert.equal(rec.refCount, 2);
+      assert.equal(rec.createdAtMs, 1_000);
+      assert.equal(rec.updatedAtMs, 1_000, "a reuse is not an update");
+    }
+  });
+
   test("ref counts stay exact across many strategies sharing nodes", async (reg) => {
     const base = chain("shared");
     const own: NodeSpec[] = [];

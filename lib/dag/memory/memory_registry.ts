@@ -192,9 +192,12 @@ export class MemoryRegistry implements NodeRegistry {
       for (const spec of v.nodes) {
         const n = this.#nodes.get(spec.nodeId);
         if (n) {
+          // reuse links the node; its record changes only if it needs a topic
           n.lastRefAt = now;
-          n.updatedAt = now;
-          if (n.topic === "") this.#attachTopic(n, now);
+          if (n.topic === "") {
+            this.#attachTopic(n, now);
+            n.updatedAt = now;
+          }
           continue;
         }
         const stored: StoredNode = {

@@ -6,6 +6,7 @@
  */
 
 import { RegistryError } from "../errors.ts";
+import type { TransactionBudget } from "./diff_plan.ts";
 
 /**
  * What to do about missing schema objects at start-up.
@@ -52,6 +53,11 @@ export interface Neo4jOptions {
   maxPoolSize?: number;
   /** Where start-up warnings go; default `console.warn`. */
   warn?: (message: string) => void;
+  /**
+   * Most nodes / bytes of node data one diff transaction carries; a larger
+   * DAG is committed in chunks. Default `DEFAULT_TRANSACTION_BUDGET`.
+   */
+  transactionBudget?: Partial<TransactionBudget>;
 }
 
 const NAMESPACE = /^[A-Za-z0-9_.-]+$/;

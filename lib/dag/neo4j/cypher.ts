@@ -6,25 +6,69 @@
  * @module
  */
 
+import { intColumn, listColumn, textColumn } from "./columns.ts";
 import { NODE_PROJECTION, TOPIC_PROJECTION } from "./records.ts";
+
+/**
+ * Query option of the diff statements: keep the cached plan even when the
+ * graph's statistics have drifted. Their plans are fixed by the unique
+ * `uid` constraints (every read is a unique index seek), so a re-plan can
+ * only cost time — and planning one of these statements costs 0.5–2 s of
+ * server CPU on the 2-core CI machine (measured), which a growing registry
+ * would otherwise pay again whenever its node count moved enough.
+ */
+const REPLAN_SKIP = "CYPHER replan=skip";
+
+/**
+ * The lookup shared by {@link Q_DIFF_OPEN} and {@link Q_CHUNK_LINK}: which
+ * nodes of column `lid` exist (`found`: indexes, `found_nodes`), their
+ * topics, and which to link (`$llink` character `1`) or to stamp (`0`).
+ * Everything is collected first and written after, so the planner needs no
+ * `Eager` buffer between reading and writing.
+ */
+const LOOKUP = `WITH ${textColumn("lid")} AS ids
+  UNWIND range(0, size(ids) - 1) AS i
+  MATCH (n:ComputeNode {uid: $ns + ':' + ids[i]})
+  WITH i, n, substring($llink, i, 1) = '1' AS linkIt,
+    coalesce(head([(n)-[:EMITS]->(t:Topic) | t.name]), '') AS topic
+  RETURN collect(i) AS found, collect(topic) AS topics,
+    collect(n) AS found_nodes, collect(CASE WHEN linkIt THEN n END) AS link,
+    collect(CASE WHEN linkIt THEN null ELSE n END) AS stamp`;
 
 /**
  * Open a diff: upsert the strategy and its version sentinel (the first
  * statement, so it also serialises concurrent attempts at one version) and
- * return the sentinel's hash and retired flag (conflict check), whether this
- * attempt created it and — when it did not — what it contains (the stored
- * result of an earlier commit of the same version). A rejected diff throws
- * afterwards and the whole transaction is rolled back. Params: `$suid`,
- * `$vuid`, `$ns`, `$strategyId`, `$owner`, `$sentinelId`, `$version`,
- * `$dagHash`, `$now`, `$token`.
+ * report the sentinel's state — `hash` and `retired` (conflict check),
+ * `born` (this attempt created it) and `pending` (a chunked commit of it is
+ * unfinished; a finished one that this attempt did not create is read back
+ * with {@link Q_CONTENTS}). A new sentinel gets `pending = true` when
+ * `$pending` (chunked commit), no property otherwise.
+ *
+ * When the sentinel is new (or pending and `$resumable`), the same statement
+ * then looks up which of the nodes in column `lid` exist (node IDs sorted by
+ * uid, so concurrent diffs lock in one order), locks them and links to the
+ * sentinel those whose character in `$llink` is `1` (the DAG's own nodes,
+ * `CONTAINS` without a `created` property: reused); a `0` marks an external
+ * input, locked by stamping `last_ref_at` (it gets no link; the edges of its
+ * new dependents keep it alive). Creating the `CONTAINS` link write-locks
+ * the node until commit, which keeps a concurrent GC off it (the GC locks a
+ * node, then re-checks that it has no live `CONTAINS`); a linked node's
+ * `updated_at` and `last_ref_at` are not touched (no per-node property churn
+ * on reuse). Returns `found` (indexes into `lid`) and `topics` (`''` for
+ * none). A rejected diff throws afterwards and the whole transaction is
+ * rolled back.
+ *
+ * Params: `$suid`, `$vuid`, `$ns`, `$strategyId`, `$owner`, `$sentinelId`,
+ * `$version`, `$dagHash`, `$now`, `$token`, `$pending`, `$resumable`, the
+ * text column `lid` and `$llink`.
  *
  * @example
  * ```ts
- * import { Q_OPEN_SENTINEL } from "./cypher.ts";
- * Q_OPEN_SENTINEL.includes("HAS_VERSION"); // true
+ * import { Q_DIFF_OPEN } from "./cypher.ts";
+ * Q_DIFF_OPEN.includes("HAS_VERSION"); // true
  * ```
  */
-export const Q_OPEN_SENTINEL: string = `
+export const Q_DIFF_OPEN: string = `${REPLAN_SKIP}
 MERGE (s:Strategy {uid: $suid})
 ON CREATE SET s.ns = $ns, s.strategy_id = $strategyId, s.owner = $owner,
   s.created_at = $now
@@ -32,48 +76,81 @@ MERGE (v:VersionSentinel {uid: $vuid})
 ON CREATE SET v.ns = $ns, v.sentinel_id = $sentinelId,
   v.strategy_id = $strategyId, v.version = $version, v.dag_hash = $dagHash,
   v.created_at = $now, v.traffic_weight = 1.0, v.retired = false,
-  v._born = $token
+  v._born = $token, v.pending = CASE WHEN $pending THEN true END
 MERGE (s)-[:HAS_VERSION]->(v)
-WITH v, v._born = $token AS born
-RETURN v.dag_hash AS hash, v.retired AS retired, born,
-  CASE WHEN born THEN [] ELSE
-    [(v)-[c:CONTAINS]->(n:ComputeNode) | {id: n.node_id,
-      created: c.created = true,
-      topic: head([(n)-[:EMITS]->(t:Topic) | t.name])}]
-  END AS contents`;
+WITH v, v._born = $token AS born, coalesce(v.pending, false) AS pending
+CALL {
+  WITH v, born, pending
+  WITH v WHERE born OR ($resumable AND pending)
+  ${LOOKUP}
+}
+FOREACH (n IN link | CREATE (v)-[:CONTAINS]->(n))
+FOREACH (n IN stamp | SET n.last_ref_at = $now)
+RETURN v.dag_hash AS hash, v.retired AS retired, born, pending, found, topics`;
 
 /**
- * Lock, and link to the new sentinel, the existing nodes among `$uids`
- * (sorted, so concurrent diffs lock in one order), in one pass. Writing a
- * property write-locks a node until commit, which keeps a concurrent GC off
- * it (the GC locks a node, then re-checks that it has no live `CONTAINS`):
- * `$link[i]` says whether `$uids[i]` is a node of the DAG — locked by
- * stamping `updated_at` and linked by a `CONTAINS` without a `created`
- * property (absent means reused) — or an external input, locked by stamping
- * `last_ref_at` (it gets no link; its dependents keep it alive once linked).
- * A linked node's `last_ref_at` is left alone: while it has a live reference
- * the GC never takes it, and retiring its last one stamps it (`Q_RELEASE`),
- * so a stamp here would only churn the `(ns, last_ref_at)` index. Returns
- * the indexes and topics (`''` for none) of the nodes found, as one row. Params: `$vuid`,
- * `$uids`, `$link` (booleans), `$now`.
+ * What a committed strategy version contains: `[node_id, created, topic]`
+ * per node (the stored result of its commit, returned to a re-run). A
+ * statement of its own: reading `CONTAINS` in {@link Q_DIFF_OPEN}, which
+ * creates `CONTAINS` links, would make the planner buffer every looked-up
+ * row (an `Eager`). Params: `$vuid`.
  *
  * @example
  * ```ts
- * import { Q_LOCK_LINK } from "./cypher.ts";
- * Q_LOCK_LINK.includes("CONTAINS"); // true
+ * import { Q_CONTENTS } from "./cypher.ts";
+ * Q_CONTENTS.includes("CONTAINS"); // true
  * ```
  */
-export const Q_LOCK_LINK: string = `
+export const Q_CONTENTS: string = `${REPLAN_SKIP}
+MATCH (v:VersionSentinel {uid: $vuid})-[c:CONTAINS]->(n:ComputeNode)
+RETURN collect([n.node_id, c.created = true,
+  coalesce(head([(n)-[:EMITS]->(t:Topic) | t.name]), '')]) AS contents`;
+
+/**
+ * One chunk of a chunked commit, first statement: like the lookup part of
+ * {@link Q_DIFF_OPEN}, for the chunk's nodes and external inputs, but
+ * idempotent (a resumed commit meets links an earlier attempt made:
+ * `MERGE`), and only while the sentinel is still pending with this DAG hash
+ * and not retired (else no row). Returns `found`, `topics` and `mine`
+ * (whether an earlier attempt of this version created the node).
+ *
+ * Params: `$vuid`, `$dagHash`, `$ns`, `$now`, the text column `lid` and
+ * `$llink`.
+ *
+ * @example
+ * ```ts
+ * import { Q_CHUNK_LINK } from "./cypher.ts";
+ * Q_CHUNK_LINK.includes("MERGE (v)-[:CONTAINS]->(n)"); // true
+ * ```
+ */
+export const Q_CHUNK_LINK: string = `${REPLAN_SKIP}
 MATCH (v:VersionSentinel {uid: $vuid})
-UNWIND range(0, size($uids) - 1) AS i
-MATCH (n:ComputeNode {uid: $uids[i]})
-FOREACH (_ IN CASE WHEN $link[i] THEN [1] ELSE [] END |
-  SET n.updated_at = $now
-  CREATE (v)-[:CONTAINS]->(n))
-FOREACH (_ IN CASE WHEN $link[i] THEN [] ELSE [1] END |
-  SET n.last_ref_at = $now)
-WITH i, coalesce(head([(n)-[:EMITS]->(t:Topic) | t.name]), '') AS topic
-RETURN collect(i) AS found, collect(topic) AS topics`;
+WHERE v.pending = true AND v.dag_hash = $dagHash AND v.retired = false
+CALL {
+  WITH v
+  ${LOOKUP}
+}
+FOREACH (n IN link | MERGE (v)-[:CONTAINS]->(n))
+FOREACH (n IN stamp | SET n.last_ref_at = $now)
+RETURN found, topics,
+  [n IN found_nodes | EXISTS { (v)-[:CONTAINS {created: true}]->(n) }] AS mine`;
+
+/**
+ * Which of the candidate topic names in text column `cand` are taken
+ * (`taken`: indexes into the column; one unique index seek each). Params:
+ * `$ns`, the text column `cand`.
+ *
+ * @example
+ * ```ts
+ * import { Q_TOPICS_TAKEN } from "./cypher.ts";
+ * Q_TOPICS_TAKEN.includes("Topic"); // true
+ * ```
+ */
+export const Q_TOPICS_TAKEN: string = `${REPLAN_SKIP}
+WITH ${textColumn("cand")} AS c
+UNWIND range(0, size(c) - 1) AS i
+MATCH (t:Topic {uid: $ns + ':' + c[i]})
+RETURN collect(i) AS taken`;
 
 /**
  * Topic names already taken under some `{base}_v` prefixes. Params:
@@ -85,78 +162,178 @@ RETURN collect(i) AS found, collect(topic) AS topics`;
  * Q_TAKEN_TOPICS.includes("STARTS WITH"); // true
  * ```
  */
-export const Q_TAKEN_TOPICS: string = `
+export const Q_TAKEN_TOPICS: string = `${REPLAN_SKIP}
 UNWIND $prefixes AS p
 MATCH (t:Topic) WHERE t.uid STARTS WITH p
 RETURN t.name AS name`;
 
 /**
- * Upsert the DAG's nodes that were not found (and attach a topic to found
- * nodes without one) in one batch: create missing nodes (marked with the
- * attempt's `$token`), their tags and — when a node has no topic — its
- * topic, and link rows with `$link[i]` to the sentinel, `created` true when
- * this attempt created the node (a node created concurrently since the lock
- * pass is merged, locked and linked as reused). A topic is `CREATE`d, so a
- * name taken concurrently fails the uniqueness constraint and the whole
- * attempt is re-run. A `CONTAINS` link's `created` flag is absent or false
- * for a reused node.
+ * Create the nodes a diff did not find, in one batch: each node with its
+ * topic (`EMITS`), its `CONTAINS {created: true}` link from the sentinel,
+ * its tags (`TAGGED`, tags merged once each) and its input edges
+ * (`DEPENDS_ON`) to nodes of the same batch (by index, `ia` → `ib`; edges
+ * to existing nodes follow in {@link Q_DIFF_EDGES}). Nodes are `CREATE`d, not merged:
+ * the lookup found them missing under the same transaction, so a node (or a
+ * topic name) created concurrently since fails the uniqueness constraint
+ * and the whole attempt is re-run, which then finds it. A node stores no
+ * `last_ref_at` (set when its last reference goes, see {@link Q_RELEASE})
+ * and no `updated_at` until it changes (reads fall back to `created_at`),
+ * so a new node costs one index entry besides its key.
  *
- * Rows are passed column by column (one list per field, row `i` at index
- * `i`): neo4j-driver encodes parameters item by item in JavaScript, and a
- * list of maps repeats every key in every row — 1,000 rows as maps took
- * ≈ 70 ms to send, as columns ≈ 45 ms. Uids are `$ns + ':' + id`. Params:
- * `$vuid`, `$ns`, `$now`, `$token`, `$retention`, and the columns `$id`,
- * `$node_type`, `$interval`, `$period`, `$code_hash`, `$schema_compat_id`,
- * `$params_canon`, `$inputs`, `$name`, `$tags`, `$metadata_json`, `$topic`,
- * `$link`.
+ * Params: `$vuid`, `$ns`, `$now`, `$retention`; text columns `id`, `type`,
+ * `code`, `compat`, `params`, `name`, `meta`, `topic`, `tagName`; integer
+ * columns `interval`, `period`, `tagNode`, `tagIdx`, `ia`, `ib`; list
+ * columns `inputs`, `tags` (see `columns.ts`). Returns `made` (nodes
+ * created), which the caller checks.
  *
  * @example
  * ```ts
- * import { Q_UPSERT_NODES } from "./cypher.ts";
- * Q_UPSERT_NODES.includes("MERGE (n:ComputeNode"); // true
+ * import { Q_DIFF_CREATE } from "./cypher.ts";
+ * Q_DIFF_CREATE.includes("CREATE (n:ComputeNode"); // true
  * ```
  */
-export const Q_UPSERT_NODES: string = `
+export const Q_DIFF_CREATE: string = `${REPLAN_SKIP}
 MATCH (v:VersionSentinel {uid: $vuid})
-UNWIND range(0, size($id) - 1) AS i
-MERGE (n:ComputeNode {uid: $ns + ':' + $id[i]})
-ON CREATE SET n.ns = $ns, n.node_id = $id[i], n.node_type = $node_type[i],
-  n.interval = $interval[i], n.period = $period[i],
-  n.code_hash = $code_hash[i], n.schema_compat_id = $schema_compat_id[i],
-  n.params_canon = $params_canon[i], n.inputs = $inputs[i], n.name = $name[i],
-  n.tags = $tags[i], n.metadata_json = $metadata_json[i], n.created_at = $now,
-  n._born = $token
-SET n.updated_at = $now, n.last_ref_at = $now
-WITH v, n, i, n._born = $token AS born,
-  head([(n)-[:EMITS]->(t:Topic) | t]) AS t0
-FOREACH (_ IN CASE WHEN t0 IS NULL THEN [1] ELSE [] END |
-  CREATE (t:Topic {uid: $ns + ':' + $topic[i], ns: $ns, name: $topic[i],
-                   created_at: $now, retention_ms: $retention, partitions: 1})
-  CREATE (n)-[:EMITS]->(t))
-FOREACH (tag IN CASE WHEN born THEN $tags[i] ELSE [] END |
+WITH v, ${textColumn("id")} AS id, ${textColumn("type")} AS type,
+  ${intColumn("interval")} AS interval, ${intColumn("period")} AS period,
+  ${textColumn("code")} AS code, ${textColumn("compat")} AS compat,
+  ${textColumn("params")} AS params, ${listColumn("inputs")} AS inputs,
+  ${textColumn("name")} AS name, ${listColumn("tags")} AS tags,
+  ${textColumn("meta")} AS meta, ${textColumn("topic")} AS topic
+UNWIND range(0, size(id) - 1) AS i
+CREATE (n:ComputeNode {uid: $ns + ':' + id[i], ns: $ns, node_id: id[i],
+  node_type: type[i], interval: interval[i], period: period[i],
+  code_hash: code[i], schema_compat_id: compat[i], params_canon: params[i],
+  inputs: inputs[i], name: name[i], tags: tags[i], metadata_json: meta[i],
+  created_at: $now})
+CREATE (n)-[:EMITS]->(:Topic {uid: $ns + ':' + topic[i], ns: $ns,
+  name: topic[i], created_at: $now, retention_ms: $retention, partitions: 1})
+CREATE (v)-[:CONTAINS {created: true}]->(n)
+WITH collect(n) AS made
+CALL {
+  WITH made
+  UNWIND ${textColumn("tagName")} AS tag
   MERGE (g:Tag {uid: $ns + ':' + tag})
   ON CREATE SET g.ns = $ns, g.name = tag
-  MERGE (n)-[:TAGGED]->(g))
-FOREACH (_ IN CASE WHEN $link[i] THEN [1] ELSE [] END |
-  CREATE (v)-[:CONTAINS {created: born}]->(n))
-RETURN i, born AS created, coalesce(t0.name, $topic[i]) AS topic`;
+  WITH made, collect(g) AS gs
+  WITH made, gs, ${intColumn("tagNode")} AS tn, ${intColumn("tagIdx")} AS ti
+  UNWIND range(0, size(tn) - 1) AS k
+  WITH made[tn[k]] AS n, gs[ti[k]] AS g
+  CREATE (n)-[:TAGGED]->(g)
+}
+CALL {
+  WITH made
+  WITH made, ${intColumn("ia")} AS a, ${intColumn("ib")} AS b
+  UNWIND range(0, size(a) - 1) AS k
+  WITH made[a[k]] AS c, made[b[k]] AS p
+  CREATE (c)-[:DEPENDS_ON]->(p)
+}
+RETURN size(made) AS made`;
 
 /**
- * Input edges of the nodes this attempt created. Params: `$edges`
- * (`{from, to}` uids: `from` depends on `to`), `$token`.
+ * Input edges from nodes {@link Q_DIFF_CREATE} just created to existing
+ * nodes (a statement of its own, run only when there are such edges:
+ * matching `ComputeNode`s in the statement that creates them would make the
+ * planner buffer every created row). Params: `$ns`, text columns `xa`
+ * (node IDs of the new consumers) and `xb` (node IDs of their existing
+ * inputs). Returns `external`, the edges created, which the caller checks.
  *
  * @example
  * ```ts
- * import { Q_CREATE_EDGES } from "./cypher.ts";
- * Q_CREATE_EDGES.includes("DEPENDS_ON"); // true
+ * import { Q_DIFF_EDGES } from "./cypher.ts";
+ * Q_DIFF_EDGES.includes("DEPENDS_ON"); // true
  * ```
  */
-export const Q_CREATE_EDGES: string = `
-UNWIND $edges AS e
-MATCH (c:ComputeNode {uid: e.from})
-WHERE c._born = $token
-MATCH (p:ComputeNode {uid: e.to})
-MERGE (c)-[:DEPENDS_ON]->(p)`;
+export const Q_DIFF_EDGES: string = `${REPLAN_SKIP}
+WITH ${textColumn("xa")} AS a, ${textColumn("xb")} AS b
+UNWIND range(0, size(a) - 1) AS k
+MATCH (c:ComputeNode {uid: $ns + ':' + a[k]})
+MATCH (p:ComputeNode {uid: $ns + ':' + b[k]})
+CREATE (c)-[:DEPENDS_ON]->(p)
+RETURN count(*) AS external`;
+
+/**
+ * Attach a topic to existing nodes of a diff that have none (their topic
+ * was deleted while they had no reference). Params: `$ns`, `$now`,
+ * `$retention`, `$ids` (node IDs), `$topics` (names).
+ *
+ * @example
+ * ```ts
+ * import { Q_ATTACH_TOPICS } from "./cypher.ts";
+ * Q_ATTACH_TOPICS.includes("EMITS"); // true
+ * ```
+ */
+export const Q_ATTACH_TOPICS: string = `${REPLAN_SKIP}
+UNWIND range(0, size($ids) - 1) AS i
+MATCH (n:ComputeNode {uid: $ns + ':' + $ids[i]})
+WHERE NOT EXISTS { (n)-[:EMITS]->(:Topic) }
+CREATE (n)-[:EMITS]->(:Topic {uid: $ns + ':' + $topics[i], ns: $ns,
+  name: $topics[i], created_at: $now, retention_ms: $retention, partitions: 1})
+SET n.updated_at = $now
+RETURN count(*) AS attached`;
+
+/**
+ * Finish a chunked commit: when the sentinel is pending with this DAG hash,
+ * not retired and links exactly `$count` nodes, drop its `pending` mark in
+ * the same statement. Returns what it found (`same`, `retired`, `links`)
+ * and whether the sentinel is now `complete`. Params: `$vuid`, `$dagHash`,
+ * `$count`.
+ *
+ * @example
+ * ```ts
+ * import { Q_CHUNK_CLOSE } from "./cypher.ts";
+ * Q_CHUNK_CLOSE.includes("REMOVE v.pending"); // true
+ * ```
+ */
+export const Q_CHUNK_CLOSE: string = `${REPLAN_SKIP}
+MATCH (v:VersionSentinel {uid: $vuid})
+WITH v, COUNT { (v)-[:CONTAINS]->(:ComputeNode) } AS links,
+  v.dag_hash = $dagHash AS same, v.retired AS retired
+FOREACH (_ IN CASE WHEN same AND NOT retired AND v.pending = true
+  AND links = $count THEN [1] ELSE [] END | REMOVE v.pending)
+RETURN same, retired, links, v.pending IS NULL AS complete`;
+
+/**
+ * Undo part of an unfinished chunked commit: remove up to `$batch` links of
+ * a pending sentinel, locking each node and stamping `last_ref_at` on those
+ * left without a live reference (as {@link Q_RELEASE} does, so the GC takes
+ * them after the grace period). Returns how many links were removed.
+ * Params: `$vuid`, `$batch`, `$now`, `$token`.
+ *
+ * @example
+ * ```ts
+ * import { Q_CHUNK_ABORT } from "./cypher.ts";
+ * Q_CHUNK_ABORT.includes("DELETE c"); // true
+ * ```
+ */
+export const Q_CHUNK_ABORT: string = `${REPLAN_SKIP}
+MATCH (v:VersionSentinel {uid: $vuid})-[c:CONTAINS]->(n:ComputeNode)
+WHERE v.pending = true
+WITH c, n LIMIT $batch
+SET n._lock = $token
+DELETE c
+WITH n,
+  NOT EXISTS { (n)<-[:CONTAINS]-(o:VersionSentinel) WHERE o.retired = false }
+  AS orphan
+FOREACH (_ IN CASE WHEN orphan THEN [1] ELSE [] END |
+  SET n.last_ref_at = $now)
+RETURN count(*) AS removed`;
+
+/**
+ * Delete a pending sentinel left without links (the end of an abort).
+ * Params: `$vuid`.
+ *
+ * @example
+ * ```ts
+ * import { Q_CHUNK_DROP } from "./cypher.ts";
+ * Q_CHUNK_DROP.includes("DETACH DELETE v"); // true
+ * ```
+ */
+export const Q_CHUNK_DROP: string = `
+MATCH (v:VersionSentinel {uid: $vuid})
+WHERE v.pending = true AND NOT EXISTS { (v)-[:CONTAINS]->() }
+DETACH DELETE v
+RETURN count(*) AS dropped`;
 
 /**
  * One node. Params: `$uid`.
@@ -231,7 +408,8 @@ WITH n ORDER BY n.uid LIMIT $limit
 RETURN ${NODE_PROJECTION}`;
 
 /**
- * Strategy versions containing a node. Params: `$uid`.
+ * Strategy versions containing a node; a version whose chunked commit is
+ * unfinished (`pending`) is not listed until it completes. Params: `$uid`.
  *
  * @example
  * ```ts
@@ -241,6 +419,7 @@ RETURN ${NODE_PROJECTION}`;
  */
 export const Q_STRATEGIES_USING: string = `
 MATCH (n:ComputeNode {uid: $uid})<-[:CONTAINS]-(v:VersionSentinel)
+WHERE v.pending IS NULL
 RETURN v.strategy_id AS strategyId, v.version AS version,
   v.sentinel_id AS sentinelId, v.retired AS retired
 ORDER BY v.sentinel_id`;
@@ -312,8 +491,9 @@ SET f.updated_at = $now
 RETURN count(*) AS removed`;
 
 /**
- * Mark a sentinel retired; returns whether it already was. Params: `$vuid`,
- * `$now`.
+ * Mark a sentinel retired; returns whether it already was (`was`) and
+ * whether its release is still to do (`releasing`: set here when this call
+ * retires it, dropped by {@link Q_RELEASE_DONE}). Params: `$vuid`, `$now`.
  *
  * @example
  * ```ts
@@ -324,12 +504,19 @@ RETURN count(*) AS removed`;
 export const Q_RETIRE: string = `
 MATCH (v:VersionSentinel {uid: $vuid})
 WITH v, v.retired AS was
-SET v.retired = true, v.retired_at = coalesce(v.retired_at, $now)
-RETURN was`;
+SET v.retired = true, v.retired_at = coalesce(v.retired_at, $now),
+  v.releasing = CASE WHEN was THEN v.releasing ELSE true END
+RETURN was, coalesce(v.releasing, false) AS releasing`;
 
 /**
- * After retiring: lock every node of the sentinel, then return (and stamp
- * `last_ref_at` on) those left without live references. Params: `$vuid`,
+ * After retiring, one batch of the release: the next `$batch` nodes of the
+ * sentinel after uid `$after` (in uid order), each locked, and those left
+ * without live references stamped (`last_ref_at`, which makes them GC
+ * candidates) and returned. Batches keep a 50,000-node version within one
+ * transaction's memory limit; a release cut short is finished by the next
+ * `retireVersion` or GC run (the sentinel keeps `releasing` until
+ * {@link Q_RELEASE_DONE}). Returns `released` (node IDs), `last` (the
+ * largest uid seen) and `seen`. Params: `$vuid`, `$after`, `$batch`,
  * `$now`, `$token`.
  *
  * @example
@@ -340,11 +527,44 @@ RETURN was`;
  */
 export const Q_RELEASE: string = `
 MATCH (:VersionSentinel {uid: $vuid})-[:CONTAINS]->(n:ComputeNode)
+WHERE n.uid > $after
+WITH n ORDER BY n.uid LIMIT $batch
 SET n._lock = $token
-WITH n
-WHERE NOT EXISTS { (n)<-[:CONTAINS]-(o:VersionSentinel) WHERE o.retired = false }
-SET n.last_ref_at = $now, n.updated_at = $now
-RETURN n.node_id AS id`;
+WITH n,
+  NOT EXISTS { (n)<-[:CONTAINS]-(o:VersionSentinel) WHERE o.retired = false }
+  AS free
+FOREACH (_ IN CASE WHEN free THEN [1] ELSE [] END |
+  SET n.last_ref_at = $now, n.updated_at = $now)
+RETURN collect(CASE WHEN free THEN n.node_id END) AS released,
+  max(n.uid) AS last, count(n) AS seen`;
+
+/**
+ * End of a release: drop the sentinel's `releasing` mark. Params: `$vuid`.
+ *
+ * @example
+ * ```ts
+ * import { Q_RELEASE_DONE } from "./cypher.ts";
+ * Q_RELEASE_DONE.includes("REMOVE v.releasing"); // true
+ * ```
+ */
+export const Q_RELEASE_DONE: string = `
+MATCH (v:VersionSentinel {uid: $vuid})
+REMOVE v.releasing`;
+
+/**
+ * Retired sentinels of a namespace whose release was cut short. Params:
+ * `$ns`.
+ *
+ * @example
+ * ```ts
+ * import { Q_RELEASING } from "./cypher.ts";
+ * Q_RELEASING.includes("releasing"); // true
+ * ```
+ */
+export const Q_RELEASING: string = `
+MATCH (v:VersionSentinel)
+WHERE v.ns = $ns AND v.releasing = true
+RETURN v.uid AS uid`;
 
 /**
  * A topic. Params: `$uid`.
@@ -463,7 +683,8 @@ LIMIT $limit`;
 /**
  * GC delete of one level: lock each node, re-check under the lock that it
  * still has no live reference, no dependent and is out of grace, then delete
- * it with its topic. Params: `$uids`, `$cutoff`, `$token`.
+ * it with its topic. Returns each deleted node's ID, topic names and tag
+ * uids (for {@link Q_GC_TAGS}). Params: `$uids`, `$cutoff`, `$token`.
  *
  * @example
  * ```ts
@@ -480,11 +701,62 @@ WHERE n.last_ref_at <= $cutoff
   AND NOT EXISTS { (n)<-[:CONTAINS]-(v:VersionSentinel) WHERE v.retired = false }
   AND NOT EXISTS { (n)<-[:DEPENDS_ON]-(:ComputeNode) }
 OPTIONAL MATCH (n)-[:EMITS]->(t:Topic)
-WITH n, n.node_id AS id, collect(t) AS topics
-WITH n, id, topics, [x IN topics | x.name] AS names
+WITH n, n.node_id AS id, collect(t) AS topics,
+  [(n)-[:TAGGED]->(g:Tag) | g.uid] AS tags
+WITH n, id, topics, tags, [x IN topics | x.name] AS names
 FOREACH (x IN topics | DETACH DELETE x)
 DETACH DELETE n
-RETURN id, names`;
+RETURN id, names, tags`;
+
+/**
+ * After a GC delete: lock each tag the deleted nodes carried and delete
+ * those no node is tagged with any more (a diff that tags a node with it
+ * concurrently either committed first — the tag is kept — or waits for the
+ * lock and then merges a fresh tag). Returns how many were deleted. Params:
+ * `$uids` (tag uids), `$token`.
+ *
+ * @example
+ * ```ts
+ * import { Q_GC_TAGS } from "./cypher.ts";
+ * Q_GC_TAGS.includes("TAGGED"); // true
+ * ```
+ */
+export const Q_GC_TAGS: string = `
+UNWIND $uids AS uid
+MATCH (g:Tag {uid: uid})
+SET g._lock = $token
+WITH g
+WHERE NOT EXISTS { (g)<-[:TAGGED]-() }
+DETACH DELETE g
+RETURN count(*) AS deleted`;
+
+/**
+ * Delete up to `$batch` links of the namespace's high-degree nodes
+ * (`CONTAINS` of version sentinels, `TAGGED` of tags), so that
+ * {@link Q_PURGE_BATCH} then deletes nodes with few relationships each: one
+ * `DETACH DELETE` of a sentinel that contains 50,000 nodes would otherwise
+ * need more transaction memory than the per-transaction limit allows.
+ * Params: `$ns`, `$batch`.
+ *
+ * @example
+ * ```ts
+ * import { Q_PURGE_LINKS } from "./cypher.ts";
+ * Q_PURGE_LINKS.includes("DELETE r"); // true
+ * ```
+ */
+export const Q_PURGE_LINKS: string = `
+CALL {
+  MATCH (v:VersionSentinel)-[r:CONTAINS]->()
+  WHERE v.ns = $ns
+  RETURN r LIMIT $batch
+  UNION
+  MATCH (g:Tag)<-[r:TAGGED]-()
+  WHERE g.ns = $ns
+  RETURN r LIMIT $batch
+}
+WITH r LIMIT $batch
+DELETE r
+RETURN count(*) AS deleted`;
 
 /**
  * Delete up to `$batch` nodes of a namespace (any label). Params: `$ns`,

@@ -16,6 +16,7 @@ import { toRegistryError } from "./errors_map.ts";
 import {
   diffSchema,
   type ExistingSchemaRow,
+  RETIRED_SCHEMA,
   SCHEMA,
   type SchemaIssue,
   type SchemaObject,
@@ -35,8 +36,10 @@ export interface Migration {
   version: number;
   /** What it does. */
   name: string;
-  /** Names of the `SCHEMA` objects it creates. */
+  /** Names of the `SCHEMA` (or `RETIRED_SCHEMA`) objects it creates. */
   objects: string[];
+  /** Names of indexes it drops (`DROP INDEX … IF EXISTS`). */
+  drops?: string[];
 }
 
 /**
@@ -58,7 +61,19 @@ export const MIGRATIONS: readonly Migration[] = Object.freeze([
     version: 2,
     name:
       "lookup indexes: node_id, interval, node_type, last_ref_at, topic name",
-    objects: SCHEMA.filter((o) => o.kind === "index").map((o) => o.name),
+    objects: [
+      "qmtl_compute_node_id",
+      "qmtl_compute_node_interval",
+      "qmtl_compute_node_type",
+      "qmtl_compute_node_last_ref",
+      "qmtl_topic_name",
+    ],
+  },
+  {
+    version: 3,
+    name: "drop unused indexes: node_id, interval, node_type, topic name",
+    objects: [],
+    drops: RETIRED_SCHEMA.map((o) => o.name),
   },
 ]);
 
@@ -116,7 +131,7 @@ export interface MigrationTarget {
  * @example
  * ```ts
  * import type { MigrationReport } from "./migrations.ts";
- * const r: MigrationReport = { applied: [], alreadyApplied: [1, 2], repaired: [] };
+ * const r: MigrationReport = { applied: [], alreadyApplied: [1, 2, 3], repaired: [] };
  * ```
  */
 export interface MigrationReport {
@@ -222,7 +237,8 @@ export async function migrationStatus(
 }
 
 function objectNamed(name: string): SchemaObject {
-  const o = SCHEMA.find((x) => x.name === name);
+  const o = SCHEMA.find((x) => x.name === name) ??
+    RETIRED_SCHEMA.find((x) => x.name === name);
   if (!o) throw new Error(`migration names unknown schema object ${name}`);
   return o;
 }
@@ -257,6 +273,12 @@ export async function applyMigrations(
   for (const m of MIGRATIONS) {
     if (done.has(m.version)) continue;
     for (const name of m.objects) await rows(target, objectNamed(name).create);
+    for (const name of m.drops ?? []) {
+      if (!/^[A-Za-z0-9_]+$/.test(name)) {
+        throw new Error(`migration drops a badly named index ${name}`);
+      }
+      await rows(target, `DROP INDEX ${name} IF EXISTS`);
+    }
     await rows(
       target,
       `MERGE (m:Migration {uid: $uid})

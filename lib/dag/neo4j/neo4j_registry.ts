@@ -3,17 +3,18 @@
  * (neo4j-driver). Same semantics as `MemoryRegistry`, proven by the same
  * conformance suite.
  *
- * - A diff is one managed write transaction (`session.executeWrite`, retried
- *   by the driver on transient errors) of at most five batched statements
- *   whatever the DAG size — two when every node is reused (sentinel; lock +
- *   link of the existing nodes).
+ * - A diff is one managed write transaction of at most three batched
+ *   statements whatever the DAG size — one when every node is reused — or,
+ *   above the transaction budget, a chunked commit (see `diff.ts`).
  * - Every write is idempotent, so a retried or repeated call changes
  *   nothing twice.
  * - Safety against a concurrent GC comes from node write locks: a diff locks
  *   every existing node it reuses in the statement that links it (and holds
  *   the lock until commit); the GC locks a node and re-checks "no live
  *   reference, no dependent, out of grace" before deleting.
- * - Unreachable database → `UnavailableError`; no fallback.
+ * - Failures are typed by `errors_map.ts`: unreachable or transient →
+ *   `UnavailableError` (retryable), a store rejection of the input →
+ *   `StoreRejectedError`; no fallback.
  *
  * @module
  */
@@ -23,20 +24,17 @@ import neo4j, {
   type ManagedTransaction,
   type Session,
 } from "neo4j-driver";
-import { create } from "@bufbuild/protobuf";
-import {
-  type DiffResult,
-  DiffResultSchema,
-  type NodeRecord,
-  type StrategyDag,
-  type TopicDescriptor,
+import type {
+  DiffResult,
+  NodeRecord,
+  StrategyDag,
+  TopicDescriptor,
 } from "../../contracts/messages.ts";
 import {
   ConflictError,
   CycleError,
   NotFoundError,
   RegistryError,
-  UnknownInputError,
 } from "../errors.ts";
 import { gcPlan } from "../gc_plan.ts";
 import {
@@ -60,12 +58,17 @@ import {
   type TopicInput,
   type TopicPage,
 } from "../registry.ts";
-import { firstFreeTopicName, topicBase } from "../topic_name.ts";
-import { defaultDagHash, validateDag } from "../validate.ts";
 import { checkNamespace, type Neo4jOptions } from "./config.ts";
 import { createNeo4jDriver } from "./driver.ts";
 import * as Q from "./cypher.ts";
-import { isConcurrentRace, toRegistryError } from "./errors_map.ts";
+import { commitDiff } from "./diff.ts";
+import {
+  DEFAULT_TRANSACTION_BUDGET,
+  type TransactionBudget,
+} from "./diff_plan.ts";
+import { toRegistryError } from "./errors_map.ts";
+import { run } from "./run.ts";
+import { runWrite } from "./write.ts";
 import {
   applyMigrations,
   checkSchema,
@@ -78,10 +81,12 @@ import type { SchemaIssue } from "./schema.ts";
 
 /** Default topic retention: 7 days. */
 const DEFAULT_RETENTION_MS = 7 * 24 * 3600 * 1000;
+/** Nodes released per transaction when a version is retired. */
+const RELEASE_BATCH = 5_000;
+/** Nodes deleted per transaction by the GC. */
+const GC_BATCH = 2_000;
 /** Attempts for a transaction that lost a race with a concurrent one. */
-const RACE_ATTEMPTS = 5;
-
-type Row = Record<string, unknown>;
+const RACE_ATTEMPTS = 8;
 
 function int(n: number) {
   return neo4j.int(n);
@@ -89,15 +94,6 @@ function int(n: number) {
 
 function token(): string {
   return crypto.randomUUID();
-}
-
-async function run(
-  tx: ManagedTransaction,
-  cypher: string,
-  params: Record<string, unknown>,
-): Promise<Row[]> {
-  const r = await tx.run(cypher, params);
-  return r.records.map((rec) => rec.toObject() as Row);
 }
 
 /**
@@ -142,6 +138,8 @@ export class Neo4jRegistry implements NodeRegistry {
   readonly #database: string | undefined;
   readonly #ns: string;
   readonly #url: string;
+  readonly #budget: TransactionBudget;
+  readonly #retryMs: number;
   #closed = false;
   /** What start-up found and did about the schema. */
   readonly startup: StartupSchemaReport;
@@ -155,6 +153,11 @@ export class Neo4jRegistry implements NodeRegistry {
     this.#database = options.database;
     this.#ns = options.namespace ?? "default";
     this.#url = options.url;
+    this.#retryMs = options.maxRetryTimeMs ?? 15_000;
+    this.#budget = {
+      ...DEFAULT_TRANSACTION_BUDGET,
+      ...options.transactionBudget,
+    };
     this.startup = startup;
   }
 
@@ -265,24 +268,13 @@ export class Neo4jRegistry implements NodeRegistry {
     });
   }
 
-  async #write<T>(
+  #write<T>(
     work: (tx: ManagedTransaction, attempt: number) => Promise<T>,
   ): Promise<T> {
-    for (let attempt = 1;; attempt++) {
-      const session = this.#session("WRITE");
-      try {
-        return await session.executeWrite((tx) => work(tx, attempt));
-      } catch (e) {
-        if (e instanceof RegistryError) throw e;
-        if (attempt < RACE_ATTEMPTS && isConcurrentRace(e)) {
-          await new Promise((r) => setTimeout(r, Math.random() * 20 * attempt));
-          continue;
-        }
-        throw toRegistryError(e);
-      } finally {
-        await session.close().catch(() => {});
-      }
-    }
+    return runWrite(() => this.#session("WRITE"), work, {
+      raceAttempts: RACE_ATTEMPTS,
+      maxRetryTimeMs: this.#retryMs,
+    });
   }
 
   async #read<T>(work: (tx: ManagedTransaction) => Promise<T>): Promise<T> {
@@ -297,160 +289,17 @@ export class Neo4jRegistry implements NodeRegistry {
   }
 
   /** {@inheritDoc NodeRegistry.diffAndCommit} */
-  async diffAndCommit(dag: StrategyDag, ctx: DiffContext): Promise<DiffResult> {
-    const v = validateDag(dag);
-    const dagHash = ctx.dagHash ?? defaultDagHash(dag);
-    const sentinelId = sentinelIdOf(ctx.strategyId, ctx.version);
-    const vuid = this.#uid(sentinelId);
-    const order = v.nodes.map((n) => n.nodeId);
-    const result = (
-      topics: Map<string, string>,
-      created: Set<string>,
-    ): DiffResult => {
-      const queueMap: Record<string, string> = {};
-      for (const id of order) queueMap[id] = topics.get(id) ?? "";
-      return create(DiffResultSchema, {
-        strategyId: ctx.strategyId,
-        version: ctx.version,
-        queueMap,
-        reused: order.filter((id) => !created.has(id)),
-        created: order.filter((id) => created.has(id)),
-        sentinelId,
-      });
-    };
-    const conflict = (hash: unknown, retired: unknown) => {
-      if (retired === true) {
-        return new ConflictError(`strategy version ${sentinelId} is retired`);
-      }
-      if (hash !== dagHash) {
-        return new ConflictError(
-          `strategy version ${sentinelId} was committed with another DAG`,
-        );
-      }
-      return null;
-    };
-    return await this.#write(async (tx, attemptNo) => {
-      const now = int(ctx.now ?? Date.now());
-      const attempt = token();
-      // 1. strategy + sentinel first; an existing sentinel (a re-run, or a
-      // concurrent attempt at the same version that committed first) holds
-      // the stored result, and nothing else is written
-      const [sv] = await run(tx, Q.Q_OPEN_SENTINEL, {
-        suid: this.#uid(ctx.strategyId),
-        vuid,
+  diffAndCommit(dag: StrategyDag, ctx: DiffContext): Promise<DiffResult> {
+    return commitDiff(
+      {
         ns: this.#ns,
-        strategyId: ctx.strategyId,
-        owner: ctx.owner,
-        sentinelId,
-        version: ctx.version,
-        dagHash,
-        now,
-        token: attempt,
-      });
-      if (sv.born !== true) {
-        const err = conflict(sv.hash, sv.retired);
-        if (err) throw err;
-        const topics = new Map<string, string>();
-        const created = new Set<string>();
-        for (const c of sv.contents as Row[]) {
-          topics.set(String(c.id), String(c.topic ?? ""));
-          if (c.created === true) created.add(String(c.id));
-        }
-        return result(topics, created);
-      }
-      // 2. lock existing nodes (DAG nodes and external inputs) and link the
-      // DAG's ones to the sentinel, in one pass; a rejection below throws and
-      // the driver rolls the whole transaction back
-      const inDag = new Set(order);
-      const lockIds = [...new Set([...order, ...v.externalInputs.keys()])]
-        .sort((a, b) => {
-          const x = this.#uid(a), y = this.#uid(b);
-          return x < y ? -1 : x > y ? 1 : 0;
-        });
-      const [locked] = await run(tx, Q.Q_LOCK_LINK, {
-        vuid,
-        uids: lockIds.map((id) => this.#uid(id)),
-        link: lockIds.map((id) => inDag.has(id)),
-        now,
-      });
-      const found = locked.found as number[];
-      const foundTopics = locked.topics as string[];
-      const existing = new Map<string, string | null>();
-      for (let k = 0; k < found.length; k++) {
-        existing.set(lockIds[Number(found[k])], foundTopics[k] || null);
-      }
-      for (const [input, consumer] of v.externalInputs) {
-        if (!existing.has(input)) throw new UnknownInputError(consumer, input);
-      }
-      // 3. names for topics that must be created: optimistic `_v1` first;
-      // a name taken after all (orphan topic, hash-prefix clash) fails the
-      // topic uniqueness constraint and the retry reads the taken names
-      const needTopic = v.nodes.filter((n) => !existing.get(n.nodeId));
-      const names = new Map<string, string>();
-      if (needTopic.length > 0 && attemptNo === 1) {
-        const local = new Set<string>();
-        for (const n of needTopic) {
-          const name = firstFreeTopicName(topicBase(n), local);
-          local.add(name);
-          names.set(n.nodeId, name);
-        }
-      } else if (needTopic.length > 0) {
-        const bases = [...new Set(needTopic.map((n) => topicBase(n)))];
-        const taken = new Set<string>(
-          (await run(tx, Q.Q_TAKEN_TOPICS, {
-            prefixes: bases.map((b) => this.#uid(`${b}_v`)),
-          })).map((r) => String(r.name)),
-        );
-        for (const n of needTopic) {
-          const name = firstFreeTopicName(topicBase(n), taken);
-          taken.add(name);
-          names.set(n.nodeId, name);
-        }
-      }
-      // 4. upsert and link the nodes not found (and attach a topic to found
-      // nodes without one); found nodes with a topic are already done
-      const topics = new Map<string, string>();
-      const created = new Set<string>();
-      for (const [id, topic] of existing) if (topic) topics.set(id, topic);
-      if (needTopic.length > 0) {
-        const col = <T>(f: (n: typeof needTopic[number]) => T): T[] =>
-          needTopic.map(f);
-        const rows = await run(tx, Q.Q_UPSERT_NODES, {
-          vuid,
-          ns: this.#ns,
-          now,
-          token: attempt,
-          retention: int(DEFAULT_RETENTION_MS),
-          id: col((n) => n.nodeId),
-          node_type: col((n) => n.nodeType),
-          interval: col((n) => int(n.intervalS)),
-          period: col((n) => int(n.period)),
-          code_hash: col((n) => n.codeHash ?? ""),
-          schema_compat_id: col((n) => n.schemaCompatId ?? ""),
-          params_canon: col((n) => n.paramsJson ?? ""),
-          inputs: col((n) => n.inputs ?? []),
-          name: col((n) => n.name ?? ""),
-          tags: col((n) => [...new Set(n.tags ?? [])]),
-          metadata_json: col((n) => JSON.stringify(n.metadata ?? {})),
-          topic: col((n) => names.get(n.nodeId)!),
-          link: col((n) => !existing.has(n.nodeId)),
-        });
-        for (const r of rows) {
-          const id = needTopic[Number(r.i)].nodeId;
-          topics.set(id, String(r.topic));
-          if (r.created === true) created.add(id);
-        }
-      }
-      // 5. input edges of created nodes
-      const edges = v.edges.filter((e) => created.has(e.from)).map((e) => ({
-        from: this.#uid(e.from),
-        to: this.#uid(e.to),
-      }));
-      if (edges.length > 0) {
-        await run(tx, Q.Q_CREATE_EDGES, { edges, token: attempt });
-      }
-      return result(topics, created);
-    });
+        budget: this.#budget,
+        retentionMs: DEFAULT_RETENTION_MS,
+        write: (work) => this.#write(work),
+      },
+      dag,
+      ctx,
+    );
   }
 
   /** {@inheritDoc NodeRegistry.getNode} */
@@ -597,22 +446,39 @@ export class Neo4jRegistry implements NodeRegistry {
   ): Promise<RetireResult> {
     const sentinelId = sentinelIdOf(strategyId, version);
     const vuid = this.#uid(sentinelId);
-    return await this.#write(async (tx) => {
-      const now = int(Date.now());
-      const rows = await run(tx, Q.Q_RETIRE, { vuid, now });
-      if (rows.length === 0) {
-        throw new NotFoundError(`strategy version ${sentinelId} not found`);
-      }
-      if (rows[0].was === true) {
-        return { sentinelId, alreadyRetired: true, released: [] };
-      }
-      const released = (await run(tx, Q.Q_RELEASE, {
-        vuid,
-        now,
-        token: token(),
-      })).map((r) => String(r.id)).sort();
-      return { sentinelId, alreadyRetired: false, released };
-    });
+    const [r] = await this.#write((tx) =>
+      run(tx, Q.Q_RETIRE, { vuid, now: int(Date.now()) })
+    );
+    if (!r) throw new NotFoundError(`strategy version ${sentinelId} not found`);
+    const alreadyRetired = r.was === true;
+    const released = r.releasing === true ? await this.#release(vuid) : [];
+    return { sentinelId, alreadyRetired, released };
+  }
+
+  /**
+   * Release a retired sentinel's nodes in batches ({@link Q.Q_RELEASE}),
+   * then drop its `releasing` mark. Returns the node IDs released.
+   */
+  async #release(vuid: string): Promise<string[]> {
+    const released: string[] = [];
+    const lock = token();
+    let after = "";
+    for (let i = 0; i < 1_000_000; i++) {
+      const [b] = await this.#write((tx) =>
+        run(tx, Q.Q_RELEASE, {
+          vuid,
+          after,
+          batch: int(RELEASE_BATCH),
+          now: int(Date.now()),
+          token: lock,
+        })
+      );
+      released.push(...(b?.released as string[] ?? []));
+      if (Number(b?.seen ?? 0) < RELEASE_BATCH) break;
+      after = String(b.last);
+    }
+    await this.#write((tx) => run(tx, Q.Q_RELEASE_DONE, { vuid }));
+    return released.sort();
   }
 
   /** {@inheritDoc NodeRegistry.createTopic} */
@@ -712,6 +578,11 @@ export class Neo4jRegistry implements NodeRegistry {
     const now = options.now ?? Date.now();
     const cutoff = now - options.graceMs;
     const limit = options.limit ?? 10000;
+    // finish releases a crash cut short: their nodes become candidates
+    const releasing = await this.#read((tx) =>
+      run(tx, Q.Q_RELEASING, { ns: this.#ns })
+    );
+    for (const r of releasing) await this.#release(String(r.uid));
     const scanned = await this.#read((tx) =>
       run(tx, Q.Q_GC_SCAN, { ns: this.#ns, limit: int(50000) })
     );
@@ -725,24 +596,30 @@ export class Neo4jRegistry implements NodeRegistry {
     );
     const removed: string[] = [];
     const removedTopics: string[] = [];
-    if (plan.levels.length > 0) {
-      const deleted = await this.#write(async (tx) => {
-        const out: Row[] = [];
-        const lock = token();
-        for (const level of plan.levels) {
-          out.push(
-            ...await run(tx, Q.Q_GC_DELETE, {
-              uids: level.map((id) => this.#uid(id)),
-              cutoff: int(cutoff),
-              token: lock,
-            }),
-          );
+    // level by level (dependents before their inputs), in transactions of
+    // at most GC_BATCH nodes: each locks and re-checks its nodes, so a
+    // batch is safe on its own and a crash between batches loses nothing
+    const lock = token();
+    for (const level of plan.levels) {
+      for (let i = 0; i < level.length; i += GC_BATCH) {
+        const batch = level.slice(i, i + GC_BATCH);
+        const deleted = await this.#write(async (tx) => {
+          const out = await run(tx, Q.Q_GC_DELETE, {
+            uids: batch.map((id) => this.#uid(id)),
+            cutoff: int(cutoff),
+            token: lock,
+          });
+          // tags left without any node go with them
+          const tags = [...new Set(out.flatMap((r) => r.tags as string[]))];
+          if (tags.length > 0) {
+            await run(tx, Q.Q_GC_TAGS, { uids: tags.sort(), token: lock });
+          }
+          return out;
+        });
+        for (const r of deleted) {
+          removed.push(String(r.id));
+          removedTopics.push(...(r.names as string[]));
         }
-        return out;
-      });
-      for (const r of deleted) {
-        removed.push(String(r.id));
-        removedTopics.push(...(r.names as string[]));
       }
     }
     return {
@@ -768,6 +645,17 @@ export class Neo4jRegistry implements NodeRegistry {
    * ```
    */
   async purgeNamespace(): Promise<number> {
+    // high-degree links first, in batches (see Q_PURGE_LINKS)
+    for (let i = 0; i < 100_000; i++) {
+      const n = await this.#write(async (tx) => {
+        const [r] = await run(tx, Q.Q_PURGE_LINKS, {
+          ns: this.#ns,
+          batch: int(10_000),
+        });
+        return Number(r?.deleted ?? 0);
+      });
+      if (n === 0) break;
+    }
     let total = 0;
     for (let i = 0; i < 100_000; i++) {
       const n = await this.#write(async (tx) => {

@@ -25,7 +25,8 @@ import {
  */
 export const NODE_PROJECTION: string = `n {
   .node_id, .node_type, .interval, .period, .code_hash, .schema_compat_id,
-  .params_canon, .inputs, .name, .tags, .metadata_json, .created_at, .updated_at
+  .params_canon, .inputs, .name, .tags, .metadata_json, .created_at,
+  updated_at: coalesce(n.updated_at, n.created_at)
 } AS n,
 head([(n)-[:EMITS]->(t:Topic) | t.name]) AS topic,
 COUNT { (n)<-[:CONTAINS]-(v:VersionSentinel) WHERE v.retired = false } AS refs`;

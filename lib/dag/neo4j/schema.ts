@@ -77,10 +77,26 @@ export const SCHEMA: readonly SchemaObject[] = Object.freeze([
   unique("qmtl_tag_uid", "Tag", "uid"),
   unique("qmtl_dag_lock_uid", "DagLock", "uid"),
   unique("qmtl_migration_uid", "Migration", "uid"),
+  range("qmtl_compute_node_last_ref", "ComputeNode", ["ns", "last_ref_at"]),
+]);
+
+/**
+ * Indexes earlier versions created and migration 3 drops: no statement of
+ * the registry uses them (every look-up goes through the `uid` keys; the
+ * node-type and interval filters of `listNodes` apply to an ordered `uid`
+ * range), yet every new node paid an entry in each — four of its six index
+ * entries. Kept so that migration 2 still means what it meant.
+ *
+ * @example
+ * ```ts
+ * import { RETIRED_SCHEMA } from "./schema.ts";
+ * RETIRED_SCHEMA.map((o) => o.name).includes("qmtl_topic_name"); // true
+ * ```
+ */
+export const RETIRED_SCHEMA: readonly SchemaObject[] = Object.freeze([
   range("qmtl_compute_node_id", "ComputeNode", ["node_id"]),
   range("qmtl_compute_node_interval", "ComputeNode", ["ns", "interval"]),
   range("qmtl_compute_node_type", "ComputeNode", ["ns", "node_type"]),
-  range("qmtl_compute_node_last_ref", "ComputeNode", ["ns", "last_ref_at"]),
   range("qmtl_topic_name", "Topic", ["name"]),
 ]);
 
