@@ -7,31 +7,21 @@
 
 import { Buffer } from "node:buffer";
 import type { Redis } from "ioredis";
-import { DEFAULT_BACKOFF } from "./backoff.ts";
+import { backoffSchedule, DEFAULT_BACKOFF } from "./backoff.ts";
 import { adoptClient } from "./adopt_client.ts";
 import {
   closeRedis,
-  isSentinelClient,
   type ParsedRedisUrl,
   type RedisClient,
 } from "./connection.ts";
-import {
-  type DurabilityOptions,
-  ReplicaWaiter,
-  resolveDurability,
-} from "./durability.ts";
+import { type DurabilityOptions, DurableWriter } from "./durability.ts";
 import {
   DurabilityError,
   LeaseLostError,
   type LeaseLostReason,
   QueueError,
 } from "./errors.ts";
-import {
-  defineScripts,
-  JOB_FIELDS,
-  QUEUE_SCRIPTS,
-  runScript,
-} from "./redis_queue_scripts.ts";
+import { runCommand } from "./redis_commands.ts";
 import type {
   BackoffOptions,
   EnqueueOptions,
@@ -85,6 +75,25 @@ export interface RedisQueueOptions extends DurabilityOptions {
 
 type Raw = (Buffer | null)[];
 
+/**
+ * Fields of a job hash in the order scripts return them (the same list as
+ * `commands/includes/jobFields.lua`; a test checks it).
+ */
+export const JOB_FIELDS: readonly string[] = [
+  "id",
+  "kind",
+  "payload",
+  "idem",
+  "attempts",
+  "max",
+  "created",
+  "nb",
+  "err",
+  "state",
+  "token",
+  "exp",
+];
+
 interface LeaseRequest {
   count: number;
   leaseMs: number;
@@ -130,9 +139,8 @@ export class RedisQueue implements WorkQueue {
   #backoff: BackoffOptions;
   #retainDoneMs: number;
   #maxPollMs: number;
-  #waiter: ReplicaWaiter | null;
+  #durable: DurableWriter;
   #wake: WakeSubscriber;
-  #unconfirmed = 0;
   #leaseQueue: LeaseRequest[] = [];
   #ackQueue: AckRequest[] = [];
   #closed = false;
@@ -163,12 +171,8 @@ export class RedisQueue implements WorkQueue {
       1,
     );
     this.#maxPollMs = checkInt("maxPollMs", opts.maxPollMs ?? 250, 1);
-    const d = resolveDurability(opts, isSentinelClient(this.#redis));
-    this.#waiter = d.waitReplicas > 0
-      ? new ReplicaWaiter(this.#redis, d.waitReplicas, d.waitTimeoutMs)
-      : null;
+    this.#durable = new DurableWriter(this.#redis, opts);
     this.#wake = new WakeSubscriber(this.#redis);
-    defineScripts(this.#redis, QUEUE_SCRIPTS);
   }
 
   /** The key prefix (hash tag) of this queue. */
@@ -178,12 +182,12 @@ export class RedisQueue implements WorkQueue {
 
   /** Replicas each write waits for (0 = no `WAIT`). */
   get waitReplicas(): number {
-    return this.#waiter?.replicas ?? 0;
+    return this.#durable.replicas;
   }
 
   /** Writes that threw {@link DurabilityError} since start. */
   get unconfirmedWrites(): number {
-    return this.#unconfirmed;
+    return this.#durable.unconfirmedWrites;
   }
 
   /** Adds a job, or returns the one enqueued with the same idempotency key. */
@@ -203,23 +207,26 @@ export class RedisQueue implements WorkQueue {
     );
     const key = opts.idempotencyKey ?? "";
     const id = newId();
-    const epoch = this.#waiter?.epoch ?? 0;
-    const res = await runScript(this.#redis, "qmtlQueueEnqueue", true, [
-      `${this.#p}:job:${id}`,
-      key === "" ? `${this.#p}:idem:` : `${this.#p}:idem:${key}`,
-      `${this.#p}:ready`,
-      `${this.#p}:delayed`,
+    const res = await this.#durable.write(
+      "enqueue",
       id,
-      kind,
-      toBuffer(payload),
-      key,
-      max,
-      delayMs,
-      this.#p,
-    ]) as [number, Raw];
-    const job = toJob(res[1]);
-    await this.#confirm("enqueue", job.id, epoch);
-    return { job, created: Number(res[0]) === 1 };
+      () =>
+        runCommand(this.#redis, "enqueue", [
+          `${this.#p}:job:${id}`,
+          key === "" ? `${this.#p}:idem:` : `${this.#p}:idem:${key}`,
+          `${this.#p}:ready`,
+          `${this.#p}:delayed`,
+          id,
+          kind,
+          toBuffer(payload),
+          key,
+          max,
+          delayMs,
+          this.#p,
+        ], true) as Promise<[number, Raw]>,
+      { subject: (r) => str(r[1][0]) },
+    );
+    return { job: toJob(res[1]), created: Number(res[0]) === 1 };
   }
 
   /** Leases up to `count` jobs, polling up to `blockMs` when none is ready. */
@@ -263,19 +270,27 @@ export class RedisQueue implements WorkQueue {
     }
     await Promise.all([...groups].map(async ([leaseMs, reqs]) => {
       try {
-        const epoch = this.#waiter?.epoch ?? 0;
         const total = reqs.reduce((n, r) => n + r.count, 0);
-        const raw = await runScript(this.#redis, "qmtlQueueLease", true, [
-          `${this.#p}:ready`,
-          `${this.#p}:delayed`,
-          `${this.#p}:leased`,
-          `${this.#p}:dead`,
-          total,
-          leaseMs,
-          newId(),
-          this.#p,
-        ]) as Raw[];
-        if (raw.length > 0) await this.#confirm("lease", str(raw[0][0]), epoch);
+        const raw = await this.#durable.write(
+          "lease",
+          "",
+          () =>
+            runCommand(this.#redis, "lease", [
+              `${this.#p}:ready`,
+              `${this.#p}:delayed`,
+              `${this.#p}:leased`,
+              `${this.#p}:dead`,
+              total,
+              leaseMs,
+              newId(),
+              this.#p,
+            ], true) as Promise<Raw[]>,
+          {
+            when: (r) => r.length > 0,
+            pipelined: false,
+            subject: (r) => str(r[0][0]),
+          },
+        );
         const jobs = raw.map((r) => {
           const job = toJob(r) as LeasedJob;
           job.leaseToken = str(r[10]);
@@ -309,31 +324,33 @@ export class RedisQueue implements WorkQueue {
 
   async #flushAcks(): Promise<void> {
     const batch = this.#ackQueue.splice(0);
-    const epoch = this.#waiter?.epoch ?? 0;
-    let res: string[];
-    try {
-      res = await runScript(this.#redis, "qmtlQueueAckMany", false, [
-        `${this.#p}:leased`,
-        `${this.#p}:done`,
-        this.#retainDoneMs,
-        this.#p,
-        ...batch.flatMap((a) => [a.id, a.token]),
-      ]) as string[];
-    } catch (e) {
-      for (const a of batch) a.reject(e);
-      return;
-    }
+    let res: string[] = [];
     let durability: unknown = null;
-    if (res.some((r) => r === "OK")) {
-      try {
-        await this.#confirm(
-          "ack",
-          batch.length === 1 ? batch[0].id : "",
-          epoch,
-        );
-      } catch (e) {
-        durability = e;
+    try {
+      await this.#durable.write(
+        "ack",
+        batch.length === 1 ? batch[0].id : "",
+        () =>
+          runCommand(this.#redis, "ackMany", [
+            `${this.#p}:leased`,
+            `${this.#p}:done`,
+            this.#retainDoneMs,
+            this.#p,
+            ...batch.flatMap((a) => [a.id, a.token]),
+          ]) as Promise<string[]>,
+        {
+          when: (r) => {
+            res = r;
+            return r.some((x) => x === "OK");
+          },
+        },
+      );
+    } catch (e) {
+      if (!(e instanceof DurabilityError)) {
+        for (const a of batch) a.reject(e);
+        return;
       }
+      durability = e;
     }
     batch.forEach((a, i) => {
       if (res[i] === "OK" && durability !== null) a.reject(durability);
@@ -351,26 +368,28 @@ export class RedisQueue implements WorkQueue {
     const retry = opts.retryAfterMs === undefined
       ? ""
       : checkInt("retryAfterMs", opts.retryAfterMs, 0);
-    const epoch = this.#waiter?.epoch ?? 0;
-    const r = await runScript(this.#redis, "qmtlQueueNack", false, [
-      `${this.#p}:job:${id}`,
-      `${this.#p}:leased`,
-      `${this.#p}:delayed`,
-      `${this.#p}:ready`,
-      `${this.#p}:dead`,
-      leaseToken,
+    const r = await this.#durable.write(
+      "nack",
       id,
-      retry,
-      this.#backoff.baseMs,
-      this.#backoff.maxMs,
-      Math.random(),
-      opts.error ?? "",
-      this.#p,
-    ]) as string | [string, number, number];
+      () =>
+        runCommand(this.#redis, "nack", [
+          `${this.#p}:job:${id}`,
+          `${this.#p}:leased`,
+          `${this.#p}:delayed`,
+          `${this.#p}:ready`,
+          `${this.#p}:dead`,
+          leaseToken,
+          id,
+          retry,
+          opts.error ?? "",
+          this.#p,
+          ...(retry === "" ? backoffSchedule(this.#backoff) : [0]),
+        ]) as Promise<string | [string, number, number]>,
+      { when: (r) => typeof r !== "string" },
+    );
     if (typeof r === "string") {
       throw new LeaseLostError(id, r as LeaseLostReason);
     }
-    await this.#confirm("nack", id, epoch);
     return {
       state: r[0] as JobState,
       attempts: Number(r[1]),
@@ -386,7 +405,7 @@ export class RedisQueue implements WorkQueue {
   ): Promise<number> {
     this.#open();
     checkInt("leaseMs", leaseMs, 1);
-    const r = await runScript(this.#redis, "qmtlQueueExtend", false, [
+    const r = await runCommand(this.#redis, "extendLease", [
       `${this.#p}:job:${id}`,
       `${this.#p}:leased`,
       leaseToken,
@@ -455,7 +474,7 @@ export class RedisQueue implements WorkQueue {
   /** Moves a dead job back to ready with attempts reset. */
   async requeueDead(id: string): Promise<boolean> {
     this.#open();
-    const r = await runScript(this.#redis, "qmtlQueueRequeue", false, [
+    const r = await runCommand(this.#redis, "requeueDead", [
       `${this.#p}:job:${id}`,
       `${this.#p}:dead`,
       `${this.#p}:ready`,
@@ -494,25 +513,12 @@ export class RedisQueue implements WorkQueue {
     if (this.#closed) return;
     this.#closed = true;
     this.#wake.close();
-    this.#waiter?.close();
+    this.#durable.close();
     if (this.#owned) await closeRedis(this.#redis);
   }
 
   #open(): void {
     if (this.#closed) throw new QueueError("E_UNAVAILABLE", "queue is closed");
-  }
-
-  async #confirm(
-    operation: string,
-    jobId: string,
-    epoch: number,
-  ): Promise<void> {
-    if (!this.#waiter) return;
-    const acked = await this.#waiter.confirm(epoch);
-    if (acked < this.#waiter.replicas) {
-      this.#unconfirmed++;
-      throw new DurabilityError(operation, jobId, acked, this.#waiter.replicas);
-    }
   }
 }
 
