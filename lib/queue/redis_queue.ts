@@ -331,19 +331,14 @@ export class RedisQueue implements WorkQueue {
         "ack",
         batch.length === 1 ? batch[0].id : "",
         () =>
-          runCommand(this.#redis, "ackMany", [
+          (runCommand(this.#redis, "ackMany", [
             `${this.#p}:leased`,
             `${this.#p}:done`,
             this.#retainDoneMs,
             this.#p,
             ...batch.flatMap((a) => [a.id, a.token]),
-          ]) as Promise<string[]>,
-        {
-          when: (r) => {
-            res = r;
-            return r.some((x) => x === "OK");
-          },
-        },
+          ]) as Promise<string[]>).then((r) => res = r),
+        { when: (r) => r.some((x) => x === "OK") },
       );
     } catch (e) {
       if (!(e instanceof DurabilityError)) {
