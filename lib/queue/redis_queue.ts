@@ -21,10 +21,12 @@ import {
   type LeaseLostReason,
   QueueError,
 } from "./errors.ts";
-import { runCommand } from "./redis_commands.ts";
+import { Coalescer } from "./coalesce.ts";
+import { type CommandArg, runCommand } from "./redis_commands.ts";
 import type {
   BackoffOptions,
   EnqueueOptions,
+  EnqueueRequest,
   EnqueueResult,
   Job,
   JobState,
@@ -35,7 +37,14 @@ import type {
   QueueStats,
   WorkQueue,
 } from "./types.ts";
-import { checkBytes, checkInt, checkName, newId } from "./validate.ts";
+import {
+  type CheckedEnqueue,
+  checkEnqueue,
+  checkEnqueueMany,
+  checkInt,
+  checkName,
+  newId,
+} from "./validate.ts";
 import { WakeSubscriber } from "./wake.ts";
 
 /**
@@ -76,23 +85,33 @@ export interface RedisQueueOptions extends DurabilityOptions {
 type Raw = (Buffer | null)[];
 
 /**
- * Fields of a job hash in the order scripts return them (the same list as
- * `commands/includes/jobFields.lua`; a test checks it).
+ * Fields of a job hash a reader decodes, in this order (the same list as
+ * `commands/includes/jobFields.lua`; a test checks it). `b` is the body
+ * packed by {@link packBody}.
  */
 export const JOB_FIELDS: readonly string[] = [
-  "id",
-  "kind",
-  "payload",
-  "idem",
-  "attempts",
-  "max",
+  "b",
   "created",
+  "attempts",
   "nb",
   "err",
   "state",
-  "token",
-  "exp",
 ];
+
+/** Most jobs in one enqueue script call. */
+const MAX_ENQUEUE_BATCH = 500;
+/** Most payload bytes in one enqueue script call (a call takes one job at least). */
+const MAX_ENQUEUE_BYTES = 4 * 1024 * 1024;
+/** Most jobs leased or acknowledged by one script call. */
+const MAX_LEASE_BATCH = 1000;
+const MAX_ACK_BATCH = 1000;
+
+interface EnqueueItem {
+  id: string;
+  job: CheckedEnqueue;
+  resolve: (r: EnqueueResult) => void;
+  reject: (e: unknown) => void;
+}
 
 interface LeaseRequest {
   count: number;
@@ -141,8 +160,10 @@ export class RedisQueue implements WorkQueue {
   #maxPollMs: number;
   #durable: DurableWriter;
   #wake: WakeSubscriber;
-  #leaseQueue: LeaseRequest[] = [];
-  #ackQueue: AckRequest[] = [];
+  #enqueues: Coalescer<EnqueueItem>;
+  #leases: Coalescer<LeaseRequest>;
+  #acks: Coalescer<AckRequest>;
+  #leasedLast = false;
   #closed = false;
 
   /**
@@ -154,7 +175,7 @@ export class RedisQueue implements WorkQueue {
     ({ redis: this.#redis, owned: this.#owned } = adoptClient(
       opts,
       "RedisQueue",
-      { connectionName: "qmtl-queue", extra: { enableAutoPipelining: true } },
+      { connectionName: "qmtl-queue" },
     ));
     const name = opts.name ?? "default";
     this.#p = opts.keyPrefix ?? `{qmtl:q:${name}}`;
@@ -173,6 +194,19 @@ export class RedisQueue implements WorkQueue {
     this.#maxPollMs = checkInt("maxPollMs", opts.maxPollMs ?? 250, 1);
     this.#durable = new DurableWriter(this.#redis, opts);
     this.#wake = new WakeSubscriber(this.#redis);
+    this.#enqueues = new Coalescer((b) => this.#flushEnqueues(b), {
+      maxBatch: MAX_ENQUEUE_BATCH,
+      weight: (e) => e.job.payload.byteLength,
+      maxWeight: MAX_ENQUEUE_BYTES,
+    });
+    this.#leases = new Coalescer((b) => this.#flushLeases(b), {
+      maxBatch: MAX_LEASE_BATCH,
+      weight: (r) => r.count,
+      maxWeight: MAX_LEASE_BATCH,
+    });
+    this.#acks = new Coalescer((b) => this.#flushAcks(b), {
+      maxBatch: MAX_ACK_BATCH,
+    });
   }
 
   /** The key prefix (hash tag) of this queue. */
@@ -190,43 +224,97 @@ export class RedisQueue implements WorkQueue {
     return this.#durable.unconfirmedWrites;
   }
 
-  /** Adds a job, or returns the one enqueued with the same idempotency key. */
-  async enqueue(
+  /**
+   * Adds a job, or returns the one enqueued with the same idempotency key.
+   * Concurrent enqueues of this client go out together in one script call
+   * (and share one `WAIT`).
+   */
+  enqueue(
     kind: string,
     payload: Uint8Array,
     opts: EnqueueOptions = {},
   ): Promise<EnqueueResult> {
+    try {
+      this.#open();
+      const job = checkEnqueue("", kind, payload, opts, this.#maxAttempts);
+      return new Promise((resolve, reject) => {
+        this.#enqueues.push({ id: newId(), job, resolve, reject });
+      });
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /**
+   * Adds jobs in order, as {@link RedisQueue.enqueue} one by one, in as few
+   * script calls as their sizes allow (500 jobs or 4 MiB of payload per
+   * call; each call is atomic). With `WAIT`, a {@link DurabilityError}
+   * rejects the whole call: retry it with the same idempotency keys.
+   */
+  async enqueueMany(
+    jobs: readonly EnqueueRequest[],
+  ): Promise<EnqueueResult[]> {
     this.#open();
-    checkName("kind", kind);
-    checkBytes("payload", payload);
-    const delayMs = checkInt("delayMs", opts.delayMs ?? 0, 0);
-    const max = checkInt(
-      "maxAttempts",
-      opts.maxAttempts ?? this.#maxAttempts,
-      1,
+    const checked = checkEnqueueMany(jobs, this.#maxAttempts);
+    return await Promise.all(
+      checked.map((job) =>
+        new Promise<EnqueueResult>((resolve, reject) => {
+          this.#enqueues.push({ id: newId(), job, resolve, reject });
+        })
+      ),
     );
-    const key = opts.idempotencyKey ?? "";
-    const id = newId();
-    const res = await this.#durable.write(
-      "enqueue",
-      id,
-      () =>
-        runCommand(this.#redis, "enqueue", [
-          `${this.#p}:job:${id}`,
-          key === "" ? `${this.#p}:idem:` : `${this.#p}:idem:${key}`,
-          `${this.#p}:ready`,
-          `${this.#p}:delayed`,
-          id,
-          kind,
-          toBuffer(payload),
-          key,
-          max,
-          delayMs,
-          this.#p,
-        ], true) as Promise<[number, Raw]>,
-      { subject: (r) => str(r[1][0]) },
-    );
-    return { job: toJob(res[1]), created: Number(res[0]) === 1 };
+  }
+
+  async #flushEnqueues(batch: EnqueueItem[]): Promise<void> {
+    const args: CommandArg[] = [
+      `${this.#p}:ready`,
+      `${this.#p}:delayed`,
+      this.#p,
+    ];
+    for (const { id, job } of batch) {
+      args.push(id, packBody(job), job.key, job.maxAttempts, job.delayMs);
+    }
+    let res: [Buffer, ...(number | [number, Buffer, Raw])[]];
+    try {
+      res = await this.#durable.write(
+        "enqueue",
+        batch.length === 1 ? batch[0].id : "",
+        () =>
+          runCommand(this.#redis, "enqueueMany", args, true) as Promise<
+            typeof res
+          >,
+      );
+    } catch (e) {
+      for (const b of batch) b.reject(e);
+      return;
+    }
+    const now = Number(res[0]);
+    batch.forEach((b, i) => {
+      const r = res[i + 1] as number | [number, Buffer, Raw];
+      if (typeof r === "number") {
+        b.resolve({
+          created: true,
+          job: {
+            $typeName: "qmtl.v1.QueueJob",
+            id: b.id,
+            kind: b.job.kind,
+            payload: b.job.payload.slice(),
+            idempotencyKey: b.job.key,
+            attempts: 0,
+            maxAttempts: b.job.maxAttempts,
+            createdAtMs: now,
+            notBeforeMs: now + b.job.delayMs,
+            lastError: "",
+            state: b.job.delayMs > 0 ? "delayed" : "ready",
+          },
+        });
+      } else {
+        b.resolve({
+          created: Number(r[0]) === 1,
+          job: toJob(str(r[1]), r[2] as Raw),
+        });
+      }
+    });
   }
 
   /** Leases up to `count` jobs, polling up to `blockMs` when none is ready. */
@@ -248,20 +336,16 @@ export class RedisQueue implements WorkQueue {
   }
 
   /**
-   * Concurrent `lease` calls of this client made in the same tick run as one
-   * script call (fewer round trips and script runs), then share one `WAIT`.
+   * Concurrent `lease` calls of this client go out together as one script
+   * call (per lease length), then share one `WAIT`.
    */
   #leaseCoalesced(count: number, leaseMs: number): Promise<LeasedJob[]> {
     return new Promise((resolve, reject) => {
-      this.#leaseQueue.push({ count, leaseMs, resolve, reject });
-      if (this.#leaseQueue.length === 1) {
-        queueMicrotask(() => this.#flushLeases());
-      }
+      this.#leases.push({ count, leaseMs, resolve, reject });
     });
   }
 
-  async #flushLeases(): Promise<void> {
-    const batch = this.#leaseQueue.splice(0);
+  async #flushLeases(batch: LeaseRequest[]): Promise<void> {
     const groups = new Map<number, LeaseRequest[]>();
     for (const r of batch) {
       const g = groups.get(r.leaseMs) ?? [];
@@ -271,6 +355,7 @@ export class RedisQueue implements WorkQueue {
     await Promise.all([...groups].map(async ([leaseMs, reqs]) => {
       try {
         const total = reqs.reduce((n, r) => n + r.count, 0);
+        const base = newId().slice(0, 16);
         const raw = await this.#durable.write(
           "lease",
           "",
@@ -282,21 +367,34 @@ export class RedisQueue implements WorkQueue {
               `${this.#p}:dead`,
               total,
               leaseMs,
-              newId(),
+              base,
               this.#p,
-            ], true) as Promise<Raw[]>,
+            ], true) as Promise<(Buffer | number | null)[]>,
           {
-            when: (r) => r.length > 0,
-            pipelined: false,
-            subject: (r) => str(r[0][0]),
+            when: (r) => r.length > 1,
+            // WAIT right behind the call only while leases find jobs: an
+            // empty poll needs no confirmation.
+            pipelined: this.#leasedLast,
+            subject: (r) => str(r[1]),
           },
         );
-        const jobs = raw.map((r) => {
-          const job = toJob(r) as LeasedJob;
-          job.leaseToken = str(r[10]);
-          job.leaseExpiresAtMs = Number(str(r[11]));
-          return job;
-        });
+        this.#leasedLast = raw.length > 1;
+        const exp = Number(raw[0]);
+        const jobs: LeasedJob[] = [];
+        for (let i = 1, n = 1; i + 5 < raw.length; i += 6, n++) {
+          const job = toJob(str(raw[i]), [
+            raw[i + 1],
+            raw[i + 2],
+            raw[i + 3],
+            raw[i + 4],
+            raw[i + 5],
+            null,
+          ]) as LeasedJob;
+          job.state = "leased";
+          job.leaseToken = `${base}.${n}`;
+          job.leaseExpiresAtMs = exp;
+          jobs.push(job);
+        }
         let at = 0;
         for (const r of reqs) {
           r.resolve(jobs.slice(at, at + r.count));
@@ -316,14 +414,12 @@ export class RedisQueue implements WorkQueue {
   async ack(id: string, leaseToken: string): Promise<void> {
     this.#open();
     const r = await new Promise<string>((resolve, reject) => {
-      this.#ackQueue.push({ id, token: leaseToken, resolve, reject });
-      if (this.#ackQueue.length === 1) queueMicrotask(() => this.#flushAcks());
+      this.#acks.push({ id, token: leaseToken, resolve, reject });
     });
     if (r !== "OK") throw new LeaseLostError(id, r as LeaseLostReason);
   }
 
-  async #flushAcks(): Promise<void> {
-    const batch = this.#ackQueue.splice(0);
+  async #flushAcks(batch: AckRequest[]): Promise<void> {
     let res: string[] = [];
     let durability: unknown = null;
     try {
@@ -351,6 +447,29 @@ export class RedisQueue implements WorkQueue {
       if (res[i] === "OK" && durability !== null) a.reject(durability);
       else a.resolve(res[i]);
     });
+  }
+
+  /**
+   * Gives back a leased job that was not worked on: ready at the head of
+   * the queue, its attempt returned.
+   */
+  async release(id: string, leaseToken: string): Promise<void> {
+    this.#open();
+    const r = await this.#durable.write(
+      "release",
+      id,
+      () =>
+        runCommand(this.#redis, "release", [
+          `${this.#p}:job:${id}`,
+          `${this.#p}:leased`,
+          `${this.#p}:ready`,
+          leaseToken,
+          id,
+          this.#p,
+        ]) as Promise<string>,
+      { when: (r) => r === "OK" },
+    );
+    if (r !== "OK") throw new LeaseLostError(id, r as LeaseLostReason);
   }
 
   /** Returns a leased job for a retry (with backoff), or dead-letters it. */
@@ -420,7 +539,7 @@ export class RedisQueue implements WorkQueue {
       `${this.#p}:job:${id}`,
       ...JOB_FIELDS,
     );
-    return r[0] === null ? null : toJob(r);
+    return r[STATE] === null ? null : toJob(id, r);
   }
 
   /** Counts per state (one MULTI, so a consistent snapshot). */
@@ -458,11 +577,11 @@ export class RedisQueue implements WorkQueue {
     }
     const rows = await pipe.exec();
     const out: Job[] = [];
-    for (const [err, row] of rows ?? []) {
+    (rows ?? []).forEach(([err, row], i) => {
       if (err) throw err;
       const r = row as Raw;
-      if (r[0] !== null) out.push(toJob(r));
-    }
+      if (r[STATE] !== null) out.push(toJob(ids[i], r));
+    });
     return out;
   }
 
@@ -521,28 +640,60 @@ function toBuffer(b: Uint8Array): Buffer {
   return Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 }
 
-function str(b: Buffer | null | undefined): string {
+function str(b: Buffer | number | null | undefined): string {
+  if (typeof b === "number") return String(b);
   return b == null ? "" : b.toString("utf8");
 }
 
-function toJob(r: Raw): Job {
-  const payload = r[2] ?? Buffer.alloc(0);
+/** Index of `state` in {@link JOB_FIELDS}. */
+const STATE = 5;
+
+/**
+ * The immutable part of a job as one field: `<max>,<kind bytes>,<idem
+ * bytes>;` then the kind, the idempotency key and the payload.
+ */
+function packBody(j: CheckedEnqueue): Buffer {
+  const kind = Buffer.from(j.kind, "utf8");
+  const idem = Buffer.from(j.key, "utf8");
+  const head = Buffer.from(
+    `${j.maxAttempts},${kind.length},${idem.length};`,
+    "latin1",
+  );
+  return Buffer.concat([head, kind, idem, toBuffer(j.payload)]);
+}
+
+function unpackBody(
+  b: Buffer,
+): { maxAttempts: number; kind: string; key: string; payload: Uint8Array } {
+  const end = b.indexOf(59); // ';'
+  const [max, kindLen, idemLen] = b.toString("latin1", 0, end).split(",").map(
+    Number,
+  );
+  const k = end + 1;
+  const p = k + kindLen + idemLen;
+  return {
+    maxAttempts: max,
+    kind: b.toString("utf8", k, k + kindLen),
+    key: b.toString("utf8", k + kindLen, p),
+    payload: new Uint8Array(
+      b.buffer.slice(b.byteOffset + p, b.byteOffset + b.byteLength),
+    ),
+  };
+}
+
+function toJob(id: string, r: Raw | (Buffer | number | null)[]): Job {
+  const body = unpackBody(r[0] as Buffer);
   return {
     $typeName: "qmtl.v1.QueueJob",
-    id: str(r[0]),
-    kind: str(r[1]),
-    payload: new Uint8Array(
-      payload.buffer.slice(
-        payload.byteOffset,
-        payload.byteOffset + payload.byteLength,
-      ),
-    ),
-    idempotencyKey: str(r[3]),
-    attempts: Number(str(r[4])),
-    maxAttempts: Number(str(r[5])),
-    createdAtMs: Number(str(r[6])),
-    notBeforeMs: Number(str(r[7])),
-    lastError: str(r[8]),
-    state: str(r[9]) as JobState,
+    id,
+    kind: body.kind,
+    payload: body.payload,
+    idempotencyKey: body.key,
+    attempts: Number(str(r[2]) || 0),
+    maxAttempts: body.maxAttempts,
+    createdAtMs: Number(str(r[1])),
+    notBeforeMs: Number(str(r[3])),
+    lastError: str(r[4]),
+    state: str(r[5]) as JobState,
   };
 }

@@ -16,7 +16,7 @@ import {
 } from "./redis_env.ts";
 
 redisTest(
-  "durability: queue, event log and topic store on one connection share one WAIT per tick",
+  "durability: stores on one connection share one WAIT per tick; concurrent enqueues share one",
   async (url) => {
     const redis = testClient(url);
     const p = testPrefix("dur");
@@ -38,12 +38,22 @@ redisTest(
       await log.append("s1", event);
       await topics.append("t1", [{ barTs: 1, data: new Uint8Array([0]) }]);
       waits = 0;
+      // Writes issued in one tick share one WAIT across stores.
       await Promise.all([
-        q.enqueue("k", new Uint8Array([1])),
-        q.enqueue("k", new Uint8Array([2])),
         log.append("s1", event),
+        log.append("s2", event),
         topics.append("t1", [{ barTs: 60, data: new Uint8Array([3]) }]),
       ]);
+      assert.equal(waits, 1);
+      // Concurrent enqueues go out as one script call with one WAIT.
+      waits = 0;
+      const all = await Promise.all(
+        Array.from(
+          { length: 20 },
+          (_, i) => q.enqueue("k", new Uint8Array([i])),
+        ),
+      );
+      assert.equal(new Set(all.map((r) => r.job.id)).size, 20);
       assert.equal(waits, 1);
       assert.equal(q.unconfirmedWrites + log.unconfirmedWrites, 0);
       assert.equal(topics.unconfirmedWrites, 0);

@@ -16,7 +16,7 @@
 -- @include includes/now.lua
 local keep, P = tonumber(ARGV[1]), ARGV[2]
 local out = {}
-local done = 0
+local acked = {}
 for i = 3, #ARGV, 2 do
   local id, token = ARGV[i], ARGV[i + 1]
   local jk = P .. ':job:' .. id
@@ -28,13 +28,15 @@ for i = 3, #ARGV, 2 do
   elseif v[2] ~= token then r = 'token-mismatch'
   elseif tonumber(v[3]) <= now then r = 'expired'
   else
-    redis.call('ZREM', KEYS[1], id)
-    redis.call('HSET', jk, 'state', 'done', 'exp', 0)
+    redis.call('HSET', jk, 'state', 'done')
     redis.call('PEXPIRE', jk, keep)
     if v[4] and v[4] ~= '' then redis.call('PEXPIRE', P .. ':idem:' .. v[4], keep) end
-    done = done + 1
+    acked[#acked + 1] = id
   end
   out[#out + 1] = r
 end
-if done > 0 then redis.call('INCRBY', KEYS[2], done) end
+if #acked > 0 then
+  redis.call('ZREM', KEYS[1], unpack(acked))
+  redis.call('INCRBY', KEYS[2], #acked)
+end
 return out

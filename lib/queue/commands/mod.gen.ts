@@ -19,10 +19,11 @@ export type CommandName =
   | "appendEvent"
   | "createTopic"
   | "deleteTopic"
-  | "enqueue"
+  | "enqueueMany"
   | "extendLease"
   | "lease"
   | "nack"
+  | "release"
   | "releaseLease"
   | "requeueDead";
 
@@ -30,7 +31,7 @@ export type CommandName =
 export const COMMANDS: Readonly<Record<CommandName, LuaCommand>> = {
   ackMany: {
     numberOfKeys: 2,
-    sha1: "94aeec142abce4b59d2d9f82e0e509498499a054",
+    sha1: "cbdee535e61b74df75e96e51b42cd84320533b23",
     lua: `--[[
   ackMany: marks leased jobs done (the batched form of ack: concurrent acks
   of one client coalesce into one call). An ack repeated with the token that
@@ -60,7 +61,7 @@ end
 -- end of includes/now.lua
 local keep, P = tonumber(ARGV[1]), ARGV[2]
 local out = {}
-local done = 0
+local acked = {}
 for i = 3, #ARGV, 2 do
   local id, token = ARGV[i], ARGV[i + 1]
   local jk = P .. ':job:' .. id
@@ -72,15 +73,17 @@ for i = 3, #ARGV, 2 do
   elseif v[2] ~= token then r = 'token-mismatch'
   elseif tonumber(v[3]) <= now then r = 'expired'
   else
-    redis.call('ZREM', KEYS[1], id)
-    redis.call('HSET', jk, 'state', 'done', 'exp', 0)
+    redis.call('HSET', jk, 'state', 'done')
     redis.call('PEXPIRE', jk, keep)
     if v[4] and v[4] ~= '' then redis.call('PEXPIRE', P .. ':idem:' .. v[4], keep) end
-    done = done + 1
+    acked[#acked + 1] = id
   end
   out[#out + 1] = r
 end
-if done > 0 then redis.call('INCRBY', KEYS[2], done) end
+if #acked > 0 then
+  redis.call('ZREM', KEYS[1], unpack(acked))
+  redis.call('INCRBY', KEYS[2], #acked)
+end
 return out
 `,
   },
@@ -249,27 +252,26 @@ if n == 1 then redis.call('PUBLISH', ARGV[2], ARGV[1]) end
 return n
 `,
   },
-  enqueue: {
-    numberOfKeys: 4,
-    sha1: "02cde4fe1597e83f1e475dbaab6fead6937791b0",
+  enqueueMany: {
+    numberOfKeys: 2,
+    sha1: "76ab211f5f77d931d36c9e9a0e5820ee8f36cf24",
     lua: `--[[
-  enqueue: adds a job, or returns the one that holds the idempotency key.
+  enqueueMany: adds jobs in order (concurrent enqueues of one client, or one
+  enqueueMany call). Each job is created, or is answered with the job that
+  already holds its idempotency key (a job earlier in the same call counts),
+  or — its job id exists: a resend after a reconnect — with itself.
 
-  KEYS[1] job hash        P:job:<id>
-  KEYS[2] idempotency key P:idem:<key> (any key when there is none)
-  KEYS[3] ready list      P:ready
-  KEYS[4] delayed zset    P:delayed
+  KEYS[1] ready list   P:ready
+  KEYS[2] delayed zset P:delayed
 
-  ARGV[1] job id
-  ARGV[2] kind
-  ARGV[3] payload (bytes)
-  ARGV[4] idempotency key ('' = none)
-  ARGV[5] max attempts
-  ARGV[6] delay ms
-  ARGV[7] key prefix P
+  ARGV[1] key prefix P
+  ARGV[2..] five per job: job id, body (packed by the client: max attempts,
+            kind, idempotency key, payload), idempotency key ('' = none),
+            max attempts, delay ms
 
-  Returns {created (0|1), job fields...}. Re-running it with the same job id
-  (a resend after a reconnect) returns that job as created.
+  Returns {now, r1, r2, …}, one r per job: 1 when created at \`now\` (the
+  client knows every other field), else {0 (duplicate) | 1 (resend), job id,
+  job fields…}.
 ]]
 -- includes/now.lua
 --[[
@@ -285,43 +287,61 @@ end
 -- end of includes/now.lua
 -- includes/jobFields.lua
 --[[
-  jobFields: the fields of a job hash, in the order the client decodes them
-  (RedisQueue's JOB_FIELDS must list the same names; a test checks it).
+  jobFields: the fields of a job hash a reader decodes, in the order the
+  client expects them (RedisQueue's JOB_FIELDS lists the same names; a test
+  checks it). \`b\` is the immutable body the client packed at enqueue (max
+  attempts, kind, idempotency key, payload); \`max\` and \`idem\` are also kept
+  as fields of their own for the scripts. A field never written reads as
+  nil: attempts 0, no error.
   Defines: local JOB_FIELDS
 ]]
-local JOB_FIELDS = {'id', 'kind', 'payload', 'idem', 'attempts', 'max', 'created', 'nb', 'err', 'state', 'token', 'exp'}
+local JOB_FIELDS = {'b', 'created', 'attempts', 'nb', 'err', 'state'}
 -- end of includes/jobFields.lua
-local jobKey, idemKey = KEYS[1], KEYS[2]
-if redis.call('EXISTS', jobKey) == 1 then
-  return {1, redis.call('HMGET', jobKey, unpack(JOB_FIELDS))}
-end
-if ARGV[4] ~= '' then
-  local existing = redis.call('GET', idemKey)
-  if existing then
-    local ek = ARGV[7] .. ':job:' .. existing
-    if redis.call('EXISTS', ek) == 1 then
-      -- a write, so that a WAIT after this call also covers the original
-      -- enqueue (a retry after a DurabilityError)
-      redis.call('HINCRBY', ek, 'dups', 1)
-      return {0, redis.call('HMGET', ek, unpack(JOB_FIELDS))}
+local P = ARGV[1]
+local out = {now}
+local ready = {}
+for i = 2, #ARGV, 5 do
+  local id, idem, delay = ARGV[i], ARGV[i + 2], tonumber(ARGV[i + 4])
+  local jk = P .. ':job:' .. id
+  local r = nil
+  if redis.call('EXISTS', jk) == 1 then
+    r = {1, id, redis.call('HMGET', jk, unpack(JOB_FIELDS))}
+  elseif idem ~= '' then
+    local existing = redis.call('GET', P .. ':idem:' .. idem)
+    if existing then
+      local ek = P .. ':job:' .. existing
+      if redis.call('EXISTS', ek) == 1 then
+        -- a write, so that a WAIT after this call also covers the original
+        -- enqueue (a retry after a DurabilityError)
+        redis.call('HINCRBY', ek, 'dups', 1)
+        r = {0, existing, redis.call('HMGET', ek, unpack(JOB_FIELDS))}
+      end
     end
   end
+  if not r then
+    local nb = now + delay
+    local state = 'ready'
+    if delay > 0 then state = 'delayed' end
+    redis.call('HSET', jk, 'b', ARGV[i + 1], 'max', ARGV[i + 3], 'created', now, 'nb', nb,
+      'state', state)
+    if idem ~= '' then
+      redis.call('HSET', jk, 'idem', idem)
+      redis.call('SET', P .. ':idem:' .. idem, id)
+    end
+    if delay > 0 then
+      redis.call('ZADD', KEYS[2], nb, id)
+    else
+      ready[#ready + 1] = id
+    end
+    r = 1
+  end
+  out[#out + 1] = r
 end
-local delay = tonumber(ARGV[6])
-local nb = now + delay
-local state = 'ready'
-if delay > 0 then state = 'delayed' end
-redis.call('HSET', jobKey, 'id', ARGV[1], 'kind', ARGV[2], 'payload', ARGV[3], 'idem', ARGV[4],
-  'attempts', 0, 'max', ARGV[5], 'created', now, 'nb', nb, 'err', '', 'state', state,
-  'token', '', 'exp', 0)
-if ARGV[4] ~= '' then redis.call('SET', idemKey, ARGV[1]) end
-if delay > 0 then
-  redis.call('ZADD', KEYS[4], nb, ARGV[1])
-else
-  redis.call('LPUSH', KEYS[3], ARGV[1])
-  redis.call('PUBLISH', ARGV[7] .. ':wake', '')
+if #ready > 0 then
+  redis.call('LPUSH', KEYS[1], unpack(ready))
+  redis.call('PUBLISH', P .. ':wake', '')
 end
-return {1, redis.call('HMGET', jobKey, unpack(JOB_FIELDS))}
+return out
 `,
   },
   extendLease: {
@@ -377,10 +397,11 @@ return exp
   },
   lease: {
     numberOfKeys: 4,
-    sha1: "fd057ff51bb0a946c839814c473bb47754f43fbe",
+    sha1: "8701be58703a0f1d191ca4d3cb97e2f920fa82ed",
     lua: `--[[
   lease: reclaims expired leases (back to ready, or dead when attempts are
-  used up), promotes due delayed jobs, then leases up to \`count\` ready jobs.
+  used up), promotes due delayed jobs, then leases up to \`count\` ready jobs,
+  oldest first.
 
   KEYS[1] ready list   P:ready
   KEYS[2] delayed zset P:delayed
@@ -389,10 +410,12 @@ return exp
 
   ARGV[1] count
   ARGV[2] lease ms
-  ARGV[3] token base (each job's token is <base>.<i>)
+  ARGV[3] token base (the n-th job returned gets token <base>.<n>)
   ARGV[4] key prefix P
 
-  Returns a list of {job fields...}, one per leased job.
+  Returns {lease expiry ms, then five values per leased job: job id, b,
+  created, attempts (this lease counted), nb, err}. The n-th job's token is
+  <token base>.<n>.
 ]]
 -- includes/now.lua
 --[[
@@ -406,22 +429,14 @@ do
   now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 -- end of includes/now.lua
--- includes/jobFields.lua
---[[
-  jobFields: the fields of a job hash, in the order the client decodes them
-  (RedisQueue's JOB_FIELDS must list the same names; a test checks it).
-  Defines: local JOB_FIELDS
-]]
-local JOB_FIELDS = {'id', 'kind', 'payload', 'idem', 'attempts', 'max', 'created', 'nb', 'err', 'state', 'token', 'exp'}
--- end of includes/jobFields.lua
 local P = ARGV[4]
 local expired = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now, 'LIMIT', 0, 1000)
 for _, id in ipairs(expired) do
   local jk = P .. ':job:' .. id
   redis.call('ZREM', KEYS[3], id)
   local v = redis.call('HMGET', jk, 'attempts', 'max')
-  if v[1] then
-    if tonumber(v[1]) >= tonumber(v[2]) then
+  if v[2] then
+    if tonumber(v[1] or 0) >= tonumber(v[2]) then
       redis.call('HSET', jk, 'state', 'dead', 'err', 'lease expired', 'exp', 0, 'nb', 0)
       redis.call('ZADD', KEYS[4], now, id)
     else
@@ -436,19 +451,32 @@ for _, id in ipairs(due) do
   redis.call('HSET', P .. ':job:' .. id, 'state', 'ready')
   redis.call('LPUSH', KEYS[1], id)
 end
-local ids = redis.call('RPOP', KEYS[1], tonumber(ARGV[1]))
-local out = {}
-if not ids then return out end
 local exp = now + tonumber(ARGV[2])
-for i, id in ipairs(ids) do
+local out = {exp}
+local ids = redis.call('RPOP', KEYS[1], tonumber(ARGV[1]))
+if not ids then return out end
+local zadd = {}
+local n = 0
+for _, id in ipairs(ids) do
   local jk = P .. ':job:' .. id
-  if redis.call('EXISTS', jk) == 1 then
-    redis.call('HINCRBY', jk, 'attempts', 1)
-    redis.call('HSET', jk, 'state', 'leased', 'token', ARGV[3] .. '.' .. i, 'exp', exp)
-    redis.call('ZADD', KEYS[3], exp, id)
-    out[#out + 1] = redis.call('HMGET', jk, unpack(JOB_FIELDS))
+  local v = redis.call('HMGET', jk, 'b', 'created', 'attempts', 'nb', 'err')
+  -- no body: the hash is gone (e.g. purged)
+  if v[1] then
+    n = n + 1
+    local attempts = (tonumber(v[3]) or 0) + 1
+    redis.call('HSET', jk, 'attempts', attempts, 'state', 'leased', 'token', ARGV[3] .. '.' .. n,
+      'exp', exp)
+    zadd[#zadd + 1] = exp
+    zadd[#zadd + 1] = id
+    out[#out + 1] = id
+    out[#out + 1] = v[1]
+    out[#out + 1] = v[2]
+    out[#out + 1] = attempts
+    out[#out + 1] = v[4]
+    out[#out + 1] = v[5]
   end
 end
+if n > 0 then redis.call('ZADD', KEYS[3], unpack(zadd)) end
 return out
 `,
   },
@@ -533,6 +561,62 @@ redis.call('HSET', KEYS[1], 'state', 'ready', 'nb', nb)
 redis.call('LPUSH', KEYS[4], id)
 redis.call('PUBLISH', ARGV[5] .. ':wake', '')
 return {'ready', attempts, nb}
+`,
+  },
+  release: {
+    numberOfKeys: 3,
+    sha1: "7042a3e5e240905645cff03b5d3810c49f466137",
+    lua: `--[[
+  release: gives back a leased job that was not worked on (e.g. prefetched by
+  a worker that stops): back to the head of the ready list, its attempt
+  returned, the lease token void.
+
+  KEYS[1] job hash    P:job:<id>
+  KEYS[2] leased zset P:leased
+  KEYS[3] ready list  P:ready
+
+  ARGV[1] lease token
+  ARGV[2] job id
+  ARGV[3] key prefix P
+
+  Returns 'OK' or a lease-lost reason.
+]]
+-- includes/now.lua
+--[[
+  now: the Redis server's clock in milliseconds, so that workers on machines
+  with skewed clocks agree on lease expiry and delays.
+  Defines: local now
+]]
+local now
+do
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+-- end of includes/now.lua
+-- includes/checkLease.lua
+--[[
+  checkLease(jobKey, token): why the caller does not hold the lease on the
+  job, or nil when it does (state leased, same token, not expired).
+  Needs: now
+  Defines: local function checkLease
+]]
+local function checkLease(jobKey, token)
+  local v = redis.call('HMGET', jobKey, 'state', 'token', 'exp')
+  if not v[1] then return 'unknown-job' end
+  if v[1] ~= 'leased' then return 'not-leased' end
+  if v[2] ~= token then return 'token-mismatch' end
+  if tonumber(v[3]) <= now then return 'expired' end
+  return nil
+end
+-- end of includes/checkLease.lua
+local err = checkLease(KEYS[1], ARGV[1])
+if err then return err end
+redis.call('ZREM', KEYS[2], ARGV[2])
+redis.call('HINCRBY', KEYS[1], 'attempts', -1)
+redis.call('HSET', KEYS[1], 'state', 'ready', 'token', '', 'exp', 0)
+redis.call('RPUSH', KEYS[3], ARGV[2])
+redis.call('PUBLISH', ARGV[3] .. ':wake', '')
+return 'OK'
 `,
   },
   releaseLease: {
