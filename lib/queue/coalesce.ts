@@ -7,8 +7,6 @@
  * @module
  */
 
-import { setImmediate } from "node:timers";
-
 /** Limits of a {@link Coalescer}. */
 export interface CoalescerOptions<T> {
   /** Most requests in one batch. */
@@ -22,16 +20,16 @@ export interface CoalescerOptions<T> {
 }
 
 /**
- * Collects requests and runs them in batches: a batch leaves on the next
- * macrotask after the first request (so that every request made in the same
- * tick joins it), and further batches leave as earlier ones complete.
+ * Collects requests and runs them in batches: with nothing on its way, a
+ * request leaves at once; requests made while batches are on their way wait
+ * for one to complete and then leave together (group commit: no added
+ * latency for a lone caller, one call per round trip for many).
  */
 export class Coalescer<T extends { reject: (e: unknown) => void }> {
   #run: (batch: T[]) => Promise<void>;
   #o: Required<CoalescerOptions<T>>;
   #pending: T[] = [];
   #inflight = 0;
-  #scheduled = false;
 
   /**
    * @param run Sends one batch and settles its requests; if it throws,
@@ -59,19 +57,13 @@ export class Coalescer<T extends { reject: (e: unknown) => void }> {
   /** Adds a request. */
   push(item: T): void {
     this.#pending.push(item);
-    this.#kick();
+    this.#drain();
   }
 
-  #kick(): void {
-    if (
-      this.#scheduled || this.#inflight >= this.#o.maxInflight ||
-      this.#pending.length === 0
-    ) return;
-    this.#scheduled = true;
-    setImmediate(() => {
-      this.#scheduled = false;
-      this.#drain();
-    });
+  /** Adds requests that should leave together (as far as limits allow). */
+  pushAll(items: readonly T[]): void {
+    for (const item of items) this.#pending.push(item);
+    this.#drain();
   }
 
   #drain(): void {
@@ -90,7 +82,7 @@ export class Coalescer<T extends { reject: (e: unknown) => void }> {
         for (const item of batch) item.reject(e);
       }).finally(() => {
         this.#inflight--;
-        this.#kick();
+        this.#drain();
       });
     }
   }

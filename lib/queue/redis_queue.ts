@@ -256,13 +256,14 @@ export class RedisQueue implements WorkQueue {
   ): Promise<EnqueueResult[]> {
     this.#open();
     const checked = checkEnqueueMany(jobs, this.#maxAttempts);
-    return await Promise.all(
-      checked.map((job) =>
-        new Promise<EnqueueResult>((resolve, reject) => {
-          this.#enqueues.push({ id: newId(), job, resolve, reject });
-        })
-      ),
+    const items: EnqueueItem[] = [];
+    const results = checked.map((job) =>
+      new Promise<EnqueueResult>((resolve, reject) => {
+        items.push({ id: newId(), job, resolve, reject });
+      })
     );
+    this.#enqueues.pushAll(items);
+    return await Promise.all(results);
   }
 
   async #flushEnqueues(batch: EnqueueItem[]): Promise<void> {
