@@ -45,3 +45,33 @@ export function backoffDelay(
   const raw = Math.min(opts.maxMs, opts.baseMs * 2 ** Math.min(n - 1, 52));
   return Math.floor(raw / 2 + (raw / 2) * random);
 }
+
+/**
+ * The delays {@link backoffDelay} gives after attempt 1, 2, … up to the first
+ * attempt whose delay reaches the cap (every later attempt gets the last
+ * entry), for one random draw. The Redis queue sends this to its `nack`
+ * script, which picks entry `min(attempts, length)`: the formula is defined
+ * here only.
+ *
+ * @param opts Base and cap.
+ * @param random A number in `[0, 1)`; `Math.random()` by default.
+ * @returns 1 to 53 delays in ms.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { backoffSchedule } from "./backoff.ts";
+ * assert.deepEqual(backoffSchedule({ baseMs: 100, maxMs: 1_000 }, 0), [50, 100, 200, 400, 500]);
+ * ```
+ */
+export function backoffSchedule(
+  opts: BackoffOptions = DEFAULT_BACKOFF,
+  random: number = Math.random(),
+): number[] {
+  const out: number[] = [];
+  for (let n = 1; n <= 53; n++) {
+    out.push(backoffDelay(n, opts, random));
+    if (opts.baseMs * 2 ** (n - 1) >= opts.maxMs) break;
+  }
+  return out;
+}

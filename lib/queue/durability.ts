@@ -1,13 +1,14 @@
 /**
- * Replica confirmation (`WAIT`) with group commit, and its settings from the
- * environment.
+ * The one durability path of the Redis backends: replica confirmation
+ * (`WAIT`) with group commit per connection, its settings from the
+ * environment, and {@link DurabilityError} when it fails.
  *
  * @module
  */
 
-import type { Redis } from "ioredis";
-import type { RedisClient } from "./connection.ts";
-import { QueueError } from "./errors.ts";
+import { isSentinelClient, type RedisClient } from "./connection.ts";
+import { scriptReissues } from "./redis_commands.ts";
+import { DurabilityError, QueueError } from "./errors.ts";
 
 /**
  * Durability settings of a Redis backend.
@@ -93,111 +94,205 @@ export function resolveDurability(
 }
 
 /**
- * Group commit of `WAIT`: every write that asks for confirmation waits for
- * one `WAIT` sent after it on the same connection; concurrent callers share
- * one `WAIT`, so confirmation costs one replica round trip per batch, not
- * per write. A reconnect between a write and its `WAIT` (failover) counts as
- * unconfirmed, since a `WAIT` on a new connection says nothing about writes
- * sent on the old one.
+ * How {@link DurableWriter.write} confirms one write.
  *
  * @example
  * ```ts
- * import { ReplicaWaiter } from "./durability.ts";
- * import type { Redis } from "ioredis";
- * async function durableSet(redis: Redis, waiter: ReplicaWaiter): Promise<number> {
- *   const epoch = waiter.epoch;
- *   await redis.set("k", "v");
- *   return await waiter.confirm(epoch); // replicas that have the write, 0 if unknown
+ * import type { ConfirmOptions } from "./durability.ts";
+ * const o: ConfirmOptions<number> = { when: (created) => created === 1 };
+ * ```
+ */
+export interface ConfirmOptions<T> {
+  /**
+   * Confirm only when this returns true for the reply (e.g. only when the
+   * write created something). Default: always.
+   */
+  when?: (reply: T) => boolean;
+  /**
+   * Send `WAIT` right behind the write, in the same round trip (default
+   * true). False sends it after the reply, and only when `when` holds:
+   * for writes that usually change nothing (polls).
+   */
+  pipelined?: boolean;
+  /** The id named by a {@link DurabilityError}, from the reply. */
+  subject?: (reply: T) => string;
+}
+
+/** One `WAIT` per connection and replica setting per tick, shared. */
+class CommitGroup {
+  readonly redis: RedisClient;
+  readonly replicas: number;
+  readonly timeoutMs: number;
+  refs = 0;
+  epoch = 0;
+  #pending: Promise<number> | null = null;
+  readonly onClose = (): void => {
+    this.epoch++;
+  };
+
+  constructor(redis: RedisClient, replicas: number, timeoutMs: number) {
+    this.redis = redis;
+    this.replicas = replicas;
+    this.timeoutMs = timeoutMs;
+    redis.on("close", this.onClose);
+  }
+
+  /**
+   * A `WAIT` sent after every command already issued on the connection:
+   * callers in the same tick share one, sent in a microtask (so it follows
+   * their writes in the same pipeline). Resolves to the replicas that
+   * confirmed (0 on error); never rejects.
+   */
+  schedule(): Promise<number> {
+    if (this.#pending) return this.#pending;
+    const p = new Promise<number>((resolve) => {
+      queueMicrotask(() => {
+        if (this.#pending === p) this.#pending = null;
+        this.redis.wait(this.replicas, this.timeoutMs).then(Number, () => 0)
+          .then(resolve);
+      });
+    });
+    this.#pending = p;
+    return p;
+  }
+}
+
+const GROUPS = new WeakMap<RedisClient, Map<string, CommitGroup>>();
+
+function joinGroup(
+  redis: RedisClient,
+  replicas: number,
+  timeoutMs: number,
+): CommitGroup {
+  let byKey = GROUPS.get(redis);
+  if (!byKey) GROUPS.set(redis, byKey = new Map());
+  const key = `${replicas}/${timeoutMs}`;
+  let g = byKey.get(key);
+  if (!g) byKey.set(key, g = new CommitGroup(redis, replicas, timeoutMs));
+  g.refs++;
+  return g;
+}
+
+function leaveGroup(g: CommitGroup): void {
+  if (--g.refs > 0) return;
+  g.redis.off("close", g.onClose);
+  const byKey = GROUPS.get(g.redis);
+  byKey?.delete(`${g.replicas}/${g.timeoutMs}`);
+  if (byKey?.size === 0) GROUPS.delete(g.redis);
+}
+
+/**
+ * Writes that are acknowledged only once `waitReplicas` replicas have them.
+ * Every Redis store of this module (work queue, event log, topic store)
+ * writes through one; other Redis-backed stores can too.
+ *
+ * Group commit: all writers on one connection (with the same settings) share
+ * one `WAIT` per tick, sent right behind their writes, so confirmation costs
+ * no extra round trip and one command per batch. A `WAIT` only covers
+ * commands sent before it on the same connection, so a reconnect between a
+ * write and its `WAIT` (a failover), or a script re-sent as `EVAL` after
+ * `NOSCRIPT`, is handled: the first counts as unconfirmed, the second is
+ * confirmed by a fresh `WAIT` after the reply.
+ *
+ * @example
+ * ```ts
+ * import { DurableWriter } from "./durability.ts";
+ * import type { RedisClient } from "./connection.ts";
+ * // A store method: the write is issued inside the callback, synchronously.
+ * async function save(redis: RedisClient, w: DurableWriter): Promise<string> {
+ *   return await w.write("save", "k", () => redis.set("k", "v") as Promise<string>);
  * }
- * function waiterFor(redis: Redis): ReplicaWaiter {
- *   return new ReplicaWaiter(redis, 1, 1_000);
+ * function writerFor(redis: RedisClient): DurableWriter {
+ *   return new DurableWriter(redis, { waitReplicas: 1, waitTimeoutMs: 1_000 });
  * }
  * ```
  */
-export class ReplicaWaiter {
-  #redis: Redis;
+export class DurableWriter {
+  #redis: RedisClient;
+  #group: CommitGroup | null;
   #replicas: number;
   #timeoutMs: number;
-  #epoch = 0;
-  #inflight: Promise<number> | null = null;
-  #next: Promise<number> | null = null;
-  #onClose = () => {
-    this.#epoch++;
-  };
+  #unconfirmed = 0;
 
   /**
-   * Watches `redis` for reconnects.
+   * Resolves the settings ({@link resolveDurability}; `WAIT` on by default
+   * for a Sentinel client) and joins the connection's commit group.
    *
    * @param redis The connection the writes go through.
-   * @param replicas Replicas required (> 0).
-   * @param timeoutMs `WAIT` timeout.
+   * @param opts Explicit settings (else the environment, else defaults).
    */
-  constructor(redis: RedisClient, replicas: number, timeoutMs: number) {
+  constructor(redis: RedisClient, opts: DurabilityOptions = {}) {
     this.#redis = redis;
-    this.#replicas = replicas;
-    this.#timeoutMs = timeoutMs;
-    redis.on("close", this.#onClose);
+    const d = resolveDurability(opts, isSentinelClient(redis));
+    this.#replicas = d.waitReplicas;
+    this.#timeoutMs = d.waitTimeoutMs;
+    this.#group = d.waitReplicas > 0
+      ? joinGroup(redis, d.waitReplicas, d.waitTimeoutMs)
+      : null;
   }
 
-  /** Connection generation; read it before sending a write. */
-  get epoch(): number {
-    return this.#epoch;
-  }
-
-  /** Replicas required. */
+  /** Replicas each write waits for (0 = no `WAIT`). */
   get replicas(): number {
     return this.#replicas;
   }
 
+  /** `WAIT` timeout in ms. */
+  get timeoutMs(): number {
+    return this.#timeoutMs;
+  }
+
+  /** Writes that threw {@link DurabilityError} since start. */
+  get unconfirmedWrites(): number {
+    return this.#unconfirmed;
+  }
+
   /**
-   * Waits for a `WAIT` sent after the caller's write; returns the replicas
-   * that confirmed it (0 when the connection changed since `epoch`).
+   * Runs `send` (which must issue its Redis command(s) synchronously, before
+   * returning its promise) and resolves with its reply once the replicas
+   * confirmed it.
    *
-   * @param epoch {@link ReplicaWaiter.epoch} read before the write was sent.
-   * @returns Confirmed replica count.
+   * @param operation Names the write in a {@link DurabilityError}.
+   * @param subject The id the error names (or `opts.subject` of the reply).
+   * @param send Issues the write.
+   * @param opts When and how to confirm.
+   * @returns The reply of `send`.
+   * @throws {DurabilityError} Fewer replicas than required confirmed in
+   *   time, or the connection changed in between (retryable).
    */
-  async confirm(epoch: number): Promise<number> {
-    if (this.#epoch !== epoch) return 0;
-    let p: Promise<number>;
-    if (this.#inflight === null) {
-      p = this.#inflight = this.#send();
-    } else {
-      // The in-flight WAIT may predate this write: wait for the next one.
-      if (this.#next === null) {
-        const prev = this.#inflight;
-        this.#next = prev.catch(() => 0).then(() => {
-          const sent = this.#send();
-          this.#inflight = sent;
-          this.#next = null;
-          return sent;
-        });
-      }
-      p = this.#next;
+  async write<T>(
+    operation: string,
+    subject: string,
+    send: () => Promise<T>,
+    opts: ConfirmOptions<T> = {},
+  ): Promise<T> {
+    const g = this.#group;
+    if (g === null) return await send();
+    const epoch = g.epoch;
+    const reissues = scriptReissues(this.#redis);
+    const reply = send();
+    let wait = opts.pipelined === false ? null : g.schedule();
+    const r = await reply;
+    if (opts.when && !opts.when(r)) return r;
+    // A script re-sent as EVAL after NOSCRIPT may follow the pipelined WAIT.
+    if (wait === null || scriptReissues(this.#redis) !== reissues) {
+      wait = g.schedule();
     }
-    let n: number;
-    try {
-      n = await p;
-    } catch {
-      n = 0;
+    const acked = await wait;
+    if (g.epoch !== epoch || acked < g.replicas) {
+      this.#unconfirmed++;
+      throw new DurabilityError(
+        operation,
+        opts.subject ? opts.subject(r) : subject,
+        g.epoch !== epoch ? 0 : acked,
+        g.replicas,
+      );
     }
-    return this.#epoch === epoch ? n : 0;
+    return r;
   }
 
-  /** Stops watching the connection. */
+  /** Leaves the connection's commit group. Idempotent. */
   close(): void {
-    this.#redis.off("close", this.#onClose);
-  }
-
-  #send(): Promise<number> {
-    const p =
-      (this.#redis.call("WAIT", this.#replicas, this.#timeoutMs) as Promise<
-        number
-      >)
-        .then(Number);
-    const clear = () => {
-      if (this.#inflight === p) this.#inflight = null;
-    };
-    p.then(clear, clear);
-    return p;
+    if (this.#group) leaveGroup(this.#group);
+    this.#group = null;
   }
 }

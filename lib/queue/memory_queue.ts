@@ -10,6 +10,7 @@ import { LeaseLostError, QueueError } from "./errors.ts";
 import type {
   BackoffOptions,
   EnqueueOptions,
+  EnqueueRequest,
   EnqueueResult,
   Job,
   LeasedJob,
@@ -19,7 +20,13 @@ import type {
   QueueStats,
   WorkQueue,
 } from "./types.ts";
-import { checkBytes, checkInt, checkName, newId } from "./validate.ts";
+import {
+  type CheckedEnqueue,
+  checkEnqueue,
+  checkEnqueueMany,
+  checkInt,
+  newId,
+} from "./validate.ts";
 
 /**
  * Options of {@link MemoryQueue}.
@@ -114,48 +121,51 @@ export class MemoryQueue implements WorkQueue {
   ): Promise<EnqueueResult> {
     return settle(() => {
       this.#open();
-      checkName("kind", kind);
-      checkBytes("payload", payload);
-      const delayMs = checkInt("delayMs", opts.delayMs ?? 0, 0);
-      const maxAttempts = checkInt(
-        "maxAttempts",
-        opts.maxAttempts ?? this.#maxAttempts,
-        1,
+      return this.#add(
+        checkEnqueue("", kind, payload, opts, this.#maxAttempts),
       );
-      const key = opts.idempotencyKey ?? "";
-      this.#pruneDone();
-      if (key !== "") {
-        const existing = this.#idem.get(key);
-        const rec = existing === undefined
-          ? undefined
-          : this.#jobs.get(existing);
-        if (rec) return { job: copy(rec.job), created: false };
-      }
-      const now = this.#now();
-      const job: Job = {
-        $typeName: "qmtl.v1.QueueJob",
-        id: newId(),
-        kind,
-        payload: payload.slice(),
-        idempotencyKey: key,
-        attempts: 0,
-        maxAttempts,
-        createdAtMs: now,
-        notBeforeMs: now + delayMs,
-        lastError: "",
-        state: delayMs > 0 ? "delayed" : "ready",
-      };
-      this.#jobs.set(job.id, {
-        job,
-        leaseToken: "",
-        leaseExpiresAtMs: 0,
-        doneAtMs: 0,
-      });
-      if (key !== "") this.#idem.set(key, job.id);
-      if (delayMs > 0) this.#delayed.add(job.id);
-      else this.#pushReady(job.id);
-      return { job: copy(job), created: true };
     });
+  }
+
+  /** Adds jobs in order, as {@link MemoryQueue.enqueue} one by one. */
+  enqueueMany(jobs: readonly EnqueueRequest[]): Promise<EnqueueResult[]> {
+    return settle(() => {
+      this.#open();
+      return checkEnqueueMany(jobs, this.#maxAttempts).map((j) => this.#add(j));
+    });
+  }
+
+  #add(r: CheckedEnqueue): EnqueueResult {
+    this.#pruneDone();
+    if (r.key !== "") {
+      const existing = this.#idem.get(r.key);
+      const rec = existing === undefined ? undefined : this.#jobs.get(existing);
+      if (rec) return { job: copy(rec.job), created: false };
+    }
+    const now = this.#now();
+    const job: Job = {
+      $typeName: "qmtl.v1.QueueJob",
+      id: newId(),
+      kind: r.kind,
+      payload: r.payload.slice(),
+      idempotencyKey: r.key,
+      attempts: 0,
+      maxAttempts: r.maxAttempts,
+      createdAtMs: now,
+      notBeforeMs: now + r.delayMs,
+      lastError: "",
+      state: r.delayMs > 0 ? "delayed" : "ready",
+    };
+    this.#jobs.set(job.id, {
+      job,
+      leaseToken: "",
+      leaseExpiresAtMs: 0,
+      doneAtMs: 0,
+    });
+    if (r.key !== "") this.#idem.set(r.key, job.id);
+    if (r.delayMs > 0) this.#delayed.add(job.id);
+    else this.#pushReady(job.id);
+    return { job: copy(job), created: true };
   }
 
   /** Leases up to `count` jobs, waiting up to `blockMs` when none is ready. */
@@ -232,6 +242,23 @@ export class MemoryQueue implements WorkQueue {
         attempts: job.attempts,
         notBeforeMs: job.notBeforeMs,
       });
+    });
+  }
+
+  /** Gives back an untouched leased job: ready at the head, attempt returned. */
+  release(id: string, leaseToken: string): Promise<void> {
+    return settle(() => {
+      this.#open();
+      const rec = this.#held(id, leaseToken);
+      this.#leased.delete(id);
+      rec.leaseToken = "";
+      rec.leaseExpiresAtMs = 0;
+      rec.job.attempts--;
+      rec.job.state = "ready";
+      if (this.#readyHead > 0) this.#ready[--this.#readyHead] = id;
+      else this.#ready.unshift(id);
+      for (const wake of this.#waiters) wake();
+      this.#waiters.clear();
     });
   }
 

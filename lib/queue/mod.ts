@@ -28,3 +28,4 @@ export * from "./redis_queue.ts";
 export * from "./redis_event_log.ts";
 export * from "./redis_topic_store.ts";
 export * from "./sentinel_observer.ts";
+export * from "./worker.ts";

@@ -12,16 +12,12 @@ import type { Event } from "../contracts/messages.ts";
 import { adoptClient } from "./adopt_client.ts";
 import {
   closeRedis,
-  isSentinelClient,
   type ParsedRedisUrl,
   type RedisClient,
 } from "./connection.ts";
-import {
-  type DurabilityOptions,
-  ReplicaWaiter,
-  resolveDurability,
-} from "./durability.ts";
-import { DurabilityError, QueueError } from "./errors.ts";
+import { type DurabilityOptions, DurableWriter } from "./durability.ts";
+import { QueueError } from "./errors.ts";
+import { runCommand } from "./redis_commands.ts";
 import {
   bytes,
   checkStreamName,
@@ -83,10 +79,9 @@ export class RedisEventLog implements EventLog {
   #p: string;
   #maxLen: number;
   #maxPollMs: number;
-  #waiter: ReplicaWaiter | null;
+  #durable: DurableWriter;
   #wake: WakeSubscriber;
   #closed = false;
-  #unconfirmed = 0;
 
   /**
    * Opens (or adopts) a client.
@@ -102,16 +97,13 @@ export class RedisEventLog implements EventLog {
     this.#p = checkName("keyPrefix", opts.keyPrefix ?? "qmtl:ev");
     this.#maxLen = checkInt("maxLen", opts.maxLen ?? 10_000, 1);
     this.#maxPollMs = checkInt("maxPollMs", opts.maxPollMs ?? 250, 1);
-    const d = resolveDurability(opts, isSentinelClient(this.#redis));
-    this.#waiter = d.waitReplicas > 0
-      ? new ReplicaWaiter(this.#redis, d.waitReplicas, d.waitTimeoutMs)
-      : null;
+    this.#durable = new DurableWriter(this.#redis, opts);
     this.#wake = new WakeSubscriber(this.#redis);
   }
 
   /** Appends that threw {@link DurabilityError} since start. */
   get unconfirmedWrites(): number {
-    return this.#unconfirmed;
+    return this.#durable.unconfirmedWrites;
   }
 
   /** The Redis key of a stream. */
@@ -123,42 +115,33 @@ export class RedisEventLog implements EventLog {
   async append(stream: string, event: Event): Promise<string> {
     this.#open();
     const key = this.keyOf(stream);
-    const epoch = this.#waiter?.epoch ?? 0;
-    const res = await this.#redis.pipeline()
-      .xadd(
-        key,
-        "MAXLEN",
-        "~",
-        this.#maxLen,
-        "*",
-        "id",
-        event.id,
-        "source",
-        event.source,
-        "specversion",
-        event.specVersion,
-        "type",
-        event.type,
-        "subject",
-        event.subject,
-        "time",
-        event.time,
-        "datacontenttype",
-        event.dataContentType,
-        "data",
-        toBuffer(event.data),
-      )
-      .publish(`${this.#p}:wake`, stream)
-      .exec();
-    const [err, id] = res![0];
-    if (err) throw err;
-    if (this.#waiter) {
-      const acked = await this.#waiter.confirm(epoch);
-      if (acked < this.#waiter.replicas) {
-        this.#unconfirmed++;
-        throw new DurabilityError("append", "", acked, this.#waiter.replicas);
-      }
-    }
+    const id = await this.#durable.write(
+      "append",
+      "",
+      () =>
+        runCommand(this.#redis, "appendEvent", [
+          key,
+          this.#maxLen,
+          `${this.#p}:wake`,
+          stream,
+          "id",
+          event.id,
+          "source",
+          event.source,
+          "specversion",
+          event.specVersion,
+          "type",
+          event.type,
+          "subject",
+          event.subject,
+          "time",
+          event.time,
+          "datacontenttype",
+          event.dataContentType,
+          "data",
+          toBuffer(event.data),
+        ]),
+    );
     return String(id);
   }
 
@@ -280,7 +263,7 @@ export class RedisEventLog implements EventLog {
     if (this.#closed) return;
     this.#closed = true;
     this.#wake.close();
-    this.#waiter?.close();
+    this.#durable.close();
     if (this.#owned) await closeRedis(this.#redis);
   }
 

@@ -7,34 +7,26 @@
 
 import { Buffer } from "node:buffer";
 import type { Redis } from "ioredis";
-import { DEFAULT_BACKOFF } from "./backoff.ts";
+import { backoffSchedule, DEFAULT_BACKOFF } from "./backoff.ts";
 import { adoptClient } from "./adopt_client.ts";
 import {
   closeRedis,
-  isSentinelClient,
   type ParsedRedisUrl,
   type RedisClient,
 } from "./connection.ts";
-import {
-  type DurabilityOptions,
-  ReplicaWaiter,
-  resolveDurability,
-} from "./durability.ts";
+import { type DurabilityOptions, DurableWriter } from "./durability.ts";
 import {
   DurabilityError,
   LeaseLostError,
   type LeaseLostReason,
   QueueError,
 } from "./errors.ts";
-import {
-  defineScripts,
-  JOB_FIELDS,
-  QUEUE_SCRIPTS,
-  runScript,
-} from "./redis_queue_scripts.ts";
+import { Coalescer } from "./coalesce.ts";
+import { type CommandArg, runCommand } from "./redis_commands.ts";
 import type {
   BackoffOptions,
   EnqueueOptions,
+  EnqueueRequest,
   EnqueueResult,
   Job,
   JobState,
@@ -45,7 +37,14 @@ import type {
   QueueStats,
   WorkQueue,
 } from "./types.ts";
-import { checkBytes, checkInt, checkName, newId } from "./validate.ts";
+import {
+  type CheckedEnqueue,
+  checkEnqueue,
+  checkEnqueueMany,
+  checkInt,
+  checkName,
+  newId,
+} from "./validate.ts";
 import { WakeSubscriber } from "./wake.ts";
 
 /**
@@ -84,6 +83,35 @@ export interface RedisQueueOptions extends DurabilityOptions {
 }
 
 type Raw = (Buffer | null)[];
+
+/**
+ * Fields of a job hash a reader decodes, in this order (the same list as
+ * `commands/includes/jobFields.lua`; a test checks it). `b` is the body
+ * packed by {@link packBody}.
+ */
+export const JOB_FIELDS: readonly string[] = [
+  "b",
+  "created",
+  "attempts",
+  "nb",
+  "err",
+  "state",
+];
+
+/** Most jobs in one enqueue script call. */
+const MAX_ENQUEUE_BATCH = 500;
+/** Most payload bytes in one enqueue script call (a call takes one job at least). */
+const MAX_ENQUEUE_BYTES = 4 * 1024 * 1024;
+/** Most jobs leased or acknowledged by one script call. */
+const MAX_LEASE_BATCH = 1000;
+const MAX_ACK_BATCH = 1000;
+
+interface EnqueueItem {
+  id: string;
+  job: CheckedEnqueue;
+  resolve: (r: EnqueueResult) => void;
+  reject: (e: unknown) => void;
+}
 
 interface LeaseRequest {
   count: number;
@@ -130,11 +158,12 @@ export class RedisQueue implements WorkQueue {
   #backoff: BackoffOptions;
   #retainDoneMs: number;
   #maxPollMs: number;
-  #waiter: ReplicaWaiter | null;
+  #durable: DurableWriter;
   #wake: WakeSubscriber;
-  #unconfirmed = 0;
-  #leaseQueue: LeaseRequest[] = [];
-  #ackQueue: AckRequest[] = [];
+  #enqueues: Coalescer<EnqueueItem>;
+  #leases: Coalescer<LeaseRequest>;
+  #acks: Coalescer<AckRequest>;
+  #leasedLast = false;
   #closed = false;
 
   /**
@@ -146,7 +175,7 @@ export class RedisQueue implements WorkQueue {
     ({ redis: this.#redis, owned: this.#owned } = adoptClient(
       opts,
       "RedisQueue",
-      { connectionName: "qmtl-queue", extra: { enableAutoPipelining: true } },
+      { connectionName: "qmtl-queue" },
     ));
     const name = opts.name ?? "default";
     this.#p = opts.keyPrefix ?? `{qmtl:q:${name}}`;
@@ -163,12 +192,21 @@ export class RedisQueue implements WorkQueue {
       1,
     );
     this.#maxPollMs = checkInt("maxPollMs", opts.maxPollMs ?? 250, 1);
-    const d = resolveDurability(opts, isSentinelClient(this.#redis));
-    this.#waiter = d.waitReplicas > 0
-      ? new ReplicaWaiter(this.#redis, d.waitReplicas, d.waitTimeoutMs)
-      : null;
+    this.#durable = new DurableWriter(this.#redis, opts);
     this.#wake = new WakeSubscriber(this.#redis);
-    defineScripts(this.#redis, QUEUE_SCRIPTS);
+    this.#enqueues = new Coalescer((b) => this.#flushEnqueues(b), {
+      maxBatch: MAX_ENQUEUE_BATCH,
+      weight: (e) => e.job.payload.byteLength,
+      maxWeight: MAX_ENQUEUE_BYTES,
+    });
+    this.#leases = new Coalescer((b) => this.#flushLeases(b), {
+      maxBatch: MAX_LEASE_BATCH,
+      weight: (r) => r.count,
+      maxWeight: MAX_LEASE_BATCH,
+    });
+    this.#acks = new Coalescer((b) => this.#flushAcks(b), {
+      maxBatch: MAX_ACK_BATCH,
+    });
   }
 
   /** The key prefix (hash tag) of this queue. */
@@ -178,48 +216,106 @@ export class RedisQueue implements WorkQueue {
 
   /** Replicas each write waits for (0 = no `WAIT`). */
   get waitReplicas(): number {
-    return this.#waiter?.replicas ?? 0;
+    return this.#durable.replicas;
   }
 
   /** Writes that threw {@link DurabilityError} since start. */
   get unconfirmedWrites(): number {
-    return this.#unconfirmed;
+    return this.#durable.unconfirmedWrites;
   }
 
-  /** Adds a job, or returns the one enqueued with the same idempotency key. */
-  async enqueue(
+  /**
+   * Adds a job, or returns the one enqueued with the same idempotency key.
+   * Concurrent enqueues of this client go out together in one script call
+   * (and share one `WAIT`).
+   */
+  enqueue(
     kind: string,
     payload: Uint8Array,
     opts: EnqueueOptions = {},
   ): Promise<EnqueueResult> {
+    try {
+      this.#open();
+      const job = checkEnqueue("", kind, payload, opts, this.#maxAttempts);
+      return new Promise((resolve, reject) => {
+        this.#enqueues.push({ id: newId(), job, resolve, reject });
+      });
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /**
+   * Adds jobs in order, as {@link RedisQueue.enqueue} one by one, in as few
+   * script calls as their sizes allow (500 jobs or 4 MiB of payload per
+   * call; each call is atomic). With `WAIT`, a {@link DurabilityError}
+   * rejects the whole call: retry it with the same idempotency keys.
+   */
+  async enqueueMany(
+    jobs: readonly EnqueueRequest[],
+  ): Promise<EnqueueResult[]> {
     this.#open();
-    checkName("kind", kind);
-    checkBytes("payload", payload);
-    const delayMs = checkInt("delayMs", opts.delayMs ?? 0, 0);
-    const max = checkInt(
-      "maxAttempts",
-      opts.maxAttempts ?? this.#maxAttempts,
-      1,
+    const checked = checkEnqueueMany(jobs, this.#maxAttempts);
+    const items: EnqueueItem[] = [];
+    const results = checked.map((job) =>
+      new Promise<EnqueueResult>((resolve, reject) => {
+        items.push({ id: newId(), job, resolve, reject });
+      })
     );
-    const key = opts.idempotencyKey ?? "";
-    const id = newId();
-    const epoch = this.#waiter?.epoch ?? 0;
-    const res = await runScript(this.#redis, "qmtlQueueEnqueue", true, [
-      `${this.#p}:job:${id}`,
-      key === "" ? `${this.#p}:idem:` : `${this.#p}:idem:${key}`,
+    this.#enqueues.pushAll(items);
+    return await Promise.all(results);
+  }
+
+  async #flushEnqueues(batch: EnqueueItem[]): Promise<void> {
+    const args: CommandArg[] = [
       `${this.#p}:ready`,
       `${this.#p}:delayed`,
-      id,
-      kind,
-      toBuffer(payload),
-      key,
-      max,
-      delayMs,
       this.#p,
-    ]) as [number, Raw];
-    const job = toJob(res[1]);
-    await this.#confirm("enqueue", job.id, epoch);
-    return { job, created: Number(res[0]) === 1 };
+    ];
+    for (const { id, job } of batch) {
+      args.push(id, packBody(job), job.key, job.maxAttempts, job.delayMs);
+    }
+    let res: [Buffer, ...(number | [number, Buffer, Raw])[]];
+    try {
+      res = await this.#durable.write(
+        "enqueue",
+        batch.length === 1 ? batch[0].id : "",
+        () =>
+          runCommand(this.#redis, "enqueueMany", args, true) as Promise<
+            typeof res
+          >,
+      );
+    } catch (e) {
+      for (const b of batch) b.reject(e);
+      return;
+    }
+    const now = Number(res[0]);
+    batch.forEach((b, i) => {
+      const r = res[i + 1] as number | [number, Buffer, Raw];
+      if (typeof r === "number") {
+        b.resolve({
+          created: true,
+          job: {
+            $typeName: "qmtl.v1.QueueJob",
+            id: b.id,
+            kind: b.job.kind,
+            payload: b.job.payload.slice(),
+            idempotencyKey: b.job.key,
+            attempts: 0,
+            maxAttempts: b.job.maxAttempts,
+            createdAtMs: now,
+            notBeforeMs: now + b.job.delayMs,
+            lastError: "",
+            state: b.job.delayMs > 0 ? "delayed" : "ready",
+          },
+        });
+      } else {
+        b.resolve({
+          created: Number(r[0]) === 1,
+          job: toJob(str(r[1]), r[2] as Raw),
+        });
+      }
+    });
   }
 
   /** Leases up to `count` jobs, polling up to `blockMs` when none is ready. */
@@ -241,20 +337,16 @@ export class RedisQueue implements WorkQueue {
   }
 
   /**
-   * Concurrent `lease` calls of this client made in the same tick run as one
-   * script call (fewer round trips and script runs), then share one `WAIT`.
+   * Concurrent `lease` calls of this client go out together as one script
+   * call (per lease length), then share one `WAIT`.
    */
   #leaseCoalesced(count: number, leaseMs: number): Promise<LeasedJob[]> {
     return new Promise((resolve, reject) => {
-      this.#leaseQueue.push({ count, leaseMs, resolve, reject });
-      if (this.#leaseQueue.length === 1) {
-        queueMicrotask(() => this.#flushLeases());
-      }
+      this.#leases.push({ count, leaseMs, resolve, reject });
     });
   }
 
-  async #flushLeases(): Promise<void> {
-    const batch = this.#leaseQueue.splice(0);
+  async #flushLeases(batch: LeaseRequest[]): Promise<void> {
     const groups = new Map<number, LeaseRequest[]>();
     for (const r of batch) {
       const g = groups.get(r.leaseMs) ?? [];
@@ -263,25 +355,47 @@ export class RedisQueue implements WorkQueue {
     }
     await Promise.all([...groups].map(async ([leaseMs, reqs]) => {
       try {
-        const epoch = this.#waiter?.epoch ?? 0;
         const total = reqs.reduce((n, r) => n + r.count, 0);
-        const raw = await runScript(this.#redis, "qmtlQueueLease", true, [
-          `${this.#p}:ready`,
-          `${this.#p}:delayed`,
-          `${this.#p}:leased`,
-          `${this.#p}:dead`,
-          total,
-          leaseMs,
-          newId(),
-          this.#p,
-        ]) as Raw[];
-        if (raw.length > 0) await this.#confirm("lease", str(raw[0][0]), epoch);
-        const jobs = raw.map((r) => {
-          const job = toJob(r) as LeasedJob;
-          job.leaseToken = str(r[10]);
-          job.leaseExpiresAtMs = Number(str(r[11]));
-          return job;
-        });
+        const base = newId().slice(0, 16);
+        const raw = await this.#durable.write(
+          "lease",
+          "",
+          () =>
+            runCommand(this.#redis, "lease", [
+              `${this.#p}:ready`,
+              `${this.#p}:delayed`,
+              `${this.#p}:leased`,
+              `${this.#p}:dead`,
+              total,
+              leaseMs,
+              base,
+              this.#p,
+            ], true) as Promise<(Buffer | number | null)[]>,
+          {
+            when: (r) => r.length > 1,
+            // WAIT right behind the call only while leases find jobs: an
+            // empty poll needs no confirmation.
+            pipelined: this.#leasedLast,
+            subject: (r) => str(r[1]),
+          },
+        );
+        this.#leasedLast = raw.length > 1;
+        const exp = Number(raw[0]);
+        const jobs: LeasedJob[] = [];
+        for (let i = 1, n = 1; i + 5 < raw.length; i += 6, n++) {
+          const job = toJob(str(raw[i]), [
+            raw[i + 1],
+            raw[i + 2],
+            raw[i + 3],
+            raw[i + 4],
+            raw[i + 5],
+            null,
+          ]) as LeasedJob;
+          job.state = "leased";
+          job.leaseToken = `${base}.${n}`;
+          job.leaseExpiresAtMs = exp;
+          jobs.push(job);
+        }
         let at = 0;
         for (const r of reqs) {
           r.resolve(jobs.slice(at, at + r.count));
@@ -301,44 +415,62 @@ export class RedisQueue implements WorkQueue {
   async ack(id: string, leaseToken: string): Promise<void> {
     this.#open();
     const r = await new Promise<string>((resolve, reject) => {
-      this.#ackQueue.push({ id, token: leaseToken, resolve, reject });
-      if (this.#ackQueue.length === 1) queueMicrotask(() => this.#flushAcks());
+      this.#acks.push({ id, token: leaseToken, resolve, reject });
     });
     if (r !== "OK") throw new LeaseLostError(id, r as LeaseLostReason);
   }
 
-  async #flushAcks(): Promise<void> {
-    const batch = this.#ackQueue.splice(0);
-    const epoch = this.#waiter?.epoch ?? 0;
-    let res: string[];
-    try {
-      res = await runScript(this.#redis, "qmtlQueueAckMany", false, [
-        `${this.#p}:leased`,
-        `${this.#p}:done`,
-        this.#retainDoneMs,
-        this.#p,
-        ...batch.flatMap((a) => [a.id, a.token]),
-      ]) as string[];
-    } catch (e) {
-      for (const a of batch) a.reject(e);
-      return;
-    }
+  async #flushAcks(batch: AckRequest[]): Promise<void> {
+    let res: string[] = [];
     let durability: unknown = null;
-    if (res.some((r) => r === "OK")) {
-      try {
-        await this.#confirm(
-          "ack",
-          batch.length === 1 ? batch[0].id : "",
-          epoch,
-        );
-      } catch (e) {
-        durability = e;
+    try {
+      await this.#durable.write(
+        "ack",
+        batch.length === 1 ? batch[0].id : "",
+        () =>
+          (runCommand(this.#redis, "ackMany", [
+            `${this.#p}:leased`,
+            `${this.#p}:done`,
+            this.#retainDoneMs,
+            this.#p,
+            ...batch.flatMap((a) => [a.id, a.token]),
+          ]) as Promise<string[]>).then((r) => res = r),
+        { when: (r) => r.some((x) => x === "OK") },
+      );
+    } catch (e) {
+      if (!(e instanceof DurabilityError)) {
+        for (const a of batch) a.reject(e);
+        return;
       }
+      durability = e;
     }
     batch.forEach((a, i) => {
       if (res[i] === "OK" && durability !== null) a.reject(durability);
       else a.resolve(res[i]);
     });
+  }
+
+  /**
+   * Gives back a leased job that was not worked on: ready at the head of
+   * the queue, its attempt returned.
+   */
+  async release(id: string, leaseToken: string): Promise<void> {
+    this.#open();
+    const r = await this.#durable.write(
+      "release",
+      id,
+      () =>
+        runCommand(this.#redis, "release", [
+          `${this.#p}:job:${id}`,
+          `${this.#p}:leased`,
+          `${this.#p}:ready`,
+          leaseToken,
+          id,
+          this.#p,
+        ]) as Promise<string>,
+      { when: (r) => r === "OK" },
+    );
+    if (r !== "OK") throw new LeaseLostError(id, r as LeaseLostReason);
   }
 
   /** Returns a leased job for a retry (with backoff), or dead-letters it. */
@@ -351,26 +483,28 @@ export class RedisQueue implements WorkQueue {
     const retry = opts.retryAfterMs === undefined
       ? ""
       : checkInt("retryAfterMs", opts.retryAfterMs, 0);
-    const epoch = this.#waiter?.epoch ?? 0;
-    const r = await runScript(this.#redis, "qmtlQueueNack", false, [
-      `${this.#p}:job:${id}`,
-      `${this.#p}:leased`,
-      `${this.#p}:delayed`,
-      `${this.#p}:ready`,
-      `${this.#p}:dead`,
-      leaseToken,
+    const r = await this.#durable.write(
+      "nack",
       id,
-      retry,
-      this.#backoff.baseMs,
-      this.#backoff.maxMs,
-      Math.random(),
-      opts.error ?? "",
-      this.#p,
-    ]) as string | [string, number, number];
+      () =>
+        runCommand(this.#redis, "nack", [
+          `${this.#p}:job:${id}`,
+          `${this.#p}:leased`,
+          `${this.#p}:delayed`,
+          `${this.#p}:ready`,
+          `${this.#p}:dead`,
+          leaseToken,
+          id,
+          retry,
+          opts.error ?? "",
+          this.#p,
+          ...(retry === "" ? backoffSchedule(this.#backoff) : [0]),
+        ]) as Promise<string | [string, number, number]>,
+      { when: (r) => typeof r !== "string" },
+    );
     if (typeof r === "string") {
       throw new LeaseLostError(id, r as LeaseLostReason);
     }
-    await this.#confirm("nack", id, epoch);
     return {
       state: r[0] as JobState,
       attempts: Number(r[1]),
@@ -386,7 +520,7 @@ export class RedisQueue implements WorkQueue {
   ): Promise<number> {
     this.#open();
     checkInt("leaseMs", leaseMs, 1);
-    const r = await runScript(this.#redis, "qmtlQueueExtend", false, [
+    const r = await runCommand(this.#redis, "extendLease", [
       `${this.#p}:job:${id}`,
       `${this.#p}:leased`,
       leaseToken,
@@ -406,7 +540,7 @@ export class RedisQueue implements WorkQueue {
       `${this.#p}:job:${id}`,
       ...JOB_FIELDS,
     );
-    return r[0] === null ? null : toJob(r);
+    return r[STATE] === null ? null : toJob(id, r);
   }
 
   /** Counts per state (one MULTI, so a consistent snapshot). */
@@ -444,18 +578,18 @@ export class RedisQueue implements WorkQueue {
     }
     const rows = await pipe.exec();
     const out: Job[] = [];
-    for (const [err, row] of rows ?? []) {
+    (rows ?? []).forEach(([err, row], i) => {
       if (err) throw err;
       const r = row as Raw;
-      if (r[0] !== null) out.push(toJob(r));
-    }
+      if (r[STATE] !== null) out.push(toJob(ids[i], r));
+    });
     return out;
   }
 
   /** Moves a dead job back to ready with attempts reset. */
   async requeueDead(id: string): Promise<boolean> {
     this.#open();
-    const r = await runScript(this.#redis, "qmtlQueueRequeue", false, [
+    const r = await runCommand(this.#redis, "requeueDead", [
       `${this.#p}:job:${id}`,
       `${this.#p}:dead`,
       `${this.#p}:ready`,
@@ -494,25 +628,12 @@ export class RedisQueue implements WorkQueue {
     if (this.#closed) return;
     this.#closed = true;
     this.#wake.close();
-    this.#waiter?.close();
+    this.#durable.close();
     if (this.#owned) await closeRedis(this.#redis);
   }
 
   #open(): void {
     if (this.#closed) throw new QueueError("E_UNAVAILABLE", "queue is closed");
-  }
-
-  async #confirm(
-    operation: string,
-    jobId: string,
-    epoch: number,
-  ): Promise<void> {
-    if (!this.#waiter) return;
-    const acked = await this.#waiter.confirm(epoch);
-    if (acked < this.#waiter.replicas) {
-      this.#unconfirmed++;
-      throw new DurabilityError(operation, jobId, acked, this.#waiter.replicas);
-    }
   }
 }
 
@@ -520,28 +641,60 @@ function toBuffer(b: Uint8Array): Buffer {
   return Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 }
 
-function str(b: Buffer | null | undefined): string {
+function str(b: Buffer | number | null | undefined): string {
+  if (typeof b === "number") return String(b);
   return b == null ? "" : b.toString("utf8");
 }
 
-function toJob(r: Raw): Job {
-  const payload = r[2] ?? Buffer.alloc(0);
+/** Index of `state` in {@link JOB_FIELDS}. */
+const STATE = 5;
+
+/**
+ * The immutable part of a job as one field: `<max>,<kind bytes>,<idem
+ * bytes>;` then the kind, the idempotency key and the payload.
+ */
+function packBody(j: CheckedEnqueue): Buffer {
+  const kind = Buffer.from(j.kind, "utf8");
+  const idem = Buffer.from(j.key, "utf8");
+  const head = Buffer.from(
+    `${j.maxAttempts},${kind.length},${idem.length};`,
+    "latin1",
+  );
+  return Buffer.concat([head, kind, idem, toBuffer(j.payload)]);
+}
+
+function unpackBody(
+  b: Buffer,
+): { maxAttempts: number; kind: string; key: string; payload: Uint8Array } {
+  const end = b.indexOf(59); // ';'
+  const [max, kindLen, idemLen] = b.toString("latin1", 0, end).split(",").map(
+    Number,
+  );
+  const k = end + 1;
+  const p = k + kindLen + idemLen;
+  return {
+    maxAttempts: max,
+    kind: b.toString("utf8", k, k + kindLen),
+    key: b.toString("utf8", k + kindLen, p),
+    payload: new Uint8Array(
+      b.buffer.slice(b.byteOffset + p, b.byteOffset + b.byteLength),
+    ),
+  };
+}
+
+function toJob(id: string, r: Raw | (Buffer | number | null)[]): Job {
+  const body = unpackBody(r[0] as Buffer);
   return {
     $typeName: "qmtl.v1.QueueJob",
-    id: str(r[0]),
-    kind: str(r[1]),
-    payload: new Uint8Array(
-      payload.buffer.slice(
-        payload.byteOffset,
-        payload.byteOffset + payload.byteLength,
-      ),
-    ),
-    idempotencyKey: str(r[3]),
-    attempts: Number(str(r[4])),
-    maxAttempts: Number(str(r[5])),
-    createdAtMs: Number(str(r[6])),
-    notBeforeMs: Number(str(r[7])),
-    lastError: str(r[8]),
-    state: str(r[9]) as JobState,
+    id,
+    kind: body.kind,
+    payload: body.payload,
+    idempotencyKey: body.key,
+    attempts: Number(str(r[2]) || 0),
+    maxAttempts: body.maxAttempts,
+    createdAtMs: Number(str(r[1])),
+    notBeforeMs: Number(str(r[3])),
+    lastError: str(r[4]),
+    state: str(r[5]) as JobState,
   };
 }

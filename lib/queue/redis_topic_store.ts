@@ -12,27 +12,17 @@ import type { Redis } from "ioredis";
 import { adoptClient } from "./adopt_client.ts";
 import {
   closeRedis,
-  isSentinelClient,
   type ParsedRedisUrl,
   type RedisClient,
 } from "./connection.ts";
-import {
-  type DurabilityOptions,
-  ReplicaWaiter,
-  resolveDurability,
-} from "./durability.ts";
-import {
-  DurabilityError,
-  QueueError,
-  TopicLeaseError,
-  TopicNotFoundError,
-} from "./errors.ts";
+import { type DurabilityOptions, DurableWriter } from "./durability.ts";
+import { QueueError, TopicLeaseError, TopicNotFoundError } from "./errors.ts";
 import {
   DEFAULT_TOPIC_MAX_LEN,
   DEFAULT_TOPIC_RETENTION_MS,
   type TopicDefaults,
 } from "./memory_topic_store.ts";
-import { defineScripts, runScript } from "./redis_queue_scripts.ts";
+import { type CommandArg, runCommand } from "./redis_commands.ts";
 import {
   bytes,
   checkStreamName,
@@ -55,103 +45,6 @@ import type {
 } from "./types.ts";
 import { checkBars, checkInt, checkLimit, checkName } from "./validate.ts";
 import { WakeSubscriber } from "./wake.ts";
-
-const NOW = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-`;
-
-/** create — KEYS: registry. ARGV: name, retentionMs, maxLen. → {created, json} */
-const CREATE = `${NOW}
-local json = cjson.encode({name = ARGV[1], retentionMs = tonumber(ARGV[2]),
-  maxLen = tonumber(ARGV[3]), createdAtMs = now})
-if redis.call('HSETNX', KEYS[1], ARGV[1], json) == 1 then return {1, json} end
-return {0, redis.call('HGET', KEYS[1], ARGV[1])}
-`;
-
-/**
- * append — KEYS: registry, stream, lease. ARGV: name, token ('' = no fence),
- * channel, then pairs (ms, data) in increasing ms.
- * → {accepted, dropped, lastMs} | {-1} not found | {-2, holder} fenced
- */
-const APPEND = `
-local json = redis.call('HGET', KEYS[1], ARGV[1])
-if not json then return {-1} end
-if ARGV[2] ~= '' then
-  local cur = redis.call('HMGET', KEYS[3], 'holder', 'token')
-  if cur[2] ~= ARGV[2] then return {-2, cur[1] or ''} end
-end
-local info = cjson.decode(json)
-local lastMs = -1
-local top = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1)
-if #top > 0 then lastMs = tonumber(string.match(top[1][1], '^(%d+)')) end
-local acc, drop = 0, 0
-for i = 4, #ARGV, 2 do
-  local ms = tonumber(ARGV[i])
-  if ms > lastMs then
-    redis.call('XADD', KEYS[2], 'MAXLEN', '~', info.maxLen, ARGV[i] .. '-1', 'd', ARGV[i + 1])
-    lastMs = ms
-    acc = acc + 1
-  else
-    drop = drop + 1
-  end
-end
-if acc > 0 then
-  local minId = lastMs - info.retentionMs
-  if minId > 0 then
-    redis.call('XTRIM', KEYS[2], 'MINID', string.format('%d', minId))
-  end
-  redis.call('PUBLISH', ARGV[3], ARGV[1])
-end
-return {acc, drop, lastMs}
-`;
-
-/**
- * acquire — KEYS: registry, lease, lastHolder. ARGV: name, holder, ttlMs,
- * token (renewal, or ''), fresh token.
- * → {granted, holder, token, ttlMs, takeover, previousHolder} | {-1} not found
- */
-const ACQUIRE = `
-if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return {-1} end
-local cur = redis.call('HMGET', KEYS[2], 'holder', 'token')
-if cur[2] then
-  if ARGV[4] ~= '' and cur[2] == ARGV[4] then
-    redis.call('PEXPIRE', KEYS[2], ARGV[3])
-    return {1, cur[1], cur[2], tonumber(ARGV[3]), 0, ''}
-  end
-  return {0, cur[1], '', redis.call('PTTL', KEYS[2]), 0, ''}
-end
-local prev = redis.call('GET', KEYS[3]) or ''
-redis.call('HSET', KEYS[2], 'holder', ARGV[2], 'token', ARGV[5])
-redis.call('PEXPIRE', KEYS[2], ARGV[3])
-redis.call('SET', KEYS[3], ARGV[2])
-local takeover = 0
-if prev ~= '' and prev ~= ARGV[2] then takeover = 1 else prev = '' end
-return {1, ARGV[2], ARGV[5], tonumber(ARGV[3]), takeover, prev}
-`;
-
-/** release — KEYS: lease, lastHolder. ARGV: token. → 1 or 0 */
-const RELEASE = `
-if redis.call('HGET', KEYS[1], 'token') ~= ARGV[1] then return 0 end
-redis.call('DEL', KEYS[1], KEYS[2])
-return 1
-`;
-
-/** delete — KEYS: registry, stream, lease, lastHolder. ARGV: name, channel. → 1 or 0 */
-const DELETE = `
-local n = redis.call('HDEL', KEYS[1], ARGV[1])
-redis.call('DEL', KEYS[2], KEYS[3], KEYS[4])
-if n == 1 then redis.call('PUBLISH', ARGV[2], ARGV[1]) end
-return n
-`;
-
-const SCRIPTS: Record<string, [number, string]> = {
-  qmtlTopicCreate: [1, CREATE],
-  qmtlTopicAppend: [3, APPEND],
-  qmtlTopicAcquire: [3, ACQUIRE],
-  qmtlTopicRelease: [2, RELEASE],
-  qmtlTopicDelete: [4, DELETE],
-};
 
 /**
  * Options of {@link RedisTopicStore}.
@@ -201,7 +94,7 @@ export class RedisTopicStore implements TopicStore {
   #maxLen: number;
   #maxPollMs: number;
   #wake: WakeSubscriber;
-  #waiter: ReplicaWaiter | null;
+  #durable: DurableWriter;
   #closed = false;
 
   /**
@@ -227,12 +120,13 @@ export class RedisTopicStore implements TopicStore {
       1,
     );
     this.#maxPollMs = checkInt("maxPollMs", opts.maxPollMs ?? 250, 1);
-    const d = resolveDurability(opts, isSentinelClient(this.#redis));
-    this.#waiter = d.waitReplicas > 0
-      ? new ReplicaWaiter(this.#redis, d.waitReplicas, d.waitTimeoutMs)
-      : null;
+    this.#durable = new DurableWriter(this.#redis, opts);
     this.#wake = new WakeSubscriber(this.#redis);
-    defineScripts(this.#redis, SCRIPTS);
+  }
+
+  /** Writes that threw {@link DurabilityError} since start. */
+  get unconfirmedWrites(): number {
+    return this.#durable.unconfirmedWrites;
   }
 
   /** {@inheritDoc TopicStore.create} */
@@ -248,14 +142,18 @@ export class RedisTopicStore implements TopicStore {
       1,
     );
     const maxLen = checkInt("maxLen", opts.maxLen ?? this.#maxLen, 1);
-    const epoch = this.#waiter?.epoch ?? 0;
-    const r = await runScript(this.#redis, "qmtlTopicCreate", false, [
-      this.#registry,
+    const r = await this.#durable.write(
+      "create topic",
       name,
-      retention,
-      maxLen,
-    ]) as [number, string];
-    if (Number(r[0]) === 1) await this.#confirm("create topic", name, epoch);
+      () =>
+        runCommand(this.#redis, "createTopic", [
+          this.#registry,
+          name,
+          retention,
+          maxLen,
+        ]) as Promise<[number, string]>,
+      { when: (r) => Number(r[0]) === 1 },
+    );
     return { info: parseInfo(r[1]), created: Number(r[0]) === 1 };
   }
 
@@ -267,7 +165,7 @@ export class RedisTopicStore implements TopicStore {
   ): Promise<AppendResult> {
     this.#open();
     checkBars(bars);
-    const args: (string | Uint8Array)[] = [
+    const args: CommandArg[] = [
       this.#registry,
       this.#stream(name),
       this.#lease(name),
@@ -278,17 +176,18 @@ export class RedisTopicStore implements TopicStore {
     for (const b of bars) {
       args.push(String(Math.round(b.barTs * 1000)), toBuffer(b.data));
     }
-    const epoch = this.#waiter?.epoch ?? 0;
-    const r = await runScript(
-      this.#redis,
-      "qmtlTopicAppend",
-      false,
-      args,
-    ) as (number | string)[];
+    const r = await this.#durable.write(
+      "append",
+      name,
+      () =>
+        runCommand(this.#redis, "appendBars", args) as Promise<
+          (number | string)[]
+        >,
+      { when: (r) => Number(r[0]) > 0 },
+    );
     const code = Number(r[0]);
     if (code === -1) throw new TopicNotFoundError(name);
     if (code === -2) throw new TopicLeaseError(name, String(r[1] ?? ""));
-    if (code > 0) await this.#confirm("append", name, epoch);
     const lastMs = Number(r[2]);
     return {
       accepted: code,
@@ -382,20 +281,24 @@ export class RedisTopicStore implements TopicStore {
     this.#open();
     checkName("holder", holder);
     checkInt("ttlMs", ttlMs, 1);
-    const epoch = this.#waiter?.epoch ?? 0;
-    const r = await runScript(this.#redis, "qmtlTopicAcquire", false, [
-      this.#registry,
-      this.#lease(name),
-      this.#lastHolder(name),
+    const r = await this.#durable.write(
+      "acquire lease",
       name,
-      holder,
-      ttlMs,
-      token ?? "",
-      crypto.randomUUID(),
-    ]) as (number | string)[];
+      () =>
+        runCommand(this.#redis, "acquireLease", [
+          this.#registry,
+          this.#lease(name),
+          this.#lastHolder(name),
+          name,
+          holder,
+          ttlMs,
+          token ?? "",
+          crypto.randomUUID(),
+        ]) as Promise<(number | string)[]>,
+      { when: (r) => Number(r[0]) === 1 },
+    );
     if (Number(r[0]) === -1) throw new TopicNotFoundError(name);
     const granted = Number(r[0]) === 1;
-    if (granted) await this.#confirm("acquire lease", name, epoch);
     return {
       granted,
       holder: String(r[1]),
@@ -409,20 +312,24 @@ export class RedisTopicStore implements TopicStore {
   /** {@inheritDoc TopicStore.releaseLease} */
   async releaseLease(name: string, token: string): Promise<boolean> {
     this.#open();
-    const epoch = this.#waiter?.epoch ?? 0;
-    const r = await runScript(this.#redis, "qmtlTopicRelease", false, [
-      this.#lease(name),
-      this.#lastHolder(name),
-      token,
-    ]);
-    if (Number(r) === 1) await this.#confirm("release lease", name, epoch);
+    const r = await this.#durable.write(
+      "release lease",
+      name,
+      () =>
+        runCommand(this.#redis, "releaseLease", [
+          this.#lease(name),
+          this.#lastHolder(name),
+          token,
+        ]),
+      { when: (r) => Number(r) === 1 },
+    );
     return Number(r) === 1;
   }
 
   /** {@inheritDoc TopicStore.delete} */
   async delete(name: string): Promise<boolean> {
     this.#open();
-    const r = await runScript(this.#redis, "qmtlTopicDelete", false, [
+    const r = await runCommand(this.#redis, "deleteTopic", [
       this.#registry,
       this.#stream(name),
       this.#lease(name),
@@ -457,16 +364,8 @@ export class RedisTopicStore implements TopicStore {
     if (this.#closed) return;
     this.#closed = true;
     this.#wake.close();
-    this.#waiter?.close();
+    this.#durable.close();
     if (this.#owned) await closeRedis(this.#redis);
-  }
-
-  async #confirm(operation: string, topic: string, epoch: number) {
-    if (!this.#waiter) return;
-    const acked = await this.#waiter.confirm(epoch);
-    if (acked < this.#waiter.replicas) {
-      throw new DurabilityError(operation, topic, acked, this.#waiter.replicas);
-    }
   }
 
   get #registry(): string {

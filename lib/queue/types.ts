@@ -108,6 +108,23 @@ export interface EnqueueResult {
 }
 
 /**
+ * One job of {@link WorkQueue.enqueueMany}: what {@link WorkQueue.enqueue}
+ * takes, as one object.
+ *
+ * @example
+ * ```ts
+ * import type { EnqueueRequest } from "./types.ts";
+ * const r: EnqueueRequest = { kind: "diff", payload: new Uint8Array([1]), idempotencyKey: "st_1" };
+ * ```
+ */
+export interface EnqueueRequest extends EnqueueOptions {
+  /** Job kind (non-empty). */
+  kind: string;
+  /** Opaque payload. */
+  payload: Uint8Array;
+}
+
+/**
  * Options of {@link WorkQueue.lease}.
  *
  * @example
@@ -219,7 +236,8 @@ export interface QueueStats {
  *   lease, otherwise they throw `LeaseLostError`. An `ack` repeated with the
  *   same token after it succeeded is a no-op.
  * - `nack` retries with backoff, or dead-letters once `attempts >=
- *   maxAttempts`, keeping `lastError`.
+ *   maxAttempts`, keeping `lastError`; `release` gives an untouched job back
+ *   without using an attempt.
  *
  * @example
  * ```ts
@@ -238,6 +256,13 @@ export interface WorkQueue {
     payload: Uint8Array,
     opts?: EnqueueOptions,
   ): Promise<EnqueueResult>;
+  /**
+   * Adds jobs in order, as `enqueue` would one by one (an idempotency key
+   * used earlier in the same call returns that job). Every request is
+   * checked before anything is written: a bad one throws `E_INVALID` naming
+   * its index and enqueues nothing.
+   */
+  enqueueMany(jobs: readonly EnqueueRequest[]): Promise<EnqueueResult[]>;
   /** Leases up to `count` ready jobs, oldest first. */
   lease(count: number, opts: LeaseOptions): Promise<LeasedJob[]>;
   /** Marks a leased job done. */
@@ -248,6 +273,12 @@ export interface WorkQueue {
     leaseToken: string,
     opts?: NackOptions,
   ): Promise<NackResult>;
+  /**
+   * Gives back a leased job that was not worked on (e.g. prefetched by a
+   * worker that stops): ready again at the head of the queue, the attempt its
+   * lease took returned. Throws `LeaseLostError` like `ack`.
+   */
+  release(id: string, leaseToken: string): Promise<void>;
   /** Pushes the lease expiry to now + `leaseMs`; returns the new expiry. */
   extendLease(id: string, leaseToken: string, leaseMs: number): Promise<number>;
   /** The job with this id, or `null` (unknown, or a `done` record past retention). */

@@ -85,3 +85,68 @@ export function checkBars(
   });
   return bars;
 }
+
+/** An enqueue request after its checks. */
+export interface CheckedEnqueue {
+  kind: string;
+  payload: Uint8Array;
+  /** Idempotency key, `""` for none. */
+  key: string;
+  delayMs: number;
+  maxAttempts: number;
+}
+
+/**
+ * Checks one enqueue request; `at` prefixes the names in messages (e.g.
+ * `jobs[3].`).
+ */
+export function checkEnqueue(
+  at: string,
+  kind: unknown,
+  payload: unknown,
+  opts: {
+    idempotencyKey?: unknown;
+    delayMs?: unknown;
+    maxAttempts?: unknown;
+  },
+  defaultMaxAttempts: number,
+): CheckedEnqueue {
+  const key = opts.idempotencyKey ?? "";
+  if (typeof key !== "string") {
+    throw new QueueError("E_INVALID", `${at}idempotencyKey must be a string`);
+  }
+  return {
+    kind: checkName(`${at}kind`, kind),
+    payload: checkBytes(`${at}payload`, payload),
+    key,
+    delayMs: checkInt(`${at}delayMs`, opts.delayMs ?? 0, 0),
+    maxAttempts: checkInt(
+      `${at}maxAttempts`,
+      opts.maxAttempts ?? defaultMaxAttempts,
+      1,
+    ),
+  };
+}
+
+/** Checks every request of an `enqueueMany` before anything is written. */
+export function checkEnqueueMany(
+  jobs: unknown,
+  defaultMaxAttempts: number,
+): CheckedEnqueue[] {
+  if (!Array.isArray(jobs)) {
+    throw new QueueError("E_INVALID", "jobs must be an array");
+  }
+  return jobs.map((j, i) => {
+    if (typeof j !== "object" || j === null) {
+      throw new QueueError("E_INVALID", `jobs[${i}] must be an object`);
+    }
+    const r = j as Record<string, unknown>;
+    return checkEnqueue(
+      `jobs[${i}].`,
+      r.kind,
+      r.payload,
+      r,
+      defaultMaxAttempts,
+    );
+  });
+}

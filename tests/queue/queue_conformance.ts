@@ -431,6 +431,130 @@ export function queueConformance(
     },
   );
 
+  withQueue(
+    "enqueueMany adds jobs in order, idempotent within and across calls",
+    {},
+    async ({ queue: q }) => {
+      const first = await q.enqueue("diff", enc.encode("x"), {
+        idempotencyKey: "old",
+      });
+      const res = await q.enqueueMany([
+        { kind: "a", payload: enc.encode("1"), idempotencyKey: "k1" },
+        { kind: "b", payload: enc.encode("2"), maxAttempts: 2 },
+        { kind: "c", payload: enc.encode("3"), idempotencyKey: "k1" },
+        { kind: "d", payload: enc.encode("4"), idempotencyKey: "old" },
+        { kind: "e", payload: enc.encode("5"), delayMs: 60_000 },
+      ]);
+      assertEquals(res.map((r) => r.created), [true, true, false, false, true]);
+      assertEquals(res[2].job.id, res[0].job.id);
+      assertEquals(res[2].job.payload, enc.encode("1"));
+      assertEquals(res[3].job.id, first.job.id);
+      assertEquals(res[3].job.kind, "diff");
+      assertEquals(res[1].job.maxAttempts, 2);
+      assertEquals(res[4].job.state, "delayed");
+      assert(res[4].job.notBeforeMs >= res[4].job.createdAtMs + 60_000);
+      for (const r of res) {
+        assertEquals(await q.get(r.job.id), r.job);
+      }
+      assertEquals(await q.enqueueMany([]), []);
+      const leased = await q.lease(10, { leaseMs: 10_000 });
+      assertEquals(leased.map((j) => j.kind), ["diff", "a", "b"]);
+      const s = await q.stats();
+      assertEquals([s.ready, s.leased, s.delayed], [0, 3, 1]);
+    },
+  );
+
+  withQueue(
+    "enqueueMany checks every job first: one bad job enqueues nothing",
+    {},
+    async ({ queue: q }) => {
+      const ok = { kind: "a", payload: enc.encode("1") };
+      const e = await assertRejects(
+        () =>
+          q.enqueueMany([
+            ok,
+            { kind: "b", payload: enc.encode("2"), delayMs: -5 },
+          ]),
+        Error,
+        "jobs[1].delayMs",
+      );
+      assertEquals((e as { code?: string }).code, "E_INVALID");
+      await assertRejects(
+        () =>
+          q.enqueueMany([
+            ok,
+            { kind: "", payload: enc.encode("2") },
+          ]),
+        Error,
+        "jobs[1].kind",
+      );
+      await assertRejects(
+        () =>
+          q.enqueueMany([
+            { kind: "x", payload: "text" as unknown as Uint8Array },
+          ]),
+        Error,
+        "jobs[0].payload",
+      );
+      await assertRejects(
+        () => q.enqueueMany("nope" as unknown as []),
+        Error,
+        "jobs must be an array",
+      );
+      const s = await q.stats();
+      assertEquals([s.ready, s.delayed], [0, 0]);
+    },
+  );
+
+  withQueue(
+    "concurrent enqueues each get their own job, in call order",
+    {},
+    async ({ queue: q }) => {
+      const res = await Promise.all(
+        Array.from(
+          { length: 120 },
+          (_, i) => q.enqueue("c", enc.encode(String(i))),
+        ),
+      );
+      assertEquals(new Set(res.map((r) => r.job.id)).size, 120);
+      const leased = await q.lease(200, { leaseMs: 10_000 });
+      assertEquals(
+        leased.map((j) => new TextDecoder().decode(j.payload)),
+        Array.from({ length: 120 }, (_, i) => String(i)),
+      );
+    },
+  );
+
+  withQueue(
+    "release gives an untouched job back first, its attempt returned",
+    { defaultMaxAttempts: 1 },
+    async ({ queue: q }) => {
+      await q.enqueue("r", enc.encode("1"));
+      await q.enqueue("r", enc.encode("2"));
+      const [a] = await q.lease(1, { leaseMs: 10_000 });
+      assertEquals(a.attempts, 1);
+      await q.release(a.id, a.leaseToken);
+      const e = await assertRejects(
+        () => q.ack(a.id, a.leaseToken),
+        LeaseLostError,
+      );
+      assertEquals(e.reason, "not-leased");
+      await assertRejects(() => q.release(a.id, a.leaseToken), LeaseLostError);
+      const job = await q.get(a.id);
+      assertEquals([job!.state, job!.attempts], ["ready", 0]);
+      // Back at the head, and with maxAttempts 1 it can still run once.
+      const [b] = await q.lease(1, { leaseMs: 10_000 });
+      assertEquals([b.id, b.attempts], [a.id, 1]);
+      assert(b.leaseToken !== a.leaseToken);
+      await q.ack(b.id, b.leaseToken);
+      await assertRejects(() => q.release(b.id, b.leaseToken), LeaseLostError);
+      await assertRejects(
+        () => q.release("no-such-job", "t"),
+        LeaseLostError,
+      );
+    },
+  );
+
   withQueue("rejects invalid arguments", {}, async ({ queue: q }) => {
     await assertRejects(() => q.enqueue("", new Uint8Array()));
     await assertRejects(() =>

@@ -9,29 +9,34 @@ import {
 } from "./redis_env.ts";
 import { assert, assertEquals } from "./assert.ts";
 
-queueConformance(
-  (name, fn) => redisTest(`RedisQueue: ${name}`, () => fn()),
-  (setup) => {
-    const url = Deno.env.get("QMTL_REDIS_URL")!;
-    const keyPrefix = testPrefix("q");
-    const handles: RedisQueue[] = [];
-    const open = () => {
-      const q = new RedisQueue({ url, keyPrefix, ...setup });
-      handles.push(q);
-      return Promise.resolve(q);
-    };
-    const queue = new RedisQueue({ url, keyPrefix, ...setup });
-    handles.push(queue);
-    return Promise.resolve({
-      queue,
-      open,
-      cleanup: async () => {
-        await queue.purge();
-        for (const h of handles) await h.close();
-      },
-    });
-  },
-);
+// The suite runs twice: with the default durability of the test URI (WAIT 1
+// under Sentinel) and with WAIT off, which takes other code paths.
+for (const waitReplicas of [undefined, 0]) {
+  const label = waitReplicas === 0 ? "RedisQueue (WAIT off)" : "RedisQueue";
+  queueConformance(
+    (name, fn) => redisTest(`${label}: ${name}`, () => fn()),
+    (setup) => {
+      const url = Deno.env.get("QMTL_REDIS_URL")!;
+      const keyPrefix = testPrefix("q");
+      const handles: RedisQueue[] = [];
+      const open = () => {
+        const q = new RedisQueue({ url, keyPrefix, waitReplicas, ...setup });
+        handles.push(q);
+        return Promise.resolve(q);
+      };
+      const queue = new RedisQueue({ url, keyPrefix, waitReplicas, ...setup });
+      handles.push(queue);
+      return Promise.resolve({
+        queue,
+        open,
+        cleanup: async () => {
+          await queue.purge();
+          for (const h of handles) await h.close();
+        },
+      });
+    },
+  );
+}
 
 redisTest(
   "RedisQueue: keys live under the prefix and purge removes them",
