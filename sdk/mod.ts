@@ -66,8 +66,11 @@ export {
   type CallOptions,
   type ListNodesOptions,
   type NodesByTagsOptions,
+  type PublishBarsOptions,
+  type PublishBarsResult,
   QmtlClient,
   type QmtlClientOptions,
+  type ReadBarsOptions,
   type SubmitOptions,
   type WaitForOptions,
 } from "./client.ts";
