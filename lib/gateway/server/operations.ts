@@ -11,14 +11,14 @@
  */
 
 import type { AlertConfig, ServerConfig } from "./config.ts";
-import type { HealthStatus, NodeRegistry } from "../lib/dag/mod.ts";
+import type { HealthStatus, NodeRegistry } from "../../dag/mod.ts";
 import {
   closeRedis,
   createRedis,
   type EventLog,
   type RedisClient,
   type WorkQueue,
-} from "../lib/queue/mod.ts";
+} from "../../queue/mod.ts";
 import {
   Alerter,
   type AlertSink,
@@ -41,7 +41,7 @@ import {
   type SentinelEventSource,
   slackSink,
   webhookSink,
-} from "../lib/gateway/mod.ts";
+} from "../mod.ts";
 
 /** Metric: writes no replica confirmed in time, summed over the Redis backends. */
 export const REDIS_UNCONFIRMED_WRITES_TOTAL =
@@ -146,9 +146,9 @@ function unconfirmedOf(backend: unknown): number {
  * ```ts
  * import { createOperations } from "./operations.ts";
  * import { loadConfig } from "./config.ts";
- * import { createLogger, Metrics } from "../lib/gateway/mod.ts";
- * import { MemoryRegistry } from "../lib/dag/mod.ts";
- * import { MemoryEventLog, MemoryQueue } from "../lib/queue/mod.ts";
+ * import { createLogger, Metrics } from "../mod.ts";
+ * import { MemoryRegistry } from "../../dag/mod.ts";
+ * import { MemoryEventLog, MemoryQueue } from "../../queue/mod.ts";
  * import assert from "node:assert/strict";
  * const queue = new MemoryQueue();
  * const ops = createOperations({
