@@ -11,6 +11,7 @@ import { Hono } from "hono";
 import { QmtlError } from "../contracts/errors.ts";
 import type { Context, Handler } from "hono";
 import type { HealthStatus, NodeRegistry } from "../dag/registry.ts";
+import { MemoryEventLog } from "../queue/memory_event_log.ts";
 import { MemoryQueue } from "../queue/memory_queue.ts";
 import { MemoryTopicStore } from "../queue/memory_topic_store.ts";
 import type { ProducerLease, TopicStore } from "../queue/types.ts";
@@ -69,9 +70,15 @@ export interface GatewayOptions {
   queue: WorkQueue;
   /** Event log of lifecycle events. */
   events: EventLog;
-  /** Work queue of webhook deliveries; default an in-memory queue. */
+  /**
+   * Work queue of webhook deliveries. Default an in-memory queue — only when
+   * `queue` and `events` are in memory too (see {@link createGateway}).
+   */
   webhookQueue?: WorkQueue;
-  /** Strategy store; default in memory. */
+  /**
+   * Strategy store. Default in memory — only when `queue` and `events` are
+   * in memory too.
+   */
   store?: StrategyStore;
   /** JWT verification settings, or a ready authenticator. */
   auth: AuthOptions | Authenticator;
@@ -131,8 +138,9 @@ export interface GatewayOptions {
   /** Metrics registry behind `/metrics`; default a new one (pass one to add families first). */
   metrics?: Metrics;
   /**
-   * Node topics (bars, producer leases); default in memory. A diff creates
-   * the topics of its nodes here; GC deletes them.
+   * Node topics (bars, producer leases). A diff creates the topics of its
+   * nodes here; GC deletes them. Default in memory — only when `queue` and
+   * `events` are in memory too.
    */
   topics?: TopicStore;
   /** Scheduled GC of unreferenced nodes and their topics; default off. */
@@ -203,7 +211,11 @@ export interface Gateway {
   gc?: GcScheduler;
   /** Count a Redis Sentinel event (`+switch-master`, `+sdown`, `+odown`, …). */
   recordSentinelEvent(type: string): void;
-  /** Stop the worker, end event streams. Backends are the caller's to close. */
+  /**
+   * Stop the worker and the GC, end event streams, and close the backends
+   * the gateway created itself (the in-memory defaults). Backends passed in
+   * the options are the caller's: they stay open.
+   */
   close(): Promise<void>;
 }
 
@@ -217,6 +229,15 @@ function isPolicy(p: PolicyOptions | Policy): p is Policy {
 
 /**
  * Build a gateway.
+ *
+ * Backends are explicit: `store`, `webhookQueue` and `topics` default to
+ * in-memory ones only when `queue` and `events` are the in-memory
+ * `MemoryQueue` / `MemoryEventLog`. With a durable queue or event log
+ * (Redis), leaving one of them out is a `TypeError` naming it — a strategy
+ * store that silently forgets everything on restart next to a durable
+ * queue is never what you want. Pass them, or derive all of them from one
+ * configuration with `openBackends` of `@qmtl/qmtl/server`. `close()`
+ * releases what the gateway created, never what it was given.
  *
  * @example
  * ```ts
@@ -233,6 +254,25 @@ function isPolicy(p: PolicyOptions | Policy): p is Policy {
  * ```
  */
 export function createGateway(options: GatewayOptions): Gateway {
+  const inMemory = options.queue instanceof MemoryQueue &&
+    options.events instanceof MemoryEventLog;
+  if (!inMemory) {
+    const missing = (["store", "webhookQueue", "topics"] as const).filter((k) =>
+      options[k] === undefined
+    );
+    if (missing.length > 0) {
+      const durable = options.queue instanceof MemoryQueue
+        ? `events is a ${options.events.constructor.name}`
+        : `queue is a ${options.queue.constructor.name}`;
+      throw new TypeError(
+        `createGateway: ${durable}, but ${missing.join(", ")} ${
+          missing.length === 1 ? "was" : "were"
+        } not given and would live in this process's memory (lost on restart). Pass ${
+          missing.length === 1 ? "it" : "them"
+        } (RedisStrategyStore, a RedisQueue named "webhook", RedisTopicStore), or open every backend from one configuration with openBackends() of @qmtl/qmtl/server.`,
+      );
+    }
+  }
   const logger = options.logger ??
     createLogger({ base: { component: "gateway" } });
   const metrics = options.metrics ?? new Metrics();
@@ -585,6 +625,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       await worker.stop();
       if (ownsWebhookQueue) await webhookQueue.close();
       if (options.topics === undefined) await topicStore.close();
+      if (options.store === undefined) await store.close();
     },
   };
 }
