@@ -152,6 +152,13 @@ export interface GatewayOptions {
   };
   /** Called when a producer lease is taken over from a dead producer. */
   onLeaseTakeover?: (topic: string, grant: ProducerLease) => void;
+  /**
+   * Serve every route under this prefix (e.g. `/qmtl`: `/qmtl/v1/nodes`,
+   * `/qmtl/qmtl.v1.GatewayService/SubmitStrategy`), for a `Deno.serve`
+   * handler that dispatches by path. Not needed inside a Hono app:
+   * `app.route("/qmtl", gateway.app)` prefixes the routes itself.
+   */
+  basePath?: string;
 }
 
 /**
@@ -450,6 +457,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   // The contract API: one connect-es handler per GatewayService method, by
   // request path; the route table says who may call it.
+  const closing = new AbortController();
   const rpc = createRpcHandlers({
     service,
     registry: options.registry,
@@ -457,9 +465,24 @@ export function createGateway(options: GatewayOptions): Gateway {
     policy: pol,
     logger,
     maxBodyBytes,
+    signal: closing.signal,
   });
   const rest = restHandlers(service, options.registry);
   const openapi = buildOpenApi();
+  // `/openapi.json` served under a prefix (`basePath`, or a Hono parent's
+  // `app.route(prefix, …)`) says so in `servers`, so that clients generated
+  // from it call the right URLs.
+  const openapiJson = new Map<string, string>();
+  const openapiFor = (prefix: string): string => {
+    let text = openapiJson.get(prefix);
+    if (text === undefined) {
+      text = JSON.stringify(
+        prefix === "" ? openapi : { ...openapi, servers: [{ url: prefix }] },
+      );
+      if (openapiJson.size < 16) openapiJson.set(prefix, text);
+    }
+    return text;
+  };
   const readyChecks: Record<string, () => Promise<HealthStatus>> = {
     registry: () => options.registry.health(),
     store: () => store.health(),
@@ -498,7 +521,12 @@ export function createGateway(options: GatewayOptions): Gateway {
       c.body(await metrics.render(), 200, {
         "content-type": "text/plain; version=0.0.4; charset=utf-8",
       }),
-    "ops.openapi": (c) => c.json(openapi),
+    "ops.openapi": (c) =>
+      c.body(
+        openapiFor(c.req.path.slice(0, -"/openapi.json".length)),
+        200,
+        { "content-type": "application/json" },
+      ),
   };
 
   // ---- app ----------------------------------------------------------------
@@ -544,12 +572,14 @@ export function createGateway(options: GatewayOptions): Gateway {
   // schema echo → body limit → auth → ACL → policy → schema version →
   // handler) is compiled once into ONE handler (./pipeline.ts), so Hono
   // matches a single handler per request and skips `compose`.
+  const base = checkBasePath(options.basePath);
   const pipe = {
     logger,
     done,
     authenticator,
     maxBodyBytes,
     policy: pol,
+    basePath: base,
   };
   const on = app.on.bind(app) as unknown as (
     m: string | string[],
@@ -563,7 +593,20 @@ export function createGateway(options: GatewayOptions): Gateway {
     if (handler === undefined) {
       throw new Error(`route ${route.id}: no handler for ${route.path}`);
     }
-    on(route.method, route.path, routePipeline(route, handler, pipe));
+    on(route.method, base + route.path, routePipeline(route, handler, pipe));
+    // The other standard methods get their 405 from a route of their own
+    // (not only from notFound below), so that the answer survives mounting
+    // in a Hono app with `app.route(prefix, gateway.app)`, which copies
+    // routes but not the notFound handler.
+    const allow = route.method === "GET" ? "GET, HEAD" : "POST";
+    on(
+      OTHER_METHODS[route.method],
+      base + route.path,
+      routePipeline(undefined, (c) => {
+        c.set("routeId", route.path);
+        return methodNotAllowed(c, route, allow);
+      }, pipe),
+    );
   }
   // Only each route's own method is registered with the router (fewer
   // handler sets to match per request); any other method on a known path
@@ -581,7 +624,9 @@ export function createGateway(options: GatewayOptions): Gateway {
     ),
   }));
   app.notFound(routePipeline(undefined, (c) => {
-    const path = c.req.path;
+    const path = c.req.path.startsWith(base)
+      ? c.req.path.slice(base.length)
+      : c.req.path;
     const hit = byPattern.find((p) => p.re.test(path));
     if (hit) {
       c.set("routeId", hit.route.path);
@@ -620,6 +665,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     ...(gc ? { gc } : {}),
     recordSentinelEvent: sentinelEvents,
     async close() {
+      closing.abort(new Error("gateway closing"));
       sse.close();
       await gc?.stop();
       await worker.stop();
@@ -628,6 +674,24 @@ export function createGateway(options: GatewayOptions): Gateway {
       if (options.store === undefined) await store.close();
     },
   };
+}
+
+/** Standard methods other than a route's own (HEAD rides with GET). */
+const OTHER_METHODS: Readonly<Record<"GET" | "POST", string[]>> = {
+  GET: ["POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+  POST: ["GET", "PUT", "PATCH", "DELETE", "OPTIONS"],
+};
+
+function checkBasePath(path: string | undefined): string {
+  if (path === undefined || path === "" || path === "/") return "";
+  if (!/^(\/[A-Za-z0-9._~-]+)+$/.test(path)) {
+    throw new TypeError(
+      `createGateway: basePath must look like "/qmtl" or "/api/qmtl" (no trailing slash), got ${
+        JSON.stringify(path)
+      }`,
+    );
+  }
+  return path;
 }
 
 const KNOWN_METHODS: ReadonlySet<string> = new Set([
