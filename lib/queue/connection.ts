@@ -372,10 +372,10 @@ export function redisOptions(
  *
  * @example
  * ```ts ignore
- * import { createRedis } from "./connection.ts";
+ * import { closeRedis, createRedis } from "./connection.ts";
  * const redis = createRedis("redis+sentinel://127.0.0.1:26379/qmtl/0");
  * await redis.ping();
- * await redis.quit();
+ * await closeRedis(redis); // not quit(): it would leave the Sentinel connections open
  * ```
  */
 export function createRedis(
