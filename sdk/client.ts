@@ -64,7 +64,7 @@ import type { GatewayService } from "./contracts.ts";
  *
  * @example
  * ```ts
- * import type { QmtlClientOptions } from "./client.ts";
+ * import type { QmtlClientOptions } from "@qmtl/qmtl/sdk";
  * const o: QmtlClientOptions = {
  *   url: "http://127.0.0.1:8080", token: "eyJ…",
  *   retry: { maxAttempts: 4, baseMs: 100, maxMs: 2000 },
@@ -93,7 +93,7 @@ export interface QmtlClientOptions {
  *
  * @example
  * ```ts
- * import type { SubmitOptions } from "./client.ts";
+ * import type { SubmitOptions } from "@qmtl/qmtl/sdk";
  * const o: SubmitOptions = { version: "1.0.0", callbackUrl: "https://example.com/hook" };
  * ```
  */
@@ -113,7 +113,7 @@ export interface SubmitOptions {
  *
  * @example
  * ```ts
- * import type { WaitForOptions } from "./client.ts";
+ * import type { WaitForOptions } from "@qmtl/qmtl/sdk";
  * const o: WaitForOptions = { timeoutMs: 30_000, pollMs: 500 };
  * ```
  */
@@ -138,7 +138,7 @@ export interface WaitForOptions {
  *
  * @example
  * ```ts
- * import type { NodesByTagsOptions } from "./client.ts";
+ * import type { NodesByTagsOptions } from "@qmtl/qmtl/sdk";
  * const o: NodesByTagsOptions = { matchMode: "all", intervalS: 60 };
  * ```
  */
@@ -156,7 +156,7 @@ export interface NodesByTagsOptions {
  *
  * @example
  * ```ts
- * import type { ListNodesOptions } from "./client.ts";
+ * import type { ListNodesOptions } from "@qmtl/qmtl/sdk";
  * const o: ListNodesOptions = { pageSize: 100, nodeType: "Processing" };
  * ```
  */
@@ -178,7 +178,7 @@ export interface ListNodesOptions {
  *
  * @example
  * ```ts
- * import type { PublishBarsOptions } from "./client.ts";
+ * import type { PublishBarsOptions } from "@qmtl/qmtl/sdk";
  * const o: PublishBarsOptions = { leaseToken: "token-of-my-grant" };
  * ```
  */
@@ -194,7 +194,7 @@ export interface PublishBarsOptions {
  *
  * @example
  * ```ts
- * import type { PublishBarsResult } from "./client.ts";
+ * import type { PublishBarsResult } from "@qmtl/qmtl/sdk";
  * const r: PublishBarsResult = { accepted: 1, dropped: 0, lastBarTs: 60 };
  * ```
  */
@@ -212,7 +212,7 @@ export interface PublishBarsResult {
  *
  * @example
  * ```ts
- * import type { ReadBarsOptions } from "./client.ts";
+ * import type { ReadBarsOptions } from "@qmtl/qmtl/sdk";
  * const o: ReadBarsOptions = { waitMs: 10_000, limit: 500 };
  * ```
  */
@@ -232,7 +232,7 @@ export interface ReadBarsOptions {
  *
  * @example
  * ```ts
- * import type { CallOptions } from "./client.ts";
+ * import type { CallOptions } from "@qmtl/qmtl/sdk";
  * const o: CallOptions = { signal: AbortSignal.timeout(5000) };
  * ```
  */
@@ -260,7 +260,7 @@ function nameOfNode(dag: StrategyDag, e: ValidationError): string | undefined {
  *
  * @example
  * ```ts ignore
- * import { QmtlClient, StrategyBuilder } from "./mod.ts";
+ * import { QmtlClient, StrategyBuilder } from "@qmtl/qmtl/sdk";
  *
  * const client = new QmtlClient({ url: "http://127.0.0.1:8080", token: Deno.env.get("QMTL_TOKEN") });
  * const s = new StrategyBuilder("demo");
@@ -283,7 +283,7 @@ export class QmtlClient {
    * @param options URL, token, fetch, retry policy, timeouts
    * @example
    * ```ts
-   * import { QmtlClient } from "./client.ts";
+   * import { QmtlClient } from "@qmtl/qmtl/sdk";
    * const client = new QmtlClient({ url: "http://127.0.0.1:8080/", token: "t" });
    * client.url; // "http://127.0.0.1:8080"
    * ```
@@ -320,7 +320,7 @@ export class QmtlClient {
    * @param options version label, webhook URL, metadata, signal
    * @example
    * ```ts ignore
-   * import { QmtlClient, StrategyBuilder } from "./mod.ts";
+   * import { QmtlClient, StrategyBuilder } from "@qmtl/qmtl/sdk";
    * declare const client: QmtlClient;
    * declare const s: StrategyBuilder;
    * const ack = await client.submit(s, { version: "1" });
@@ -381,7 +381,7 @@ export class QmtlClient {
    * @param options signal
    * @example
    * ```ts ignore
-   * import { QmtlClient, stateName } from "./mod.ts";
+   * import { QmtlClient, stateName } from "@qmtl/qmtl/sdk";
    * declare const client: QmtlClient;
    * const st = await client.get("st_1");
    * console.log(stateName(st.state), Object.keys(st.queueMap).length);
@@ -407,7 +407,7 @@ export class QmtlClient {
    * @param options signal
    * @example
    * ```ts ignore
-   * import { QmtlClient } from "./mod.ts";
+   * import { QmtlClient } from "@qmtl/qmtl/sdk";
    * declare const client: QmtlClient;
    * const st = await client.retire("st_1");
    * ```
@@ -432,7 +432,7 @@ export class QmtlClient {
    * @param options match mode (`"any"` default), interval, signal
    * @example
    * ```ts ignore
-   * import { QmtlClient } from "./mod.ts";
+   * import { QmtlClient } from "@qmtl/qmtl/sdk";
    * declare const client: QmtlClient;
    * const nodes = await client.nodesByTags(["btc", "close"], { matchMode: "all" });
    * for (const r of nodes) console.log(r.node.name, r.topic, r.refCount);
@@ -461,7 +461,7 @@ export class QmtlClient {
    * @param options page size and token, node type and interval filters
    * @example
    * ```ts ignore
-   * import { QmtlClient } from "./mod.ts";
+   * import { QmtlClient } from "@qmtl/qmtl/sdk";
    * declare const client: QmtlClient;
    * let pageToken = "";
    * for (let page = 0; page < 100; page++) {
@@ -496,7 +496,7 @@ export class QmtlClient {
    * @param options resume point (`lastEventId` = an event's `cursor`), signal
    * @example
    * ```ts ignore
-   * import { QmtlClient } from "./mod.ts";
+   * import { QmtlClient } from "@qmtl/qmtl/sdk";
    * declare const client: QmtlClient;
    * for await (const e of client.events("st_1", { signal: AbortSignal.timeout(30_000) })) {
    *   console.log(e.type, e.state);
@@ -527,7 +527,7 @@ export class QmtlClient {
    * @param options timeout, signal, poll interval, failure states
    * @example
    * ```ts ignore
-   * import { QmtlClient } from "./mod.ts";
+   * import { QmtlClient } from "@qmtl/qmtl/sdk";
    * declare const client: QmtlClient;
    * const st = await client.waitFor("st_1", "COMPLETED", { timeoutMs: 30_000 });
    * console.log(st.queueMap);
@@ -647,7 +647,7 @@ export class QmtlClient {
    * @param options lease token, signal
    * @example
    * ```ts ignore
-   * import { QmtlClient } from "./mod.ts";
+   * import { QmtlClient } from "@qmtl/qmtl/sdk";
    * declare const client: QmtlClient;
    * const [topic] = await client.streamTopics(["btc", "close"]);
    * await client.publishBars(topic, [{ barTs: 1_700_000_040, value: 37_001.5 }]);
@@ -683,7 +683,7 @@ export class QmtlClient {
    * @param options wait, limit per topic, tail, signal
    * @example
    * ```ts ignore
-   * import { QmtlClient } from "./mod.ts";
+   * import { QmtlClient } from "@qmtl/qmtl/sdk";
    * declare const client: QmtlClient;
    * const got = await client.readBars([{ topic: "BTC_Signal_1a2b3c4d_v1", afterBarTs: 0 }], { waitMs: 10_000 });
    * for (const t of got) console.log(t.topic, t.bars.map((b) => b.value));
@@ -727,7 +727,7 @@ export class QmtlClient {
    * @param options signal
    * @example
    * ```ts ignore
-   * import { QmtlClient } from "./mod.ts";
+   * import { QmtlClient } from "@qmtl/qmtl/sdk";
    * declare const client: QmtlClient;
    * const [g] = await client.acquireLeases("runner-1", 10_000, [{ topic: "BTC_Processing_1a2b3c4d_v1" }]);
    * if (g.granted) console.log("producing after", g.lastBarTs);
@@ -768,7 +768,7 @@ export class QmtlClient {
    * @param options signal
    * @example
    * ```ts ignore
-   * import { QmtlClient } from "./mod.ts";
+   * import { QmtlClient } from "@qmtl/qmtl/sdk";
    * declare const client: QmtlClient;
    * await client.releaseLeases([{ topic: "BTC_Processing_1a2b3c4d_v1", token: "…" }]);
    * ```
@@ -795,7 +795,7 @@ export class QmtlClient {
    * @param options interval, signal
    * @example
    * ```ts ignore
-   * import { QmtlClient } from "./mod.ts";
+   * import { QmtlClient } from "@qmtl/qmtl/sdk";
    * declare const client: QmtlClient;
    * for (const topic of await client.streamTopics(["btc", "close"])) {
    *   await client.publishBars(topic, [{ barTs: 1_700_000_040, value: 37_001.5 }]);
@@ -824,7 +824,7 @@ export class QmtlClient {
    * @param options signal
    * @example
    * ```ts ignore
-   * import { QmtlClient } from "./mod.ts";
+   * import { QmtlClient } from "@qmtl/qmtl/sdk";
    * declare const client: QmtlClient;
    * console.log(await client.topicOf("sha256:…"));
    * ```
@@ -851,7 +851,7 @@ export class QmtlClient {
    * @param intervalS the query's interval
    * @example
    * ```ts ignore
-   * import { QmtlClient } from "./mod.ts";
+   * import { QmtlClient } from "@qmtl/qmtl/sdk";
    * declare const client: QmtlClient;
    * const m = await client.tagMatches(["close"], "any", 60);
    * ```
@@ -877,7 +877,7 @@ export class QmtlClient {
    * @returns the topic I/O
    * @example
    * ```ts ignore
-   * import { live, QmtlClient } from "./mod.ts";
+   * import { live, QmtlClient } from "@qmtl/qmtl/sdk";
    * declare const client: QmtlClient;
    * const io = client.topicIO();
    * ```

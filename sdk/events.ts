@@ -21,7 +21,7 @@ const MAX_SSE_BUFFER = 1 << 20;
  *
  * @example
  * ```ts
- * import type { LifecycleData } from "./events.ts";
+ * import type { LifecycleData } from "@qmtl/qmtl/sdk";
  * const d: LifecycleData = { strategyId: "st_1", from: "PROCESSING", state: "COMPLETED", queueMap: {} };
  * ```
  */
@@ -57,7 +57,7 @@ export interface LifecycleData {
  *
  * @example
  * ```ts
- * import type { StrategyEvent } from "./events.ts";
+ * import type { StrategyEvent } from "@qmtl/qmtl/sdk";
  * const e: StrategyEvent = {
  *   id: "9c1…", type: "qmtl.strategy.completed", source: "/qmtl/gateway", subject: "st_1",
  *   time: "2026-01-01T00:00:00Z", specVersion: "1.0", dataContentType: "application/json",
@@ -93,7 +93,7 @@ export interface StrategyEvent {
  *
  * @example
  * ```ts
- * import type { EventsOptions } from "./events.ts";
+ * import type { EventsOptions } from "@qmtl/qmtl/sdk";
  * const o: EventsOptions = { lastEventId: "1712-0", signal: AbortSignal.timeout(30_000) };
  * ```
  */
@@ -138,7 +138,7 @@ function decodeData(raw: unknown): LifecycleData {
  * @param cursor the SSE event ID it came with
  * @example
  * ```ts
- * import { toStrategyEvent } from "./events.ts";
+ * import { toStrategyEvent } from "@qmtl/qmtl/sdk";
  * const e = toStrategyEvent({ id: "a", type: "qmtl.strategy.completed", specversion: "1.0", subject: "st_1", data: { state: "COMPLETED" } }, "7");
  * e.state; // "COMPLETED"
  * ```

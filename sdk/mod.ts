@@ -10,7 +10,7 @@
  *
  * @example
  * ```ts
- * import { type NodeView, StrategyBuilder } from "./mod.ts";
+ * import { type NodeView, StrategyBuilder } from "@qmtl/qmtl/sdk";
  *
  * const s = new StrategyBuilder("sma_crossover");
  * const price = s.streamInput({ name: "btc_close", tags: ["btc", "close"], intervalS: 60, period: 1 });

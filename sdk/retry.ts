@@ -13,7 +13,7 @@
  *
  * @example
  * ```ts
- * import type { RetryOptions } from "./retry.ts";
+ * import type { RetryOptions } from "@qmtl/qmtl/sdk";
  * const r: RetryOptions = { maxAttempts: 5, baseMs: 100, maxMs: 2000 };
  * ```
  */
@@ -31,7 +31,7 @@ export interface RetryOptions {
  *
  * @example
  * ```ts
- * import { DEFAULT_RETRY } from "./retry.ts";
+ * import { DEFAULT_RETRY } from "@qmtl/qmtl/sdk";
  * DEFAULT_RETRY.maxAttempts; // 5
  * ```
  */
@@ -78,7 +78,7 @@ export function retryOptions(
  * @param random a source of numbers in `[0, 1)`; default `Math.random`
  * @example
  * ```ts
- * import { backoffMs } from "./retry.ts";
+ * import { backoffMs } from "@qmtl/qmtl/sdk";
  * backoffMs(3, { maxAttempts: 5, baseMs: 100, maxMs: 1000 }, undefined, () => 0.5); // 200
  * backoffMs(9, { maxAttempts: 5, baseMs: 100, maxMs: 1000 }, undefined, () => 0.999) <= 1000; // true
  * ```

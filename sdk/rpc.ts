@@ -31,7 +31,7 @@ import { backoffMs, deadline, type RetryOptions, sleep } from "./retry.ts";
  *
  * @example
  * ```ts
- * import type { ClientConfig } from "./rpc.ts";
+ * import type { ClientConfig } from "@qmtl/qmtl/sdk";
  * const t: ClientConfig = {
  *   baseUrl: "http://127.0.0.1:8080", token: () => "jwt", fetch: globalThis.fetch,
  *   retry: { maxAttempts: 3, baseMs: 100, maxMs: 1000 }, requestTimeoutMs: 10000,
@@ -61,7 +61,7 @@ export interface ClientConfig {
  *
  * @example
  * ```ts
- * import { CLIENT_SCHEMA } from "./rpc.ts";
+ * import { CLIENT_SCHEMA } from "@qmtl/qmtl/sdk";
  * CLIENT_SCHEMA.version; // "2.0.0"
  * ```
  */
@@ -149,7 +149,7 @@ export function retryInterceptor(config: ClientConfig): Interceptor {
  *
  * @example
  * ```ts ignore
- * import { gatewayClient } from "./rpc.ts";
+ * import { gatewayClient } from "@qmtl/qmtl/sdk";
  * declare const config: import("./rpc.ts").ClientConfig;
  * const { status } = await gatewayClient(config).getStrategy({ strategyId: "st_1" });
  * ```

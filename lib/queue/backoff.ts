@@ -11,7 +11,7 @@ import type { BackoffOptions } from "./types.ts";
  *
  * @example
  * ```ts
- * import { DEFAULT_BACKOFF } from "./backoff.ts";
+ * import { DEFAULT_BACKOFF } from "@qmtl/qmtl/queue";
  * console.log(DEFAULT_BACKOFF.baseMs); // 1000
  * ```
  */
@@ -32,7 +32,7 @@ export const DEFAULT_BACKOFF: Readonly<BackoffOptions> = Object.freeze({
  *
  * @example
  * ```ts
- * import { backoffDelay } from "./backoff.ts";
+ * import { backoffDelay } from "@qmtl/qmtl/queue";
  * const d = backoffDelay(3, { baseMs: 100, maxMs: 10_000 }); // 200..400
  * ```
  */

@@ -14,7 +14,7 @@ import { QueueError } from "./errors.ts";
  *
  * @example
  * ```ts
- * import type { DurabilityOptions } from "./durability.ts";
+ * import type { DurabilityOptions } from "@qmtl/qmtl/queue";
  * const d: DurabilityOptions = { waitReplicas: 1, waitTimeoutMs: 1_000 };
  * ```
  */
@@ -49,7 +49,7 @@ function env(name: string): string | undefined {
  *
  * @example
  * ```ts
- * import { resolveDurability } from "./durability.ts";
+ * import { resolveDurability } from "@qmtl/qmtl/queue";
  * const d = resolveDurability({}, true); // { waitReplicas: 1, waitTimeoutMs: 1000 } unless env overrides
  * ```
  */
@@ -102,7 +102,7 @@ export function resolveDurability(
  *
  * @example
  * ```ts
- * import { ReplicaWaiter } from "./durability.ts";
+ * import { ReplicaWaiter } from "@qmtl/qmtl/queue";
  * import type { Redis } from "ioredis";
  * async function durableSet(redis: Redis, waiter: ReplicaWaiter): Promise<number> {
  *   const epoch = waiter.epoch;

@@ -43,3 +43,48 @@ Deno.test("docs/queue.md: clients are closed with closeRedis, never a bare quit(
   }
   assert.deepEqual(offenders, [], "use closeRedis (lib/queue/connection.ts)");
 });
+
+Deno.test("examples (JSDoc and examples/) import the published entry points, not files", async () => {
+  const { findRelativePublicImports } = await import(
+    "../support/jsdoc_imports.ts"
+  );
+  const found = await findRelativePublicImports();
+  assert.deepEqual(
+    found.map((f) =>
+      `${f.file}:${f.line}: ${f.text.trim()} → ${f.fixed.trim()}`
+    ),
+    [],
+    "fix with: deno run -A tests/support/jsdoc_imports.ts --fix",
+  );
+});
+
+Deno.test("the example-import check sees a relative import of a public name", async () => {
+  const { findRelativePublicImports } = await import(
+    "../support/jsdoc_imports.ts"
+  );
+  const probe = new URL("sdk/zz_probe_example.ts", ROOT);
+  await Deno.writeTextFile(
+    probe,
+    [
+      "/**",
+      " * @example",
+      " * ```ts",
+      ' * import { StrategyBuilder } from "./builder.ts";',
+      " * ```",
+      " */",
+      "export const probe = 1;",
+      "",
+    ].join("\n"),
+  );
+  try {
+    const found = await findRelativePublicImports();
+    assert.deepEqual(
+      found.filter((f) => f.file === "sdk/zz_probe_example.ts").map((f) =>
+        f.fixed.trim()
+      ),
+      ['* import { StrategyBuilder } from "@qmtl/qmtl/sdk";'],
+    );
+  } finally {
+    await Deno.remove(probe);
+  }
+});

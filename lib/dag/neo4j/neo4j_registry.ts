@@ -105,7 +105,7 @@ async function run(
  *
  * @example
  * ```ts
- * import type { StartupSchemaReport } from "./neo4j_registry.ts";
+ * import type { StartupSchemaReport } from "@qmtl/qmtl/dag";
  * function show(r: StartupSchemaReport): void {
  *   console.log(r.mode, r.missing.length);
  * }
@@ -125,7 +125,7 @@ export interface StartupSchemaReport {
  *
  * @example
  * ```ts ignore
- * import { Neo4jRegistry } from "./neo4j_registry.ts";
+ * import { Neo4jRegistry } from "@qmtl/qmtl/dag";
  * const reg = await Neo4jRegistry.connect({
  *   url: "bolt://127.0.0.1:7687",
  *   migrate: "auto",
@@ -166,7 +166,7 @@ export class Neo4jRegistry implements NodeRegistry {
    *
    * @example
    * ```ts ignore
-   * import { Neo4jRegistry } from "./neo4j_registry.ts";
+   * import { Neo4jRegistry } from "@qmtl/qmtl/dag";
    * const reg = await Neo4jRegistry.connect({ url: "bolt://127.0.0.1:7687", namespace: "dev" });
    * await reg.close();
    * ```
@@ -223,7 +223,7 @@ export class Neo4jRegistry implements NodeRegistry {
    *
    * @example
    * ```ts ignore
-   * import { Neo4jRegistry } from "./neo4j_registry.ts";
+   * import { Neo4jRegistry } from "@qmtl/qmtl/dag";
    * const reg = await Neo4jRegistry.connect({ url: "bolt://127.0.0.1:7687" });
    * for (const i of await reg.checkSchema()) console.warn(i.object.name, i.problem);
    * await reg.close();
@@ -238,7 +238,7 @@ export class Neo4jRegistry implements NodeRegistry {
    *
    * @example
    * ```ts ignore
-   * import { Neo4jRegistry } from "./neo4j_registry.ts";
+   * import { Neo4jRegistry } from "@qmtl/qmtl/dag";
    * const reg = await Neo4jRegistry.connect({ url: "bolt://127.0.0.1:7687" });
    * const s = await reg.migrationStatus();
    * console.log(s.pending.length === 0 && s.issues.length === 0);
@@ -761,7 +761,7 @@ export class Neo4jRegistry implements NodeRegistry {
    *
    * @example
    * ```ts ignore
-   * import { Neo4jRegistry } from "./neo4j_registry.ts";
+   * import { Neo4jRegistry } from "@qmtl/qmtl/dag";
    * const reg = await Neo4jRegistry.connect({ url: "bolt://127.0.0.1:7687", namespace: "scratch" });
    * await reg.purgeNamespace();
    * await reg.close();

@@ -64,7 +64,7 @@ export interface VariableSpec {
  *
  * @example
  * ```ts
- * import { CONFIG_VARIABLES } from "./config.ts";
+ * import { CONFIG_VARIABLES } from "@qmtl/qmtl/server";
  * console.log(CONFIG_VARIABLES.map((v) => v.name).join("\n"));
  * ```
  */
@@ -608,7 +608,7 @@ export interface ServerConfig {
  *
  * @example
  * ```ts
- * import { loadConfig } from "./config.ts";
+ * import { loadConfig } from "@qmtl/qmtl/server";
  * const a = loadConfig({ QMTL_ALERT_WEBHOOK_URL: "https://alerts.example/qmtl" }).alerts;
  * console.log(a.webhookUrl !== undefined, a.dedupWindowMs); // true 600000
  * ```
@@ -650,7 +650,7 @@ export interface AlertConfig {
  *
  * @example
  * ```ts
- * import { ConfigError, loadConfig } from "./config.ts";
+ * import { ConfigError, loadConfig } from "@qmtl/qmtl/server";
  * try {
  *   loadConfig({ QMTL_PORT: "eighty" });
  * } catch (e) {
@@ -771,7 +771,7 @@ function parseOne(spec: VariableSpec, raw: string): Parsed | Error {
  *
  * @example
  * ```ts
- * import { loadConfig } from "./config.ts";
+ * import { loadConfig } from "@qmtl/qmtl/server";
  * const cfg = loadConfig({ QMTL_PORT: "9000" });
  * console.log(cfg.port, cfg.devMode); // 9000 true
  * ```

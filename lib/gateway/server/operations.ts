@@ -52,8 +52,8 @@ export const REDIS_UNCONFIRMED_WRITES_TOTAL =
  *
  * @example
  * ```ts
- * import { alertSinks } from "./operations.ts";
- * import { loadConfig } from "./config.ts";
+ * import { alertSinks } from "@qmtl/qmtl/server";
+ * import { loadConfig } from "@qmtl/qmtl/server";
  * const sinks = alertSinks(loadConfig({ QMTL_ALERT_WEBHOOK_URL: "https://alerts.example/q" }).alerts);
  * console.log(sinks.map((s) => s.name)); // ["webhook"]
  * ```
@@ -144,11 +144,11 @@ function unconfirmedOf(backend: unknown): number {
  *
  * @example
  * ```ts
- * import { createOperations } from "./operations.ts";
- * import { loadConfig } from "./config.ts";
- * import { createLogger, Metrics } from "../mod.ts";
- * import { MemoryRegistry } from "../../dag/mod.ts";
- * import { MemoryEventLog, MemoryQueue } from "../../queue/mod.ts";
+ * import { createOperations } from "@qmtl/qmtl/server";
+ * import { loadConfig } from "@qmtl/qmtl/server";
+ * import { createLogger, Metrics } from "@qmtl/qmtl/gateway";
+ * import { MemoryRegistry } from "@qmtl/qmtl/dag";
+ * import { MemoryEventLog, MemoryQueue } from "@qmtl/qmtl/queue";
  * import assert from "node:assert/strict";
  * const queue = new MemoryQueue();
  * const ops = createOperations({

@@ -46,10 +46,7 @@ import type {
  * @example
  * ```ts
  * import type { RedisStrategyStoreOptions } from "@qmtl/qmtl/gateway";
- * import {
-  closeRedis,
-  type RedisClient as Redis,
-} from "../../queue/connection.ts";
+ * import type { RedisClient as Redis } from "@qmtl/qmtl/queue";
  * function optionsFor(redis: Redis): RedisStrategyStoreOptions {
  *   return { redis, prefix: "qmtl:gw:", waitReplicas: true };
  * }
