@@ -28,6 +28,7 @@ import {
 import {
   backoffMs,
   deadline,
+  linkSignal,
   type RetryOptions,
   retryOptions,
   sleep,
@@ -344,13 +345,13 @@ export class QmtlClient {
     }
     try {
       const ack = await call(
-        () =>
+        (signal) =>
           this.#rpc.submitStrategy({
             dag,
             version: options.version,
             callbackUrl: options.callbackUrl ?? "",
             metadata: { ...(options.metadata ?? {}) },
-          }, { signal: options.signal }),
+          }, { signal }),
         options.signal,
       );
       return submitView(ack);
@@ -392,7 +393,7 @@ export class QmtlClient {
     options: CallOptions = {},
   ): Promise<StrategyStatus> {
     const { status } = await call(
-      () => this.#rpc.getStrategy({ strategyId }, { signal: options.signal }),
+      (signal) => this.#rpc.getStrategy({ strategyId }, { signal }),
       options.signal,
     );
     if (status === undefined) throw noStatus("GetStrategy");
@@ -417,8 +418,7 @@ export class QmtlClient {
     options: CallOptions = {},
   ): Promise<StrategyStatus> {
     const { status } = await call(
-      () =>
-        this.#rpc.retireStrategy({ strategyId }, { signal: options.signal }),
+      (signal) => this.#rpc.retireStrategy({ strategyId }, { signal }),
       options.signal,
     );
     if (status === undefined) throw noStatus("RetireStrategy");
@@ -443,12 +443,12 @@ export class QmtlClient {
     options: NodesByTagsOptions = {},
   ): Promise<NodeRecord[]> {
     const res = await call(
-      () =>
+      (signal) =>
         this.#rpc.queryNodesByTags({
           tags: [...tags],
           matchMode: options.matchMode ?? "any",
           intervalS: options.intervalS ?? 0,
-        }, { signal: options.signal }),
+        }, { signal }),
       options.signal,
     );
     return nodeRecords(res.nodes);
@@ -475,13 +475,13 @@ export class QmtlClient {
     options: ListNodesOptions = {},
   ): Promise<ListNodesResponse> {
     const res = await call(
-      () =>
+      (signal) =>
         this.#rpc.listNodes({
           pageSize: options.pageSize ?? 0,
           pageToken: options.pageToken ?? "",
           nodeType: options.nodeType ?? "",
           intervalS: options.intervalS ?? 0,
-        }, { signal: options.signal }),
+        }, { signal }),
       options.signal,
     );
     return { nodes: nodeRecords(res.nodes), nextPageToken: res.nextPageToken };
@@ -559,9 +559,10 @@ export class QmtlClient {
     const done = new AbortController();
     const timer = deadline(timeoutMs);
     const timeout = timer.signal;
-    const signals = [done.signal, timeout];
-    if (options.signal) signals.push(options.signal);
-    const signal = AbortSignal.any(signals);
+    // The caller's signal only through a link detached at the end (a
+    // listener left on an AbortSignal.timeout keeps the process alive).
+    const caller = linkSignal(options.signal);
+    const signal = AbortSignal.any([done.signal, timeout, caller.signal]);
     let last: StrategyStatus | undefined;
 
     // Fetch the status, retrying unavailable answers until the wait ends.
@@ -632,6 +633,7 @@ export class QmtlClient {
       throw e;
     } finally {
       timer.clear();
+      caller.dispose();
       done.abort();
     }
   }
@@ -659,12 +661,12 @@ export class QmtlClient {
     options: PublishBarsOptions = {},
   ): Promise<PublishBarsResult> {
     const res = await call(
-      () =>
+      (signal) =>
         this.#rpc.publishBars({
           topic,
           bars: bars.map(toBarRecord),
           leaseToken: options.leaseToken ?? "",
-        }, { signal: options.signal }),
+        }, { signal }),
       options.signal,
     );
     return {
@@ -698,7 +700,7 @@ export class QmtlClient {
       ? Math.max(0, this.#config.requestTimeoutMs - 5_000)
       : 30_000;
     const res = await call(
-      () =>
+      (signal) =>
         this.#rpc.readBars({
           cursors: cursors.map((c) => ({
             topic: c.topic,
@@ -707,7 +709,7 @@ export class QmtlClient {
           limit: options.limit ?? 0,
           waitMs: Math.min(options.waitMs ?? 0, budget),
           tail: options.tail ?? 0,
-        }, { signal: options.signal }),
+        }, { signal }),
       options.signal,
     );
     return res.topics.map((t) => ({
@@ -740,12 +742,12 @@ export class QmtlClient {
     options: CallOptions = {},
   ): Promise<LeaseOutcome[]> {
     const res = await call(
-      () =>
+      (signal) =>
         this.#rpc.acquireLeases({
           holder,
           ttlMs,
           leases: leases.map((l) => ({ topic: l.topic, token: l.token ?? "" })),
-        }, { signal: options.signal }),
+        }, { signal }),
       options.signal,
     );
     return res.grants.map((g) => ({
@@ -778,10 +780,10 @@ export class QmtlClient {
     options: CallOptions = {},
   ): Promise<number> {
     const res = await call(
-      () =>
+      (signal) =>
         this.#rpc.releaseLeases({
           leases: leases.map((l) => ({ topic: l.topic, token: l.token })),
-        }, { signal: options.signal }),
+        }, { signal }),
       options.signal,
     );
     return res.released;
@@ -830,12 +832,21 @@ export class QmtlClient {
    * ```
    */
   async topicOf(nodeId: string, options: CallOptions = {}): Promise<string> {
-    const res = await get(
-      this.#config,
-      `/v1/nodes/${encodeURIComponent(nodeId)}`,
-      options.signal ? { signal: options.signal } : {},
-    );
-    const body = await res.json() as { topic?: unknown };
+    const caller = linkSignal(options.signal);
+    let body: { topic?: unknown };
+    try {
+      const res = await get(
+        this.#config,
+        `/v1/nodes/${encodeURIComponent(nodeId)}`,
+        { signal: caller.signal },
+      );
+      body = await res.json() as { topic?: unknown };
+    } catch (e) {
+      if (options.signal?.aborted) throw options.signal.reason;
+      throw e;
+    } finally {
+      caller.dispose();
+    }
     if (typeof body.topic !== "string") {
       throw new QmtlClientError("E_INTERNAL", `node ${nodeId} has no topic`);
     }

@@ -9,7 +9,7 @@
 
 import { EventSourceParserStream } from "eventsource-parser/stream";
 import { QmtlClientError } from "./errors.ts";
-import { backoffMs, sleep } from "./retry.ts";
+import { backoffMs, linkSignal, sleep } from "./retry.ts";
 import { type ClientConfig, get } from "./rpc.ts";
 import { type StateName, stateName, toState } from "./states.ts";
 
@@ -225,9 +225,10 @@ export async function* followEvents(
   options: EventsOptions = {},
 ): AsyncGenerator<StrategyEvent, void, undefined> {
   const stop = new AbortController();
-  const signal = options.signal
-    ? AbortSignal.any([options.signal, stop.signal])
-    : stop.signal;
+  // The caller's signal through a link detached in `finally` (on break too):
+  // a listener left on an AbortSignal.timeout keeps the process alive.
+  const caller = linkSignal(options.signal);
+  const signal = AbortSignal.any([caller.signal, stop.signal]);
   const maxReconnects = options.maxReconnects ?? config.retry.maxAttempts;
   const recent = new RecentIds(1024);
   let lastId = options.lastEventId;
@@ -317,6 +318,7 @@ export async function* followEvents(
       }
     }
   } finally {
+    caller.dispose();
     stop.abort();
   }
 }

@@ -154,6 +154,44 @@ export function deadline(ms: number): { signal: AbortSignal; clear(): void } {
 }
 
 /**
+ * An internal signal that follows the caller's `signal`, and `dispose()` to
+ * detach it. The SDK hands the caller's signal to nothing else: fetches,
+ * sleeps and `AbortSignal.any` chains add listeners that may outlive the
+ * call, and a listener on a caller's `AbortSignal.timeout(…)` keeps the
+ * process alive until that timeout fires. After `dispose()` the caller's
+ * signal has no listener of the SDK left.
+ *
+ * @param signal the caller's signal, if any
+ * @returns the internal signal (aborted with the caller's reason) and `dispose`
+ * @example
+ * ```ts
+ * import { linkSignal } from "./retry.ts";
+ * import assert from "node:assert/strict";
+ * const caller = new AbortController();
+ * const link = linkSignal(caller.signal);
+ * caller.abort("stop");
+ * assert.equal(link.signal.reason, "stop");
+ * link.dispose();
+ * ```
+ */
+export function linkSignal(
+  signal?: AbortSignal,
+): { signal: AbortSignal; dispose(): void } {
+  const ac = new AbortController();
+  if (signal === undefined) return { signal: ac.signal, dispose() {} };
+  if (signal.aborted) {
+    ac.abort(signal.reason);
+    return { signal: ac.signal, dispose() {} };
+  }
+  const relay = () => ac.abort(signal.reason);
+  signal.addEventListener("abort", relay, { once: true });
+  return {
+    signal: ac.signal,
+    dispose: () => signal.removeEventListener("abort", relay),
+  };
+}
+
+/**
  * Parse a `Retry-After` header (seconds or an HTTP date) into milliseconds.
  *
  * @example

@@ -24,7 +24,13 @@ import {
   SCHEMA_VERSION_HEADER,
 } from "./contracts.ts";
 import { clientErrorOf, errorFromResponse, QmtlClientError } from "./errors.ts";
-import { backoffMs, deadline, type RetryOptions, sleep } from "./retry.ts";
+import {
+  backoffMs,
+  deadline,
+  linkSignal,
+  type RetryOptions,
+  sleep,
+} from "./retry.ts";
 
 /**
  * What every request needs: where, who, how to retry.
@@ -171,6 +177,8 @@ export function gatewayClient(
 /**
  * Run a contract call, turning whatever it throws into a
  * {@link QmtlClientError} (the signal's reason when the caller aborted).
+ * `fn` receives a signal that follows `signal` and is detached from it when
+ * the call ends.
  *
  * @example
  * ```ts
@@ -180,14 +188,19 @@ export function gatewayClient(
  * ```
  */
 export async function call<T>(
-  fn: () => Promise<T>,
+  fn: (signal: AbortSignal | undefined) => Promise<T>,
   signal?: AbortSignal,
 ): Promise<T> {
+  // `fn` gets a signal linked to the caller's, never the caller's own (see
+  // linkSignal): nothing is left listening on it when the call returns.
+  const link = signal ? linkSignal(signal) : undefined;
   try {
-    return await fn();
+    return await fn(link?.signal);
   } catch (e) {
     if (signal?.aborted) throw signal.reason;
     throw clientErrorOf(e);
+  } finally {
+    link?.dispose();
   }
 }
 

@@ -293,6 +293,7 @@ class LiveRunner implements LiveRun {
   #tagMatches = new Map<string, string[]>();
   #stop = new AbortController();
   #readAbort = new AbortController();
+  #unlisten: () => void = () => {};
   /** The node whose topic bar is being injected (its emission is not ours). */
   #injecting = "";
   #loops: Promise<void>[] = [];
@@ -369,10 +370,17 @@ class LiveRunner implements LiveRun {
     await this.#resolveTags(true);
     await this.#warmUp([...this.#nodes.values()]);
     await this.#leaseRound();
-    o.signal?.addEventListener("abort", () => this.stop(), { once: true });
     if (o.signal?.aborted) {
       void this.stop();
       return;
+    }
+    // Removed again by stop(): a listener left on the caller's signal (say
+    // AbortSignal.timeout(…)) would keep the process alive until it fires.
+    if (o.signal) {
+      const signal = o.signal;
+      const onAbort = () => void this.stop();
+      signal.addEventListener("abort", onAbort, { once: true });
+      this.#unlisten = () => signal.removeEventListener("abort", onAbort);
     }
     this.#loops.push(this.#readLoop(), this.#leaseLoop(), this.#tagLoop());
   }
@@ -777,6 +785,7 @@ class LiveRunner implements LiveRun {
 
   stop(): Promise<Record<string, LiveNodeStats>> {
     return this.#stopped ??= (async () => {
+      this.#unlisten();
       this.#stop.abort();
       this.#readAbort.abort();
       await Promise.allSettled(this.#loops);
