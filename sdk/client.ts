@@ -229,6 +229,46 @@ export interface ReadBarsOptions {
 }
 
 /**
+ * A topic of the global DAG (`GET /v1/topics`).
+ *
+ * @example
+ * ```ts
+ * import type { TopicInfo } from "@qmtl/qmtl/sdk";
+ * const t: TopicInfo = { name: "BTC_StreamInput_33ac53f0_v1", nodeId: "sha256:…", retentionMs: 604800000, partitions: 1, createdAtMs: 0 };
+ * ```
+ */
+export interface TopicInfo {
+  /** Topic name. */
+  name: string;
+  /** The node whose output it carries. */
+  nodeId: string;
+  /** Retention, ms. */
+  retentionMs: number;
+  /** Partitions. */
+  partitions: number;
+  /** Creation time, ms since the epoch. */
+  createdAtMs: number;
+}
+
+/**
+ * Options of {@link QmtlClient.listTopics}.
+ *
+ * @example
+ * ```ts
+ * import type { ListTopicsOptions } from "@qmtl/qmtl/sdk";
+ * const o: ListTopicsOptions = { pageSize: 100 };
+ * ```
+ */
+export interface ListTopicsOptions {
+  /** Topics per page, 1-1000 (default 100). */
+  pageSize?: number;
+  /** `nextPageToken` of the previous page. */
+  pageToken?: string;
+  /** Cancels the call. */
+  signal?: AbortSignal;
+}
+
+/**
  * Options of {@link QmtlClient.get} and {@link QmtlClient.retire}.
  *
  * @example
@@ -851,6 +891,57 @@ export class QmtlClient {
       throw new QmtlClientError("E_INTERNAL", `node ${nodeId} has no topic`);
     }
     return body.topic;
+  }
+
+  /**
+   * One page of the global DAG's topics, ordered by name
+   * (`GET /v1/topics`; roles reader, operator, service).
+   *
+   * @param options page size and token, signal
+   * @returns the topics and the token of the next page (empty at the end)
+   * @example
+   * ```ts ignore
+   * import { QmtlClient } from "@qmtl/qmtl/sdk";
+   * declare const client: QmtlClient;
+   * const { topics } = await client.listTopics({ pageSize: 50 });
+   * for (const t of topics) console.log(t.name, t.nodeId);
+   * ```
+   */
+  async listTopics(
+    options: ListTopicsOptions = {},
+  ): Promise<{ topics: TopicInfo[]; nextPageToken: string }> {
+    const q = new URLSearchParams();
+    if (options.pageSize !== undefined) {
+      q.set("page_size", String(options.pageSize));
+    }
+    if (options.pageToken) q.set("page_token", options.pageToken);
+    const caller = linkSignal(options.signal);
+    try {
+      const res = await get(
+        this.#config,
+        `/v1/topics${q.size ? `?${q}` : ""}`,
+        { signal: caller.signal },
+      );
+      const body = await res.json() as {
+        topics: TopicInfo[];
+        nextPageToken: string;
+      };
+      return {
+        topics: body.topics.map((t) => ({
+          name: t.name,
+          nodeId: t.nodeId,
+          retentionMs: t.retentionMs,
+          partitions: t.partitions,
+          createdAtMs: t.createdAtMs,
+        })),
+        nextPageToken: body.nextPageToken,
+      };
+    } catch (e) {
+      if (options.signal?.aborted) throw options.signal.reason;
+      throw e;
+    } finally {
+      caller.dispose();
+    }
   }
 
   /**

@@ -65,6 +65,7 @@ export {
 export {
   type CallOptions,
   type ListNodesOptions,
+  type ListTopicsOptions,
   type NodesByTagsOptions,
   type PublishBarsOptions,
   type PublishBarsResult,
@@ -72,6 +73,7 @@ export {
   type QmtlClientOptions,
   type ReadBarsOptions,
   type SubmitOptions,
+  type TopicInfo,
   type WaitForOptions,
 } from "./client.ts";
 export {

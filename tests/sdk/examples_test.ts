@@ -236,6 +236,19 @@ Deno.test({
       for (const [name, patterns] of Object.entries(ON_THE_STACK)) {
         expectLines(await runExample(name, env), patterns);
       }
+      // examples/strategies.ts is a module for the command line.
+      expectLines(
+        await runTimed(
+          ["run", "-A", "sdk/cli/mod.ts", "submit", "examples/strategies.ts"],
+          { cwd: ROOT, env, timeoutMs: 60_000 },
+        ),
+        [
+          /^cli_sma_10_30 \(4 nodes\) → st_\w+: (QUEUED|COMPLETED \(already submitted before\))$/,
+          /^ {2}COMPLETED/,
+          /^cli_sma_10_60 \(4 nodes\) → st_\w+: /,
+          /^ {2}COMPLETED/,
+        ],
+      );
     }, { keepBackends: true });
   },
 });
@@ -247,7 +260,17 @@ Deno.test("every example in examples/ is run by this file, on memory and on the 
     if (e.isFile && e.name.endsWith(".ts")) names.push(e.name);
   }
   assert.ok(names.length >= 5);
+  const cli = await Deno.readTextFile(
+    new URL("cli/cli_test.ts", import.meta.url),
+  );
   for (const name of names) {
+    if (name === "strategies.ts") {
+      // A module for the command line: submitted and backtested by the CLI
+      // test (memory), submitted above on the stack.
+      assert.ok(cli.includes(`"examples/${name}"`), name);
+      assert.ok(self.includes(`"examples/${name}"`), name);
+      continue;
+    }
     assert.ok(
       self.includes(`runExample("${name}"`),
       `${name} is not run by tests/sdk/examples_test.ts`,
