@@ -15,6 +15,7 @@
  */
 
 import { createNeo4jDriver } from "../lib/dag/neo4j/driver.ts";
+import { toRegistryError } from "../lib/dag/neo4j/errors_map.ts";
 import {
   applyMigrations,
   migrationStatus,
@@ -77,9 +78,12 @@ async function main(args: string[]): Promise<number> {
     }
     return left.issues.length === 0 ? 0 : 4;
   } catch (e) {
-    const err = e instanceof RegistryError ? e : null;
-    console.error(`migrate failed: ${e instanceof Error ? e.message : e}`);
-    return err?.code === "E_UNAVAILABLE" ? 3 : 4;
+    // The driver's own errors (ServiceUnavailable when nothing listens) are
+    // classified like the registry's, so "unavailable" is exit 3 whichever
+    // layer noticed it.
+    const err = e instanceof RegistryError ? e : toRegistryError(e);
+    console.error(`migrate failed: ${err.message}`);
+    return err.code === "E_UNAVAILABLE" ? 3 : 4;
   } finally {
     await driver.close();
   }

@@ -15,7 +15,7 @@ import {
   type NodeSeries,
   type NodeView,
   StrategyBuilder,
-} from "../sdk/mod.ts";
+} from "@qmtl/qmtl/sdk";
 
 /** Mean of the window: one compute function, the period sets the window. */
 const sma = (view: NodeView<number>) =>

@@ -18,7 +18,7 @@ import {
   type NodeView,
   QmtlClient,
   StrategyBuilder,
-} from "../sdk/mod.ts";
+} from "@qmtl/qmtl/sdk";
 
 const url = Deno.env.get("QMTL_URL") ?? "http://127.0.0.1:8080";
 const token = Deno.env.get("QMTL_TOKEN");

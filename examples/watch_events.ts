@@ -10,7 +10,7 @@
  * @module
  */
 
-import { QmtlClient, StrategyBuilder } from "../sdk/mod.ts";
+import { QmtlClient, StrategyBuilder } from "@qmtl/qmtl/sdk";
 
 const url = Deno.env.get("QMTL_URL") ?? "http://127.0.0.1:8080";
 const token = Deno.env.get("QMTL_TOKEN");

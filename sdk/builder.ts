@@ -38,7 +38,7 @@ export type { ComputeFn } from "./runner/view.ts";
  *
  * @example
  * ```ts
- * import type { Params } from "./builder.ts";
+ * import type { Params } from "@qmtl/qmtl/sdk";
  * const p: Params = { window: 20, field: "close" };
  * ```
  */
@@ -55,7 +55,7 @@ const PROCESSING = "Processing";
  *
  * @example
  * ```ts
- * import { StrategyBuilder } from "./builder.ts";
+ * import { StrategyBuilder } from "@qmtl/qmtl/sdk";
  * const s = new StrategyBuilder("demo");
  * const price = s.streamInput({ name: "price", tags: ["btc"], intervalS: 60, period: 1 });
  * price.name; // "price"
@@ -77,7 +77,7 @@ export class NodeRef {
    * @param nodeType the node's type
    * @example
    * ```ts
-   * import { NodeRef, StrategyBuilder } from "./builder.ts";
+   * import { NodeRef, StrategyBuilder } from "@qmtl/qmtl/sdk";
    * const ref = new StrategyBuilder("s").streamInput({ name: "p", tags: ["x"], intervalS: 1, period: 1 });
    * ref instanceof NodeRef; // true — the builder makes them
    * ```
@@ -94,7 +94,7 @@ export class NodeRef {
    * @param builder a builder
    * @example
    * ```ts
-   * import { StrategyBuilder } from "./builder.ts";
+   * import { StrategyBuilder } from "@qmtl/qmtl/sdk";
    * const a = new StrategyBuilder("a");
    * const p = a.streamInput({ name: "p", tags: ["x"], intervalS: 1, period: 1 });
    * p.belongsTo(a); // true
@@ -110,7 +110,7 @@ export class NodeRef {
    *
    * @example
    * ```ts
-   * import { StrategyBuilder } from "./builder.ts";
+   * import { StrategyBuilder } from "@qmtl/qmtl/sdk";
    * const p = new StrategyBuilder("a").streamInput({ name: "p", tags: ["x"], intervalS: 1, period: 1 });
    * String(p); // "NodeRef(p)"
    * ```
@@ -127,7 +127,7 @@ export class NodeRef {
  *
  * @example
  * ```ts
- * import type { NodeInput } from "./builder.ts";
+ * import type { NodeInput } from "@qmtl/qmtl/sdk";
  * const byName: NodeInput = "price";
  * const existing: NodeInput = "sha256:" + "0".repeat(64);
  * ```
@@ -139,7 +139,7 @@ export type NodeInput = NodeRef | string;
  *
  * @example
  * ```ts
- * import type { CommonNodeOptions } from "./builder.ts";
+ * import type { CommonNodeOptions } from "@qmtl/qmtl/sdk";
  * const o: CommonNodeOptions = { name: "sma20", intervalS: 60, period: 20 };
  * ```
  */
@@ -166,7 +166,7 @@ export interface CommonNodeOptions {
  *
  * @example
  * ```ts
- * import type { StreamInputOptions } from "./builder.ts";
+ * import type { StreamInputOptions } from "@qmtl/qmtl/sdk";
  * const o: StreamInputOptions = {
  *   name: "btc_close", tags: ["btc", "close"], intervalS: 60, period: 1,
  *   params: { exchange: "binance" },
@@ -189,7 +189,7 @@ export interface StreamInputOptions extends CommonNodeOptions {
  *
  * @example
  * ```ts
- * import type { ProcessingOptions } from "./builder.ts";
+ * import type { ProcessingOptions } from "@qmtl/qmtl/sdk";
  * const o: ProcessingOptions<{ window: number }> = {
  *   name: "sma5", inputs: ["price"], intervalS: 60, period: 5, params: { window: 5 },
  *   compute: (view, p) => view.values.reduce((a: number, b: number) => a + b, 0) / p.window,
@@ -230,7 +230,7 @@ export interface ProcessingOptions<P extends Params = Params>
  *
  * @example
  * ```ts
- * import type { TagQueryOptions } from "./builder.ts";
+ * import type { TagQueryOptions } from "@qmtl/qmtl/sdk";
  * const o: TagQueryOptions = { name: "all_btc", tags: ["btc"], matchMode: "any", intervalS: 60, period: 1 };
  * ```
  */
@@ -246,7 +246,7 @@ export interface TagQueryOptions extends CommonNodeOptions {
  *
  * @example
  * ```ts
- * import type { StrategyOptions } from "./builder.ts";
+ * import type { StrategyOptions } from "@qmtl/qmtl/sdk";
  * const o: StrategyOptions = { metadata: { team: "quant-a" } };
  * ```
  */
@@ -260,7 +260,7 @@ export interface StrategyOptions {
  *
  * @example
  * ```ts
- * import type { CompiledNode } from "./builder.ts";
+ * import type { CompiledNode } from "@qmtl/qmtl/sdk";
  * const show = (n: CompiledNode) => `${n.spec.name}: ${n.compute ? "runs here" : "data/elsewhere"}`;
  * ```
  */
@@ -279,7 +279,7 @@ export interface CompiledNode {
  *
  * @example
  * ```ts
- * import type { Strategy } from "./builder.ts";
+ * import type { Strategy } from "@qmtl/qmtl/sdk";
  * const count = (s: Strategy) => s.nodes.filter((n) => n.compute).length;
  * ```
  */
@@ -317,8 +317,8 @@ interface Declared {
  *
  * @example
  * ```ts
- * import { StrategyBuilder } from "./builder.ts";
- * import type { NodeView } from "./runner/view.ts";
+ * import { StrategyBuilder } from "@qmtl/qmtl/sdk";
+ * import type { NodeView } from "@qmtl/qmtl/sdk";
  * import assert from "node:assert/strict";
  *
  * const s = new StrategyBuilder("sma_crossover");
@@ -349,7 +349,7 @@ export class StrategyBuilder {
    * @param options strategy metadata
    * @example
    * ```ts
-   * import { StrategyBuilder } from "./builder.ts";
+   * import { StrategyBuilder } from "@qmtl/qmtl/sdk";
    * const s = new StrategyBuilder("sma_crossover", { metadata: { team: "quant" } });
    * s.name; // "sma_crossover"
    * ```
@@ -366,7 +366,7 @@ export class StrategyBuilder {
    * @returns a handle to use as another node's input
    * @example
    * ```ts
-   * import { StrategyBuilder } from "./builder.ts";
+   * import { StrategyBuilder } from "@qmtl/qmtl/sdk";
    * const s = new StrategyBuilder("demo");
    * const price = s.streamInput({ name: "btc_close", tags: ["btc", "close"], intervalS: 60, period: 1 });
    * s.build().nodes[0].paramsJson; // '{"stream_tags":["btc","close"]}'
@@ -384,7 +384,7 @@ export class StrategyBuilder {
    * @returns a handle to use as another node's input
    * @example
    * ```ts
-   * import { StrategyBuilder } from "./builder.ts";
+   * import { StrategyBuilder } from "@qmtl/qmtl/sdk";
    * const s = new StrategyBuilder("demo");
    * const price = s.streamInput({ name: "price", tags: ["btc"], intervalS: 60, period: 1 });
    * const sma = s.processing({
@@ -413,7 +413,7 @@ export class StrategyBuilder {
    * @returns a handle to use as another node's input
    * @example
    * ```ts
-   * import { StrategyBuilder } from "./builder.ts";
+   * import { StrategyBuilder } from "@qmtl/qmtl/sdk";
    * const s = new StrategyBuilder("demo");
    * s.tagQuery({ name: "closes", tags: ["close", "btc"], matchMode: "all", intervalS: 60, period: 1 });
    * s.build().nodes[0].paramsJson; // '{"match_mode":"all","query_tags":["btc","close"]}'
@@ -436,7 +436,7 @@ export class StrategyBuilder {
    * @returns the `StrategyDag` to submit
    * @example
    * ```ts
-   * import { StrategyBuilder, ValidationError } from "./mod.ts";
+   * import { StrategyBuilder, ValidationError } from "@qmtl/qmtl/sdk";
    * import assert from "node:assert/strict";
    * const s = new StrategyBuilder("bad");
    * s.processing({ name: "a", inputs: ["b"], intervalS: 60, period: 1, compute: "a" });
@@ -456,7 +456,7 @@ export class StrategyBuilder {
    * @returns the strategy, nodes in DAG order
    * @example
    * ```ts
-   * import { StrategyBuilder } from "./mod.ts";
+   * import { StrategyBuilder } from "@qmtl/qmtl/sdk";
    * import assert from "node:assert/strict";
    * const s = new StrategyBuilder("demo");
    * const price = s.streamInput({ name: "price", tags: ["btc"], intervalS: 60, period: 1 });

@@ -28,6 +28,7 @@ import {
 import {
   backoffMs,
   deadline,
+  linkSignal,
   type RetryOptions,
   retryOptions,
   sleep,
@@ -64,7 +65,7 @@ import type { GatewayService } from "./contracts.ts";
  *
  * @example
  * ```ts
- * import type { QmtlClientOptions } from "./client.ts";
+ * import type { QmtlClientOptions } from "@qmtl/qmtl/sdk";
  * const o: QmtlClientOptions = {
  *   url: "http://127.0.0.1:8080", token: "eyJ…",
  *   retry: { maxAttempts: 4, baseMs: 100, maxMs: 2000 },
@@ -93,7 +94,7 @@ export interface QmtlClientOptions {
  *
  * @example
  * ```ts
- * import type { SubmitOptions } from "./client.ts";
+ * import type { SubmitOptions } from "@qmtl/qmtl/sdk";
  * const o: SubmitOptions = { version: "1.0.0", callbackUrl: "https://example.com/hook" };
  * ```
  */
@@ -113,7 +114,7 @@ export interface SubmitOptions {
  *
  * @example
  * ```ts
- * import type { WaitForOptions } from "./client.ts";
+ * import type { WaitForOptions } from "@qmtl/qmtl/sdk";
  * const o: WaitForOptions = { timeoutMs: 30_000, pollMs: 500 };
  * ```
  */
@@ -138,7 +139,7 @@ export interface WaitForOptions {
  *
  * @example
  * ```ts
- * import type { NodesByTagsOptions } from "./client.ts";
+ * import type { NodesByTagsOptions } from "@qmtl/qmtl/sdk";
  * const o: NodesByTagsOptions = { matchMode: "all", intervalS: 60 };
  * ```
  */
@@ -156,7 +157,7 @@ export interface NodesByTagsOptions {
  *
  * @example
  * ```ts
- * import type { ListNodesOptions } from "./client.ts";
+ * import type { ListNodesOptions } from "@qmtl/qmtl/sdk";
  * const o: ListNodesOptions = { pageSize: 100, nodeType: "Processing" };
  * ```
  */
@@ -178,7 +179,7 @@ export interface ListNodesOptions {
  *
  * @example
  * ```ts
- * import type { PublishBarsOptions } from "./client.ts";
+ * import type { PublishBarsOptions } from "@qmtl/qmtl/sdk";
  * const o: PublishBarsOptions = { leaseToken: "token-of-my-grant" };
  * ```
  */
@@ -194,7 +195,7 @@ export interface PublishBarsOptions {
  *
  * @example
  * ```ts
- * import type { PublishBarsResult } from "./client.ts";
+ * import type { PublishBarsResult } from "@qmtl/qmtl/sdk";
  * const r: PublishBarsResult = { accepted: 1, dropped: 0, lastBarTs: 60 };
  * ```
  */
@@ -212,7 +213,7 @@ export interface PublishBarsResult {
  *
  * @example
  * ```ts
- * import type { ReadBarsOptions } from "./client.ts";
+ * import type { ReadBarsOptions } from "@qmtl/qmtl/sdk";
  * const o: ReadBarsOptions = { waitMs: 10_000, limit: 500 };
  * ```
  */
@@ -228,11 +229,51 @@ export interface ReadBarsOptions {
 }
 
 /**
+ * A topic of the global DAG (`GET /v1/topics`).
+ *
+ * @example
+ * ```ts
+ * import type { TopicInfo } from "@qmtl/qmtl/sdk";
+ * const t: TopicInfo = { name: "BTC_StreamInput_33ac53f0_v1", nodeId: "sha256:…", retentionMs: 604800000, partitions: 1, createdAtMs: 0 };
+ * ```
+ */
+export interface TopicInfo {
+  /** Topic name. */
+  name: string;
+  /** The node whose output it carries. */
+  nodeId: string;
+  /** Retention, ms. */
+  retentionMs: number;
+  /** Partitions. */
+  partitions: number;
+  /** Creation time, ms since the epoch. */
+  createdAtMs: number;
+}
+
+/**
+ * Options of {@link QmtlClient.listTopics}.
+ *
+ * @example
+ * ```ts
+ * import type { ListTopicsOptions } from "@qmtl/qmtl/sdk";
+ * const o: ListTopicsOptions = { pageSize: 100 };
+ * ```
+ */
+export interface ListTopicsOptions {
+  /** Topics per page, 1-1000 (default 100). */
+  pageSize?: number;
+  /** `nextPageToken` of the previous page. */
+  pageToken?: string;
+  /** Cancels the call. */
+  signal?: AbortSignal;
+}
+
+/**
  * Options of {@link QmtlClient.get} and {@link QmtlClient.retire}.
  *
  * @example
  * ```ts
- * import type { CallOptions } from "./client.ts";
+ * import type { CallOptions } from "@qmtl/qmtl/sdk";
  * const o: CallOptions = { signal: AbortSignal.timeout(5000) };
  * ```
  */
@@ -260,7 +301,7 @@ function nameOfNode(dag: StrategyDag, e: ValidationError): string | undefined {
  *
  * @example
  * ```ts ignore
- * import { QmtlClient, StrategyBuilder } from "./mod.ts";
+ * import { QmtlClient, StrategyBuilder } from "@qmtl/qmtl/sdk";
  *
  * const client = new QmtlClient({ url: "http://127.0.0.1:8080", token: Deno.env.get("QMTL_TOKEN") });
  * const s = new StrategyBuilder("demo");
@@ -283,7 +324,7 @@ export class QmtlClient {
    * @param options URL, token, fetch, retry policy, timeouts
    * @example
    * ```ts
-   * import { QmtlClient } from "./client.ts";
+   * import { QmtlClient } from "@qmtl/qmtl/sdk";
    * const client = new QmtlClient({ url: "http://127.0.0.1:8080/", token: "t" });
    * client.url; // "http://127.0.0.1:8080"
    * ```
@@ -320,7 +361,7 @@ export class QmtlClient {
    * @param options version label, webhook URL, metadata, signal
    * @example
    * ```ts ignore
-   * import { QmtlClient, StrategyBuilder } from "./mod.ts";
+   * import { QmtlClient, StrategyBuilder } from "@qmtl/qmtl/sdk";
    * declare const client: QmtlClient;
    * declare const s: StrategyBuilder;
    * const ack = await client.submit(s, { version: "1" });
@@ -344,13 +385,13 @@ export class QmtlClient {
     }
     try {
       const ack = await call(
-        () =>
+        (signal) =>
           this.#rpc.submitStrategy({
             dag,
             version: options.version,
             callbackUrl: options.callbackUrl ?? "",
             metadata: { ...(options.metadata ?? {}) },
-          }, { signal: options.signal }),
+          }, { signal }),
         options.signal,
       );
       return submitView(ack);
@@ -381,7 +422,7 @@ export class QmtlClient {
    * @param options signal
    * @example
    * ```ts ignore
-   * import { QmtlClient, stateName } from "./mod.ts";
+   * import { QmtlClient, stateName } from "@qmtl/qmtl/sdk";
    * declare const client: QmtlClient;
    * const st = await client.get("st_1");
    * console.log(stateName(st.state), Object.keys(st.queueMap).length);
@@ -392,7 +433,7 @@ export class QmtlClient {
     options: CallOptions = {},
   ): Promise<StrategyStatus> {
     const { status } = await call(
-      () => this.#rpc.getStrategy({ strategyId }, { signal: options.signal }),
+      (signal) => this.#rpc.getStrategy({ strategyId }, { signal }),
       options.signal,
     );
     if (status === undefined) throw noStatus("GetStrategy");
@@ -407,7 +448,7 @@ export class QmtlClient {
    * @param options signal
    * @example
    * ```ts ignore
-   * import { QmtlClient } from "./mod.ts";
+   * import { QmtlClient } from "@qmtl/qmtl/sdk";
    * declare const client: QmtlClient;
    * const st = await client.retire("st_1");
    * ```
@@ -417,8 +458,7 @@ export class QmtlClient {
     options: CallOptions = {},
   ): Promise<StrategyStatus> {
     const { status } = await call(
-      () =>
-        this.#rpc.retireStrategy({ strategyId }, { signal: options.signal }),
+      (signal) => this.#rpc.retireStrategy({ strategyId }, { signal }),
       options.signal,
     );
     if (status === undefined) throw noStatus("RetireStrategy");
@@ -432,7 +472,7 @@ export class QmtlClient {
    * @param options match mode (`"any"` default), interval, signal
    * @example
    * ```ts ignore
-   * import { QmtlClient } from "./mod.ts";
+   * import { QmtlClient } from "@qmtl/qmtl/sdk";
    * declare const client: QmtlClient;
    * const nodes = await client.nodesByTags(["btc", "close"], { matchMode: "all" });
    * for (const r of nodes) console.log(r.node.name, r.topic, r.refCount);
@@ -443,12 +483,12 @@ export class QmtlClient {
     options: NodesByTagsOptions = {},
   ): Promise<NodeRecord[]> {
     const res = await call(
-      () =>
+      (signal) =>
         this.#rpc.queryNodesByTags({
           tags: [...tags],
           matchMode: options.matchMode ?? "any",
           intervalS: options.intervalS ?? 0,
-        }, { signal: options.signal }),
+        }, { signal }),
       options.signal,
     );
     return nodeRecords(res.nodes);
@@ -461,7 +501,7 @@ export class QmtlClient {
    * @param options page size and token, node type and interval filters
    * @example
    * ```ts ignore
-   * import { QmtlClient } from "./mod.ts";
+   * import { QmtlClient } from "@qmtl/qmtl/sdk";
    * declare const client: QmtlClient;
    * let pageToken = "";
    * for (let page = 0; page < 100; page++) {
@@ -475,13 +515,13 @@ export class QmtlClient {
     options: ListNodesOptions = {},
   ): Promise<ListNodesResponse> {
     const res = await call(
-      () =>
+      (signal) =>
         this.#rpc.listNodes({
           pageSize: options.pageSize ?? 0,
           pageToken: options.pageToken ?? "",
           nodeType: options.nodeType ?? "",
           intervalS: options.intervalS ?? 0,
-        }, { signal: options.signal }),
+        }, { signal }),
       options.signal,
     );
     return { nodes: nodeRecords(res.nodes), nextPageToken: res.nextPageToken };
@@ -496,7 +536,7 @@ export class QmtlClient {
    * @param options resume point (`lastEventId` = an event's `cursor`), signal
    * @example
    * ```ts ignore
-   * import { QmtlClient } from "./mod.ts";
+   * import { QmtlClient } from "@qmtl/qmtl/sdk";
    * declare const client: QmtlClient;
    * for await (const e of client.events("st_1", { signal: AbortSignal.timeout(30_000) })) {
    *   console.log(e.type, e.state);
@@ -527,7 +567,7 @@ export class QmtlClient {
    * @param options timeout, signal, poll interval, failure states
    * @example
    * ```ts ignore
-   * import { QmtlClient } from "./mod.ts";
+   * import { QmtlClient } from "@qmtl/qmtl/sdk";
    * declare const client: QmtlClient;
    * const st = await client.waitFor("st_1", "COMPLETED", { timeoutMs: 30_000 });
    * console.log(st.queueMap);
@@ -559,9 +599,10 @@ export class QmtlClient {
     const done = new AbortController();
     const timer = deadline(timeoutMs);
     const timeout = timer.signal;
-    const signals = [done.signal, timeout];
-    if (options.signal) signals.push(options.signal);
-    const signal = AbortSignal.any(signals);
+    // The caller's signal only through a link detached at the end (a
+    // listener left on an AbortSignal.timeout keeps the process alive).
+    const caller = linkSignal(options.signal);
+    const signal = AbortSignal.any([done.signal, timeout, caller.signal]);
     let last: StrategyStatus | undefined;
 
     // Fetch the status, retrying unavailable answers until the wait ends.
@@ -632,6 +673,7 @@ export class QmtlClient {
       throw e;
     } finally {
       timer.clear();
+      caller.dispose();
       done.abort();
     }
   }
@@ -647,7 +689,7 @@ export class QmtlClient {
    * @param options lease token, signal
    * @example
    * ```ts ignore
-   * import { QmtlClient } from "./mod.ts";
+   * import { QmtlClient } from "@qmtl/qmtl/sdk";
    * declare const client: QmtlClient;
    * const [topic] = await client.streamTopics(["btc", "close"]);
    * await client.publishBars(topic, [{ barTs: 1_700_000_040, value: 37_001.5 }]);
@@ -659,12 +701,12 @@ export class QmtlClient {
     options: PublishBarsOptions = {},
   ): Promise<PublishBarsResult> {
     const res = await call(
-      () =>
+      (signal) =>
         this.#rpc.publishBars({
           topic,
           bars: bars.map(toBarRecord),
           leaseToken: options.leaseToken ?? "",
-        }, { signal: options.signal }),
+        }, { signal }),
       options.signal,
     );
     return {
@@ -683,7 +725,7 @@ export class QmtlClient {
    * @param options wait, limit per topic, tail, signal
    * @example
    * ```ts ignore
-   * import { QmtlClient } from "./mod.ts";
+   * import { QmtlClient } from "@qmtl/qmtl/sdk";
    * declare const client: QmtlClient;
    * const got = await client.readBars([{ topic: "BTC_Signal_1a2b3c4d_v1", afterBarTs: 0 }], { waitMs: 10_000 });
    * for (const t of got) console.log(t.topic, t.bars.map((b) => b.value));
@@ -698,7 +740,7 @@ export class QmtlClient {
       ? Math.max(0, this.#config.requestTimeoutMs - 5_000)
       : 30_000;
     const res = await call(
-      () =>
+      (signal) =>
         this.#rpc.readBars({
           cursors: cursors.map((c) => ({
             topic: c.topic,
@@ -707,7 +749,7 @@ export class QmtlClient {
           limit: options.limit ?? 0,
           waitMs: Math.min(options.waitMs ?? 0, budget),
           tail: options.tail ?? 0,
-        }, { signal: options.signal }),
+        }, { signal }),
       options.signal,
     );
     return res.topics.map((t) => ({
@@ -727,7 +769,7 @@ export class QmtlClient {
    * @param options signal
    * @example
    * ```ts ignore
-   * import { QmtlClient } from "./mod.ts";
+   * import { QmtlClient } from "@qmtl/qmtl/sdk";
    * declare const client: QmtlClient;
    * const [g] = await client.acquireLeases("runner-1", 10_000, [{ topic: "BTC_Processing_1a2b3c4d_v1" }]);
    * if (g.granted) console.log("producing after", g.lastBarTs);
@@ -740,12 +782,12 @@ export class QmtlClient {
     options: CallOptions = {},
   ): Promise<LeaseOutcome[]> {
     const res = await call(
-      () =>
+      (signal) =>
         this.#rpc.acquireLeases({
           holder,
           ttlMs,
           leases: leases.map((l) => ({ topic: l.topic, token: l.token ?? "" })),
-        }, { signal: options.signal }),
+        }, { signal }),
       options.signal,
     );
     return res.grants.map((g) => ({
@@ -768,7 +810,7 @@ export class QmtlClient {
    * @param options signal
    * @example
    * ```ts ignore
-   * import { QmtlClient } from "./mod.ts";
+   * import { QmtlClient } from "@qmtl/qmtl/sdk";
    * declare const client: QmtlClient;
    * await client.releaseLeases([{ topic: "BTC_Processing_1a2b3c4d_v1", token: "…" }]);
    * ```
@@ -778,10 +820,10 @@ export class QmtlClient {
     options: CallOptions = {},
   ): Promise<number> {
     const res = await call(
-      () =>
+      (signal) =>
         this.#rpc.releaseLeases({
           leases: leases.map((l) => ({ topic: l.topic, token: l.token })),
-        }, { signal: options.signal }),
+        }, { signal }),
       options.signal,
     );
     return res.released;
@@ -795,7 +837,7 @@ export class QmtlClient {
    * @param options interval, signal
    * @example
    * ```ts ignore
-   * import { QmtlClient } from "./mod.ts";
+   * import { QmtlClient } from "@qmtl/qmtl/sdk";
    * declare const client: QmtlClient;
    * for (const topic of await client.streamTopics(["btc", "close"])) {
    *   await client.publishBars(topic, [{ barTs: 1_700_000_040, value: 37_001.5 }]);
@@ -824,22 +866,82 @@ export class QmtlClient {
    * @param options signal
    * @example
    * ```ts ignore
-   * import { QmtlClient } from "./mod.ts";
+   * import { QmtlClient } from "@qmtl/qmtl/sdk";
    * declare const client: QmtlClient;
    * console.log(await client.topicOf("sha256:…"));
    * ```
    */
   async topicOf(nodeId: string, options: CallOptions = {}): Promise<string> {
-    const res = await get(
-      this.#config,
-      `/v1/nodes/${encodeURIComponent(nodeId)}`,
-      options.signal ? { signal: options.signal } : {},
-    );
-    const body = await res.json() as { topic?: unknown };
+    const caller = linkSignal(options.signal);
+    let body: { topic?: unknown };
+    try {
+      const res = await get(
+        this.#config,
+        `/v1/nodes/${encodeURIComponent(nodeId)}`,
+        { signal: caller.signal },
+      );
+      body = await res.json() as { topic?: unknown };
+    } catch (e) {
+      if (options.signal?.aborted) throw options.signal.reason;
+      throw e;
+    } finally {
+      caller.dispose();
+    }
     if (typeof body.topic !== "string") {
       throw new QmtlClientError("E_INTERNAL", `node ${nodeId} has no topic`);
     }
     return body.topic;
+  }
+
+  /**
+   * One page of the global DAG's topics, ordered by name
+   * (`GET /v1/topics`; roles reader, operator, service).
+   *
+   * @param options page size and token, signal
+   * @returns the topics and the token of the next page (empty at the end)
+   * @example
+   * ```ts ignore
+   * import { QmtlClient } from "@qmtl/qmtl/sdk";
+   * declare const client: QmtlClient;
+   * const { topics } = await client.listTopics({ pageSize: 50 });
+   * for (const t of topics) console.log(t.name, t.nodeId);
+   * ```
+   */
+  async listTopics(
+    options: ListTopicsOptions = {},
+  ): Promise<{ topics: TopicInfo[]; nextPageToken: string }> {
+    const q = new URLSearchParams();
+    if (options.pageSize !== undefined) {
+      q.set("page_size", String(options.pageSize));
+    }
+    if (options.pageToken) q.set("page_token", options.pageToken);
+    const caller = linkSignal(options.signal);
+    try {
+      const res = await get(
+        this.#config,
+        `/v1/topics${q.size ? `?${q}` : ""}`,
+        { signal: caller.signal },
+      );
+      const body = await res.json() as {
+        topics: TopicInfo[];
+        nextPageToken: string;
+      };
+      return {
+        topics: body.topics.map((t) => ({
+          name: t.name,
+          nodeId: t.nodeId,
+          retentionMs: t.retentionMs,
+          partitions: t.partitions,
+          createdAtMs: t.createdAtMs,
+        })),
+        nextPageToken: body.nextPageToken,
+      };
+    } catch (e) {
+      if (options.signal?.aborted) throw options.signal.reason;
+      throw e;
+    } finally {
+      caller.dispose();
+    }
   }
 
   /**
@@ -851,7 +953,7 @@ export class QmtlClient {
    * @param intervalS the query's interval
    * @example
    * ```ts ignore
-   * import { QmtlClient } from "./mod.ts";
+   * import { QmtlClient } from "@qmtl/qmtl/sdk";
    * declare const client: QmtlClient;
    * const m = await client.tagMatches(["close"], "any", 60);
    * ```
@@ -877,7 +979,7 @@ export class QmtlClient {
    * @returns the topic I/O
    * @example
    * ```ts ignore
-   * import { live, QmtlClient } from "./mod.ts";
+   * import { live, QmtlClient } from "@qmtl/qmtl/sdk";
    * declare const client: QmtlClient;
    * const io = client.topicIO();
    * ```

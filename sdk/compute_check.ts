@@ -28,7 +28,7 @@ import { type AnyFunction, parseFunctionSource } from "../lib/contracts/mod.ts";
  * @returns the free names
  * @example
  * ```ts
- * import { freeVariables } from "./compute_check.ts";
+ * import { freeVariables } from "@qmtl/qmtl/sdk";
  * import assert from "node:assert/strict";
  * const k = 3;
  * assert.deepEqual(freeVariables((v: { last: number }) => Math.abs(v.last) * k), ["Math", "k"]);
@@ -57,7 +57,7 @@ export function freeVariables(fn: AnyFunction): string[] {
  * @returns the names the function captures from a closure, sorted
  * @example
  * ```ts
- * import { capturedNames } from "./compute_check.ts";
+ * import { capturedNames } from "@qmtl/qmtl/sdk";
  * import assert from "node:assert/strict";
  * const n = 20;
  * const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;

@@ -38,7 +38,7 @@ import type { StrategyStatus } from "./views.ts";
  *
  * @example
  * ```ts
- * import type { ClientErrorOptions } from "./errors.ts";
+ * import type { ClientErrorOptions } from "@qmtl/qmtl/sdk";
  * const o: ClientErrorOptions = { status: 404, field: "strategy_id" };
  * ```
  */
@@ -65,7 +65,7 @@ export interface ClientErrorOptions extends QmtlErrorOptions {
  *
  * @example
  * ```ts
- * import { QmtlClientError } from "./errors.ts";
+ * import { QmtlClientError } from "@qmtl/qmtl/sdk";
  * const e = new QmtlClientError("E_NOT_FOUND", "no strategy st_1", { status: 404 });
  * e.code; // "E_NOT_FOUND"
  * e.connectCode; // "not_found"
@@ -129,7 +129,7 @@ export class QmtlClientError extends QmtlError {
  *
  * @example
  * ```ts
- * import { ValidationError } from "./errors.ts";
+ * import { ValidationError } from "@qmtl/qmtl/sdk";
  * const e = new ValidationError("period must be ≥ 1", { node: "sma_fast", field: "period" });
  * e.code; // "E_INVALID"
  * `${e.node}.${e.field}`; // "sma_fast.period"
@@ -174,7 +174,7 @@ const VALIDATION_CODES: ReadonlySet<string> = new Set([
  * @param options HTTP status, Connect code, field, node ID, details, …
  * @example
  * ```ts
- * import { errorFromCode, ValidationError } from "./errors.ts";
+ * import { errorFromCode, ValidationError } from "@qmtl/qmtl/sdk";
  * errorFromCode("E_CYCLE", "a → b → a") instanceof ValidationError; // true
  * errorFromCode("E_POLICY", "too many nodes").code; // "E_POLICY"
  * ```
@@ -230,7 +230,7 @@ function splitList(s: string | undefined): string[] {
  * @example
  * ```ts
  * import { Code, ConnectError } from "@connectrpc/connect";
- * import { clientErrorOf } from "./errors.ts";
+ * import { clientErrorOf } from "@qmtl/qmtl/sdk";
  * const e = clientErrorOf(new ConnectError("HTTP 503", Code.Unavailable));
  * e.code; // "E_UNAVAILABLE"
  * e.retryable; // true
@@ -293,7 +293,7 @@ export function clientErrorOf(e: unknown): QmtlClientError {
  *
  * @example
  * ```ts
- * import { errorFromResponse } from "./errors.ts";
+ * import { errorFromResponse } from "@qmtl/qmtl/sdk";
  * const res = Response.json({ code: "E_NOT_FOUND", detail: "no strategy st_1" }, { status: 404 });
  * (await errorFromResponse(res)).code; // "E_NOT_FOUND"
  * ```
@@ -350,7 +350,7 @@ export async function errorFromResponse(
  *
  * @example
  * ```ts
- * import { WaitTimeoutError } from "./errors.ts";
+ * import { WaitTimeoutError } from "@qmtl/qmtl/sdk";
  * const e = new WaitTimeoutError("st_1", ["COMPLETED"], 5000);
  * e.message; // "strategy st_1 did not reach COMPLETED within 5000 ms"
  * ```
@@ -396,8 +396,8 @@ export class WaitTimeoutError extends Error {
  *
  * @example
  * ```ts
- * import { UnexpectedStateError } from "./errors.ts";
- * import type { StrategyStatus } from "./views.ts";
+ * import { UnexpectedStateError } from "@qmtl/qmtl/sdk";
+ * import type { StrategyStatus } from "@qmtl/qmtl/sdk";
  * const failed = { strategyId: "st_1", state: "FAILED" } as StrategyStatus;
  * const e = new UnexpectedStateError(failed, ["COMPLETED"]);
  * e.state; // "FAILED"

@@ -9,7 +9,7 @@
 
 import { EventSourceParserStream } from "eventsource-parser/stream";
 import { QmtlClientError } from "./errors.ts";
-import { backoffMs, sleep } from "./retry.ts";
+import { backoffMs, linkSignal, sleep } from "./retry.ts";
 import { type ClientConfig, get } from "./rpc.ts";
 import { type StateName, stateName, toState } from "./states.ts";
 
@@ -21,7 +21,7 @@ const MAX_SSE_BUFFER = 1 << 20;
  *
  * @example
  * ```ts
- * import type { LifecycleData } from "./events.ts";
+ * import type { LifecycleData } from "@qmtl/qmtl/sdk";
  * const d: LifecycleData = { strategyId: "st_1", from: "PROCESSING", state: "COMPLETED", queueMap: {} };
  * ```
  */
@@ -57,7 +57,7 @@ export interface LifecycleData {
  *
  * @example
  * ```ts
- * import type { StrategyEvent } from "./events.ts";
+ * import type { StrategyEvent } from "@qmtl/qmtl/sdk";
  * const e: StrategyEvent = {
  *   id: "9c1…", type: "qmtl.strategy.completed", source: "/qmtl/gateway", subject: "st_1",
  *   time: "2026-01-01T00:00:00Z", specVersion: "1.0", dataContentType: "application/json",
@@ -93,7 +93,7 @@ export interface StrategyEvent {
  *
  * @example
  * ```ts
- * import type { EventsOptions } from "./events.ts";
+ * import type { EventsOptions } from "@qmtl/qmtl/sdk";
  * const o: EventsOptions = { lastEventId: "1712-0", signal: AbortSignal.timeout(30_000) };
  * ```
  */
@@ -138,7 +138,7 @@ function decodeData(raw: unknown): LifecycleData {
  * @param cursor the SSE event ID it came with
  * @example
  * ```ts
- * import { toStrategyEvent } from "./events.ts";
+ * import { toStrategyEvent } from "@qmtl/qmtl/sdk";
  * const e = toStrategyEvent({ id: "a", type: "qmtl.strategy.completed", specversion: "1.0", subject: "st_1", data: { state: "COMPLETED" } }, "7");
  * e.state; // "COMPLETED"
  * ```
@@ -225,9 +225,10 @@ export async function* followEvents(
   options: EventsOptions = {},
 ): AsyncGenerator<StrategyEvent, void, undefined> {
   const stop = new AbortController();
-  const signal = options.signal
-    ? AbortSignal.any([options.signal, stop.signal])
-    : stop.signal;
+  // The caller's signal through a link detached in `finally` (on break too):
+  // a listener left on an AbortSignal.timeout keeps the process alive.
+  const caller = linkSignal(options.signal);
+  const signal = AbortSignal.any([caller.signal, stop.signal]);
   const maxReconnects = options.maxReconnects ?? config.retry.maxAttempts;
   const recent = new RecentIds(1024);
   let lastId = options.lastEventId;
@@ -317,6 +318,7 @@ export async function* followEvents(
       }
     }
   } finally {
+    caller.dispose();
     stop.abort();
   }
 }

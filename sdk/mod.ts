@@ -10,7 +10,7 @@
  *
  * @example
  * ```ts
- * import { type NodeView, StrategyBuilder } from "./mod.ts";
+ * import { type NodeView, StrategyBuilder } from "@qmtl/qmtl/sdk";
  *
  * const s = new StrategyBuilder("sma_crossover");
  * const price = s.streamInput({ name: "btc_close", tags: ["btc", "close"], intervalS: 60, period: 1 });
@@ -65,10 +65,15 @@ export {
 export {
   type CallOptions,
   type ListNodesOptions,
+  type ListTopicsOptions,
   type NodesByTagsOptions,
+  type PublishBarsOptions,
+  type PublishBarsResult,
   QmtlClient,
   type QmtlClientOptions,
+  type ReadBarsOptions,
   type SubmitOptions,
+  type TopicInfo,
   type WaitForOptions,
 } from "./client.ts";
 export {

@@ -13,7 +13,7 @@
  *
  * @example
  * ```ts
- * import type { RetryOptions } from "./retry.ts";
+ * import type { RetryOptions } from "@qmtl/qmtl/sdk";
  * const r: RetryOptions = { maxAttempts: 5, baseMs: 100, maxMs: 2000 };
  * ```
  */
@@ -31,7 +31,7 @@ export interface RetryOptions {
  *
  * @example
  * ```ts
- * import { DEFAULT_RETRY } from "./retry.ts";
+ * import { DEFAULT_RETRY } from "@qmtl/qmtl/sdk";
  * DEFAULT_RETRY.maxAttempts; // 5
  * ```
  */
@@ -78,7 +78,7 @@ export function retryOptions(
  * @param random a source of numbers in `[0, 1)`; default `Math.random`
  * @example
  * ```ts
- * import { backoffMs } from "./retry.ts";
+ * import { backoffMs } from "@qmtl/qmtl/sdk";
  * backoffMs(3, { maxAttempts: 5, baseMs: 100, maxMs: 1000 }, undefined, () => 0.5); // 200
  * backoffMs(9, { maxAttempts: 5, baseMs: 100, maxMs: 1000 }, undefined, () => 0.999) <= 1000; // true
  * ```
@@ -151,6 +151,44 @@ export function deadline(ms: number): { signal: AbortSignal; clear(): void } {
     Math.max(0, ms),
   );
   return { signal: ac.signal, clear: () => clearTimeout(timer) };
+}
+
+/**
+ * An internal signal that follows the caller's `signal`, and `dispose()` to
+ * detach it. The SDK hands the caller's signal to nothing else: fetches,
+ * sleeps and `AbortSignal.any` chains add listeners that may outlive the
+ * call, and a listener on a caller's `AbortSignal.timeout(…)` keeps the
+ * process alive until that timeout fires. After `dispose()` the caller's
+ * signal has no listener of the SDK left.
+ *
+ * @param signal the caller's signal, if any
+ * @returns the internal signal (aborted with the caller's reason) and `dispose`
+ * @example
+ * ```ts
+ * import { linkSignal } from "./retry.ts";
+ * import assert from "node:assert/strict";
+ * const caller = new AbortController();
+ * const link = linkSignal(caller.signal);
+ * caller.abort("stop");
+ * assert.equal(link.signal.reason, "stop");
+ * link.dispose();
+ * ```
+ */
+export function linkSignal(
+  signal?: AbortSignal,
+): { signal: AbortSignal; dispose(): void } {
+  const ac = new AbortController();
+  if (signal === undefined) return { signal: ac.signal, dispose() {} };
+  if (signal.aborted) {
+    ac.abort(signal.reason);
+    return { signal: ac.signal, dispose() {} };
+  }
+  const relay = () => ac.abort(signal.reason);
+  signal.addEventListener("abort", relay, { once: true });
+  return {
+    signal: ac.signal,
+    dispose: () => signal.removeEventListener("abort", relay),
+  };
 }
 
 /**

@@ -24,14 +24,20 @@ import {
   SCHEMA_VERSION_HEADER,
 } from "./contracts.ts";
 import { clientErrorOf, errorFromResponse, QmtlClientError } from "./errors.ts";
-import { backoffMs, deadline, type RetryOptions, sleep } from "./retry.ts";
+import {
+  backoffMs,
+  deadline,
+  linkSignal,
+  type RetryOptions,
+  sleep,
+} from "./retry.ts";
 
 /**
  * What every request needs: where, who, how to retry.
  *
  * @example
  * ```ts
- * import type { ClientConfig } from "./rpc.ts";
+ * import type { ClientConfig } from "@qmtl/qmtl/sdk";
  * const t: ClientConfig = {
  *   baseUrl: "http://127.0.0.1:8080", token: () => "jwt", fetch: globalThis.fetch,
  *   retry: { maxAttempts: 3, baseMs: 100, maxMs: 1000 }, requestTimeoutMs: 10000,
@@ -61,7 +67,7 @@ export interface ClientConfig {
  *
  * @example
  * ```ts
- * import { CLIENT_SCHEMA } from "./rpc.ts";
+ * import { CLIENT_SCHEMA } from "@qmtl/qmtl/sdk";
  * CLIENT_SCHEMA.version; // "2.0.0"
  * ```
  */
@@ -149,7 +155,7 @@ export function retryInterceptor(config: ClientConfig): Interceptor {
  *
  * @example
  * ```ts ignore
- * import { gatewayClient } from "./rpc.ts";
+ * import { gatewayClient } from "@qmtl/qmtl/sdk";
  * declare const config: import("./rpc.ts").ClientConfig;
  * const { status } = await gatewayClient(config).getStrategy({ strategyId: "st_1" });
  * ```
@@ -171,6 +177,8 @@ export function gatewayClient(
 /**
  * Run a contract call, turning whatever it throws into a
  * {@link QmtlClientError} (the signal's reason when the caller aborted).
+ * `fn` receives a signal that follows `signal` and is detached from it when
+ * the call ends.
  *
  * @example
  * ```ts
@@ -180,14 +188,19 @@ export function gatewayClient(
  * ```
  */
 export async function call<T>(
-  fn: () => Promise<T>,
+  fn: (signal: AbortSignal | undefined) => Promise<T>,
   signal?: AbortSignal,
 ): Promise<T> {
+  // `fn` gets a signal linked to the caller's, never the caller's own (see
+  // linkSignal): nothing is left listening on it when the call returns.
+  const link = signal ? linkSignal(signal) : undefined;
   try {
-    return await fn();
+    return await fn(link?.signal);
   } catch (e) {
     if (signal?.aborted) throw signal.reason;
     throw clientErrorOf(e);
+  } finally {
+    link?.dispose();
   }
 }
 

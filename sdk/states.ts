@@ -14,7 +14,7 @@ import type { StrategyState } from "./contracts.ts";
  *
  * @example
  * ```ts
- * import type { StateName } from "./states.ts";
+ * import type { StateName } from "@qmtl/qmtl/sdk";
  * const s: StateName = "COMPLETED";
  * ```
  */
@@ -32,7 +32,7 @@ export type StateName =
  *
  * @example
  * ```ts
- * import type { StateLike } from "./states.ts";
+ * import type { StateLike } from "@qmtl/qmtl/sdk";
  * const a: StateLike = "FAILED";
  * const b: StateLike = 4; // StrategyState.FAILED
  * ```
@@ -55,7 +55,7 @@ const NAMES: readonly string[] = [
  *
  * @example
  * ```ts
- * import { toState } from "./states.ts";
+ * import { toState } from "@qmtl/qmtl/sdk";
  * toState("completed"); // 3 (StrategyState.COMPLETED)
  * toState("STRATEGY_STATE_RETIRED"); // 5
  * ```
@@ -80,7 +80,7 @@ export function toState(state: StateLike | string | number): StrategyState {
  *
  * @example
  * ```ts
- * import { stateName } from "./states.ts";
+ * import { stateName } from "@qmtl/qmtl/sdk";
  * stateName(2); // "PROCESSING"
  * stateName("COMPLETED"); // "COMPLETED"
  * ```

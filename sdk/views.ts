@@ -20,7 +20,7 @@ import { type StateName, stateName } from "./states.ts";
  *
  * @example
  * ```ts
- * import type { SubmitStrategyResponse } from "./views.ts";
+ * import type { SubmitStrategyResponse } from "@qmtl/qmtl/sdk";
  * const ack: SubmitStrategyResponse = { strategyId: "st_1", state: "QUEUED", dagHash: "sha256:…", duplicate: false };
  * ```
  */
@@ -40,7 +40,7 @@ export interface SubmitStrategyResponse {
  *
  * @example
  * ```ts
- * import type { StrategyStatus } from "./views.ts";
+ * import type { StrategyStatus } from "@qmtl/qmtl/sdk";
  * function done(s: StrategyStatus): boolean {
  *   return s.state === "COMPLETED";
  * }
@@ -87,7 +87,7 @@ export interface StrategyStatus {
  *
  * @example
  * ```ts
- * import type { NodeRecord } from "./views.ts";
+ * import type { NodeRecord } from "@qmtl/qmtl/sdk";
  * const show = (r: NodeRecord) => `${r.node.name} → ${r.topic} (${r.refCount})`;
  * ```
  */
@@ -98,7 +98,7 @@ export type NodeRecord = NodeRecordMessage & { node: NodeSpec };
  *
  * @example
  * ```ts
- * import type { ListNodesResponse } from "./views.ts";
+ * import type { ListNodesResponse } from "@qmtl/qmtl/sdk";
  * const empty: ListNodesResponse = { nodes: [], nextPageToken: "" };
  * ```
  */

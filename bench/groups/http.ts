@@ -19,7 +19,7 @@
  * @module
  */
 
-import { loadConfig } from "../../deploy/config.ts";
+import { loadConfig } from "../../lib/gateway/server/config.ts";
 import { signDevToken } from "../../lib/gateway/mod.ts";
 import { QmtlClient, StrategyBuilder } from "../../sdk/mod.ts";
 import type { RecordedResponse } from "../http/bare_server.ts";

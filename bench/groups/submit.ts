@@ -13,7 +13,7 @@
  * @module
  */
 
-import { loadConfig } from "../../deploy/config.ts";
+import { loadConfig } from "../../lib/gateway/server/config.ts";
 import { Neo4jRegistry } from "../../lib/dag/mod.ts";
 import { signDevToken } from "../../lib/gateway/mod.ts";
 import {

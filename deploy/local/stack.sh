@@ -3,10 +3,13 @@
 #   Redis master + one replica + three Sentinels (quorum 2)
 #   Neo4j Community 5.26 embedded (Maven Central jars) with Bolt
 #
-# usage: deploy/local/stack.sh up|heal|down|status|env [--redis-only|--neo4j-only]
+# usage: deploy/local/stack.sh up|heal|down|wipe|status|env [--redis-only|--neo4j-only]
 #
 # All data, logs and pid files live under $QMTL_STACK_DIR (default
-# /tmp/qmtl-stack). `up` is idempotent: a service whose pid file names a live
+# /tmp/qmtl-stack; `deno task test` uses its own, /tmp/qmtl-stack-test, on
+# other ports: see test.sh). Data persists across `down` + `up` (Redis AOF,
+# Neo4j store files); `wipe` is `down` plus deleting the folder, so the next
+# `up` starts empty. `up` is idempotent: a service whose pid file names a live
 # process is reused. It also heals the Redis group after failovers: the
 # master is whoever the Sentinels say it is; dead members come back as its
 # replicas, dead Sentinels come back monitoring it (see redis_up). `heal` does
@@ -290,11 +293,16 @@ redis_url() {
 
 print_env() {
   local what="$1"
-  {
-    [[ $what != neo4j ]] && echo "export QMTL_REDIS_URL='$(redis_url)'"
-    [[ $what != redis ]] && echo "export QMTL_NEO4J_URL='bolt://127.0.0.1:$BOLT_PORT'"
-    echo "export QMTL_STACK_DIR='$DIR'"
-  } | tee "$DIR/env.sh"
+  [[ $what != neo4j ]] && echo "export QMTL_REDIS_URL='$(redis_url)'"
+  [[ $what != redis ]] && echo "export QMTL_NEO4J_URL='bolt://127.0.0.1:$BOLT_PORT'"
+  echo "export QMTL_STACK_DIR='$DIR'"
+}
+
+stop_all() {
+  for i in 2 1 0; do stop_pid "$DIR/redis/sentinel$i.pid" "sentinel $i"; done
+  stop_pid "$DIR/redis/replica.pid" "redis replica"
+  stop_pid "$DIR/redis/master.pid" "redis master"
+  stop_pid "$DIR/neo4j/neo4j.pid" "neo4j"
 }
 
 what=all
@@ -310,18 +318,25 @@ up)
   mkdir -p "$DIR"
   [[ $what != neo4j ]] && redis_up
   [[ $what != redis ]] && neo4j_up
-  print_env "$what"
+  print_env "$what" | tee "$DIR/env.sh"
   ;;
 heal)
   mkdir -p "$DIR"
   redis_up
-  print_env redis
+  print_env redis | tee "$DIR/env.sh"
   ;;
 down)
-  for i in 2 1 0; do stop_pid "$DIR/redis/sentinel$i.pid" "sentinel $i"; done
-  stop_pid "$DIR/redis/replica.pid" "redis replica"
-  stop_pid "$DIR/redis/master.pid" "redis master"
-  stop_pid "$DIR/neo4j/neo4j.pid" "neo4j"
+  stop_all
+  ;;
+wipe)
+  stop_all
+  if [[ -d "$DIR" ]]; then
+    # Only a folder this script made: never `rm -rf` whatever DIR names.
+    [[ -d "$DIR/redis" || -d "$DIR/neo4j" || -f "$DIR/env.sh" ]] ||
+      die "$DIR does not look like a stack folder (no redis/, neo4j/ or env.sh): not deleting it"
+    rm -rf "$DIR"
+    log "wiped $DIR"
+  fi
   ;;
 status)
   ok=0
@@ -336,7 +351,7 @@ status)
   ;;
 env) print_env "$what" ;;
 *)
-  echo "usage: $0 up|heal|down|status|env [--redis-only|--neo4j-only]" >&2
+  echo "usage: $0 up|heal|down|wipe|status|env [--redis-only|--neo4j-only]" >&2
   exit 2
   ;;
 esac

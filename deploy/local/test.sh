@@ -2,11 +2,24 @@
 # `deno task test`: runs every test (and every JSDoc example) against the real services.
 # If QMTL_NEO4J_URL / QMTL_REDIS_URL are not both set, starts the local stack
 # (deploy/local/stack.sh), runs the tests, and stops what it started.
+# The tests get a stack of their own — folder /tmp/qmtl-stack-test, Redis
+# 16479 (+1), Sentinels 16489-16491, Bolt 17787 — never the one
+# `deno task stack:up` gives you (/tmp/qmtl-stack, 16379, 16389, 17687), so
+# what the tests write never shows up in your session. QMTL_STACK_* set in
+# the environment win. `test.sh --stack-env` prints the stack it would use.
 # Extra arguments are passed to `deno test` (e.g. a path filter).
 set -uo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
 cd "$ROOT"
+
+export QMTL_STACK_DIR="${QMTL_STACK_DIR:-/tmp/qmtl-stack-test}"
+export QMTL_STACK_REDIS_PORT="${QMTL_STACK_REDIS_PORT:-16479}"
+export QMTL_STACK_SENTINEL_PORT="${QMTL_STACK_SENTINEL_PORT:-16489}"
+export QMTL_STACK_BOLT_PORT="${QMTL_STACK_BOLT_PORT:-17787}"
+if [[ "${1:-}" == --stack-env ]]; then
+  exec bash "$HERE/stack.sh" env
+fi
 
 started=0
 if [[ -z "${QMTL_NEO4J_URL:-}" || -z "${QMTL_REDIS_URL:-}" ]]; then

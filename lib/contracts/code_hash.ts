@@ -40,7 +40,7 @@ export const FUNCTION_CODE_RULE = "js-estree/1";
  *
  * @example
  * ```ts
- * import { parseFunctionSource } from "./code_hash.ts";
+ * import { parseFunctionSource } from "@qmtl/qmtl/contracts";
  * import assert from "node:assert/strict";
  * const p = parseFunctionSource((x: number) => x + 1);
  * assert.equal(p.node.type, "ArrowFunctionExpression");
@@ -58,7 +58,7 @@ export interface ParsedFunction {
  *
  * @example
  * ```ts
- * import type { EstreeNode } from "./code_hash.ts";
+ * import type { EstreeNode } from "@qmtl/qmtl/contracts";
  * const n: EstreeNode = { type: "Identifier", name: "x" };
  * ```
  */
@@ -117,7 +117,7 @@ function onlyExpression(program: EstreeNode | undefined): EstreeNode | null {
  *   source), a class, or text that is not one JavaScript function
  * @example
  * ```ts
- * import { parseFunctionSource } from "./code_hash.ts";
+ * import { parseFunctionSource } from "@qmtl/qmtl/contracts";
  * import assert from "node:assert/strict";
  * const obj = { calc(v: number) { return v * 2; } };
  * assert.equal(parseFunctionSource(obj.calc).node.type, "FunctionExpression");
@@ -250,7 +250,7 @@ function canonicalNode(node: Record<string, unknown>, out: string[]): void {
  * @returns canonical JSON text
  * @example
  * ```ts
- * import { canonicalFunction } from "./code_hash.ts";
+ * import { canonicalFunction } from "@qmtl/qmtl/contracts";
  * import assert from "node:assert/strict";
  * const a = canonicalFunction("function sma(v) {\n  return v * 1.0; // scaled\n}");
  * const b = canonicalFunction("function avg(v){return (v*1)}");
@@ -278,7 +278,7 @@ export function canonicalFunction(fn: AnyFunction | string): string {
  * @returns `"sha256:" + 64 hex digits`
  * @example
  * ```ts
- * import { functionCodeHash } from "./code_hash.ts";
+ * import { functionCodeHash } from "@qmtl/qmtl/contracts";
  * import assert from "node:assert/strict";
  * const a = functionCodeHash((v: { values: number[] }) => v.values[0]);
  * const b = functionCodeHash("(v) =>\n  v.values[0] // first\n");

@@ -35,7 +35,7 @@ import { ContractError } from "./errors.ts";
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { ContractError, decode, EdgeSchema } from "./mod.ts";
+ * import { ContractError, decode, EdgeSchema } from "@qmtl/qmtl/contracts";
  * assert.equal(decode(EdgeSchema, new Uint8Array([0x12, 0x01, 0x62])).to, "b");
  * assert.throws(
  *   () => decode(EdgeSchema, new Uint8Array([0x0a, 0x05, 0x61])),

@@ -14,7 +14,7 @@ import { type ErrorDetail, ErrorDetailSchema } from "./messages.ts";
  *
  * @example
  * ```ts
- * import { ErrorCode } from "./errors.ts";
+ * import { ErrorCode } from "@qmtl/qmtl/contracts";
  * const code: ErrorCode = ErrorCode.E_CYCLE; // "E_CYCLE"
  * ```
  */
@@ -63,7 +63,7 @@ export const ErrorCode = {
  *
  * @example
  * ```ts
- * import type { ErrorCode } from "./errors.ts";
+ * import type { ErrorCode } from "@qmtl/qmtl/contracts";
  * const c: ErrorCode = "E_NOT_FOUND";
  * ```
  */
@@ -74,7 +74,7 @@ export type ErrorCode = typeof ErrorCode[keyof typeof ErrorCode];
  *
  * @example
  * ```ts
- * import type { ConnectCode } from "./errors.ts";
+ * import type { ConnectCode } from "@qmtl/qmtl/contracts";
  * const c: ConnectCode = "invalid_argument";
  * ```
  */
@@ -101,7 +101,7 @@ export type ConnectCode =
  *
  * @example
  * ```ts
- * import type { ErrorMapping } from "./errors.ts";
+ * import type { ErrorMapping } from "@qmtl/qmtl/contracts";
  * const m: ErrorMapping = { httpStatus: 404, connectCode: "not_found" };
  * ```
  */
@@ -118,7 +118,7 @@ export interface ErrorMapping {
  *
  * @example
  * ```ts
- * import { ERROR_TABLE } from "./errors.ts";
+ * import { ERROR_TABLE } from "@qmtl/qmtl/contracts";
  * ERROR_TABLE.E_SCHEMA_INCOMPATIBLE.httpStatus; // 412
  * ```
  */
@@ -151,7 +151,7 @@ export const ERROR_TABLE: Readonly<Record<ErrorCode, ErrorMapping>> = Object
  *
  * @example
  * ```ts
- * import { isErrorCode } from "./errors.ts";
+ * import { isErrorCode } from "@qmtl/qmtl/contracts";
  * isErrorCode("E_CYCLE"); // true
  * isErrorCode("nope"); // false
  * ```
@@ -165,7 +165,7 @@ export function isErrorCode(value: unknown): value is ErrorCode {
  *
  * @example
  * ```ts
- * import { httpStatusOf } from "./errors.ts";
+ * import { httpStatusOf } from "@qmtl/qmtl/contracts";
  * httpStatusOf("E_NOT_FOUND"); // 404
  * ```
  */
@@ -178,7 +178,7 @@ export function httpStatusOf(code: string): number {
  *
  * @example
  * ```ts
- * import { connectCodeOf } from "./errors.ts";
+ * import { connectCodeOf } from "@qmtl/qmtl/contracts";
  * connectCodeOf("E_UNAVAILABLE"); // "unavailable"
  * ```
  */
@@ -191,7 +191,7 @@ export function connectCodeOf(code: string): ConnectCode {
  *
  * @example
  * ```ts
- * import type { QmtlErrorOptions } from "./errors.ts";
+ * import type { QmtlErrorOptions } from "@qmtl/qmtl/contracts";
  * const o: QmtlErrorOptions = { field: "nodes[2].period", nodeId: "sha256:…" };
  * ```
  */
@@ -212,7 +212,7 @@ export interface QmtlErrorOptions {
  *
  * @example
  * ```ts
- * import { QmtlError } from "./errors.ts";
+ * import { QmtlError } from "@qmtl/qmtl/contracts";
  * const e = new QmtlError("E_NOT_FOUND", "no strategy st_9", { field: "strategy_id" });
  * e.httpStatus; // 404
  * e.toErrorDetail().code; // "E_NOT_FOUND"
@@ -282,7 +282,7 @@ export class QmtlError extends Error {
  *
  * @example
  * ```ts
- * import { ContractError } from "./errors.ts";
+ * import { ContractError } from "@qmtl/qmtl/contracts";
  * const e = new ContractError("period must be ≥ 1", { field: "period" });
  * e.code; // "E_INVALID"
  * ```
@@ -312,7 +312,7 @@ export class ContractError extends QmtlError {
  * ```ts
  * import { create } from "@bufbuild/protobuf";
  * import { ErrorDetailSchema } from "./messages.ts";
- * import { fromErrorDetail } from "./errors.ts";
+ * import { fromErrorDetail } from "@qmtl/qmtl/contracts";
  * const e = fromErrorDetail(create(ErrorDetailSchema, { code: "E_CYCLE", message: "cycle" }));
  * e.code; // "E_CYCLE"
  * ```

@@ -17,7 +17,7 @@
  * ```ts
  * import { create, toBinary } from "@bufbuild/protobuf";
  * import assert from "node:assert/strict";
- * import { decode, EdgeSchema } from "./mod.ts";
+ * import { decode, EdgeSchema } from "@qmtl/qmtl/contracts";
  * const edge = create(EdgeSchema, { from: "sha256:" + "a".repeat(64), to: "sha256:" + "b".repeat(64) });
  * assert.equal(decode(EdgeSchema, toBinary(EdgeSchema, edge)).to, edge.to);
  * ```

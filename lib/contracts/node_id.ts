@@ -18,7 +18,7 @@ import type { NodeSpec, StrategyDag } from "./messages.ts";
  *
  * @example
  * ```ts
- * import type { JsonValue } from "./node_id.ts";
+ * import type { JsonValue } from "@qmtl/qmtl/contracts";
  * const v: JsonValue = { window: 20, fields: ["close"], adjust: null };
  * ```
  */
@@ -37,7 +37,7 @@ export type JsonValue =
  *
  * @example
  * ```ts
- * import { CONTEXT_KEYS } from "./node_id.ts";
+ * import { CONTEXT_KEYS } from "@qmtl/qmtl/contracts";
  * CONTEXT_KEYS.includes("seed"); // true
  * ```
  */
@@ -65,7 +65,7 @@ const CONTEXT_KEY_SET: ReadonlySet<string> = new Set(CONTEXT_KEYS);
  *
  * @example
  * ```ts
- * import { TAG_QUERY_NODE_TYPE } from "./node_id.ts";
+ * import { TAG_QUERY_NODE_TYPE } from "@qmtl/qmtl/contracts";
  * TAG_QUERY_NODE_TYPE; // "TagQuery"
  * ```
  */
@@ -76,7 +76,7 @@ export const TAG_QUERY_NODE_TYPE = "TagQuery";
  *
  * @example
  * ```ts
- * import { DEFAULT_SCHEMA_COMPAT_ID } from "./node_id.ts";
+ * import { DEFAULT_SCHEMA_COMPAT_ID } from "@qmtl/qmtl/contracts";
  * DEFAULT_SCHEMA_COMPAT_ID; // "v1"
  * ```
  */
@@ -88,7 +88,7 @@ export const DEFAULT_SCHEMA_COMPAT_ID = "v1";
  *
  * @example
  * ```ts
- * import { isNodeId } from "./node_id.ts";
+ * import { isNodeId } from "@qmtl/qmtl/contracts";
  * isNodeId("sha256:" + "0".repeat(64)); // true
  * isNodeId("sha256:ABC"); // false
  * ```
@@ -125,7 +125,7 @@ function remember(id: string): void {
  *
  * @example
  * ```ts
- * import { sha256Hex } from "./node_id.ts";
+ * import { sha256Hex } from "@qmtl/qmtl/contracts";
  * sha256Hex("abc").slice(0, 8); // "ba7816bf"
  * ```
  */
@@ -258,7 +258,7 @@ function serialiseObject(
  * @param field path used in error messages (default `"params"`)
  * @example
  * ```ts
- * import { canonicalJson } from "./node_id.ts";
+ * import { canonicalJson } from "@qmtl/qmtl/contracts";
  * canonicalJson({ b: 1.0, a: [true, null] }); // '{"a":[true,null],"b":1}'
  * ```
  */
@@ -283,7 +283,7 @@ function assertParamsObject(
  *
  * @example
  * ```ts
- * import { isContextKey } from "./node_id.ts";
+ * import { isContextKey } from "@qmtl/qmtl/contracts";
  * isContextKey("env_region"); // true
  * isContextKey("window"); // false
  * ```
@@ -299,7 +299,7 @@ export function isContextKey(key: string): boolean {
  *
  * @example
  * ```ts
- * import { stripContextKeys } from "./node_id.ts";
+ * import { stripContextKeys } from "@qmtl/qmtl/contracts";
  * stripContextKeys({ window: 20, seed: 7, env_host: "a" }); // { window: 20 }
  * ```
  */
@@ -319,7 +319,7 @@ export function stripContextKeys(
  *
  * @example
  * ```ts
- * import { canonicalParamsJson } from "./node_id.ts";
+ * import { canonicalParamsJson } from "@qmtl/qmtl/contracts";
  * canonicalParamsJson({ window: 20, as_of: "2024-01-01" }); // '{"window":20}'
  * ```
  */
@@ -335,7 +335,7 @@ export function canonicalParamsJson(
  *
  * @example
  * ```ts
- * import type { MatchMode } from "./node_id.ts";
+ * import type { MatchMode } from "@qmtl/qmtl/contracts";
  * const m: MatchMode = "all";
  * ```
  */
@@ -346,7 +346,7 @@ export type MatchMode = "any" | "all";
  *
  * @example
  * ```ts
- * import type { TagQueryParams } from "./node_id.ts";
+ * import type { TagQueryParams } from "@qmtl/qmtl/contracts";
  * const p: TagQueryParams = { match_mode: "any", query_tags: ["btc", "price"] };
  * ```
  */
@@ -364,7 +364,7 @@ export interface TagQueryParams {
  *
  * @example
  * ```ts
- * import { tagQueryParams } from "./node_id.ts";
+ * import { tagQueryParams } from "@qmtl/qmtl/contracts";
  * tagQueryParams(["price", "btc", "btc"], "any"); // { match_mode: "any", query_tags: ["btc", "price"] }
  * ```
  */
@@ -429,7 +429,7 @@ function checkTagQueryParams(params: Record<string, unknown>, field: string) {
  *
  * @example
  * ```ts
- * import { normaliseSource } from "./node_id.ts";
+ * import { normaliseSource } from "@qmtl/qmtl/contracts";
  * normaliseSource("\r\n  x => x  \r\n\r\n"); // "  x => x"
  * ```
  */
@@ -459,7 +459,7 @@ export function normaliseSource(src: string): string {
  * @param uses helper functions the compute function calls (functions only)
  * @example
  * ```ts
- * import { codeHash } from "./node_id.ts";
+ * import { codeHash } from "@qmtl/qmtl/contracts";
  * import assert from "node:assert/strict";
  * const a = (x: number) => x * 2;
  * const b = (x: number) =>
@@ -496,7 +496,7 @@ export function codeHash(
  *
  * @example
  * ```ts
- * import type { NodeIdentity } from "./node_id.ts";
+ * import type { NodeIdentity } from "@qmtl/qmtl/contracts";
  * const n: NodeIdentity = { nodeType: "Processing", intervalS: 60, period: 20, params: { window: 20 } };
  * ```
  */
@@ -549,7 +549,7 @@ function checkCanonicalParamsJson(json: string, field: string): unknown {
  * @param prefix field-path prefix for errors, e.g. `"nodes[3]."`
  * @example
  * ```ts
- * import { nodeIdCanonical } from "./node_id.ts";
+ * import { nodeIdCanonical } from "@qmtl/qmtl/contracts";
  * nodeIdCanonical({ nodeType: "Processing", intervalS: 60, period: 20, params: { window: 20 } });
  * // 'Processing|60|20|{"window":20}||v1|'
  * ```
@@ -660,7 +660,7 @@ export function nodeIdCanonical(node: NodeIdentity, prefix = ""): string {
  *
  * @example
  * ```ts
- * import { computeNodeId } from "./node_id.ts";
+ * import { computeNodeId } from "@qmtl/qmtl/contracts";
  * const id = computeNodeId({
  *   nodeType: "StreamInput", intervalS: 60, period: 1,
  *   params: { symbol: "BTC/USDT", field: "close" },
@@ -682,7 +682,7 @@ export function computeNodeId(node: NodeIdentity): string {
  * @param prefix field-path prefix for errors, e.g. `"nodes[3]."`
  * @example
  * ```ts
- * import { nodeIdOfSpec } from "./node_id.ts";
+ * import { nodeIdOfSpec } from "@qmtl/qmtl/contracts";
  * import type { NodeSpec } from "./messages.ts";
  * function check(spec: NodeSpec): boolean {
  *   return nodeIdOfSpec(spec) === spec.nodeId;
@@ -707,7 +707,7 @@ export function nodeIdOfSpec(spec: NodeSpec, prefix = ""): string {
  *
  * @example
  * ```ts
- * import { crc32 } from "./node_id.ts";
+ * import { crc32 } from "@qmtl/qmtl/contracts";
  * crc32(new TextEncoder().encode("123456789")); // 0xcbf43926
  * ```
  */
@@ -721,7 +721,7 @@ export function crc32(bytes: Uint8Array): number {
  *
  * @example
  * ```ts
- * import { dagChecksum } from "./node_id.ts";
+ * import { dagChecksum } from "@qmtl/qmtl/contracts";
  * dagChecksum([]); // 0
  * ```
  */
@@ -735,7 +735,7 @@ export function dagChecksum(nodeIds: readonly string[]): number {
  *
  * @example
  * ```ts
- * import { dagHash } from "./node_id.ts";
+ * import { dagHash } from "@qmtl/qmtl/contracts";
  * dagHash(["sha256:" + "a".repeat(64)]).length; // 71
  * ```
  */
@@ -748,7 +748,7 @@ export function dagHash(nodeIds: readonly string[]): string {
  *
  * @example
  * ```ts
- * import type { VerifiedDag } from "./node_id.ts";
+ * import type { VerifiedDag } from "@qmtl/qmtl/contracts";
  * function show(v: VerifiedDag): void {
  *   console.log(v.nodeIds.length, v.externalInputs, v.dagHash);
  * }
@@ -780,7 +780,7 @@ export interface VerifiedDag {
  * ```ts
  * import { create } from "@bufbuild/protobuf";
  * import { StrategyDagSchema } from "./messages.ts";
- * import { verifyDag } from "./node_id.ts";
+ * import { verifyDag } from "@qmtl/qmtl/contracts";
  * const v = verifyDag(create(StrategyDagSchema, { name: "empty" }));
  * v.externalInputs; // []
  * ```

@@ -28,7 +28,7 @@ import {
  *
  * @example
  * ```ts
- * import { SCHEMA_VERSION } from "./schema_version.ts";
+ * import { SCHEMA_VERSION } from "@qmtl/qmtl/contracts";
  * SCHEMA_VERSION; // "2.0.0"
  * ```
  */
@@ -39,7 +39,7 @@ export const SCHEMA_VERSION = "2.0.0";
  *
  * @example
  * ```ts
- * import { SCHEMA_FILES } from "./schema_version.ts";
+ * import { SCHEMA_FILES } from "@qmtl/qmtl/contracts";
  * SCHEMA_FILES.map((f) => f.name); // ["qmtl/v1/error", "qmtl/v1/event", …]
  * ```
  */
@@ -64,7 +64,7 @@ export const SCHEMA_FILES: readonly GenFile[] = Object.freeze(
  * @param files the file descriptors
  * @example
  * ```ts
- * import { SCHEMA_FILES, SCHEMA_HASH, schemaHashOf } from "./schema_version.ts";
+ * import { SCHEMA_FILES, SCHEMA_HASH, schemaHashOf } from "@qmtl/qmtl/contracts";
  * schemaHashOf(SCHEMA_FILES) === SCHEMA_HASH; // true
  * ```
  */
@@ -83,7 +83,7 @@ export function schemaHashOf(files: readonly GenFile[]): string {
  *
  * @example
  * ```ts
- * import { SCHEMA_HASH } from "./schema_version.ts";
+ * import { SCHEMA_HASH } from "@qmtl/qmtl/contracts";
  * SCHEMA_HASH.startsWith("sha256:"); // true
  * ```
  */
@@ -94,7 +94,7 @@ export const SCHEMA_HASH: string = schemaHashOf(SCHEMA_FILES);
  *
  * @example
  * ```ts
- * import { SCHEMA_VERSION, SCHEMA_VERSION_HEADER } from "./schema_version.ts";
+ * import { SCHEMA_VERSION, SCHEMA_VERSION_HEADER } from "@qmtl/qmtl/contracts";
  * new Headers({ [SCHEMA_VERSION_HEADER]: SCHEMA_VERSION });
  * ```
  */
@@ -105,7 +105,7 @@ export const SCHEMA_VERSION_HEADER = "qmtl-schema-version";
  *
  * @example
  * ```ts
- * import { SCHEMA_HASH, SCHEMA_HASH_HEADER } from "./schema_version.ts";
+ * import { SCHEMA_HASH, SCHEMA_HASH_HEADER } from "@qmtl/qmtl/contracts";
  * new Headers({ [SCHEMA_HASH_HEADER]: SCHEMA_HASH });
  * ```
  */
@@ -117,7 +117,7 @@ export const SCHEMA_HASH_HEADER = "qmtl-schema-hash";
  *
  * @example
  * ```ts
- * import { KNOWN_SCHEMAS } from "./schema_version.ts";
+ * import { KNOWN_SCHEMAS } from "@qmtl/qmtl/contracts";
  * KNOWN_SCHEMAS["1.0.0"]; // "sha256:…"
  * ```
  */
@@ -134,7 +134,7 @@ export const KNOWN_SCHEMAS: Readonly<Record<string, string>> = Object.freeze({
  *
  * @example
  * ```ts
- * import type { Compatibility } from "./schema_version.ts";
+ * import type { Compatibility } from "@qmtl/qmtl/contracts";
  * const c: Compatibility = { ok: false, reason: "major 2 != 1", accepted: ["1.0.0", "^1.0.0"] };
  * ```
  */
@@ -151,7 +151,7 @@ const HASH_RE = /^sha256:[0-9a-f]{64}$/;
  *
  * @example
  * ```ts
- * import { parseSemver } from "./schema_version.ts";
+ * import { parseSemver } from "@qmtl/qmtl/contracts";
  * parseSemver("1.2.3"); // [1, 2, 3]
  * parseSemver("v1"); // undefined
  * ```
@@ -177,7 +177,7 @@ function compare(
  *
  * @example
  * ```ts
- * import { acceptedVersions } from "./schema_version.ts";
+ * import { acceptedVersions } from "@qmtl/qmtl/contracts";
  * acceptedVersions(); // ["2.0.0", "^2.0.0"]
  * ```
  */
@@ -201,7 +201,7 @@ export function acceptedVersions(): string[] {
  *
  * @example
  * ```ts
- * import { checkCompatibility, SCHEMA_HASH, SCHEMA_VERSION } from "./schema_version.ts";
+ * import { checkCompatibility, SCHEMA_HASH, SCHEMA_VERSION } from "@qmtl/qmtl/contracts";
  * checkCompatibility(SCHEMA_VERSION, SCHEMA_HASH); // { ok: true }
  * checkCompatibility("1.0.0", SCHEMA_HASH).ok; // false
  * ```
@@ -261,7 +261,7 @@ export function checkCompatibility(
  *
  * @example
  * ```ts
- * import { schemaHeaders } from "./schema_version.ts";
+ * import { schemaHeaders } from "@qmtl/qmtl/contracts";
  * const res = new Response(null, { headers: schemaHeaders() });
  * ```
  */
@@ -278,7 +278,7 @@ export function schemaHeaders(): Record<string, string> {
  *
  * @example
  * ```ts
- * import { schemaVersionMessage } from "./schema_version.ts";
+ * import { schemaVersionMessage } from "@qmtl/qmtl/contracts";
  * schemaVersionMessage().accepted; // ["2.0.0", "^2.0.0"]
  * ```
  */

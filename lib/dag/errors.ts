@@ -19,7 +19,7 @@ import { QmtlError } from "../contracts/errors.ts";
  *
  * @example
  * ```ts
- * import type { DagErrorCode } from "./errors.ts";
+ * import type { DagErrorCode } from "@qmtl/qmtl/dag";
  * const c: DagErrorCode = "E_CYCLE";
  * ```
  */
@@ -39,7 +39,7 @@ export type DagErrorCode =
  *
  * @example
  * ```ts
- * import { RegistryError } from "./errors.ts";
+ * import { RegistryError } from "@qmtl/qmtl/dag";
  * try {
  *   throw new RegistryError("E_INVALID", "interval must be > 0");
  * } catch (e) {
@@ -80,7 +80,7 @@ export class RegistryError extends QmtlError {
  *
  * @example
  * ```ts
- * import { UnavailableError } from "./errors.ts";
+ * import { UnavailableError } from "@qmtl/qmtl/dag";
  * const e = new UnavailableError("neo4j unreachable at bolt://db:7687");
  * console.log(e.code, e.retryable); // "E_UNAVAILABLE" true
  * ```
@@ -105,7 +105,7 @@ export class UnavailableError extends RegistryError {
  *
  * @example
  * ```ts
- * import { CycleError } from "./errors.ts";
+ * import { CycleError } from "@qmtl/qmtl/dag";
  * const e = new CycleError(["sha256:a", "sha256:b", "sha256:a"]);
  * console.log(e.code, e.path.length); // "E_CYCLE" 3
  * ```
@@ -134,7 +134,7 @@ export class CycleError extends RegistryError {
  *
  * @example
  * ```ts
- * import { UnknownInputError } from "./errors.ts";
+ * import { UnknownInputError } from "@qmtl/qmtl/dag";
  * const e = new UnknownInputError("sha256:b", "sha256:a");
  * console.log(e.code, e.input); // "E_UNKNOWN_INPUT" "sha256:a"
  * ```
@@ -165,7 +165,7 @@ export class UnknownInputError extends RegistryError {
  *
  * @example
  * ```ts
- * import { NotFoundError } from "./errors.ts";
+ * import { NotFoundError } from "@qmtl/qmtl/dag";
  * const e = new NotFoundError("node sha256:a not found", { nodeId: "sha256:a" });
  * console.log(e.code); // "E_NOT_FOUND"
  * ```
@@ -190,7 +190,7 @@ export class NotFoundError extends RegistryError {
  *
  * @example
  * ```ts
- * import { ConflictError } from "./errors.ts";
+ * import { ConflictError } from "@qmtl/qmtl/dag";
  * const e = new ConflictError("topic btc_Processing_ab12cd34_v1 is in use");
  * console.log(e.code); // "E_CONFLICT"
  * ```
@@ -222,7 +222,7 @@ export class ConflictError extends RegistryError {
  *
  * @example
  * ```ts
- * import type { StoreRejection } from "./errors.ts";
+ * import type { StoreRejection } from "@qmtl/qmtl/dag";
  * const r: StoreRejection = "transaction_memory";
  * ```
  */
@@ -248,7 +248,7 @@ const REJECTION_CODE: Readonly<Record<StoreRejection, DagErrorCode>> = {
  *
  * @example
  * ```ts
- * import { StoreRejectedError } from "./errors.ts";
+ * import { StoreRejectedError } from "@qmtl/qmtl/dag";
  * const e = new StoreRejectedError(
  *   "transaction_memory",
  *   "the DAG needs more memory than one registry transaction may use",

@@ -11,7 +11,7 @@
  *
  * @example
  * ```ts
- * import type { GcCandidate } from "./gc_plan.ts";
+ * import type { GcCandidate } from "@qmtl/qmtl/dag";
  * const c: GcCandidate = { nodeId: "sha256:…", lastRefAt: 0, dependents: [] };
  * ```
  */
@@ -29,7 +29,7 @@ export interface GcCandidate {
  *
  * @example
  * ```ts
- * import type { GcPlan } from "./gc_plan.ts";
+ * import type { GcPlan } from "@qmtl/qmtl/dag";
  * const p: GcPlan = { observed: 0, levels: [], keptInGrace: [], keptWithDependents: [] };
  * ```
  */
@@ -54,7 +54,7 @@ export interface GcPlan {
  *
  * @example
  * ```ts
- * import { gcPlan } from "./gc_plan.ts";
+ * import { gcPlan } from "@qmtl/qmtl/dag";
  * const p = gcPlan(
  *   [{ nodeId: "a", lastRefAt: 0, dependents: ["b"] }, { nodeId: "b", lastRefAt: 0, dependents: [] }],
  *   { cutoff: 10 },

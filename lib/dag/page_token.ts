@@ -11,7 +11,7 @@ import { RegistryError } from "./errors.ts";
  *
  * @example
  * ```ts
- * import { decodePageToken, encodePageToken } from "./page_token.ts";
+ * import { decodePageToken, encodePageToken } from "@qmtl/qmtl/dag";
  * decodePageToken(encodePageToken("sha256:ab")); // "sha256:ab"
  * ```
  */
@@ -29,7 +29,7 @@ export function encodePageToken(lastKey: string): string {
  *
  * @example
  * ```ts
- * import { decodePageToken } from "./page_token.ts";
+ * import { decodePageToken } from "@qmtl/qmtl/dag";
  * decodePageToken(""); // ""
  * ```
  */
@@ -53,7 +53,7 @@ export function decodePageToken(token: string | undefined): string {
  *
  * @example
  * ```ts
- * import { clampPageSize } from "./page_token.ts";
+ * import { clampPageSize } from "@qmtl/qmtl/dag";
  * clampPageSize(undefined); // 100
  * clampPageSize(5000); // 1000
  * ```

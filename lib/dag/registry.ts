@@ -31,7 +31,7 @@ import type {
  *
  * @example
  * ```ts
- * import type { DiffContext } from "./registry.ts";
+ * import type { DiffContext } from "@qmtl/qmtl/dag";
  * const ctx: DiffContext = { strategyId: "st_1", version: "1", owner: "alice" };
  * ```
  */
@@ -57,7 +57,7 @@ export interface DiffContext {
  *
  * @example
  * ```ts
- * import type { ListNodesOptions } from "./registry.ts";
+ * import type { ListNodesOptions } from "@qmtl/qmtl/dag";
  * const o: ListNodesOptions = { pageSize: 50, nodeType: "Processing", intervalS: 60 };
  * ```
  */
@@ -77,7 +77,7 @@ export interface ListNodesOptions {
  *
  * @example
  * ```ts
- * import type { NodePage } from "./registry.ts";
+ * import type { NodePage } from "@qmtl/qmtl/dag";
  * const p: NodePage = { nodes: [], nextPageToken: "" };
  * ```
  */
@@ -93,7 +93,7 @@ export interface NodePage {
  *
  * @example
  * ```ts
- * import type { TagQueryOptions } from "./registry.ts";
+ * import type { TagQueryOptions } from "@qmtl/qmtl/dag";
  * const o: TagQueryOptions = { matchMode: "all", intervalS: 60 };
  * ```
  */
@@ -111,7 +111,7 @@ export interface TagQueryOptions {
  *
  * @example
  * ```ts
- * import type { StrategyRef } from "./registry.ts";
+ * import type { StrategyRef } from "@qmtl/qmtl/dag";
  * const r: StrategyRef = { strategyId: "st_1", version: "1", sentinelId: "st_1@1", retired: false };
  * ```
  */
@@ -131,7 +131,7 @@ export interface StrategyRef {
  *
  * @example
  * ```ts
- * import type { RetireResult } from "./registry.ts";
+ * import type { RetireResult } from "@qmtl/qmtl/dag";
  * const r: RetireResult = { sentinelId: "st_1@1", alreadyRetired: false, released: [] };
  * ```
  */
@@ -149,7 +149,7 @@ export interface RetireResult {
  *
  * @example
  * ```ts
- * import type { TopicInput } from "./registry.ts";
+ * import type { TopicInput } from "@qmtl/qmtl/dag";
  * const t: TopicInput = { name: "orphan_topic_v1", retentionMs: 3_600_000 };
  * ```
  */
@@ -169,7 +169,7 @@ export interface TopicInput {
  *
  * @example
  * ```ts
- * import type { TopicPage } from "./registry.ts";
+ * import type { TopicPage } from "@qmtl/qmtl/dag";
  * const p: TopicPage = { topics: [], nextPageToken: "" };
  * ```
  */
@@ -185,7 +185,7 @@ export interface TopicPage {
  *
  * @example
  * ```ts
- * import type { ListTopicsOptions } from "./registry.ts";
+ * import type { ListTopicsOptions } from "@qmtl/qmtl/dag";
  * const o: ListTopicsOptions = { pageSize: 100 };
  * ```
  */
@@ -201,7 +201,7 @@ export interface ListTopicsOptions {
  *
  * @example
  * ```ts
- * import type { GcOptions } from "./registry.ts";
+ * import type { GcOptions } from "@qmtl/qmtl/dag";
  * const o: GcOptions = { graceMs: 3_600_000 };
  * ```
  */
@@ -222,7 +222,7 @@ export interface GcOptions {
  *
  * @example
  * ```ts
- * import type { GcReport } from "./registry.ts";
+ * import type { GcReport } from "@qmtl/qmtl/dag";
  * const r: GcReport = { observed: 0, removed: [], removedTopics: [], keptInGrace: [], keptWithDependents: [] };
  * ```
  */
@@ -244,7 +244,7 @@ export interface GcReport {
  *
  * @example
  * ```ts
- * import type { HealthStatus } from "./registry.ts";
+ * import type { HealthStatus } from "@qmtl/qmtl/dag";
  * const h: HealthStatus = { ok: true, detail: "memory" };
  * ```
  */
@@ -262,7 +262,7 @@ export interface HealthStatus {
  *
  * @example
  * ```ts
- * import type { NodeRegistry } from "./registry.ts";
+ * import type { NodeRegistry } from "@qmtl/qmtl/dag";
  * import type { StrategyDag } from "../contracts/messages.ts";
  * async function submit(reg: NodeRegistry, dag: StrategyDag) {
  *   const diff = await reg.diffAndCommit(dag, { strategyId: "st_1", version: "1", owner: "alice" });
@@ -360,7 +360,7 @@ export interface NodeRegistry {
  *
  * @example
  * ```ts
- * import { sentinelIdOf } from "./registry.ts";
+ * import { sentinelIdOf } from "@qmtl/qmtl/dag";
  * sentinelIdOf("st_1", "2"); // "st_1@2"
  * ```
  */

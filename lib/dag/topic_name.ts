@@ -15,7 +15,7 @@ import type { NodeSpec } from "../contracts/messages.ts";
  *
  * @example
  * ```ts
- * import { topicAsset } from "./topic_name.ts";
+ * import { topicAsset } from "@qmtl/qmtl/dag";
  * topicAsset({ metadata: { asset: "btc/usdt" }, paramsJson: "{}" }); // "btc-usdt"
  * ```
  */
@@ -48,7 +48,7 @@ function sanitise(raw: string): string {
  *
  * @example
  * ```ts
- * import { shortHash } from "./topic_name.ts";
+ * import { shortHash } from "@qmtl/qmtl/dag";
  * shortHash("sha256:ab12cd34ef"); // "ab12cd34"
  * ```
  */
@@ -63,7 +63,7 @@ export function shortHash(nodeId: string): string {
  *
  * @example
  * ```ts
- * import { topicBase } from "./topic_name.ts";
+ * import { topicBase } from "@qmtl/qmtl/dag";
  * topicBase({ nodeId: "sha256:ab12cd34ff", nodeType: "Processing", metadata: { asset: "btc" }, paramsJson: "{}" });
  * // "btc_Processing_ab12cd34"
  * ```
@@ -81,7 +81,7 @@ export function topicBase(
  *
  * @example
  * ```ts
- * import { topicName } from "./topic_name.ts";
+ * import { topicName } from "@qmtl/qmtl/dag";
  * topicName({ nodeId: "sha256:ab12cd34ff", nodeType: "Processing", metadata: {}, paramsJson: '{"asset":"eth"}' });
  * // "eth_Processing_ab12cd34_v1"
  * ```
@@ -98,7 +98,7 @@ export function topicName(
  *
  * @example
  * ```ts
- * import { firstFreeTopicName } from "./topic_name.ts";
+ * import { firstFreeTopicName } from "@qmtl/qmtl/dag";
  * firstFreeTopicName("btc_Processing_ab12cd34", new Set(["btc_Processing_ab12cd34_v1"]));
  * // "btc_Processing_ab12cd34_v2"
  * ```

@@ -19,7 +19,7 @@ const NODE_ID = /^sha256:[0-9a-f]{64}$/;
  * ```ts
  * import { create } from "@bufbuild/protobuf";
  * import { StrategyDagSchema } from "@qmtl/qmtl/contracts";
- * import { type ValidatedDag, validateDag } from "./validate.ts";
+ * import { type ValidatedDag, validateDag } from "@qmtl/qmtl/dag";
  * const v: ValidatedDag = validateDag(create(StrategyDagSchema, { name: "empty" }));
  * console.log(v.nodes.length, [...v.externalInputs.keys()]); // 0 []
  * ```
@@ -41,7 +41,7 @@ export interface ValidatedDag {
  *
  * @example
  * ```ts
- * import { isWellFormedNodeId } from "./validate.ts";
+ * import { isWellFormedNodeId } from "@qmtl/qmtl/dag";
  * isWellFormedNodeId("sha256:" + "0".repeat(64)); // true
  * ```
  */
@@ -61,7 +61,7 @@ function invalid(message: string, nodeId = ""): RegistryError {
  *
  * @example
  * ```ts
- * import { findCycle } from "./validate.ts";
+ * import { findCycle } from "@qmtl/qmtl/dag";
  * findCycle(new Map([["a", ["b"]], ["b", ["a"]]])); // ["a", "b", "a"]
  * ```
  */
@@ -107,7 +107,7 @@ export function findCycle(
  * ```ts
  * import { create } from "@bufbuild/protobuf";
  * import { StrategyDagSchema } from "@qmtl/qmtl/contracts";
- * import { validateDag } from "./validate.ts";
+ * import { validateDag } from "@qmtl/qmtl/dag";
  * const v = validateDag(create(StrategyDagSchema, { name: "empty" }));
  * v.nodes.length; // 0
  * ```
@@ -170,7 +170,7 @@ export function validateDag(dag: StrategyDag): ValidatedDag {
  * ```ts
  * import { create } from "@bufbuild/protobuf";
  * import { StrategyDagSchema } from "@qmtl/qmtl/contracts";
- * import { defaultDagHash } from "./validate.ts";
+ * import { defaultDagHash } from "@qmtl/qmtl/dag";
  * defaultDagHash(create(StrategyDagSchema, { name: "e" })).startsWith("sha256:"); // true
  * ```
  */

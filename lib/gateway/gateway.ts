@@ -11,6 +11,7 @@ import { Hono } from "hono";
 import { QmtlError } from "../contracts/errors.ts";
 import type { Context, Handler } from "hono";
 import type { HealthStatus, NodeRegistry } from "../dag/registry.ts";
+import { MemoryEventLog } from "../queue/memory_event_log.ts";
 import { MemoryQueue } from "../queue/memory_queue.ts";
 import { MemoryTopicStore } from "../queue/memory_topic_store.ts";
 import type { ProducerLease, TopicStore } from "../queue/types.ts";
@@ -69,9 +70,15 @@ export interface GatewayOptions {
   queue: WorkQueue;
   /** Event log of lifecycle events. */
   events: EventLog;
-  /** Work queue of webhook deliveries; default an in-memory queue. */
+  /**
+   * Work queue of webhook deliveries. Default an in-memory queue — only when
+   * `queue` and `events` are in memory too (see {@link createGateway}).
+   */
   webhookQueue?: WorkQueue;
-  /** Strategy store; default in memory. */
+  /**
+   * Strategy store. Default in memory — only when `queue` and `events` are
+   * in memory too.
+   */
   store?: StrategyStore;
   /** JWT verification settings, or a ready authenticator. */
   auth: AuthOptions | Authenticator;
@@ -131,8 +138,9 @@ export interface GatewayOptions {
   /** Metrics registry behind `/metrics`; default a new one (pass one to add families first). */
   metrics?: Metrics;
   /**
-   * Node topics (bars, producer leases); default in memory. A diff creates
-   * the topics of its nodes here; GC deletes them.
+   * Node topics (bars, producer leases). A diff creates the topics of its
+   * nodes here; GC deletes them. Default in memory — only when `queue` and
+   * `events` are in memory too.
    */
   topics?: TopicStore;
   /** Scheduled GC of unreferenced nodes and their topics; default off. */
@@ -144,6 +152,13 @@ export interface GatewayOptions {
   };
   /** Called when a producer lease is taken over from a dead producer. */
   onLeaseTakeover?: (topic: string, grant: ProducerLease) => void;
+  /**
+   * Serve every route under this prefix (e.g. `/qmtl`: `/qmtl/v1/nodes`,
+   * `/qmtl/qmtl.v1.GatewayService/SubmitStrategy`), for a `Deno.serve`
+   * handler that dispatches by path. Not needed inside a Hono app:
+   * `app.route("/qmtl", gateway.app)` prefixes the routes itself.
+   */
+  basePath?: string;
 }
 
 /**
@@ -203,7 +218,11 @@ export interface Gateway {
   gc?: GcScheduler;
   /** Count a Redis Sentinel event (`+switch-master`, `+sdown`, `+odown`, …). */
   recordSentinelEvent(type: string): void;
-  /** Stop the worker, end event streams. Backends are the caller's to close. */
+  /**
+   * Stop the worker and the GC, end event streams, and close the backends
+   * the gateway created itself (the in-memory defaults). Backends passed in
+   * the options are the caller's: they stay open.
+   */
   close(): Promise<void>;
 }
 
@@ -217,6 +236,15 @@ function isPolicy(p: PolicyOptions | Policy): p is Policy {
 
 /**
  * Build a gateway.
+ *
+ * Backends are explicit: `store`, `webhookQueue` and `topics` default to
+ * in-memory ones only when `queue` and `events` are the in-memory
+ * `MemoryQueue` / `MemoryEventLog`. With a durable queue or event log
+ * (Redis), leaving one of them out is a `TypeError` naming it — a strategy
+ * store that silently forgets everything on restart next to a durable
+ * queue is never what you want. Pass them, or derive all of them from one
+ * configuration with `openBackends` of `@qmtl/qmtl/server`. `close()`
+ * releases what the gateway created, never what it was given.
  *
  * @example
  * ```ts
@@ -233,6 +261,25 @@ function isPolicy(p: PolicyOptions | Policy): p is Policy {
  * ```
  */
 export function createGateway(options: GatewayOptions): Gateway {
+  const inMemory = options.queue instanceof MemoryQueue &&
+    options.events instanceof MemoryEventLog;
+  if (!inMemory) {
+    const missing = (["store", "webhookQueue", "topics"] as const).filter((k) =>
+      options[k] === undefined
+    );
+    if (missing.length > 0) {
+      const durable = options.queue instanceof MemoryQueue
+        ? `events is a ${options.events.constructor.name}`
+        : `queue is a ${options.queue.constructor.name}`;
+      throw new TypeError(
+        `createGateway: ${durable}, but ${missing.join(", ")} ${
+          missing.length === 1 ? "was" : "were"
+        } not given and would live in this process's memory (lost on restart). Pass ${
+          missing.length === 1 ? "it" : "them"
+        } (RedisStrategyStore, a RedisQueue named "webhook", RedisTopicStore), or open every backend from one configuration with openBackends() of @qmtl/qmtl/server.`,
+      );
+    }
+  }
   const logger = options.logger ??
     createLogger({ base: { component: "gateway" } });
   const metrics = options.metrics ?? new Metrics();
@@ -410,6 +457,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   // The contract API: one connect-es handler per GatewayService method, by
   // request path; the route table says who may call it.
+  const closing = new AbortController();
   const rpc = createRpcHandlers({
     service,
     registry: options.registry,
@@ -417,9 +465,24 @@ export function createGateway(options: GatewayOptions): Gateway {
     policy: pol,
     logger,
     maxBodyBytes,
+    signal: closing.signal,
   });
   const rest = restHandlers(service, options.registry);
   const openapi = buildOpenApi();
+  // `/openapi.json` served under a prefix (`basePath`, or a Hono parent's
+  // `app.route(prefix, …)`) says so in `servers`, so that clients generated
+  // from it call the right URLs.
+  const openapiJson = new Map<string, string>();
+  const openapiFor = (prefix: string): string => {
+    let text = openapiJson.get(prefix);
+    if (text === undefined) {
+      text = JSON.stringify(
+        prefix === "" ? openapi : { ...openapi, servers: [{ url: prefix }] },
+      );
+      if (openapiJson.size < 16) openapiJson.set(prefix, text);
+    }
+    return text;
+  };
   const readyChecks: Record<string, () => Promise<HealthStatus>> = {
     registry: () => options.registry.health(),
     store: () => store.health(),
@@ -458,7 +521,12 @@ export function createGateway(options: GatewayOptions): Gateway {
       c.body(await metrics.render(), 200, {
         "content-type": "text/plain; version=0.0.4; charset=utf-8",
       }),
-    "ops.openapi": (c) => c.json(openapi),
+    "ops.openapi": (c) =>
+      c.body(
+        openapiFor(c.req.path.slice(0, -"/openapi.json".length)),
+        200,
+        { "content-type": "application/json" },
+      ),
   };
 
   // ---- app ----------------------------------------------------------------
@@ -504,12 +572,14 @@ export function createGateway(options: GatewayOptions): Gateway {
   // schema echo → body limit → auth → ACL → policy → schema version →
   // handler) is compiled once into ONE handler (./pipeline.ts), so Hono
   // matches a single handler per request and skips `compose`.
+  const base = checkBasePath(options.basePath);
   const pipe = {
     logger,
     done,
     authenticator,
     maxBodyBytes,
     policy: pol,
+    basePath: base,
   };
   const on = app.on.bind(app) as unknown as (
     m: string | string[],
@@ -523,7 +593,20 @@ export function createGateway(options: GatewayOptions): Gateway {
     if (handler === undefined) {
       throw new Error(`route ${route.id}: no handler for ${route.path}`);
     }
-    on(route.method, route.path, routePipeline(route, handler, pipe));
+    on(route.method, base + route.path, routePipeline(route, handler, pipe));
+    // The other standard methods get their 405 from a route of their own
+    // (not only from notFound below), so that the answer survives mounting
+    // in a Hono app with `app.route(prefix, gateway.app)`, which copies
+    // routes but not the notFound handler.
+    const allow = route.method === "GET" ? "GET, HEAD" : "POST";
+    on(
+      OTHER_METHODS[route.method],
+      base + route.path,
+      routePipeline(undefined, (c) => {
+        c.set("routeId", route.path);
+        return methodNotAllowed(c, route, allow);
+      }, pipe),
+    );
   }
   // Only each route's own method is registered with the router (fewer
   // handler sets to match per request); any other method on a known path
@@ -541,7 +624,9 @@ export function createGateway(options: GatewayOptions): Gateway {
     ),
   }));
   app.notFound(routePipeline(undefined, (c) => {
-    const path = c.req.path;
+    const path = c.req.path.startsWith(base)
+      ? c.req.path.slice(base.length)
+      : c.req.path;
     const hit = byPattern.find((p) => p.re.test(path));
     if (hit) {
       c.set("routeId", hit.route.path);
@@ -580,13 +665,33 @@ export function createGateway(options: GatewayOptions): Gateway {
     ...(gc ? { gc } : {}),
     recordSentinelEvent: sentinelEvents,
     async close() {
+      closing.abort(new Error("gateway closing"));
       sse.close();
       await gc?.stop();
       await worker.stop();
       if (ownsWebhookQueue) await webhookQueue.close();
       if (options.topics === undefined) await topicStore.close();
+      if (options.store === undefined) await store.close();
     },
   };
+}
+
+/** Standard methods other than a route's own (HEAD rides with GET). */
+const OTHER_METHODS: Readonly<Record<"GET" | "POST", string[]>> = {
+  GET: ["POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+  POST: ["GET", "PUT", "PATCH", "DELETE", "OPTIONS"],
+};
+
+function checkBasePath(path: string | undefined): string {
+  if (path === undefined || path === "" || path === "/") return "";
+  if (!/^(\/[A-Za-z0-9._~-]+)+$/.test(path)) {
+    throw new TypeError(
+      `createGateway: basePath must look like "/qmtl" or "/api/qmtl" (no trailing slash), got ${
+        JSON.stringify(path)
+      }`,
+    );
+  }
+  return path;
 }
 
 const KNOWN_METHODS: ReadonlySet<string> = new Set([

@@ -2,7 +2,8 @@
  * The QMTL Gateway: the single entry point of the system, as a Hono app.
  *
  * `createGateway({registry, queue, events, auth, …})` returns `{app, worker,
- * close()}`: the app serves the Connect API (`POST
+ * service, metrics, topics, gc, recordSentinelEvent, close}` (`gc` only with
+ * the `gc` option): the app serves the Connect API (`POST
  * /qmtl.v1.GatewayService/<Method>`, protobuf or JSON), the read-only REST API
  * under `/v1/` (with SSE at `/v1/events`), and `/healthz`, `/readyz`,
  * `/metrics`, `/openapi.json`. Each request passes, in order: request id →
@@ -17,21 +18,24 @@
  * `createLogger`, the route table `ROUTES`, …) are exported here.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { createGateway, serveGateway } from "@qmtl/qmtl/gateway";
  * import { MemoryRegistry } from "@qmtl/qmtl/dag";
  * import { MemoryEventLog, MemoryQueue } from "@qmtl/qmtl/queue";
+ * import assert from "node:assert/strict";
  *
  * const gateway = createGateway({
  *   registry: new MemoryRegistry(),
  *   queue: new MemoryQueue(),
  *   events: new MemoryEventLog(),
- *   auth: { secret: Deno.env.get("QMTL_JWT_SECRET")!, issuer: "qmtl", audience: "qmtl-gateway" },
+ *   auth: { secret: "a-secret-of-at-least-32-bytes!!!!", issuer: "qmtl", audience: "qmtl-gateway" },
+ *   logSuccess: false,
  * });
  * // serveGateway: Deno.serve's HTTP engine plus read timeouts, a connection
  * // cap and no exit on EMFILE (Deno.serve(gateway.app.fetch) works too).
- * const server = serveGateway(gateway.app.fetch, { port: 8080 });
- * // … later
+ * const server = serveGateway(gateway.app.fetch, { hostname: "127.0.0.1", port: 0 });
+ * const res = await fetch(`http://127.0.0.1:${server.addr.port}/healthz`);
+ * assert.deepEqual(await res.json(), { status: "ok" });
  * await server.shutdown();
  * await gateway.close();
  * ```

@@ -41,6 +41,8 @@ export interface PipelineOptions {
   maxBodyBytes: number;
   /** Submission policy (the SubmitStrategy route: admission). */
   policy: Policy;
+  /** The gateway's `basePath` (`""` for none): not part of the API kind. */
+  basePath?: string;
 }
 
 // Handlers are final: none calls `next`.
@@ -56,6 +58,7 @@ export function routePipeline(
   o: PipelineOptions,
 ): (c: Context<GatewayEnv>) => Promise<Response> {
   const { logger, done, authenticator, maxBodyBytes, policy } = o;
+  const base = o.basePath ?? "";
   const kind = route === undefined ? undefined : apiKindOf(route.path);
   const routeId = route?.path;
   const limitBody = route?.kind === "rpc";
@@ -69,7 +72,15 @@ export function routePipeline(
     // structured log: timed from here
     const start = performance.now();
     // error mapper: the API kind decides the error format
-    c.set("apiKind", kind ?? apiKindOf(c.req.path));
+    c.set(
+      "apiKind",
+      kind ??
+        apiKindOf(
+          base !== "" && c.req.path.startsWith(base)
+            ? c.req.path.slice(base.length)
+            : c.req.path,
+        ),
+    );
     let res: Response;
     try {
       if (routeId !== undefined) c.set("routeId", routeId);

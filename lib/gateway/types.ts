@@ -5,7 +5,13 @@
  * @module
  */
 
-import type { Context, ErrorHandler, Handler, MiddlewareHandler } from "hono";
+import type {
+  Context,
+  ErrorHandler,
+  Handler,
+  Hono,
+  MiddlewareHandler,
+} from "hono";
 
 /**
  * A role a caller can hold (from the JWT `roles` claim).
@@ -140,36 +146,26 @@ export type GatewayContext = Context<GatewayEnv>;
 export type GatewayHandler = Handler<GatewayEnv>;
 
 /**
- * The Gateway's HTTP app. At run time it is a Hono app; its public type is
- * this structural view (`fetch` for `Deno.serve`, `request` for in-process
- * calls and tests) so that the package's API does not depend on Hono's type
- * declarations. To mount it in your own Hono app, forward to `fetch`:
- * `parent.mount("/", gateway.app.fetch)`.
+ * The Gateway's HTTP app: a Hono app. Serve it alone
+ * (`Deno.serve(gateway.app.fetch)`, or `serveGateway`), mount it in your
+ * own Hono app with `app.route("/qmtl", gateway.app)`, or dispatch to
+ * `gateway.app.fetch` from a plain `Deno.serve` handler (with
+ * `createGateway({basePath: "/qmtl"})` to serve it under a prefix). See
+ * docs/gateway.md, "Mounting".
  *
  * @example
  * ```ts
  * import type { GatewayApp } from "@qmtl/qmtl/gateway";
- * function serve(app: GatewayApp): Deno.HttpServer {
- *   return Deno.serve(app.fetch);
- * }
- * async function healthy(app: GatewayApp): Promise<boolean> {
- *   return (await app.request("/healthz")).ok;
+ * import { Hono } from "hono";
+ * function withGateway(app: GatewayApp): Hono {
+ *   const parent = new Hono();
+ *   parent.get("/", (c) => c.text("mine"));
+ *   parent.route("/qmtl", app);
+ *   return parent;
  * }
  * ```
  */
-export interface GatewayApp {
-  /** Handles one request (the `Deno.serve` handler). */
-  fetch: (
-    request: Request,
-    env?: unknown,
-    executionContext?: undefined,
-  ) => Response | Promise<Response>;
-  /** Runs a request in process, e.g. `request("/healthz")`. */
-  request: (
-    input: string | URL | Request,
-    init?: RequestInit,
-  ) => Response | Promise<Response>;
-}
+export type GatewayApp = Hono<GatewayEnv>;
 
 /**
  * The app's error handler type.

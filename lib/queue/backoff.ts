@@ -11,7 +11,7 @@ import type { BackoffOptions } from "./types.ts";
  *
  * @example
  * ```ts
- * import { DEFAULT_BACKOFF } from "./backoff.ts";
+ * import { DEFAULT_BACKOFF } from "@qmtl/qmtl/queue";
  * console.log(DEFAULT_BACKOFF.baseMs); // 1000
  * ```
  */
@@ -32,7 +32,7 @@ export const DEFAULT_BACKOFF: Readonly<BackoffOptions> = Object.freeze({
  *
  * @example
  * ```ts
- * import { backoffDelay } from "./backoff.ts";
+ * import { backoffDelay } from "@qmtl/qmtl/queue";
  * const d = backoffDelay(3, { baseMs: 100, maxMs: 10_000 }); // 200..400
  * ```
  */
@@ -60,7 +60,7 @@ export function backoffDelay(
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { backoffSchedule } from "./backoff.ts";
+ * import { backoffSchedule } from "@qmtl/qmtl/queue";
  * assert.deepEqual(backoffSchedule({ baseMs: 100, maxMs: 1_000 }, 0), [50, 100, 200, 400, 500]);
  * ```
  */

@@ -21,7 +21,7 @@ import { RedisUrlError } from "./errors.ts";
  *
  * @example
  * ```ts ignore
- * import { createRedis, type RedisClient } from "./connection.ts";
+ * import { createRedis, type RedisClient } from "@qmtl/qmtl/queue";
  * const r: RedisClient = createRedis("redis://127.0.0.1:6379");
  * ```
  */
@@ -32,7 +32,7 @@ export type RedisClient = Redis;
  *
  * @example
  * ```ts
- * import type { RedisClientOptions } from "./connection.ts";
+ * import type { RedisClientOptions } from "@qmtl/qmtl/queue";
  * const o: RedisClientOptions = { enableAutoPipelining: true };
  * ```
  */
@@ -43,7 +43,7 @@ export type RedisClientOptions = RedisOptions;
  *
  * @example
  * ```ts
- * import type { HostPort } from "./connection.ts";
+ * import type { HostPort } from "@qmtl/qmtl/queue";
  * const h: HostPort = { host: "127.0.0.1", port: 26379 };
  * ```
  */
@@ -59,7 +59,7 @@ export interface HostPort {
  *
  * @example
  * ```ts
- * import { parseRedisUrl } from "./connection.ts";
+ * import { parseRedisUrl } from "@qmtl/qmtl/queue";
  * const p = parseRedisUrl("redis+sentinel://127.0.0.1:26379/qmtl/0");
  * console.log(p.mode, p.masterName, p.hosts);
  * ```
@@ -100,7 +100,7 @@ const SCHEMES: Record<string, { mode: ParsedRedisUrl["mode"]; tls: boolean }> =
  *
  * @example
  * ```ts
- * import { parseRedisUrl } from "./connection.ts";
+ * import { parseRedisUrl } from "@qmtl/qmtl/queue";
  * const p = parseRedisUrl("redis://:s%40cret@127.0.0.1:6379/2");
  * // { mode: "standalone", tls: false, hosts: [{ host: "127.0.0.1", port: 6379 }],
  * //   masterName: "", db: 2, password: "s@cret" }
@@ -251,7 +251,7 @@ function parseHost(uri: string, text: string, defaultPort: number): HostPort {
  *
  * @example
  * ```ts
- * import type { CreateRedisOptions } from "./connection.ts";
+ * import type { CreateRedisOptions } from "@qmtl/qmtl/queue";
  * const o: CreateRedisOptions = { connectionName: "qmtl-worker", commandTimeoutMs: 10_000 };
  * ```
  */
@@ -305,7 +305,7 @@ export interface CreateRedisOptions {
  *
  * @example
  * ```ts
- * import { redisOptions } from "./connection.ts";
+ * import { redisOptions } from "@qmtl/qmtl/queue";
  * const o = redisOptions("redis://127.0.0.1:6379/0");
  * console.log(o.host, o.port, o.db);
  * ```
@@ -372,10 +372,10 @@ export function redisOptions(
  *
  * @example
  * ```ts ignore
- * import { createRedis } from "./connection.ts";
+ * import { closeRedis, createRedis } from "@qmtl/qmtl/queue";
  * const redis = createRedis("redis+sentinel://127.0.0.1:26379/qmtl/0");
  * await redis.ping();
- * await redis.quit();
+ * await closeRedis(redis); // not quit(): it would leave the Sentinel connections open
  * ```
  */
 export function createRedis(
@@ -395,7 +395,7 @@ export function createRedis(
  *
  * @example
  * ```ts
- * import { createRedis, isSentinelClient } from "./connection.ts";
+ * import { createRedis, isSentinelClient } from "@qmtl/qmtl/queue";
  * const redis = createRedis("redis://127.0.0.1:6379", { lazyConnect: true }); // no connection yet
  * console.log(isSentinelClient(redis)); // false
  * redis.disconnect();
@@ -414,7 +414,7 @@ export function isSentinelClient(redis: RedisClient): boolean {
  *
  * @example
  * ```ts ignore
- * import { closeRedis, createRedis } from "./connection.ts";
+ * import { closeRedis, createRedis } from "@qmtl/qmtl/queue";
  * const redis = createRedis("redis://127.0.0.1:6379");
  * await closeRedis(redis);
  * ```

@@ -15,7 +15,7 @@ import { DurabilityError, QueueError } from "./errors.ts";
  *
  * @example
  * ```ts
- * import type { DurabilityOptions } from "./durability.ts";
+ * import type { DurabilityOptions } from "@qmtl/qmtl/queue";
  * const d: DurabilityOptions = { waitReplicas: 1, waitTimeoutMs: 1_000 };
  * ```
  */
@@ -50,7 +50,7 @@ function env(name: string): string | undefined {
  *
  * @example
  * ```ts
- * import { resolveDurability } from "./durability.ts";
+ * import { resolveDurability } from "@qmtl/qmtl/queue";
  * const d = resolveDurability({}, true); // { waitReplicas: 1, waitTimeoutMs: 1000 } unless env overrides
  * ```
  */
@@ -98,7 +98,7 @@ export function resolveDurability(
  *
  * @example
  * ```ts
- * import type { ConfirmOptions } from "./durability.ts";
+ * import type { ConfirmOptions } from "@qmtl/qmtl/queue";
  * const o: ConfirmOptions<number> = { when: (created) => created === 1 };
  * ```
  */
@@ -196,8 +196,8 @@ function leaveGroup(g: CommitGroup): void {
  *
  * @example
  * ```ts
- * import { DurableWriter } from "./durability.ts";
- * import type { RedisClient } from "./connection.ts";
+ * import { DurableWriter } from "@qmtl/qmtl/queue";
+ * import type { RedisClient } from "@qmtl/qmtl/queue";
  * // A store method: the write is issued inside the callback, synchronously.
  * async function save(redis: RedisClient, w: DurableWriter): Promise<string> {
  *   return await w.write("save", "k", () => redis.set("k", "v") as Promise<string>);

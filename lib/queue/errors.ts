@@ -10,7 +10,7 @@
  *
  * @example
  * ```ts
- * import type { QueueErrorCode } from "./errors.ts";
+ * import type { QueueErrorCode } from "@qmtl/qmtl/queue";
  * const c: QueueErrorCode = "E_CONFLICT";
  * ```
  */
@@ -25,7 +25,7 @@ export type QueueErrorCode =
  *
  * @example
  * ```ts
- * import { QueueError } from "./errors.ts";
+ * import { QueueError } from "@qmtl/qmtl/queue";
  * const e = new QueueError("E_INVALID", "leaseMs must be > 0");
  * console.log(e.code, e.retryable);
  * ```
@@ -60,7 +60,7 @@ export class QueueError extends Error {
  *
  * @example
  * ```ts
- * import type { LeaseLostReason } from "./errors.ts";
+ * import type { LeaseLostReason } from "@qmtl/qmtl/queue";
  * const r: LeaseLostReason = "expired";
  * ```
  */
@@ -76,7 +76,7 @@ export type LeaseLostReason =
  *
  * @example
  * ```ts
- * import { LeaseLostError } from "./errors.ts";
+ * import { LeaseLostError } from "@qmtl/qmtl/queue";
  * try {
  *   throw new LeaseLostError("j1", "expired");
  * } catch (e) {
@@ -114,7 +114,7 @@ export class LeaseLostError extends QueueError {
  *
  * @example
  * ```ts
- * import { DurabilityError } from "./errors.ts";
+ * import { DurabilityError } from "@qmtl/qmtl/queue";
  * const e = new DurabilityError("enqueue", "j1", 0, 1);
  * console.log(e.retryable, e.jobId); // true "j1"
  * ```
@@ -163,7 +163,7 @@ export class DurabilityError extends QueueError {
  *
  * @example
  * ```ts
- * import { RedisUrlError } from "./errors.ts";
+ * import { RedisUrlError } from "@qmtl/qmtl/queue";
  * const e = new RedisUrlError("redis://h:x", "bad port \"x\"");
  * console.log(e.message);
  * ```
@@ -191,7 +191,7 @@ export class RedisUrlError extends QueueError {
  *
  * @example
  * ```ts
- * import { TopicNotFoundError } from "./errors.ts";
+ * import { TopicNotFoundError } from "@qmtl/qmtl/queue";
  * console.log(new TopicNotFoundError("btc_Processing_ab12cd34_v1").topic);
  * ```
  */
@@ -217,7 +217,7 @@ export class TopicNotFoundError extends QueueError {
  *
  * @example
  * ```ts
- * import { TopicLeaseError } from "./errors.ts";
+ * import { TopicLeaseError } from "@qmtl/qmtl/queue";
  * console.log(new TopicLeaseError("t", "runner-b").code); // "E_CONFLICT"
  * ```
  */
@@ -251,7 +251,7 @@ export class TopicLeaseError extends QueueError {
  *
  * @example
  * ```ts
- * import { TopicNameError } from "./errors.ts";
+ * import { TopicNameError } from "@qmtl/qmtl/queue";
  * console.log(new TopicNameError("asset is empty").code); // "E_INVALID"
  * ```
  */

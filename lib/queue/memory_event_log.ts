@@ -21,7 +21,7 @@ import { checkInt, checkName } from "./validate.ts";
  *
  * @example
  * ```ts
- * import type { MemoryEventLogOptions } from "./memory_event_log.ts";
+ * import type { MemoryEventLogOptions } from "@qmtl/qmtl/queue";
  * const o: MemoryEventLogOptions = { maxLen: 10_000 };
  * ```
  */
@@ -37,7 +37,7 @@ export interface MemoryEventLogOptions {
  *
  * @example
  * ```ts
- * import { MemoryEventLog } from "./memory_event_log.ts";
+ * import { MemoryEventLog } from "@qmtl/qmtl/queue";
  * const log = new MemoryEventLog({ maxLen: 100 });
  * await log.ensureGroup("st_1", "webhooks");
  * const got = await log.readGroup("st_1", "webhooks", "worker-1", { blockMs: 10 });

@@ -33,7 +33,7 @@ import {
  *
  * @example
  * ```ts
- * import type { MemoryQueueOptions } from "./memory_queue.ts";
+ * import type { MemoryQueueOptions } from "@qmtl/qmtl/queue";
  * const o: MemoryQueueOptions = { defaultMaxAttempts: 3, backoff: { baseMs: 100, maxMs: 5_000 } };
  * ```
  */
@@ -62,7 +62,7 @@ interface Rec {
  *
  * @example
  * ```ts
- * import { MemoryQueue } from "./memory_queue.ts";
+ * import { MemoryQueue } from "@qmtl/qmtl/queue";
  * const q = new MemoryQueue({ defaultMaxAttempts: 3 });
  * const { job, created } = await q.enqueue("diff", new Uint8Array([1, 2]), { idempotencyKey: "k" });
  * const [leased] = await q.lease(1, { leaseMs: 5_000 });

@@ -28,7 +28,7 @@ import { checkBars, checkInt, checkLimit, checkName } from "./validate.ts";
  *
  * @example
  * ```ts
- * import type { TopicDefaults } from "./memory_topic_store.ts";
+ * import type { TopicDefaults } from "@qmtl/qmtl/queue";
  * const d: TopicDefaults = { retentionMs: 86_400_000, maxLen: 10_000 };
  * ```
  */
@@ -44,7 +44,7 @@ export interface TopicDefaults {
  *
  * @example
  * ```ts
- * import type { MemoryTopicStoreOptions } from "./memory_topic_store.ts";
+ * import type { MemoryTopicStoreOptions } from "@qmtl/qmtl/queue";
  * const o: MemoryTopicStoreOptions = { defaults: { maxLen: 1_000 } };
  * ```
  */
@@ -80,7 +80,7 @@ interface Topic {
  *
  * @example
  * ```ts
- * import { MemoryTopicStore } from "./memory_topic_store.ts";
+ * import { MemoryTopicStore } from "@qmtl/qmtl/queue";
  * import assert from "node:assert/strict";
  * const s = new MemoryTopicStore();
  * const { created } = await s.create("btc_Processing_ab12cd34_v1");

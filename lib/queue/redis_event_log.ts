@@ -40,7 +40,7 @@ import { WakeSubscriber } from "./wake.ts";
  *
  * @example
  * ```ts
- * import type { RedisEventLogOptions } from "./redis_event_log.ts";
+ * import type { RedisEventLogOptions } from "@qmtl/qmtl/queue";
  * const o: RedisEventLogOptions = { url: "redis://127.0.0.1:6379/0", maxLen: 10_000 };
  * ```
  */
@@ -67,7 +67,7 @@ export interface RedisEventLogOptions extends DurabilityOptions {
  *
  * @example
  * ```ts ignore
- * import { RedisEventLog } from "./redis_event_log.ts";
+ * import { RedisEventLog } from "@qmtl/qmtl/queue";
  * const log = new RedisEventLog({ url: Deno.env.get("QMTL_REDIS_URL")! });
  * const entries = await log.read("st_1", { after: "0", blockMs: 5_000 });
  * await log.close();

@@ -52,7 +52,7 @@ import { WakeSubscriber } from "./wake.ts";
  *
  * @example
  * ```ts
- * import type { RedisQueueOptions } from "./redis_queue.ts";
+ * import type { RedisQueueOptions } from "@qmtl/qmtl/queue";
  * const o: RedisQueueOptions = {
  *   url: "redis+sentinel://127.0.0.1:26379/qmtl/0",
  *   name: "diff",
@@ -142,7 +142,7 @@ interface AckRequest {
  *
  * @example
  * ```ts ignore
- * import { RedisQueue } from "./redis_queue.ts";
+ * import { RedisQueue } from "@qmtl/qmtl/queue";
  * const q = new RedisQueue({ url: Deno.env.get("QMTL_REDIS_URL")!, name: "diff" });
  * await q.enqueue("diff", new Uint8Array([1]), { idempotencyKey: "st_1" });
  * const jobs = await q.lease(10, { leaseMs: 30_000, blockMs: 1_000 });

@@ -51,7 +51,7 @@ import { WakeSubscriber } from "./wake.ts";
  *
  * @example
  * ```ts
- * import type { RedisTopicStoreOptions } from "./redis_topic_store.ts";
+ * import type { RedisTopicStoreOptions } from "@qmtl/qmtl/queue";
  * const o: RedisTopicStoreOptions = { url: "redis://127.0.0.1:6379/0", defaults: { maxLen: 10_000 } };
  * ```
  */
@@ -79,7 +79,7 @@ export interface RedisTopicStoreOptions extends DurabilityOptions {
  *
  * @example
  * ```ts ignore
- * import { RedisTopicStore } from "./redis_topic_store.ts";
+ * import { RedisTopicStore } from "@qmtl/qmtl/queue";
  * const s = new RedisTopicStore({ url: Deno.env.get("QMTL_REDIS_URL")! });
  * await s.create("btc_Processing_ab12cd34_v1", { retentionMs: 86_400_000 });
  * await s.append("btc_Processing_ab12cd34_v1", [{ barTs: 60, data: new Uint8Array([1]) }]);

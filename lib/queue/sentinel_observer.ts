@@ -20,7 +20,7 @@ import { QueueError } from "./errors.ts";
  *
  * @example
  * ```ts
- * import { SENTINEL_EVENT_TYPES } from "./sentinel_observer.ts";
+ * import { SENTINEL_EVENT_TYPES } from "@qmtl/qmtl/queue";
  * console.log(SENTINEL_EVENT_TYPES.includes("+switch-master")); // true
  * ```
  */
@@ -38,7 +38,7 @@ export const SENTINEL_EVENT_TYPES = [
  *
  * @example
  * ```ts
- * import type { SentinelEventType } from "./sentinel_observer.ts";
+ * import type { SentinelEventType } from "@qmtl/qmtl/queue";
  * const t: SentinelEventType = "+odown";
  * ```
  */
@@ -53,7 +53,7 @@ export type SentinelEventType = typeof SENTINEL_EVENT_TYPES[number];
  *
  * @example
  * ```ts
- * import type { SentinelEvent } from "./sentinel_observer.ts";
+ * import type { SentinelEvent } from "@qmtl/qmtl/queue";
  * function show(e: SentinelEvent): void {
  *   if (e.type === "+switch-master") console.log(`${e.masterName}: ${e.oldMaster?.port} → ${e.newMaster?.port}`);
  * }
@@ -94,7 +94,7 @@ export interface SentinelEvent {
  *
  * @example
  * ```ts
- * import { parseSentinelMessage } from "./sentinel_observer.ts";
+ * import { parseSentinelMessage } from "@qmtl/qmtl/queue";
  * const e = parseSentinelMessage("+switch-master", "qmtl 127.0.0.1 16379 127.0.0.1 16380",
  *   { host: "127.0.0.1", port: 16389 });
  * console.log(e?.newMaster); // { host: "127.0.0.1", port: 16380 }
@@ -157,7 +157,7 @@ export function parseSentinelMessage(
  *
  * @example
  * ```ts
- * import type { SentinelObserverOptions } from "./sentinel_observer.ts";
+ * import type { SentinelObserverOptions } from "@qmtl/qmtl/queue";
  * const o: SentinelObserverOptions = { dedupeWindowMs: 5_000 };
  * ```
  */
@@ -179,7 +179,7 @@ export interface SentinelObserverOptions {
  *
  * @example
  * ```ts
- * import type { SentinelListener } from "./sentinel_observer.ts";
+ * import type { SentinelListener } from "@qmtl/qmtl/queue";
  * const log: SentinelListener = (e) => console.log(JSON.stringify(e));
  * ```
  */
@@ -192,7 +192,7 @@ export type SentinelListener = (event: SentinelEvent) => void;
  *
  * @example
  * ```ts ignore
- * import { SentinelObserver } from "./sentinel_observer.ts";
+ * import { SentinelObserver } from "@qmtl/qmtl/queue";
  * const obs = new SentinelObserver("redis+sentinel://127.0.0.1:26379/qmtl/0");
  * const off = obs.on((e) => console.warn("sentinel", e.type, e.masterName, e.newMaster ?? e.address));
  * await obs.ready();

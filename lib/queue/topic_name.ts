@@ -27,7 +27,7 @@ const MAX_COMPONENT = 64;
  *
  * @example
  * ```ts
- * import { topicName } from "./topic_name.ts";
+ * import { topicName } from "@qmtl/qmtl/queue";
  * const name = topicName({
  *   asset: "btc/usdt", nodeType: "Processing",
  *   nodeId: "sha256:ab12cd34ef567890ab12cd34ef567890ab12cd34ef567890ab12cd34ef567890",

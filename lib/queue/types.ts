@@ -24,7 +24,7 @@ export type { Event, QueueJob };
  *
  * @example
  * ```ts
- * import type { JobState } from "./types.ts";
+ * import type { JobState } from "@qmtl/qmtl/queue";
  * const s: JobState = "ready";
  * ```
  */
@@ -36,7 +36,7 @@ export type JobState = "ready" | "delayed" | "leased" | "done" | "dead";
  *
  * @example
  * ```ts
- * import type { Job } from "./types.ts";
+ * import type { Job } from "@qmtl/qmtl/queue";
  * function show(j: Job): void {
  *   console.log(j.id, j.state, j.attempts, "/", j.maxAttempts);
  * }
@@ -54,7 +54,7 @@ export interface Job extends QueueJob {
  *
  * @example
  * ```ts
- * import type { LeasedJob } from "./types.ts";
+ * import type { LeasedJob } from "@qmtl/qmtl/queue";
  * function show(j: LeasedJob): void {
  *   console.log(j.id, j.leaseToken, new Date(j.leaseExpiresAtMs));
  * }
@@ -72,7 +72,7 @@ export interface LeasedJob extends Job {
  *
  * @example
  * ```ts
- * import type { EnqueueOptions } from "./types.ts";
+ * import type { EnqueueOptions } from "@qmtl/qmtl/queue";
  * const o: EnqueueOptions = { idempotencyKey: "diff:st_1:v1", delayMs: 0, maxAttempts: 5 };
  * ```
  */
@@ -94,7 +94,7 @@ export interface EnqueueOptions {
  *
  * @example
  * ```ts
- * import type { EnqueueResult } from "./types.ts";
+ * import type { EnqueueResult } from "@qmtl/qmtl/queue";
  * function show(r: EnqueueResult): void {
  *   if (!r.created) console.log("duplicate of", r.job.id);
  * }
@@ -113,7 +113,7 @@ export interface EnqueueResult {
  *
  * @example
  * ```ts
- * import type { EnqueueRequest } from "./types.ts";
+ * import type { EnqueueRequest } from "@qmtl/qmtl/queue";
  * const r: EnqueueRequest = { kind: "diff", payload: new Uint8Array([1]), idempotencyKey: "st_1" };
  * ```
  */
@@ -129,7 +129,7 @@ export interface EnqueueRequest extends EnqueueOptions {
  *
  * @example
  * ```ts
- * import type { LeaseOptions } from "./types.ts";
+ * import type { LeaseOptions } from "@qmtl/qmtl/queue";
  * const o: LeaseOptions = { leaseMs: 30_000, blockMs: 1_000 };
  * ```
  */
@@ -148,7 +148,7 @@ export interface LeaseOptions {
  *
  * @example
  * ```ts
- * import type { NackOptions } from "./types.ts";
+ * import type { NackOptions } from "@qmtl/qmtl/queue";
  * const o: NackOptions = { error: "neo4j unavailable", retryAfterMs: 5_000 };
  * ```
  */
@@ -167,7 +167,7 @@ export interface NackOptions {
  *
  * @example
  * ```ts
- * import type { NackResult } from "./types.ts";
+ * import type { NackResult } from "@qmtl/qmtl/queue";
  * function show(r: NackResult): void {
  *   console.log(r.state === "dead" ? "dead-lettered" : `retry at ${r.notBeforeMs}`);
  * }
@@ -189,7 +189,7 @@ export interface NackResult {
  *
  * @example
  * ```ts
- * import type { BackoffOptions } from "./types.ts";
+ * import type { BackoffOptions } from "@qmtl/qmtl/queue";
  * const b: BackoffOptions = { baseMs: 1_000, maxMs: 300_000 };
  * ```
  */
@@ -205,7 +205,7 @@ export interface BackoffOptions {
  *
  * @example
  * ```ts
- * import type { QueueStats } from "./types.ts";
+ * import type { QueueStats } from "@qmtl/qmtl/queue";
  * function show(s: QueueStats): void {
  *   console.log(s.ready + s.delayed + s.leased, "in flight;", s.dead, "dead");
  * }
@@ -241,7 +241,7 @@ export interface QueueStats {
  *
  * @example
  * ```ts
- * import { MemoryQueue } from "./memory_queue.ts";
+ * import { MemoryQueue } from "@qmtl/qmtl/queue";
  * const q = new MemoryQueue();
  * await q.enqueue("diff", new Uint8Array([1]), { idempotencyKey: "st_1" });
  * const [job] = await q.lease(1, { leaseMs: 10_000 });
@@ -298,7 +298,7 @@ export interface WorkQueue {
  *
  * @example
  * ```ts
- * import type { EventLogEntry } from "./types.ts";
+ * import type { EventLogEntry } from "@qmtl/qmtl/queue";
  * function show(e: EventLogEntry): void {
  *   console.log(e.id, e.event.type); // e.id is the SSE id / Last-Event-ID
  * }
@@ -316,7 +316,7 @@ export interface EventLogEntry {
  *
  * @example
  * ```ts
- * import type { ReadOptions } from "./types.ts";
+ * import type { ReadOptions } from "@qmtl/qmtl/queue";
  * const o: ReadOptions = { after: "1700000000000-0", count: 100, blockMs: 5_000 };
  * ```
  */
@@ -334,7 +334,7 @@ export interface ReadOptions {
  *
  * @example
  * ```ts
- * import type { GroupReadOptions } from "./types.ts";
+ * import type { GroupReadOptions } from "@qmtl/qmtl/queue";
  * const o: GroupReadOptions = { count: 10, blockMs: 1_000 };
  * ```
  */
@@ -358,7 +358,7 @@ export interface GroupReadOptions {
  * ```ts
  * import { create } from "@bufbuild/protobuf";
  * import { EventSchema } from "@qmtl/qmtl/contracts";
- * import { MemoryEventLog } from "./memory_event_log.ts";
+ * import { MemoryEventLog } from "@qmtl/qmtl/queue";
  * const log = new MemoryEventLog({ maxLen: 1000 });
  * const id = await log.append("st_1", create(EventSchema, {
  *   id: "e1", source: "/qmtl/gateway", specVersion: "1.0", type: "qmtl.strategy.queued",
@@ -402,7 +402,7 @@ export interface EventLog {
  *
  * @example
  * ```ts
- * import type { TopicOptions } from "./types.ts";
+ * import type { TopicOptions } from "@qmtl/qmtl/queue";
  * const o: TopicOptions = { retentionMs: 86_400_000, maxLen: 100_000 };
  * ```
  */
@@ -418,7 +418,7 @@ export interface TopicOptions {
  *
  * @example
  * ```ts
- * import type { TopicInfo } from "./types.ts";
+ * import type { TopicInfo } from "@qmtl/qmtl/queue";
  * function show(t: TopicInfo): void {
  *   console.log(t.name, t.retentionMs, t.maxLen, new Date(t.createdAtMs));
  * }
@@ -441,7 +441,7 @@ export interface TopicInfo {
  *
  * @example
  * ```ts
- * import type { BarEntry } from "./types.ts";
+ * import type { BarEntry } from "@qmtl/qmtl/queue";
  * const b: BarEntry = { barTs: 1_700_000_040, data: new Uint8Array([1]) };
  * ```
  */
@@ -460,7 +460,7 @@ export interface BarEntry {
  *
  * @example
  * ```ts
- * import type { LeaseFence } from "./types.ts";
+ * import type { LeaseFence } from "@qmtl/qmtl/queue";
  * const f: LeaseFence = { token: "lease-token-from-acquire" };
  * ```
  */
@@ -474,7 +474,7 @@ export interface LeaseFence {
  *
  * @example
  * ```ts
- * import type { AppendOptions } from "./types.ts";
+ * import type { AppendOptions } from "@qmtl/qmtl/queue";
  * const o: AppendOptions = { fence: { token: "t" } };
  * ```
  */
@@ -488,7 +488,7 @@ export interface AppendOptions {
  *
  * @example
  * ```ts
- * import type { AppendResult } from "./types.ts";
+ * import type { AppendResult } from "@qmtl/qmtl/queue";
  * const r: AppendResult = { accepted: 2, dropped: 0, lastBarTs: 120 };
  * ```
  */
@@ -506,7 +506,7 @@ export interface AppendResult {
  *
  * @example
  * ```ts
- * import type { BarReadOptions } from "./types.ts";
+ * import type { BarReadOptions } from "@qmtl/qmtl/queue";
  * const o: BarReadOptions = { afterBarTs: 1_700_000_000, limit: 500 };
  * ```
  */
@@ -524,7 +524,7 @@ export interface BarReadOptions {
  *
  * @example
  * ```ts
- * import type { BarCursor } from "./types.ts";
+ * import type { BarCursor } from "@qmtl/qmtl/queue";
  * const c: BarCursor = { topic: "btc_Processing_ab12cd34_v1", afterBarTs: 120 };
  * ```
  */
@@ -540,7 +540,7 @@ export interface BarCursor {
  *
  * @example
  * ```ts
- * import type { ReadManyOptions } from "./types.ts";
+ * import type { ReadManyOptions } from "@qmtl/qmtl/queue";
  * const o: ReadManyOptions = { limit: 1000, waitMs: 25_000 };
  * ```
  */
@@ -558,7 +558,7 @@ export interface ReadManyOptions {
  *
  * @example
  * ```ts
- * import type { BarBatch } from "./types.ts";
+ * import type { BarBatch } from "@qmtl/qmtl/queue";
  * const count = (t: BarBatch) => t.bars.length;
  * ```
  */
@@ -574,7 +574,7 @@ export interface BarBatch {
  *
  * @example
  * ```ts
- * import type { ProducerLease } from "./types.ts";
+ * import type { ProducerLease } from "@qmtl/qmtl/queue";
  * const mine = (g: ProducerLease) => g.granted ? g.token : null;
  * ```
  */
@@ -601,7 +601,7 @@ export interface ProducerLease {
  *
  * @example
  * ```ts
- * import type { CreateTopicResult } from "./types.ts";
+ * import type { CreateTopicResult } from "@qmtl/qmtl/queue";
  * function show(r: CreateTopicResult): void {
  *   console.log(r.created ? "new" : "existing", r.info.name);
  * }
@@ -623,7 +623,7 @@ export interface CreateTopicResult {
  *
  * @example
  * ```ts
- * import { MemoryTopicStore } from "./memory_topic_store.ts";
+ * import { MemoryTopicStore } from "@qmtl/qmtl/queue";
  * import assert from "node:assert/strict";
  * const topics = new MemoryTopicStore();
  * const t = "btc_Processing_ab12cd34_v1";
@@ -693,7 +693,7 @@ export interface TopicStore {
  *
  * @example
  * ```ts
- * import type { TopicNameParts } from "./types.ts";
+ * import type { TopicNameParts } from "@qmtl/qmtl/queue";
  * const p: TopicNameParts = { asset: "btc", nodeType: "Processing", nodeId: "sha256:ab12cd34…", version: 1 };
  * ```
  */

@@ -19,7 +19,7 @@ import { checkInt } from "./validate.ts";
  *
  * @example
  * ```ts
- * import type { JobHandler } from "./worker.ts";
+ * import type { JobHandler } from "@qmtl/qmtl/queue";
  * const handle: JobHandler = (job) => {
  *   if (job.payload.length === 0) throw new Error("empty payload");
  * };
@@ -32,7 +32,7 @@ export type JobHandler = (job: LeasedJob) => void | Promise<void>;
  *
  * @example
  * ```ts
- * import type { QueueWorkerOptions } from "./worker.ts";
+ * import type { QueueWorkerOptions } from "@qmtl/qmtl/queue";
  * const o: QueueWorkerOptions = { concurrency: 8, leaseMs: 30_000, prefetch: 16 };
  * ```
  */
@@ -85,8 +85,8 @@ const SETTLE_RETRIES = 3;
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { MemoryQueue } from "./memory_queue.ts";
- * import { QueueWorker } from "./worker.ts";
+ * import { MemoryQueue } from "@qmtl/qmtl/queue";
+ * import { QueueWorker } from "@qmtl/qmtl/queue";
  * const q = new MemoryQueue();
  * await q.enqueueMany([1, 2, 3].map((n) => ({ kind: "n", payload: new Uint8Array([n]) })));
  * const seen: number[] = [];

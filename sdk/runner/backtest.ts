@@ -31,7 +31,7 @@ import { encodeBar } from "./records.ts";
  *
  * @example
  * ```ts
- * import type { BacktestOptions } from "./backtest.ts";
+ * import type { BacktestOptions } from "@qmtl/qmtl/sdk";
  * const o: BacktestOptions = {
  *   source: [{ tags: ["btc", "close"], ts: 0, value: 1 }],
  *   from: "1970-01-01T00:00:00Z",
@@ -65,7 +65,7 @@ export interface BacktestOptions {
  *
  * @example
  * ```ts
- * import type { NodeOutput } from "./backtest.ts";
+ * import type { NodeOutput } from "@qmtl/qmtl/sdk";
  * const line = (o: NodeOutput) => `${o.name}@${o.barTs}=${o.value}`;
  * ```
  */
@@ -85,7 +85,7 @@ export interface NodeOutput {
  *
  * @example
  * ```ts
- * import type { NodeSeries } from "./backtest.ts";
+ * import type { NodeSeries } from "@qmtl/qmtl/sdk";
  * const rows = (s: NodeSeries) => s.times.map((t, i) => [t, s.values[i]]);
  * ```
  */
@@ -115,7 +115,7 @@ export interface NodeSeries {
  *
  * @example
  * ```ts
- * import type { StrategyResult } from "./backtest.ts";
+ * import type { StrategyResult } from "@qmtl/qmtl/sdk";
  * const signals = (r: StrategyResult) => r.outputs.map((n) => r.nodes[n].values);
  * ```
  */
@@ -133,7 +133,7 @@ export interface StrategyResult {
  *
  * @example
  * ```ts
- * import type { BacktestStats } from "./backtest.ts";
+ * import type { BacktestStats } from "@qmtl/qmtl/sdk";
  * const ratio = (s: BacktestStats) => s.evaluationsSaved / (s.evaluations + s.evaluationsSaved);
  * ```
  */
@@ -160,7 +160,7 @@ export interface BacktestStats {
  *
  * @example
  * ```ts
- * import type { BacktestResult } from "./backtest.ts";
+ * import type { BacktestResult } from "@qmtl/qmtl/sdk";
  * const summary = (r: BacktestResult) => `${r.stats.evaluations} evaluations in ${r.stats.wallMs} ms`;
  * ```
  */
@@ -195,8 +195,8 @@ function descendants(plan: RunPlan, id: string): Set<string> {
  * @returns outputs and totals
  * @example
  * ```ts
- * import { StrategyBuilder } from "../builder.ts";
- * import { backtest } from "./backtest.ts";
+ * import { StrategyBuilder } from "@qmtl/qmtl/sdk";
+ * import { backtest } from "@qmtl/qmtl/sdk";
  * import assert from "node:assert/strict";
  *
  * const s = new StrategyBuilder("demo");
@@ -358,8 +358,8 @@ export async function backtest(
  * @returns `"sha256:"` + 64 hex digits
  * @example
  * ```ts
- * import { backtest, outputsDigest } from "./backtest.ts";
- * import { StrategyBuilder } from "../builder.ts";
+ * import { backtest, outputsDigest } from "@qmtl/qmtl/sdk";
+ * import { StrategyBuilder } from "@qmtl/qmtl/sdk";
  * import assert from "node:assert/strict";
  * const s = new StrategyBuilder("d");
  * const p = s.streamInput({ name: "p", tags: ["p"], intervalS: 60, period: 1 });

@@ -21,7 +21,7 @@ import { SourceError, type SourceRecord } from "./sources.ts";
  *
  * @example
  * ```ts
- * import type { CsvSourceOptions } from "./csv_source.ts";
+ * import type { CsvSourceOptions } from "@qmtl/qmtl/sdk";
  * const o: CsvSourceOptions = { time: "ts", columns: { btc_close: ["btc", "close"] } };
  * ```
  */
@@ -56,7 +56,7 @@ function fail(msg: string, line: number): SourceError {
  * @returns the records, in file order
  * @example
  * ```ts
- * import { csvSource } from "./csv_source.ts";
+ * import { csvSource } from "@qmtl/qmtl/sdk";
  * import assert from "node:assert/strict";
  * const text = "ts,close\n60,1.5\n120,1.75\n";
  * const stream = new Blob([text]).stream();

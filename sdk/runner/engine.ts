@@ -29,7 +29,7 @@ import type { ComputeFn, InputWindow, NodeView } from "./view.ts";
  *
  * @example
  * ```ts
- * import type { NodeStats } from "./engine.ts";
+ * import type { NodeStats } from "@qmtl/qmtl/sdk";
  * const dropped = (s: NodeStats) => s.late + s.duplicate;
  * ```
  */

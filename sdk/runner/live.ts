@@ -35,7 +35,7 @@ import { LeaseLostError, type LeaseOutcome, type TopicIO } from "./topic_io.ts";
  *
  * @example
  * ```ts
- * import type { TagMatch } from "./live.ts";
+ * import type { TagMatch } from "@qmtl/qmtl/sdk";
  * const m: TagMatch = { nodeId: "sha256:…", topic: "btc_StreamInput_ab12cd34_v1", intervalS: 60, inputs: [] };
  * ```
  */
@@ -56,7 +56,7 @@ export interface TagMatch {
  *
  * @example
  * ```ts
- * import type { LiveClient } from "./live.ts";
+ * import type { LiveClient } from "@qmtl/qmtl/sdk";
  * const usesGateway = (c: LiveClient) => typeof c.topicIO === "function";
  * ```
  */
@@ -89,7 +89,7 @@ export interface LiveClient {
  *
  * @example
  * ```ts
- * import type { LiveEvent } from "./live.ts";
+ * import type { LiveEvent } from "@qmtl/qmtl/sdk";
  * const log = (e: LiveEvent) => console.log(e.type, e.node ?? "");
  * ```
  */
@@ -124,7 +124,7 @@ export interface LiveEvent {
  *
  * @example
  * ```ts
- * import type { LiveOptions } from "./live.ts";
+ * import type { LiveOptions } from "@qmtl/qmtl/sdk";
  * const o: LiveOptions = { leaseMs: 5_000, holder: "worker-1" };
  * ```
  */
@@ -160,7 +160,7 @@ export interface LiveOptions {
  *
  * @example
  * ```ts
- * import type { LiveOutput } from "./live.ts";
+ * import type { LiveOutput } from "@qmtl/qmtl/sdk";
  * const line = (o: LiveOutput) => `${o.name}@${o.barTs}=${o.value}${o.computed ? " (here)" : ""}`;
  * ```
  */
@@ -185,7 +185,7 @@ export type LiveRole = "input" | "producer" | "standby" | "consumer";
  *
  * @example
  * ```ts
- * import type { LiveNodeStats } from "./live.ts";
+ * import type { LiveNodeStats } from "@qmtl/qmtl/sdk";
  * const here = (s: LiveNodeStats) => s.role === "producer" ? s.evaluations : 0;
  * ```
  */
@@ -213,7 +213,7 @@ export interface LiveNodeStats extends NodeStats {
  *
  * @example
  * ```ts
- * import type { LiveRun } from "./live.ts";
+ * import type { LiveRun } from "@qmtl/qmtl/sdk";
  * async function runFor(run: LiveRun, ms: number) {
  *   await new Promise((r) => setTimeout(r, ms));
  *   return await run.stop();
@@ -293,6 +293,7 @@ class LiveRunner implements LiveRun {
   #tagMatches = new Map<string, string[]>();
   #stop = new AbortController();
   #readAbort = new AbortController();
+  #unlisten: () => void = () => {};
   /** The node whose topic bar is being injected (its emission is not ours). */
   #injecting = "";
   #loops: Promise<void>[] = [];
@@ -369,10 +370,17 @@ class LiveRunner implements LiveRun {
     await this.#resolveTags(true);
     await this.#warmUp([...this.#nodes.values()]);
     await this.#leaseRound();
-    o.signal?.addEventListener("abort", () => this.stop(), { once: true });
     if (o.signal?.aborted) {
       void this.stop();
       return;
+    }
+    // Removed again by stop(): a listener left on the caller's signal (say
+    // AbortSignal.timeout(…)) would keep the process alive until it fires.
+    if (o.signal) {
+      const signal = o.signal;
+      const onAbort = () => void this.stop();
+      signal.addEventListener("abort", onAbort, { once: true });
+      this.#unlisten = () => signal.removeEventListener("abort", onAbort);
     }
     this.#loops.push(this.#readLoop(), this.#leaseLoop(), this.#tagLoop());
   }
@@ -777,6 +785,7 @@ class LiveRunner implements LiveRun {
 
   stop(): Promise<Record<string, LiveNodeStats>> {
     return this.#stopped ??= (async () => {
+      this.#unlisten();
       this.#stop.abort();
       this.#readAbort.abort();
       await Promise.allSettled(this.#loops);
@@ -833,9 +842,9 @@ class LiveRunner implements LiveRun {
  * @returns the running run
  * @example
  * ```ts
- * import { live, storeTopicIO } from "./mod.ts";
- * import { StrategyBuilder } from "../mod.ts";
- * import { MemoryTopicStore } from "../../lib/queue/mod.ts";
+ * import { live, storeTopicIO } from "@qmtl/qmtl/sdk";
+ * import { StrategyBuilder } from "@qmtl/qmtl/sdk";
+ * import { MemoryTopicStore } from "@qmtl/qmtl/queue";
  * import assert from "node:assert/strict";
  *
  * const s = new StrategyBuilder("x2");

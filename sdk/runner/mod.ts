@@ -10,8 +10,8 @@
  *
  * @example
  * ```ts
- * import { backtest } from "./mod.ts";
- * import { StrategyBuilder } from "../mod.ts";
+ * import { backtest } from "@qmtl/qmtl/sdk";
+ * import { StrategyBuilder } from "@qmtl/qmtl/sdk";
  * import assert from "node:assert/strict";
  *
  * const s = new StrategyBuilder("momentum");

@@ -20,8 +20,8 @@ export const STREAM_INPUT_NODE_TYPE = "StreamInput";
  *
  * @example
  * ```ts
- * import type { Runnable } from "./plan.ts";
- * import { StrategyBuilder } from "../builder.ts";
+ * import type { Runnable } from "@qmtl/qmtl/sdk";
+ * import { StrategyBuilder } from "@qmtl/qmtl/sdk";
  * const r: Runnable = new StrategyBuilder("empty");
  * ```
  */
@@ -51,7 +51,7 @@ export interface PlannedNode {
  * @example
  * ```ts
  * import { planRun } from "./plan.ts";
- * import { StrategyBuilder } from "../builder.ts";
+ * import { StrategyBuilder } from "@qmtl/qmtl/sdk";
  * import assert from "node:assert/strict";
  * const make = () => {
  *   const s = new StrategyBuilder("s");
@@ -80,7 +80,7 @@ export interface RunPlan {
  * @returns the key
  * @example
  * ```ts
- * import { tagKey } from "./plan.ts";
+ * import { tagKey } from "@qmtl/qmtl/sdk";
  * import assert from "node:assert/strict";
  * assert.equal(tagKey(["close", "btc", "btc"]), tagKey(["btc", "close"]));
  * ```
@@ -210,8 +210,8 @@ function topoOrder(nodes: PlannedNode[]): PlannedNode[] {
  * @returns matching node IDs, sorted
  * @example
  * ```ts
- * import { matchTagQuery } from "./plan.ts";
- * import { StrategyBuilder } from "../builder.ts";
+ * import { matchTagQuery } from "@qmtl/qmtl/sdk";
+ * import { StrategyBuilder } from "@qmtl/qmtl/sdk";
  * import assert from "node:assert/strict";
  * const s = new StrategyBuilder("s");
  * s.streamInput({ name: "btc", tags: ["btc", "close"], intervalS: 60, period: 1 });

@@ -21,7 +21,7 @@ export type { BarRecord };
  *
  * @example
  * ```ts
- * import type { Bar } from "./records.ts";
+ * import type { Bar } from "@qmtl/qmtl/sdk";
  * const b: Bar = { barTs: 1_700_000_040, value: 42.5 };
  * ```
  */
@@ -41,7 +41,7 @@ export interface Bar {
  * @returns the message
  * @example
  * ```ts
- * import { toBarRecord } from "./records.ts";
+ * import { toBarRecord } from "@qmtl/qmtl/sdk";
  * import assert from "node:assert/strict";
  * assert.deepEqual(toBarRecord({ barTs: 60, value: 1.5 }).value, { case: "number", value: 1.5 });
  * assert.equal(toBarRecord({ barTs: 60, value: { b: 1, a: [true] } }).value.value, '{"a":[true],"b":1}');
@@ -79,7 +79,7 @@ export function toBarRecord(bar: Bar): BarRecord {
  * @returns the bar; a record without a value decodes to `null`
  * @example
  * ```ts
- * import { fromBarRecord, toBarRecord } from "./records.ts";
+ * import { fromBarRecord, toBarRecord } from "@qmtl/qmtl/sdk";
  * import assert from "node:assert/strict";
  * const bar = { barTs: 120, value: [1, "x", null] };
  * assert.deepEqual(fromBarRecord(toBarRecord(bar)), bar);
@@ -104,7 +104,7 @@ export function fromBarRecord(record: BarRecord): Bar {
  * @returns protobuf bytes
  * @example
  * ```ts
- * import { decodeBar, encodeBar } from "./records.ts";
+ * import { decodeBar, encodeBar } from "@qmtl/qmtl/sdk";
  * import assert from "node:assert/strict";
  * assert.deepEqual(decodeBar(encodeBar({ barTs: 60, value: true })), { barTs: 60, value: true });
  * ```
@@ -121,7 +121,7 @@ export function encodeBar(bar: Bar): Uint8Array {
  * @returns the bar
  * @example
  * ```ts
- * import { decodeBar } from "./records.ts";
+ * import { decodeBar } from "@qmtl/qmtl/sdk";
  * import assert from "node:assert/strict";
  * assert.throws(() => decodeBar(new Uint8Array([0xff, 0xff])));
  * ```

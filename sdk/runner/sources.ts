@@ -13,7 +13,7 @@
  *
  * @example
  * ```ts
- * import type { SourceRecord } from "./sources.ts";
+ * import type { SourceRecord } from "@qmtl/qmtl/sdk";
  * const r: SourceRecord = { tags: ["btc", "close"], ts: 1_700_000_000, value: 37_000.5 };
  * ```
  */
@@ -32,7 +32,7 @@ export interface SourceRecord<V = unknown> {
  *
  * @example
  * ```ts
- * import type { Source } from "./sources.ts";
+ * import type { Source } from "@qmtl/qmtl/sdk";
  * const s: Source = [{ tags: ["btc"], ts: 0, value: 1 }, { tags: ["btc"], ts: 60, value: 2 }];
  * ```
  */
@@ -65,7 +65,7 @@ export class SourceError extends Error {
  *
  * @example
  * ```ts
- * import type { TimeBound } from "./sources.ts";
+ * import type { TimeBound } from "@qmtl/qmtl/sdk";
  * const from: TimeBound = "2024-01-01T00:00:00Z";
  * ```
  */
@@ -79,7 +79,7 @@ export type TimeBound = number | Date | string;
  * @returns seconds
  * @example
  * ```ts
- * import { toSeconds } from "./sources.ts";
+ * import { toSeconds } from "@qmtl/qmtl/sdk";
  * import assert from "node:assert/strict";
  * assert.equal(toSeconds("1970-01-01T00:01:00Z"), 60);
  * assert.equal(toSeconds(new Date(120_000)), 120);
@@ -209,7 +209,7 @@ export function readSourceSync(
  * @returns the records
  * @example
  * ```ts
- * import { readSource } from "./sources.ts";
+ * import { readSource } from "@qmtl/qmtl/sdk";
  * import assert from "node:assert/strict";
  * const a = [{ tags: ["a"], ts: 0, value: 1 }, { tags: ["a"], ts: 120, value: 3 }];
  * const b = [{ tags: ["b"], ts: 60, value: 2 }];

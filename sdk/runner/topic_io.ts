@@ -15,7 +15,7 @@ import { type Bar, decodeBar, encodeBar } from "./records.ts";
  *
  * @example
  * ```ts
- * import type { TopicBatch } from "./topic_io.ts";
+ * import type { TopicBatch } from "@qmtl/qmtl/sdk";
  * const n = (b: TopicBatch) => b.bars.length;
  * ```
  */
@@ -31,7 +31,7 @@ export interface TopicBatch {
  *
  * @example
  * ```ts
- * import type { LeaseOutcome } from "./topic_io.ts";
+ * import type { LeaseOutcome } from "@qmtl/qmtl/sdk";
  * const mine = (l: LeaseOutcome) => l.granted && l.token !== "";
  * ```
  */
@@ -87,8 +87,8 @@ export class LeaseLostError extends Error {
  *
  * @example
  * ```ts
- * import { storeTopicIO, type TopicIO } from "./topic_io.ts";
- * import { MemoryTopicStore } from "../../lib/queue/mod.ts";
+ * import { storeTopicIO, type TopicIO } from "@qmtl/qmtl/sdk";
+ * import { MemoryTopicStore } from "@qmtl/qmtl/queue";
  * const io: TopicIO = storeTopicIO(new MemoryTopicStore());
  * ```
  */
@@ -127,8 +127,8 @@ export interface TopicIO {
  * @returns the topic I/O
  * @example
  * ```ts
- * import { storeTopicIO } from "./topic_io.ts";
- * import { MemoryTopicStore } from "../../lib/queue/mod.ts";
+ * import { storeTopicIO } from "@qmtl/qmtl/sdk";
+ * import { MemoryTopicStore } from "@qmtl/qmtl/queue";
  * import assert from "node:assert/strict";
  * const store = new MemoryTopicStore();
  * await store.create("t");

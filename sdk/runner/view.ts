@@ -21,7 +21,7 @@
  *
  * @example
  * ```ts
- * import type { InputWindow } from "./view.ts";
+ * import type { InputWindow } from "@qmtl/qmtl/sdk";
  * const spread = (a: InputWindow, b: InputWindow): number => a.last - b.last;
  * ```
  */
@@ -48,7 +48,7 @@ export interface InputWindow<V = any> {
  *
  * @example
  * ```ts
- * import type { NodeView } from "./view.ts";
+ * import type { NodeView } from "@qmtl/qmtl/sdk";
  * const sma = (view: NodeView<number>): number =>
  *   view.values.reduce((a, b) => a + b, 0) / view.length;
  * const cross = (view: NodeView<number>): number =>
@@ -70,7 +70,7 @@ export interface NodeView<V = any> extends InputWindow<V> {
  *
  * @example
  * ```ts
- * import type { ComputeFn } from "./view.ts";
+ * import type { ComputeFn } from "@qmtl/qmtl/sdk";
  * const sma: ComputeFn<{ window: number }> = (view, params) =>
  *   view.values.slice(-params.window).reduce((a: number, b: number) => a + b, 0) / params.window;
  * ```
@@ -90,7 +90,7 @@ export type ComputeFn<P = any> = (
  * @returns the start of the bar that contains `ts`
  * @example
  * ```ts
- * import { barTime } from "./view.ts";
+ * import { barTime } from "@qmtl/qmtl/sdk";
  * import assert from "node:assert/strict";
  * assert.equal(barTime(1_700_000_059.9, 60), 1_700_000_040);
  * assert.equal(barTime(-1, 60), -60);

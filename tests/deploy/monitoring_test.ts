@@ -5,8 +5,8 @@
 // Under CI=true a missing promtool fails (`.ci/run` installs Debian's
 // `prometheus` package, which ships it).
 import assert from "node:assert/strict";
-import { loadConfig } from "../../deploy/config.ts";
-import { startServer } from "../../deploy/server.ts";
+import { loadConfig } from "../../lib/gateway/server/config.ts";
+import { startServer } from "../../lib/gateway/server/start.ts";
 import { createLogger } from "../../lib/gateway/mod.ts";
 import { ALERT_CONDITIONS } from "../../lib/gateway/alerts/conditions.ts";
 import { SENTINEL_EVENT_TYPES } from "../../lib/queue/mod.ts";

@@ -5,8 +5,8 @@
 // retryable 503, the alerts reach a real HTTP sink (and the metrics say
 // so); the replica returns → 200 again and the recovery alerts arrive.
 import assert from "node:assert/strict";
-import { loadConfig } from "../../deploy/config.ts";
-import { startServer } from "../../deploy/server.ts";
+import { loadConfig } from "../../lib/gateway/server/config.ts";
+import { startServer } from "../../lib/gateway/server/start.ts";
 import { createLogger } from "../../lib/gateway/mod.ts";
 import { serviceUrl } from "../support/services.ts";
 import { startPrivateRedis } from "../support/private_redis.ts";

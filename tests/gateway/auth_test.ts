@@ -220,3 +220,42 @@ Deno.test("auth: configuration refuses none, short secrets and algorithms withou
   );
   assert.throws(() => createAuthenticator({ issuer: "i", audience: "a" }));
 });
+
+Deno.test("signDevToken puts the roles under the configured rolesClaim", async () => {
+  const { signDevToken } = await import("../../lib/gateway/mod.ts");
+  const { decodeJwt } = await import("jose");
+  const base = { secret: SECRET, issuer: ISSUER, audience: AUDIENCE };
+  const custom = await signDevToken({
+    ...base,
+    rolesClaim: "qmtl_roles",
+    subject: "dev",
+    roles: ["submitter", "reader"],
+    ttlS: 60,
+  });
+  assert.deepEqual(decodeJwt(custom).qmtl_roles, ["submitter", "reader"]);
+  assert.equal(decodeJwt(custom).roles, undefined);
+  const verified = await createAuthenticator({
+    ...base,
+    rolesClaim: "qmtl_roles",
+  }).verify(custom);
+  assert.deepEqual(verified.roles, ["submitter", "reader"]);
+  // The default claim is still `roles`.
+  const plain = await signDevToken({
+    ...base,
+    subject: "dev",
+    roles: ["reader"],
+    ttlS: 60,
+  });
+  assert.deepEqual(decodeJwt(plain).roles, ["reader"]);
+  // A registered claim cannot carry roles.
+  await assert.rejects(
+    signDevToken({
+      ...base,
+      rolesClaim: "sub",
+      subject: "dev",
+      roles: ["reader"],
+      ttlS: 60,
+    }),
+    /registered JWT claim/,
+  );
+});

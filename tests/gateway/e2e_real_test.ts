@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { StrategyState } from "../../lib/contracts/mod.ts";
-import { loadConfig } from "../../deploy/config.ts";
-import { startServer } from "../../deploy/server.ts";
+import { loadConfig } from "../../lib/gateway/server/config.ts";
+import { startServer } from "../../lib/gateway/server/start.ts";
 import { createLogger, strategyStream } from "../../lib/gateway/mod.ts";
 import { RedisEventLog } from "../../lib/queue/mod.ts";
 import { serviceUrl } from "../support/services.ts";

@@ -23,7 +23,7 @@ import {
   WebhookDispatcher,
 } from "../../lib/gateway/mod.ts";
 import { MemoryQueue } from "../../lib/queue/mod.ts";
-import { ConfigError, loadConfig } from "../../deploy/config.ts";
+import { ConfigError, loadConfig } from "../../lib/gateway/server/config.ts";
 import {
   closeAll,
   dag,

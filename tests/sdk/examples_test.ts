@@ -1,18 +1,21 @@
 /**
  * Every example in `examples/` runs against a freshly started reference
- * server (`deno task serve`, dev mode, its printed token) and must exit 0
- * with the expected output lines.
+ * server (`deno task serve`, dev mode, its printed token) — on memory
+ * backends, and again on the real stack (Neo4j + Redis Sentinel) — and must
+ * exit 0 with the expected output lines, right after its last line (a leaked
+ * timer, socket or stream would keep it alive: `waitFor` once did for 25 s).
  */
 import assert from "node:assert/strict";
 import { startServe } from "./server_process.ts";
+import {
+  MAX_EXIT_LAG_MS,
+  runTimed,
+  type TimedRun,
+} from "../support/exit_timing.ts";
 
 const ROOT = new URL("../../", import.meta.url);
 
-interface Run {
-  code: number;
-  stdout: string[];
-  stderr: string;
-}
+type Run = TimedRun;
 
 async function runExample(
   name: string,
@@ -20,34 +23,20 @@ async function runExample(
   args: string[] = [],
   timeoutMs = 60_000,
 ): Promise<Run> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", `examples/${name}`, ...args],
+  return await runTimed(["run", "-A", `examples/${name}`, ...args], {
     cwd: ROOT,
-    env: { NO_COLOR: "1", ...env },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const timer = setTimeout(() => {
-    try {
-      child.kill("SIGKILL");
-    } catch {
-      // gone
-    }
-  }, timeoutMs);
-  const out = await child.output();
-  clearTimeout(timer);
-  const dec = new TextDecoder();
-  return {
-    code: out.code,
-    stdout: dec.decode(out.stdout).split("\n").filter((l) => l !== ""),
-    stderr: dec.decode(out.stderr),
-  };
+    env,
+    timeoutMs,
+  });
 }
 
 function expectLines(run: Run, patterns: RegExp[]): void {
   const show = `stdout:\n${run.stdout.join("\n")}\nstderr:\n${run.stderr}`;
   assert.equal(run.code, 0, `exit code ${run.code}\n${show}`);
+  assert.ok(
+    run.exitLagMs < MAX_EXIT_LAG_MS,
+    `exited ${Math.round(run.exitLagMs)} ms after its last line\n${show}`,
+  );
   let at = 0;
   for (const p of patterns) {
     const i = run.stdout.findIndex((l, k) => k >= at && p.test(l));
@@ -205,20 +194,89 @@ Deno.test("examples/shared_live.ts: two live runners share nodes through `deno t
 
 const realStack = Deno.env.get("QMTL_REDIS_URL") &&
   Deno.env.get("QMTL_NEO4J_URL");
+
+/**
+ * Every example that talks to a server, on the real stack. The stack may
+ * hold an earlier run's strategies and bars (a reused dev stack): then
+ * submissions are "already submitted before", nodes are reused and the live
+ * runners resume, so only the shape of the output is checked — and that
+ * each exits right after its last line.
+ */
+const ON_THE_STACK: Record<string, RegExp[]> = {
+  "sma_crossover.ts": [
+    /^submitted sma_crossover \(4 nodes\) as st_\S+: (QUEUED|COMPLETED \(already submitted before\))$/,
+    /^queue map:$/,
+    /^ {2}crossover +Signal +→ \S+_v\d+$/,
+  ],
+  "shared_nodes.ts": [
+    /^eth_trend → st_\S+: COMPLETED, \d+ created, \d+ reused$/,
+    /^eth_mean_reversion → st_\S+: COMPLETED, \d+ created, \d+ reused$/,
+    /^eth_mean_reversion shares 3 of 4 nodes with eth_trend:$/,
+  ],
+  "watch_events.ts": [
+    /^following events of st_\S+ /,
+    /qmtl\.strategy\.completed {2}COMPLETED/,
+    /^done: strategy completed$/,
+  ],
+  "shared_live.ts": [
+    ...SHARED_LIVE.slice(0, 3),
+    /^sma_fast +(\d+ +0|0 +\d+) +\d+$/,
+    SHARED_LIVE[7],
+  ],
+};
+
 Deno.test({
-  name: "examples/shared_live.ts on the real stack (Neo4j + Redis Sentinel)",
+  name:
+    "every server example on the real stack (Neo4j + Redis Sentinel) exits 0 right after its last line",
   // Outside `deno task test` without the stack there is nothing to run it on;
   // CI always has the stack (the services rule fails the run without it).
   ignore: !realStack && Deno.env.get("CI") !== "true",
   async fn() {
     await withServer(async (env) => {
-      // The stack may hold an earlier run's bars (a reused dev stack): the
-      // runners then resume, so only the counts' shape is checked.
-      expectLines(await runExample("shared_live.ts", env), [
-        ...SHARED_LIVE.slice(0, 3),
-        /^sma_fast +(\d+ +0|0 +\d+) +\d+$/,
-        SHARED_LIVE[7],
-      ]);
+      for (const [name, patterns] of Object.entries(ON_THE_STACK)) {
+        expectLines(await runExample(name, env), patterns);
+      }
+      // examples/strategies.ts is a module for the command line.
+      expectLines(
+        await runTimed(
+          ["run", "-A", "sdk/cli/mod.ts", "submit", "examples/strategies.ts"],
+          { cwd: ROOT, env, timeoutMs: 60_000 },
+        ),
+        [
+          /^cli_sma_10_30 \(4 nodes\) → st_\w+: (QUEUED|COMPLETED \(already submitted before\))$/,
+          /^ {2}COMPLETED/,
+          /^cli_sma_10_60 \(4 nodes\) → st_\w+: /,
+          /^ {2}COMPLETED/,
+        ],
+      );
     }, { keepBackends: true });
   },
+});
+
+Deno.test("every example in examples/ is run by this file, on memory and on the stack", async () => {
+  const self = await Deno.readTextFile(new URL(import.meta.url));
+  const names: string[] = [];
+  for await (const e of Deno.readDir(new URL("examples/", ROOT))) {
+    if (e.isFile && e.name.endsWith(".ts")) names.push(e.name);
+  }
+  assert.ok(names.length >= 5);
+  const cli = await Deno.readTextFile(
+    new URL("cli/cli_test.ts", import.meta.url),
+  );
+  for (const name of names) {
+    if (name === "strategies.ts") {
+      // A module for the command line: submitted and backtested by the CLI
+      // test (memory), submitted above on the stack.
+      assert.ok(cli.includes(`"examples/${name}"`), name);
+      assert.ok(self.includes(`"examples/${name}"`), name);
+      continue;
+    }
+    assert.ok(
+      self.includes(`runExample("${name}"`),
+      `${name} is not run by tests/sdk/examples_test.ts`,
+    );
+    if (name !== "backtest_sma.ts") {
+      assert.ok(name in ON_THE_STACK, `${name} is not run on the real stack`);
+    }
+  }
 });

@@ -29,6 +29,26 @@ export interface ServeOptions {
   startTimeoutMs?: number;
 }
 
+let stateDir: string | undefined;
+/**
+ * One state folder (the dev key) per test process, so that tests neither
+ * read nor write the user's `~/.local/state/qmtl`, and a restarted server
+ * keeps its dev key as it does for a user.
+ */
+function testStateDir(): string {
+  if (stateDir === undefined) {
+    const dir = stateDir = Deno.makeTempDirSync({ prefix: "qmtl-state-" });
+    globalThis.addEventListener("unload", () => {
+      try {
+        Deno.removeSync(dir, { recursive: true });
+      } catch {
+        // already gone
+      }
+    });
+  }
+  return stateDir;
+}
+
 function childEnv(options: ServeOptions): Record<string, string> {
   const env = Deno.env.toObject();
   for (const k of Object.keys(env)) {
@@ -41,6 +61,7 @@ function childEnv(options: ServeOptions): Record<string, string> {
     NO_COLOR: "1",
     QMTL_PORT: "0",
     QMTL_LOG_LEVEL: "info", // the "listening" line (with the URL) is at info
+    QMTL_STATE_DIR: testStateDir(),
     ...options.env,
   };
 }

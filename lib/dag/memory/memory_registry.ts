@@ -91,7 +91,7 @@ function cloneSpec(spec: NodeSpec): NodeSpec {
  * ```ts
  * import { create } from "@bufbuild/protobuf";
  * import { StrategyDagSchema } from "@qmtl/qmtl/contracts";
- * import { MemoryRegistry } from "./memory_registry.ts";
+ * import { MemoryRegistry } from "@qmtl/qmtl/dag";
  * const reg = new MemoryRegistry();
  * const diff = await reg.diffAndCommit(
  *   create(StrategyDagSchema, { name: "empty" }),

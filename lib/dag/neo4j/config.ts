@@ -13,7 +13,7 @@ import type { TransactionBudget } from "./diff_plan.ts";
  *
  * @example
  * ```ts
- * import type { MigrateMode } from "./config.ts";
+ * import type { MigrateMode } from "@qmtl/qmtl/dag";
  * const m: MigrateMode = "auto";
  * ```
  */
@@ -24,7 +24,7 @@ export type MigrateMode = "auto" | "check";
  *
  * @example
  * ```ts
- * import type { Neo4jOptions } from "./config.ts";
+ * import type { Neo4jOptions } from "@qmtl/qmtl/dag";
  * const o: Neo4jOptions = { url: "bolt://127.0.0.1:7687", migrate: "check" };
  * ```
  */
@@ -67,7 +67,7 @@ const NAMESPACE = /^[A-Za-z0-9_.-]+$/;
  *
  * @example
  * ```ts
- * import { checkNamespace } from "./config.ts";
+ * import { checkNamespace } from "@qmtl/qmtl/dag";
  * checkNamespace("test_1"); // "test_1"
  * ```
  */
@@ -89,7 +89,7 @@ export function checkNamespace(ns: string): string {
  *
  * @example
  * ```ts
- * import { neo4jOptionsFromEnv } from "./config.ts";
+ * import { neo4jOptionsFromEnv } from "@qmtl/qmtl/dag";
  * const o = neo4jOptionsFromEnv({ QMTL_NEO4J_URL: "bolt://127.0.0.1:7687" });
  * o?.migrate; // "check"
  * ```

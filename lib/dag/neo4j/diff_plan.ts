@@ -17,7 +17,7 @@ import type { ValidatedDag } from "../validate.ts";
  *
  * @example
  * ```ts
- * import type { TransactionBudget } from "./diff_plan.ts";
+ * import type { TransactionBudget } from "@qmtl/qmtl/dag";
  * const b: TransactionBudget = { maxNodes: 5_000, maxBytes: 8 * 2 ** 20 };
  * ```
  */
@@ -42,7 +42,7 @@ export interface TransactionBudget {
  *
  * @example
  * ```ts
- * import { DEFAULT_TRANSACTION_BUDGET } from "./diff_plan.ts";
+ * import { DEFAULT_TRANSACTION_BUDGET } from "@qmtl/qmtl/dag";
  * DEFAULT_TRANSACTION_BUDGET.maxNodes; // 10000
  * ```
  */
@@ -146,7 +146,7 @@ export interface DiffPlan {
  * @example
  * ```ts
  * import { planDiff } from "./diff_plan.ts";
- * import { validateDag } from "../validate.ts";
+ * import { validateDag } from "@qmtl/qmtl/dag";
  * const v = validateDag({ name: "empty", nodes: [], checksum: 0, metadata: {} });
  * planDiff(v, { maxNodes: 10, maxBytes: 1 << 20 }).chunks.length; // 1
  * ```

@@ -27,7 +27,7 @@ import {
  *
  * @example
  * ```ts
- * import { MIGRATIONS } from "./migrations.ts";
+ * import { MIGRATIONS } from "@qmtl/qmtl/dag";
  * for (const m of MIGRATIONS) console.log(m.version, m.name, m.objects.length);
  * ```
  */
@@ -47,7 +47,7 @@ export interface Migration {
  *
  * @example
  * ```ts
- * import { MIGRATIONS } from "./migrations.ts";
+ * import { MIGRATIONS } from "@qmtl/qmtl/dag";
  * MIGRATIONS[0].version; // 1
  * ```
  */
@@ -83,7 +83,7 @@ export const MIGRATIONS: readonly Migration[] = Object.freeze([
  *
  * @example
  * ```ts
- * import type { Neo4jDriverLike } from "./migrations.ts";
+ * import type { Neo4jDriverLike } from "@qmtl/qmtl/dag";
  * import neo4j from "neo4j-driver";
  * const d: Neo4jDriverLike = neo4j.driver("bolt://127.0.0.1:7687");
  * await d.close();
@@ -107,7 +107,7 @@ export interface Neo4jDriverLike {
  *
  * @example
  * ```ts
- * import type { MigrationTarget, Neo4jDriverLike } from "./migrations.ts";
+ * import type { MigrationTarget, Neo4jDriverLike } from "@qmtl/qmtl/dag";
  * function targetOf(driver: Neo4jDriverLike): MigrationTarget {
  *   return { driver, database: "neo4j" };
  * }
@@ -130,7 +130,7 @@ export interface MigrationTarget {
  *
  * @example
  * ```ts
- * import type { MigrationReport } from "./migrations.ts";
+ * import type { MigrationReport } from "@qmtl/qmtl/dag";
  * const r: MigrationReport = { applied: [], alreadyApplied: [1, 2, 3], repaired: [] };
  * ```
  */
@@ -148,7 +148,7 @@ export interface MigrationReport {
  *
  * @example
  * ```ts
- * import type { MigrationStatus } from "./migrations.ts";
+ * import type { MigrationStatus } from "@qmtl/qmtl/dag";
  * function warnIfBehind(s: MigrationStatus): void {
  *   if (s.pending.length || s.issues.length) console.warn("run: deno task migrate");
  * }
@@ -184,7 +184,7 @@ async function rows(
  *
  * @example
  * ```ts
- * import { checkSchema, type Neo4jDriverLike } from "./migrations.ts";
+ * import { checkSchema, type Neo4jDriverLike } from "@qmtl/qmtl/dag";
  * async function report(driver: Neo4jDriverLike): Promise<void> {
  *   for (const i of await checkSchema({ driver })) console.warn(i.object.name, i.problem);
  * }
@@ -219,7 +219,7 @@ async function ledger(target: MigrationTarget): Promise<Set<number>> {
  *
  * @example
  * ```ts
- * import { migrationStatus, type Neo4jDriverLike } from "./migrations.ts";
+ * import { migrationStatus, type Neo4jDriverLike } from "@qmtl/qmtl/dag";
  * async function show(driver: Neo4jDriverLike): Promise<void> {
  *   const s = await migrationStatus({ driver });
  *   console.log(s.pending.length, s.issues.length);
@@ -250,7 +250,7 @@ function objectNamed(name: string): SchemaObject {
  *
  * @example
  * ```ts
- * import { applyMigrations, type Neo4jDriverLike } from "./migrations.ts";
+ * import { applyMigrations, type Neo4jDriverLike } from "@qmtl/qmtl/dag";
  * async function migrate(driver: Neo4jDriverLike): Promise<void> {
  *   const r = await applyMigrations({ driver });
  *   console.log(r.applied.map((m) => m.version));

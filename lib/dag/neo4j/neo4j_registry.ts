@@ -101,7 +101,7 @@ function token(): string {
  *
  * @example
  * ```ts
- * import type { StartupSchemaReport } from "./neo4j_registry.ts";
+ * import type { StartupSchemaReport } from "@qmtl/qmtl/dag";
  * function show(r: StartupSchemaReport): void {
  *   console.log(r.mode, r.missing.length);
  * }
@@ -121,7 +121,7 @@ export interface StartupSchemaReport {
  *
  * @example
  * ```ts ignore
- * import { Neo4jRegistry } from "./neo4j_registry.ts";
+ * import { Neo4jRegistry } from "@qmtl/qmtl/dag";
  * const reg = await Neo4jRegistry.connect({
  *   url: "bolt://127.0.0.1:7687",
  *   migrate: "auto",
@@ -169,7 +169,7 @@ export class Neo4jRegistry implements NodeRegistry {
    *
    * @example
    * ```ts ignore
-   * import { Neo4jRegistry } from "./neo4j_registry.ts";
+   * import { Neo4jRegistry } from "@qmtl/qmtl/dag";
    * const reg = await Neo4jRegistry.connect({ url: "bolt://127.0.0.1:7687", namespace: "dev" });
    * await reg.close();
    * ```
@@ -226,7 +226,7 @@ export class Neo4jRegistry implements NodeRegistry {
    *
    * @example
    * ```ts ignore
-   * import { Neo4jRegistry } from "./neo4j_registry.ts";
+   * import { Neo4jRegistry } from "@qmtl/qmtl/dag";
    * const reg = await Neo4jRegistry.connect({ url: "bolt://127.0.0.1:7687" });
    * for (const i of await reg.checkSchema()) console.warn(i.object.name, i.problem);
    * await reg.close();
@@ -241,7 +241,7 @@ export class Neo4jRegistry implements NodeRegistry {
    *
    * @example
    * ```ts ignore
-   * import { Neo4jRegistry } from "./neo4j_registry.ts";
+   * import { Neo4jRegistry } from "@qmtl/qmtl/dag";
    * const reg = await Neo4jRegistry.connect({ url: "bolt://127.0.0.1:7687" });
    * const s = await reg.migrationStatus();
    * console.log(s.pending.length === 0 && s.issues.length === 0);
@@ -638,7 +638,7 @@ export class Neo4jRegistry implements NodeRegistry {
    *
    * @example
    * ```ts ignore
-   * import { Neo4jRegistry } from "./neo4j_registry.ts";
+   * import { Neo4jRegistry } from "@qmtl/qmtl/dag";
    * const reg = await Neo4jRegistry.connect({ url: "bolt://127.0.0.1:7687", namespace: "scratch" });
    * await reg.purgeNamespace();
    * await reg.close();

@@ -19,7 +19,7 @@
  *
  * @example
  * ```ts
- * import { SCHEMA } from "./schema.ts";
+ * import { SCHEMA } from "@qmtl/qmtl/dag";
  * const first = SCHEMA[0];
  * console.log(first.kind, first.name, first.create);
  * ```
@@ -65,7 +65,7 @@ function range(name: string, label: string, props: string[]): SchemaObject {
  *
  * @example
  * ```ts
- * import { SCHEMA } from "./schema.ts";
+ * import { SCHEMA } from "@qmtl/qmtl/dag";
  * SCHEMA.some((o) => o.name === "qmtl_tag_uid"); // true
  * ```
  */
@@ -89,7 +89,7 @@ export const SCHEMA: readonly SchemaObject[] = Object.freeze([
  *
  * @example
  * ```ts
- * import { RETIRED_SCHEMA } from "./schema.ts";
+ * import { RETIRED_SCHEMA } from "@qmtl/qmtl/dag";
  * RETIRED_SCHEMA.map((o) => o.name).includes("qmtl_topic_name"); // true
  * ```
  */
@@ -105,7 +105,7 @@ export const RETIRED_SCHEMA: readonly SchemaObject[] = Object.freeze([
  *
  * @example
  * ```ts
- * import { diffSchema, type SchemaIssue } from "./schema.ts";
+ * import { diffSchema, type SchemaIssue } from "@qmtl/qmtl/dag";
  * const [issue]: SchemaIssue[] = diffSchema([], []); // empty database: everything missing
  * console.log(`${issue.object.name}: ${issue.problem}`);
  * ```
@@ -125,7 +125,7 @@ export interface SchemaIssue {
  *
  * @example
  * ```ts
- * import type { ExistingSchemaRow } from "./schema.ts";
+ * import type { ExistingSchemaRow } from "@qmtl/qmtl/dag";
  * const r: ExistingSchemaRow = { name: "qmtl_tag_uid", labelsOrTypes: ["Tag"], properties: ["uid"], state: "ONLINE" };
  * ```
  */
@@ -145,7 +145,7 @@ export interface ExistingSchemaRow {
  *
  * @example
  * ```ts
- * import { diffSchema, SCHEMA } from "./schema.ts";
+ * import { diffSchema, SCHEMA } from "@qmtl/qmtl/dag";
  * diffSchema([], []).length === SCHEMA.length; // true: everything missing
  * ```
  */

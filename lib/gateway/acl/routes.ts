@@ -60,10 +60,18 @@ export interface QueryParam {
   type: "string" | "integer";
   /** One line. */
   description: string;
-  /** Allowed values, if an enumeration. */
+  /** Allowed values, if an enumeration (an empty value is not one). */
   enum?: string[];
   /** True when required. */
   required?: boolean;
+  /** Integers: smallest accepted value. */
+  minimum?: number;
+  /** Integers: largest accepted value. */
+  maximum?: number;
+  /** Strings: shortest accepted value (an empty string is absent otherwise). */
+  minLength?: number;
+  /** Strings: a regular expression (ECMA-262) the value must contain a match of. */
+  pattern?: string;
 }
 
 /**
@@ -118,14 +126,25 @@ const PAGE: readonly QueryParam[] = [
   {
     name: "page_size",
     type: "integer",
-    description: "Page size, 1-1000 (default 100).",
+    description: "Page size (default 100).",
+    minimum: 1,
+    maximum: 1000,
   },
   {
     name: "page_token",
     type: "string",
-    description: "`next_page_token` of the previous page.",
+    description:
+      "`nextPageToken` of the previous page; absent or empty: the first page.",
   },
 ];
+
+const INTERVAL: QueryParam = {
+  name: "interval_s",
+  type: "integer",
+  description: "Only nodes with this interval, seconds.",
+  minimum: 1,
+  maximum: 999_999_999,
+};
 
 /**
  * Every route. Default deny: a path or method not listed here is 404 or 405,
@@ -270,13 +289,9 @@ export const ROUTES: readonly RouteDef[] = Object.freeze(
         {
           name: "node_type",
           type: "string",
-          description: "Only nodes of this type.",
+          description: "Only nodes of this type (empty: any).",
         },
-        {
-          name: "interval_s",
-          type: "integer",
-          description: "Only nodes with this interval.",
-        },
+        INTERVAL,
       ],
       response: "NodePage",
     },
@@ -291,8 +306,10 @@ export const ROUTES: readonly RouteDef[] = Object.freeze(
         {
           name: "tags",
           type: "string",
-          description: "Comma-separated tags.",
+          description: "Comma-separated tags: at least one non-empty tag.",
           required: true,
+          minLength: 1,
+          pattern: "[^,\\s]",
         },
         {
           name: "match",
@@ -300,11 +317,7 @@ export const ROUTES: readonly RouteDef[] = Object.freeze(
           description: "`any` (default) or `all`.",
           enum: ["any", "all"],
         },
-        {
-          name: "interval_s",
-          type: "integer",
-          description: "Only nodes with this interval.",
-        },
+        INTERVAL,
       ],
       response: "NodeList",
     },
@@ -366,7 +379,14 @@ export const ROUTES: readonly RouteDef[] = Object.freeze(
         {
           name: "strategy",
           type: "string",
-          description: "Only events of this strategy.",
+          description: "Only events of this strategy (absent or empty: all).",
+        },
+        {
+          name: "last_event_id",
+          type: "string",
+          description:
+            "Resume after this event (the SSE `id`); the `Last-Event-ID` header wins.",
+          pattern: "^(\\d{1,20}-\\d{1,20})?$",
         },
       ],
       response: "CloudEvent",

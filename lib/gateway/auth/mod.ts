@@ -332,6 +332,16 @@ export function auth(
   };
 }
 
+const RESERVED_CLAIMS: ReadonlySet<string> = new Set([
+  "iss",
+  "sub",
+  "aud",
+  "exp",
+  "nbf",
+  "iat",
+  "jti",
+]);
+
 /**
  * Options of {@link signDevToken}.
  *
@@ -352,24 +362,42 @@ export interface DevTokenOptions {
   subject: string;
   /** Roles claim value. */
   roles: Role[];
+  /**
+   * Claim that carries `roles`; default `roles`. Give the gateway's
+   * {@link AuthOptions.rolesClaim} so that the token's roles are seen.
+   */
+  rolesClaim?: string;
   /** Lifetime in seconds. */
   ttlS: number;
 }
 
 /**
- * Sign an HS256 token (dev mode and tests).
+ * Sign an HS256 token (dev mode and tests), with the roles under
+ * `rolesClaim` (default `roles`).
  *
  * @example
  * ```ts
- * import { signDevToken } from "@qmtl/qmtl/gateway";
- * const token = await signDevToken({ secret: "s".repeat(32), issuer: "qmtl", audience: "qmtl-gateway", subject: "dev", roles: ["submitter"], ttlS: 3600 });
+ * import { createAuthenticator, signDevToken } from "@qmtl/qmtl/gateway";
+ * import assert from "node:assert/strict";
+ * const auth = { secret: "s".repeat(32), issuer: "qmtl", audience: "qmtl-gateway", rolesClaim: "qmtl_roles" };
+ * const token = await signDevToken({ ...auth, subject: "dev", roles: ["submitter"], ttlS: 3600 });
+ * const principal = await createAuthenticator(auth).verify(token);
+ * assert.deepEqual(principal.roles, ["submitter"]);
  * ```
  */
 export async function signDevToken(options: DevTokenOptions): Promise<string> {
   const key = typeof options.secret === "string"
     ? new TextEncoder().encode(options.secret)
     : options.secret;
-  return await new SignJWT({ roles: options.roles })
+  const claim = options.rolesClaim ?? "roles";
+  if (RESERVED_CLAIMS.has(claim)) {
+    throw new TypeError(
+      `signDevToken: rolesClaim ${
+        JSON.stringify(claim)
+      } is a registered JWT claim`,
+    );
+  }
+  return await new SignJWT({ [claim]: options.roles })
     .setProtectedHeader({ alg: "HS256", typ: "JWT" })
     .setIssuer(options.issuer)
     .setAudience(options.audience)

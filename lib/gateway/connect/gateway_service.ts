@@ -29,7 +29,7 @@ import type { Principal } from "../types.ts";
  * @example
  * ```ts
  * import { createContextValues } from "@connectrpc/connect";
- * import { PRINCIPAL } from "./gateway_service.ts";
+ * import { PRINCIPAL } from "@qmtl/qmtl/gateway";
  * const values = createContextValues().set(PRINCIPAL, { subject: "alice", roles: ["reader"] });
  * values.get(PRINCIPAL)?.subject; // "alice"
  * ```
@@ -44,7 +44,7 @@ export const PRINCIPAL: ContextKey<Principal | undefined> = createContextKey<
  * @example
  * ```ts
  * import { createContextValues } from "@connectrpc/connect";
- * import { REQUEST_ID } from "./gateway_service.ts";
+ * import { REQUEST_ID } from "@qmtl/qmtl/gateway";
  * createContextValues().set(REQUEST_ID, "r-1").get(REQUEST_ID); // "r-1"
  * ```
  */
@@ -77,7 +77,7 @@ function requireId(id: string): string {
  *
  * @example
  * ```ts
- * import type { GatewayServiceDeps } from "./gateway_service.ts";
+ * import type { GatewayServiceDeps } from "@qmtl/qmtl/gateway";
  * function show(d: GatewayServiceDeps): void {
  *   console.log(d.policy.limitsFor("alice"));
  * }
@@ -101,8 +101,8 @@ export interface GatewayServiceDeps {
  * ```ts
  * import { createConnectRouter } from "@connectrpc/connect";
  * import { GatewayService } from "@qmtl/qmtl/contracts";
- * import type { GatewayServiceDeps } from "./gateway_service.ts";
- * import { gatewayServiceImpl } from "./gateway_service.ts";
+ * import type { GatewayServiceDeps } from "@qmtl/qmtl/gateway";
+ * import { gatewayServiceImpl } from "@qmtl/qmtl/gateway";
  * function routes(deps: GatewayServiceDeps) {
  *   return createConnectRouter().service(GatewayService, gatewayServiceImpl(deps));
  * }

@@ -71,6 +71,13 @@ export interface RpcOptions extends GatewayServiceDeps {
   maxBodyBytes: number;
   /** Logger of 5xx causes. */
   logger: Logger;
+  /**
+   * Aborts in-flight calls (ReadBars long polls) when the gateway closes.
+   * The request's own `signal` is never read: under `Deno.serve` it aborts
+   * on successful responses too (legacy behaviour) and reading it prints a
+   * warning; a long poll is bounded by its `wait_ms` instead.
+   */
+  signal?: AbortSignal;
 }
 
 /**
@@ -147,13 +154,18 @@ export function createRpcHandlers(
   });
   router.service(GatewayService, gatewayServiceImpl(options));
   const out = new Map<string, RpcHandler>();
+  const signal = options.signal ?? new AbortController().signal;
   for (const h of router.handlers) {
-    out.set(h.requestPath, rpcHandler(h, maxBodyBytes));
+    out.set(h.requestPath, rpcHandler(h, maxBodyBytes, signal));
   }
   return out;
 }
 
-function rpcHandler(h: UniversalHandler, maxBodyBytes: number): RpcHandler {
+function rpcHandler(
+  h: UniversalHandler,
+  maxBodyBytes: number,
+  signal: AbortSignal,
+): RpcHandler {
   return async (c) => {
     const req = c.req.raw;
     // Read here (not earlier): the caller is authenticated and allowed by now.
@@ -166,7 +178,7 @@ function rpcHandler(h: UniversalHandler, maxBodyBytes: number): RpcHandler {
       body: (async function* () {
         yield body;
       })(),
-      signal: req.signal,
+      signal,
       contextValues: createContextValues()
         .set(PRINCIPAL, c.get("principal"))
         .set(REQUEST_ID, c.get("requestId") ?? ""),

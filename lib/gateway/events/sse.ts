@@ -13,6 +13,7 @@ import type { EventLog } from "../../queue/types.ts";
 import { seesAllStrategies } from "../acl/mod.ts";
 import type { StrategyService } from "../service.ts";
 import type { GatewayContext } from "../types.ts";
+import { queryValues } from "../rest/query.ts";
 import { cloudEventJson, GLOBAL_STREAM, strategyStream } from "./emitter.ts";
 
 /**
@@ -68,14 +69,15 @@ export function sseHandler(
 
   const handler = async (c: GatewayContext): Promise<Response> => {
     const principal = c.get("principal");
-    const strategy = c.req.query("strategy");
+    const q = queryValues(c, "rest.events");
+    const strategy = q.strategy as string | undefined;
     let stream = GLOBAL_STREAM;
     if (strategy) {
       await args.service.visible(principal, strategy);
       stream = strategyStream(strategy);
     }
     const lastId = c.req.header("last-event-id") ??
-      c.req.query("last_event_id");
+      (q.last_event_id as string | undefined);
     if (lastId !== undefined && lastId !== "" && !ENTRY_ID.test(lastId)) {
       throw new QmtlError("E_INVALID", "Last-Event-ID is not an event id", {
         field: "Last-Event-ID",

@@ -19,7 +19,7 @@ import type { TopicService } from "../topics/mod.ts";
  *
  * @example
  * ```ts
- * import type { GcSchedulerOptions } from "./mod.ts";
+ * import type { GcSchedulerOptions } from "@qmtl/qmtl/gateway";
  * const o: Omit<GcSchedulerOptions, "registry" | "topics"> = { intervalMs: 60_000, graceMs: 3_600_000 };
  * ```
  */
@@ -43,10 +43,10 @@ export interface GcSchedulerOptions {
  *
  * @example
  * ```ts
- * import { GcScheduler } from "./mod.ts";
- * import { TopicService } from "../topics/mod.ts";
- * import { MemoryRegistry } from "../../dag/mod.ts";
- * import { MemoryTopicStore } from "../../queue/mod.ts";
+ * import { GcScheduler } from "@qmtl/qmtl/gateway";
+ * import { TopicService } from "@qmtl/qmtl/gateway";
+ * import { MemoryRegistry } from "@qmtl/qmtl/dag";
+ * import { MemoryTopicStore } from "@qmtl/qmtl/queue";
  * import assert from "node:assert/strict";
  * const registry = new MemoryRegistry();
  * const topics = new TopicService({ store: new MemoryTopicStore(), registry });

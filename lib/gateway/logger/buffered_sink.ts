@@ -16,7 +16,7 @@
  *
  * @example
  * ```ts
- * import type { SinkTarget } from "./buffered_sink.ts";
+ * import type { SinkTarget } from "@qmtl/qmtl/gateway";
  * const t: SinkTarget = Deno.stdout;
  * ```
  */
@@ -32,7 +32,7 @@ export interface SinkTarget {
  *
  * @example
  * ```ts
- * import type { BufferedSinkOptions } from "./buffered_sink.ts";
+ * import type { BufferedSinkOptions } from "@qmtl/qmtl/gateway";
  * const o: BufferedSinkOptions = { flushMs: 20, flushBytes: 64 * 1024 };
  * ```
  */
@@ -52,7 +52,7 @@ export interface BufferedSinkOptions {
  *
  * @example
  * ```ts
- * import { bufferedSink } from "./buffered_sink.ts";
+ * import { bufferedSink } from "@qmtl/qmtl/gateway";
  * const sink = bufferedSink();
  * sink.write('{"msg":"hello"}');
  * await sink.flush();
@@ -78,7 +78,7 @@ const encoder = new TextEncoder();
  * @returns the sink
  * @example
  * ```ts
- * import { bufferedSink } from "./buffered_sink.ts";
+ * import { bufferedSink } from "@qmtl/qmtl/gateway";
  * import assert from "node:assert/strict";
  * const chunks: string[] = [];
  * const target = {

@@ -6,15 +6,48 @@
  * @module
  */
 
-import { type RouteDef, ROUTES } from "../acl/routes.ts";
+import {
+  type QueryParam,
+  type RouteDef,
+  type RouteId,
+  ROUTES,
+} from "../acl/routes.ts";
 
 const str = { type: "string" };
 const int = { type: "integer" };
 const strArr = { type: "array", items: str };
+const strMap = { type: "object", additionalProperties: str };
 const errorRef = { $ref: "#/components/schemas/Error" };
+const STATES = ["QUEUED", "PROCESSING", "COMPLETED", "FAILED", "RETIRED"];
+const state = { type: "string", enum: STATES };
+const strategyError = {
+  oneOf: [{ type: "null" }, {
+    type: "object",
+    properties: { code: str, message: str, nodeId: str },
+    required: ["code", "message", "nodeId"],
+    additionalProperties: false,
+  }],
+};
+
+/** A closed object: every listed property present, nothing else. */
+function closed(
+  properties: Record<string, unknown>,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
+  return {
+    type: "object",
+    properties,
+    required: Object.keys(properties),
+    additionalProperties: false,
+    ...extra,
+  };
+}
 
 /**
- * JSON schemas of the REST responses (component `schemas`).
+ * JSON schemas of the REST and operational responses (component
+ * `schemas`). Objects are closed (`additionalProperties: false`) and list
+ * every property they always carry as `required`:
+ * `tests/gateway/openapi_test.ts` validates every response against them.
  *
  * @example
  * ```ts
@@ -26,7 +59,8 @@ export const REST_SCHEMAS: Readonly<Record<string, Record<string, unknown>>> =
   Object.freeze({
     Error: {
       type: "object",
-      description: "RFC 9457 problem details with the QMTL error code.",
+      description:
+        "RFC 9457 problem details with the QMTL error code (`field`, `nodeId`, `details` when the error has them).",
       properties: {
         type: str,
         title: str,
@@ -36,142 +70,151 @@ export const REST_SCHEMAS: Readonly<Record<string, Record<string, unknown>>> =
         requestId: str,
         field: str,
         nodeId: str,
-        details: { type: "object", additionalProperties: str },
+        details: strMap,
       },
-      required: ["type", "title", "status", "code"],
+      required: ["type", "title", "status", "detail", "code", "requestId"],
+      additionalProperties: false,
     },
-    StrategyStatus: {
+    StrategyStatus: closed({
+      strategyId: str,
+      name: str,
+      owner: str,
+      version: str,
+      state,
+      dagHash: str,
+      nodeCount: int,
+      attempts: int,
+      queueMap: strMap,
+      reused: strArr,
+      created: strArr,
+      sentinelId: str,
+      error: strategyError,
+      callbackUrl: str,
+      createdAtMs: int,
+      updatedAtMs: int,
+    }),
+    StrategyStateView: closed({
+      strategyId: str,
+      state,
+      attempts: int,
+      retrying: { type: "boolean" },
+      error: strategyError,
+      updatedAtMs: int,
+    }),
+    StrategyPage: closed({
+      strategies: {
+        type: "array",
+        items: { $ref: "#/components/schemas/StrategyStatus" },
+      },
+      nextPageToken: {
+        type: "string",
+        description:
+          "Pass as `page_token` for the next page; empty at the end.",
+      },
+    }),
+    QueueMap: closed({ strategyId: str, state, queueMap: strMap }),
+    NodeRecord: closed({
+      nodeId: str,
+      nodeType: str,
+      intervalS: int,
+      period: int,
+      paramsJson: str,
+      inputs: strArr,
+      codeHash: str,
+      schemaCompatId: str,
+      name: str,
+      tags: strArr,
+      topic: str,
+      refCount: int,
+      createdAtMs: int,
+      updatedAtMs: int,
+    }),
+    NodeList: closed({
+      nodes: {
+        type: "array",
+        items: { $ref: "#/components/schemas/NodeRecord" },
+      },
+    }),
+    NodePage: closed({
+      nodes: {
+        type: "array",
+        items: { $ref: "#/components/schemas/NodeRecord" },
+      },
+      nextPageToken: str,
+    }),
+    TopicDescriptor: closed({
+      name: str,
+      nodeId: str,
+      retentionMs: int,
+      partitions: int,
+      createdAtMs: int,
+    }),
+    TopicPage: closed({
+      topics: {
+        type: "array",
+        items: { $ref: "#/components/schemas/TopicDescriptor" },
+      },
+      nextPageToken: str,
+    }),
+    CloudEvent: closed({
+      specversion: { type: "string", enum: ["1.0"] },
+      id: str,
+      source: str,
+      type: str,
+      subject: str,
+      time: str,
+      datacontenttype: str,
+      data: { $ref: "#/components/schemas/LifecycleData" },
+    }, {
+      description:
+        "A lifecycle event, CloudEvents 1.0 in structured JSON mode: the `data:` line of each SSE event.",
+    }),
+    LifecycleData: {
       type: "object",
       properties: {
         strategyId: str,
-        name: str,
         owner: str,
         version: str,
-        state: {
-          type: "string",
-          enum: ["QUEUED", "PROCESSING", "COMPLETED", "FAILED", "RETIRED"],
-        },
-        dagHash: str,
-        nodeCount: int,
+        from: { type: "string", description: '`""` for the first event.' },
+        state,
         attempts: int,
-        queueMap: { type: "object", additionalProperties: str },
+        dagHash: str,
+        queueMap: strMap,
         reused: strArr,
         created: strArr,
-        sentinelId: str,
         error: {
-          oneOf: [{ type: "null" }, {
-            type: "object",
-            properties: { code: str, message: str, nodeId: str },
-          }],
-        },
-        callbackUrl: str,
-        createdAtMs: int,
-        updatedAtMs: int,
-      },
-      required: ["strategyId", "state", "dagHash"],
-    },
-    StrategyStateView: {
-      type: "object",
-      properties: {
-        strategyId: str,
-        state: str,
-        attempts: int,
-        retrying: { type: "boolean" },
-        error: { oneOf: [{ type: "null" }, { type: "object" }] },
-        updatedAtMs: int,
-      },
-    },
-    StrategyPage: {
-      type: "object",
-      properties: {
-        strategies: {
-          type: "array",
-          items: { $ref: "#/components/schemas/StrategyStatus" },
-        },
-        nextPageToken: str,
-      },
-    },
-    QueueMap: {
-      type: "object",
-      properties: {
-        strategyId: str,
-        state: str,
-        queueMap: { type: "object", additionalProperties: str },
-      },
-    },
-    NodeRecord: {
-      type: "object",
-      properties: {
-        nodeId: str,
-        nodeType: str,
-        intervalS: int,
-        period: int,
-        paramsJson: str,
-        inputs: strArr,
-        codeHash: str,
-        schemaCompatId: str,
-        name: str,
-        tags: strArr,
-        topic: str,
-        refCount: int,
-        createdAtMs: int,
-        updatedAtMs: int,
-      },
-    },
-    NodeList: {
-      type: "object",
-      properties: {
-        nodes: {
-          type: "array",
-          items: { $ref: "#/components/schemas/NodeRecord" },
+          type: "object",
+          properties: { code: str, message: str },
+          required: ["code", "message"],
+          additionalProperties: false,
         },
       },
+      required: [
+        "strategyId",
+        "owner",
+        "version",
+        "from",
+        "state",
+        "attempts",
+        "dagHash",
+      ],
+      additionalProperties: false,
     },
-    NodePage: {
-      type: "object",
-      properties: {
-        nodes: {
-          type: "array",
-          items: { $ref: "#/components/schemas/NodeRecord" },
+    Health: closed({ status: { type: "string", enum: ["ok"] } }),
+    Readiness: closed({
+      status: { type: "string", enum: ["ready", "not ready"] },
+      reasons: { ...strArr, description: "One line per failing check." },
+      checks: {
+        type: "object",
+        description:
+          "Each check's result; dependency checks add latency and their last error.",
+        additionalProperties: {
+          type: "object",
+          properties: { ok: { type: "boolean" }, detail: str },
+          required: ["ok", "detail"],
         },
-        nextPageToken: str,
       },
-    },
-    TopicDescriptor: {
-      type: "object",
-      properties: {
-        name: str,
-        nodeId: str,
-        retentionMs: int,
-        partitions: int,
-        createdAtMs: int,
-      },
-    },
-    TopicPage: {
-      type: "object",
-      properties: {
-        topics: {
-          type: "array",
-          items: { $ref: "#/components/schemas/TopicDescriptor" },
-        },
-        nextPageToken: str,
-      },
-    },
-    CloudEvent: {
-      type: "object",
-      description:
-        "One SSE `data:` line: a CloudEvents 1.0 event in structured JSON mode.",
-      properties: {
-        specversion: str,
-        id: str,
-        source: str,
-        type: str,
-        subject: str,
-        time: str,
-        datacontenttype: str,
-        data: { type: "object" },
-      },
-    },
+    }),
   });
 
 function openapiPath(path: string): { path: string; params: string[] } {
@@ -183,9 +226,64 @@ function openapiPath(path: string): { path: string; params: string[] } {
   return { path: p, params };
 }
 
+function querySchema(q: QueryParam): Record<string, unknown> {
+  if (q.type === "integer") {
+    return {
+      type: "integer",
+      ...(q.minimum !== undefined ? { minimum: q.minimum } : {}),
+      ...(q.maximum !== undefined ? { maximum: q.maximum } : {}),
+    };
+  }
+  if (q.enum) return { type: "string", enum: q.enum };
+  return {
+    type: "string",
+    ...(q.minLength !== undefined ? { minLength: q.minLength } : {}),
+    ...(q.pattern !== undefined ? { pattern: q.pattern } : {}),
+  };
+}
+
+/** The 200 answer of a route that is not a plain JSON view. */
+const OK_CONTENT: Partial<Record<RouteId, Record<string, unknown>>> = {
+  "ops.healthz": {
+    "application/json": { schema: { $ref: "#/components/schemas/Health" } },
+  },
+  "ops.readyz": {
+    "application/json": {
+      schema: { $ref: "#/components/schemas/Readiness" },
+    },
+  },
+  "ops.metrics": {
+    "text/plain; version=0.0.4": {
+      schema: {
+        type: "string",
+        description: "Prometheus text exposition format 0.0.4.",
+      },
+    },
+  },
+  "ops.openapi": {
+    "application/json": {
+      schema: { type: "object", description: "This document." },
+    },
+  },
+  "rest.events": {
+    "text/event-stream": {
+      schema: {
+        type: "string",
+        description:
+          "Server-sent events: `retry:` and `:` comment lines, then per event `id: <entry id>`, `event: <type>` and one `data:` line holding a CloudEvent as JSON (see `x-qmtl-event-data`); heartbeat comments every 15 s; the stream ends after 5 minutes.",
+      },
+      "x-qmtl-event-data": {
+        type: "string",
+        contentMediaType: "application/json",
+        contentSchema: { $ref: "#/components/schemas/CloudEvent" },
+      },
+    },
+  },
+};
+
 function operation(r: RouteDef): Record<string, unknown> {
   const { params } = openapiPath(r.path);
-  const parameters = [
+  const parameters: Record<string, unknown>[] = [
     ...params.map((name) => ({
       name,
       in: "path",
@@ -197,32 +295,63 @@ function operation(r: RouteDef): Record<string, unknown> {
       in: "query",
       required: q.required ?? false,
       description: q.description,
-      schema: q.enum ? { type: q.type, enum: q.enum } : { type: q.type },
+      schema: querySchema(q),
     })),
   ];
-  const media = r.mediaType ?? "application/json";
-  const errors: Record<string, unknown> = {};
+  if (r.id === "rest.events") {
+    parameters.push({
+      name: "Last-Event-ID",
+      in: "header",
+      required: false,
+      description: "Resume after this event (the SSE `id`).",
+      schema: { type: "string", pattern: "^(\\d{1,20}-\\d{1,20})?$" },
+    });
+  }
   const problem = (d: string) => ({
     description: d,
     content: { "application/problem+json": { schema: errorRef } },
   });
+  const responses: Record<string, unknown> = {
+    "200": {
+      description: "OK",
+      content: OK_CONTENT[r.id] ?? {
+        [r.mediaType ?? "application/json"]: {
+          schema: r.response
+            ? { $ref: `#/components/schemas/${r.response}` }
+            : { type: "object" },
+        },
+      },
+    },
+  };
+  if (r.query?.length || r.id === "rest.events") {
+    responses["400"] = problem(
+      "A query parameter (or `Last-Event-ID`) does not satisfy its schema; `field` names it.",
+    );
+  }
   if (r.roles !== "public") {
-    errors["401"] = problem(
+    responses["401"] = problem(
       "Missing or invalid bearer token (`WWW-Authenticate` challenge).",
     );
-    errors["403"] = problem(
+    responses["403"] = problem(
       `Requires one of the roles: ${r.roles.join(", ")}.`,
     );
   }
-  errors["405"] = {
-    description: "Any method other than GET/HEAD (`Allow: GET, HEAD`).",
-  };
+  if (params.length > 0 || r.id === "rest.events") {
+    responses["404"] = problem("Not found (or not visible to the caller).");
+  }
+  responses["405"] = problem(
+    "Any method other than GET/HEAD (`Allow: GET, HEAD`).",
+  );
   if (r.kind === "rest") {
-    errors["400"] = problem("Invalid parameter.");
-    errors["404"] = problem("Not found (or not visible to the caller).");
-    errors["503"] = problem(
+    responses["503"] = problem(
       "A backing service is unavailable (`Retry-After`).",
     );
+  }
+  if (r.id === "ops.readyz") {
+    responses["503"] = {
+      description: "Not ready: `reasons` says which checks fail.",
+      content: OK_CONTENT["ops.readyz"],
+    };
   }
   return {
     operationId: r.id,
@@ -230,19 +359,7 @@ function operation(r: RouteDef): Record<string, unknown> {
     tags: [r.kind === "rest" ? "rest" : "ops"],
     ...(r.roles === "public" ? { security: [] } : { "x-qmtl-roles": r.roles }),
     ...(parameters.length ? { parameters } : {}),
-    responses: {
-      "200": {
-        description: "OK",
-        content: {
-          [media]: {
-            schema: r.response
-              ? { $ref: `#/components/schemas/${r.response}` }
-              : { type: "object" },
-          },
-        },
-      },
-      ...errors,
-    },
+    responses,
   };
 }
 

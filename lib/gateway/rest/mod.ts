@@ -11,6 +11,7 @@ import { seesAllStrategies } from "../acl/mod.ts";
 import { stateFromName } from "../lifecycle/mod.ts";
 import type { StrategyService } from "../service.ts";
 import type { GatewayContext } from "../types.ts";
+import { queryValues } from "./query.ts";
 import { nodeView, stateView, strategyView, topicView } from "./views.ts";
 
 /**
@@ -23,17 +24,6 @@ import { nodeView, stateView, strategyView, topicView } from "./views.ts";
  * ```
  */
 export type RestHandler = (c: GatewayContext) => Promise<Response>;
-
-function intParam(c: GatewayContext, name: string): number | undefined {
-  const raw = c.req.query(name);
-  if (raw === undefined || raw === "") return undefined;
-  if (!/^\d{1,9}$/.test(raw)) {
-    throw new QmtlError("E_INVALID", `${name} must be a non-negative integer`, {
-      field: name,
-    });
-  }
-  return Number(raw);
-}
 
 function json(c: GatewayContext, body: unknown): Response {
   return c.json(body as Record<string, unknown>);
@@ -107,18 +97,14 @@ export function restHandlers(
   return {
     listStrategies: async (c) => {
       const p = c.get("principal");
-      const stateRaw = c.req.query("state");
-      const state = stateRaw ? stateFromName(stateRaw) : undefined;
-      if (stateRaw && state === undefined) {
-        throw new QmtlError("E_INVALID", `unknown state ${stateRaw}`, {
-          field: "state",
-        });
-      }
+      const q = queryValues(c, "rest.listStrategies");
       const page = await service.store.list({
         owner: seesAllStrategies(p) ? undefined : p?.subject,
-        state,
-        pageSize: intParam(c, "page_size"),
-        pageToken: c.req.query("page_token"),
+        state: q.state === undefined
+          ? undefined
+          : stateFromName(q.state as string),
+        pageSize: q.page_size as number | undefined,
+        pageToken: q.page_token as string | undefined,
       });
       return json(c, {
         strategies: page.strategies.map(strategyView),
@@ -141,11 +127,12 @@ export function restHandlers(
         (await service.visible(c.get("principal"), c.req.param("id")!)).status,
       ),
     listNodes: async (c) => {
+      const q = queryValues(c, "rest.listNodes");
       const page = await registry.listNodes({
-        pageSize: intParam(c, "page_size"),
-        pageToken: c.req.query("page_token") || undefined,
-        nodeType: c.req.query("node_type") || undefined,
-        intervalS: intParam(c, "interval_s"),
+        pageSize: q.page_size as number | undefined,
+        pageToken: q.page_token as string | undefined,
+        nodeType: q.node_type as string | undefined,
+        intervalS: q.interval_s as number | undefined,
       });
       return json(c, {
         nodes: page.nodes.map(nodeView),
@@ -166,27 +153,20 @@ export function restHandlers(
         ),
       }),
     nodesByTags: async (c) => {
-      const tags = (c.req.query("tags") ?? "").split(",").map((t) => t.trim())
+      const q = queryValues(c, "rest.nodesByTags");
+      const tags = (q.tags as string).split(",").map((t) => t.trim())
         .filter((t) => t !== "");
-      if (tags.length === 0) {
-        throw new QmtlError("E_INVALID", "tags is required", { field: "tags" });
-      }
-      const match = c.req.query("match") ?? "any";
-      if (match !== "any" && match !== "all") {
-        throw new QmtlError("E_INVALID", "match must be any or all", {
-          field: "match",
-        });
-      }
       const nodes = await registry.queryByTags(tags, {
-        matchMode: match,
-        intervalS: intParam(c, "interval_s"),
+        matchMode: (q.match as "any" | "all" | undefined) ?? "any",
+        intervalS: q.interval_s as number | undefined,
       });
       return json(c, { nodes: nodes.map(nodeView) });
     },
     listTopics: async (c) => {
+      const q = queryValues(c, "rest.listTopics");
       const page = await registry.listTopics({
-        pageSize: intParam(c, "page_size"),
-        pageToken: c.req.query("page_token") || undefined,
+        pageSize: q.page_size as number | undefined,
+        pageToken: q.page_token as string | undefined,
       });
       return json(c, {
         topics: page.topics.map(topicView),

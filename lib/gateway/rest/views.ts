@@ -116,5 +116,12 @@ export function nodeView(r: NodeRecord): Record<string, unknown> {
  * ```
  */
 export function topicView(t: TopicDescriptor): Record<string, unknown> {
-  return { ...t };
+  // Field by field: a protobuf-es message also carries `$typeName`.
+  return {
+    name: t.name,
+    nodeId: t.nodeId,
+    retentionMs: t.retentionMs,
+    partitions: t.partitions,
+    createdAtMs: t.createdAtMs,
+  };
 }

@@ -12,7 +12,10 @@
  */
 
 import { Buffer } from "node:buffer";
-import type { RedisClient as Redis } from "../../queue/connection.ts";
+import {
+  closeRedis,
+  type RedisClient as Redis,
+} from "../../queue/connection.ts";
 import { QmtlError } from "../../contracts/errors.ts";
 import type {
   StrategyState,
@@ -43,7 +46,7 @@ import type {
  * @example
  * ```ts
  * import type { RedisStrategyStoreOptions } from "@qmtl/qmtl/gateway";
- * import type { RedisClient as Redis } from "../../queue/connection.ts";
+ * import type { RedisClient as Redis } from "@qmtl/qmtl/queue";
  * function optionsFor(redis: Redis): RedisStrategyStoreOptions {
  *   return { redis, prefix: "qmtl:gw:", waitReplicas: true };
  * }
@@ -435,8 +438,8 @@ export class RedisStrategyStore implements StrategyStore {
     }
   }
 
-  /** Closes the client when owned. */
+  /** Closes the client when owned (`closeRedis`: Sentinel connections too). */
   async close(): Promise<void> {
-    if (this.#owns) await this.#r.quit().catch(() => this.#r.disconnect());
+    if (this.#owns) await closeRedis(this.#r);
   }
 }

@@ -38,9 +38,9 @@ export const LEASE_TTL_MS: { min: number; max: number } = {
  *
  * @example
  * ```ts
- * import type { TopicServiceOptions } from "./mod.ts";
- * import { MemoryRegistry } from "../../dag/mod.ts";
- * import { MemoryTopicStore } from "../../queue/mod.ts";
+ * import type { TopicServiceOptions } from "@qmtl/qmtl/gateway";
+ * import { MemoryRegistry } from "@qmtl/qmtl/dag";
+ * import { MemoryTopicStore } from "@qmtl/qmtl/queue";
  * const o: TopicServiceOptions = { store: new MemoryTopicStore(), registry: new MemoryRegistry() };
  * ```
  */
@@ -58,7 +58,7 @@ export interface TopicServiceOptions {
  *
  * @example
  * ```ts
- * import type { TopicLeaseGrant } from "./mod.ts";
+ * import type { TopicLeaseGrant } from "@qmtl/qmtl/gateway";
  * const resumeAfter = (g: TopicLeaseGrant) => g.lastBarTs ?? -Infinity;
  * ```
  */
@@ -84,9 +84,9 @@ function checkCount(n: number, max: number, field: string): void {
  *
  * @example
  * ```ts
- * import { TopicService } from "./mod.ts";
- * import { MemoryRegistry } from "../../dag/mod.ts";
- * import { MemoryTopicStore } from "../../queue/mod.ts";
+ * import { TopicService } from "@qmtl/qmtl/gateway";
+ * import { MemoryRegistry } from "@qmtl/qmtl/dag";
+ * import { MemoryTopicStore } from "@qmtl/qmtl/queue";
  * import assert from "node:assert/strict";
  * const topics = new TopicService({ store: new MemoryTopicStore(), registry: new MemoryRegistry() });
  * await topics.ensure(["btc_StreamInput_ab12cd34_v1"]);

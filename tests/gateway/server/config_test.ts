@@ -3,7 +3,7 @@ import {
   CONFIG_VARIABLES,
   ConfigError,
   loadConfig,
-} from "../../deploy/config.ts";
+} from "../../../lib/gateway/server/config.ts";
 
 Deno.test("config: defaults give a dev-mode server on memory backends", () => {
   const cfg = loadConfig({});
@@ -30,6 +30,7 @@ Deno.test("config: real backends and JWT secret are read", () => {
     user: undefined,
     password: undefined,
     database: "neo4j",
+    namespace: "default",
     migrate: "auto",
   });
   assert.equal(cfg.redis?.waitReplicas, 0);
@@ -94,15 +95,49 @@ Deno.test("config: a secret never appears in the error text", () => {
   assert.ok(!err.message.includes("sekrit-value"));
 });
 
-Deno.test("config: every variable is documented in the README table", async () => {
+/** `| \`NAME\` | cell | cell |` rows of README tables, by name. */
+async function readmeRows(): Promise<Map<string, string[]>> {
   const readme = await Deno.readTextFile(
-    new URL("../../README.md", import.meta.url),
+    new URL("../../../README.md", import.meta.url),
   );
+  const rows = new Map<string, string[]>();
+  for (const line of readme.split("\n")) {
+    const m = /^\|\s*`(QMTL_[A-Z0-9_]+)`\s*\|(.*)\|\s*$/.exec(line);
+    if (!m) continue;
+    assert.ok(!rows.has(m[1]), `README lists ${m[1]} twice`);
+    rows.set(m[1], m[2].split(" | ").map((c) => c.trim()));
+  }
+  return rows;
+}
+
+Deno.test("config: the README tables are the declarations, row for row", async () => {
+  const rows = await readmeRows();
   for (const v of CONFIG_VARIABLES) {
-    assert.ok(
-      readme.includes(`| \`${v.name}\``),
-      `README configuration table lacks ${v.name}`,
-    );
+    const row = rows.get(v.name);
+    assert.ok(row, `README configuration tables lack ${v.name}`);
+    if (v.scope === "tooling") {
+      assert.deepEqual(row, [v.usedBy, v.description], v.name);
+    } else {
+      const def = v.default === undefined ? "—" : `\`${v.default}\``;
+      assert.deepEqual(row, [def, v.description], v.name);
+    }
+  }
+  const declared = new Set(CONFIG_VARIABLES.map((v) => v.name));
+  const extra = [...rows.keys()].filter((n) => !declared.has(n));
+  assert.deepEqual(extra, [], "README rows without a declaration");
+});
+
+Deno.test("config: tooling variables are accepted and ignored, unknown names refused", () => {
+  const tooling = CONFIG_VARIABLES.filter((v) => v.scope === "tooling");
+  assert.ok(tooling.some((v) => v.name === "QMTL_TOKEN"));
+  const env = Object.fromEntries(tooling.map((v) => [v.name, "x y z"]));
+  assert.equal(loadConfig(env).port, 8080);
+  assert.throws(
+    () => loadConfig({ ...env, QMTL_TOKNE: "t" }),
+    /QMTL_TOKNE: unknown variable/,
+  );
+  for (const v of tooling) {
+    assert.ok(v.usedBy, `${v.name}: a tooling variable says what reads it`);
   }
 });
 

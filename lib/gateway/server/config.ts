@@ -3,12 +3,16 @@
  * environment variable, declared once in {@linkcode CONFIG_VARIABLES} (the
  * README's configuration table is checked against it by a test) and
  * validated at start-up. A bad value stops the process with a message that
- * names the variable and what it expects.
+ * names the variable and what it expects. The variables read by tools (the
+ * CLI and SDK examples, the local stack, the benchmarks) are declared in the
+ * same list with `scope: "tooling"`: the server accepts and ignores them,
+ * and refuses any other unknown `QMTL_*` name (a typo must not fall back to a
+ * default silently).
  *
  * @module
  */
 
-import { parseAllowHosts } from "../lib/gateway/webhooks/address_policy.ts";
+import { parseAllowHosts } from "../webhooks/address_policy.ts";
 
 /** The value kinds a variable can have. */
 export type VariableKind =
@@ -22,10 +26,25 @@ export type VariableKind =
   | "emails"
   | "replicas";
 
-/** Declaration of one `QMTL_*` variable. */
+/**
+ * Declaration of one `QMTL_*` variable.
+ *
+ * @example
+ * ```ts
+ * import type { VariableSpec } from "@qmtl/qmtl/server";
+ * const v: VariableSpec = { name: "QMTL_PORT", kind: "port", default: "8080", description: "TCP port." };
+ * ```
+ */
 export interface VariableSpec {
   /** Environment variable name, `QMTL_` prefixed. */
   name: string;
+  /**
+   * Who reads it: the server (default), or a tool (`tooling`: the CLI, SDK
+   * examples, the local stack, benchmarks), which the server ignores.
+   */
+  scope?: "server" | "tooling";
+  /** For tooling variables: what reads it. */
+  usedBy?: string;
   /** How the raw string is parsed. */
   kind: VariableKind;
   /** Default as it would be written in the environment; undefined = unset. */
@@ -45,7 +64,7 @@ export interface VariableSpec {
  *
  * @example
  * ```ts
- * import { CONFIG_VARIABLES } from "./config.ts";
+ * import { CONFIG_VARIABLES } from "@qmtl/qmtl/server";
  * console.log(CONFIG_VARIABLES.map((v) => v.name).join("\n"));
  * ```
  */
@@ -93,6 +112,13 @@ export const CONFIG_VARIABLES: readonly VariableSpec[] = [
     kind: "string",
     default: "neo4j",
     description: "Neo4j database name.",
+  },
+  {
+    name: "QMTL_NEO4J_NAMESPACE",
+    kind: "string",
+    default: "default",
+    description:
+      "Namespace of this server's data inside the Neo4j database (`[A-Za-z0-9_.-]+`): servers with different namespaces share a database without seeing each other's nodes.",
   },
   {
     name: "QMTL_NEO4J_MIGRATE",
@@ -149,6 +175,13 @@ export const CONFIG_VARIABLES: readonly VariableSpec[] = [
     description: "Required `aud` claim.",
   },
   {
+    name: "QMTL_JWT_ROLES_CLAIM",
+    kind: "string",
+    default: "roles",
+    description:
+      "Claim holding the caller's roles (an array, or a space/comma-separated string). Dev tokens carry their roles under it too.",
+  },
+  {
     name: "QMTL_JWT_ALGORITHMS",
     kind: "list",
     values: [
@@ -172,6 +205,12 @@ export const CONFIG_VARIABLES: readonly VariableSpec[] = [
     min: 0,
     default: "30",
     description: "Tolerated clock skew for `exp`/`nbf`, seconds (at most 300).",
+  },
+  {
+    name: "QMTL_STATE_DIR",
+    kind: "string",
+    description:
+      "Folder of the server's local state: the dev-mode signing key (`dev-jwt.key`, mode 0600), so that dev tokens survive restarts; `deno task qmtl token` signs with it. Default `$XDG_STATE_HOME/qmtl`, else `~/.local/state/qmtl` (`%LOCALAPPDATA%\\qmtl` on Windows).",
   },
   {
     name: "QMTL_MAX_BODY_BYTES",
@@ -400,7 +439,100 @@ export const CONFIG_VARIABLES: readonly VariableSpec[] = [
     default: "info",
     description: "Structured JSON log threshold.",
   },
+  ...tooling([
+    [
+      "QMTL_URL",
+      "CLI, SDK examples",
+      "Gateway base URL (default `http://127.0.0.1:8080`).",
+    ],
+    [
+      "QMTL_TOKEN",
+      "CLI, SDK examples",
+      "Bearer token sent to the Gateway (`deno task serve` prints a dev one; `deno task qmtl token` signs one).",
+    ],
+    [
+      "QMTL_WATCH_TIMEOUT_MS",
+      "examples/watch_events.ts",
+      "How long the example follows events before giving up (default 30000).",
+    ],
+    [
+      "QMTL_STACK_DIR",
+      "deploy/local/stack.sh",
+      "Data, logs and pid files of the local stack (default `/tmp/qmtl-stack`; `deno task test` uses `/tmp/qmtl-stack-test`).",
+    ],
+    [
+      "QMTL_STACK_REDIS_PORT",
+      "deploy/local/stack.sh",
+      "Redis master port of the local stack (the replica is +1).",
+    ],
+    [
+      "QMTL_STACK_SENTINEL_PORT",
+      "deploy/local/stack.sh",
+      "First Sentinel port of the local stack (the others are +1, +2).",
+    ],
+    [
+      "QMTL_STACK_BOLT_PORT",
+      "deploy/local/stack.sh",
+      "Neo4j Bolt port of the local stack.",
+    ],
+    [
+      "QMTL_STACK_MASTER_NAME",
+      "deploy/local/stack.sh",
+      "Sentinel master name of the local stack (default `qmtl`).",
+    ],
+    [
+      "QMTL_STACK_DOWN_AFTER_MS",
+      "deploy/local/stack.sh",
+      "Sentinel `down-after-milliseconds` of the local stack (default 1000).",
+    ],
+    [
+      "QMTL_STACK_NEO4J_HEAP",
+      "deploy/local/stack.sh",
+      "JVM heap of the local Neo4j (default `1g`).",
+    ],
+    [
+      "QMTL_BENCH_TOKEN",
+      "bench/http/wrk_report.lua",
+      "Bearer token wrk sends in `deno task bench` (set by the bench itself).",
+    ],
+  ]),
 ];
+
+function tooling(
+  rows: [name: string, usedBy: string, description: string][],
+): VariableSpec[] {
+  return rows.map(([name, usedBy, description]) => ({
+    name,
+    kind: "string",
+    scope: "tooling",
+    usedBy,
+    description,
+  }));
+}
+
+/**
+ * The default folder of the server's local state (the dev key): `QMTL_STATE_DIR`,
+ * else `$XDG_STATE_HOME/qmtl`, `~/.local/state/qmtl`, or `%LOCALAPPDATA%\qmtl`
+ * on Windows; undefined when the environment names no home folder.
+ *
+ * @param env the environment, e.g. `Deno.env.toObject()`
+ * @example
+ * ```ts
+ * import { stateDirFromEnv } from "@qmtl/qmtl/server";
+ * import assert from "node:assert/strict";
+ * assert.equal(stateDirFromEnv({ HOME: "/home/ada" }), "/home/ada/.local/state/qmtl");
+ * assert.equal(stateDirFromEnv({ QMTL_STATE_DIR: "/var/lib/qmtl", HOME: "/x" }), "/var/lib/qmtl");
+ * ```
+ */
+export function stateDirFromEnv(
+  env: Record<string, string | undefined>,
+): string | undefined {
+  if (env.QMTL_STATE_DIR) return env.QMTL_STATE_DIR;
+  if (env.XDG_STATE_HOME) return `${env.XDG_STATE_HOME}/qmtl`;
+  if (env.HOME) return `${env.HOME}/.local/state/qmtl`;
+  if (env.LOCALAPPDATA) return `${env.LOCALAPPDATA}\\qmtl`;
+  return undefined;
+}
 
 /** Typed, validated server configuration. */
 export interface ServerConfig {
@@ -414,6 +546,8 @@ export interface ServerConfig {
     user?: string;
     password?: string;
     database: string;
+    /** Namespace of this server's data in the database. */
+    namespace: string;
     migrate: "auto" | "check";
   };
   /** Redis settings, or undefined for the in-memory queue. */
@@ -432,9 +566,13 @@ export interface ServerConfig {
     audience: string;
     algorithms?: string[];
     clockSkewS: number;
+    /** Claim holding the roles. */
+    rolesClaim: string;
   };
   /** True when no JWT key is configured: local-only dev mode. */
   devMode: boolean;
+  /** Folder of local state (the dev key); undefined: nowhere to keep it. */
+  stateDir?: string;
   /** Largest accepted request body, bytes. */
   maxBodyBytes: number;
   /** HTTP transport limits (see `serveGateway`). */
@@ -470,7 +608,7 @@ export interface ServerConfig {
  *
  * @example
  * ```ts
- * import { loadConfig } from "./config.ts";
+ * import { loadConfig } from "@qmtl/qmtl/server";
  * const a = loadConfig({ QMTL_ALERT_WEBHOOK_URL: "https://alerts.example/qmtl" }).alerts;
  * console.log(a.webhookUrl !== undefined, a.dedupWindowMs); // true 600000
  * ```
@@ -512,7 +650,7 @@ export interface AlertConfig {
  *
  * @example
  * ```ts
- * import { ConfigError, loadConfig } from "./config.ts";
+ * import { ConfigError, loadConfig } from "@qmtl/qmtl/server";
  * try {
  *   loadConfig({ QMTL_PORT: "eighty" });
  * } catch (e) {
@@ -633,7 +771,7 @@ function parseOne(spec: VariableSpec, raw: string): Parsed | Error {
  *
  * @example
  * ```ts
- * import { loadConfig } from "./config.ts";
+ * import { loadConfig } from "@qmtl/qmtl/server";
  * const cfg = loadConfig({ QMTL_PORT: "9000" });
  * console.log(cfg.port, cfg.devMode); // 9000 true
  * ```
@@ -645,15 +783,14 @@ export function loadConfig(
   const values = new Map<string, Parsed>();
   const known = new Set(CONFIG_VARIABLES.map((v) => v.name));
   for (const name of Object.keys(env)) {
-    if (
-      name.startsWith("QMTL_") && !known.has(name) && !EXTRA_ALLOWED.has(name)
-    ) {
+    if (name.startsWith("QMTL_") && !known.has(name)) {
       problems.push(
         `${name}: unknown variable (known: see README "Configuration")`,
       );
     }
   }
   for (const spec of CONFIG_VARIABLES) {
+    if (spec.scope === "tooling") continue;
     const raw = env[spec.name] ?? spec.default;
     if (raw === undefined || raw === "") {
       values.set(spec.name, undefined);
@@ -705,6 +842,14 @@ export function loadConfig(
       "QMTL_ALERT_SMTP_PASSWORD=<hidden>: set QMTL_ALERT_SMTP_USER too",
     );
   }
+  const namespace = str("QMTL_NEO4J_NAMESPACE");
+  if (namespace !== undefined && !/^[A-Za-z0-9_.-]+$/.test(namespace)) {
+    problems.push(
+      `QMTL_NEO4J_NAMESPACE=${
+        JSON.stringify(namespace)
+      }: expected letters, digits, _ . - only`,
+    );
+  }
   const allowHosts = str("QMTL_WEBHOOK_ALLOW_HOSTS");
   if (allowHosts !== undefined) {
     try {
@@ -730,6 +875,7 @@ export function loadConfig(
       user: str("QMTL_NEO4J_USER"),
       password: str("QMTL_NEO4J_PASSWORD"),
       database: str("QMTL_NEO4J_DATABASE")!,
+      namespace: namespace ?? "default",
       migrate: str("QMTL_NEO4J_MIGRATE") as "auto" | "check",
     },
     redis: redisUrl === undefined ? undefined : {
@@ -746,8 +892,10 @@ export function loadConfig(
       audience: str("QMTL_JWT_AUDIENCE")!,
       algorithms: values.get("QMTL_JWT_ALGORITHMS") as string[] | undefined,
       clockSkewS: num("QMTL_JWT_CLOCK_SKEW_S"),
+      rolesClaim: str("QMTL_JWT_ROLES_CLAIM")!,
     },
     devMode: secret === undefined && jwksUrl === undefined,
+    stateDir: stateDirFromEnv(env),
     maxBodyBytes: num("QMTL_MAX_BODY_BYTES"),
     http: {
       headerTimeoutMs: num("QMTL_HTTP_HEADER_TIMEOUT_MS"),
@@ -802,17 +950,21 @@ export function loadConfig(
 }
 
 /**
- * `QMTL_*` names that are read by tooling rather than the server (the test
- * runner, the local stack, SDK examples) and so are not errors here.
+ * The configuration of this process's environment: {@linkcode loadConfig}
+ * of `Deno.env` (needs `--allow-env`).
+ *
+ * @param env the environment; default `Deno.env.toObject()`
+ * @throws {ConfigError} naming each invalid variable and what it expects
+ * @example
+ * ```ts
+ * import { configFromEnv } from "@qmtl/qmtl/server";
+ * import assert from "node:assert/strict";
+ * const cfg = configFromEnv({ QMTL_PORT: "0" });
+ * assert.equal(cfg.port, 0);
+ * ```
  */
-const EXTRA_ALLOWED: ReadonlySet<string> = new Set([
-  "QMTL_TOKEN",
-  "QMTL_URL",
-  "QMTL_STACK_DIR",
-  "QMTL_STACK_REDIS_PORT",
-  "QMTL_STACK_SENTINEL_PORT",
-  "QMTL_STACK_BOLT_PORT",
-  "QMTL_STACK_MASTER_NAME",
-  "QMTL_STACK_DOWN_AFTER_MS",
-  "QMTL_STACK_NEO4J_HEAP",
-]);
+export function configFromEnv(
+  env: Record<string, string | undefined> = Deno.env.toObject(),
+): ServerConfig {
+  return loadConfig(env);
+}

@@ -3,23 +3,26 @@
 // lease takeovers; sinks come from QMTL_ALERT_*; secrets are never logged.
 import { create } from "@bufbuild/protobuf";
 import assert from "node:assert/strict";
-import { EventSchema } from "../../lib/contracts/mod.ts";
-import { loadConfig } from "../../deploy/config.ts";
-import { alertSinks, createOperations } from "../../deploy/operations.ts";
-import { MemoryRegistry } from "../../lib/dag/mod.ts";
+import { EventSchema } from "../../../lib/contracts/mod.ts";
+import { loadConfig } from "../../../lib/gateway/server/config.ts";
+import {
+  alertSinks,
+  createOperations,
+} from "../../../lib/gateway/server/operations.ts";
+import { MemoryRegistry } from "../../../lib/dag/mod.ts";
 import {
   MemoryEventLog,
   MemoryQueue,
   parseSentinelMessage,
   type SentinelEvent,
-} from "../../lib/queue/mod.ts";
+} from "../../../lib/queue/mod.ts";
 import {
   type Alert,
   type AlertSink,
   createLogger,
   GLOBAL_STREAM,
   Metrics,
-} from "../../lib/gateway/mod.ts";
+} from "../../../lib/gateway/mod.ts";
 
 function memorySink(): AlertSink & { got: Alert[] } {
   const got: Alert[] = [];

@@ -11,14 +11,14 @@
  */
 
 import type { AlertConfig, ServerConfig } from "./config.ts";
-import type { HealthStatus, NodeRegistry } from "../lib/dag/mod.ts";
+import type { HealthStatus, NodeRegistry } from "../../dag/mod.ts";
 import {
   closeRedis,
   createRedis,
   type EventLog,
   type RedisClient,
   type WorkQueue,
-} from "../lib/queue/mod.ts";
+} from "../../queue/mod.ts";
 import {
   Alerter,
   type AlertSink,
@@ -41,7 +41,7 @@ import {
   type SentinelEventSource,
   slackSink,
   webhookSink,
-} from "../lib/gateway/mod.ts";
+} from "../mod.ts";
 
 /** Metric: writes no replica confirmed in time, summed over the Redis backends. */
 export const REDIS_UNCONFIRMED_WRITES_TOTAL =
@@ -52,8 +52,8 @@ export const REDIS_UNCONFIRMED_WRITES_TOTAL =
  *
  * @example
  * ```ts
- * import { alertSinks } from "./operations.ts";
- * import { loadConfig } from "./config.ts";
+ * import { alertSinks } from "@qmtl/qmtl/server";
+ * import { loadConfig } from "@qmtl/qmtl/server";
  * const sinks = alertSinks(loadConfig({ QMTL_ALERT_WEBHOOK_URL: "https://alerts.example/q" }).alerts);
  * console.log(sinks.map((s) => s.name)); // ["webhook"]
  * ```
@@ -144,11 +144,11 @@ function unconfirmedOf(backend: unknown): number {
  *
  * @example
  * ```ts
- * import { createOperations } from "./operations.ts";
- * import { loadConfig } from "./config.ts";
- * import { createLogger, Metrics } from "../lib/gateway/mod.ts";
- * import { MemoryRegistry } from "../lib/dag/mod.ts";
- * import { MemoryEventLog, MemoryQueue } from "../lib/queue/mod.ts";
+ * import { createOperations } from "@qmtl/qmtl/server";
+ * import { loadConfig } from "@qmtl/qmtl/server";
+ * import { createLogger, Metrics } from "@qmtl/qmtl/gateway";
+ * import { MemoryRegistry } from "@qmtl/qmtl/dag";
+ * import { MemoryEventLog, MemoryQueue } from "@qmtl/qmtl/queue";
  * import assert from "node:assert/strict";
  * const queue = new MemoryQueue();
  * const ops = createOperations({

@@ -1,0 +1,253 @@
+/**
+ * Every backend a gateway needs, derived from one configuration: with
+ * `redis` set, the diff and webhook queues, the event log, the node topics
+ * and the strategy store all live in that Redis; without it, all of them in
+ * memory. Likewise the registry is Neo4j with `neo4j`, else in memory. There
+ * is no mix by omission: a durable queue never sits next to an in-memory
+ * store. `close()` closes everything `openBackends` opened, the Redis
+ * connection last.
+ *
+ * @module
+ */
+
+import {
+  MemoryRegistry,
+  Neo4jRegistry,
+  type NodeRegistry,
+} from "../../dag/mod.ts";
+import {
+  closeRedis,
+  createRedis,
+  type EventLog,
+  MemoryEventLog,
+  MemoryQueue,
+  MemoryTopicStore,
+  RedisEventLog,
+  RedisQueue,
+  RedisTopicStore,
+  SentinelObserver,
+  type TopicStore,
+  type WorkQueue,
+} from "../../queue/mod.ts";
+import type { RedisClient } from "../../queue/connection.ts";
+import type { Logger } from "../logger/mod.ts";
+import { MemoryStrategyStore } from "../store/memory.ts";
+import { RedisStrategyStore } from "../store/redis.ts";
+import type { StrategyStore } from "../store/types.ts";
+import type { ServerConfig } from "./config.ts";
+
+/**
+ * The backends of one gateway (the `createGateway` options of the same
+ * names) and what to close.
+ *
+ * @example
+ * ```ts
+ * import { type Backends, openBackends } from "@qmtl/qmtl/server";
+ * const b: Backends = await openBackends({ topics: { retentionMs: 60_000, maxLen: 100 } });
+ * console.log(b.kind); // "memory"
+ * await b.close();
+ * ```
+ */
+export interface Backends {
+  /** `memory` (no Redis, no Neo4j), `redis`, `neo4j` or `redis+neo4j`. */
+  kind: "memory" | "redis" | "neo4j" | "redis+neo4j";
+  /** The global DAG registry. */
+  registry: NodeRegistry;
+  /** Diff jobs. */
+  queue: WorkQueue;
+  /** Webhook deliveries. */
+  webhookQueue: WorkQueue;
+  /** Lifecycle events. */
+  events: EventLog;
+  /** Node topics and producer leases. */
+  topics: TopicStore;
+  /** Strategy records. */
+  store: StrategyStore;
+  /** Sentinel event source, with a `redis+sentinel://` URL. */
+  observer?: SentinelObserver;
+  /** The shared Redis connection, with `redis`. */
+  redis?: RedisClient;
+  /** Close every backend opened here, the Redis connection last. Idempotent. */
+  close(): Promise<void>;
+}
+
+/**
+ * Options of {@link openBackends}.
+ *
+ * @example
+ * ```ts
+ * import type { OpenBackendsOptions } from "@qmtl/qmtl/server";
+ * const o: OpenBackendsOptions = { redisPrefix: "qmtl:test:" };
+ * ```
+ */
+export interface OpenBackendsOptions {
+  /** Start-up lines (`dependency …`); default none. */
+  logger?: Logger;
+  /** Wrap the registry (e.g. to slow the diff down in a crash test). */
+  wrapRegistry?: (r: NodeRegistry) => NodeRegistry;
+  /** Key prefix of the strategy store's Redis keys (default `qmtl:gw:`). */
+  redisPrefix?: string;
+}
+
+/**
+ * Open the backends a configuration names (see the module doc).
+ *
+ * @param cfg `neo4j`, `redis` and `topics` of a {@link ServerConfig}
+ * @param options logger, registry wrapper, store key prefix
+ * @returns the backends; close them with `close()` after the gateway
+ * @example
+ * ```ts
+ * import { configFromEnv, openBackends } from "@qmtl/qmtl/server";
+ * import { createGateway } from "@qmtl/qmtl/gateway";
+ * const backends = await openBackends(configFromEnv({}));
+ * const gw = createGateway({
+ *   ...backends,
+ *   auth: { secret: "s".repeat(32), issuer: "qmtl", audience: "qmtl-gateway" },
+ *   worker: { autoStart: false },
+ * });
+ * await gw.close();
+ * await backends.close();
+ * ```
+ */
+export async function openBackends(
+  cfg: Pick<ServerConfig, "neo4j" | "redis" | "topics">,
+  options: OpenBackendsOptions = {},
+): Promise<Backends> {
+  const logger = options.logger;
+  const closers: (() => Promise<void>)[] = [];
+  const closeAll = async () => {
+    for (const c of closers.splice(0).reverse()) {
+      await c().catch((e) => logger?.warn("close failed", { error: e }));
+    }
+  };
+  try {
+    // ---- registry -----------------------------------------------------------
+    let registry: NodeRegistry;
+    if (cfg.neo4j) {
+      const neo = await Neo4jRegistry.connect({
+        url: cfg.neo4j.url,
+        user: cfg.neo4j.user,
+        password: cfg.neo4j.password,
+        database: cfg.neo4j.database,
+        namespace: cfg.neo4j.namespace,
+        migrate: cfg.neo4j.migrate,
+        warn: (m) => logger?.warn(m),
+      });
+      closers.push(() => neo.close());
+      registry = neo;
+      const h = await registry.health();
+      logger?.info("dependency neo4j", {
+        ok: h.ok,
+        detail: h.detail,
+        migrate: cfg.neo4j.migrate,
+        namespace: cfg.neo4j.namespace,
+      });
+    } else {
+      const mem = new MemoryRegistry();
+      closers.push(() => mem.close());
+      registry = mem;
+      logger?.info("dependency registry", {
+        backend: "memory",
+        note: "QMTL_NEO4J_URL unset: embedded registry",
+      });
+    }
+    if (options.wrapRegistry) registry = options.wrapRegistry(registry);
+
+    // ---- queue, events, topics, store: one Redis, or all in memory ----------
+    if (cfg.redis) {
+      const redis = createRedis(cfg.redis.url, {
+        connectionName: "qmtl-gateway",
+      });
+      // closeRedis, not quit(): with Sentinel, ioredis's failover detector
+      // keeps its Sentinel connections (and the process) alive after QUIT.
+      closers.push(() => closeRedis(redis));
+      const sentinel = cfg.redis.url.includes("+sentinel:");
+      const waitReplicas = cfg.redis.waitReplicas ?? (sentinel ? 1 : 0);
+      const waitTimeoutMs = cfg.redis.waitTimeoutMs;
+      const observer = sentinel
+        ? new SentinelObserver(cfg.redis.url)
+        : undefined;
+      if (observer) closers.push(() => observer.close());
+      const queue = new RedisQueue({
+        redis,
+        name: "diff",
+        waitReplicas,
+        waitTimeoutMs,
+        backoff: { baseMs: 1000, maxMs: 30_000 },
+      });
+      const webhookQueue = new RedisQueue({
+        redis,
+        name: "webhook",
+        waitReplicas,
+        waitTimeoutMs,
+      });
+      const events = new RedisEventLog({ redis, waitReplicas, waitTimeoutMs });
+      const topics = new RedisTopicStore({
+        redis,
+        waitReplicas,
+        waitTimeoutMs,
+        defaults: cfg.topics,
+      });
+      const store = new RedisStrategyStore({
+        redis,
+        waitReplicas: waitReplicas > 0,
+        waitMs: waitTimeoutMs,
+        prefix: options.redisPrefix,
+      });
+      closers.push(
+        () => queue.close(),
+        () => webhookQueue.close(),
+        () => events.close(),
+        () => topics.close(),
+        () => store.close(),
+      );
+      const pong = await redis.ping();
+      logger?.info("dependency redis", {
+        ok: pong === "PONG",
+        sentinel,
+        waitReplicas,
+      });
+      return {
+        kind: cfg.neo4j ? "redis+neo4j" : "redis",
+        registry,
+        queue,
+        webhookQueue,
+        events,
+        topics,
+        store,
+        ...(observer ? { observer } : {}),
+        redis,
+        close: closeAll,
+      };
+    }
+    const queue = new MemoryQueue({ backoff: { baseMs: 1000, maxMs: 30_000 } });
+    const webhookQueue = new MemoryQueue();
+    const events = new MemoryEventLog();
+    const topics = new MemoryTopicStore({ defaults: cfg.topics });
+    const store = new MemoryStrategyStore();
+    closers.push(
+      () => queue.close(),
+      () => webhookQueue.close(),
+      () => events.close(),
+      () => topics.close(),
+      () => store.close(),
+    );
+    logger?.info("dependency queue", {
+      backend: "memory",
+      note: "QMTL_REDIS_URL unset: in-memory queue",
+    });
+    return {
+      kind: cfg.neo4j ? "neo4j" : "memory",
+      registry,
+      queue,
+      webhookQueue,
+      events,
+      topics,
+      store,
+      close: closeAll,
+    };
+  } catch (e) {
+    await closeAll();
+    throw e;
+  }
+}

@@ -1,0 +1,136 @@
+/**
+ * Argument parsing of one command (`node:util` `parseArgs`, strict): known
+ * options only, the number of positional arguments checked, and every
+ * mistake a {@link UsageError} that names it.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { UsageError } from "./exit.ts";
+
+/** Options every command takes. */
+const COMMON = {
+  json: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+  url: { type: "string" },
+} as const;
+
+/**
+ * Declaration of a command's options and positional arguments.
+ *
+ * @example
+ * ```ts
+ * import type { CommandArgs } from "./args.ts";
+ * const spec: CommandArgs = { options: { tags: { type: "string" } }, positionals: ["id"] };
+ * ```
+ */
+export interface CommandArgs {
+  /** Options besides `--json`, `--help`, `--url`. */
+  options?: Record<
+    string,
+    { type: "string" | "boolean"; multiple?: boolean; short?: string }
+  >;
+  /** Names of the required positional arguments, in order. */
+  positionals?: string[];
+}
+
+/**
+ * Parsed arguments.
+ *
+ * @example
+ * ```ts
+ * import type { Parsed } from "./args.ts";
+ * const p: Parsed = { values: { json: true }, positionals: ["st_1"] };
+ * ```
+ */
+export interface Parsed {
+  /** Option values (`undefined` when not given). */
+  values: Record<string, string | boolean | string[] | undefined>;
+  /** Positional arguments. */
+  positionals: string[];
+}
+
+/**
+ * Parse `args` against `spec`. With `--help`, positionals are not checked.
+ *
+ * @param command the command's name (for messages)
+ * @param args the arguments after the command name
+ * @param spec options and positionals
+ * @returns the values and positionals
+ * @throws {UsageError} for an unknown option, a missing value or argument, or one too many
+ * @example
+ * ```ts
+ * import { parseCommand } from "./args.ts";
+ * import assert from "node:assert/strict";
+ * const p = parseCommand("status", ["st_1", "--json"], { positionals: ["id"] });
+ * assert.deepEqual(p.positionals, ["st_1"]);
+ * assert.equal(p.values.json, true);
+ * assert.throws(() => parseCommand("status", [], { positionals: ["id"] }), /status: missing <id>/);
+ * ```
+ */
+export function parseCommand(
+  command: string,
+  args: string[],
+  spec: CommandArgs,
+): Parsed {
+  let parsed: Parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      options: { ...COMMON, ...spec.options },
+      allowPositionals: true,
+      strict: true,
+    }) as Parsed;
+  } catch (e) {
+    const msg = (e as Error).message
+      .replace(/^Unknown option '(.*?)'.*$/s, "unknown option $1")
+      .replace(/\. To specify a positional argument.*$/s, "");
+    throw new UsageError(`${command}: ${msg}`);
+  }
+  if (parsed.values.help) return parsed;
+  const names = spec.positionals ?? [];
+  if (parsed.positionals.length < names.length) {
+    throw new UsageError(
+      `${command}: missing <${names[parsed.positionals.length]}>`,
+    );
+  }
+  if (parsed.positionals.length > names.length) {
+    throw new UsageError(
+      `${command}: unexpected argument ${
+        JSON.stringify(parsed.positionals[names.length])
+      }`,
+    );
+  }
+  return parsed;
+}
+
+/**
+ * A positive integer option (`--interval 60`), or `undefined`.
+ *
+ * @param command the command's name
+ * @param name the option
+ * @param raw its value
+ * @returns the number
+ * @throws {UsageError} when it is not a positive integer
+ * @example
+ * ```ts
+ * import { positiveInt } from "./args.ts";
+ * console.log(positiveInt("nodes", "interval", "60")); // 60
+ * ```
+ */
+export function positiveInt(
+  command: string,
+  name: string,
+  raw: unknown,
+): number | undefined {
+  if (raw === undefined) return undefined;
+  if (typeof raw !== "string" || !/^[1-9]\d{0,9}$/.test(raw)) {
+    throw new UsageError(
+      `${command}: --${name} must be a positive integer, got ${
+        JSON.stringify(raw)
+      }`,
+    );
+  }
+  return Number(raw);
+}
