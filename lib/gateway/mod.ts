@@ -110,6 +110,7 @@ export * from "./serve/mod.ts";
 export * from "./store/types.ts";
 export * from "./store/memory.ts";
 export * from "./store/redis.ts";
+export * from "./store/namespace.ts";
 export * from "./webhooks/mod.ts";
 export * from "./worker/loop.ts";
 

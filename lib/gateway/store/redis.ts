@@ -22,12 +22,14 @@ import { UnavailableError } from "../../dag/errors.ts";
 import { stateName } from "../lifecycle/mod.ts";
 import {
   applyTransition,
+  claimPendingEvents,
   initialRecord,
   withoutPendingEvents,
 } from "./memory.ts";
 import { decodePageToken, encodePageToken, pageSizeOf } from "./page.ts";
 import type {
   CreateStrategyResult,
+  EventPublisherClaim,
   ListStrategiesOptions,
   PendingEventBuilder,
   StrategyPage,
@@ -158,9 +160,10 @@ export class RedisStrategyStore implements StrategyStore {
     status: StrategyStatus,
     dag: Uint8Array,
     event?: PendingEventBuilder,
+    claim?: EventPublisherClaim,
   ): Promise<CreateStrategyResult> {
     const id = status.strategyId;
-    const rec = initialRecord(status, event);
+    const rec = initialRecord(status, event, claim);
     try {
       const created = await this.#r.eval(
         CREATE,
@@ -268,17 +271,50 @@ export class RedisStrategyStore implements StrategyStore {
   async clearPendingEvents(
     id: string,
     eventIds: readonly string[],
-  ): Promise<void> {
+    claim?: EventPublisherClaim,
+  ): Promise<StrategyRecord | null> {
+    return await this.#update(
+      id,
+      (rec) =>
+        rec.pendingEvents?.length || rec.publisher
+          ? withoutPendingEvents(rec, eventIds, claim)
+          : rec,
+    );
+  }
+
+  /** Take or renew the claim on the pending events (compare-and-set). */
+  async claimEvents(
+    id: string,
+    claim: EventPublisherClaim,
+  ): Promise<StrategyRecord | null> {
+    let refused = false;
+    const out = await this.#update(id, (rec) => {
+      const next = claimPendingEvents(rec, claim, Date.now());
+      refused = next === null;
+      return next ?? rec;
+    });
+    return refused ? null : out;
+  }
+
+  /**
+   * Compare-and-set `change(record)` on the revision (a few tries on a
+   * race); `change` returning its argument writes nothing.
+   */
+  async #update(
+    id: string,
+    change: (rec: StrategyRecord) => StrategyRecord,
+  ): Promise<StrategyRecord | null> {
     try {
       for (let i = 0; i < 8; i++) {
         const cur = await this.#read(id);
-        if (!cur?.rec.pendingEvents?.length) return;
-        const next = withoutPendingEvents(cur.rec, eventIds);
+        if (!cur) return null;
+        const next = change(cur.rec);
+        if (next === cur.rec) return cur.rec;
         const ok = await this.#cas(id, cur.rev, next);
-        if (ok === -1) return;
+        if (ok === -1) return null;
         if (ok === 1) {
           await this.#replicate();
-          return;
+          return next;
         }
       }
       throw new QmtlError(

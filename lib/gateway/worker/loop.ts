@@ -45,6 +45,12 @@ export interface LeaseLoopOptions {
   leaseMs?: number;
   /** Longest wait of one `lease` call, ms; default 500. */
   blockMs?: number;
+  /**
+   * Checked before each lease: while it answers false (e.g. the registry
+   * the handler needs is down) no job is leased — so none is tried and
+   * counted in vain — and the loop checks again after `blockMs`.
+   */
+  ready?: () => boolean | Promise<boolean>;
   /** Logger. */
   logger?: Logger;
 }
@@ -62,7 +68,9 @@ export interface LeaseLoopOptions {
  * ```
  */
 export class LeaseLoop {
-  #o: Required<Omit<LeaseLoopOptions, "logger">> & { logger?: Logger };
+  #o:
+    & Required<Omit<LeaseLoopOptions, "logger" | "ready">>
+    & Pick<LeaseLoopOptions, "logger" | "ready">;
   #running = false;
   #loop: Promise<void> | undefined;
   #inflight = new Map<string, { job: LeasedJob; done: Promise<void> }>();
@@ -118,6 +126,10 @@ export class LeaseLoop {
       }
       let jobs: LeasedJob[];
       try {
+        if (this.#o.ready && !(await this.#o.ready())) {
+          await this.#sleep(Math.max(this.#o.blockMs, 50));
+          continue;
+        }
         jobs = await this.#o.queue.lease(free, {
           leaseMs: this.#o.leaseMs,
           blockMs: this.#o.blockMs,
