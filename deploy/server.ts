@@ -29,12 +29,14 @@ import {
 } from "../lib/queue/mod.ts";
 import { createOperations, type Operations } from "./operations.ts";
 import {
+  claimNamespace,
   createGateway,
   createLogger,
   type Gateway,
   type Logger,
   MemoryStrategyStore,
   Metrics,
+  namespaceKeys,
   RedisStrategyStore,
   serveGateway,
   signDevToken,
@@ -84,8 +86,6 @@ export interface StartOptions {
   logger?: Logger;
   /** Diff-job lease length, ms (default 30000). */
   leaseMs?: number;
-  /** Key prefix of the gateway's Redis keys (default `qmtl:gw:`). */
-  redisPrefix?: string;
   /** Do not print the dev token banner. */
   quiet?: boolean;
 }
@@ -111,6 +111,8 @@ export async function startServer(
   const logger = opts.logger ??
     createLogger({ level: cfg.logLevel, base: { component: "qmtl" } });
   const closers: (() => Promise<void>)[] = [];
+  // Every Redis name derives from the namespace (QMTL_NAMESPACE).
+  const keys = namespaceKeys(cfg.namespace);
 
   // ---- registry -----------------------------------------------------------
   let registry: NodeRegistry;
@@ -120,6 +122,7 @@ export async function startServer(
       user: cfg.neo4j.user,
       password: cfg.neo4j.password,
       database: cfg.neo4j.database,
+      namespace: cfg.neo4j.namespace,
       migrate: cfg.neo4j.migrate,
       warn: (m) => logger.warn(m),
     });
@@ -153,22 +156,41 @@ export async function startServer(
     const sentinel = cfg.redis.url.includes("+sentinel:");
     const waitReplicas = cfg.redis.waitReplicas ?? (sentinel ? 1 : 0);
     const waitTimeoutMs = cfg.redis.waitTimeoutMs;
+    // The namespace's marker names the registry it belongs to: a gateway
+    // pointed at another registry would take jobs it cannot handle.
+    const marker = await claimNamespace(
+      redis,
+      keys,
+      cfg.neo4j
+        ? `neo4j database ${cfg.neo4j.database}, namespace ${cfg.neo4j.namespace}`
+        : "memory",
+    ).catch(async (e) => {
+      await redis.quit().catch(() => redis.disconnect());
+      for (const c of closers) await c().catch(() => {});
+      throw e;
+    });
     queue = new RedisQueue({
       redis,
-      name: "diff",
+      ...keys.diffQueue,
       waitReplicas,
       waitTimeoutMs,
       backoff: { baseMs: 1000, maxMs: 30_000 },
     });
     webhookQueue = new RedisQueue({
       redis,
-      name: "webhook",
+      ...keys.webhookQueue,
       waitReplicas,
       waitTimeoutMs,
     });
-    events = new RedisEventLog({ redis, waitReplicas, waitTimeoutMs });
+    events = new RedisEventLog({
+      redis,
+      keyPrefix: keys.eventPrefix,
+      waitReplicas,
+      waitTimeoutMs,
+    });
     topics = new RedisTopicStore({
       redis,
+      keyPrefix: keys.topicPrefix,
       waitReplicas,
       waitTimeoutMs,
       defaults: cfg.topics,
@@ -177,13 +199,17 @@ export async function startServer(
       redis,
       waitReplicas: waitReplicas > 0,
       waitMs: waitTimeoutMs,
-      prefix: opts.redisPrefix,
+      prefix: keys.storePrefix,
     });
     const pong = await redis.ping();
     logger.info("dependency redis", {
       ok: pong === "PONG",
       sentinel,
       waitReplicas,
+    });
+    logger.info("namespace", {
+      namespace: marker.namespace,
+      registry: marker.registry,
     });
     if (sentinel) {
       observer = new SentinelObserver(cfg.redis.url);
@@ -268,7 +294,11 @@ export async function startServer(
     maxBodyBytes: cfg.maxBodyBytes,
     webhookSecret,
     webhooks: { allowHosts: cfg.webhookAllowHosts },
-    worker: { leaseMs: opts.leaseMs, autoStart: false },
+    worker: {
+      leaseMs: opts.leaseMs,
+      autoStart: false,
+      maxAttempts: cfg.diff.maxAttempts,
+    },
     readiness: {
       ...operations.readiness,
       migrations: () => {
