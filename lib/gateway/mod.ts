@@ -78,6 +78,7 @@ export {
 } from "./connect/mod.ts";
 export {
   apiKindOf,
+  isRequestTimeout,
   RETRY_AFTER_S,
   RPC_PREFIX,
   toQmtlError,
