@@ -733,28 +733,39 @@ export class StrategyService {
         maxAttempts: this.jobMaxAttempts,
       },
     );
-    if (job.state === "dead") return await this.#failDeadLetter(rec, job);
-    if (job.state === "done") {
+    if (job.state !== "dead" && job.state !== "done") return rec;
+    // The job is over: look at the strategy as it is now (the worker may
+    // have settled it since `rec` was read).
+    const cur = await this.#o.store.get(id);
+    if (
+      !cur || cur.generation !== rec.generation ||
+      (cur.status.state !== StrategyState.QUEUED &&
+        cur.status.state !== StrategyState.PROCESSING)
+    ) return cur ?? rec;
+    try {
+      if (job.state === "dead") return await this.#failDeadLetter(cur, job);
       this.#o.logger?.warn(
         "diff job acknowledged while its strategy still waits; enqueueing a new generation",
         {
           strategyId: id,
           jobId: job.id,
-          state: StrategyState[rec.status.state],
+          state: StrategyState[cur.status.state],
         },
       );
-      const state = rec.status.state;
+      const state = cur.status.state;
       const next = await this.#o.store.transition(id, {
         from: [state],
         to: state,
-        expectGeneration: rec.generation,
-        generation: rec.generation + 1,
+        expectGeneration: cur.generation,
+        generation: cur.generation + 1,
         strikes: 0,
         jobId: "",
       });
       return await this.#ensureJob(next.record);
+    } catch (e) {
+      if (!isConflict(e)) throw e;
+      return (await this.#o.store.get(id)) ?? cur;
     }
-    return rec;
   }
 
   /** The strategy of a dead-lettered diff job goes FAILED with the reason. */
