@@ -241,6 +241,14 @@ export const CONFIG_VARIABLES: readonly VariableSpec[] = [
       "Attempts of one strategy's diff before it goes FAILED with the reason. A permanent failure (invalid or too big for the store) fails at once; a transient one counts while the registry is healthy (during an outage strategies stay QUEUED and diffs pause); an attempt whose worker died counts too.",
   },
   {
+    name: "QMTL_DIFF_LEASE_MS",
+    kind: "int",
+    min: 1000,
+    default: "30000",
+    description:
+      "Lease of a diff job, ms (extended every third of it while the diff runs). A job whose worker died — or whose lease a Redis failover could not confirm — comes back after this long.",
+  },
+  {
     name: "QMTL_GC_INTERVAL_MS",
     kind: "int",
     min: 0,
@@ -445,6 +453,8 @@ export interface ServerConfig {
   diff: {
     /** Attempts of one diff before its strategy goes FAILED. */
     maxAttempts: number;
+    /** Lease of a diff job, ms. */
+    leaseMs: number;
   };
   /** Redis settings, or undefined for the in-memory queue. */
   redis?: {
@@ -776,7 +786,10 @@ export function loadConfig(
       migrate: str("QMTL_NEO4J_MIGRATE") as "auto" | "check",
     },
     namespace: str("QMTL_NAMESPACE")!,
-    diff: { maxAttempts: num("QMTL_DIFF_MAX_ATTEMPTS") },
+    diff: {
+      maxAttempts: num("QMTL_DIFF_MAX_ATTEMPTS"),
+      leaseMs: num("QMTL_DIFF_LEASE_MS"),
+    },
     redis: redisUrl === undefined ? undefined : {
       url: redisUrl,
       waitReplicas: values.get("QMTL_REDIS_WAIT_REPLICAS") as

@@ -84,7 +84,7 @@ export interface StartOptions {
   wrapRegistry?: (r: NodeRegistry) => NodeRegistry;
   /** Logger override. */
   logger?: Logger;
-  /** Diff-job lease length, ms (default 30000). */
+  /** Diff-job lease length, ms (default `QMTL_DIFF_LEASE_MS`). */
   leaseMs?: number;
   /** Do not print the dev token banner. */
   quiet?: boolean;
@@ -295,7 +295,7 @@ export async function startServer(
     webhookSecret,
     webhooks: { allowHosts: cfg.webhookAllowHosts },
     worker: {
-      leaseMs: opts.leaseMs,
+      leaseMs: opts.leaseMs ?? cfg.diff.leaseMs,
       autoStart: false,
       maxAttempts: cfg.diff.maxAttempts,
     },

@@ -451,7 +451,7 @@ export class StrategyService {
    * thrown: the transition already happened, and the events stay pending
    * (claim released) for the next attempt.
    */
-  async #publish(first: StrategyRecord): Promise<number> {
+  async #publish(first: StrategyRecord, confirmed = true): Promise<number> {
     const id = first.status.strategyId;
     if (this.#publishing.has(id)) {
       this.#dirty.add(id);
@@ -461,22 +461,28 @@ export class StrategyService {
     let published = 0;
     try {
       let rec: StrategyRecord = first;
+      let sure = confirmed;
       for (let round = 0; round < 100; round++) {
         if (!rec.pendingEvents?.length) {
           if (!this.#dirty.delete(id)) break;
           const fresh = await this.#o.store.get(id);
           if (!fresh) break;
           rec = fresh;
+          sure = false;
           continue;
         }
+        // Events are published only from a record a confirmed write
+        // returned (a plain read may show a transition a failover is
+        // about to lose): a read is confirmed by taking the claim.
         const p = rec.publisher;
         if (
-          p?.token !== this.#token ||
+          !sure || p?.token !== this.#token ||
           p.untilMs < Date.now() + this.#claimMs / 2
         ) {
           const claimed = await this.#o.store.claimEvents(id, this.#claim());
           if (!claimed) break; // another live publisher has them
           rec = claimed;
+          sure = true;
         }
         const done: string[] = [];
         let failure: unknown;
@@ -818,7 +824,7 @@ export class StrategyService {
       if (!rec?.pendingEvents?.length) continue;
       const p = rec.publisher;
       if (p && p.token !== this.#token && p.untilMs > now) continue;
-      n += await this.#publish(rec);
+      n += await this.#publish(rec, false);
     }
     if (n > 0) {
       this.#o.logger?.info("recovery sweep published pending events", {

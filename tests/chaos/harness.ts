@@ -320,6 +320,21 @@ export async function settle(i: Inspect, timeoutMs: number): Promise<void> {
       StrategyState.PROCESSING,
     ]).catch(() => ["?"]);
     if (left.length === 0) return;
+    if (Deno.env.get("CHAOS_DEBUG")) {
+      for (const id of left.slice(0, 3)) {
+        const r = await i.store.get(id);
+        console.error(
+          "[unsettled]",
+          id,
+          StrategyState[r!.status.state],
+          r!.jobId,
+          r!.generation,
+          r!.status.attempts,
+          JSON.stringify(r!.status.error ?? {}),
+        );
+      }
+      await sleep(2000);
+    }
     await sleep(250);
   }
   throw new Error(
@@ -389,7 +404,13 @@ export async function checkAll(opts: {
       { length: r.eventSeq ?? 0 },
       (_, k) => `${id}-e${k + 1}`,
     );
-    assert.deepEqual(ids, want, `${id}: events in order, once each`);
+    assert.deepEqual(
+      ids,
+      want,
+      `${id}: events in order, once each: ${
+        evs.map((e) => `${e.id} ${e.event.id} ${e.event.type}`).join(", ")
+      }`,
+    );
     const types = evs.map((e) => e.event.type);
     assert.equal(types[0], "qmtl.strategy.queued");
     assert.equal(types.at(-1), "qmtl.strategy.completed");

@@ -35,6 +35,7 @@ Deno.test("config: real backends and JWT secret are read", () => {
   });
   assert.equal(cfg.namespace, "qmtl");
   assert.equal(cfg.diff.maxAttempts, 8);
+  assert.equal(cfg.diff.leaseMs, 30_000);
   assert.equal(cfg.redis?.waitReplicas, 0);
   assert.equal(cfg.redis?.waitTimeoutMs, 1000);
   assert.deepEqual(cfg.jwt.algorithms, ["HS256", "HS512"]);

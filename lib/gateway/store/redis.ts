@@ -121,6 +121,11 @@ export class RedisStrategyStore implements StrategyStore {
   #waitMs: number;
   #owns: boolean;
   #unconfirmed = 0;
+  /** Bumped when the connection closes (a reconnect may reach a new master). */
+  #epoch = 0;
+  #onClose = () => {
+    this.#epoch++;
+  };
 
   /**
    * Build the store.
@@ -133,6 +138,7 @@ export class RedisStrategyStore implements StrategyStore {
     this.#wait = options.waitReplicas ?? false;
     this.#waitMs = options.waitMs ?? 1000;
     this.#owns = options.ownsClient ?? false;
+    if (this.#wait) this.#r.on("close", this.#onClose);
   }
 
   /** Writes no replica confirmed in time (answered `E_UNAVAILABLE`) since start. */
@@ -144,10 +150,15 @@ export class RedisStrategyStore implements StrategyStore {
     return `${this.#p}s:${id}`;
   }
 
-  async #replicate(): Promise<void> {
+  /**
+   * `WAIT 1` after a write read `epoch` before it: a `WAIT` sent after a
+   * reconnect (a failover) says nothing about a write made on the old
+   * master, so the write then counts as unconfirmed.
+   */
+  async #replicate(epoch: number): Promise<void> {
     if (!this.#wait) return;
     const n = await this.#r.wait(1, this.#waitMs);
-    if (n < 1) {
+    if (n < 1 || this.#epoch !== epoch) {
       this.#unconfirmed++;
       throw new UnavailableError(
         `redis: no replica acknowledged the write within ${this.#waitMs} ms`,
@@ -164,6 +175,7 @@ export class RedisStrategyStore implements StrategyStore {
   ): Promise<CreateStrategyResult> {
     const id = status.strategyId;
     const rec = initialRecord(status, event, claim);
+    const epoch = this.#epoch;
     try {
       const created = await this.#r.eval(
         CREATE,
@@ -181,7 +193,7 @@ export class RedisStrategyStore implements StrategyStore {
         hasPending(rec),
       ) as number;
       if (created === 1) {
-        await this.#replicate();
+        await this.#replicate(epoch);
         return { created: true, record: rec };
       }
       const existing = await this.get(id);
@@ -236,10 +248,11 @@ export class RedisStrategyStore implements StrategyStore {
         const cur = await this.#read(id);
         if (!cur) throw new QmtlError("E_NOT_FOUND", `no strategy ${id}`);
         const next = applyTransition(id, cur.rec, req, Date.now());
+        const epoch = this.#epoch;
         const ok = await this.#cas(id, cur.rev, next);
         if (ok === -1) throw new QmtlError("E_NOT_FOUND", `no strategy ${id}`);
         if (ok === 1) {
-          await this.#replicate();
+          await this.#replicate(epoch);
           return { from: cur.rec.status.state, record: next };
         }
       }
@@ -310,10 +323,11 @@ export class RedisStrategyStore implements StrategyStore {
         if (!cur) return null;
         const next = change(cur.rec);
         if (next === cur.rec) return cur.rec;
+        const epoch = this.#epoch;
         const ok = await this.#cas(id, cur.rev, next);
         if (ok === -1) return null;
         if (ok === 1) {
-          await this.#replicate();
+          await this.#replicate(epoch);
           return next;
         }
       }
@@ -473,6 +487,7 @@ export class RedisStrategyStore implements StrategyStore {
 
   /** Closes the client when owned. */
   async close(): Promise<void> {
+    this.#r.off("close", this.#onClose);
     if (this.#owns) await this.#r.quit().catch(() => this.#r.disconnect());
   }
 }

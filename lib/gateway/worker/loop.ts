@@ -6,6 +6,7 @@
  * @module
  */
 
+import { QueueError } from "../../queue/errors.ts";
 import type { LeasedJob, WorkQueue } from "../../queue/types.ts";
 import type { Logger } from "../logger/mod.ts";
 
@@ -174,22 +175,41 @@ export class LeaseLoop {
     const extend = setInterval(() => {
       q.extendLease(job.id, job.leaseToken, this.#o.leaseMs).catch(() => {});
     }, Math.max(Math.floor(this.#o.leaseMs / 3), 50));
-    let outcome: JobOutcome;
     try {
-      outcome = await this.#o.handle(job);
-    } catch (e) {
-      this.#o.logger?.error("job handler failed", {
-        worker: this.#o.name,
-        jobId: job.id,
-        error: e,
-      });
-      outcome = { kind: "retry", error: (e as Error)?.message ?? String(e) };
+      let outcome: JobOutcome;
+      try {
+        outcome = await this.#o.handle(job);
+      } catch (e) {
+        this.#o.logger?.error("job handler failed", {
+          worker: this.#o.name,
+          jobId: job.id,
+          error: e,
+        });
+        outcome = { kind: "retry", error: (e as Error)?.message ?? String(e) };
+      }
+      await this.#settle(job, outcome);
     } finally {
       clearInterval(extend);
     }
-    try {
-      if (outcome.kind === "ack") await q.ack(job.id, job.leaseToken);
-      else {
+  }
+
+  /**
+   * Ack or nack, retried (with the lease still extended) while the queue
+   * is unreachable or cannot confirm the write — a Redis failover lasts
+   * seconds, and an abandoned settle would leave the job leased until its
+   * lease expires. Both are safe to repeat with the same token: a repeated
+   * ack is a no-op, and a nack that went through makes the next attempt
+   * fail with `LeaseLostError` (not retryable), which ends the retries.
+   */
+  async #settle(job: LeasedJob, outcome: JobOutcome): Promise<void> {
+    const q = this.#o.queue;
+    const until = Date.now() + Math.max(this.#o.leaseMs / 2, 1_000);
+    for (let i = 0;; i++) {
+      try {
+        if (outcome.kind === "ack") {
+          await q.ack(job.id, job.leaseToken);
+          return;
+        }
         const r = await q.nack(job.id, job.leaseToken, {
           error: outcome.error,
           retryAfterMs: outcome.retryAfterMs,
@@ -201,14 +221,22 @@ export class LeaseLoop {
             error: outcome.error,
           });
         }
+        return;
+      } catch (e) {
+        // Not retryable (LeaseLostError among them): give up at once.
+        const final = e instanceof QueueError && !e.retryable;
+        if (final || i > 0 && Date.now() >= until || !this.#running) {
+          // Lease lost (expired and reclaimed, or settled by an attempt
+          // whose answer was lost): another holder will redo it.
+          this.#o.logger?.warn("job settle failed", {
+            worker: this.#o.name,
+            jobId: job.id,
+            error: e,
+          });
+          return;
+        }
+        await new Promise((r) => setTimeout(r, Math.min(100 * 2 ** i, 2_000)));
       }
-    } catch (e) {
-      // Lease lost (expired and reclaimed): another holder will redo it.
-      this.#o.logger?.warn("job settle failed", {
-        worker: this.#o.name,
-        jobId: job.id,
-        error: e,
-      });
     }
   }
 
