@@ -152,6 +152,13 @@ export async function startServer(
   if (cfg.redis) {
     const redis = createRedis(cfg.redis.url, {
       connectionName: "qmtl-gateway",
+      // ioredis 5.11's failover detector can end a Sentinel client for
+      // good: a +switch-master that arrives while the client is already
+      // reconnecting (the master was killed) aborts that reconnect, and the
+      // client goes to "end" ("Connection is closed." forever). A killed
+      // master closes the connection, and READONLY makes the client
+      // reconnect (see redisOptions), so the detector is not needed.
+      extra: { failoverDetector: false },
     });
     const sentinel = cfg.redis.url.includes("+sentinel:");
     const waitReplicas = cfg.redis.waitReplicas ?? (sentinel ? 1 : 0);

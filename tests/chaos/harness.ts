@@ -292,7 +292,10 @@ export interface Inspect {
 
 /** Open the namespace's store, event log and topic store. */
 export function inspect(redisUrl: string, namespace: string): Inspect {
-  const redis = createRedis(redisUrl, { connectionName: "chaos-check" });
+  const redis = createRedis(redisUrl, {
+    connectionName: "chaos-check",
+    extra: { failoverDetector: false }, // see deploy/server.ts
+  });
   const keys = namespaceKeys(namespace);
   const store = new RedisStrategyStore({ redis, prefix: keys.storePrefix });
   const events = new RedisEventLog({ redis, keyPrefix: keys.eventPrefix });
@@ -320,21 +323,6 @@ export async function settle(i: Inspect, timeoutMs: number): Promise<void> {
       StrategyState.PROCESSING,
     ]).catch(() => ["?"]);
     if (left.length === 0) return;
-    if (Deno.env.get("CHAOS_DEBUG")) {
-      for (const id of left.slice(0, 3)) {
-        const r = await i.store.get(id);
-        console.error(
-          "[unsettled]",
-          id,
-          StrategyState[r!.status.state],
-          r!.jobId,
-          r!.generation,
-          r!.status.attempts,
-          JSON.stringify(r!.status.error ?? {}),
-        );
-      }
-      await sleep(2000);
-    }
     await sleep(250);
   }
   throw new Error(
@@ -448,16 +436,30 @@ export async function checkAll(opts: {
     warn: () => {},
   });
   try {
-    await inBatches([...refs], async ([nodeId, n]) => {
-      const rec = await reg.getNode(nodeId);
+    const nodes = new Map<string, { refCount: number; topic: string }>();
+    let pageToken = "";
+    do {
+      const page = await reg.listNodes({ pageSize: 1000, pageToken });
+      for (const n of page.nodes) nodes.set(n.node!.nodeId, n);
+      pageToken = page.nextPageToken;
+    } while (pageToken);
+    const regTopics = new Set<string>();
+    do {
+      const page = await reg.listTopics({ pageSize: 1000, pageToken });
+      for (const t of page.topics) regTopics.add(t.name);
+      pageToken = page.nextPageToken;
+    } while (pageToken);
+    const storeTopics = new Set(await i.topics.list());
+    for (const [nodeId, n] of refs) {
+      const rec = nodes.get(nodeId);
       assert.ok(rec, `node ${nodeId} in the registry`);
       assert.equal(rec.refCount, n, `ref count of ${nodeId}`);
       const t = topicOf.get(nodeId)!;
-      assert.ok(await reg.getTopic(t), `topic ${t} in the registry`);
-      assert.ok(await i.topics.exists(t), `topic ${t} in the topic store`);
-    });
-    const page = await reg.listNodes({ pageSize: 1000 });
-    assert.equal(page.nodes.length, refs.size, "no stray nodes");
+      assert.equal(rec.topic, t, `topic of ${nodeId}`);
+      assert.ok(regTopics.has(t), `topic ${t} in the registry`);
+      assert.ok(storeTopics.has(t), `topic ${t} in the topic store`);
+    }
+    assert.equal(nodes.size, refs.size, "no stray nodes");
   } finally {
     await reg.close();
   }
@@ -474,6 +476,18 @@ async function inBatches<T, R>(
     out.push(...await Promise.all(items.slice(k, k + 16).map(fn)));
   }
   return out;
+}
+
+/** On failure, print the gateways' last warnings and errors (then rethrow). */
+export function dumpLogs(gateways: (GatewayProcess | undefined)[]): void {
+  for (const g of gateways) {
+    if (!g) continue;
+    const tail = g.lines.filter((l) => /"level":"(warn|error)"/.test(l))
+      .slice(-30);
+    console.error(
+      `--- gateway ${g.pid} (last warnings) ---\n${tail.join("\n")}`,
+    );
+  }
 }
 
 /** Every gateway still runs, under the pid it started with. */

@@ -2,7 +2,7 @@
 // ports and folder; Sentinel down-after 1500 ms rather than 1000 so that a
 // slow answer on this loaded machine is not taken for a dead master) with
 // the reference server and the shared Neo4j:
-// 1. the master is SIGKILLed three times in a row under submit load (the
+// 1. the master is SIGKILLed five times in a row under submit load (the
 //    group healed in between: the dead member returns as a replica);
 // 2. the killed master is left down: the promoted replica has no replica,
 //    so writes cannot be confirmed — submissions answer 503, /readyz fails
@@ -19,6 +19,7 @@ import { token } from "../gateway/helpers.ts";
 import {
   assertNoneRestarted,
   checkAll,
+  dumpLogs,
   freshNamespace,
   type GatewayProcess,
   getJson,
@@ -51,70 +52,52 @@ function serverEnv(group: PrivateRedis, ns: string): Record<string, string> {
 
 Deno.test({
   name:
-    "chaos: Redis master killed 3 times in a row under submit load — every acknowledged strategy COMPLETED once, no 409, registry consistent",
+    "chaos: Redis master killed 5 times in a row under submit load — every acknowledged strategy COMPLETED once, no 409, registry consistent",
   ignore,
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
-    const t0 = Date.now();
-    const lap = (w: string) => console.error(`[t] ${w} ${Date.now() - t0}`);
     const group = await startPrivateRedis({ downAfterMs: 1500 });
-    lap("group");
     const ns = freshNamespace("chaosfo");
     let gw: GatewayProcess | undefined;
     const check = inspect(group.url, ns);
     try {
       gw = await startGateway(serverEnv(group, ns));
-      lap("gw");
       const tok = await token("alice", ["submitter", "reader"]);
       const url = gw.url;
       const loading = submitLoad({
         urls: () => [url],
-        dags: Array.from({ length: 90 }, (_, i) => loadDag(ns, i)),
+        dags: Array.from({ length: 100 }, (_, i) => loadDag(ns, i)),
         token: tok,
         concurrency: 3,
         retries: 200,
         retryMs: 250,
         timeoutMs: 8_000,
-        deadlineMs: 35_000,
+        deadlineMs: 40_000,
       });
       const kills: { killed: number; master: number }[] = [];
-      for (let round = 0; round < 3; round++) {
+      for (let round = 0; round < 5; round++) {
         await sleep(500);
         kills.push(await group.killMaster(20_000));
-        lap("killed");
         await group.heal();
-        lap("healed");
       }
       const load = await loading;
-      lap("loaded " + JSON.stringify(load.answers));
-      if (Deno.env.get("CHAOS_DEBUG")) {
-        const errs = gw.lines.filter((l) => /"level":"(error|warn)"/.test(l));
-        console.error(errs.slice(0, 15).join("\n").slice(0, 6000));
-      }
-      // Three different masters died, each replaced.
-      assert.equal(kills.length, 3);
+      // Five masters died in a row, each replaced by the other member.
+      assert.equal(kills.length, 5);
       for (const k of kills) assert.notEqual(k.killed, k.master);
       assert.ok(load.acked.size >= 30, JSON.stringify(load.answers));
       await settle(check, 30_000);
-      lap("settled");
       await checkAll({
         load,
         inspect: check,
         neo4jUrl: neo4j.url!,
         namespace: ns,
       });
-      lap("checked");
       assertNoneRestarted([gw]);
       const ready = await getJson(`${url}/readyz`);
       assert.equal(ready.status, 200, JSON.stringify(ready.body));
     } catch (e) {
-      if (Deno.env.get("CHAOS_DEBUG")) {
-        console.error(
-          gw?.lines.filter((l) => !l.includes('"msg":"request"')).slice(-60)
-            .join("\n"),
-        );
-      }
+      dumpLogs([gw]);
       throw e;
     } finally {
       await gw?.stop();
