@@ -122,10 +122,18 @@ export interface GatewayOptions {
     sweepIntervalMs?: number;
     /** Retry delay after the registry was unavailable, ms; default: queue backoff. */
     retryAfterMs?: number;
-    /** Attempts before a diff job is dead-lettered (the sweep re-enqueues); default 20. */
+    /**
+     * Attempts of one diff before its strategy goes FAILED with the reason;
+     * default 8 (see {@link StrategyServiceOptions.maxAttempts}).
+     */
     maxAttempts?: number;
-    /** The sweep re-publishes pending events at least this old, ms; default 5000. */
+    /**
+     * Lifetime of a process's claim on publishing a strategy's pending
+     * events (renewed while it publishes), ms; default 15000.
+     */
     pendingEventGraceMs?: number;
+    /** While the registry is down, how often its health is checked, ms; default 1000. */
+    registryCheckMs?: number;
   };
   /** Fault injection for tests (see {@link StrategyServiceOptions.hooks}). */
   hooks?: StrategyServiceOptions["hooks"];
@@ -333,6 +341,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     maxAttempts: options.worker?.maxAttempts,
     retryAfterMs: options.worker?.retryAfterMs,
     pendingEventGraceMs: options.worker?.pendingEventGraceMs,
+    registryCheckMs: options.worker?.registryCheckMs,
     callbackAllowHosts: parseAllowHosts(options.webhooks?.allowHosts ?? []),
     hooks: options.hooks,
     onTransition: (from, to) =>
@@ -362,6 +371,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     name: "diff",
     queue: options.queue,
     handle: (job) => service.processDiffJob(job),
+    ready: () => service.registryReady(),
     concurrency: options.worker?.concurrency ?? 2,
     leaseMs: options.worker?.leaseMs ?? 30_000,
     logger,

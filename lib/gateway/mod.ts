@@ -82,6 +82,7 @@ export {
 } from "./connect/mod.ts";
 export {
   apiKindOf,
+  isRequestTimeout,
   RETRY_AFTER_S,
   RPC_PREFIX,
   toQmtlError,
@@ -118,6 +119,7 @@ export * from "./serve/mod.ts";
 export * from "./store/types.ts";
 export * from "./store/memory.ts";
 export * from "./store/redis.ts";
+export * from "./store/namespace.ts";
 export * from "./webhooks/mod.ts";
 export * from "./worker/loop.ts";
 

@@ -11,6 +11,7 @@ import { create, toBinary } from "@bufbuild/protobuf";
 import {
   decode,
   ErrorCode,
+  isErrorCode,
   QmtlError,
   sha256Hex,
   verifyDag,
@@ -27,12 +28,12 @@ import {
   type SubmitStrategyResponse,
   SubmitStrategyResponseSchema,
 } from "../contracts/messages.ts";
-import { RegistryError } from "../dag/errors.ts";
 import type { NodeRegistry } from "../dag/registry.ts";
-import type { LeasedJob, WorkQueue } from "../queue/types.ts";
+import type { Job, LeasedJob, WorkQueue } from "../queue/types.ts";
 import type { EventEmitter } from "./events/emitter.ts";
 import type { Logger } from "./logger/mod.ts";
 import type {
+  EventPublisherClaim,
   PendingEvent,
   StrategyRecord,
   StrategyStore,
@@ -48,6 +49,88 @@ import {
 
 /** Work-queue job kind of a diff job. */
 export const DIFF_JOB = "diff";
+
+/** Default of {@link StrategyServiceOptions.maxAttempts}. */
+export const DEFAULT_DIFF_MAX_ATTEMPTS = 8;
+
+/**
+ * The `lastError` the queue gives a job whose lease expired (its holder
+ * died or stalled): the attempt never finished.
+ */
+const LEASE_EXPIRED = "lease expired";
+
+/**
+ * Idempotency key of the diff job of a strategy's `generation`: enqueueing
+ * it again returns the same job, so every path that makes sure a strategy
+ * has its job (submission, duplicate submission, recovery sweep) is a
+ * plain idempotent enqueue, with no store write after it.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { diffJobKey } from "@qmtl/qmtl/gateway";
+ * assert.equal(diffJobKey("st_1", 0), "diff:st_1:0");
+ * ```
+ */
+export function diffJobKey(strategyId: string, generation: number): string {
+  return `diff:${strategyId}:${generation}`;
+}
+
+/** The generation named by a diff job's idempotency key, if it has one. */
+function generationOf(job: Job): number | undefined {
+  const m = /^diff:[^:]+:(\d+)$/.exec(job.idempotencyKey ?? "");
+  return m ? Number(m[1]) : undefined;
+}
+
+/**
+ * How a failure of a diff bears on retrying it:
+ *
+ * - `permanent`: retrying cannot help (invalid or too big for the store,
+ *   unknown input, …): the strategy goes FAILED at once;
+ * - `transient`: the store was unavailable or answered with a transient
+ *   fault: retried with backoff; counted toward the attempt bound only
+ *   while the registry answers its health check (an outage leaves the
+ *   strategy QUEUED for as long as it lasts);
+ * - `unknown`: anything without a classification: retried like a
+ *   transient fault, always counted.
+ *
+ * @example
+ * ```ts
+ * import type { FailureKind } from "@qmtl/qmtl/gateway";
+ * const k: FailureKind = "permanent";
+ * ```
+ */
+export type FailureKind = "permanent" | "transient" | "unknown";
+
+/**
+ * Classify a failure by its `retryable` flag (registry and queue errors
+ * carry one: `UnavailableError` is retryable, a store rejection is not);
+ * without the flag, by its QMTL code (`E_UNAVAILABLE` transient,
+ * `E_INTERNAL` unknown, any other code permanent); anything else is
+ * `unknown`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { classifyFailure } from "@qmtl/qmtl/gateway";
+ * import { RegistryError, UnavailableError } from "@qmtl/qmtl/dag";
+ * assert.equal(classifyFailure(new UnavailableError("neo4j down")), "transient");
+ * assert.equal(classifyFailure(new RegistryError("E_INVALID", "too large")), "permanent");
+ * assert.equal(classifyFailure(new Error("?")), "unknown");
+ * ```
+ */
+export function classifyFailure(e: unknown): FailureKind {
+  const flag = (e as { retryable?: unknown } | null)?.retryable;
+  if (flag === true) return "transient";
+  if (flag === false) return "permanent";
+  const code = (e as { code?: unknown } | null)?.code;
+  if (isErrorCode(code)) {
+    if (code === ErrorCode.E_UNAVAILABLE) return "transient";
+    if (code === ErrorCode.E_INTERNAL) return "unknown";
+    return "permanent";
+  }
+  return "unknown";
+}
 
 /**
  * Options of {@link StrategyService}.
@@ -78,7 +161,15 @@ export interface StrategyServiceOptions {
   events: EventEmitter;
   /** Logger. */
   logger?: Logger;
-  /** Dead-letter a diff job after this many attempts (the sweep re-enqueues); default 20. */
+  /**
+   * Attempts of one diff before the strategy goes FAILED with the reason
+   * (see {@link FailureKind}: permanent failures fail at once; transient
+   * ones count while the registry is healthy; an attempt that never
+   * finished — the worker died — counts too); default 8. Diff jobs are
+   * dead-lettered by the queue after five times as many leases (a
+   * backstop); the recovery sweep never re-queues a dead letter, it fails
+   * the strategy with the reason.
+   */
   maxAttempts?: number;
   /** Retry delay after `UnavailableError`, ms; default: the queue's backoff. */
   retryAfterMs?: number;
@@ -94,11 +185,19 @@ export interface StrategyServiceOptions {
   /** Called on every transition (metrics). */
   onTransition?: (from: StrategyState | undefined, to: StrategyState) => void;
   /**
-   * The recovery sweep re-publishes pending events recorded at least this
-   * long ago (younger ones are most likely being published right now by
-   * the process that made the transition), ms; default 5000.
+   * How long a process's claim on publishing a strategy's pending events
+   * lasts (renewed while it publishes), ms; default 15000. Only the holder
+   * appends a strategy's events, in order; when it dies, another process
+   * (the next transition, or the recovery sweep) takes over once the claim
+   * has lapsed.
    */
   pendingEventGraceMs?: number;
+  /**
+   * While the registry is down (a transient failure and a failed health
+   * check), the worker stops leasing diff jobs and checks the registry's
+   * health this often, ms; default 1000.
+   */
+  registryCheckMs?: number;
   /**
    * Callback hosts admitted besides public addresses (see
    * `parseAllowHosts`); a callback URL to any other loopback, private,
@@ -168,23 +267,48 @@ export function findCycle(dag: StrategyDag): string[] | undefined {
   return undefined;
 }
 
-function errorDetailOf(e: unknown): ErrorDetail {
-  if (e instanceof QmtlError) return e.toErrorDetail();
-  if (e instanceof RegistryError) {
+/** Codes whose registry messages describe the input (safe for a client). */
+const INPUT_CODES: ReadonlySet<string> = new Set([
+  ErrorCode.E_CYCLE,
+  ErrorCode.E_UNKNOWN_INPUT,
+  ErrorCode.E_INVALID,
+  ErrorCode.E_NOT_FOUND,
+  ErrorCode.E_CONFLICT,
+  ErrorCode.E_PAYLOAD_TOO_LARGE,
+  ErrorCode.E_DUPLICATE,
+  ErrorCode.E_POLICY,
+  ErrorCode.E_NODE_ID_MISMATCH,
+  ErrorCode.E_CHECKSUM_MISMATCH,
+]);
+
+/**
+ * The error a client reads on its strategy: typed input errors keep their
+ * message; anything else gets a generic one (the store's own text stays in
+ * the gateway log).
+ */
+function clientDetail(e: unknown): ErrorDetail {
+  const code = (e as { code?: unknown } | null)?.code;
+  if (e instanceof QmtlError && INPUT_CODES.has(e.code)) {
+    return e.toErrorDetail();
+  }
+  if (code === ErrorCode.E_UNAVAILABLE) {
     return create(ErrorDetailSchema, {
-      code: e.code,
-      message: e.message,
-      nodeId: e.nodeId ?? "",
+      code: ErrorCode.E_UNAVAILABLE,
+      message: "the registry was unavailable",
     });
   }
   return create(ErrorDetailSchema, {
     code: ErrorCode.E_INTERNAL,
-    message: (e as Error)?.message ?? String(e),
+    message: "internal error while diffing (the gateway log has the cause)",
   });
 }
 
 function isRetryable(e: unknown): boolean {
   return (e as { retryable?: unknown } | null)?.retryable === true;
+}
+
+function isConflict(e: unknown): boolean {
+  return e instanceof QmtlError && e.code === ErrorCode.E_CONFLICT;
 }
 
 function validCallback(url: string, allow: readonly AllowEntry[]): void {
@@ -242,6 +366,13 @@ class RecentDags {
  */
 export class StrategyService {
   #o: StrategyServiceOptions;
+  /** This process's identity as a publisher of pending events. */
+  readonly #token: string = crypto.randomUUID();
+  /** Strategies whose events this process is publishing right now. */
+  readonly #publishing = new Set<string>();
+  /** …and those with a transition made meanwhile (re-read before stopping). */
+  readonly #dirty = new Set<string>();
+  #registryDown: { since: number; checkedAt: number } | undefined;
 
   /**
    * Build the service.
@@ -257,6 +388,16 @@ export class StrategyService {
     return this.#o.store;
   }
 
+  /** Attempts of one diff before the strategy goes FAILED. */
+  get maxAttempts(): number {
+    return Math.max(1, this.#o.maxAttempts ?? DEFAULT_DIFF_MAX_ATTEMPTS);
+  }
+
+  /** Leases of one diff job before the queue dead-letters it (a backstop). */
+  get jobMaxAttempts(): number {
+    return Math.max(20, this.maxAttempts * 5);
+  }
+
   #recent = new RecentDags(20_000);
 
   #buildEvent = (
@@ -264,7 +405,17 @@ export class StrategyService {
     from: StrategyState | undefined,
     seq: number,
   ) => this.#o.events.build(status, from, seq);
-  #publishing = new Set<string>();
+
+  get #claimMs(): number {
+    return this.#o.pendingEventGraceMs ?? 15_000;
+  }
+
+  #claim(untilMs?: number): EventPublisherClaim {
+    return {
+      token: this.#token,
+      untilMs: untilMs ?? Date.now() + this.#claimMs,
+    };
+  }
 
   async #transition(
     id: string,
@@ -274,62 +425,112 @@ export class StrategyService {
   ): Promise<StrategyRecord> {
     // The event is recorded in the record by the same compare-and-set, so
     // an acknowledged transition always has its event: published here, or
-    // by the recovery sweep if this process dies first.
+    // by whoever holds the claim on the strategy's events, or by the
+    // recovery sweep if that process dies first.
     const r = await this.#o.store.transition(id, {
       from,
       to,
       ...extra,
       event: this.#buildEvent,
+      claim: this.#claim(),
     });
     if (r.from !== to) {
       this.#o.onTransition?.(r.from, to);
-      await this.#flushEvents(r.record);
+      await this.#publish(r.record);
     }
     return r.record;
   }
 
   /**
    * Publish a record's pending events in order, then clear them from the
-   * record. Failures are logged, not thrown: the transition already
-   * happened, and the events stay pending for the next attempt.
+   * record, while this process holds the claim on them (taking it when it
+   * is free or lapsed). One publisher per strategy at a time keeps the
+   * event log in transition order with every event once; a process that
+   * finds another live claim leaves its events to that holder, whose
+   * clearing compare-and-set returns them. Failures are logged, not
+   * thrown: the transition already happened, and the events stay pending
+   * (claim released) for the next attempt.
    */
-  async #flushEvents(rec: StrategyRecord, minAgeMs = 0): Promise<number> {
-    const id = rec.status.strategyId;
-    const now = Date.now();
-    const due = (rec.pendingEvents ?? []).filter((e) =>
-      !this.#publishing.has(e.id) && now - Date.parse(e.time) >= minAgeMs
-    );
-    if (due.length === 0) return 0;
-    for (const e of due) this.#publishing.add(e.id);
-    const done: string[] = [];
+  async #publish(first: StrategyRecord, confirmed = true): Promise<number> {
+    const id = first.status.strategyId;
+    if (this.#publishing.has(id)) {
+      this.#dirty.add(id);
+      return 0;
+    }
+    this.#publishing.add(id);
+    let published = 0;
     try {
-      for (const e of due) {
-        await this.#o.hooks?.beforePublish?.(e);
-        await this.#o.events.publish(e, rec.status);
-        done.push(e.id);
+      let rec: StrategyRecord = first;
+      let sure = confirmed;
+      for (let round = 0; round < 100; round++) {
+        if (!rec.pendingEvents?.length) {
+          if (!this.#dirty.delete(id)) break;
+          const fresh = await this.#o.store.get(id);
+          if (!fresh) break;
+          rec = fresh;
+          sure = false;
+          continue;
+        }
+        // Events are published only from a record a confirmed write
+        // returned (a plain read may show a transition a failover is
+        // about to lose): a read is confirmed by taking the claim.
+        const p = rec.publisher;
+        if (
+          !sure || p?.token !== this.#token ||
+          p.untilMs < Date.now() + this.#claimMs / 2
+        ) {
+          const claimed = await this.#o.store.claimEvents(id, this.#claim());
+          if (!claimed) break; // another live publisher has them
+          rec = claimed;
+          sure = true;
+        }
+        const done: string[] = [];
+        let failure: unknown;
+        for (const e of rec.pendingEvents ?? []) {
+          try {
+            await this.#o.hooks?.beforePublish?.(e);
+            await this.#o.events.publish(e, rec.status);
+            done.push(e.id);
+          } catch (err) {
+            failure = err ?? new Error("publish failed");
+            break;
+          }
+        }
+        published += done.length;
+        // On failure the claim is released (lapsed at once) so that any
+        // process may retry; otherwise renewed while events remain.
+        const after = await this.#o.store.clearPendingEvents(
+          id,
+          done,
+          this.#claim(failure === undefined ? undefined : 0),
+        );
+        if (failure !== undefined) {
+          this.#o.logger?.warn(
+            "event not yet published; it stays pending for the recovery sweep",
+            { strategyId: id, error: failure },
+          );
+          break;
+        }
+        if (!after) break;
+        rec = after;
       }
     } catch (err) {
-      this.#o.logger?.warn(
-        "event not yet published; it stays pending for the recovery sweep",
-        { strategyId: id, error: err },
-      );
+      this.#o.logger?.warn("could not publish or clear pending events", {
+        strategyId: id,
+        error: err,
+      });
     } finally {
-      try {
-        if (done.length) await this.#o.store.clearPendingEvents(id, done);
-      } catch (err) {
-        this.#o.logger?.warn("could not clear published events", {
-          strategyId: id,
-          error: err,
-        });
-      }
-      for (const e of due) this.#publishing.delete(e.id);
+      this.#publishing.delete(id);
+      this.#dirty.delete(id);
     }
-    return done.length;
+    return published;
   }
 
   /**
    * Validate, dedup, persist and enqueue a submission. Nothing is written
-   * when validation fails.
+   * when validation fails. A submission of a strategy that is already
+   * accepted is always answered OK (`duplicate: true`) with its state; a
+   * FAILED one is queued again.
    */
   async submit(
     principal: Principal,
@@ -380,6 +581,7 @@ export class StrategyService {
       status,
       toBinary(StrategyDagSchema, dag),
       this.#buildEvent,
+      this.#claim(),
     );
     let rec = record;
     if (created) {
@@ -387,21 +589,13 @@ export class StrategyService {
       // the decoded DAG instead of decoding the stored bytes again.
       this.#recent.put(strategyId, dag);
       this.#o.onTransition?.(undefined, StrategyState.QUEUED);
-      await this.#flushEvents(rec);
-      rec = await this.ensureJob(rec);
-    } else if (rec.status.state === StrategyState.FAILED) {
-      // Resubmitting a failed strategy retries it: FAILED → QUEUED.
-      rec = await this.#transition(
-        strategyId,
-        [StrategyState.FAILED],
-        StrategyState.QUEUED,
-        {
-          clearError: true,
-        },
-      );
-      rec = await this.ensureJob(rec, true);
-    } else if (rec.status.state === StrategyState.QUEUED && rec.jobId === "") {
-      rec = await this.ensureJob(rec);
+      await this.#publish(rec);
+      // Enqueue is idempotent (key `diff:{id}:0`) and writes nothing to the
+      // store: if it fails, the client's retry (a duplicate) or the
+      // recovery sweep enqueues the same job.
+      await this.#ensureJob(rec);
+    } else {
+      rec = await this.#accepted(rec);
     }
     return create(SubmitStrategyResponseSchema, {
       strategyId,
@@ -409,6 +603,81 @@ export class StrategyService {
       dagHash: verified.dagHash,
       duplicate: !created,
     });
+  }
+
+  /**
+   * A duplicate submission of an existing strategy: FAILED is queued again;
+   * QUEUED / PROCESSING make sure their job exists (idempotent enqueue);
+   * anything else is answered as it is. A race with another gateway (a
+   * lost compare-and-set) is settled by reading the record again, never
+   * answered with a conflict.
+   */
+  async #accepted(first: StrategyRecord): Promise<StrategyRecord> {
+    let rec = first;
+    const id = rec.status.strategyId;
+    for (let i = 0; i < 5; i++) {
+      try {
+        const state = rec.status.state;
+        if (state === StrategyState.FAILED) {
+          return await this.#requeue(rec);
+        }
+        if (
+          state === StrategyState.QUEUED || state === StrategyState.PROCESSING
+        ) {
+          return await this.#ensureJob(rec);
+        }
+        return rec;
+      } catch (e) {
+        if (!isConflict(e)) throw e;
+        const fresh = await this.#o.store.get(id);
+        if (!fresh) throw e;
+        rec = fresh;
+      }
+    }
+    return rec;
+  }
+
+  /** FAILED → QUEUED in a new diff generation (its own job). */
+  async #requeue(rec: StrategyRecord): Promise<StrategyRecord> {
+    const next = await this.#transition(
+      rec.status.strategyId,
+      [StrategyState.FAILED],
+      StrategyState.QUEUED,
+      {
+        clearError: true,
+        expectGeneration: rec.generation,
+        generation: rec.generation + 1,
+        strikes: 0,
+        jobId: "",
+      },
+    );
+    return await this.#ensureJob(next);
+  }
+
+  /**
+   * Operator re-queue: a FAILED strategy goes back to QUEUED with a new
+   * diff job (what a resubmission by its owner does). The queue-level
+   * `requeueDead` of a dead-lettered diff job does not revive its strategy
+   * (the recovery sweep has failed it): use this instead.
+   *
+   * @throws {QmtlError} `E_NOT_FOUND`, or `E_CONFLICT` unless FAILED
+   */
+  async requeue(id: string): Promise<StrategyStatus> {
+    const rec = await this.#o.store.get(id);
+    if (!rec) {
+      throw new QmtlError("E_NOT_FOUND", `no strategy ${id}`, {
+        field: "strategy_id",
+      });
+    }
+    if (rec.status.state !== StrategyState.FAILED) {
+      throw new QmtlError(
+        "E_CONFLICT",
+        `strategy ${id} is ${
+          StrategyState[rec.status.state]
+        }; only FAILED strategies can be re-queued`,
+      );
+    }
+    return (await this.#requeue(rec)).status;
   }
 
   async #checkExternalInputs(
@@ -454,48 +723,108 @@ export class StrategyService {
   }
 
   /**
-   * Make sure a QUEUED / PROCESSING strategy has a live diff job: enqueue
-   * (idempotency key `diff:{id}:{generation}`) and record its id. With
-   * `fresh`, a new generation is started.
+   * Make sure a QUEUED / PROCESSING strategy has the diff job of its
+   * generation: an idempotent enqueue (key {@link diffJobKey}). A job the
+   * queue dead-lettered is never re-queued: the strategy goes FAILED with
+   * the reason. A job acknowledged while its strategy still waits (which a
+   * correct worker never does) is replaced by a new generation.
    */
-  async ensureJob(rec: StrategyRecord, fresh = false): Promise<StrategyRecord> {
+  async #ensureJob(rec: StrategyRecord): Promise<StrategyRecord> {
     const id = rec.status.strategyId;
-    const generation = fresh || rec.jobId !== ""
-      ? rec.generation + 1
-      : rec.generation;
     const { job } = await this.#o.queue.enqueue(
       DIFF_JOB,
       new TextEncoder().encode(id),
       {
-        idempotencyKey: `diff:${id}:${generation}`,
-        maxAttempts: this.#o.maxAttempts ?? 20,
+        idempotencyKey: diffJobKey(id, rec.generation),
+        maxAttempts: this.jobMaxAttempts,
       },
     );
-    if (job.id === rec.jobId) return rec;
-    const state = rec.status.state;
-    const r = await this.#o.store.transition(id, {
-      from: [state],
-      to: state,
-      jobId: job.id,
-      generation,
-    });
-    return r.record;
+    if (job.state !== "dead" && job.state !== "done") return rec;
+    // The job is over: look at the strategy as it is now (the worker may
+    // have settled it since `rec` was read).
+    const cur = await this.#o.store.get(id);
+    if (
+      !cur || cur.generation !== rec.generation ||
+      (cur.status.state !== StrategyState.QUEUED &&
+        cur.status.state !== StrategyState.PROCESSING)
+    ) return cur ?? rec;
+    try {
+      if (job.state === "dead") return await this.#failDeadLetter(cur, job);
+      this.#o.logger?.warn(
+        "diff job acknowledged while its strategy still waits; enqueueing a new generation",
+        {
+          strategyId: id,
+          jobId: job.id,
+          state: StrategyState[cur.status.state],
+        },
+      );
+      const state = cur.status.state;
+      const next = await this.#o.store.transition(id, {
+        from: [state],
+        to: state,
+        expectGeneration: cur.generation,
+        generation: cur.generation + 1,
+        strikes: 0,
+        jobId: "",
+      });
+      return await this.#ensureJob(next.record);
+    } catch (e) {
+      if (!isConflict(e)) throw e;
+      return (await this.#o.store.get(id)) ?? cur;
+    }
+  }
+
+  /** The strategy of a dead-lettered diff job goes FAILED with the reason. */
+  async #failDeadLetter(
+    rec: StrategyRecord,
+    job: Job,
+  ): Promise<StrategyRecord> {
+    const id = rec.status.strategyId;
+    this.#o.logger?.warn(
+      "diff job dead-lettered: the strategy is FAILED (not re-queued)",
+      {
+        strategyId: id,
+        jobId: job.id,
+        attempts: job.attempts,
+        lastError: job.lastError,
+      },
+    );
+    return await this.#transition(
+      id,
+      [StrategyState.QUEUED, StrategyState.PROCESSING],
+      StrategyState.FAILED,
+      {
+        expectGeneration: rec.generation,
+        patch: {
+          error: create(ErrorDetailSchema, {
+            code: ErrorCode.E_INTERNAL,
+            message:
+              `the diff job was given up after ${job.attempts} attempts; resubmit the strategy to try again`,
+            details: {
+              reason: "dead_letter",
+              attempts: String(job.attempts),
+              jobId: job.id,
+            },
+          }),
+        },
+      },
+    );
   }
 
   /**
    * Recovery of events: publish the pending events of every strategy that
-   * has some (recorded at least `pendingEventGraceMs` ago, unless
-   * `minAgeMs` says otherwise). Returns how many were published.
+   * has some and whose publisher's claim has lapsed (or is this
+   * process's). Returns how many were published.
    */
-  async republishPendingEvents(
-    minAgeMs?: number,
-    limit = 1000,
-  ): Promise<number> {
-    const age = minAgeMs ?? this.#o.pendingEventGraceMs ?? 5_000;
+  async republishPendingEvents(limit = 1000): Promise<number> {
     let n = 0;
+    const now = Date.now();
     for (const id of await this.#o.store.idsWithPendingEvents(limit)) {
       const rec = await this.#o.store.get(id);
-      if (rec) n += await this.#flushEvents(rec, age);
+      if (!rec?.pendingEvents?.length) continue;
+      const p = rec.publisher;
+      if (p && p.token !== this.#token && p.untilMs > now) continue;
+      n += await this.#publish(rec, false);
     }
     if (n > 0) {
       this.#o.logger?.info("recovery sweep published pending events", {
@@ -507,12 +836,14 @@ export class StrategyService {
 
   /**
    * Recovery sweep: publishes pending events (see
-   * {@link StrategyService.republishPendingEvents}), and every QUEUED /
-   * PROCESSING strategy whose diff job is missing, done or dead-lettered
-   * gets a new job. Returns how many strategies were re-enqueued.
+   * {@link StrategyService.republishPendingEvents}), and makes sure every
+   * QUEUED / PROCESSING strategy has the job of its generation (an
+   * idempotent enqueue; a dead-lettered job fails its strategy with the
+   * reason instead of being re-queued). Returns how many jobs were
+   * enqueued anew.
    */
   async sweep(limit = 1000): Promise<number> {
-    await this.republishPendingEvents(undefined, limit);
+    await this.republishPendingEvents(limit);
     const ids = await this.#o.store.idsInStates([
       StrategyState.QUEUED,
       StrategyState.PROCESSING,
@@ -525,13 +856,23 @@ export class StrategyService {
         rec.status.state !== StrategyState.QUEUED &&
         rec.status.state !== StrategyState.PROCESSING
       ) continue;
-      const job = rec.jobId ? await this.#o.queue.get(rec.jobId) : null;
-      if (job && job.state !== "done" && job.state !== "dead") continue;
+      if (rec.jobId !== "") {
+        const job = await this.#o.queue.get(rec.jobId);
+        if (job && job.state !== "done" && job.state !== "dead") continue;
+      }
       try {
-        await this.ensureJob(rec, rec.jobId !== "");
-        n++;
+        const { created } = await this.#o.queue.enqueue(
+          DIFF_JOB,
+          new TextEncoder().encode(id),
+          {
+            idempotencyKey: diffJobKey(id, rec.generation),
+            maxAttempts: this.jobMaxAttempts,
+          },
+        );
+        if (created) n++;
+        else await this.#ensureJob(rec);
       } catch (e) {
-        if (!(e instanceof QmtlError && e.code === "E_CONFLICT")) throw e;
+        if (!isConflict(e)) throw e;
       }
     }
     if (n > 0) {
@@ -542,13 +883,94 @@ export class StrategyService {
     return n;
   }
 
-  /** Handle one leased diff job (see `worker/`). */
+  /**
+   * For the worker's lease loop: false while the registry is down (a
+   * transient diff failure and a failed health check), so that no job is
+   * leased, tried and counted during an outage; the health is checked
+   * again every `registryCheckMs`.
+   */
+  async registryReady(): Promise<boolean> {
+    const down = this.#registryDown;
+    if (!down) return true;
+    const now = Date.now();
+    if (now - down.checkedAt < (this.#o.registryCheckMs ?? 1_000)) {
+      return false;
+    }
+    down.checkedAt = now;
+    const h = await this.#o.registry.health().catch(() => ({ ok: false }));
+    if (!h.ok) return false;
+    this.#registryDown = undefined;
+    this.#o.logger?.info("registry answers again; diffs resume", {
+      downMs: now - down.since,
+    });
+    return true;
+  }
+
+  /** True when the registry answers its health check (an outage otherwise). */
+  async #registryHealthy(): Promise<boolean> {
+    const h = await this.#o.registry.health().catch((e) => ({
+      ok: false,
+      detail: String(e),
+    }));
+    if (h.ok) return true;
+    if (!this.#registryDown) {
+      const now = Date.now();
+      this.#registryDown = { since: now, checkedAt: now };
+      this.#o.logger?.warn(
+        "registry unavailable: diffs paused (strategies stay QUEUED) until it answers",
+        { detail: h.detail },
+      );
+    }
+    return false;
+  }
+
+  /**
+   * Handle one leased diff job (see `worker/`). A compare-and-set lost to
+   * another worker is settled on the next lease (the job comes back at
+   * once and finds the strategy settled or superseded), not reported as a
+   * failure.
+   */
   async processDiffJob(job: LeasedJob): Promise<JobOutcome> {
+    try {
+      return await this.#processDiffJob(job);
+    } catch (e) {
+      if (!isConflict(e)) throw e;
+      this.#o.logger?.debug(
+        "diff job lost a race; settling on the next lease",
+        {
+          jobId: job.id,
+          error: (e as Error).message,
+        },
+      );
+      return { kind: "retry", error: "lost a race", retryAfterMs: 0 };
+    }
+  }
+
+  async #processDiffJob(job: LeasedJob): Promise<JobOutcome> {
     const id = new TextDecoder().decode(job.payload);
     const rec = await this.#o.store.get(id);
-    if (!rec) return { kind: "ack" };
-    if (rec.jobId !== "" && rec.jobId !== job.id) return { kind: "ack" }; // superseded job
+    if (!rec) {
+      // Never acknowledged without its effect: a job of a strategy this
+      // gateway's store does not know belongs to another deployment that
+      // shares the queue (a namespace mismatch). Left in the queue.
+      this.#o.logger?.error(
+        "diff job for a strategy this gateway's store does not know: left in the queue (do two deployments share a namespace?)",
+        { strategyId: id, jobId: job.id },
+      );
+      return {
+        kind: "retry",
+        error: `strategy ${id} is unknown to this gateway's store`,
+        retryAfterMs: 60_000,
+      };
+    }
+    const gen = generationOf(job);
+    const superseded = gen !== undefined
+      ? gen !== rec.generation
+      : rec.jobId !== "" && rec.jobId !== job.id;
+    if (superseded) return { kind: "ack" };
+    const max = this.maxAttempts;
     const attempts = rec.status.attempts + 1;
+    let strikes = rec.strikes ?? 0;
     if (rec.status.state === StrategyState.QUEUED) {
       await this.#transition(
         id,
@@ -556,98 +978,208 @@ export class StrategyService {
         StrategyState.PROCESSING,
         {
           patch: { attempts },
+          expectGeneration: rec.generation,
           expectJobId: rec.jobId,
           jobId: job.id,
         },
       );
     } else if (rec.status.state === StrategyState.PROCESSING) {
-      // A previous holder's lease expired mid-diff: redo it (idempotent).
+      // The previous attempt did not settle: its holder died or stalled
+      // (the queue reclaimed the lease), or another job of this generation
+      // held it. That attempt counts; the diff is redone (idempotent).
+      if (rec.jobId !== job.id || job.lastError === LEASE_EXPIRED) strikes++;
+      if (strikes >= max) {
+        await this.#fail(id, rec.jobId, {
+          code: ErrorCode.E_INTERNAL,
+          message:
+            `the diff did not finish in ${strikes} attempts (the worker stopped or lost its lease each time)`,
+          details: { reason: "attempts_exhausted", attempts: String(strikes) },
+        }, strikes);
+        return { kind: "ack" };
+      }
       await this.#transition(
         id,
         [StrategyState.PROCESSING],
         StrategyState.PROCESSING,
         {
           patch: { attempts },
+          strikes,
           expectJobId: rec.jobId,
           jobId: job.id,
         },
       );
     } else {
-      return { kind: "ack" };
+      return { kind: "ack" }; // settled (COMPLETED, FAILED, RETIRED)
     }
     let dag = this.#recent.take(id);
     if (dag === undefined) {
       const bytes = await this.#o.store.getDag(id);
-      if (!bytes) throw new Error(`strategy ${id} has no stored DAG`);
-      dag = decode(StrategyDagSchema, bytes);
+      try {
+        if (!bytes) throw new Error("no stored DAG");
+        dag = decode(StrategyDagSchema, bytes);
+      } catch (e) {
+        this.#o.logger?.error("stored DAG unreadable", {
+          strategyId: id,
+          error: e,
+        });
+        await this.#fail(id, job.id, {
+          code: ErrorCode.E_INTERNAL,
+          message: "the stored DAG of this strategy cannot be read",
+        }, strikes);
+        return { kind: "ack" };
+      }
     }
+    let diff: Awaited<ReturnType<NodeRegistry["diffAndCommit"]>>;
     try {
-      const diff = await this.#o.registry.diffAndCommit(dag, {
+      diff = await this.#o.registry.diffAndCommit(dag, {
         strategyId: id,
         version: rec.status.version,
         owner: rec.status.owner,
         dagHash: rec.status.dagHash,
       });
+    } catch (e) {
+      return await this.#diffFailed(id, job, strikes, attempts, e);
+    }
+    try {
       // Every topic of the queue map, not only the created ones: a crash
       // between the registry commit and here leaves nodes "reused" on the
       // retry whose topics must still be made. Creating is idempotent.
       await this.#o.topics?.ensure(Object.values(diff.queueMap));
-      await this.#transition(
-        id,
-        [StrategyState.PROCESSING],
-        StrategyState.COMPLETED,
-        {
-          patch: {
-            queueMap: diff.queueMap,
-            reused: diff.reused,
-            created: diff.created,
-            sentinelId: diff.sentinelId,
-          },
-          clearError: true,
-          expectJobId: job.id,
-        },
-      );
-      return { kind: "ack" };
     } catch (e) {
-      const detail = errorDetailOf(e);
-      if (isRetryable(e)) {
-        await this.#transition(
-          id,
-          [StrategyState.PROCESSING],
-          StrategyState.QUEUED,
-          {
-            patch: { error: detail },
-            expectJobId: job.id,
-          },
-        );
-        this.#o.logger?.warn("diff deferred: registry unavailable", {
+      if (classifyFailure(e) === "permanent") {
+        this.#o.logger?.warn("topic creation refused", {
           strategyId: id,
-          attempts,
           error: e,
         });
-        return {
-          kind: "retry",
-          error: detail.message,
-          retryAfterMs: this.#o.retryAfterMs,
-        };
+        await this.#fail(id, job.id, clientDetail(e), strikes);
+        return { kind: "ack" };
       }
-      if (e instanceof QmtlError && !(e instanceof RegistryError)) throw e; // store conflict: settle on the next lease
+      // The topic store (Redis) is infrastructure: retried, not counted.
+      this.#o.logger?.warn("topic creation deferred", {
+        strategyId: id,
+        error: e,
+      });
       await this.#transition(
         id,
         [StrategyState.PROCESSING],
-        StrategyState.FAILED,
+        StrategyState.QUEUED,
         {
-          patch: { error: detail },
+          patch: {
+            error: create(ErrorDetailSchema, {
+              code: ErrorCode.E_UNAVAILABLE,
+              message: "the topic store was unavailable",
+            }),
+          },
           expectJobId: job.id,
         },
       );
-      this.#o.logger?.warn("diff failed", {
+      return {
+        kind: "retry",
+        error: "topic store unavailable",
+        retryAfterMs: this.#o.retryAfterMs,
+      };
+    }
+    await this.#transition(
+      id,
+      [StrategyState.PROCESSING],
+      StrategyState.COMPLETED,
+      {
+        patch: {
+          queueMap: diff.queueMap,
+          reused: diff.reused,
+          created: diff.created,
+          sentinelId: diff.sentinelId,
+        },
+        clearError: true,
+        expectJobId: job.id,
+      },
+    );
+    return { kind: "ack" };
+  }
+
+  /**
+   * A failed diff: permanent → FAILED now; transient during an outage →
+   * QUEUED again, not counted (the loop pauses until the registry
+   * answers); otherwise counted, and FAILED once the attempts are spent.
+   */
+  async #diffFailed(
+    id: string,
+    job: LeasedJob,
+    strikes: number,
+    attempts: number,
+    e: unknown,
+  ): Promise<JobOutcome> {
+    const kind = classifyFailure(e);
+    const detail = clientDetail(e);
+    if (kind === "permanent") {
+      this.#o.logger?.warn("diff failed (permanent)", {
         strategyId: id,
         code: detail.code,
-        message: detail.message,
+        error: e,
       });
+      await this.#fail(id, job.id, detail, strikes);
       return { kind: "ack" };
     }
+    const counted = kind === "unknown" || await this.#registryHealthy();
+    const s = counted ? strikes + 1 : strikes;
+    if (s >= this.maxAttempts) {
+      this.#o.logger?.warn("diff failed: attempts exhausted", {
+        strategyId: id,
+        attempts: s,
+        kind,
+        error: e,
+      });
+      await this.#fail(id, job.id, {
+        code: detail.code,
+        message: `gave up after ${s} failed attempts: ${detail.message}`,
+        details: { reason: "attempts_exhausted", attempts: String(s) },
+      }, s);
+      return { kind: "ack" };
+    }
+    await this.#transition(
+      id,
+      [StrategyState.PROCESSING],
+      StrategyState.QUEUED,
+      {
+        patch: { error: detail },
+        strikes: s,
+        expectJobId: job.id,
+      },
+    );
+    this.#o.logger?.warn(
+      counted ? "diff failed; retrying" : "diff deferred: registry unavailable",
+      { strategyId: id, attempts, counted: s, kind, error: e },
+    );
+    return {
+      kind: "retry",
+      error: detail.message,
+      retryAfterMs: this.#o.retryAfterMs,
+    };
+  }
+
+  /** PROCESSING → FAILED with a client-readable reason. */
+  async #fail(
+    id: string,
+    jobId: string,
+    error: {
+      code: string;
+      message: string;
+      nodeId?: string;
+      field?: string;
+      details?: Record<string, string>;
+    },
+    strikes: number,
+  ): Promise<void> {
+    await this.#transition(
+      id,
+      [StrategyState.PROCESSING],
+      StrategyState.FAILED,
+      {
+        patch: { error: create(ErrorDetailSchema, error) },
+        strikes,
+        expectJobId: jobId,
+      },
+    );
   }
 
   /** A strategy the principal may see, or `E_NOT_FOUND`. */

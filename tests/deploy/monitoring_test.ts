@@ -274,12 +274,12 @@ Deno.test({
         QMTL_REDIS_URL: redis.url!,
         QMTL_JWT_SECRET: SECRET,
         QMTL_PORT: "0",
+        QMTL_NAMESPACE: `montest-${crypto.randomUUID()}`,
         // A sink, so that its delivery series exist; nothing is sent to it.
         QMTL_ALERT_WEBHOOK_URL: "http://127.0.0.1:9/never-used",
       }),
       {
         quiet: true,
-        redisPrefix: `qmtl:montest:${crypto.randomUUID()}:`,
         logger: createLogger({ level: "error", sink: () => {} }),
       },
     );

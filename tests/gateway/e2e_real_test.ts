@@ -2,7 +2,11 @@ import assert from "node:assert/strict";
 import { StrategyState } from "../../lib/contracts/mod.ts";
 import { loadConfig } from "../../lib/gateway/server/config.ts";
 import { startServer } from "../../lib/gateway/server/start.ts";
-import { createLogger, strategyStream } from "../../lib/gateway/mod.ts";
+import {
+  createLogger,
+  namespaceKeys,
+  strategyStream,
+} from "../../lib/gateway/mod.ts";
 import { RedisEventLog } from "../../lib/queue/mod.ts";
 import { serviceUrl } from "../support/services.ts";
 import {
@@ -52,11 +56,13 @@ Deno.test({
   sanitizeResources: false,
   fn: async () => {
     const salt = crypto.randomUUID();
-    const srv = await startServer(loadConfig(env()), {
-      redisPrefix: `qmtl:gwtest:${salt}:`,
-      quiet: true,
-      logger: createLogger({ level: "error", sink: () => {} }),
-    });
+    const srv = await startServer(
+      loadConfig(env({ QMTL_NAMESPACE: `gwtest-${salt}` })),
+      {
+        quiet: true,
+        logger: createLogger({ level: "error", sink: () => {} }),
+      },
+    );
     try {
       const gw = remote(srv.url);
       const tok = await token("alice", ["submitter", "reader"]);
@@ -177,11 +183,11 @@ Deno.test({
   sanitizeResources: false,
   fn: async () => {
     const salt = crypto.randomUUID();
-    const prefix = `qmtl:gwtest:${salt}:`;
+    const namespace = `gwtest-${salt}`;
     const tok = await token("alice", ["submitter", "reader"]);
     const first = spawnChild({
       GW_TEST_DIFF_DELAY_MS: "60000",
-      GW_TEST_PREFIX: prefix,
+      QMTL_NAMESPACE: namespace,
     });
     let second: ReturnType<typeof spawnChild> | undefined;
     try {
@@ -200,7 +206,7 @@ Deno.test({
       await first.child.status;
       await first.lines.cancel().catch(() => {});
 
-      second = spawnChild({ GW_TEST_PREFIX: prefix });
+      second = spawnChild({ QMTL_NAMESPACE: namespace });
       const url2 = (await second.waitLine(/LISTENING (\S+)/, 30_000))[1];
       const done = await waitFor(
         async () => {
@@ -215,7 +221,10 @@ Deno.test({
       assert.equal(Object.keys(done.queueMap).length, 3);
       assert.ok(done.attempts >= 2, `attempts ${done.attempts}`);
       // Exactly one COMPLETED transition in the event log.
-      const log = new RedisEventLog({ url: redis.url! });
+      const log = new RedisEventLog({
+        url: redis.url!,
+        keyPrefix: namespaceKeys(namespace).eventPrefix,
+      });
       try {
         const evs = await log.read(strategyStream(ack.strategyId), {
           count: 100,

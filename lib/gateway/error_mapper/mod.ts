@@ -8,6 +8,7 @@
  * @module
  */
 
+import { Code } from "@connectrpc/connect";
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import {
@@ -35,6 +36,26 @@ export { RETRY_AFTER_S, withHeaders } from "../connect/errors.ts";
 export const RPC_PREFIX = "/qmtl.v1.GatewayService/";
 
 /**
+ * True for a failure that means "the client did not send its request in
+ * time": an error carrying `status: 408`, such as the transport's
+ * `BodyTimeoutError` (a body not complete within `bodyTimeoutMs`, or idle
+ * for `idleTimeoutMs`) or a Hono `HTTPException(408)`. A client's fault,
+ * not an internal error.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { BodyTimeoutError, isRequestTimeout } from "@qmtl/qmtl/gateway";
+ * assert.equal(isRequestTimeout(new BodyTimeoutError("idle", 5000)), true);
+ * assert.equal(isRequestTimeout(new Error("boom")), false);
+ * ```
+ */
+export function isRequestTimeout(err: unknown): boolean {
+  return err instanceof Error &&
+    (err as { status?: unknown }).status === 408;
+}
+
+/**
  * Turn anything thrown into a {@link QmtlError}. Unknown errors become
  * `E_INTERNAL` with a generic message (the original is only logged).
  *
@@ -46,6 +67,15 @@ export const RPC_PREFIX = "/qmtl.v1.GatewayService/";
  */
 export function toQmtlError(err: unknown): QmtlError {
   if (err instanceof QmtlError) return err;
+  if (isRequestTimeout(err)) {
+    // Answered 408 by mapError (and by serveGateway, which closes the
+    // connection); the code says the request was incomplete.
+    return new QmtlError(
+      "E_INVALID",
+      (err as Error).message || "request body not received in time",
+      { field: "body", details: { timeout: "true" }, cause: err },
+    );
+  }
   if (err instanceof RegistryError) {
     const code: ErrorCode = isErrorCode(err.code) ? err.code : "E_INTERNAL";
     return new QmtlError(code, err.message, {
@@ -169,6 +199,14 @@ export function mapError(
 ): Response {
   const q = toQmtlError(err);
   const kind = c.get("apiKind") ?? apiKindOf(c.req.path);
+  if (isRequestTimeout(err)) {
+    logger.info("request body timed out", {
+      requestId: c.get("requestId"),
+      path: c.req.path,
+      reason: q.message,
+    });
+    return timeoutResponse(q, kind, c);
+  }
   if (q.code === "E_INTERNAL" || q.httpStatus >= 500) {
     logger.error("request failed", {
       requestId: c.get("requestId"),
@@ -184,6 +222,36 @@ export function mapError(
     if (k.startsWith("qmtl-") && !res.headers.has(k)) res.headers.set(k, v);
   }
   return res;
+}
+
+/** A 408 in the request's API format (`deadline_exceeded` on RPC routes). */
+function timeoutResponse(
+  q: QmtlError,
+  kind: ApiKind,
+  c: Context<GatewayEnv>,
+): Response {
+  const res = kind === "rpc"
+    ? rpcErrorResponse(
+      connectErrorOf(q, Code.DeadlineExceeded),
+      c.req.raw.headers,
+    )
+    : errorResponse(q, c.get("requestId") ?? "");
+  if (res.status === 200) return res; // gRPC-Web: the status is in the headers
+  const headers = new Headers(res.headers);
+  headers.set("connection", "close");
+  if (kind !== "rpc") {
+    const body = {
+      type: `urn:qmtl:error:${q.code}`,
+      title: "request timeout",
+      status: 408,
+      detail: q.message,
+      code: q.code,
+      requestId: c.get("requestId") ?? "",
+      field: "body",
+    };
+    return new Response(JSON.stringify(body), { status: 408, headers });
+  }
+  return new Response(res.body, { status: 408, headers });
 }
 
 /**

@@ -31,6 +31,7 @@ import {
 } from "../../queue/mod.ts";
 import type { RedisClient } from "../../queue/connection.ts";
 import type { Logger } from "../logger/mod.ts";
+import { claimNamespace, namespaceKeys } from "../store/namespace.ts";
 import { MemoryStrategyStore } from "../store/memory.ts";
 import { RedisStrategyStore } from "../store/redis.ts";
 import type { StrategyStore } from "../store/types.ts";
@@ -77,7 +78,7 @@ export interface Backends {
  * @example
  * ```ts
  * import type { OpenBackendsOptions } from "@qmtl/qmtl/server";
- * const o: OpenBackendsOptions = { redisPrefix: "qmtl:test:" };
+ * const o: OpenBackendsOptions = { wrapRegistry: (r) => r };
  * ```
  */
 export interface OpenBackendsOptions {
@@ -85,15 +86,15 @@ export interface OpenBackendsOptions {
   logger?: Logger;
   /** Wrap the registry (e.g. to slow the diff down in a crash test). */
   wrapRegistry?: (r: NodeRegistry) => NodeRegistry;
-  /** Key prefix of the strategy store's Redis keys (default `qmtl:gw:`). */
-  redisPrefix?: string;
 }
 
 /**
  * Open the backends a configuration names (see the module doc).
  *
- * @param cfg `neo4j`, `redis` and `topics` of a {@link ServerConfig}
- * @param options logger, registry wrapper, store key prefix
+ * @param cfg `neo4j`, `redis`, `topics` and `namespace` of a
+ * {@link ServerConfig}: every Redis name derives from the namespace, and a
+ * Redis namespace already claimed for another registry is refused
+ * @param options logger, registry wrapper
  * @returns the backends; close them with `close()` after the gateway
  * @example
  * ```ts
@@ -110,7 +111,9 @@ export interface OpenBackendsOptions {
  * ```
  */
 export async function openBackends(
-  cfg: Pick<ServerConfig, "neo4j" | "redis" | "topics">,
+  cfg:
+    & Pick<ServerConfig, "neo4j" | "redis" | "topics">
+    & Partial<Pick<ServerConfig, "namespace">>,
   options: OpenBackendsOptions = {},
 ): Promise<Backends> {
   const logger = options.logger;
@@ -155,8 +158,17 @@ export async function openBackends(
 
     // ---- queue, events, topics, store: one Redis, or all in memory ----------
     if (cfg.redis) {
+      // Every Redis name derives from the namespace (QMTL_NAMESPACE).
+      const keys = namespaceKeys(cfg.namespace ?? "qmtl");
       const redis = createRedis(cfg.redis.url, {
         connectionName: "qmtl-gateway",
+        // ioredis 5.11's failover detector can end a Sentinel client for
+        // good: a +switch-master that arrives while the client is already
+        // reconnecting (the master was killed) aborts that reconnect, and
+        // the client goes to "end" ("Connection is closed." forever). A
+        // killed master closes the connection, and READONLY makes the client
+        // reconnect (see redisOptions), so the detector is not needed.
+        extra: { failoverDetector: false },
       });
       // closeRedis, not quit(): with Sentinel, ioredis's failover detector
       // keeps its Sentinel connections (and the process) alive after QUIT.
@@ -164,26 +176,41 @@ export async function openBackends(
       const sentinel = cfg.redis.url.includes("+sentinel:");
       const waitReplicas = cfg.redis.waitReplicas ?? (sentinel ? 1 : 0);
       const waitTimeoutMs = cfg.redis.waitTimeoutMs;
+      // The namespace's marker names the registry it belongs to: a gateway
+      // pointed at another registry would take jobs it cannot handle.
+      const marker = await claimNamespace(
+        redis,
+        keys,
+        cfg.neo4j
+          ? `neo4j database ${cfg.neo4j.database}, namespace ${cfg.neo4j.namespace}`
+          : "memory",
+      );
       const observer = sentinel
         ? new SentinelObserver(cfg.redis.url)
         : undefined;
       if (observer) closers.push(() => observer.close());
       const queue = new RedisQueue({
         redis,
-        name: "diff",
+        ...keys.diffQueue,
         waitReplicas,
         waitTimeoutMs,
         backoff: { baseMs: 1000, maxMs: 30_000 },
       });
       const webhookQueue = new RedisQueue({
         redis,
-        name: "webhook",
+        ...keys.webhookQueue,
         waitReplicas,
         waitTimeoutMs,
       });
-      const events = new RedisEventLog({ redis, waitReplicas, waitTimeoutMs });
+      const events = new RedisEventLog({
+        redis,
+        keyPrefix: keys.eventPrefix,
+        waitReplicas,
+        waitTimeoutMs,
+      });
       const topics = new RedisTopicStore({
         redis,
+        keyPrefix: keys.topicPrefix,
         waitReplicas,
         waitTimeoutMs,
         defaults: cfg.topics,
@@ -192,7 +219,7 @@ export async function openBackends(
         redis,
         waitReplicas: waitReplicas > 0,
         waitMs: waitTimeoutMs,
-        prefix: options.redisPrefix,
+        prefix: keys.storePrefix,
       });
       closers.push(
         () => queue.close(),
@@ -206,6 +233,10 @@ export async function openBackends(
         ok: pong === "PONG",
         sentinel,
         waitReplicas,
+      });
+      logger?.info("namespace", {
+        namespace: marker.namespace,
+        registry: marker.registry,
       });
       return {
         kind: cfg.neo4j ? "redis+neo4j" : "redis",

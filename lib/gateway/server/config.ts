@@ -116,9 +116,8 @@ export const CONFIG_VARIABLES: readonly VariableSpec[] = [
   {
     name: "QMTL_NEO4J_NAMESPACE",
     kind: "string",
-    default: "default",
     description:
-      "Namespace of this server's data inside the Neo4j database (`[A-Za-z0-9_.-]+`): servers with different namespaces share a database without seeing each other's nodes.",
+      "Namespace of this deployment's nodes in the Neo4j database (`[A-Za-z0-9_.-]`; several registries share one database). Default: `QMTL_NAMESPACE` when that is set, else `default`.",
   },
   {
     name: "QMTL_NEO4J_MIGRATE",
@@ -134,6 +133,13 @@ export const CONFIG_VARIABLES: readonly VariableSpec[] = [
     values: ["redis:", "rediss:", "redis+sentinel:", "rediss+sentinel:"],
     description:
       "`redis://[user:pass@]host:port/db` or `redis+sentinel://[user:pass@]h1:p1,h2:p2/<master>/<db>`. Unset: in-memory queue.",
+  },
+  {
+    name: "QMTL_NAMESPACE",
+    kind: "string",
+    default: "qmtl",
+    description:
+      "Namespace of this deployment (1-64 of `A-Z a-z 0-9 _ . -`): every Redis name derives from it — diff and webhook queues `{<ns>:q:diff}` / `{<ns>:q:webhook}`, strategy store `<ns>:gw:`, event log `<ns>:ev`, topics `{<ns>:topics}` — and, when set, the Neo4j namespace. Deployments sharing one Redis need different namespaces; a marker key (`<ns>:gw:namespace`) names the registry the namespace belongs to, and a gateway pointed at another registry refuses to start.",
   },
   {
     name: "QMTL_REDIS_WAIT_REPLICAS",
@@ -257,6 +263,22 @@ export const CONFIG_VARIABLES: readonly VariableSpec[] = [
     secret: true,
     description:
       "HMAC-SHA256 key for webhook signatures. Unset: generated per process (dev).",
+  },
+  {
+    name: "QMTL_DIFF_MAX_ATTEMPTS",
+    kind: "int",
+    min: 1,
+    default: "8",
+    description:
+      "Attempts of one strategy's diff before it goes FAILED with the reason. A permanent failure (invalid or too big for the store) fails at once; a transient one counts while the registry is healthy (during an outage strategies stay QUEUED and diffs pause); an attempt whose worker died counts too.",
+  },
+  {
+    name: "QMTL_DIFF_LEASE_MS",
+    kind: "int",
+    min: 1000,
+    default: "30000",
+    description:
+      "Lease of a diff job, ms (extended every third of it while the diff runs). A job whose worker died — or whose lease a Redis failover could not confirm — comes back after this long.",
   },
   {
     name: "QMTL_GC_INTERVAL_MS",
@@ -546,9 +568,18 @@ export interface ServerConfig {
     user?: string;
     password?: string;
     database: string;
-    /** Namespace of this server's data in the database. */
+    /** Namespace of this deployment's nodes in the database. */
     namespace: string;
     migrate: "auto" | "check";
+  };
+  /** Namespace of every Redis name of this deployment (`QMTL_NAMESPACE`). */
+  namespace: string;
+  /** Diff worker settings. */
+  diff: {
+    /** Attempts of one diff before its strategy goes FAILED. */
+    maxAttempts: number;
+    /** Lease of a diff job, ms. */
+    leaseMs: number;
   };
   /** Redis settings, or undefined for the in-memory queue. */
   redis?: {
@@ -842,13 +873,16 @@ export function loadConfig(
       "QMTL_ALERT_SMTP_PASSWORD=<hidden>: set QMTL_ALERT_SMTP_USER too",
     );
   }
-  const namespace = str("QMTL_NEO4J_NAMESPACE");
-  if (namespace !== undefined && !/^[A-Za-z0-9_.-]+$/.test(namespace)) {
-    problems.push(
-      `QMTL_NEO4J_NAMESPACE=${
-        JSON.stringify(namespace)
-      }: expected letters, digits, _ . - only`,
-    );
+  const nsPattern = /^[A-Za-z0-9_.-]{1,64}$/;
+  for (const v of ["QMTL_NAMESPACE", "QMTL_NEO4J_NAMESPACE"]) {
+    const ns = str(v);
+    if (ns !== undefined && !nsPattern.test(ns)) {
+      problems.push(
+        `${v}=${
+          JSON.stringify(ns)
+        }: expected 1-64 characters of A-Z a-z 0-9 _ . -`,
+      );
+    }
   }
   const allowHosts = str("QMTL_WEBHOOK_ALLOW_HOSTS");
   if (allowHosts !== undefined) {
@@ -875,8 +909,14 @@ export function loadConfig(
       user: str("QMTL_NEO4J_USER"),
       password: str("QMTL_NEO4J_PASSWORD"),
       database: str("QMTL_NEO4J_DATABASE")!,
-      namespace: namespace ?? "default",
+      namespace: str("QMTL_NEO4J_NAMESPACE") ??
+        (env.QMTL_NAMESPACE ? str("QMTL_NAMESPACE")! : "default"),
       migrate: str("QMTL_NEO4J_MIGRATE") as "auto" | "check",
+    },
+    namespace: str("QMTL_NAMESPACE")!,
+    diff: {
+      maxAttempts: num("QMTL_DIFF_MAX_ATTEMPTS"),
+      leaseMs: num("QMTL_DIFF_LEASE_MS"),
     },
     redis: redisUrl === undefined ? undefined : {
       url: redisUrl,

@@ -186,6 +186,9 @@ export function createOperations(input: OperationsInput): Operations {
     probeClient = createRedis(cfg.redis.url, {
       connectionName: "qmtl-health",
       maxRetriesPerRequest: 1,
+      // Not ioredis's failover detector: it can end the client for good
+      // (see deploy/server.ts), and /readyz would then never recover.
+      extra: { failoverDetector: false },
       commandTimeoutMs: cfg.redis.waitTimeoutMs + 1_000,
     });
     probes.redis = redisProbe({

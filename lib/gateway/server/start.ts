@@ -97,10 +97,8 @@ export interface StartOptions {
   wrapRegistry?: (r: NodeRegistry) => NodeRegistry;
   /** Logger override. */
   logger?: Logger;
-  /** Diff-job lease length, ms (default 30000). */
+  /** Diff-job lease length, ms (default `QMTL_DIFF_LEASE_MS`). */
   leaseMs?: number;
-  /** Key prefix of the gateway's Redis keys (default `qmtl:gw:`). */
-  redisPrefix?: string;
   /** Do not print the dev token banner. */
   quiet?: boolean;
 }
@@ -134,7 +132,6 @@ export async function startServer(
   const backends = await openBackends(cfg, {
     logger,
     wrapRegistry: opts.wrapRegistry,
-    redisPrefix: opts.redisPrefix,
   });
   try {
     return await serveWith(cfg, opts, logger, backends);
@@ -220,7 +217,11 @@ async function serveWith(
     maxBodyBytes: cfg.maxBodyBytes,
     webhookSecret,
     webhooks: { allowHosts: cfg.webhookAllowHosts },
-    worker: { leaseMs: opts.leaseMs, autoStart: false },
+    worker: {
+      leaseMs: opts.leaseMs ?? cfg.diff.leaseMs,
+      autoStart: false,
+      maxAttempts: cfg.diff.maxAttempts,
+    },
     readiness: {
       ...operations.readiness,
       migrations: () => {

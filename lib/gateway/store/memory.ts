@@ -20,6 +20,7 @@ import {
 } from "./page.ts";
 import type {
   CreateStrategyResult,
+  EventPublisherClaim,
   ListStrategiesOptions,
   PendingEventBuilder,
   StrategyPage,
@@ -91,6 +92,16 @@ export function applyTransition(
       },
     );
   }
+  if (
+    req.expectGeneration !== undefined &&
+    rec.generation !== req.expectGeneration
+  ) {
+    throw new QmtlError(
+      "E_CONFLICT",
+      `strategy ${id} is in diff generation ${rec.generation}, expected ${req.expectGeneration}`,
+      { details: { generation: String(rec.generation) } },
+    );
+  }
   const { strategyId: _a, owner: _b, createdAtMs: _c, ...patch } = req.patch ??
     {};
   const status: StrategyStatus = {
@@ -105,6 +116,8 @@ export function applyTransition(
     jobId: req.jobId ?? rec.jobId,
     generation: req.generation ?? rec.generation,
   };
+  const strikes = req.strikes ?? rec.strikes ?? 0;
+  if (strikes > 0) next.strikes = strikes;
   let pending = rec.pendingEvents ?? [];
   let seq = rec.eventSeq ?? 0;
   if (req.event && cur !== req.to) {
@@ -113,11 +126,40 @@ export function applyTransition(
   }
   if (pending.length) next.pendingEvents = pending;
   if (seq) next.eventSeq = seq;
+  setPublisher(next, rec.publisher, req.claim, now);
   return next;
 }
 
 /**
+ * `next.publisher`: `claim` when it may take the events (no live claim, or
+ * its own), else the current claim; none when nothing is pending.
+ */
+function setPublisher(
+  next: StrategyRecord,
+  current: EventPublisherClaim | undefined,
+  claim: EventPublisherClaim | undefined,
+  now: number,
+): void {
+  delete next.publisher;
+  if (!next.pendingEvents?.length) return;
+  if (claim && mayClaim(current, claim, now)) next.publisher = { ...claim };
+  else if (current) next.publisher = { ...current };
+}
+
+function mayClaim(
+  current: EventPublisherClaim | undefined,
+  claim: EventPublisherClaim,
+  now: number,
+): boolean {
+  return current === undefined || current.untilMs <= now ||
+    current.token === claim.token;
+}
+
+/**
  * The record without the given pending events (shared by both backends).
+ * With `claim` (the caller's): renewed to it while events stay pending and
+ * the caller holds the claim; the claim is released when nothing is
+ * pending.
  *
  * @example
  * ```ts
@@ -130,6 +172,7 @@ export function applyTransition(
 export function withoutPendingEvents(
   rec: StrategyRecord,
   eventIds: readonly string[],
+  claim?: EventPublisherClaim,
 ): StrategyRecord {
   const left = (rec.pendingEvents ?? []).filter((e) =>
     !eventIds.includes(e.id)
@@ -137,11 +180,42 @@ export function withoutPendingEvents(
   const next: StrategyRecord = { ...rec };
   if (left.length) next.pendingEvents = left;
   else delete next.pendingEvents;
+  delete next.publisher;
+  if (left.length && rec.publisher) {
+    next.publisher = claim && rec.publisher.token === claim.token
+      ? { ...claim }
+      : { ...rec.publisher };
+  }
   return next;
 }
 
 /**
- * The initial record of a new strategy (shared by both backends).
+ * The record with the publishing claim taken (or renewed) by `claim`, or
+ * `null` when nothing is pending or another live claim holds the events
+ * (shared by both backends).
+ *
+ * @example
+ * ```ts
+ * import { claimPendingEvents, type StrategyRecord } from "@qmtl/qmtl/gateway";
+ * function take(record: StrategyRecord): StrategyRecord | null {
+ *   return claimPendingEvents(record, { token: "me", untilMs: Date.now() + 10_000 }, Date.now());
+ * }
+ * ```
+ */
+export function claimPendingEvents(
+  rec: StrategyRecord,
+  claim: EventPublisherClaim,
+  now: number,
+): StrategyRecord | null {
+  if (!rec.pendingEvents?.length) return null;
+  if (!mayClaim(rec.publisher, claim, now)) return null;
+  return { ...rec, publisher: { ...claim } };
+}
+
+/**
+ * The initial record of a new strategy (shared by both backends); with
+ * `event` and `claim`, its creation event is pending and claimed by the
+ * caller.
  *
  * @example
  * ```ts
@@ -159,11 +233,13 @@ export function withoutPendingEvents(
 export function initialRecord(
   status: StrategyStatus,
   event?: PendingEventBuilder,
+  claim?: EventPublisherClaim,
 ): StrategyRecord {
   const rec: StrategyRecord = { status, jobId: "", generation: 0 };
   if (event) {
     rec.pendingEvents = [event(status, undefined, 1)];
     rec.eventSeq = 1;
+    if (claim) rec.publisher = { ...claim };
   }
   return rec;
 }
@@ -187,12 +263,15 @@ export class MemoryStrategyStore implements StrategyStore {
     status: StrategyStatus,
     dag: Uint8Array,
     event?: PendingEventBuilder,
+    claim?: EventPublisherClaim,
   ): Promise<CreateStrategyResult> {
     const existing = this.#records.get(status.strategyId);
     if (existing) {
       return Promise.resolve({ created: false, record: existing });
     }
-    const rec: StrategyRecord = frozenCopy(initialRecord(status, event));
+    const rec: StrategyRecord = frozenCopy(
+      initialRecord(status, event, claim),
+    );
     this.#records.set(status.strategyId, rec);
     this.#dags.set(status.strategyId, dag.slice());
     return Promise.resolve({ created: true, record: rec });
@@ -262,13 +341,33 @@ export class MemoryStrategyStore implements StrategyStore {
     return Promise.resolve(out);
   }
 
-  /** Drop delivered pending events. */
-  clearPendingEvents(id: string, eventIds: readonly string[]): Promise<void> {
+  /** Drop delivered pending events (renewing or releasing `claim`). */
+  clearPendingEvents(
+    id: string,
+    eventIds: readonly string[],
+    claim?: EventPublisherClaim,
+  ): Promise<StrategyRecord | null> {
     const rec = this.#records.get(id);
-    if (rec?.pendingEvents?.length) {
-      this.#records.set(id, frozenCopy(withoutPendingEvents(rec, eventIds)));
+    if (!rec) return Promise.resolve(null);
+    if (!rec.pendingEvents?.length && !rec.publisher) {
+      return Promise.resolve(rec);
     }
-    return Promise.resolve();
+    const next = frozenCopy(withoutPendingEvents(rec, eventIds, claim));
+    this.#records.set(id, next);
+    return Promise.resolve(next);
+  }
+
+  /** Take or renew the claim on the pending events. */
+  claimEvents(
+    id: string,
+    claim: EventPublisherClaim,
+  ): Promise<StrategyRecord | null> {
+    const rec = this.#records.get(id);
+    const next = rec ? claimPendingEvents(rec, claim, Date.now()) : null;
+    if (!next) return Promise.resolve(null);
+    const frozen = frozenCopy(next);
+    this.#records.set(id, frozen);
+    return Promise.resolve(frozen);
   }
 
   /** Ids of records with pending events. */

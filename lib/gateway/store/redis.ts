@@ -25,12 +25,14 @@ import { UnavailableError } from "../../dag/errors.ts";
 import { stateName } from "../lifecycle/mod.ts";
 import {
   applyTransition,
+  claimPendingEvents,
   initialRecord,
   withoutPendingEvents,
 } from "./memory.ts";
 import { decodePageToken, encodePageToken, pageSizeOf } from "./page.ts";
 import type {
   CreateStrategyResult,
+  EventPublisherClaim,
   ListStrategiesOptions,
   PendingEventBuilder,
   StrategyPage,
@@ -122,6 +124,11 @@ export class RedisStrategyStore implements StrategyStore {
   #waitMs: number;
   #owns: boolean;
   #unconfirmed = 0;
+  /** Bumped when the connection closes (a reconnect may reach a new master). */
+  #epoch = 0;
+  #onClose = () => {
+    this.#epoch++;
+  };
 
   /**
    * Build the store.
@@ -134,6 +141,7 @@ export class RedisStrategyStore implements StrategyStore {
     this.#wait = options.waitReplicas ?? false;
     this.#waitMs = options.waitMs ?? 1000;
     this.#owns = options.ownsClient ?? false;
+    if (this.#wait) this.#r.on("close", this.#onClose);
   }
 
   /** Writes no replica confirmed in time (answered `E_UNAVAILABLE`) since start. */
@@ -145,10 +153,15 @@ export class RedisStrategyStore implements StrategyStore {
     return `${this.#p}s:${id}`;
   }
 
-  async #replicate(): Promise<void> {
+  /**
+   * `WAIT 1` after a write read `epoch` before it: a `WAIT` sent after a
+   * reconnect (a failover) says nothing about a write made on the old
+   * master, so the write then counts as unconfirmed.
+   */
+  async #replicate(epoch: number): Promise<void> {
     if (!this.#wait) return;
     const n = await this.#r.wait(1, this.#waitMs);
-    if (n < 1) {
+    if (n < 1 || this.#epoch !== epoch) {
       this.#unconfirmed++;
       throw new UnavailableError(
         `redis: no replica acknowledged the write within ${this.#waitMs} ms`,
@@ -161,9 +174,11 @@ export class RedisStrategyStore implements StrategyStore {
     status: StrategyStatus,
     dag: Uint8Array,
     event?: PendingEventBuilder,
+    claim?: EventPublisherClaim,
   ): Promise<CreateStrategyResult> {
     const id = status.strategyId;
-    const rec = initialRecord(status, event);
+    const rec = initialRecord(status, event, claim);
+    const epoch = this.#epoch;
     try {
       const created = await this.#r.eval(
         CREATE,
@@ -181,7 +196,7 @@ export class RedisStrategyStore implements StrategyStore {
         hasPending(rec),
       ) as number;
       if (created === 1) {
-        await this.#replicate();
+        await this.#replicate(epoch);
         return { created: true, record: rec };
       }
       const existing = await this.get(id);
@@ -236,10 +251,11 @@ export class RedisStrategyStore implements StrategyStore {
         const cur = await this.#read(id);
         if (!cur) throw new QmtlError("E_NOT_FOUND", `no strategy ${id}`);
         const next = applyTransition(id, cur.rec, req, Date.now());
+        const epoch = this.#epoch;
         const ok = await this.#cas(id, cur.rev, next);
         if (ok === -1) throw new QmtlError("E_NOT_FOUND", `no strategy ${id}`);
         if (ok === 1) {
-          await this.#replicate();
+          await this.#replicate(epoch);
           return { from: cur.rec.status.state, record: next };
         }
       }
@@ -271,17 +287,51 @@ export class RedisStrategyStore implements StrategyStore {
   async clearPendingEvents(
     id: string,
     eventIds: readonly string[],
-  ): Promise<void> {
+    claim?: EventPublisherClaim,
+  ): Promise<StrategyRecord | null> {
+    return await this.#update(
+      id,
+      (rec) =>
+        rec.pendingEvents?.length || rec.publisher
+          ? withoutPendingEvents(rec, eventIds, claim)
+          : rec,
+    );
+  }
+
+  /** Take or renew the claim on the pending events (compare-and-set). */
+  async claimEvents(
+    id: string,
+    claim: EventPublisherClaim,
+  ): Promise<StrategyRecord | null> {
+    let refused = false;
+    const out = await this.#update(id, (rec) => {
+      const next = claimPendingEvents(rec, claim, Date.now());
+      refused = next === null;
+      return next ?? rec;
+    });
+    return refused ? null : out;
+  }
+
+  /**
+   * Compare-and-set `change(record)` on the revision (a few tries on a
+   * race); `change` returning its argument writes nothing.
+   */
+  async #update(
+    id: string,
+    change: (rec: StrategyRecord) => StrategyRecord,
+  ): Promise<StrategyRecord | null> {
     try {
       for (let i = 0; i < 8; i++) {
         const cur = await this.#read(id);
-        if (!cur?.rec.pendingEvents?.length) return;
-        const next = withoutPendingEvents(cur.rec, eventIds);
+        if (!cur) return null;
+        const next = change(cur.rec);
+        if (next === cur.rec) return cur.rec;
+        const epoch = this.#epoch;
         const ok = await this.#cas(id, cur.rev, next);
-        if (ok === -1) return;
+        if (ok === -1) return null;
         if (ok === 1) {
-          await this.#replicate();
-          return;
+          await this.#replicate(epoch);
+          return next;
         }
       }
       throw new QmtlError(
@@ -440,6 +490,7 @@ export class RedisStrategyStore implements StrategyStore {
 
   /** Closes the client when owned (`closeRedis`: Sentinel connections too). */
   async close(): Promise<void> {
+    this.#r.off("close", this.#onClose);
     if (this.#owns) await closeRedis(this.#r);
   }
 }

@@ -25,10 +25,35 @@ import type {
 export interface StrategyRecord {
   /** Current status. */
   status: StrategyStatus;
-  /** Id of the work-queue job carrying the current attempt ("" before enqueue). */
+  /**
+   * Id of the work-queue job that took the current attempt ("" until a
+   * worker leases it). Set by the worker's own QUEUED → PROCESSING
+   * compare-and-set, never by the submission.
+   */
   jobId: string;
-  /** Bumped each time a new diff job is enqueued (idempotency key suffix). */
+  /**
+   * The current diff generation: its job has the idempotency key
+   * `diff:{strategyId}:{generation}` (see `diffJobKey`), so enqueueing it
+   * again is a no-op. Bumped (in the same compare-and-set as the state)
+   * when a FAILED strategy is queued again.
+   */
   generation: number;
+  /**
+   * Attempts of the current generation that counted toward the attempt
+   * bound: transient failures while the registry answered its health
+   * check, failures of unknown kind, and attempts that never finished (the
+   * worker died or lost its lease). Absent = 0.
+   */
+  strikes?: number;
+  /**
+   * Who publishes the record's pending events right now: one process at a
+   * time, so that events reach the log exactly once and in order. Taken by
+   * the compare-and-set that records an event (or by
+   * {@link StrategyStore.claimEvents}), renewed while publishing, released
+   * when nothing is pending; another process takes over once `untilMs` is
+   * past (the publisher died).
+   */
+  publisher?: EventPublisherClaim;
   /**
    * Lifecycle events recorded by a transition (in the same compare-and-set)
    * and not yet confirmed as appended to the event log. Absent or empty when
@@ -37,6 +62,23 @@ export interface StrategyRecord {
   pendingEvents?: PendingEvent[];
   /** Number of lifecycle events recorded so far (the last event's sequence). */
   eventSeq?: number;
+}
+
+/**
+ * A claim on publishing a strategy's pending events (see
+ * {@link StrategyRecord.publisher}).
+ *
+ * @example
+ * ```ts
+ * import type { EventPublisherClaim } from "@qmtl/qmtl/gateway";
+ * const c: EventPublisherClaim = { token: crypto.randomUUID(), untilMs: Date.now() + 10_000 };
+ * ```
+ */
+export interface EventPublisherClaim {
+  /** The publishing process's token. */
+  token: string;
+  /** The claim lapses after this time (ms since the epoch, the holder's clock). */
+  untilMs: number;
 }
 
 /**
@@ -126,10 +168,19 @@ export interface TransitionRequest {
   clearError?: boolean;
   /** Only while the record's job id is this one. */
   expectJobId?: string;
-  /** New job id / generation. */
+  /** Only while the record's generation is this one. */
+  expectGeneration?: number;
+  /** New job id. */
   jobId?: string;
   /** New generation. */
   generation?: number;
+  /** New strike count ({@link StrategyRecord.strikes}). */
+  strikes?: number;
+  /**
+   * Take (or renew) the claim on publishing the record's pending events,
+   * unless another live claim holds them; released when nothing is pending.
+   */
+  claim?: EventPublisherClaim;
   /**
    * When the state changes, record the transition's event in the record's
    * `pendingEvents`, atomically with the change.
@@ -212,6 +263,7 @@ export interface StrategyStore {
     status: StrategyStatus,
     dag: Uint8Array,
     event?: PendingEventBuilder,
+    claim?: EventPublisherClaim,
   ): Promise<CreateStrategyResult>;
   /** A record, or `null`. */
   get(id: string): Promise<StrategyRecord | null>;
@@ -226,8 +278,25 @@ export interface StrategyStore {
     states: readonly StrategyState[],
     limit?: number,
   ): Promise<string[]>;
-  /** Remove these events from the record's pending events (they are out). */
-  clearPendingEvents(id: string, eventIds: readonly string[]): Promise<void>;
+  /**
+   * Remove these events from the record's pending events (they are out).
+   * With `claim` (the caller's): renew it while events stay pending, release
+   * it when none do. Returns the record after, or `null` for an unknown id.
+   */
+  clearPendingEvents(
+    id: string,
+    eventIds: readonly string[],
+    claim?: EventPublisherClaim,
+  ): Promise<StrategyRecord | null>;
+  /**
+   * Take (or renew) the claim on publishing the record's pending events:
+   * the record when the caller holds it afterwards, `null` when another
+   * live claim holds them, nothing is pending or the id is unknown.
+   */
+  claimEvents(
+    id: string,
+    claim: EventPublisherClaim,
+  ): Promise<StrategyRecord | null>;
   /** Ids of strategies with pending events (at most `limit`, default 1000). */
   idsWithPendingEvents(limit?: number): Promise<string[]>;
   /** Number of strategies per state name. */

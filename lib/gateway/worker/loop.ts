@@ -6,6 +6,7 @@
  * @module
  */
 
+import { QueueError } from "../../queue/errors.ts";
 import type { LeasedJob, WorkQueue } from "../../queue/types.ts";
 import type { Logger } from "../logger/mod.ts";
 
@@ -45,6 +46,12 @@ export interface LeaseLoopOptions {
   leaseMs?: number;
   /** Longest wait of one `lease` call, ms; default 500. */
   blockMs?: number;
+  /**
+   * Checked before each lease: while it answers false (e.g. the registry
+   * the handler needs is down) no job is leased — so none is tried and
+   * counted in vain — and the loop checks again after `blockMs`.
+   */
+  ready?: () => boolean | Promise<boolean>;
   /** Logger. */
   logger?: Logger;
 }
@@ -62,7 +69,9 @@ export interface LeaseLoopOptions {
  * ```
  */
 export class LeaseLoop {
-  #o: Required<Omit<LeaseLoopOptions, "logger">> & { logger?: Logger };
+  #o:
+    & Required<Omit<LeaseLoopOptions, "logger" | "ready">>
+    & Pick<LeaseLoopOptions, "logger" | "ready">;
   #running = false;
   #loop: Promise<void> | undefined;
   #inflight = new Map<string, { job: LeasedJob; done: Promise<void> }>();
@@ -118,6 +127,10 @@ export class LeaseLoop {
       }
       let jobs: LeasedJob[];
       try {
+        if (this.#o.ready && !(await this.#o.ready())) {
+          await this.#sleep(Math.max(this.#o.blockMs, 50));
+          continue;
+        }
         jobs = await this.#o.queue.lease(free, {
           leaseMs: this.#o.leaseMs,
           blockMs: this.#o.blockMs,
@@ -162,22 +175,41 @@ export class LeaseLoop {
     const extend = setInterval(() => {
       q.extendLease(job.id, job.leaseToken, this.#o.leaseMs).catch(() => {});
     }, Math.max(Math.floor(this.#o.leaseMs / 3), 50));
-    let outcome: JobOutcome;
     try {
-      outcome = await this.#o.handle(job);
-    } catch (e) {
-      this.#o.logger?.error("job handler failed", {
-        worker: this.#o.name,
-        jobId: job.id,
-        error: e,
-      });
-      outcome = { kind: "retry", error: (e as Error)?.message ?? String(e) };
+      let outcome: JobOutcome;
+      try {
+        outcome = await this.#o.handle(job);
+      } catch (e) {
+        this.#o.logger?.error("job handler failed", {
+          worker: this.#o.name,
+          jobId: job.id,
+          error: e,
+        });
+        outcome = { kind: "retry", error: (e as Error)?.message ?? String(e) };
+      }
+      await this.#settle(job, outcome);
     } finally {
       clearInterval(extend);
     }
-    try {
-      if (outcome.kind === "ack") await q.ack(job.id, job.leaseToken);
-      else {
+  }
+
+  /**
+   * Ack or nack, retried (with the lease still extended) while the queue
+   * is unreachable or cannot confirm the write — a Redis failover lasts
+   * seconds, and an abandoned settle would leave the job leased until its
+   * lease expires. Both are safe to repeat with the same token: a repeated
+   * ack is a no-op, and a nack that went through makes the next attempt
+   * fail with `LeaseLostError` (not retryable), which ends the retries.
+   */
+  async #settle(job: LeasedJob, outcome: JobOutcome): Promise<void> {
+    const q = this.#o.queue;
+    const until = Date.now() + Math.max(this.#o.leaseMs / 2, 1_000);
+    for (let i = 0;; i++) {
+      try {
+        if (outcome.kind === "ack") {
+          await q.ack(job.id, job.leaseToken);
+          return;
+        }
         const r = await q.nack(job.id, job.leaseToken, {
           error: outcome.error,
           retryAfterMs: outcome.retryAfterMs,
@@ -189,14 +221,22 @@ export class LeaseLoop {
             error: outcome.error,
           });
         }
+        return;
+      } catch (e) {
+        // Not retryable (LeaseLostError among them): give up at once.
+        const final = e instanceof QueueError && !e.retryable;
+        if (final || i > 0 && Date.now() >= until || !this.#running) {
+          // Lease lost (expired and reclaimed, or settled by an attempt
+          // whose answer was lost): another holder will redo it.
+          this.#o.logger?.warn("job settle failed", {
+            worker: this.#o.name,
+            jobId: job.id,
+            error: e,
+          });
+          return;
+        }
+        await new Promise((r) => setTimeout(r, Math.min(100 * 2 ** i, 2_000)));
       }
-    } catch (e) {
-      // Lease lost (expired and reclaimed): another holder will redo it.
-      this.#o.logger?.warn("job settle failed", {
-        worker: this.#o.name,
-        jobId: job.id,
-        error: e,
-      });
     }
   }
 

@@ -33,12 +33,48 @@ Deno.test("config: real backends and JWT secret are read", () => {
     namespace: "default",
     migrate: "auto",
   });
+  assert.equal(cfg.namespace, "qmtl");
+  assert.equal(cfg.diff.maxAttempts, 8);
+  assert.equal(cfg.diff.leaseMs, 30_000);
   assert.equal(cfg.redis?.waitReplicas, 0);
   assert.equal(cfg.redis?.waitTimeoutMs, 1000);
   assert.deepEqual(cfg.jwt.algorithms, ["HS256", "HS512"]);
 });
 
+Deno.test("config: QMTL_NAMESPACE names the Redis keys and, when set, the Neo4j namespace", () => {
+  const neo4j = { QMTL_NEO4J_URL: "bolt://127.0.0.1:7687" };
+  const set = loadConfig({ ...neo4j, QMTL_NAMESPACE: "blue" });
+  assert.equal(set.namespace, "blue");
+  assert.equal(set.neo4j?.namespace, "blue");
+  const both = loadConfig({
+    ...neo4j,
+    QMTL_NAMESPACE: "blue",
+    QMTL_NEO4J_NAMESPACE: "shared",
+  });
+  assert.equal(both.namespace, "blue");
+  assert.equal(both.neo4j?.namespace, "shared");
+  const unset = loadConfig(neo4j);
+  assert.equal(unset.namespace, "qmtl");
+  assert.equal(unset.neo4j?.namespace, "default");
+  assert.equal(
+    loadConfig({ QMTL_DIFF_MAX_ATTEMPTS: "3" }).diff.maxAttempts,
+    3,
+  );
+});
+
 const bad: [Record<string, string>, RegExp][] = [
+  [
+    { QMTL_NAMESPACE: "a:b" },
+    /QMTL_NAMESPACE="a:b": expected 1-64 characters of A-Z a-z 0-9 _ \. -/,
+  ],
+  [
+    { QMTL_NEO4J_NAMESPACE: "x y" },
+    /QMTL_NEO4J_NAMESPACE="x y": expected 1-64 characters/,
+  ],
+  [
+    { QMTL_DIFF_MAX_ATTEMPTS: "0" },
+    /QMTL_DIFF_MAX_ATTEMPTS="0": expected a whole number ≥ 1/,
+  ],
   [{ QMTL_PORT: "eighty" }, /QMTL_PORT="eighty": expected a port number/],
   [{ QMTL_PORT: "70000" }, /QMTL_PORT="70000": expected a port number/],
   [
