@@ -9,6 +9,7 @@
 
 import { create, toBinary } from "@bufbuild/protobuf";
 import {
+  checkSubmitFields,
   decode,
   ErrorCode,
   QmtlError,
@@ -17,7 +18,6 @@ import {
 } from "../contracts/mod.ts";
 import {
   type ErrorDetail,
-  ErrorDetailSchema,
   type StrategyDag,
   StrategyDagSchema,
   StrategyState,
@@ -41,6 +41,7 @@ import type { JobOutcome } from "./worker/loop.ts";
 import type { TopicService } from "./topics/mod.ts";
 import type { Principal } from "./types.ts";
 import { seesAllStrategies } from "./acl/mod.ts";
+import { toQmtlError } from "./error_mapper/mod.ts";
 import {
   type AllowEntry,
   checkCallbackUrl,
@@ -168,19 +169,12 @@ export function findCycle(dag: StrategyDag): string[] | undefined {
   return undefined;
 }
 
+/**
+ * The error recorded in a strategy's status (clients read it): a store's or
+ * driver's own text never goes there (see `toQmtlError`); it is logged.
+ */
 function errorDetailOf(e: unknown): ErrorDetail {
-  if (e instanceof QmtlError) return e.toErrorDetail();
-  if (e instanceof RegistryError) {
-    return create(ErrorDetailSchema, {
-      code: e.code,
-      message: e.message,
-      nodeId: e.nodeId ?? "",
-    });
-  }
-  return create(ErrorDetailSchema, {
-    code: ErrorCode.E_INTERNAL,
-    message: (e as Error)?.message ?? String(e),
-  });
+  return toQmtlError(e).toErrorDetail();
 }
 
 function isRetryable(e: unknown): boolean {
@@ -354,6 +348,7 @@ export class StrategyService {
       );
     }
     const verified = verifyDag(dag);
+    checkSubmitFields(req);
     validCallback(req.callbackUrl, this.#o.callbackAllowHosts ?? []);
     await this.#checkExternalInputs(verified.externalInputs, dag);
     const owner = principal.subject;
@@ -645,6 +640,7 @@ export class StrategyService {
         strategyId: id,
         code: detail.code,
         message: detail.message,
+        error: e,
       });
       return { kind: "ack" };
     }

@@ -291,7 +291,8 @@ export const ROUTES: readonly RouteDef[] = Object.freeze(
         {
           name: "tags",
           type: "string",
-          description: "Comma-separated tags.",
+          description:
+            "Comma-separated tags: 1-64 tags of 1-128 bytes each (no commas, printable).",
           required: true,
         },
         {
@@ -304,6 +305,12 @@ export const ROUTES: readonly RouteDef[] = Object.freeze(
           name: "interval_s",
           type: "integer",
           description: "Only nodes with this interval.",
+        },
+        {
+          name: "limit",
+          type: "integer",
+          description:
+            "Most nodes answered, 1-1000 (default 1000), in node-ID order.",
         },
       ],
       response: "NodeList",

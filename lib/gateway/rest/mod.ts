@@ -5,6 +5,7 @@
  */
 
 import { QmtlError } from "../../contracts/errors.ts";
+import { checkQueryTags, FIELD_LIMITS } from "../../contracts/fields.ts";
 import type { StrategyStatus } from "../../contracts/messages.ts";
 import type { NodeRegistry } from "../../dag/registry.ts";
 import { seesAllStrategies } from "../acl/mod.ts";
@@ -166,10 +167,30 @@ export function restHandlers(
         ),
       }),
     nodesByTags: async (c) => {
-      const tags = (c.req.query("tags") ?? "").split(",").map((t) => t.trim())
-        .filter((t) => t !== "");
+      const raw = c.req.query("tags") ?? "";
+      // Bounded before it is split: no valid list is longer than this.
+      const longest = FIELD_LIMITS.queryTags * (FIELD_LIMITS.tagBytes * 3 + 2);
+      if (raw.length > longest) {
+        throw new QmtlError(
+          "E_INVALID",
+          `tags: the list is ${raw.length} characters long; at most ${FIELD_LIMITS.queryTags} tags of at most ${FIELD_LIMITS.tagBytes} bytes each are allowed`,
+          { field: "tags", details: { limit: String(FIELD_LIMITS.queryTags) } },
+        );
+      }
+      const tags = raw.split(",").map((t) => t.trim()).filter((t) => t !== "");
       if (tags.length === 0) {
         throw new QmtlError("E_INVALID", "tags is required", { field: "tags" });
+      }
+      checkQueryTags(tags, "tags");
+      const limit = intParam(c, "limit");
+      if (
+        limit !== undefined && (limit < 1 || limit > FIELD_LIMITS.queryResults)
+      ) {
+        throw new QmtlError(
+          "E_INVALID",
+          `limit must be 1-${FIELD_LIMITS.queryResults}`,
+          { field: "limit" },
+        );
       }
       const match = c.req.query("match") ?? "any";
       if (match !== "any" && match !== "all") {
@@ -180,6 +201,7 @@ export function restHandlers(
       const nodes = await registry.queryByTags(tags, {
         matchMode: match,
         intervalS: intParam(c, "interval_s"),
+        limit: limit ?? FIELD_LIMITS.queryResults,
       });
       return json(c, { nodes: nodes.map(nodeView) });
     },
