@@ -21,6 +21,21 @@ import { closeQuietly, connect, rawGet } from "../gateway/raw_http.ts";
 
 export { AUDIENCE, ISSUER, SECRET, token };
 
+/**
+ * Connections are never reused between hostile calls: a pooled connection
+ * the server has just closed (idle timeout, `Connection: close`) would make
+ * an unrelated call fail.
+ */
+const FRESH = Deno.createHttpClient({ poolMaxIdlePerHost: 0 });
+
+/** `fetch` on a fresh connection. */
+export function hfetch(
+  input: string,
+  init: RequestInit = {},
+): Promise<Response> {
+  return fetch(input, { ...init, client: FRESH } as RequestInit);
+}
+
 /** What the server has written so far. */
 export interface Counts {
   /** Strategies in the store. */
@@ -207,7 +222,7 @@ export class Canary {
           r = await rawGet(conn, "/healthz", 3_000);
         }
         if (r.status !== 200) this.failures.push(`healthz ${r.status}`);
-        const res = await fetch(`${this.target.url}/v1/nodes?page_size=1`, {
+        const res = await hfetch(`${this.target.url}/v1/nodes?page_size=1`, {
           headers: { authorization: `Bearer ${tok}` },
           signal: AbortSignal.timeout(3_000),
         });

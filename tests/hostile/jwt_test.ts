@@ -10,6 +10,7 @@ import { ROUTES } from "../../lib/gateway/mod.ts";
 import {
   AUDIENCE,
   expect4xx,
+  hfetch,
   hostile,
   ISSUER,
   rpcHeaders,
@@ -175,7 +176,7 @@ Deno.test({
                 ? rpcHeaders(undefined)
                 : {};
               if (auth !== null) headers.authorization = auth;
-              const res = await fetch(target.url + path, {
+              const res = await hfetch(target.url + path, {
                 method: route.method,
                 headers,
                 body: route.method === "POST" ? new Uint8Array(8) : undefined,
@@ -203,7 +204,7 @@ Deno.test({
             .setExpirationTime("5m").sign(secret),
         ]
       ) {
-        const res = await fetch(`${target.url}/v1/nodes`, {
+        const res = await hfetch(`${target.url}/v1/nodes`, {
           headers: { authorization: `Bearer ${ok}` },
         });
         assert.equal(res.status, 200, await res.text());

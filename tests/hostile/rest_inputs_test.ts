@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { ROUTES } from "../../lib/gateway/mod.ts";
 import {
   expect4xx,
+  hfetch,
   hostile,
   startTarget,
   strongToken,
@@ -41,7 +42,7 @@ async function get(
   tok: string,
   init: RequestInit = {},
 ): Promise<Response> {
-  return await fetch(t.url + path, {
+  return await hfetch(t.url + path, {
     ...init,
     headers: { authorization: `Bearer ${tok}`, ...(init.headers ?? {}) },
     signal: AbortSignal.timeout(10_000),
@@ -103,7 +104,7 @@ Deno.test({
             for (
               const method of ["POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
             ) {
-              const res = await fetch(target.url + fill("x"), {
+              const res = await hfetch(target.url + fill("x"), {
                 method,
                 headers: { authorization: `Bearer ${tok}` },
                 body: method === "OPTIONS" ? undefined : "{}",
@@ -160,7 +161,7 @@ Deno.test({
         );
         const { rpcHeaders } = await import("./harness.ts");
         const rpc = (tags: string[]) =>
-          fetch(`${target.url}/qmtl.v1.GatewayService/QueryNodesByTags`, {
+          hfetch(`${target.url}/qmtl.v1.GatewayService/QueryNodesByTags`, {
             method: "POST",
             headers: rpcHeaders(tok),
             body: toBinary(

@@ -20,6 +20,7 @@ import { SAMPLES } from "../golden/samples.ts";
 import { closeQuietly, connect, readResponse } from "../gateway/raw_http.ts";
 import {
   expect4xx,
+  hfetch,
   hostile,
   prng,
   randomBytes,
@@ -46,7 +47,7 @@ async function call(
   body: BodyInit,
   headers: Record<string, string>,
 ): Promise<Response> {
-  return await fetch(`${t.url}/qmtl.v1.GatewayService/${method}`, {
+  return await hfetch(`${t.url}/qmtl.v1.GatewayService/${method}`, {
     method: "POST",
     headers,
     body,
@@ -303,7 +304,7 @@ Deno.test({
               c.enqueue(new Uint8Array(64 * 1024).fill(0x0a));
             },
           });
-          const res = await fetch(
+          const res = await hfetch(
             `${target.url}/qmtl.v1.GatewayService/${m.name}`,
             {
               method: "POST",

@@ -20,6 +20,7 @@ import {
 } from "../../lib/contracts/mod.ts";
 import {
   expect4xx,
+  hfetch,
   hostile,
   REAL,
   rpcHeaders,
@@ -216,7 +217,7 @@ async function run(target: Target): Promise<void> {
           callbackUrl: r.callbackUrl ?? "",
         }),
       );
-      const res = await fetch(
+      const res = await hfetch(
         `${target.url}/qmtl.v1.GatewayService/SubmitStrategy`,
         {
           method: "POST",
@@ -234,7 +235,7 @@ async function run(target: Target): Promise<void> {
     }
   });
   // And a valid submission still goes through (the server was not harmed).
-  const ok = await fetch(
+  const ok = await hfetch(
     `${target.url}/qmtl.v1.GatewayService/SubmitStrategy`,
     {
       method: "POST",
