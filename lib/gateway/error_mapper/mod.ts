@@ -219,7 +219,8 @@ export function mapError(
 /**
  * Error-mapper middleware: records the API kind of the request (so errors
  * are answered in its format) and maps anything that escapes the inner
- * chain.
+ * chain — thrown past it, or already turned into a response by the app's
+ * `onError` (Hono's default answers a plain-text 500).
  *
  * @example
  * ```ts
@@ -237,6 +238,10 @@ export function errorMapper(logger: Logger): GatewayMiddleware {
       await next();
     } catch (err) {
       c.res = mapError(err, c, logger);
+      return;
     }
+    // Hono hands a handler's error to the app's `onError` (by default a
+    // plain-text 500) before it reaches this middleware; `c.error` says so.
+    if (c.error !== undefined) c.res = mapError(c.error, c, logger);
   };
 }
