@@ -9,6 +9,7 @@
 
 import {
   canonicalParamsJson,
+  checkTags as checkContractTags,
   codeHash,
   computeNodeId,
   ContractError,
@@ -829,6 +830,9 @@ function checkTags(node: string, tags: unknown, allowEmpty = false): void {
       );
     }
   });
+  // The Gateway's rule (count, length, characters): a ContractError naming
+  // `tags[i]`, turned into a ValidationError by the caller.
+  checkContractTags(tags, "tags");
 }
 
 const IDENTIFIER = /^[\p{ID_Start}$_][\p{ID_Continue}$\u200c\u200d]*$/u;

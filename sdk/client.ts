@@ -13,7 +13,12 @@
  */
 
 import { StrategyBuilder } from "./builder.ts";
-import type { MatchMode, StrategyDag } from "./contracts.ts";
+import {
+  checkSubmitFields,
+  ContractError,
+  type MatchMode,
+  type StrategyDag,
+} from "./contracts.ts";
 import {
   QmtlClientError,
   UnexpectedStateError,
@@ -382,6 +387,22 @@ export class QmtlClient {
           field: "version",
         },
       );
+    }
+    // The Gateway's own checks of version, callback URL and metadata: refused
+    // here, before anything is sent.
+    try {
+      checkSubmitFields({
+        version: options.version,
+        callbackUrl: options.callbackUrl ?? "",
+        metadata: options.metadata ?? {},
+      });
+    } catch (e) {
+      if (!(e instanceof ContractError)) throw e;
+      throw new ValidationError(`submit: ${e.message}`, {
+        ...(e.field !== undefined ? { field: e.field } : {}),
+        ...(e.details !== undefined ? { details: e.details } : {}),
+        cause: e,
+      });
     }
     try {
       const ack = await call(

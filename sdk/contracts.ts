@@ -10,6 +10,8 @@
 export {
   canonicalJson,
   canonicalParamsJson,
+  checkSubmitFields,
+  checkTags,
   codeHash,
   computeNodeId,
   type ConnectCode,
@@ -19,6 +21,7 @@ export {
   ErrorCode,
   type ErrorDetail,
   ErrorDetailSchema,
+  FIELD_LIMITS,
   GatewayService,
   isErrorCode,
   isNodeId,

@@ -36,5 +36,6 @@ export * from "./messages.ts";
 export * from "./decode.ts";
 export * from "./errors.ts";
 export * from "./node_id.ts";
+export * from "./fields.ts";
 export * from "./code_hash.ts";
 export * from "./schema_version.ts";

@@ -10,6 +10,16 @@
 import { createHash } from "node:crypto";
 import { functionCodeHash } from "./code_hash.ts";
 import { ContractError, ErrorCode } from "./errors.ts";
+import {
+  checkDagFields,
+  checkNodeType,
+  checkParamsDepth,
+  checkParamsSize,
+  checkQueryTags,
+  checkSchemaCompatId,
+  FIELD_LIMITS,
+  paramsTooDeep,
+} from "./fields.ts";
 import { crc32 as zlibCrc32 } from "node:zlib";
 import type { NodeSpec, StrategyDag } from "./messages.ts";
 
@@ -196,6 +206,9 @@ function serialise(value: unknown, st: SerialiseState): string {
       return value ? "true" : "false";
     case "object": {
       if (value === null) return "null";
+      if (st.stack.length >= FIELD_LIMITS.paramsDepth) {
+        throw paramsTooDeep(st.root);
+      }
       if (st.stack.includes(value)) throw fail(st, "circular reference");
       if (Array.isArray(value)) {
         st.stack.push(value);
@@ -252,7 +265,8 @@ function serialiseObject(
  * keys sorted by UTF-16 code units, no whitespace, ECMAScript number form.
  * Throws a {@link ContractError} (`E_INVALID`, with `field`) on non-finite
  * numbers, `undefined`, functions, bigints, symbols, lone surrogates,
- * non-plain objects and cycles.
+ * non-plain objects, cycles, and arrays/objects nested deeper than
+ * `FIELD_LIMITS.paramsDepth` (64) levels.
  *
  * @param value the value to serialise
  * @param field path used in error messages (default `"params"`)
@@ -359,8 +373,9 @@ export interface TagQueryParams {
 
 /**
  * Build the params of a `TagQuery` node: tags sorted by UTF-16 code units and
- * deduplicated. Rejects an empty tag list, empty tags and a mode other than
- * `"any"`/`"all"`.
+ * deduplicated. Rejects an empty tag list, more than
+ * `FIELD_LIMITS.queryTags` (64) tags, tags that `checkTag` refuses (empty,
+ * too long, control characters, `,`) and a mode other than `"any"`/`"all"`.
  *
  * @example
  * ```ts
@@ -379,16 +394,12 @@ export function tagQueryParams(
     );
   }
   if (!Array.isArray(tags) || tags.length === 0) {
-    throw invalid("query_tags must be a non-empty array", "params.query_tags");
+    throw invalid(
+      "params.query_tags: query_tags must be a non-empty array",
+      "params.query_tags",
+    );
   }
-  tags.forEach((t, i) => {
-    if (typeof t !== "string" || t === "" || !isWellFormed(t)) {
-      throw invalid(
-        `query_tags[${i}] must be a non-empty string`,
-        `params.query_tags[${i}]`,
-      );
-    }
-  });
+  checkQueryTags(tags, "params.query_tags");
   const sorted = [...new Set(tags)].sort();
   return { match_mode: matchMode, query_tags: sorted };
 }
@@ -520,6 +531,9 @@ export interface NodeIdentity {
 }
 
 function checkCanonicalParamsJson(json: string, field: string): unknown {
+  // Bounded before parsing: size, then nesting depth (scanned, not parsed).
+  checkParamsSize(json, field);
+  checkParamsDepth(json, field);
   let parsed: unknown;
   try {
     parsed = JSON.parse(json);
@@ -556,15 +570,7 @@ function checkCanonicalParamsJson(json: string, field: string): unknown {
  */
 export function nodeIdCanonical(node: NodeIdentity, prefix = ""): string {
   const { nodeType, intervalS, period } = node;
-  if (
-    typeof nodeType !== "string" || nodeType === "" || nodeType.includes("|") ||
-    !isWellFormed(nodeType)
-  ) {
-    throw invalid(
-      `node_type must be a non-empty string without "|"`,
-      prefix + "node_type",
-    );
-  }
+  checkNodeType(nodeType, prefix + "node_type");
   if (
     !Number.isInteger(intervalS) || intervalS <= 0 || intervalS > 0xffffffff
   ) {
@@ -598,6 +604,7 @@ export function nodeIdCanonical(node: NodeIdentity, prefix = ""): string {
       { root: prefix + "params", path: [], stack: [] },
       true,
     );
+    checkParamsSize(paramsJson, prefix + "params");
     parsed = params;
   }
   const inputs = node.inputs ?? [];
@@ -613,15 +620,7 @@ export function nodeIdCanonical(node: NodeIdentity, prefix = ""): string {
     }
   }
   const schemaCompatId = node.schemaCompatId ?? DEFAULT_SCHEMA_COMPAT_ID;
-  if (
-    typeof schemaCompatId !== "string" || schemaCompatId === "" ||
-    schemaCompatId.includes("|") || !isWellFormed(schemaCompatId)
-  ) {
-    throw invalid(
-      `schema_compat_id must be a non-empty string without "|"`,
-      prefix + "schema_compat_id",
-    );
-  }
+  checkSchemaCompatId(schemaCompatId, prefix + "schema_compat_id");
   const hash = node.codeHash ?? "";
   if (hash !== "" && !isNodeId(hash)) {
     throw invalid(
@@ -771,7 +770,9 @@ export interface VerifiedDag {
  * Verify a submitted DAG: every node's ID is recomputed from its identity
  * fields (`paramsJson` must already be canonical, it is never fixed up),
  * duplicate IDs and names are rejected, inputs must appear earlier in the DAG
- * (or are reported as external), and the checksum must match. Throws a
+ * (or are reported as external), the display fields (names, tags, metadata)
+ * must keep to the limits of `checkDagFields`, and the checksum must match.
+ * Throws a
  * {@link ContractError} with code `E_INVALID`, `E_NODE_ID_MISMATCH`,
  * `E_DUPLICATE` or `E_CHECKSUM_MISMATCH`, whose `field` names the node index
  * and field (e.g. `nodes[3].interval_s`).
@@ -789,6 +790,7 @@ export function verifyDag(dag: StrategyDag): VerifiedDag {
   if (typeof dag !== "object" || dag === null || !Array.isArray(dag.nodes)) {
     throw invalid("dag.nodes must be an array", "nodes");
   }
+  checkDagFields(dag);
   const nodes = dag.nodes;
   const allIds = new Set<string>();
   for (const n of nodes) {
@@ -816,11 +818,16 @@ export function verifyDag(dag: StrategyDag): VerifiedDag {
       expected = nodeIdOfSpec(spec, prefix);
     } catch (e) {
       if (e instanceof ContractError) {
-        throw new ContractError(`nodes[${i}]: ${e.message}`, {
-          field: e.field,
-          nodeId: id,
-          cause: e,
-        });
+        const named = e.message.startsWith(`nodes[${i}]`);
+        throw new ContractError(
+          named ? e.message : `nodes[${i}]: ${e.message}`,
+          {
+            field: e.field,
+            nodeId: id,
+            ...(e.details ? { details: e.details } : {}),
+            cause: e,
+          },
+        );
       }
       throw e;
     }

@@ -107,6 +107,7 @@ export * from "./openapi/mod.ts";
 export {
   createPolicy,
   dagDepth,
+  DEFAULT_POLICY_LIMITS,
   type Policy,
   type PolicyLimits,
   type PolicyOptions,

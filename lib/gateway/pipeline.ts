@@ -10,7 +10,10 @@
  *
  * On RPC routes the body limit refuses a declared oversize body at once, and
  * the body itself is read (bounded, and bounded again once decompressed) by
- * the RPC handler, after authentication; the policy step admits the
+ * the RPC handler, after authentication; an answer given without reading the
+ * request's body (a refusal before it, or a route that takes none) carries
+ * `Connection: close` (as does a body refused part-way for its size), so
+ * that the rest of the body is never read or drained; the policy step admits the
  * submission (denied subjects, rate), and the DAG limits are checked by the
  * SubmitStrategy implementation once the request is decoded.
  *
@@ -82,6 +85,7 @@ export function routePipeline(
         ),
     );
     let res: Response;
+    let bodyLeft = false;
     try {
       if (routeId !== undefined) c.set("routeId", routeId);
       if (limitBody) assertDeclaredSize(c.req.raw, maxBodyBytes);
@@ -113,6 +117,9 @@ export function routePipeline(
       res = c.res;
     } catch (err) {
       if (err instanceof Error) c.error = err;
+      // Refused part-way through the body: the rest is not read either.
+      bodyLeft = (err as { code?: unknown } | null)?.code ===
+        "E_PAYLOAD_TOO_LARGE";
       c.res = mapError(err, c, logger);
       res = c.res;
     }
@@ -123,6 +130,14 @@ export function routePipeline(
         h.set(SCHEMA_ECHO[i][0], SCHEMA_ECHO[i][1]);
       }
       h.set(REQUEST_ID_HEADER, id);
+      // A body that was not read (refused before it: 401, 403, 413, 405,
+      // or a route that takes none) is never read at all: the connection
+      // closes after the answer instead of draining what the client sends.
+      const raw = c.req.raw;
+      if (raw.body !== null && (bodyLeft || !raw.bodyUsed)) {
+        h.set("connection", "close");
+        if (!raw.bodyUsed) raw.body.cancel().catch(() => {});
+      }
     } catch {
       // immutable headers (a proxied Response): leave them as they are
     }

@@ -9,6 +9,7 @@
 
 import { create, toBinary } from "@bufbuild/protobuf";
 import {
+  checkSubmitFields,
   decode,
   ErrorCode,
   isErrorCode,
@@ -42,6 +43,7 @@ import type { JobOutcome } from "./worker/loop.ts";
 import type { TopicService } from "./topics/mod.ts";
 import type { Principal } from "./types.ts";
 import { seesAllStrategies } from "./acl/mod.ts";
+import { toQmtlError } from "./error_mapper/mod.ts";
 import {
   type AllowEntry,
   checkCallbackUrl,
@@ -555,6 +557,7 @@ export class StrategyService {
       );
     }
     const verified = verifyDag(dag);
+    checkSubmitFields(req);
     validCallback(req.callbackUrl, this.#o.callbackAllowHosts ?? []);
     await this.#checkExternalInputs(verified.externalInputs, dag);
     const owner = principal.subject;
@@ -1115,6 +1118,7 @@ export class StrategyService {
       this.#o.logger?.warn("diff failed (permanent)", {
         strategyId: id,
         code: detail.code,
+        message: detail.message,
         error: e,
       });
       await this.#fail(id, job.id, detail, strikes);

@@ -82,3 +82,30 @@ for (
     assert.ok(rejected > 0);
   });
 }
+
+Deno.test("decode: group-nesting bombs cannot exhaust the stack", () => {
+  // 100,000 nested start-group tags, of an unknown field (1000) and of a
+  // known one (15): a typed E_INVALID or a lenient decode — never a stack
+  // overflow (protobuf-es bounds its recursion).
+  const unknown = new Uint8Array(200_000);
+  for (let i = 0; i < unknown.length; i += 2) {
+    unknown[i] = 0xc3; // (1000 << 3) | 3, as a varint: c3 3e
+    unknown[i + 1] = 0x3e;
+  }
+  const known = new Uint8Array(100_000).fill(0x7b); // (15 << 3) | 3
+  for (const [name, s] of Object.entries(SAMPLES)) {
+    for (const bomb of [unknown, known]) {
+      try {
+        decode(s.schema, bomb);
+      } catch (e) {
+        assert.ok(e instanceof ContractError, `${name}: ${e}`);
+        assert.equal(e.code, "E_INVALID");
+      }
+    }
+    assert.throws(
+      () => decode(s.schema, unknown),
+      /maximum recursion depth/,
+      name,
+    );
+  }
+});

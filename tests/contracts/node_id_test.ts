@@ -293,7 +293,7 @@ Deno.test("computeNodeId validates every field", () => {
   rejects(
     () => computeNodeId({ ...ok, nodeType: "a|b" }),
     "node_type",
-    /without "\|"/,
+    /node_type must be 1-64 characters of A-Z a-z 0-9 _ \. : -/,
   );
   rejects(() => computeNodeId({ ...ok, nodeType: 3 as never }), "node_type");
   rejects(

@@ -130,8 +130,24 @@ Deno.test("server: QMTL_POLICY_* limits are enforced by `deno task serve`", asyn
         new Uint8Array(await ok.arrayBuffer()),
       ).strategyId,
     );
-    // 5. The fifth submission within a minute.
-    expectPolicy(await submit([src]), "submissionsPerMinute");
+    // 5. The fifth submission within a minute: 429 E_RATE_LIMITED with
+    // Retry-After.
+    const res = await fetch(`${url}/qmtl.v1.GatewayService/SubmitStrategy`, {
+      method: "POST",
+      headers: {
+        "content-type": "application/proto",
+        authorization: `Bearer ${token}`,
+        ...schemaHeaders(),
+      },
+      body: submitBytes({ dag: dag("ok", [src]), version: "1" }) as BodyInit,
+    });
+    const body = await res.json();
+    assert.equal(res.status, 429, JSON.stringify(body));
+    assert.equal(body.code, "resource_exhausted");
+    assert.match(body.message, /^\[E_RATE_LIMITED\] policy limit /);
+    assert.equal(body.details[0].debug.details.limit, "submissionsPerMinute");
+    const after = Number(res.headers.get("retry-after"));
+    assert.ok(after >= 1 && after <= 60, `Retry-After ${after}`);
   } finally {
     child.kill("SIGTERM");
     out.releaseLock();

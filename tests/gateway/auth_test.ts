@@ -259,3 +259,45 @@ Deno.test("signDevToken puts the roles under the configured rolesClaim", async (
     /registered JWT claim/,
   );
 });
+
+Deno.test("auth: huge tokens are refused before parsing; the sub claim must be 1-256 printable characters", async () => {
+  const gw = memoryGateway({ worker: { autoStart: false } });
+  try {
+    const secret = enc.encode(SECRET);
+    const signed = (sub: string) =>
+      new SignJWT({ roles: ["reader"] })
+        .setProtectedHeader({ alg: "HS256" })
+        .setSubject(sub)
+        .setIssuer(ISSUER)
+        .setAudience(AUDIENCE)
+        .setExpirationTime("10m")
+        .sign(secret);
+    // A validly signed token of 300 KB (a huge claim): refused by size.
+    const huge = await new SignJWT({
+      roles: ["reader"],
+      pad: "x".repeat(300_000),
+    })
+      .setProtectedHeader({ alg: "HS256" })
+      .setSubject("alice")
+      .setIssuer(ISSUER)
+      .setAudience(AUDIENCE)
+      .setExpirationTime("10m")
+      .sign(secret);
+    await expect401(await get(gw, huge), /longer than 8192 characters/);
+    await expect401(await get(gw, "a".repeat(9000)), /longer than 8192/);
+    // Just under the limit and well-formed but not a JWT: an ordinary 401.
+    await expect401(await get(gw, "a.b.c"), /malformed token|invalid/i);
+    // sub
+    await expect401(
+      await get(gw, await signed("x".repeat(257))),
+      /the sub claim must be 1-256 printable characters/,
+    );
+    await expect401(
+      await get(gw, await signed("bob\u0000root")),
+      /sub claim/,
+    );
+    assert.equal((await get(gw, await signed("x".repeat(256)))).status, 200);
+  } finally {
+    await closeAll(gw);
+  }
+});

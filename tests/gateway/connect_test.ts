@@ -235,9 +235,9 @@ Deno.test("connect: end-to-end codes, statuses, details and Retry-After", async 
             submitBytes({ dag: dag("p", [node("p")]) }),
             mallory,
           ),
-        403,
-        "permission_denied",
-        "E_POLICY",
+        429,
+        "resource_exhausted",
+        "E_RATE_LIMITED",
       ],
       [
         "registry unavailable",

@@ -632,3 +632,136 @@ Deno.test("builder: compile keeps params and compute functions, in DAG order", (
     (st.nodes[2].params as { window: number }).window = 1;
   });
 });
+
+Deno.test("builder: the Gateway's field limits — deep params, bad tags, names, metadata — name node and field", () => {
+  let deep: unknown = 1;
+  for (let i = 0; i < 10_000; i++) deep = [deep];
+  const p = new StrategyBuilder("deep");
+  p.streamInput({ name: "x", tags: ["x"], intervalS: 1, period: 1 });
+  p.processing({
+    name: "d",
+    inputs: ["x"],
+    intervalS: 1,
+    period: 1,
+    compute: "d",
+    params: { a: deep as number },
+  });
+  const e = throwsValidation(() => p.build(), {
+    code: "E_INVALID",
+    node: "d",
+    field: "params",
+  });
+  assert.match(e.message, /deeper than 64 levels/);
+
+  const cases: [
+    (s: StrategyBuilder) => void,
+    { node?: string; field: string },
+    RegExp,
+  ][] = [
+    [
+      (s) =>
+        s.streamInput({
+          name: "x",
+          tags: ["ok", "a\u0000b"],
+          intervalS: 1,
+          period: 1,
+        }),
+      { node: "x", field: "tags[1]" },
+      /control character U\+0000/,
+    ],
+    [
+      (s) =>
+        s.streamInput({
+          name: "x",
+          tags: new Array(65).fill(0).map((_, i) => `t${i}`),
+          intervalS: 1,
+          period: 1,
+        }),
+      { node: "x", field: "tags" },
+      /65 tags; at most 64/,
+    ],
+    [
+      (s) =>
+        s.streamInput({
+          name: "x",
+          tags: ["x".repeat(65_536)],
+          intervalS: 1,
+          period: 1,
+        }),
+      { node: "x", field: "tags[0]" },
+      /65536 bytes long; at most 128/,
+    ],
+    [
+      (s) =>
+        s.streamInput({
+          name: "x\r\ny",
+          tags: ["x"],
+          intervalS: 1,
+          period: 1,
+        }),
+      { node: "x\r\ny", field: "name" },
+      /control character U\+000D/,
+    ],
+    [
+      (s) =>
+        s.streamInput({
+          name: "x",
+          tags: ["x"],
+          intervalS: 1,
+          period: 1,
+          metadata: { note: "y".repeat(5000) },
+        }),
+      { node: "x", field: "metadata.note" },
+      /5000 bytes long; at most 1024/,
+    ],
+    [
+      (s) =>
+        s.tagQuery({
+          name: "q",
+          tags: ["a,b"],
+          intervalS: 1,
+          period: 1,
+        }),
+      { node: "q", field: "tags[0]" },
+      /must not contain ","/,
+    ],
+    [
+      (s) =>
+        s.processing({
+          name: "p",
+          nodeType: "My Type",
+          inputs: [
+            s.streamInput({ name: "i", tags: ["i"], intervalS: 1, period: 1 }),
+          ],
+          intervalS: 1,
+          period: 1,
+          compute: "p",
+        }),
+      { node: "p", field: "nodeType" },
+      /node_type must be 1-64 characters/,
+    ],
+  ];
+  for (const [declare, where, re] of cases) {
+    const s = new StrategyBuilder("limits");
+    declare(s);
+    const err = throwsValidation(() => s.build(), {
+      code: "E_INVALID",
+      ...where,
+    });
+    assert.match(err.message, re);
+  }
+  // Strategy-level name and metadata.
+  const m = new StrategyBuilder("meta", { metadata: { "": "v" } });
+  m.streamInput({ name: "x", tags: ["x"], intervalS: 1, period: 1 });
+  assert.match(
+    throwsValidation(() => m.build(), {
+      code: "E_INVALID",
+      field: "metadata[#0]",
+    })
+      .message,
+    /metadata key must not be empty/,
+  );
+  const n = new StrategyBuilder("bad\u0000name");
+  n.streamInput({ name: "x", tags: ["x"], intervalS: 1, period: 1 });
+  throwsValidation(() => n.build(), { code: "E_INVALID", field: "name" });
+});

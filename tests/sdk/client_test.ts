@@ -245,6 +245,38 @@ Deno.test("client: the builder refuses an invalid DAG before sending", async () 
   });
 });
 
+Deno.test("client: the Gateway's version, callback URL and metadata limits are checked before sending", async () => {
+  await withFake(async (f, c) => {
+    const s = new StrategyBuilder("ok");
+    s.streamInput({ name: "p", tags: ["x"], intervalS: 60, period: 1 });
+    const cases: [Parameters<typeof c.submit>[1], string, RegExp][] = [
+      [{ version: "1 beta" }, "version", /must be 1-64 characters/],
+      [{ version: "x".repeat(65) }, "version", /at most 64 bytes/],
+      [
+        { version: "1", callbackUrl: "https://h/" + "p".repeat(3_000) },
+        "callback_url",
+        /at most 2048 bytes/,
+      ],
+      [
+        { version: "1", metadata: { "bad\u0000key": "v" } },
+        "metadata[#0]",
+        /control character/,
+      ],
+    ];
+    for (const [options, field, re] of cases) {
+      const e = await c.submit(s, options).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      assert.ok(e instanceof ValidationError, String(e));
+      assert.equal(e.field, field);
+      assert.equal(e.code, "E_INVALID");
+      assert.match(e.message, re);
+    }
+    assert.equal(f.requests.length, 0);
+  });
+});
+
 Deno.test("client: E_SCHEMA_INCOMPATIBLE carries the accepted versions", async () => {
   await withFake(async (f) => {
     f.on("GetStrategy", (req) => {

@@ -306,7 +306,8 @@ export const ROUTES: readonly RouteDef[] = Object.freeze(
         {
           name: "tags",
           type: "string",
-          description: "Comma-separated tags: at least one non-empty tag.",
+          description:
+            "Comma-separated tags: 1-64 tags of 1-128 bytes each (no commas, printable).",
           required: true,
           minLength: 1,
           pattern: "[^,\\s]",
@@ -318,6 +319,14 @@ export const ROUTES: readonly RouteDef[] = Object.freeze(
           enum: ["any", "all"],
         },
         INTERVAL,
+        {
+          name: "limit",
+          type: "integer",
+          description:
+            "Most nodes answered, 1-1000 (default 1000), in node-ID order.",
+          minimum: 1,
+          maximum: 1000,
+        },
       ],
       response: "NodeList",
     },

@@ -165,6 +165,11 @@ export function createAuthenticator(options: AuthOptions): Authenticator {
         throw unauthenticated(describe(e));
       }
       const principal = principalOf(payload, rolesClaim);
+      if (principal === undefined) {
+        throw unauthenticated(
+          `the sub claim must be 1-${MAX_SUBJECT_LENGTH} printable characters`,
+        );
+      }
       cache.set(token, principal, (payload.exp as number) * 1000, now());
       return principal;
     },
@@ -246,7 +251,23 @@ function describe(e: unknown): string {
   }
 }
 
-function principalOf(payload: JWTPayload, rolesClaim: string): Principal {
+/** Longest accepted `sub` claim, characters (it names owners and is stored). */
+const MAX_SUBJECT_LENGTH = 256;
+
+/** Longest accepted bearer token, characters. */
+const MAX_TOKEN_LENGTH = 8192;
+
+function principalOf(
+  payload: JWTPayload,
+  rolesClaim: string,
+): Principal | undefined {
+  const sub = payload.sub;
+  if (
+    typeof sub !== "string" || sub === "" ||
+    sub.length > MAX_SUBJECT_LENGTH ||
+    // deno-lint-ignore no-control-regex
+    /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(sub)
+  ) return undefined;
   const raw = payload[rolesClaim];
   const list = Array.isArray(raw)
     ? raw
@@ -259,7 +280,7 @@ function principalOf(payload: JWTPayload, rolesClaim: string): Principal {
   // Frozen: the cache hands the same principal to every request bearing
   // the token.
   return Object.freeze({
-    subject: String(payload.sub),
+    subject: sub,
     roles: Object.freeze([...new Set(roles)]) as Role[],
   });
 }
@@ -293,7 +314,9 @@ const BEARER = /^Bearer[ ]+([A-Za-z0-9._~+/=-]+)$/i;
 
 /**
  * The token of an `Authorization: Bearer <jwt>` header value; throws the
- * 401 `E_UNAUTHENTICATED` error when it is missing or not a bearer token.
+ * 401 `E_UNAUTHENTICATED` error when it is missing, not a bearer token, or
+ * longer than 8192 characters (refused before it is
+ * parsed).
  * Shared by the {@link auth} middleware and the gateway's per-route
  * pipeline.
  *
@@ -305,6 +328,11 @@ const BEARER = /^Bearer[ ]+([A-Za-z0-9._~+/=-]+)$/i;
  */
 export function bearerToken(header: string | undefined | null): string {
   if (!header) throw unauthenticated("missing bearer token");
+  if (header.length > MAX_TOKEN_LENGTH + 16) {
+    throw unauthenticated(
+      `bearer token longer than ${MAX_TOKEN_LENGTH} characters`,
+    );
+  }
   const m = BEARER.exec(header);
   if (!m) throw unauthenticated("authorization header is not a bearer token");
   return m[1];

@@ -24,6 +24,23 @@ function tooLarge(max: number): QmtlError {
 }
 
 /**
+ * A body that could not be read to its end: the client closed the
+ * connection, sent malformed framing, or stopped sending (the transport's
+ * body deadline). The client's fault, so `E_INVALID` (400), never a 500.
+ */
+function incomplete(cause: unknown): QmtlError {
+  const timedOut = (cause as { name?: unknown } | null)?.name ===
+    "BodyTimeoutError";
+  return new QmtlError(
+    "E_INVALID",
+    timedOut
+      ? (cause as Error).message
+      : "the request body ended early (the client closed the connection or sent malformed framing)",
+    { cause },
+  );
+}
+
+/**
  * Refuse a request whose declared `Content-Length` exceeds `max` (nothing is
  * read).
  *
@@ -41,7 +58,10 @@ export function assertDeclaredSize(req: Request, max: number): void {
 }
 
 /**
- * Read a request body, failing as soon as it exceeds `max` bytes.
+ * Read a request body, failing as soon as it exceeds `max` bytes
+ * (`E_PAYLOAD_TOO_LARGE`), and with `E_INVALID` when it cannot be read to
+ * its end (the client went away, malformed chunked framing, a body
+ * deadline).
  *
  * @example
  * ```ts
@@ -60,7 +80,13 @@ export async function readBodyLimited(
   const chunks: Uint8Array[] = [];
   let total = 0;
   while (true) {
-    const { done, value } = await reader.read();
+    let step: ReadableStreamReadResult<Uint8Array>;
+    try {
+      step = await reader.read();
+    } catch (e) {
+      throw incomplete(e);
+    }
+    const { done, value } = step;
     if (done) break;
     total += value.byteLength;
     if (total > max) {

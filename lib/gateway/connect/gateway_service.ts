@@ -12,6 +12,7 @@ import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import { createContextKey, type HandlerContext } from "@connectrpc/connect";
 import type { ContextKey, ServiceImpl } from "@connectrpc/connect";
 import { QmtlError } from "../../contracts/errors.ts";
+import { checkQueryTags, FIELD_LIMITS } from "../../contracts/fields.ts";
 import {
   BarRecordSchema,
   type GatewayService,
@@ -152,14 +153,11 @@ export function gatewayServiceImpl(
           field: "match_mode",
         });
       }
-      if (req.tags.length === 0) {
-        throw new QmtlError("E_INVALID", "tags must not be empty", {
-          field: "tags",
-        });
-      }
+      checkQueryTags(req.tags, "tags");
       const nodes = await registry.queryByTags(req.tags, {
         matchMode: mode,
         intervalS: req.intervalS || undefined,
+        limit: FIELD_LIMITS.queryResults,
       });
       return { nodes };
     },

@@ -35,6 +35,9 @@ export { RETRY_AFTER_S, withHeaders } from "../connect/errors.ts";
 /** Path prefix of the Connect RPC routes. */
 export const RPC_PREFIX = "/qmtl.v1.GatewayService/";
 
+/** The message of every `E_INTERNAL` answer. */
+export const INTERNAL_MESSAGE = "internal server error";
+
 /**
  * True for a failure that means "the client did not send its request in
  * time": an error carrying `status: 408`, such as the transport's
@@ -56,17 +59,27 @@ export function isRequestTimeout(err: unknown): boolean {
 }
 
 /**
- * Turn anything thrown into a {@link QmtlError}. Unknown errors become
- * `E_INTERNAL` with a generic message (the original is only logged).
+ * Turn anything thrown into a {@link QmtlError} that is safe to show a
+ * client. The text of a store's or driver's error never reaches the client:
+ * every `E_INTERNAL` gets the generic message {@link INTERNAL_MESSAGE}, and
+ * an `E_UNAVAILABLE` raised by the registry or the queue says which service
+ * is unavailable and nothing more. The original stays the `cause` (the error
+ * mapper logs it).
+ *
+ * A request that did not arrive in time ({@link isRequestTimeout}) is
+ * `E_INVALID` with `field: "body"` (answered 408).
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { RegistryError } from "@qmtl/qmtl/dag";
  * import { toQmtlError } from "@qmtl/qmtl/gateway";
- * toQmtlError(new Error("boom")).code; // "E_INTERNAL"
+ * assert.equal(toQmtlError(new Error("boom")).code, "E_INTERNAL");
+ * const leaky = new RegistryError("E_INTERNAL", "neo4j error: Property value is too large to index");
+ * assert.equal(toQmtlError(leaky).message, "internal server error");
  * ```
  */
 export function toQmtlError(err: unknown): QmtlError {
-  if (err instanceof QmtlError) return err;
   if (isRequestTimeout(err)) {
     // Answered 408 by mapError (and by serveGateway, which closes the
     // connection); the code says the request was incomplete.
@@ -77,15 +90,32 @@ export function toQmtlError(err: unknown): QmtlError {
     );
   }
   if (err instanceof RegistryError) {
-    const code: ErrorCode = isErrorCode(err.code) ? err.code : "E_INTERNAL";
-    return new QmtlError(code, err.message, {
-      nodeId: err.nodeId || undefined,
-      cause: err,
-    });
+    if (err.code === "E_INTERNAL") return internal(err);
+    if (err.code === "E_UNAVAILABLE") {
+      return new QmtlError(
+        "E_UNAVAILABLE",
+        "the node registry is unavailable; retry later",
+        { cause: err },
+      );
+    }
+    return err;
+  }
+  if (err instanceof QmtlError) {
+    return err.code === "E_INTERNAL" && err.message !== INTERNAL_MESSAGE
+      ? internal(err)
+      : err;
   }
   // Typed errors of other modules (queue) carry a QMTL code too.
   const code = (err as { code?: unknown } | null)?.code;
   if (err instanceof Error && isErrorCode(code)) {
+    if (code === "E_INTERNAL") return internal(err);
+    if (code === "E_UNAVAILABLE") {
+      return new QmtlError(
+        "E_UNAVAILABLE",
+        "the work queue is unavailable; retry later",
+        { cause: err },
+      );
+    }
     return new QmtlError(code, err.message, { cause: err });
   }
   if (err instanceof HTTPException) {
@@ -99,15 +129,17 @@ export function toQmtlError(err: unknown): QmtlError {
       429: "E_RATE_LIMITED",
       503: "E_UNAVAILABLE",
     };
-    return new QmtlError(
-      byStatus[err.status] ?? "E_INTERNAL",
-      err.message || "request failed",
-      {
-        cause: err,
-      },
-    );
+    const mapped = byStatus[err.status];
+    if (mapped === undefined) return internal(err);
+    return new QmtlError(mapped, err.message || "request failed", {
+      cause: err,
+    });
   }
-  return new QmtlError("E_INTERNAL", "internal server error", { cause: err });
+  return internal(err);
+}
+
+function internal(cause: unknown): QmtlError {
+  return new QmtlError("E_INTERNAL", INTERNAL_MESSAGE, { cause });
 }
 
 /**
@@ -208,11 +240,12 @@ export function mapError(
     return timeoutResponse(q, kind, c);
   }
   if (q.code === "E_INTERNAL" || q.httpStatus >= 500) {
+    // The raw error (whose text the client never sees) goes to the log.
     logger.error("request failed", {
       requestId: c.get("requestId"),
       code: q.code,
       error: err instanceof Error ? err : String(err),
-      cause: q.cause instanceof Error ? q.cause : undefined,
+      cause: q.cause instanceof Error && q.cause !== err ? q.cause : undefined,
     });
   }
   const res = kind === "rpc"
@@ -257,7 +290,8 @@ function timeoutResponse(
 /**
  * Error-mapper middleware: records the API kind of the request (so errors
  * are answered in its format) and maps anything that escapes the inner
- * chain.
+ * chain — thrown past it, or already turned into a response by the app's
+ * `onError` (Hono's default answers a plain-text 500).
  *
  * @example
  * ```ts
@@ -275,6 +309,10 @@ export function errorMapper(logger: Logger): GatewayMiddleware {
       await next();
     } catch (err) {
       c.res = mapError(err, c, logger);
+      return;
     }
+    // Hono hands a handler's error to the app's `onError` (by default a
+    // plain-text 500) before it reaches this middleware; `c.error` says so.
+    if (c.error !== undefined) c.res = mapError(c.error, c, logger);
   };
 }

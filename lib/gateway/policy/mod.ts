@@ -1,8 +1,12 @@
 /**
  * Per-subject submission policy: maximum nodes per DAG, maximum DAG depth,
- * submissions per minute, allowed node types. Subject overrides are merged
+ * submissions per minute, allowed node types. Safe defaults apply unless
+ * changed ({@link DEFAULT_POLICY_LIMITS}: 50,000 nodes, depth 1,000, 120
+ * submissions per minute); `0` means unlimited. Subject overrides are merged
  * over the defaults; an explicit deny (a denied subject or node type) always
- * wins over any allow. A refusal is `E_POLICY` naming the limit.
+ * wins over any allow. A refusal is `E_POLICY` (403) naming the limit; going
+ * over the submission rate is `E_RATE_LIMITED` (429) with `retryAfterS`
+ * (sent as `Retry-After`).
  *
  * @module
  */
@@ -12,7 +16,8 @@ import type { StrategyDag } from "../../contracts/messages.ts";
 import type { GatewayContext, GatewayMiddleware } from "../types.ts";
 
 /**
- * Limits for one subject (absent = unlimited).
+ * Limits for one subject. Absent: the default's value; `0` (the numeric
+ * limits): unlimited.
  *
  * @example
  * ```ts
@@ -21,17 +26,41 @@ import type { GatewayContext, GatewayMiddleware } from "../types.ts";
  * ```
  */
 export interface PolicyLimits {
-  /** Maximum nodes in one DAG. */
+  /** Maximum nodes in one DAG; 0: unlimited. */
   maxNodes?: number;
-  /** Maximum depth (nodes on the longest input chain inside the DAG). */
+  /** Maximum depth (nodes on the longest input chain inside the DAG); 0: unlimited. */
   maxDepth?: number;
-  /** Maximum SubmitStrategy calls per rolling minute. */
+  /** Maximum SubmitStrategy calls per rolling minute; 0: unlimited. */
   submissionsPerMinute?: number;
   /** Only these node types may be submitted (absent: any). */
   allowedNodeTypes?: string[];
   /** These node types are refused, even if allowed. */
   deniedNodeTypes?: string[];
 }
+
+/**
+ * The limits that apply when neither the options nor a subject override set
+ * them: 50,000 nodes per DAG, depth 1,000, 120 submissions per subject per
+ * minute. Set a limit to `0` to lift it.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createPolicy, DEFAULT_POLICY_LIMITS } from "@qmtl/qmtl/gateway";
+ * assert.equal(DEFAULT_POLICY_LIMITS.maxNodes, 50_000);
+ * assert.equal(createPolicy().limitsFor("alice").submissionsPerMinute, 120);
+ * assert.equal(createPolicy({ defaults: { submissionsPerMinute: 0 } }).limitsFor("alice").submissionsPerMinute, 0);
+ * ```
+ */
+export const DEFAULT_POLICY_LIMITS: Readonly<
+  Required<
+    Pick<PolicyLimits, "maxNodes" | "maxDepth" | "submissionsPerMinute">
+  >
+> = Object.freeze({
+  maxNodes: 50_000,
+  maxDepth: 1_000,
+  submissionsPerMinute: 120,
+});
 
 /**
  * Options of {@link createPolicy}.
@@ -47,7 +76,7 @@ export interface PolicyLimits {
  * ```
  */
 export interface PolicyOptions {
-  /** Limits for every subject. */
+  /** Limits for every subject, merged over {@link DEFAULT_POLICY_LIMITS}. */
   defaults?: PolicyLimits;
   /** Per-subject overrides (merged over `defaults`; deny lists are unioned). */
   subjects?: Record<string, PolicyLimits>;
@@ -72,7 +101,10 @@ export interface PolicyOptions {
 export interface Policy {
   /** The effective limits of a subject. */
   limitsFor(subject: string): PolicyLimits;
-  /** Count one submission; throws `E_POLICY` when over the rate or denied. */
+  /**
+   * Count one submission; throws `E_POLICY` for a denied subject and
+   * `E_RATE_LIMITED` (with `details.retryAfterS`) when over the rate.
+   */
   admit(subject: string): void;
   /** Check a DAG against the subject's limits; throws `E_POLICY`. */
   checkDag(subject: string, dag: StrategyDag): void;
@@ -106,10 +138,16 @@ function refuse(
   limit: string,
   message: string,
   details: Record<string, string> = {},
+  code: "E_POLICY" | "E_RATE_LIMITED" = "E_POLICY",
 ): QmtlError {
-  return new QmtlError("E_POLICY", `policy limit ${limit}: ${message}`, {
+  return new QmtlError(code, `policy limit ${limit}: ${message}`, {
     details: { limit, ...details },
   });
+}
+
+/** A limit in force: a positive number (absent, 0 or not finite: none). */
+function inForce(v: number | undefined): v is number {
+  return v !== undefined && Number.isFinite(v) && v > 0;
 }
 
 /**
@@ -128,8 +166,33 @@ export function createPolicy(options: PolicyOptions = {}): Policy {
   const windows = new Map<string, number[]>();
   const MAX_SUBJECTS = 10_000;
 
+  const given = options.defaults ?? {};
+  for (
+    const [where, l] of [
+      ["defaults", given] as const,
+      ...Object.entries(options.subjects ?? {}).map(([k, v]) =>
+        [`subjects.${k}`, v] as const
+      ),
+    ]
+  ) {
+    for (const k of ["maxNodes", "maxDepth", "submissionsPerMinute"] as const) {
+      const v = l[k];
+      if (v !== undefined && !(Number.isSafeInteger(v) && v >= 0)) {
+        throw new RangeError(
+          `policy: ${where}.${k} must be a whole number ≥ 0 (0: unlimited), got ${v}`,
+        );
+      }
+    }
+  }
+  // An absent (or undefined) default keeps the safe default.
+  const d: PolicyLimits = {
+    ...given,
+    maxNodes: given.maxNodes ?? DEFAULT_POLICY_LIMITS.maxNodes,
+    maxDepth: given.maxDepth ?? DEFAULT_POLICY_LIMITS.maxDepth,
+    submissionsPerMinute: given.submissionsPerMinute ??
+      DEFAULT_POLICY_LIMITS.submissionsPerMinute,
+  };
   const limitsFor = (subject: string): PolicyLimits => {
-    const d = options.defaults ?? {};
     const s = Object.hasOwn(options.subjects ?? {}, subject)
       ? options.subjects![subject]
       : {};
@@ -152,7 +215,7 @@ export function createPolicy(options: PolicyOptions = {}): Policy {
         throw refuse("deniedSubjects", `subject ${subject} may not submit`);
       }
       const max = limitsFor(subject).submissionsPerMinute;
-      if (max === undefined) return;
+      if (!inForce(max)) return;
       const t = now();
       const w = (windows.get(subject) ?? []).filter((x) => x > t - 60_000);
       if (w.length >= max) {
@@ -163,9 +226,10 @@ export function createPolicy(options: PolicyOptions = {}): Policy {
           {
             max: String(max),
             retryAfterS: String(
-              Math.max(1, Math.ceil((w[0] + 60_000 - t) / 1000)),
+              Math.min(60, Math.max(1, Math.ceil((w[0] + 60_000 - t) / 1000))),
             ),
           },
+          "E_RATE_LIMITED",
         );
       }
       w.push(t);
@@ -179,7 +243,7 @@ export function createPolicy(options: PolicyOptions = {}): Policy {
         throw refuse("deniedSubjects", `subject ${subject} may not submit`);
       }
       const l = limitsFor(subject);
-      if (l.maxNodes !== undefined && dag.nodes.length > l.maxNodes) {
+      if (inForce(l.maxNodes) && dag.nodes.length > l.maxNodes) {
         throw refuse(
           "maxNodes",
           `the DAG has ${dag.nodes.length} nodes, at most ${l.maxNodes} allowed`,
@@ -210,7 +274,7 @@ export function createPolicy(options: PolicyOptions = {}): Policy {
           );
         }
       }
-      if (l.maxDepth !== undefined) {
+      if (inForce(l.maxDepth)) {
         const depth = dagDepth(dag);
         if (depth > l.maxDepth) {
           throw refuse(
@@ -248,8 +312,8 @@ export function policy(p: Policy): GatewayMiddleware {
 
 /**
  * The check of {@link policy}: admits the caller (denied subjects, rate
- * limit); throws `E_POLICY` on refusal. Shared with the gateway's per-route
- * pipeline.
+ * limit); throws `E_POLICY` or `E_RATE_LIMITED` on refusal. Shared with the
+ * gateway's per-route pipeline.
  *
  * @example
  * ```ts

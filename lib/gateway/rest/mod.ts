@@ -5,6 +5,7 @@
  */
 
 import { QmtlError } from "../../contracts/errors.ts";
+import { checkQueryTags, FIELD_LIMITS } from "../../contracts/fields.ts";
 import type { StrategyStatus } from "../../contracts/messages.ts";
 import type { NodeRegistry } from "../../dag/registry.ts";
 import { seesAllStrategies } from "../acl/mod.ts";
@@ -154,11 +155,22 @@ export function restHandlers(
       }),
     nodesByTags: async (c) => {
       const q = queryValues(c, "rest.nodesByTags");
-      const tags = (q.tags as string).split(",").map((t) => t.trim())
-        .filter((t) => t !== "");
+      const raw = q.tags as string;
+      // Bounded before it is split: no valid list is longer than this.
+      const longest = FIELD_LIMITS.queryTags * (FIELD_LIMITS.tagBytes * 3 + 2);
+      if (raw.length > longest) {
+        throw new QmtlError(
+          "E_INVALID",
+          `tags: the list is ${raw.length} characters long; at most ${FIELD_LIMITS.queryTags} tags of at most ${FIELD_LIMITS.tagBytes} bytes each are allowed`,
+          { field: "tags", details: { limit: String(FIELD_LIMITS.queryTags) } },
+        );
+      }
+      const tags = raw.split(",").map((t) => t.trim()).filter((t) => t !== "");
+      checkQueryTags(tags, "tags");
       const nodes = await registry.queryByTags(tags, {
         matchMode: (q.match as "any" | "all" | undefined) ?? "any",
         intervalS: q.interval_s as number | undefined,
+        limit: (q.limit as number | undefined) ?? FIELD_LIMITS.queryResults,
       });
       return json(c, { nodes: nodes.map(nodeView) });
     },

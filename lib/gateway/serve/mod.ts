@@ -8,6 +8,10 @@
  *
  * - **header timeout**: a new connection whose first request head is not
  *   complete within `headerTimeoutMs` is closed (slowloris);
+ * - **no draining of unread bodies**: an answer to a request with a body
+ *   that carries `Connection: close` (the gateway sets it when it answers
+ *   without reading the body, e.g. a 401) closes the connection once the
+ *   answer is handed over, so the rest of the body is never read;
  * - **body timeouts**: a request body is failed with
  *   {@linkcode BodyTimeoutError} and answered `408` (then the connection is
  *   closed) when it is not complete `bodyTimeoutMs` after the handler's first
@@ -416,6 +420,17 @@ export function serveGateway(
         );
         return timeoutResponse(watch.timedOut.message);
       }
+      // An answer that says `Connection: close` (e.g. a refusal given
+      // without reading the body): the connection is closed once the answer
+      // is handed over, instead of the engine draining the rest of a body
+      // nobody reads.
+      if (/\bclose\b/i.test(res!.headers.get("connection") ?? "")) {
+        t.closing = true;
+        t.hardDeadline = Math.min(
+          t.hardDeadline,
+          Date.now() + BODY_TIMEOUT_CLOSE_MS,
+        );
+      }
       return res!;
     };
     const serve: ConnHandler = (req, info) => {
@@ -425,6 +440,18 @@ export function serveGateway(
       const method = req.method;
       if (method !== "GET" && method !== "HEAD" && req.body !== null) {
         return onBody(req, info);
+      }
+      if (
+        req.headers.has("transfer-encoding") ||
+        (req.headers.get("content-length") ?? "0") !== "0"
+      ) {
+        // A GET/HEAD with a body (which the engine hides from the handler):
+        // answered, then closed, never drained.
+        t.closing = true;
+        t.hardDeadline = Math.min(
+          t.hardDeadline,
+          Date.now() + BODY_TIMEOUT_CLOSE_MS,
+        );
       }
       return handler(req, info);
     };

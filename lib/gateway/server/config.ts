@@ -321,23 +321,26 @@ export const CONFIG_VARIABLES: readonly VariableSpec[] = [
   {
     name: "QMTL_POLICY_MAX_NODES",
     kind: "int",
-    min: 1,
+    min: 0,
+    default: "50000",
     description:
-      "Submission policy: most nodes in one strategy DAG (`E_POLICY` above). Unset: no limit.",
+      "Submission policy: most nodes in one strategy DAG (`E_POLICY` above). `0`: no limit.",
   },
   {
     name: "QMTL_POLICY_MAX_DEPTH",
     kind: "int",
-    min: 1,
+    min: 0,
+    default: "1000",
     description:
-      "Submission policy: longest input chain inside one DAG, in nodes. Unset: no limit.",
+      "Submission policy: longest input chain inside one DAG, in nodes (`E_POLICY` above). `0`: no limit.",
   },
   {
     name: "QMTL_POLICY_SUBMISSIONS_PER_MINUTE",
     kind: "int",
-    min: 1,
+    min: 0,
+    default: "120",
     description:
-      "Submission policy: SubmitStrategy calls per subject per rolling minute. Unset: no limit.",
+      "Submission policy: SubmitStrategy calls per subject per rolling minute (`E_RATE_LIMITED` 429 + `Retry-After` above). `0`: no limit.",
   },
   {
     name: "QMTL_POLICY_ALLOWED_NODE_TYPES",
@@ -625,7 +628,7 @@ export interface ServerConfig {
   gc: { intervalMs: number; graceMs: number };
   /** Defaults of node topics. */
   topics: { retentionMs: number; maxLen: number };
-  /** Default submission-policy limits (each absent = unlimited). */
+  /** Default submission-policy limits (0 = unlimited; node types absent = any). */
   policy: {
     maxNodes?: number;
     maxDepth?: number;

@@ -4,6 +4,7 @@ import {
   ConfigError,
   loadConfig,
 } from "../../../lib/gateway/server/config.ts";
+import { DEFAULT_POLICY_LIMITS } from "../../../lib/gateway/mod.ts";
 
 Deno.test("config: defaults give a dev-mode server on memory backends", () => {
   const cfg = loadConfig({});
@@ -208,12 +209,32 @@ Deno.test("config: HTTP transport limits", () => {
   );
 });
 
-Deno.test("config: policy limits from the environment", () => {
+Deno.test("config: policy limits from the environment (safe defaults, 0 lifts a limit)", () => {
   const none = loadConfig({});
   assert.deepEqual(none.policy, {
-    maxNodes: undefined,
-    maxDepth: undefined,
-    submissionsPerMinute: undefined,
+    maxNodes: 50_000,
+    maxDepth: 1_000,
+    submissionsPerMinute: 120,
+    allowedNodeTypes: undefined,
+  });
+  // The server's defaults are the library's.
+  assert.deepEqual(
+    {
+      maxNodes: none.policy.maxNodes,
+      maxDepth: none.policy.maxDepth,
+      submissionsPerMinute: none.policy.submissionsPerMinute,
+    },
+    { ...DEFAULT_POLICY_LIMITS },
+  );
+  const unlimited = loadConfig({
+    QMTL_POLICY_MAX_NODES: "0",
+    QMTL_POLICY_MAX_DEPTH: "0",
+    QMTL_POLICY_SUBMISSIONS_PER_MINUTE: "0",
+  });
+  assert.deepEqual(unlimited.policy, {
+    maxNodes: 0,
+    maxDepth: 0,
+    submissionsPerMinute: 0,
     allowedNodeTypes: undefined,
   });
   const cfg = loadConfig({
@@ -232,16 +253,16 @@ Deno.test("config: policy limits from the environment", () => {
 
 const badPolicy: [Record<string, string>, RegExp][] = [
   [
-    { QMTL_POLICY_MAX_NODES: "0" },
-    /QMTL_POLICY_MAX_NODES="0": expected a whole number ≥ 1/,
+    { QMTL_POLICY_MAX_NODES: "-1" },
+    /QMTL_POLICY_MAX_NODES="-1": expected a whole number ≥ 0/,
   ],
   [
     { QMTL_POLICY_MAX_DEPTH: "deep" },
-    /QMTL_POLICY_MAX_DEPTH="deep": expected a whole number ≥ 1/,
+    /QMTL_POLICY_MAX_DEPTH="deep": expected a whole number ≥ 0/,
   ],
   [
     { QMTL_POLICY_SUBMISSIONS_PER_MINUTE: "1.5" },
-    /QMTL_POLICY_SUBMISSIONS_PER_MINUTE="1.5": expected a whole number ≥ 1/,
+    /QMTL_POLICY_SUBMISSIONS_PER_MINUTE="1.5": expected a whole number ≥ 0/,
   ],
   [
     { QMTL_POLICY_ALLOWED_NODE_TYPES: " , " },
