@@ -195,7 +195,7 @@ export async function failoverDrill(ctx: DrillContext): Promise<DrillReport> {
     await waitFor(
       "a first acknowledged submission",
       () => load.acks.size > 0 ? true : undefined,
-      { timeoutMs: 30_000 },
+      { timeoutMs: 120_000 },
     );
   }
 

@@ -92,7 +92,7 @@ const PLANS: Record<"short" | "long", Plan> = {
     outageMs: 5_000,
     dependencyDownMs: 2_000,
     afterRecoveryMs: 2_000,
-    completionTimeoutMs: 90_000,
+    completionTimeoutMs: 120_000,
   },
   long: {
     clients: 4,
@@ -193,7 +193,7 @@ export async function neo4jDrill(ctx: DrillContext): Promise<DrillReport> {
 
   // ---- private Neo4j (+ Redis group) ---------------------------------------
   const stack = PrivateStack.create({ dir, neo4jHeap: "512m" });
-  cleanup.add("stack down", () => stack.down());
+  cleanup.add("stack down", () => stack.down({ fast: true }));
   clock.log(
     `starting a private Neo4j (bolt :${stack.boltPort})${
       redisUrl ? "" : ` and Redis group (master :${stack.redisPort})`
@@ -249,7 +249,7 @@ export async function neo4jDrill(ctx: DrillContext): Promise<DrillReport> {
       [...load.acks.keys()].some((s) => feed.completions(s).length > 0)
         ? true
         : undefined,
-    { timeoutMs: 30_000 },
+    { timeoutMs: 120_000 },
   );
 
   // ---- fault ------------------------------------------------------------------
@@ -332,7 +332,7 @@ export async function neo4jDrill(ctx: DrillContext): Promise<DrillReport> {
   const recovered = await waitFor(
     "a strategy COMPLETED after the restart",
     () => completedAfter(killAt),
-    { timeoutMs: 90_000, intervalMs: 50 },
+    { timeoutMs: 180_000, intervalMs: 50 },
   ).catch(() => undefined);
   if (recovered !== undefined) {
     clock.mark("first-completed-after-restart", clock.start + recovered);
@@ -417,7 +417,7 @@ export async function neo4jDrill(ctx: DrillContext): Promise<DrillReport> {
     {
       name: "a strategy COMPLETED after the restart",
       ok: recovered !== undefined,
-      detail: recovered === undefined ? "none within 90 s" : undefined,
+      detail: recovered === undefined ? "none within 180 s" : undefined,
     },
     {
       name: "/readyz answered 200 again",

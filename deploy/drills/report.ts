@@ -276,6 +276,10 @@ const fmtMs = (ms: number | null | undefined): string =>
 
 const fmtAt = (ms: number): string => `+${(ms / 1000).toFixed(1)} s`;
 
+/** Long driver messages are cut in the text report (the JSON keeps them). */
+const cut = (s: string, n = 140): string =>
+  s.length <= n ? s : `${s.slice(0, n - 1)}…`;
+
 const counts = (m: Record<string, number>): string => {
   const e = Object.entries(m).sort((a, b) => b[1] - a[1]);
   return e.length === 0 ? "none" : e.map(([k, v]) => `${k} × ${v}`).join(", ");
@@ -355,7 +359,7 @@ export function renderText(r: DrillReport): string {
     line(
       `  ${
         fmtAt(a.atMs).padStart(9)
-      }  ${a.condition} ${a.status} (${a.severity}): ${a.summary}`,
+      }  ${a.condition} ${a.status} (${a.severity}): ${cut(a.summary)}`,
     );
   }
   if (r.sentinelEvents) {
@@ -371,7 +375,9 @@ export function renderText(r: DrillReport): string {
     for (const x of r.readiness) {
       line(
         `  ${fmtAt(x.atMs).padStart(9)}  ${x.status}${
-          x.reasons.length ? ` ${x.reasons.join("; ")}` : ""
+          x.reasons.length
+            ? ` ${x.reasons.map((r) => cut(r, 100)).join("; ")}`
+            : ""
         }`,
       );
     }
@@ -380,7 +386,9 @@ export function renderText(r: DrillReport): string {
     line();
     line("observed");
     for (const [k, v] of Object.entries(r.observed)) {
-      line(`  ${k}: ${typeof v === "string" ? v : JSON.stringify(v)}`);
+      line(
+        `  ${k}: ${cut(typeof v === "string" ? v : JSON.stringify(v), 400)}`,
+      );
     }
   }
   line();
@@ -388,7 +396,7 @@ export function renderText(r: DrillReport): string {
   for (const ch of r.checks) {
     line(
       `  ${ch.ok ? "ok  " : "FAIL"} ${ch.name}${
-        ch.detail ? ` — ${ch.detail}` : ""
+        ch.detail ? ` — ${cut(ch.detail, 200)}` : ""
       }`,
     );
   }

@@ -27,7 +27,7 @@ export interface ServerProcessOptions {
   env: Record<string, string>;
   /** Where stdout and stderr are appended. */
   logFile: string;
-  /** Give up waiting for `/healthz` after this long; default 60 s. */
+  /** Give up waiting for `/healthz` after this long; default 120 s. */
   readyTimeoutMs?: number;
 }
 
@@ -134,7 +134,7 @@ export async function startServerProcess(
     log.close();
     return code;
   };
-  const end = Date.now() + (options.readyTimeoutMs ?? 60_000);
+  const end = Date.now() + (options.readyTimeoutMs ?? 120_000);
   let problem: string | undefined;
   for (;;) {
     if (exited !== undefined) {
@@ -146,7 +146,7 @@ export async function startServerProcess(
     if (res?.status === 200) break;
     if (Date.now() >= end) {
       problem = `the server at ${url} did not answer /healthz within ${
-        options.readyTimeoutMs ?? 60_000
+        options.readyTimeoutMs ?? 120_000
       } ms`;
       break;
     }

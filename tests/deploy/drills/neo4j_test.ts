@@ -14,7 +14,7 @@ Deno.test({
     ...NEO4J_TOOLS.filter((t) => t.name === "java"),
   ]),
   async fn() {
-    const run = await runDrill("neo4j", 300_000);
+    const run = await runDrill("neo4j", 420_000);
     const r = run.report;
     assert.equal(run.code, 0, explain(run));
     assert.equal(r.ok, true, explain(run));
