@@ -88,8 +88,8 @@ const PLANS: Record<"short" | "long", Plan> = {
     completionTimeoutMs: 60_000,
   },
   long: {
-    clients: 6,
-    pauseMs: 50,
+    clients: 4,
+    pauseMs: 250,
     warmupMs: 20_000,
     healDelayMs: 5_000,
     afterHealMs: 20_000,
