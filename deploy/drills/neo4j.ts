@@ -1,0 +1,545 @@
+/**
+ * `deno task drill:neo4j` — Neo4j dies under load and comes back.
+ *
+ * Starts, privately (own folder, free ports): Neo4j (`deploy/local/stack.sh
+ * --neo4j-only`), a Redis group (`--redis-only`; or the Redis of
+ * `QMTL_REDIS_URL` with `--redis=env`), an alert sink, the reference server
+ * (`deploy/server.ts`, a subprocess, `QMTL_ALERT_DEPENDENCY_DOWN_MS` short)
+ * and several SDK clients submitting small strategies. Then `kill -9`s
+ * Neo4j and keeps submitting: submissions must be acknowledged and stay
+ * QUEUED, reads that need Neo4j must answer 503 + `Retry-After`, `/readyz`
+ * must fail saying why, and `dependency_unreachable` must reach the sink.
+ * Restarts Neo4j (`stack.sh up --neo4j-only`), waits for recovery, stops
+ * the load, waits until every acknowledged strategy is COMPLETED, and
+ * reports. Exit status 1 on loss, duplicates or a missed expectation. See
+ * docs/operations.md, "Drills".
+ *
+ *     deno task drill:neo4j [--short] [--json] [--keep] [--redis=private|env]
+ *
+ * @module
+ */
+
+import { QmtlClient } from "../../sdk/mod.ts";
+import { startAlertSink } from "./alert_sink.ts";
+import { type DrillContext, runDrill } from "./cli.ts";
+import {
+  baseServerEnv,
+  between,
+  drillTokens,
+  firstCompletion,
+  metricsSnapshot,
+  randomSecret,
+  runId,
+  slowestCompletions,
+} from "./common.ts";
+import { waitForCompletion } from "./completion.ts";
+import { auditEventLog } from "./event_audit.ts";
+import { COMPLETED_EVENT, followEvents } from "./event_feed.ts";
+import { drillStrategy, Load } from "./load.ts";
+import { PrivateStack } from "./private_stack.ts";
+import { watchReadiness } from "./readiness_watch.ts";
+import {
+  alertSection,
+  type Check,
+  type DrillReport,
+  finishReport,
+  strategyChecks,
+  tallyStrategies,
+} from "./report.ts";
+import { startServerProcess } from "./server_process.ts";
+import { NEO4J_TOOLS, REDIS_TOOLS, requireTools, type Tool } from "./tools.ts";
+import { sleep, waitFor } from "./wait.ts";
+
+/** `--help` text. */
+export const USAGE =
+  `usage: deno task drill:neo4j [--short] [--json] [--keep] [--redis=private|env]
+
+Kills Neo4j (kill -9) of a private Neo4j while SDK clients submit strategies
+through the reference server, keeps submitting, restarts Neo4j, and reports
+time to detect (/readyz, alert), time to recover (first COMPLETED after the
+restart), acknowledged vs completed strategies, duplicates, the states seen
+during the outage, client errors and alerts (fired and resolved).
+
+  --short          CI mode: a few seconds of load (default: about two minutes)
+  --json           print the report as JSON (progress goes to stderr)
+  --keep           keep the private stack folder and logs even when it passes
+  --redis=private  a private Redis group (default)
+  --redis=env      the Redis of QMTL_REDIS_URL instead — only a Redis no other
+                   gateway uses: the drill's server shares its queue keys
+
+Exit status: 0 passed, 1 a check failed, 2 bad usage, 3 could not run.`;
+
+interface Plan {
+  clients: number;
+  pauseMs: number;
+  /** Pause from the restart on (the backlog to drain stays small). */
+  restartPauseMs: number;
+  warmupMs: number;
+  /** Least time between the kill and the restart. */
+  outageMs: number;
+  /** `QMTL_ALERT_DEPENDENCY_DOWN_MS` of the server. */
+  dependencyDownMs: number;
+  afterRecoveryMs: number;
+  completionTimeoutMs: number;
+}
+
+const PLANS: Record<"short" | "long", Plan> = {
+  short: {
+    clients: 2,
+    pauseMs: 1_000,
+    restartPauseMs: 5_000,
+    warmupMs: 3_000,
+    outageMs: 5_000,
+    dependencyDownMs: 2_000,
+    afterRecoveryMs: 2_000,
+    completionTimeoutMs: 120_000,
+  },
+  long: {
+    clients: 4,
+    pauseMs: 250,
+    restartPauseMs: 250,
+    warmupMs: 20_000,
+    outageMs: 45_000,
+    dependencyDownMs: 10_000,
+    afterRecoveryMs: 20_000,
+    completionTimeoutMs: 180_000,
+  },
+};
+
+const METRICS = [
+  "qmtl_dependency_up",
+  "qmtl_alerts_total",
+  "qmtl_lifecycle_transitions_total",
+  "qmtl_dead_letters_total",
+];
+
+const LAUNCHER_BUILT = new URL(
+  "../local/neo4j/target/classpath.txt",
+  import.meta.url,
+).pathname;
+
+function neededTools(redis: "private" | "env"): Tool[] {
+  let built = false;
+  try {
+    built = Deno.statSync(LAUNCHER_BUILT).isFile;
+  } catch {
+    // the first `stack.sh up` builds it with Maven
+  }
+  const neo4j = NEO4J_TOOLS.filter((t) => t.name !== "mvn" || !built);
+  return redis === "private" ? [...REDIS_TOOLS, ...neo4j] : neo4j;
+}
+
+/** Outcome of one read that needs Neo4j, made during the outage. */
+interface ReadProbe {
+  path: string;
+  status: number;
+  retryAfter: string | null;
+  tookMs: number;
+  body: string;
+}
+
+async function probeRead(
+  url: string,
+  token: string,
+  path: string,
+): Promise<ReadProbe> {
+  const t0 = Date.now();
+  try {
+    const res = await fetch(`${url}${path}`, {
+      headers: { authorization: `Bearer ${token}` },
+      signal: AbortSignal.timeout(40_000),
+    });
+    const body = (await res.text()).slice(0, 300);
+    return {
+      path,
+      status: res.status,
+      retryAfter: res.headers.get("retry-after"),
+      tookMs: Date.now() - t0,
+      body,
+    };
+  } catch (e) {
+    return {
+      path,
+      status: 0,
+      retryAfter: null,
+      tookMs: Date.now() - t0,
+      body: String(e),
+    };
+  }
+}
+
+/**
+ * The drill's steps (see the module doc).
+ *
+ * @example
+ * ```ts ignore
+ * Deno.exit(await runDrill("neo4j", USAGE, ["--short"], neo4jDrill));
+ * ```
+ */
+export async function neo4jDrill(ctx: DrillContext): Promise<DrillReport> {
+  const { args, clock, dir, cleanup } = ctx;
+  const mode = args.short ? "short" : "long";
+  const plan = PLANS[mode];
+  const startedAt = new Date(clock.start).toISOString();
+  requireTools(neededTools(args.redis));
+  let redisUrl: string | undefined;
+  if (args.redis === "env") {
+    redisUrl = Deno.env.get("QMTL_REDIS_URL");
+    if (!redisUrl) {
+      throw new Error("--redis=env: QMTL_REDIS_URL is not set");
+    }
+  }
+  const id = runId();
+
+  // ---- private Neo4j (+ Redis group) ---------------------------------------
+  const stack = PrivateStack.create({ dir, neo4jHeap: "512m" });
+  cleanup.add("stack down", () => stack.down({ fast: true }));
+  clock.log(
+    `starting a private Neo4j (bolt :${stack.boltPort})${
+      redisUrl ? "" : ` and Redis group (master :${stack.redisPort})`
+    } in ${dir}`,
+  );
+  await Promise.all([
+    stack.up("neo4j"),
+    redisUrl ? Promise.resolve() : stack.up("redis"),
+  ]);
+  redisUrl ??= stack.redisUrl;
+  clock.mark("stack-up");
+
+  const sink = startAlertSink(clock);
+  cleanup.add("alert sink", () => sink.close());
+  const secret = randomSecret();
+  const tokens = await drillTokens(secret);
+  clock.log("starting the server");
+  const server = await startServerProcess({
+    env: {
+      ...baseServerEnv({ secret, alertUrl: sink.url }),
+      QMTL_REDIS_URL: redisUrl,
+      QMTL_NEO4J_URL: stack.neo4jUrl,
+      QMTL_NEO4J_MIGRATE: "auto",
+      QMTL_ALERT_DEPENDENCY_DOWN_MS: String(plan.dependencyDownMs),
+    },
+    logFile: `${dir}/server.log`,
+  });
+  cleanup.add("server stop", () => server.stop());
+  clock.mark("server-ready");
+  clock.log(`server ready at ${server.url} (pid ${server.pid})`);
+
+  // ---- load -----------------------------------------------------------------
+  const ready = watchReadiness(server.url, clock);
+  cleanup.add("readiness watch", () => ready.close());
+  const feed = followEvents({ url: server.url, token: tokens.observer, clock });
+  cleanup.add("event feed", () => feed.close());
+  const load = new Load({
+    url: server.url,
+    token: tokens.load,
+    clients: plan.clients,
+    pauseMs: plan.pauseMs,
+    runId: id,
+    clock,
+  });
+  cleanup.add("load stop", () => load.stop(2_000));
+  // A freshly started Neo4j plans its queries on a cold JVM: the first diff
+  // can take tens of seconds on a loaded machine. One warm-up strategy,
+  // completed before the load starts, keeps that out of normal operation
+  // (the restart later is cold again, and measured).
+  const warm = new QmtlClient({ url: server.url, token: tokens.load });
+  const warmId =
+    (await warm.submit(drillStrategy(id, 999, 0), { version: "1" }))
+      .strategyId;
+  await warm.waitFor(warmId, "COMPLETED", { timeoutMs: 180_000 });
+  clock.mark("warm-up-completed");
+  clock.log(`warm-up strategy ${warmId} COMPLETED`);
+  load.start();
+  clock.mark("load-start");
+  clock.log(`load: ${plan.clients} clients; fault in ${plan.warmupMs} ms`);
+  await sleep(plan.warmupMs);
+  await waitFor(
+    "a first COMPLETED strategy before the fault",
+    () =>
+      [...load.acks.keys()].some((s) => feed.completions(s).length > 0)
+        ? true
+        : undefined,
+    { timeoutMs: 120_000 },
+  );
+
+  // ---- fault ------------------------------------------------------------------
+  const killed = await stack.killNeo4j();
+  const killAt = clock.mark("kill", killed.at);
+  clock.log(
+    `kill -9 neo4j (pid ${killed.pid}, bolt :${killed.port}) — ${load.acks.size} acknowledged so far`,
+  );
+  const observer = new QmtlClient({
+    url: server.url,
+    token: tokens.observer,
+    retry: { maxAttempts: 2, baseMs: 100, maxMs: 500 },
+    requestTimeoutMs: 30_000,
+  });
+  // Probes of the outage, concurrently, while the load goes on.
+  const notReady = waitFor(
+    "/readyz to fail",
+    () => ready.firstAfter(killAt, 503),
+    {
+      timeoutMs: 30_000,
+      intervalMs: 50,
+    },
+  ).catch(() => undefined);
+  const fired = waitFor(
+    "the dependency_unreachable alert",
+    () => sink.first("dependency_unreachable"),
+    { timeoutMs: plan.dependencyDownMs + 30_000, intervalMs: 50 },
+  ).catch(() => undefined);
+  const nodesRead = (async () => {
+    await sleep(500);
+    return await probeRead(
+      server.url,
+      tokens.observer,
+      "/v1/nodes?page_size=1",
+    );
+  })();
+  await sleep(plan.outageMs);
+  const [nr, alert, read] = await Promise.all([notReady, fired, nodesRead]);
+  if (nr) clock.log(`/readyz answers ${nr.status}: ${nr.reasons.join("; ")}`);
+  if (alert) clock.log(`alert: ${alert.condition} ${alert.status}`);
+  clock.log(
+    `GET /v1/nodes during the outage: ${read.status} (Retry-After ${read.retryAfter}) after ${read.tookMs} ms`,
+  );
+  // Submissions acknowledged during the outage: their states now.
+  const duringOutage = load.acksAfter(killAt);
+  const outageStates: Record<string, number> = {};
+  for (const a of duringOutage) {
+    let state: string;
+    try {
+      state = (await observer.get(a.strategyId)).state;
+    } catch (e) {
+      state = `unreadable: ${(e as Error).message.slice(0, 60)}`;
+    }
+    outageStates[state] = (outageStates[state] ?? 0) + 1;
+  }
+  clock.log(
+    `${duringOutage.length} acknowledged during the outage; states: ${
+      JSON.stringify(outageStates)
+    }`,
+  );
+
+  // ---- restart ----------------------------------------------------------------
+  clock.mark("restart-start");
+  load.pauseMs = plan.restartPauseMs;
+  clock.log("restarting neo4j (stack.sh up --neo4j-only)");
+  await stack.up("neo4j");
+  const restartedAt = clock.mark("restart-end");
+  clock.log("neo4j is back (Bolt open)");
+  const completedAfter = (t: number) => {
+    let first: number | undefined;
+    for (const list of feed.byStrategy.values()) {
+      for (const e of list) {
+        if (e.type === COMPLETED_EVENT && e.atMs > t) {
+          if (first === undefined || e.atMs < first) first = e.atMs;
+        }
+      }
+    }
+    return first;
+  };
+  const recovered = await waitFor(
+    "a strategy COMPLETED after the restart",
+    () => completedAfter(killAt),
+    { timeoutMs: 180_000, intervalMs: 50 },
+  ).catch(() => undefined);
+  if (recovered !== undefined) {
+    clock.mark("first-completed-after-restart", clock.start + recovered);
+    clock.log("recovered: a strategy COMPLETED");
+  }
+  const readyAgain = await waitFor(
+    "/readyz to answer 200 again",
+    () => ready.firstAfter(restartedAt, 200),
+    { timeoutMs: 30_000, intervalMs: 50 },
+  ).catch(() => undefined);
+  const resolved = await waitFor(
+    "the dependency_unreachable recovery alert",
+    () => sink.first("dependency_unreachable", "resolved"),
+    { timeoutMs: 30_000, intervalMs: 50 },
+  ).catch(() => undefined);
+  await sleep(plan.afterRecoveryMs);
+  await load.stop();
+  clock.mark("load-stop");
+  clock.log(
+    `load stopped: ${load.acks.size} acknowledged; waiting for every one to be COMPLETED (≤ ${plan.completionTimeoutMs} ms)`,
+  );
+
+  // ---- outcome ----------------------------------------------------------------
+  const completion = await waitForCompletion(observer, load.acks.keys(), {
+    timeoutMs: plan.completionTimeoutMs,
+  });
+  clock.mark("all-settled");
+  await waitFor(
+    "the event feed to show every completion",
+    () =>
+      completion.completed.every((s) => feed.completions(s).length > 0)
+        ? true
+        : undefined,
+    { timeoutMs: 10_000 },
+  ).catch(() => {});
+  const metrics = await metricsSnapshot(server.url, tokens.observer, METRICS);
+  const logged = await auditEventLog(redisUrl, load.acks.keys(), clock);
+  await feed.close();
+  await ready.close();
+
+  const tally = tallyStrategies(
+    load.acks.keys(),
+    [...load.acks.values()].filter((a) => a.duplicateAck).length,
+    completion,
+    logged,
+    (s) => feed.completions(s),
+  );
+  const firstDoneOfOutageAcks = firstCompletion(duringOutage, logged, feed);
+  const queuedLike = (outageStates.QUEUED ?? 0) +
+    (outageStates.PROCESSING ?? 0);
+  const checks: Check[] = [
+    ...strategyChecks(tally),
+    {
+      name: "submissions were acknowledged during the outage",
+      ok: duringOutage.length > 0,
+      detail:
+        `${duringOutage.length} acknowledged between the kill and the restart`,
+    },
+    {
+      name: "submissions acknowledged during the outage stayed QUEUED",
+      ok: duringOutage.length > 0 && queuedLike === duringOutage.length,
+      detail: `states: ${
+        JSON.stringify(outageStates)
+      } (PROCESSING = a worker is trying)`,
+    },
+    {
+      name: "a read that needs Neo4j answered 503 with Retry-After",
+      ok: read.status === 503 && read.retryAfter !== null,
+      detail:
+        `GET ${read.path}: ${read.status}, Retry-After ${read.retryAfter}, after ${read.tookMs} ms`,
+    },
+    {
+      name: "/readyz failed and said why",
+      ok: nr !== undefined && nr.reasons.some((r) => /neo4j/i.test(r)),
+      detail: nr ? nr.reasons.join("; ") : "never answered 503",
+    },
+    {
+      name: "the dependency_unreachable alert reached the sink",
+      ok: alert !== undefined,
+      detail: alert ? `${alert.severity}: ${alert.summary}` : "not received",
+    },
+    {
+      name: "a strategy COMPLETED after the restart",
+      ok: recovered !== undefined,
+      detail: recovered === undefined ? "none within 180 s" : undefined,
+    },
+    {
+      name: "/readyz answered 200 again",
+      ok: readyAgain !== undefined,
+      detail: readyAgain === undefined ? "not within 30 s" : undefined,
+    },
+    {
+      name: "the dependency_unreachable recovery (resolved) reached the sink",
+      ok: resolved !== undefined,
+      detail: resolved?.summary ?? "not received",
+    },
+  ];
+  return finishReport({
+    drill: "neo4j",
+    mode,
+    startedAt,
+    durationMs: clock.at(),
+    setup: {
+      neo4j:
+        `private, ${stack.neo4jUrl} (embedded Neo4j of deploy/local/, heap 512m) in ${dir}`,
+      redis: args.redis === "env"
+        ? `QMTL_REDIS_URL (${redisUrl})`
+        : `private group: master :${stack.redisPort}, replica :${
+          stack.redisPort + 1
+        }, sentinels :${stack.sentinelPort}-${stack.sentinelPort + 2}`,
+      server:
+        `deploy/server.ts (subprocess pid ${server.pid}) at ${server.url}; QMTL_ALERT_DEPENDENCY_DOWN_MS=${plan.dependencyDownMs}, QMTL_ALERT_CHECK_INTERVAL_MS=250, QMTL_NEO4J_MIGRATE=auto`,
+      load:
+        `${plan.clients} SDK clients, ${plan.pauseMs} ms between strategies (${plan.restartPauseMs} ms from the restart on); fault after ${plan.warmupMs} ms; restart ≥ ${plan.outageMs} ms after the kill; ${plan.afterRecoveryMs} ms more load after recovery`,
+      fault: `kill -9 neo4j pid ${killed.pid}`,
+    },
+    marks: clock.marks(),
+    timings: [
+      {
+        key: "detect_readyz",
+        label: "kill → /readyz 503 (detect)",
+        ms: between(killAt, nr?.atMs),
+      },
+      {
+        key: "detect_alert",
+        label: "kill → dependency_unreachable at the sink",
+        ms: between(killAt, alert?.atMs),
+      },
+      {
+        key: "read_503",
+        label: "GET /v1/nodes during the outage answered after",
+        ms: read.tookMs,
+      },
+      {
+        key: "restart",
+        label: "stack.sh up --neo4j-only took",
+        ms: between(clock.get("restart-start"), restartedAt),
+      },
+      {
+        key: "recover",
+        label: "restart → first COMPLETED (recover)",
+        ms: between(restartedAt, recovered),
+      },
+      {
+        key: "kill_to_recover",
+        label: "kill → first COMPLETED after it",
+        ms: between(killAt, recovered),
+      },
+      {
+        key: "outage_acks_completed",
+        label: "kill → first strategy acknowledged during the outage COMPLETED",
+        ms: between(killAt, firstDoneOfOutageAcks),
+      },
+      {
+        key: "ready_again",
+        label: "restart → /readyz 200",
+        ms: between(restartedAt, readyAgain?.atMs),
+      },
+      {
+        key: "resolved",
+        label: "restart → dependency_unreachable resolved at the sink",
+        ms: between(restartedAt, resolved?.atMs),
+      },
+      {
+        key: "settle",
+        label: "load stop → every acknowledged strategy settled",
+        ms: completion.waitedMs,
+      },
+    ],
+    strategies: tally,
+    clients: {
+      clients: plan.clients,
+      submitted: load.submitted,
+      httpStatuses: load.httpStatuses,
+      errors: load.errors,
+      errorSample: load.errorLog.slice(0, 10),
+    },
+    alerts: alertSection(sink.alerts),
+    readiness: [...ready.changes],
+    observed: {
+      "states of the strategies acknowledged during the outage": outageStates,
+      "read during the outage": `${read.status} ${
+        read.body.replace(/\s+/g, " ")
+      }`,
+      "SSE connections (1 + reconnects)": feed.connections,
+      "slowest acknowledgement → COMPLETED": slowestCompletions(
+        load.acks.values(),
+        logged,
+        feed,
+      ),
+      "server metrics at the end": metrics,
+    },
+    checks,
+  });
+}
+
+if (import.meta.main) {
+  Deno.exit(await runDrill("neo4j", USAGE, Deno.args, neo4jDrill));
+}
