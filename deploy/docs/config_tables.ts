@@ -31,9 +31,9 @@ export function serverTable(
   vars: readonly VariableSpec[] = CONFIG_VARIABLES,
 ): string {
   const rows = vars.filter((v) => v.scope !== "tooling").map((v) =>
-    `| \`${v.name}\` | ${v.default === undefined ? "—" : `\`${v.default}\``} | ${
-      cell(v.description)
-    } |`
+    `| \`${v.name}\` | ${
+      v.default === undefined ? "—" : `\`${v.default}\``
+    } | ${cell(v.description)} |`
   );
   return ["| variable | default | meaning |", "| --- | --- | --- |", ...rows]
     .join("\n");

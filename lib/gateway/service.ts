@@ -43,7 +43,6 @@ import type { JobOutcome } from "./worker/loop.ts";
 import type { TopicService } from "./topics/mod.ts";
 import type { Principal } from "./types.ts";
 import { seesAllStrategies } from "./acl/mod.ts";
-import { toQmtlError } from "./error_mapper/mod.ts";
 import {
   type AllowEntry,
   checkCallbackUrl,

@@ -83,6 +83,8 @@ export const EXIT_MEANINGS: readonly (readonly [number, string])[] = [
  */
 export class UsageError extends Error {
   /**
+   * A command line the CLI cannot run.
+   *
    * @param message what is wrong
    */
   constructor(message: string) {

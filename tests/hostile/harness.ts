@@ -11,7 +11,10 @@
 
 import assert from "node:assert/strict";
 import { loadConfig } from "../../lib/gateway/server/config.ts";
-import { type RunningServer, startServer } from "../../lib/gateway/server/start.ts";
+import {
+  type RunningServer,
+  startServer,
+} from "../../lib/gateway/server/start.ts";
 import { schemaHeaders } from "../../lib/contracts/mod.ts";
 import type { NodeRegistry } from "../../lib/dag/mod.ts";
 import { createLogger, type Role } from "../../lib/gateway/mod.ts";

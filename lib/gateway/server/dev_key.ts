@@ -45,6 +45,8 @@ export class DevKeyError extends Error {
   /** The file. */
   readonly path: string;
   /**
+   * A dev key file that cannot be used.
+   *
    * @param path the file
    * @param problem what is wrong with it
    * @param hint what to do; default: delete it to get a new one
