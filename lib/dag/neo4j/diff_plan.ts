@@ -59,8 +59,12 @@ const NODE_OVERHEAD_BYTES = 256;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { create } from "@bufbuild/protobuf";
+ * import { NodeSpecSchema } from "@qmtl/qmtl/contracts";
  * import { nodeBytes } from "./diff_plan.ts";
- * nodeBytes({ nodeId: "sha256:00", nodeType: "P", intervalS: 60, period: 1, paramsJson: "{}", inputs: [], codeHash: "", schemaCompatId: "v1", name: "", tags: [], metadata: {} }) > 256; // true
+ * const n = create(NodeSpecSchema, { nodeId: "sha256:00", nodeType: "P", intervalS: 60, period: 1, paramsJson: "{}", schemaCompatId: "v1" });
+ * assert.ok(nodeBytes(n) > 256);
  * ```
  */
 export function nodeBytes(n: NodeSpec): number {
@@ -146,9 +150,12 @@ export interface DiffPlan {
  * @example
  * ```ts
  * import { planDiff } from "./diff_plan.ts";
+ * import assert from "node:assert/strict";
+ * import { create } from "@bufbuild/protobuf";
+ * import { StrategyDagSchema } from "@qmtl/qmtl/contracts";
  * import { validateDag } from "@qmtl/qmtl/dag";
- * const v = validateDag({ name: "empty", nodes: [], checksum: 0, metadata: {} });
- * planDiff(v, { maxNodes: 10, maxBytes: 1 << 20 }).chunks.length; // 1
+ * const v = validateDag(create(StrategyDagSchema, { name: "empty" }));
+ * assert.equal(planDiff(v, { maxNodes: 10, maxBytes: 1 << 20 }).chunks.length, 1);
  * ```
  */
 export function planDiff(
