@@ -7,6 +7,7 @@
  */
 
 import { Redis } from "ioredis";
+import { closeRedis } from "../../lib/queue/mod.ts";
 import type { Timeline } from "./timeline.ts";
 
 /** The channels the watch subscribes to. */
@@ -80,7 +81,7 @@ export async function watchSentinel(
         (type === "+switch-master" || e.message.startsWith("master "))
       ),
     async close() {
-      await sub.quit().catch(() => sub.disconnect());
+      await closeRedis(sub);
     },
   };
 }

@@ -23,7 +23,7 @@ import type { StrategyDag } from "./messages.ts";
  *
  * @example
  * ```ts
- * import type { FieldLimits } from "./fields.ts";
+ * import type { FieldLimits } from "@qmtl/qmtl/contracts";
  * const tight: Pick<FieldLimits, "tagsPerNode"> = { tagsPerNode: 8 };
  * ```
  */
@@ -64,7 +64,7 @@ export interface FieldLimits {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { FIELD_LIMITS } from "./fields.ts";
+ * import { FIELD_LIMITS } from "@qmtl/qmtl/contracts";
  * assert.equal(FIELD_LIMITS.tagsPerNode, 64);
  * assert.equal(FIELD_LIMITS.paramsDepth, 64);
  * ```
@@ -92,7 +92,7 @@ export const FIELD_LIMITS: FieldLimits = Object.freeze({
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { utf8Length } from "./fields.ts";
+ * import { utf8Length } from "@qmtl/qmtl/contracts";
  * assert.equal(utf8Length("abc"), 3);
  * assert.equal(utf8Length("é"), 2);
  * assert.equal(utf8Length("😀"), 4);
@@ -254,7 +254,7 @@ function checkText(value: unknown, field: string, rule: TextRule): string {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { checkTag } from "./fields.ts";
+ * import { checkTag } from "@qmtl/qmtl/contracts";
  * checkTag("btc", "tags[0]");
  * assert.throws(() => checkTag("a\u0000b", "tags[1]"), /tags\[1\]: tag contains control character U\+0000/);
  * assert.throws(() => checkTag("", "tags[2]"), /must not be empty/);
@@ -279,7 +279,7 @@ export function checkTag(tag: unknown, field: string): string {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { checkTags } from "./fields.ts";
+ * import { checkTags } from "@qmtl/qmtl/contracts";
  * checkTags(["btc", "close"], "tags");
  * assert.throws(() => checkTags(new Array(65).fill("x"), "tags"), /65 tags; at most 64 allowed/);
  * ```
@@ -304,7 +304,7 @@ export function checkTags(
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { checkQueryTags } from "./fields.ts";
+ * import { checkQueryTags } from "@qmtl/qmtl/contracts";
  * checkQueryTags(["btc"]);
  * assert.throws(() => checkQueryTags([]), /tags: give at least one tag/);
  * assert.throws(() => checkQueryTags(new Array(500_000).fill("t")), /500000 tags; at most 64 allowed/);
@@ -329,7 +329,7 @@ export function checkQueryTags(
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { checkName } from "./fields.ts";
+ * import { checkName } from "@qmtl/qmtl/contracts";
  * checkName("sma_fast", "name");
  * assert.throws(() => checkName("a\r\nb", "name"), /control character U\+000D/);
  * ```
@@ -353,7 +353,7 @@ export function checkName(name: unknown, field: string): string {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { checkMetadata } from "./fields.ts";
+ * import { checkMetadata } from "@qmtl/qmtl/contracts";
  * checkMetadata({ team: "quant", note: "line 1\nline 2" }, "metadata");
  * assert.throws(() => checkMetadata({ k: "x".repeat(2000) }, "metadata"), /metadata\.k: metadata value is 2000 bytes long/);
  * ```
@@ -408,7 +408,7 @@ const VERSION_RE = /^[A-Za-z0-9][A-Za-z0-9._+-]*$/;
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { checkVersion } from "./fields.ts";
+ * import { checkVersion } from "@qmtl/qmtl/contracts";
  * checkVersion("2.0.1");
  * assert.throws(() => checkVersion("1 beta"), /version: must be 1-64 characters/);
  * ```
@@ -451,7 +451,7 @@ const SCHEMA_COMPAT_RE = /^[A-Za-z0-9][A-Za-z0-9_.:-]*$/;
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { checkNodeType } from "./fields.ts";
+ * import { checkNodeType } from "@qmtl/qmtl/contracts";
  * checkNodeType("Processing", "node_type");
  * assert.throws(() => checkNodeType("a|b", "node_type"), /node_type: node_type must be/);
  * ```
@@ -469,7 +469,7 @@ export function checkNodeType(nodeType: unknown, field: string): string {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { checkSchemaCompatId } from "./fields.ts";
+ * import { checkSchemaCompatId } from "@qmtl/qmtl/contracts";
  * checkSchemaCompatId("v1", "schema_compat_id");
  * assert.throws(() => checkSchemaCompatId("", "schema_compat_id"), /must be 1-64 characters/);
  * ```
@@ -516,7 +516,7 @@ function checkIdentifier(
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { checkParamsSize } from "./fields.ts";
+ * import { checkParamsSize } from "@qmtl/qmtl/contracts";
  * checkParamsSize('{"window":20}', "params_json");
  * assert.throws(() => checkParamsSize("x".repeat(70_000), "params_json"), /at most 65536 bytes/);
  * ```
@@ -539,7 +539,7 @@ export function checkParamsSize(json: string, field: string): void {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { jsonDepth } from "./fields.ts";
+ * import { jsonDepth } from "@qmtl/qmtl/contracts";
  * assert.equal(jsonDepth('{"a":[1,{"b":"[[["}]}'), 3);
  * assert.equal(jsonDepth("[".repeat(100_000), 64), 65);
  * ```
@@ -575,7 +575,7 @@ export function jsonDepth(json: string, stopAbove = Infinity): number {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { checkParamsDepth } from "./fields.ts";
+ * import { checkParamsDepth } from "@qmtl/qmtl/contracts";
  * checkParamsDepth('{"a":{"b":[1]}}', "params_json");
  * assert.throws(
  *   () => checkParamsDepth('{"a":' + "[".repeat(10_000) + "]".repeat(10_000) + "}", "params_json"),
@@ -595,7 +595,7 @@ export function checkParamsDepth(json: string, field: string): void {
  * @param field path for errors
  * @example
  * ```ts
- * import { paramsTooDeep } from "./fields.ts";
+ * import { paramsTooDeep } from "@qmtl/qmtl/contracts";
  * paramsTooDeep("params").details?.limit; // "64"
  * ```
  */
@@ -624,7 +624,7 @@ function tooDeep(field: string): ContractError {
  * import assert from "node:assert/strict";
  * import { create } from "@bufbuild/protobuf";
  * import { NodeSpecSchema, StrategyDagSchema } from "./messages.ts";
- * import { checkDagFields } from "./fields.ts";
+ * import { checkDagFields } from "@qmtl/qmtl/contracts";
  * const dag = create(StrategyDagSchema, {
  *   name: "demo",
  *   nodes: [create(NodeSpecSchema, { name: "p", tags: ["btc", "bad\ntag"] })],
@@ -662,7 +662,7 @@ export function checkDagFields(dag: StrategyDag): void {
  *
  * @example
  * ```ts
- * import type { SubmitFields } from "./fields.ts";
+ * import type { SubmitFields } from "@qmtl/qmtl/contracts";
  * const f: SubmitFields = { version: "2", callbackUrl: "", metadata: {} };
  * ```
  */
@@ -683,7 +683,7 @@ export interface SubmitFields {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { checkSubmitFields } from "./fields.ts";
+ * import { checkSubmitFields } from "@qmtl/qmtl/contracts";
  * checkSubmitFields({ version: "1", callbackUrl: "https://example.com/hook", metadata: {} });
  * assert.throws(
  *   () => checkSubmitFields({ version: "x".repeat(65_536), callbackUrl: "", metadata: {} }),

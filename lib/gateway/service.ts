@@ -31,6 +31,7 @@ import {
 } from "../contracts/messages.ts";
 import type { NodeRegistry } from "../dag/registry.ts";
 import type { Job, LeasedJob, WorkQueue } from "../queue/types.ts";
+import { INTERNAL_MESSAGE } from "./error_mapper/mod.ts";
 import type { EventEmitter } from "./events/emitter.ts";
 import type { Logger } from "./logger/mod.ts";
 import type {
@@ -300,7 +301,7 @@ function clientDetail(e: unknown): ErrorDetail {
   }
   return create(ErrorDetailSchema, {
     code: ErrorCode.E_INTERNAL,
-    message: "internal error while diffing (the gateway log has the cause)",
+    message: INTERNAL_MESSAGE,
   });
 }
 

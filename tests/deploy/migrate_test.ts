@@ -62,7 +62,7 @@ Deno.test("migrate: Neo4j unavailable exits 3, saying so", async () => {
     QMTL_NEO4J_URL: `bolt://127.0.0.1:${freePort()}`,
   });
   assert.equal(run.code, codes.unavailable, run.text);
-  assert.match(run.text, /migrate failed: neo4j unavailable/);
+  assert.match(run.text, /migrate failed: neo4j is unavailable/);
 });
 
 const neo4j = serviceUrl("QMTL_NEO4J_URL");

@@ -10,6 +10,7 @@
  */
 
 import { QmtlError } from "../../contracts/errors.ts";
+import { isRequestTimeout } from "../error_mapper/mod.ts";
 import type { GatewayMiddleware } from "../types.ts";
 
 /** Default limit: 8 MiB (a 1,000-node DAG is well under 1 MiB). */
@@ -25,17 +26,14 @@ function tooLarge(max: number): QmtlError {
 
 /**
  * A body that could not be read to its end: the client closed the
- * connection, sent malformed framing, or stopped sending (the transport's
- * body deadline). The client's fault, so `E_INVALID` (400), never a 500.
+ * connection or sent malformed framing. The client's fault, so `E_INVALID`
+ * (400), never a 500. (A body that stopped arriving — the transport's body
+ * deadline — keeps its own error, answered 408.)
  */
 function incomplete(cause: unknown): QmtlError {
-  const timedOut = (cause as { name?: unknown } | null)?.name ===
-    "BodyTimeoutError";
   return new QmtlError(
     "E_INVALID",
-    timedOut
-      ? (cause as Error).message
-      : "the request body ended early (the client closed the connection or sent malformed framing)",
+    "the request body ended early (the client closed the connection or sent malformed framing)",
     { cause },
   );
 }
@@ -84,7 +82,7 @@ export async function readBodyLimited(
     try {
       step = await reader.read();
     } catch (e) {
-      throw incomplete(e);
+      throw isRequestTimeout(e) ? e : incomplete(e);
     }
     const { done, value } = step;
     if (done) break;

@@ -67,7 +67,7 @@ Deno.test("the server subprocess inherits no QMTL_* variable of the caller", () 
       PATH: "/bin",
       HOME: "/h",
       QMTL_NEO4J_URL: "bolt://x",
-      QMTL_X: "1",
+      QMTL_TOKEN: "t",
     }),
     { PATH: "/bin", HOME: "/h" },
   );
