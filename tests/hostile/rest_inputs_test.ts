@@ -150,10 +150,10 @@ Deno.test({
           [`tags=${"x".repeat(129)}`, /129 bytes long; at most 128/],
           ["tags=a%00b", /control character U\+0000/],
           ["tags=a%0d%0ab", /control character U\+000D/],
-          ["tags=,,,", /tags is required/],
-          ["tags=a&limit=0", /limit must be 1-1000/],
-          ["tags=a&limit=1001", /limit must be 1-1000/],
-          ["tags=a&match=some", /match must be any or all/],
+          ["tags=,,,", /query parameter tags is malformed/],
+          ["tags=a&limit=0", /limit must be an integer 1-1000, got 0/],
+          ["tags=a&limit=1001", /limit must be an integer 1-1000, got 1001/],
+          ["tags=a&match=some", /match must be one of any, all/],
         ];
         for (const [q, re] of cases) {
           const text = await expect4xx(await byTags(q), q.slice(0, 40));
