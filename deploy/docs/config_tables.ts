@@ -82,8 +82,10 @@ export function replaceBetween(
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * const page = configPage([{ name: "QMTL_X", kind: "string", description: "x" }]);
- * assert.match(page, /\| `QMTL_X` \| — \| x \|/);
+ * const page = configPage([
+ *   { name: "QMTL_PORT", kind: "port", description: "x" },
+ * ]);
+ * assert.match(page, /\| `QMTL_PORT` \| — \| x \|/);
  * ```
  */
 export function configPage(
