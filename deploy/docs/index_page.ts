@@ -30,7 +30,7 @@ export function indexPage(entries: readonly string[]): string {
     "| --- | --- | --- |",
     "| [`api/index.html`](api/index.html) | HTML API reference of every entry point of `@qmtl/qmtl` | " +
     "`deno doc --html` over " + entries.map((e) => `\`${e}\``).join(", ") +
-    " (the `exports` of `deno.json`); source links are relative to the repository |",
+    " (the `exports` of `deno.json`); source links are relative to the repository. Built by `deno task docs` in your checkout, not committed (about 96 MB) and not part of `--check` |",
     "| [`openapi.json`](openapi.json) | OpenAPI 3.1 document of the gateway's REST views, as served at `GET /openapi.json` | " +
     "`buildOpenApi()` of `lib/gateway/openapi/` (the route table) |",
     "| [`proto.md`](proto.md) | Protobuf reference: services, methods, messages, fields, enums, with their comments | " +
