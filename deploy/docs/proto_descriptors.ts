@@ -1,0 +1,53 @@
+/**
+ * The descriptors of the `.proto` files under `proto/`, comments included:
+ * `buf build` (run by Deno from npm, the version `deno task proto` uses)
+ * writes a binary `FileDescriptorSet` with source info.
+ *
+ * @module
+ */
+
+import { fromBinary } from "@bufbuild/protobuf";
+import {
+  type FileDescriptorSet,
+  FileDescriptorSetSchema,
+} from "@bufbuild/protobuf/wkt";
+
+/** The buf CLI, from npm (same pin as the `proto` tasks of deno.json). */
+export const BUF = "npm:@bufbuild/buf@1.75.0";
+
+/**
+ * Builds the module at `protoDir` (a folder with `buf.yaml`) into a
+ * `FileDescriptorSet` of its own files (imports excluded), with comments.
+ *
+ * @throws Error with buf's message when the build fails
+ * @example
+ * ```ts ignore
+ * const set = await protoDescriptors(new URL("../../proto/", import.meta.url));
+ * ```
+ */
+export async function protoDescriptors(
+  protoDir: URL,
+): Promise<FileDescriptorSet> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      BUF,
+      "build",
+      "--as-file-descriptor-set",
+      "--exclude-imports",
+      "-o",
+      "-",
+    ],
+    cwd: protoDir,
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).output();
+  if (!out.success) {
+    throw new Error(
+      `buf build failed:\n${new TextDecoder().decode(out.stderr)}`,
+    );
+  }
+  return fromBinary(FileDescriptorSetSchema, out.stdout);
+}
