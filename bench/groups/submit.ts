@@ -8,12 +8,17 @@
  *
  * After the measurements every submitted strategy is retired and the
  * registry's GC (grace 0) removes the nodes they created, so repeated runs
- * do not grow the shared database (the server has no namespace setting).
+ * do not grow the database. The server runs in the namespace `bench`
+ * (`QMTL_NAMESPACE`: its Redis names and its Neo4j namespace), apart from
+ * any other deployment on the same stack.
  *
  * @module
  */
 
 import { loadConfig } from "../../lib/gateway/server/config.ts";
+
+/** The server's namespace (Redis names and Neo4j namespace). */
+const BENCH_NAMESPACE = "bench";
 import { Neo4jRegistry } from "../../lib/dag/mod.ts";
 import { signDevToken } from "../../lib/gateway/mod.ts";
 import {
@@ -148,7 +153,11 @@ async function cleanUp(
 ): Promise<string> {
   const deadline = Date.now() + budgetMs;
   for (const id of ids) await client.retire(id);
-  const reg = await Neo4jRegistry.connect({ url: neo4jUrl, migrate: "check" });
+  const reg = await Neo4jRegistry.connect({
+    url: neo4jUrl,
+    namespace: BENCH_NAMESPACE,
+    migrate: "check",
+  });
   let removed = 0;
   let passes = 0;
   try {
@@ -164,7 +173,7 @@ async function cleanUp(
   ctx.log(
     `submit: cleanup retired ${ids.length} strategies, GC removed ${removed} nodes`,
   );
-  return `Clean-up: ${ids.length} strategies retired, then ${passes} GC pass(es) with grace 0 removed ${removed} nodes from the namespace \`default\`${
+  return `Clean-up: ${ids.length} strategies retired, then ${passes} GC pass(es) with grace 0 removed ${removed} nodes from the namespace \`${BENCH_NAMESPACE}\`${
     Date.now() >= deadline ? ` (stopped at the ${budgetMs / 1000} s bound)` : ""
   }.`;
 }
@@ -207,6 +216,8 @@ async function run(ctx: GroupContext): Promise<GroupReport> {
       QMTL_REDIS_URL: redisUrl,
       QMTL_NEO4J_MIGRATE: "auto",
       QMTL_JWT_SECRET: secret,
+      // Redis names and Neo4j namespace of its own: never a user's data.
+      QMTL_NAMESPACE: BENCH_NAMESPACE,
       ...unlimited,
     }),
     startServer(ctx, "memory", { QMTL_JWT_SECRET: secret, ...unlimited }),
