@@ -6,12 +6,10 @@
  * @module
  */
 
-import { createHash } from "node:crypto";
 import type { NodeSpec, StrategyDag } from "../contracts/messages.ts";
+import { dagHash, isNodeId } from "../contracts/node_id.ts";
 import { CycleError, RegistryError } from "./errors.ts";
 import { findCycle } from "./cycle.ts";
-
-const NODE_ID = /^sha256:[0-9a-f]{64}$/;
 
 /**
  * A DAG that passed {@link validateDag}.
@@ -35,19 +33,6 @@ export interface ValidatedDag {
   externalInputs: Map<string, string>;
   /** Every dependency edge of the DAG: `from` depends on `to`. */
   edges: { from: string; to: string }[];
-}
-
-/**
- * True for a well-formed node ID (`sha256:` + 64 lowercase hex digits).
- *
- * @example
- * ```ts
- * import { isWellFormedNodeId } from "@qmtl/qmtl/dag";
- * isWellFormedNodeId("sha256:" + "0".repeat(64)); // true
- * ```
- */
-export function isWellFormedNodeId(id: string): boolean {
-  return NODE_ID.test(id);
 }
 
 function invalid(message: string, nodeId = ""): RegistryError {
@@ -76,7 +61,7 @@ export function validateDag(dag: StrategyDag): ValidatedDag {
   const nodes: NodeSpec[] = [];
   const inputsOf = new Map<string, string[]>();
   for (const [i, n] of dag.nodes.entries()) {
-    if (!n || typeof n.nodeId !== "string" || !NODE_ID.test(n.nodeId)) {
+    if (!n || typeof n.nodeId !== "string" || !isNodeId(n.nodeId)) {
       throw invalid(`nodes[${i}].nodeId is not sha256:<64 hex>`, n?.nodeId);
     }
     if (inputsOf.has(n.nodeId)) continue;
@@ -91,7 +76,7 @@ export function validateDag(dag: StrategyDag): ValidatedDag {
     }
     const inputs = n.inputs ?? [];
     for (const input of inputs) {
-      if (typeof input !== "string" || !NODE_ID.test(input)) {
+      if (typeof input !== "string" || !isNodeId(input)) {
         throw invalid(
           `nodes[${i}].inputs has a malformed node ID ${input}`,
           n.nodeId,
@@ -120,8 +105,8 @@ export function validateDag(dag: StrategyDag): ValidatedDag {
 }
 
 /**
- * Default DAG hash stored on a strategy version:
- * `"sha256:" + hex(sha256(node_ids.join("\n")))`, node IDs in DAG order.
+ * Default DAG hash stored on a strategy version: the contracts' `dagHash`
+ * of the DAG's node IDs in DAG order.
  *
  * @example
  * ```ts
@@ -132,6 +117,5 @@ export function validateDag(dag: StrategyDag): ValidatedDag {
  * ```
  */
 export function defaultDagHash(dag: StrategyDag): string {
-  const ids = dag.nodes.map((n) => n.nodeId).join("\n");
-  return "sha256:" + createHash("sha256").update(ids).digest("hex");
+  return dagHash(dag.nodes.map((n) => n.nodeId));
 }
