@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { TEST_AUTH, token } from "../support/auth.ts";
 import { QmtlClient, QmtlClientError, StrategyBuilder } from "../../sdk/mod.ts";
 import { serviceUrl } from "../support/services.ts";
-import { freePort, startServe } from "./server_process.ts";
+import { freePort, startServe } from "../support/server_process.ts";
 
 const SECRET = TEST_AUTH.secret;
 
