@@ -27,7 +27,7 @@ redisTest(
   "RedisQueue: Sentinel failover (kill -9 master) loses no acknowledged job",
   async () => {
     const dir = await Deno.makeTempDir({ prefix: "qmtl-failover-" });
-    const ports = freeRedisPorts(2, "the private failover stack");
+    const ports = freeRedisPorts(2);
     const env = {
       QMTL_STACK_DIR: dir,
       QMTL_STACK_REDIS_PORT: String(ports.redis),

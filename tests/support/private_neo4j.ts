@@ -36,7 +36,7 @@ export interface PrivateNeo4j {
  */
 export async function startPrivateNeo4j(): Promise<PrivateNeo4j> {
   const dir = await Deno.makeTempDir({ prefix: "qmtl-private-neo4j-" });
-  const port = freePorts([0], "a private Neo4j");
+  const port = freePorts([0]);
   const env = {
     QMTL_STACK_DIR: dir,
     QMTL_STACK_BOLT_PORT: String(port),
