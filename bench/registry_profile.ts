@@ -20,7 +20,8 @@
  */
 
 import type { Session } from "neo4j-driver";
-import { neo4jOptionsFromEnv, Neo4jRegistry } from "../lib/dag/mod.ts";
+import { Neo4jRegistry } from "../lib/dag/mod.ts";
+import { configFromEnv } from "../lib/gateway/server/config.ts";
 import { createNeo4jDriver } from "../lib/dag/neo4j/driver.ts";
 import { makeDag } from "./groups/registry.ts";
 
@@ -51,7 +52,7 @@ const profile = args.includes("--profile");
 const quiet = args.includes("--quiet");
 const reps = Number(args.find((a) => a.startsWith("--reps="))?.slice(7) ?? 1);
 const sizes = args.filter((a) => /^\d+$/.test(a)).map(Number);
-const opts = neo4jOptionsFromEnv(Deno.env.toObject());
+const opts = configFromEnv().neo4j;
 if (!opts) throw new Error("set QMTL_NEO4J_URL (deploy/local/stack.sh up)");
 
 const log: Entry[] = [];

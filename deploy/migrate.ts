@@ -19,9 +19,9 @@ import { toRegistryError } from "../lib/dag/neo4j/errors_map.ts";
 import {
   applyMigrations,
   migrationStatus,
-  neo4jOptionsFromEnv,
   RegistryError,
 } from "../lib/dag/mod.ts";
+import { configFromEnv } from "../lib/gateway/server/config.ts";
 
 async function main(args: string[]): Promise<number> {
   const check = args.includes("--check");
@@ -33,7 +33,7 @@ async function main(args: string[]): Promise<number> {
     console.error("usage: deno task migrate [--check] [--scope=NAME]");
     return 2;
   }
-  const options = neo4jOptionsFromEnv();
+  const options = configFromEnv().neo4j;
   if (!options) {
     console.error("QMTL_NEO4J_URL is not set (e.g. bolt://127.0.0.1:7687)");
     return 2;

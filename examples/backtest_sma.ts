@@ -3,57 +3,15 @@
  * (examples/data/prices.csv — SYNTHETIC data, see generate_prices.ts) and
  * print bars, signals and the PnL of a naive rule. The two strategies share
  * the price input and the fast SMA: those nodes are computed once per bar.
+ * The strategies are those of examples/strategies.ts (`crossover`).
  *
  *   deno run --allow-read examples/backtest_sma.ts
  *
  * @module
  */
 
-import {
-  backtest,
-  csvSource,
-  type NodeSeries,
-  type NodeView,
-  StrategyBuilder,
-} from "@qmtl/qmtl/sdk";
-
-/** Mean of the window: one compute function, the period sets the window. */
-const sma = (view: NodeView<number>) =>
-  view.values.reduce((a, b) => a + b, 0) / view.length;
-
-function crossover(name: string, fast: number, slow: number): StrategyBuilder {
-  const s = new StrategyBuilder(name);
-  const close = s.streamInput({
-    name: "btc_close",
-    tags: ["btc", "close"],
-    intervalS: 60,
-    period: 1,
-    asset: "BTC",
-  });
-  const f = s.processing({
-    name: "sma_fast",
-    inputs: [close],
-    intervalS: 60,
-    period: fast,
-    compute: sma,
-  });
-  const sl = s.processing({
-    name: "sma_slow",
-    inputs: [close],
-    intervalS: 60,
-    period: slow,
-    compute: sma,
-  });
-  s.processing({
-    name: "signal",
-    nodeType: "Signal",
-    inputs: [f, sl],
-    intervalS: 60,
-    period: 1,
-    compute: (v) => Math.sign(v.inputs[0].last - v.inputs[1].last),
-  });
-  return s;
-}
+import { backtest, csvSource, type NodeSeries } from "@qmtl/qmtl/sdk";
+import { crossover } from "./strategies.ts";
 
 const csv = new URL("./data/prices.csv", import.meta.url);
 const result = await backtest(

@@ -16,7 +16,15 @@ import { type NodeView, StrategyBuilder } from "@qmtl/qmtl/sdk";
 const sma = (view: NodeView<number>) =>
   view.values.reduce((a, b) => a + b, 0) / view.length;
 
-function crossover(name: string, fast: number, slow: number): StrategyBuilder {
+/**
+ * An SMA crossover on the BTC close: SMA(`fast`) and SMA(`slow`) of it and
+ * their sign as the signal. Also used by examples/backtest_sma.ts.
+ */
+export function crossover(
+  name: string,
+  fast: number,
+  slow: number,
+): StrategyBuilder {
   const s = new StrategyBuilder(name);
   const close = s.streamInput({
     name: "btc_close",

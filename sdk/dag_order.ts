@@ -6,6 +6,8 @@
  * @module
  */
 
+import { findCycle } from "../lib/dag/cycle.ts";
+
 /**
  * The result of {@link dagOrder}: either the order, or one cycle.
  *
@@ -51,7 +53,7 @@ export function dagOrder(inputs: readonly (readonly number[])[]): DagOrder {
         break;
       }
     }
-    if (next < 0) return { cycle: findCycle(inputs, done) };
+    if (next < 0) return { cycle: residualCycle(inputs, done) };
     done[next] = true;
     order.push(next);
     for (const c of consumers[next]) missing[c]--;
@@ -59,25 +61,18 @@ export function dagOrder(inputs: readonly (readonly number[])[]): DagOrder {
   return { order };
 }
 
-function findCycle(
+/**
+ * A cycle among the nodes not done (each has an input not done), by the
+ * registry's {@link findCycle}; reversed so that each node is an input of
+ * the next.
+ */
+function residualCycle(
   inputs: readonly (readonly number[])[],
   done: readonly boolean[],
 ): number[] {
-  // Every node not done has an input that is not done: walk inputs from the
-  // lowest such node until a node repeats. At most n steps.
-  const start = done.findIndex((d) => !d);
-  const path: number[] = [];
-  const seenAt = new Map<number, number>();
-  let cur = start;
-  for (let guard = 0; guard <= inputs.length; guard++) {
-    const at = seenAt.get(cur);
-    if (at !== undefined) {
-      // path holds consumer → input steps; reverse so each is an input of the next
-      return [...path.slice(at), cur].reverse();
-    }
-    seenAt.set(cur, path.length);
-    path.push(cur);
-    cur = inputs[cur].find((j) => !done[j]) ?? start;
-  }
-  return [start, start];
+  const left = new Map<string, string[]>();
+  inputs.forEach((ins, i) => {
+    if (!done[i]) left.set(String(i), ins.filter((j) => !done[j]).map(String));
+  });
+  return (findCycle(left) ?? []).map(Number).reverse();
 }

@@ -29,6 +29,10 @@ import {
   type QmtlErrorOptions,
   SCHEMA_VERSION_HEADER,
 } from "./contracts.ts";
+import {
+  errorCodeOfConnectCode,
+  errorCodeOfHttpStatus,
+} from "../lib/contracts/errors.ts";
 import { parseRetryAfter } from "./retry.ts";
 import { type StateName, stateName } from "./states.ts";
 import type { StrategyStatus } from "./views.ts";
@@ -195,21 +199,6 @@ export function errorFromCode(
     : new QmtlClientError(code, message, options);
 }
 
-/** Connect code → QMTL code, for answers without a QMTL detail. */
-const CONNECT_TO_QMTL: Record<string, ErrorCode> = {
-  invalid_argument: "E_INVALID",
-  out_of_range: "E_INVALID",
-  failed_precondition: "E_INVALID",
-  not_found: "E_NOT_FOUND",
-  already_exists: "E_CONFLICT",
-  aborted: "E_CONFLICT",
-  permission_denied: "E_FORBIDDEN",
-  unauthenticated: "E_UNAUTHENTICATED",
-  resource_exhausted: "E_RATE_LIMITED",
-  unavailable: "E_UNAVAILABLE",
-  deadline_exceeded: "E_UNAVAILABLE",
-};
-
 function connectCodeName(code: Code): ConnectCode {
   return Code[code].replace(
     /[A-Z]/g,
@@ -271,7 +260,7 @@ export function clientErrorOf(e: unknown): QmtlClientError {
     // A request that never got an answer (refused connection, reset).
     const network = e.code === Code.Unknown && e.cause instanceof TypeError;
     code = bracket?.[1] ??
-      (network ? "E_UNAVAILABLE" : CONNECT_TO_QMTL[connectCode]) ??
+      (network ? "E_UNAVAILABLE" : errorCodeOfConnectCode(connectCode)) ??
       "E_INTERNAL";
     if (network) {
       message = `cannot reach the Gateway (${e.cause})`;
@@ -310,23 +299,9 @@ export async function errorFromResponse(
   } catch {
     // not JSON: the status decides
   }
-  const byStatus: Record<number, ErrorCode> = {
-    400: "E_INVALID",
-    401: "E_UNAUTHENTICATED",
-    403: "E_FORBIDDEN",
-    404: "E_NOT_FOUND",
-    409: "E_CONFLICT",
-    412: "E_SCHEMA_INCOMPATIBLE",
-    413: "E_PAYLOAD_TOO_LARGE",
-    422: "E_UNKNOWN_INPUT",
-    429: "E_RATE_LIMITED",
-    502: "E_UNAVAILABLE",
-    503: "E_UNAVAILABLE",
-    504: "E_UNAVAILABLE",
-  };
   const code = typeof body.code === "string" && /^E_[A-Z_]+$/.test(body.code)
     ? body.code
-    : byStatus[res.status] ?? "E_INTERNAL";
+    : errorCodeOfHttpStatus(res.status) ?? "E_INTERNAL";
   const message = typeof body.detail === "string"
     ? body.detail
     : text.slice(0, 200) || res.statusText || `HTTP ${res.status}`;

@@ -149,10 +149,7 @@ export function toStrategyEvent(
 ): StrategyEvent {
   let raw: unknown = json.data;
   if (raw === undefined && typeof json.data_base64 === "string") {
-    const bin = atob(json.data_base64);
-    raw = new TextDecoder().decode(
-      Uint8Array.from(bin, (c) => c.charCodeAt(0)),
-    );
+    raw = new TextDecoder().decode(Uint8Array.fromBase64(json.data_base64));
   }
   const data = decodeData(raw);
   const event: StrategyEvent = {

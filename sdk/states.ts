@@ -8,6 +8,10 @@
  */
 
 import type { StrategyState } from "./contracts.ts";
+import {
+  stateFromName,
+  stateName as contractStateName,
+} from "../lib/contracts/states.ts";
 
 /**
  * The name of a lifecycle state.
@@ -39,15 +43,6 @@ export type StateName =
  */
 export type StateLike = StateName | StrategyState;
 
-const NAMES: readonly string[] = [
-  "UNSPECIFIED",
-  "QUEUED",
-  "PROCESSING",
-  "COMPLETED",
-  "FAILED",
-  "RETIRED",
-];
-
 /**
  * The enum value of a state name or value; also accepts lowercase names and
  * the `STRATEGY_STATE_` prefix of proto3 JSON. Throws a `TypeError` for
@@ -61,15 +56,12 @@ const NAMES: readonly string[] = [
  * ```
  */
 export function toState(state: StateLike | string | number): StrategyState {
-  if (typeof state === "number") {
-    if (Number.isInteger(state) && state > 0 && state < NAMES.length) {
-      return state as StrategyState;
-    }
-  } else if (typeof state === "string") {
-    const upper = state.toUpperCase().replace(/^STRATEGY_STATE_/, "");
-    const i = NAMES.indexOf(upper);
-    if (i > 0) return i as StrategyState;
-  }
+  const found = typeof state === "number"
+    ? stateFromName(contractStateName(state))
+    : typeof state === "string"
+    ? stateFromName(state.toUpperCase().replace(/^STRATEGY_STATE_/, ""))
+    : undefined;
+  if (found !== undefined) return found;
   throw new TypeError(`unknown strategy state ${JSON.stringify(state)}`);
 }
 
@@ -87,5 +79,5 @@ export function toState(state: StateLike | string | number): StrategyState {
  */
 export function stateName(state: StateLike | number): StateName {
   if (typeof state === "string") return state;
-  return (NAMES[state] ?? String(state)) as StateName;
+  return contractStateName(state) as StateName;
 }

@@ -19,7 +19,8 @@ import {
   type StrategyDag,
   StrategyDagSchema,
 } from "../../lib/contracts/mod.ts";
-import { neo4jOptionsFromEnv, Neo4jRegistry } from "../../lib/dag/mod.ts";
+import { Neo4jRegistry } from "../../lib/dag/mod.ts";
+import { configFromEnv } from "../../lib/gateway/server/config.ts";
 import { createNeo4jDriver } from "../../lib/dag/neo4j/driver.ts";
 import { Columns, intColumn, textColumn } from "../../lib/dag/neo4j/columns.ts";
 import { latencySummary, median, percentile } from "../harness/stats.ts";
@@ -247,10 +248,10 @@ async function withTimeout<T>(
 async function run(ctx: GroupContext): Promise<GroupReport> {
   const url = ctx.services.neo4jUrl;
   if (!url) throw new Error("needs QMTL_NEO4J_URL");
-  const options = neo4jOptionsFromEnv({
+  const options = configFromEnv({
     ...Deno.env.toObject(),
     QMTL_NEO4J_URL: url,
-  })!;
+  }).neo4j!;
   const plans: SizePlan[] = ctx.quick
     ? [{ n: 20, newRuns: 2, reusedRuns: 2, warm: 1 }, {
       n: 50,

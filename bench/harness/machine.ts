@@ -6,7 +6,7 @@
  */
 
 import { createNeo4jDriver } from "../../lib/dag/neo4j/driver.ts";
-import { neo4jOptionsFromEnv } from "../../lib/dag/mod.ts";
+import { configFromEnv } from "../../lib/gateway/server/config.ts";
 import { createRedis } from "../../lib/queue/mod.ts";
 import { hasProgram, output } from "./process.ts";
 import type { Services } from "./types.ts";
@@ -68,10 +68,10 @@ async function redisVersion(url: string | undefined): Promise<string> {
 
 async function neo4jVersion(url: string | undefined): Promise<string> {
   if (!url) return "not measured (QMTL_NEO4J_URL unset)";
-  const options = neo4jOptionsFromEnv({
+  const options = configFromEnv({
     ...Deno.env.toObject(),
     QMTL_NEO4J_URL: url,
-  });
+  }).neo4j;
   if (!options) return "unknown";
   const driver = createNeo4jDriver(options);
   try {

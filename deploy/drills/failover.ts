@@ -27,15 +27,9 @@ import {
   chooseRegistry,
   drillTokens,
   firstCompletion,
-  metricsSnapshot,
   randomSecret,
   runId,
-  slowestCompletions,
 } from "./common.ts";
-import { waitForCompletion } from "./completion.ts";
-import { auditEventLog } from "./event_audit.ts";
-import { followEvents } from "./event_feed.ts";
-import { Load } from "./load.ts";
 import { PrivateStack } from "./private_stack.ts";
 import {
   alertSection,
@@ -43,10 +37,17 @@ import {
   type DrillReport,
   finishReport,
   strategyChecks,
-  tallyStrategies,
 } from "./report.ts";
 import { watchSentinel } from "./sentinel_watch.ts";
-import { startServerProcess } from "./server_process.ts";
+import {
+  clientTally,
+  loadObserved,
+  openLoad,
+  settleLoad,
+  settleTiming,
+  startDrillServer,
+  stopLoad,
+} from "./settle.ts";
 import { REDIS_TOOLS, requireTools } from "./tools.ts";
 import { sleep, waitFor } from "./wait.ts";
 
@@ -162,30 +163,14 @@ export async function failoverDrill(ctx: DrillContext): Promise<DrillReport> {
   const secret = randomSecret();
   const tokens = await drillTokens(secret);
   clock.log(`starting the server (registry: ${registry.description})`);
-  const server = await startServerProcess({
-    env: {
-      ...baseServerEnv({ secret, alertUrl: sink.url }),
-      QMTL_REDIS_URL: stack.redisUrl,
-      ...registry.env,
-    },
-    logFile: `${dir}/server.log`,
+  const server = await startDrillServer(ctx, {
+    ...baseServerEnv({ secret, alertUrl: sink.url }),
+    QMTL_REDIS_URL: stack.redisUrl,
+    ...registry.env,
   });
-  cleanup.add("server stop", () => server.stop());
-  clock.mark("server-ready");
-  clock.log(`server ready at ${server.url} (pid ${server.pid})`);
 
   // ---- load -------------------------------------------------------------------
-  const feed = followEvents({ url: server.url, token: tokens.observer, clock });
-  cleanup.add("event feed", () => feed.close());
-  const load = new Load({
-    url: server.url,
-    token: tokens.load,
-    clients: plan.clients,
-    pauseMs: plan.pauseMs,
-    runId: id,
-    clock,
-  });
-  cleanup.add("load stop", () => load.stop(2_000));
+  const { feed, load } = openLoad(ctx, server.url, tokens, plan, id);
   load.start();
   clock.mark("load-start");
   clock.log(`load: ${plan.clients} clients; fault in ${plan.warmupMs} ms`);
@@ -226,11 +211,7 @@ export async function failoverDrill(ctx: DrillContext): Promise<DrillReport> {
   const healLine = /redis master \S+ is (\S+)/.exec(healed)?.[1] ?? "?";
   clock.log(`healed: master is ${healLine}, the old master is its replica`);
   await sleep(plan.afterHealMs);
-  await load.stop();
-  clock.mark("load-stop");
-  clock.log(
-    `load stopped: ${load.acks.size} acknowledged; waiting for every one to be COMPLETED (≤ ${plan.completionTimeoutMs} ms)`,
-  );
+  await stopLoad(load, clock, plan.completionTimeoutMs);
 
   // ---- outcome ----------------------------------------------------------------
   const reader = new QmtlClient({
@@ -239,37 +220,23 @@ export async function failoverDrill(ctx: DrillContext): Promise<DrillReport> {
     retry: { maxAttempts: 2, baseMs: 100, maxMs: 500 },
     requestTimeoutMs: 5_000,
   });
-  const completion = await waitForCompletion(reader, load.acks.keys(), {
+  const settled = await settleLoad({
+    reader,
+    load,
+    feed,
+    server: { url: server.url, token: tokens.observer },
+    metrics: METRICS,
+    redisUrl: stack.redisUrl,
+    clock,
     timeoutMs: plan.completionTimeoutMs,
+    beforeSnapshot: () =>
+      waitFor(
+        "the redis_failover alert",
+        () => sink.first("redis_failover"),
+        { timeoutMs: 10_000 },
+      ).catch(() => {}),
   });
-  clock.mark("all-settled");
-  // Let the event feed catch up with the completions (bounded).
-  await waitFor(
-    "the event feed to show every completion",
-    () =>
-      completion.completed.every((s) => feed.completions(s).length > 0)
-        ? true
-        : undefined,
-    { timeoutMs: 10_000 },
-  ).catch(() => {});
-  await waitFor(
-    "the redis_failover alert",
-    () => sink.first("redis_failover"),
-    {
-      timeoutMs: 10_000,
-    },
-  ).catch(() => {});
-  const metrics = await metricsSnapshot(server.url, tokens.observer, METRICS);
-  const logged = await auditEventLog(stack.redisUrl, load.acks.keys(), clock);
-  await feed.close();
-
-  const tally = tallyStrategies(
-    load.acks.keys(),
-    [...load.acks.values()].filter((a) => a.duplicateAck).length,
-    completion,
-    logged,
-    (s) => feed.completions(s),
-  );
+  const { completion, logged, tally } = settled;
   const sdown = watch.firstAboutMaster("+sdown");
   const odown = watch.firstAboutMaster("+odown");
   const afterKill = load.acksAfter(killAt);
@@ -359,31 +326,13 @@ export async function failoverDrill(ctx: DrillContext): Promise<DrillReport> {
         label: "kill → first strategy acknowledged after it COMPLETED",
         ms: between(killAt, firstDone),
       },
-      {
-        key: "settle",
-        label: "load stop → every acknowledged strategy settled",
-        ms: completion.waitedMs,
-      },
+      settleTiming(completion),
     ],
     strategies: tally,
-    clients: {
-      clients: plan.clients,
-      submitted: load.submitted,
-      httpStatuses: load.httpStatuses,
-      errors: load.errors,
-      errorSample: load.errorLog.slice(0, 10),
-    },
+    clients: clientTally(plan.clients, load),
     alerts: alertSection(sink.alerts),
     sentinelEvents: [...watch.events],
-    observed: {
-      "SSE connections (1 + reconnects)": feed.connections,
-      "slowest acknowledgement → COMPLETED": slowestCompletions(
-        load.acks.values(),
-        logged,
-        feed,
-      ),
-      "server metrics at the end": metrics,
-    },
+    observed: loadObserved(feed, load, settled),
     checks,
   });
 }

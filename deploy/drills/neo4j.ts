@@ -27,15 +27,11 @@ import {
   between,
   drillTokens,
   firstCompletion,
-  metricsSnapshot,
   randomSecret,
   runId,
-  slowestCompletions,
 } from "./common.ts";
-import { waitForCompletion } from "./completion.ts";
-import { auditEventLog } from "./event_audit.ts";
-import { COMPLETED_EVENT, followEvents } from "./event_feed.ts";
-import { drillStrategy, Load } from "./load.ts";
+import { COMPLETED_EVENT } from "./event_feed.ts";
+import { drillStrategy } from "./load.ts";
 import { PrivateStack } from "./private_stack.ts";
 import { watchReadiness } from "./readiness_watch.ts";
 import {
@@ -44,9 +40,16 @@ import {
   type DrillReport,
   finishReport,
   strategyChecks,
-  tallyStrategies,
 } from "./report.ts";
-import { startServerProcess } from "./server_process.ts";
+import {
+  clientTally,
+  loadObserved,
+  openLoad,
+  settleLoad,
+  settleTiming,
+  startDrillServer,
+  stopLoad,
+} from "./settle.ts";
 import { NEO4J_TOOLS, REDIS_TOOLS, requireTools, type Tool } from "./tools.ts";
 import { sleep, waitFor } from "./wait.ts";
 
@@ -211,34 +214,18 @@ export async function neo4jDrill(ctx: DrillContext): Promise<DrillReport> {
   const secret = randomSecret();
   const tokens = await drillTokens(secret);
   clock.log("starting the server");
-  const server = await startServerProcess({
-    env: {
-      ...baseServerEnv({ secret, alertUrl: sink.url }),
-      QMTL_REDIS_URL: redisUrl,
-      QMTL_NEO4J_URL: stack.neo4jUrl,
-      QMTL_NEO4J_MIGRATE: "auto",
-      QMTL_ALERT_DEPENDENCY_DOWN_MS: String(plan.dependencyDownMs),
-    },
-    logFile: `${dir}/server.log`,
+  const server = await startDrillServer(ctx, {
+    ...baseServerEnv({ secret, alertUrl: sink.url }),
+    QMTL_REDIS_URL: redisUrl,
+    QMTL_NEO4J_URL: stack.neo4jUrl,
+    QMTL_NEO4J_MIGRATE: "auto",
+    QMTL_ALERT_DEPENDENCY_DOWN_MS: String(plan.dependencyDownMs),
   });
-  cleanup.add("server stop", () => server.stop());
-  clock.mark("server-ready");
-  clock.log(`server ready at ${server.url} (pid ${server.pid})`);
 
   // ---- load -----------------------------------------------------------------
   const ready = watchReadiness(server.url, clock);
   cleanup.add("readiness watch", () => ready.close());
-  const feed = followEvents({ url: server.url, token: tokens.observer, clock });
-  cleanup.add("event feed", () => feed.close());
-  const load = new Load({
-    url: server.url,
-    token: tokens.load,
-    clients: plan.clients,
-    pauseMs: plan.pauseMs,
-    runId: id,
-    clock,
-  });
-  cleanup.add("load stop", () => load.stop(2_000));
+  const { feed, load } = openLoad(ctx, server.url, tokens, plan, id);
   // A freshly started Neo4j plans its queries on a cold JVM: the first diff
   // can take tens of seconds on a loaded machine. One warm-up strategy,
   // completed before the load starts, keeps that out of normal operation
@@ -360,37 +347,22 @@ export async function neo4jDrill(ctx: DrillContext): Promise<DrillReport> {
     { timeoutMs: 30_000, intervalMs: 50 },
   ).catch(() => undefined);
   await sleep(plan.afterRecoveryMs);
-  await load.stop();
-  clock.mark("load-stop");
-  clock.log(
-    `load stopped: ${load.acks.size} acknowledged; waiting for every one to be COMPLETED (≤ ${plan.completionTimeoutMs} ms)`,
-  );
+  await stopLoad(load, clock, plan.completionTimeoutMs);
 
   // ---- outcome ----------------------------------------------------------------
-  const completion = await waitForCompletion(observer, load.acks.keys(), {
+  const settled = await settleLoad({
+    reader: observer,
+    load,
+    feed,
+    server: { url: server.url, token: tokens.observer },
+    metrics: METRICS,
+    redisUrl,
+    clock,
     timeoutMs: plan.completionTimeoutMs,
   });
-  clock.mark("all-settled");
-  await waitFor(
-    "the event feed to show every completion",
-    () =>
-      completion.completed.every((s) => feed.completions(s).length > 0)
-        ? true
-        : undefined,
-    { timeoutMs: 10_000 },
-  ).catch(() => {});
-  const metrics = await metricsSnapshot(server.url, tokens.observer, METRICS);
-  const logged = await auditEventLog(redisUrl, load.acks.keys(), clock);
-  await feed.close();
   await ready.close();
+  const { completion, logged, tally } = settled;
 
-  const tally = tallyStrategies(
-    load.acks.keys(),
-    [...load.acks.values()].filter((a) => a.duplicateAck).length,
-    completion,
-    logged,
-    (s) => feed.completions(s),
-  );
   const firstDoneOfOutageAcks = firstCompletion(duringOutage, logged, feed);
   const queuedLike = (outageStates.QUEUED ?? 0) +
     (outageStates.PROCESSING ?? 0);
@@ -507,20 +479,10 @@ export async function neo4jDrill(ctx: DrillContext): Promise<DrillReport> {
         label: "restart → dependency_unreachable resolved at the sink",
         ms: between(restartedAt, resolved?.atMs),
       },
-      {
-        key: "settle",
-        label: "load stop → every acknowledged strategy settled",
-        ms: completion.waitedMs,
-      },
+      settleTiming(completion),
     ],
     strategies: tally,
-    clients: {
-      clients: plan.clients,
-      submitted: load.submitted,
-      httpStatuses: load.httpStatuses,
-      errors: load.errors,
-      errorSample: load.errorLog.slice(0, 10),
-    },
+    clients: clientTally(plan.clients, load),
     alerts: alertSection(sink.alerts),
     readiness: [...ready.changes],
     observed: {
@@ -528,13 +490,7 @@ export async function neo4jDrill(ctx: DrillContext): Promise<DrillReport> {
       "read during the outage": `${read.status} ${
         read.body.replace(/\s+/g, " ")
       }`,
-      "SSE connections (1 + reconnects)": feed.connections,
-      "slowest acknowledgement → COMPLETED": slowestCompletions(
-        load.acks.values(),
-        logged,
-        feed,
-      ),
-      "server metrics at the end": metrics,
+      ...loadObserved(feed, load, settled),
     },
     checks,
   });

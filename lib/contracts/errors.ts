@@ -187,6 +187,76 @@ export function connectCodeOf(code: string): ConnectCode {
 }
 
 /**
+ * The QMTL code a bare HTTP status stands for, when an answer or an
+ * exception carries no QMTL code of its own (a proxy's 502, a framework's
+ * 413): the inverse of {@link ERROR_TABLE} for the statuses it uses, plus
+ * 502 and 504 as `E_UNAVAILABLE`. `undefined` for any other status.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { errorCodeOfHttpStatus } from "@qmtl/qmtl/contracts";
+ * assert.equal(errorCodeOfHttpStatus(404), "E_NOT_FOUND");
+ * assert.equal(errorCodeOfHttpStatus(502), "E_UNAVAILABLE");
+ * assert.equal(errorCodeOfHttpStatus(418), undefined);
+ * ```
+ */
+export function errorCodeOfHttpStatus(status: number): ErrorCode | undefined {
+  return Object.hasOwn(BY_HTTP_STATUS, status)
+    ? BY_HTTP_STATUS[status]
+    : undefined;
+}
+
+const BY_HTTP_STATUS: Readonly<Record<number, ErrorCode>> = Object.freeze({
+  400: "E_INVALID",
+  401: "E_UNAUTHENTICATED",
+  403: "E_FORBIDDEN",
+  404: "E_NOT_FOUND",
+  409: "E_CONFLICT",
+  412: "E_SCHEMA_INCOMPATIBLE",
+  413: "E_PAYLOAD_TOO_LARGE",
+  422: "E_UNKNOWN_INPUT",
+  429: "E_RATE_LIMITED",
+  502: "E_UNAVAILABLE",
+  503: "E_UNAVAILABLE",
+  504: "E_UNAVAILABLE",
+});
+
+/**
+ * The QMTL code a bare Connect code stands for, when a Connect error
+ * carries no `qmtl.v1.ErrorDetail`. `undefined` for codes with no QMTL
+ * meaning (`unknown`, `internal`, `unimplemented`, …).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { errorCodeOfConnectCode } from "@qmtl/qmtl/contracts";
+ * assert.equal(errorCodeOfConnectCode("aborted"), "E_CONFLICT");
+ * assert.equal(errorCodeOfConnectCode("internal"), undefined);
+ * ```
+ */
+export function errorCodeOfConnectCode(code: string): ErrorCode | undefined {
+  return Object.hasOwn(BY_CONNECT_CODE, code)
+    ? BY_CONNECT_CODE[code as ConnectCode]
+    : undefined;
+}
+
+const BY_CONNECT_CODE: Readonly<Partial<Record<ConnectCode, ErrorCode>>> =
+  Object.freeze({
+    invalid_argument: "E_INVALID",
+    out_of_range: "E_INVALID",
+    failed_precondition: "E_INVALID",
+    not_found: "E_NOT_FOUND",
+    already_exists: "E_CONFLICT",
+    aborted: "E_CONFLICT",
+    permission_denied: "E_FORBIDDEN",
+    unauthenticated: "E_UNAUTHENTICATED",
+    resource_exhausted: "E_RATE_LIMITED",
+    unavailable: "E_UNAVAILABLE",
+    deadline_exceeded: "E_UNAVAILABLE",
+  });
+
+/**
  * Optional context of a {@link QmtlError}.
  *
  * @example

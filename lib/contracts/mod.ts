@@ -39,3 +39,4 @@ export * from "./node_id.ts";
 export * from "./fields.ts";
 export * from "./code_hash.ts";
 export * from "./schema_version.ts";
+export * from "./states.ts";

@@ -10,7 +10,7 @@
 import { create, toBinary } from "@bufbuild/protobuf";
 import type { GenFile } from "@bufbuild/protobuf/codegenv2";
 import { FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
-import { sha256Hex } from "./node_id.ts";
+import { isNodeId, sha256Hex } from "./node_id.ts";
 import {
   file_qmtl_v1_error,
   file_qmtl_v1_event,
@@ -143,7 +143,6 @@ export type Compatibility =
   | { ok: false; reason: string; accepted: string[] };
 
 const SEMVER_RE = /^(0|[1-9]\d{0,8})\.(0|[1-9]\d{0,8})\.(0|[1-9]\d{0,8})$/;
-const HASH_RE = /^sha256:[0-9a-f]{64}$/;
 
 /**
  * Parse a strict `MAJOR.MINOR.PATCH` version (no pre-release or build
@@ -246,7 +245,7 @@ export function checkCompatibility(
       `schema hash ${clientHash} does not match known version ${clientVersion} (${known})`,
     );
   }
-  if (!HASH_RE.test(clientHash)) {
+  if (!isNodeId(clientHash)) { // same form as a node ID
     return reject(`malformed schema hash ${JSON.stringify(clientHash)}`);
   }
   if (compare(client, server) > 0) return { ok: true };

@@ -34,6 +34,7 @@ export {
 export * from "./registry.ts";
 export * from "./errors.ts";
 export * from "./topic_name.ts";
+export * from "./cycle.ts";
 export * from "./validate.ts";
 export * from "./gc_plan.ts";
 export * from "./page_token.ts";

@@ -17,10 +17,10 @@ import { RegistryError } from "./errors.ts";
  */
 export function encodePageToken(lastKey: string): string {
   if (lastKey === "") return "";
-  const bytes = new TextEncoder().encode("k1:" + lastKey);
-  let bin = "";
-  for (const b of bytes) bin += String.fromCharCode(b);
-  return btoa(bin).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  return new TextEncoder().encode("k1:" + lastKey).toBase64({
+    alphabet: "base64url",
+    omitPadding: true,
+  });
 }
 
 /**
@@ -36,10 +36,8 @@ export function encodePageToken(lastKey: string): string {
 export function decodePageToken(token: string | undefined): string {
   if (!token) return "";
   try {
-    const b64 = token.replace(/-/g, "+").replace(/_/g, "/");
-    const bin = atob(b64 + "=".repeat((4 - b64.length % 4) % 4));
     const text = new TextDecoder("utf-8", { fatal: true }).decode(
-      Uint8Array.from(bin, (c) => c.charCodeAt(0)),
+      Uint8Array.fromBase64(token, { alphabet: "base64url" }),
     );
     if (text.startsWith("k1:") && text.length > 3) return text.slice(3);
   } catch {

@@ -34,11 +34,26 @@ export function topicAsset(
       // params that do not parse name no asset
     }
   }
-  const clean = sanitise(raw);
+  const clean = sanitiseTopicPart(raw);
   return clean === "" ? "any" : clean;
 }
 
-function sanitise(raw: string): string {
+/**
+ * The one sanitising rule of a topic-name component (asset, node type):
+ * trimmed, every run of characters outside `[A-Za-z0-9-]` replaced by one
+ * `-` (so `_` stays the separator), leading/trailing `-` dropped, cut to 64
+ * characters; case is kept. May return `""`: the registry then names the
+ * component `any` / `node`, the queue's `topicName` refuses it.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { sanitiseTopicPart } from "@qmtl/qmtl/dag";
+ * assert.equal(sanitiseTopicPart(" btc/usdt "), "btc-usdt");
+ * assert.equal(sanitiseTopicPart("__"), "");
+ * ```
+ */
+export function sanitiseTopicPart(raw: string): string {
   return raw.trim().replace(/[^A-Za-z0-9-]+/g, "-").replace(/^-+|-+$/g, "")
     .slice(0, 64).replace(/-+$/, "");
 }
@@ -71,7 +86,7 @@ export function shortHash(nodeId: string): string {
 export function topicBase(
   spec: Pick<NodeSpec, "nodeId" | "nodeType" | "metadata" | "paramsJson">,
 ): string {
-  const type = sanitise(spec.nodeType) || "node";
+  const type = sanitiseTopicPart(spec.nodeType) || "node";
   return `${topicAsset(spec)}_${type}_${shortHash(spec.nodeId)}`;
 }
 

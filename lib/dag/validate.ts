@@ -6,11 +6,10 @@
  * @module
  */
 
-import { createHash } from "node:crypto";
 import type { NodeSpec, StrategyDag } from "../contracts/messages.ts";
+import { dagHash, isNodeId } from "../contracts/node_id.ts";
 import { CycleError, RegistryError } from "./errors.ts";
-
-const NODE_ID = /^sha256:[0-9a-f]{64}$/;
+import { findCycle } from "./cycle.ts";
 
 /**
  * A DAG that passed {@link validateDag}.
@@ -36,65 +35,8 @@ export interface ValidatedDag {
   edges: { from: string; to: string }[];
 }
 
-/**
- * True for a well-formed node ID (`sha256:` + 64 lowercase hex digits).
- *
- * @example
- * ```ts
- * import { isWellFormedNodeId } from "@qmtl/qmtl/dag";
- * isWellFormedNodeId("sha256:" + "0".repeat(64)); // true
- * ```
- */
-export function isWellFormedNodeId(id: string): boolean {
-  return NODE_ID.test(id);
-}
-
 function invalid(message: string, nodeId = ""): RegistryError {
   return new RegistryError("E_INVALID", message, { nodeId });
-}
-
-/**
- * Find a cycle in a dependency graph given as node → inputs. Returns the
- * cycle as node IDs with the first repeated at the end (`[a, b, a]`: `a`
- * depends on `b`, `b` on `a`), or `null`. Iterative, so deep graphs do not
- * overflow the stack.
- *
- * @example
- * ```ts
- * import { findCycle } from "@qmtl/qmtl/dag";
- * findCycle(new Map([["a", ["b"]], ["b", ["a"]]])); // ["a", "b", "a"]
- * ```
- */
-export function findCycle(
-  inputsOf: ReadonlyMap<string, readonly string[]>,
-): string[] | null {
-  const state = new Map<string, 1 | 2>(); // 1 = on stack, 2 = done
-  for (const root of inputsOf.keys()) {
-    if (state.has(root)) continue;
-    const stack: { id: string; next: number }[] = [{ id: root, next: 0 }];
-    state.set(root, 1);
-    while (stack.length > 0) {
-      const top = stack[stack.length - 1];
-      const inputs = inputsOf.get(top.id) ?? [];
-      if (top.next >= inputs.length) {
-        state.set(top.id, 2);
-        stack.pop();
-        continue;
-      }
-      const child = inputs[top.next++];
-      if (!inputsOf.has(child)) continue;
-      const s = state.get(child);
-      if (s === 1) {
-        const from = stack.findIndex((f) => f.id === child);
-        return [...stack.slice(from).map((f) => f.id), child];
-      }
-      if (s === undefined) {
-        state.set(child, 1);
-        stack.push({ id: child, next: 0 });
-      }
-    }
-  }
-  return null;
 }
 
 /**
@@ -119,7 +61,7 @@ export function validateDag(dag: StrategyDag): ValidatedDag {
   const nodes: NodeSpec[] = [];
   const inputsOf = new Map<string, string[]>();
   for (const [i, n] of dag.nodes.entries()) {
-    if (!n || typeof n.nodeId !== "string" || !NODE_ID.test(n.nodeId)) {
+    if (!n || typeof n.nodeId !== "string" || !isNodeId(n.nodeId)) {
       throw invalid(`nodes[${i}].nodeId is not sha256:<64 hex>`, n?.nodeId);
     }
     if (inputsOf.has(n.nodeId)) continue;
@@ -134,7 +76,7 @@ export function validateDag(dag: StrategyDag): ValidatedDag {
     }
     const inputs = n.inputs ?? [];
     for (const input of inputs) {
-      if (typeof input !== "string" || !NODE_ID.test(input)) {
+      if (typeof input !== "string" || !isNodeId(input)) {
         throw invalid(
           `nodes[${i}].inputs has a malformed node ID ${input}`,
           n.nodeId,
@@ -163,8 +105,8 @@ export function validateDag(dag: StrategyDag): ValidatedDag {
 }
 
 /**
- * Default DAG hash stored on a strategy version:
- * `"sha256:" + hex(sha256(node_ids.join("\n")))`, node IDs in DAG order.
+ * Default DAG hash stored on a strategy version: the contracts' `dagHash`
+ * of the DAG's node IDs in DAG order.
  *
  * @example
  * ```ts
@@ -175,6 +117,5 @@ export function validateDag(dag: StrategyDag): ValidatedDag {
  * ```
  */
 export function defaultDagHash(dag: StrategyDag): string {
-  const ids = dag.nodes.map((n) => n.nodeId).join("\n");
-  return "sha256:" + createHash("sha256").update(ids).digest("hex");
+  return dagHash(dag.nodes.map((n) => n.nodeId));
 }

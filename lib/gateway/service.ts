@@ -29,6 +29,7 @@ import {
   type SubmitStrategyResponse,
   SubmitStrategyResponseSchema,
 } from "../contracts/messages.ts";
+import { findCycle } from "../dag/cycle.ts";
 import type { NodeRegistry } from "../dag/registry.ts";
 import type { Job, LeasedJob, WorkQueue } from "../queue/types.ts";
 import { INTERNAL_MESSAGE } from "./error_mapper/mod.ts";
@@ -220,53 +221,6 @@ export interface StrategyServiceOptions {
  */
 export function strategyIdOf(owner: string, dagHash: string): string {
   return "st_" + sha256Hex(`${owner}\n${dagHash}`).slice(0, 24);
-}
-
-/**
- * Find a cycle among the DAG's own nodes (inputs that are nodes of the DAG),
- * whatever their order; returns its node IDs (first repeated at the end) or
- * `undefined`.
- *
- * @example
- * ```ts
- * import { create } from "@bufbuild/protobuf";
- * import { StrategyDagSchema } from "@qmtl/qmtl/contracts";
- * import { findCycle } from "@qmtl/qmtl/gateway";
- * findCycle(create(StrategyDagSchema, { name: "s" })); // undefined
- * ```
- */
-export function findCycle(dag: StrategyDag): string[] | undefined {
-  const inputs = new Map<string, string[]>();
-  for (const n of dag.nodes) inputs.set(n.nodeId, n.inputs);
-  const color = new Map<string, 1 | 2>();
-  for (const start of inputs.keys()) {
-    if (color.has(start)) continue;
-    // Iterative DFS: stack of [node, next input index].
-    const stack: [string, number][] = [[start, 0]];
-    color.set(start, 1);
-    while (stack.length) {
-      const top = stack[stack.length - 1];
-      const ins = inputs.get(top[0]) ?? [];
-      if (top[1] >= ins.length) {
-        color.set(top[0], 2);
-        stack.pop();
-        continue;
-      }
-      const next = ins[top[1]++];
-      if (!inputs.has(next)) continue;
-      const c = color.get(next);
-      if (c === 1) {
-        const path = stack.map((s) => s[0]);
-        const cyc = path.slice(path.indexOf(next));
-        return [...cyc, next];
-      }
-      if (c === undefined) {
-        color.set(next, 1);
-        stack.push([next, 0]);
-      }
-    }
-  }
-  return undefined;
 }
 
 /** Codes whose registry messages describe the input (safe for a client). */
@@ -544,7 +498,9 @@ export class StrategyService {
         field: "dag",
       });
     }
-    const cycle = findCycle(dag);
+    const cycle = findCycle(
+      new Map(dag.nodes.map((n) => [n.nodeId, n.inputs])),
+    );
     if (cycle) {
       throw new QmtlError(
         ErrorCode.E_CYCLE,

@@ -1,7 +1,8 @@
 /**
  * The one durability path of the Redis backends: replica confirmation
- * (`WAIT`) with group commit per connection, its settings from the
- * environment, and {@link DurabilityError} when it fails.
+ * (`WAIT`) with group commit per connection, its settings (options only:
+ * the server reads `QMTL_REDIS_WAIT_*` in its config and passes them), and
+ * {@link DurabilityError} when it fails.
  *
  * @module
  */
@@ -22,27 +23,19 @@ import { DurabilityError, QueueError } from "./errors.ts";
 export interface DurabilityOptions {
   /**
    * Replicas that must confirm a write before it is acknowledged to the
-   * caller (`WAIT n`). 0 turns confirmation off. Default: env
-   * `QMTL_REDIS_WAIT_REPLICAS`, else 1 for a Sentinel client and 0 otherwise.
+   * caller (`WAIT n`). 0 turns confirmation off. Default: 1 for a Sentinel
+   * client and 0 otherwise.
    */
   waitReplicas?: number;
-  /** `WAIT` timeout in ms (default: env `QMTL_REDIS_WAIT_TIMEOUT_MS`, else 1000). */
+  /** `WAIT` timeout in ms (default 1000). */
   waitTimeoutMs?: number;
 }
 
-function env(name: string): string | undefined {
-  try {
-    return Deno.env.get(name);
-  } catch {
-    return undefined; // no --allow-env: use the defaults
-  }
-}
-
 /**
- * Resolves {@link DurabilityOptions} from explicit values, then the
- * environment (`QMTL_REDIS_WAIT_REPLICAS`: `true|on|yes|1` → 1,
- * `false|off|no|0` → 0, or a replica count; `QMTL_REDIS_WAIT_TIMEOUT_MS`),
- * then the defaults.
+ * Resolves {@link DurabilityOptions}: explicit values, else the defaults
+ * (1 replica for a Sentinel client, 0 otherwise; 1000 ms). Throws
+ * `QueueError` (`E_INVALID`) for a negative or fractional replica count or a
+ * timeout that is not a whole number > 0.
  *
  * @param opts Explicit values.
  * @param sentinel Whether the client uses Sentinel (default on then).
@@ -50,40 +43,17 @@ function env(name: string): string | undefined {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { resolveDurability } from "@qmtl/qmtl/queue";
- * const d = resolveDurability({}, true); // { waitReplicas: 1, waitTimeoutMs: 1000 } unless env overrides
+ * assert.deepEqual(resolveDurability({}, true), { waitReplicas: 1, waitTimeoutMs: 1000 });
  * ```
  */
 export function resolveDurability(
   opts: DurabilityOptions,
   sentinel: boolean,
 ): Required<DurabilityOptions> {
-  let replicas = opts.waitReplicas;
-  if (replicas === undefined) {
-    const raw = env("QMTL_REDIS_WAIT_REPLICAS")?.trim().toLowerCase();
-    if (raw === undefined || raw === "") replicas = sentinel ? 1 : 0;
-    else if (["true", "on", "yes"].includes(raw)) replicas = 1;
-    else if (["false", "off", "no"].includes(raw)) replicas = 0;
-    else if (/^\d+$/.test(raw)) replicas = Number(raw);
-    else {
-      throw new QueueError(
-        "E_INVALID",
-        `QMTL_REDIS_WAIT_REPLICAS must be true/false or a replica count, got "${raw}"`,
-      );
-    }
-  }
-  let timeout = opts.waitTimeoutMs;
-  if (timeout === undefined) {
-    const raw = env("QMTL_REDIS_WAIT_TIMEOUT_MS")?.trim();
-    if (raw === undefined || raw === "") timeout = 1_000;
-    else if (/^\d+$/.test(raw) && Number(raw) > 0) timeout = Number(raw);
-    else {
-      throw new QueueError(
-        "E_INVALID",
-        `QMTL_REDIS_WAIT_TIMEOUT_MS must be a positive integer, got "${raw}"`,
-      );
-    }
-  }
+  const replicas = opts.waitReplicas ?? (sentinel ? 1 : 0);
+  const timeout = opts.waitTimeoutMs ?? 1_000;
   if (!Number.isSafeInteger(replicas) || replicas < 0) {
     throw new QueueError("E_INVALID", `waitReplicas must be an integer ≥ 0`);
   }

@@ -4,23 +4,23 @@
  * @module
  */
 
+import { sanitiseTopicPart } from "../dag/topic_name.ts";
 import { TopicNameError } from "./errors.ts";
 import type { TopicNameParts } from "./types.ts";
-
-const MAX_COMPONENT = 64;
 
 /**
  * The topic name of a node's output: `{asset}_{node_type}_{short_hash}_v{n}`,
  * where `short_hash` is the first 8 hex digits of the node id after
  * `sha256:`.
  *
- * `asset` and `nodeType` are sanitised: surrounding whitespace is trimmed,
- * every run of characters other than ASCII letters, digits and `-` becomes
- * one `-` (so `_` stays the separator and the name splits back into four
- * parts), leading/trailing `-` are dropped and the result is cut to 64
- * characters. Case is kept. A component that is empty after sanitising, a
- * node id that is not `sha256:` + at least 8 hex digits, or a version that is
- * not an integer ≥ 1 throws {@link TopicNameError}.
+ * `asset` and `nodeType` are sanitised by the registry's rule
+ * (`sanitiseTopicPart` of `@qmtl/qmtl/dag`: trimmed, runs outside
+ * `[A-Za-z0-9-]` become one `-`, cut to 64 characters, case kept), so the
+ * name splits back into four parts. Unlike the registry, which names an
+ * empty component `any` / `node`, this form is strict: a component that is
+ * empty after sanitising, a node id that is not `sha256:` + at least 8 hex
+ * digits, or a version that is not an integer ≥ 1 throws
+ * {@link TopicNameError}.
  *
  * @param parts Asset, node type, node id and version.
  * @returns The topic name.
@@ -61,8 +61,7 @@ function sanitise(what: string, value: unknown): string {
   if (typeof value !== "string") {
     throw new TopicNameError(`${what} must be a string`);
   }
-  const s = value.trim().replace(/[^A-Za-z0-9-]+/g, "-").replace(/^-+|-+$/g, "")
-    .slice(0, MAX_COMPONENT).replace(/-+$/, "");
+  const s = sanitiseTopicPart(value);
   if (s === "") {
     throw new TopicNameError(`${what} is empty after sanitising "${value}"`);
   }

@@ -289,34 +289,34 @@ export class QueueWorker {
   }
 
   async #ack(job: LeasedJob): Promise<void> {
-    for (let attempt = 0;; attempt++) {
-      try {
-        await this.#q.ack(job.id, job.leaseToken);
-        this.#completed++;
-        this.#o.onCompleted?.(job);
-        return;
-      } catch (e) {
-        // Unconfirmed: repeating the ack with the same token is safe.
-        if (e instanceof DurabilityError && attempt < SETTLE_RETRIES) {
-          await delay(50 * 2 ** attempt);
-          continue;
-        }
-        this.#o.onError?.(e, job);
-        return;
-      }
-    }
+    await this.#settle(job, async () => {
+      await this.#q.ack(job.id, job.leaseToken);
+      this.#completed++;
+      this.#o.onCompleted?.(job);
+    });
   }
 
   async #nack(job: LeasedJob, error: unknown): Promise<void> {
     this.#failed++;
     const message = error instanceof Error ? error.message : String(error);
+    await this.#settle(job, async () => {
+      const r = await this.#q.nack(job.id, job.leaseToken, {
+        error: message,
+        retryAfterMs: this.#o.retryAfterMs,
+      });
+      this.#o.onFailed?.(job, error, r);
+    });
+  }
+
+  /**
+   * Runs an ack or nack of `job`; an unconfirmed one (`DurabilityError`) is
+   * repeated with the same token, which is safe, up to `SETTLE_RETRIES`
+   * times; any other failure goes to `onError`.
+   */
+  async #settle(job: LeasedJob, step: () => Promise<void>): Promise<void> {
     for (let attempt = 0;; attempt++) {
       try {
-        const r = await this.#q.nack(job.id, job.leaseToken, {
-          error: message,
-          retryAfterMs: this.#o.retryAfterMs,
-        });
-        this.#o.onFailed?.(job, error, r);
+        await step();
         return;
       } catch (e) {
         if (e instanceof DurabilityError && attempt < SETTLE_RETRIES) {

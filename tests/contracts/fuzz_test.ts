@@ -2,18 +2,7 @@ import assert from "node:assert/strict";
 import { toBinary } from "@bufbuild/protobuf";
 import { ContractError, decode } from "../../lib/contracts/mod.ts";
 import { SAMPLES } from "../golden/samples.ts";
-
-/** mulberry32: small seeded PRNG so failures are reproducible. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from "../support/prng.ts";
 
 const CASES = 2000;
 

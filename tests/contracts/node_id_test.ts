@@ -26,27 +26,18 @@ import {
   tagQueryParams,
   verifyDag,
 } from "../../lib/contracts/mod.ts";
+import type { Vector as GoldenVector } from "../golden/generate.ts";
 
 const file = JSON.parse(
   Deno.readTextFileSync(new URL("../golden/node_ids.json", import.meta.url)),
 );
 
-interface Vector {
-  name: string;
-  node_type: string;
-  interval_s: number;
-  period: number;
-  params_source: string;
-  inputs: string[];
-  schema_compat_id?: string;
-  code?: string;
-  display?: { name: string; tags: string[]; metadata: Record<string, string> };
-  expect_same_as?: string[];
-  expect_differs_from?: string[];
-  canonical: string;
-  code_hash: string;
-  node_id: string;
-}
+/** A vector of node_ids.json: the generator's, with its results filled in. */
+type Vector =
+  & GoldenVector
+  & Required<
+    Pick<GoldenVector, "canonical" | "code_hash" | "node_id">
+  >;
 
 function identity(v: Vector): NodeIdentity {
   return {

@@ -5,68 +5,21 @@ import {
   SubmitStrategyResponseSchema,
 } from "../../lib/contracts/mod.ts";
 import { dag, node, submitBytes } from "../gateway/helpers.ts";
-
-const root = new URL("../../", import.meta.url);
-
-/** Read a child stream until `pattern` matches (bounded). */
-async function readUntil(
-  reader: ReadableStreamDefaultReader<string>,
-  pattern: RegExp,
-  timeoutMs: number,
-): Promise<RegExpExecArray> {
-  let seen = "";
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const { done, value } = await Promise.race([
-      reader.read(),
-      new Promise<{ done: true; value: undefined }>((r) =>
-        timer = setTimeout(
-          () => r({ done: true, value: undefined }),
-          deadline - Date.now(),
-        )
-      ),
-    ]);
-    clearTimeout(timer);
-    if (done) break;
-    seen += value;
-    const m = pattern.exec(seen);
-    if (m) return m;
-  }
-  throw new Error(`timed out waiting for ${pattern}; output so far:\n${seen}`);
-}
+import { startServe } from "../support/server_process.ts";
 
 Deno.test("server: QMTL_POLICY_* limits are enforced by `deno task serve`", async () => {
-  const env = Object.fromEntries(
-    Object.entries(Deno.env.toObject()).filter(([k]) => !k.startsWith("QMTL_")),
-  );
-  Object.assign(env, {
-    QMTL_PORT: "0",
-    NO_COLOR: "1",
-    QMTL_POLICY_MAX_NODES: "2",
-    QMTL_POLICY_MAX_DEPTH: "1",
-    QMTL_POLICY_SUBMISSIONS_PER_MINUTE: "4",
-    QMTL_POLICY_ALLOWED_NODE_TYPES: "StreamInput,Processing",
+  const srv = await startServe({
+    env: {
+      QMTL_POLICY_MAX_NODES: "2",
+      QMTL_POLICY_MAX_DEPTH: "1",
+      QMTL_POLICY_SUBMISSIONS_PER_MINUTE: "4",
+      QMTL_POLICY_ALLOWED_NODE_TYPES: "StreamInput,Processing",
+    },
   });
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["task", "serve"],
-    cwd: root,
-    env,
-    clearEnv: true,
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const out = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  const err = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
   try {
-    const url = (await readUntil(
-      out,
-      /"url":"(http:\/\/127\.0\.0\.1:\d+)"/,
-      30_000,
-    ))[1];
-    const token = (await readUntil(err, /export QMTL_TOKEN=(\S+)/, 10_000))[1];
-    const submit = async (nodes: ReturnType<typeof node>[]) => {
-      const res = await fetch(`${url}/qmtl.v1.GatewayService/SubmitStrategy`, {
+    const { url, token } = srv;
+    const post = (name: string, nodes: ReturnType<typeof node>[]) =>
+      fetch(`${url}/qmtl.v1.GatewayService/SubmitStrategy`, {
         method: "POST",
         headers: {
           "content-type": "application/proto",
@@ -74,12 +27,14 @@ Deno.test("server: QMTL_POLICY_* limits are enforced by `deno task serve`", asyn
           ...schemaHeaders(),
         },
         body: submitBytes({
-          dag: dag("p", nodes),
+          dag: dag(name, nodes),
           version: "1",
           callbackUrl: "",
           metadata: {},
         }) as BodyInit,
       });
+    const submit = async (nodes: ReturnType<typeof node>[]) => {
+      const res = await post("p", nodes);
       return { status: res.status, body: await res.json() };
     };
     const src = node("src", { type: "StreamInput", params: { s: 1 } });
@@ -114,15 +69,7 @@ Deno.test("server: QMTL_POLICY_* limits are enforced by `deno task serve`", asyn
       "maxDepth",
     );
     // 4. Within every limit: accepted.
-    const ok = await fetch(`${url}/qmtl.v1.GatewayService/SubmitStrategy`, {
-      method: "POST",
-      headers: {
-        "content-type": "application/proto",
-        authorization: `Bearer ${token}`,
-        ...schemaHeaders(),
-      },
-      body: submitBytes({ dag: dag("ok", [src]), version: "1" }) as BodyInit,
-    });
+    const ok = await post("ok", [src]);
     assert.equal(ok.status, 200);
     assert.ok(
       decode(
@@ -132,15 +79,7 @@ Deno.test("server: QMTL_POLICY_* limits are enforced by `deno task serve`", asyn
     );
     // 5. The fifth submission within a minute: 429 E_RATE_LIMITED with
     // Retry-After.
-    const res = await fetch(`${url}/qmtl.v1.GatewayService/SubmitStrategy`, {
-      method: "POST",
-      headers: {
-        "content-type": "application/proto",
-        authorization: `Bearer ${token}`,
-        ...schemaHeaders(),
-      },
-      body: submitBytes({ dag: dag("ok", [src]), version: "1" }) as BodyInit,
-    });
+    const res = await post("ok", [src]);
     const body = await res.json();
     assert.equal(res.status, 429, JSON.stringify(body));
     assert.equal(body.code, "resource_exhausted");
@@ -149,11 +88,6 @@ Deno.test("server: QMTL_POLICY_* limits are enforced by `deno task serve`", asyn
     const after = Number(res.headers.get("retry-after"));
     assert.ok(after >= 1 && after <= 60, `Retry-After ${after}`);
   } finally {
-    child.kill("SIGTERM");
-    out.releaseLock();
-    err.releaseLock();
-    await child.stdout.cancel().catch(() => {});
-    await child.stderr.cancel().catch(() => {});
-    await child.status;
+    await srv.stop();
   }
 });

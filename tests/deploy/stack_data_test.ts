@@ -6,6 +6,7 @@
  * in the same folder, so `wipe` removes them the same way.)
  */
 import assert from "node:assert/strict";
+import { freeRedisPorts } from "../support/private_stack.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const STACK = `${ROOT}deploy/local/stack.sh`;
@@ -66,15 +67,6 @@ Deno.test("deno task test uses a stack folder and ports of its own", async () =>
   assert.ok(readme.includes("/tmp/qmtl-stack-test"));
 });
 
-function portFree(port: number): boolean {
-  try {
-    Deno.listen({ hostname: "127.0.0.1", port }).close();
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 async function redisGet(port: number, key: string): Promise<string> {
   const out = await new Deno.Command("redis-cli", {
     args: ["-p", String(port), "get", key],
@@ -88,11 +80,7 @@ Deno.test({
   ignore: !(await hasRedis()),
   async fn() {
     const dir = await Deno.makeTempDir({ prefix: "qmtl-stack-data-" });
-    let base = 0;
-    for (let i = 0; i < 50 && base === 0; i++) {
-      const b = 21_000 + Math.floor(Math.random() * 18_000);
-      if ([b, b + 1, b + 10, b + 11, b + 12].every(portFree)) base = b;
-    }
+    const base = freeRedisPorts().redis;
     const env = {
       ...withoutStackEnv(),
       QMTL_STACK_DIR: dir,

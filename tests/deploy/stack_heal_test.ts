@@ -6,44 +6,11 @@
 // member slots), with a write made before each failover still readable.
 import assert from "node:assert/strict";
 import { serviceUrl } from "../support/services.ts";
+import { freeRedisPorts, run, STACK } from "../support/private_stack.ts";
 
-const ROOT = new URL("../../", import.meta.url).pathname;
-const STACK = `${ROOT}deploy/local/stack.sh`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 // Needs redis-server / redis-sentinel like every Redis test (same rule).
 const redis = serviceUrl("QMTL_REDIS_URL");
-
-function portFree(port: number): boolean {
-  try {
-    Deno.listen({ hostname: "127.0.0.1", port }).close();
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function freeBase(): { redis: number; sentinel: number } {
-  for (let i = 0; i < 50; i++) {
-    const redis = 21_000 + Math.floor(Math.random() * 18_000);
-    const ports = [redis, redis + 1, redis + 10, redis + 11, redis + 12];
-    if (ports.every(portFree)) return { redis, sentinel: redis + 10 };
-  }
-  throw new Error("no free ports for the private Redis group");
-}
-
-async function run(
-  cmd: string,
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<string> {
-  const out = await new Deno.Command(cmd, { args, env }).output();
-  const text = new TextDecoder().decode(out.stdout) +
-    new TextDecoder().decode(out.stderr);
-  if (!out.success) {
-    throw new Error(`${cmd} ${args.join(" ")} failed:\n${text}`);
-  }
-  return text;
-}
 
 const cli = async (port: number, ...args: string[]) =>
   (await run("redis-cli", ["-p", String(port), ...args])).trim();
@@ -96,7 +63,7 @@ Deno.test({
   ignore: redis.ignore,
   async fn() {
     const dir = await Deno.makeTempDir({ prefix: "qmtl-heal-" });
-    const ports = freeBase();
+    const ports = freeRedisPorts();
     const env = {
       QMTL_STACK_DIR: dir,
       QMTL_STACK_REDIS_PORT: String(ports.redis),

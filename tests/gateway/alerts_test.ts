@@ -37,6 +37,7 @@ import {
   slackSink,
   webhookSink,
 } from "../../lib/gateway/mod.ts";
+import { TEST_AUTH } from "../support/auth.ts";
 
 const WINDOW = 60_000;
 
@@ -549,7 +550,7 @@ Deno.test("alerts: a hanging sink does not delay a request, is timed out and cou
     registry: new MemoryRegistry(),
     queue,
     events,
-    auth: { secret: "s".repeat(32), issuer: "qmtl", audience: "qmtl-gateway" },
+    auth: TEST_AUTH,
     worker: { autoStart: false },
     readiness: watch.readiness(),
     logger: createLogger({ level: "error", sink: () => {} }),

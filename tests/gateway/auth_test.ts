@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { exportJWK, exportSPKI, generateKeyPair, SignJWT } from "jose";
+import {
+  base64url,
+  exportJWK,
+  exportSPKI,
+  generateKeyPair,
+  SignJWT,
+} from "jose";
 import { createAuthenticator } from "../../lib/gateway/mod.ts";
 import {
   AUDIENCE,
@@ -11,10 +17,6 @@ import {
 } from "./helpers.ts";
 
 const enc = new TextEncoder();
-
-function b64url(s: string): string {
-  return btoa(s).replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_");
-}
 
 async function get(
   gw: ReturnType<typeof memoryGateway>,
@@ -116,13 +118,13 @@ Deno.test("auth (HS256): valid, missing, expired, wrong aud/iss, wrong alg, none
       exp: now + 300,
       roles: ["operator"],
     };
-    const none = `${b64url(JSON.stringify({ alg: "none", typ: "JWT" }))}.${
-      b64url(JSON.stringify(payload))
-    }.`;
+    const none = `${
+      base64url.encode(JSON.stringify({ alg: "none", typ: "JWT" }))
+    }.${base64url.encode(JSON.stringify(payload))}.`;
     await expect401(await get(gw, none), /./);
     // Tampered payload (roles escalated, signature kept).
     const [h, , s] = ok.split(".");
-    const tampered = `${h}.${b64url(JSON.stringify(payload))}.${s}`;
+    const tampered = `${h}.${base64url.encode(JSON.stringify(payload))}.${s}`;
     await expect401(await get(gw, tampered), /signature/);
     // No exp claim.
     await expect401(

@@ -15,13 +15,10 @@ import {
 } from "../../lib/queue/mod.ts";
 import { MAX_EXIT_LAG_MS, runTimed } from "../support/exit_timing.ts";
 import { serviceUrl } from "../support/services.ts";
+import { TEST_AUTH } from "../support/auth.ts";
 
 const ROOT = new URL("../../", import.meta.url);
-const auth = {
-  secret: "s".repeat(32),
-  issuer: "qmtl",
-  audience: "qmtl-gateway",
-};
+const auth = TEST_AUTH;
 
 Deno.test("createGateway: a durable queue without store, webhookQueue, topics is refused, naming them", () => {
   const redis = createRedis("redis://127.0.0.1:1", { lazyConnect: true });

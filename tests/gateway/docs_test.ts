@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { createGateway } from "../../lib/gateway/mod.ts";
 import { MemoryRegistry } from "../../lib/dag/mod.ts";
 import { MemoryEventLog, MemoryQueue } from "../../lib/queue/mod.ts";
+import { TEST_AUTH } from "../support/auth.ts";
 
 const ROOT = new URL("../../", import.meta.url);
 
@@ -23,7 +24,7 @@ Deno.test("docs: createGateway's return members are the ones the docs list", asy
     registry: new MemoryRegistry(),
     queue: new MemoryQueue(),
     events: new MemoryEventLog(),
-    auth: { secret: "s".repeat(32), issuer: "qmtl", audience: "qmtl-gateway" },
+    auth: TEST_AUTH,
     worker: { autoStart: false },
     gc: { intervalMs: 60_000, graceMs: 60_000 },
   });

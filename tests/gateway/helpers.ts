@@ -30,35 +30,19 @@ import { MemoryRegistry } from "../../lib/dag/mod.ts";
 import type { NodeRegistry } from "../../lib/dag/mod.ts";
 import { MemoryEventLog, MemoryQueue } from "../../lib/queue/mod.ts";
 import type { EventLog, WorkQueue } from "../../lib/queue/mod.ts";
+import { TEST_AUTH } from "../support/auth.ts";
 import {
   createGateway,
   createLogger,
   type Gateway,
   type GatewayOptions,
-  type Role,
-  signDevToken,
   type StrategyStore,
 } from "../../lib/gateway/mod.ts";
 
-export const SECRET = "test-secret-0123456789abcdef-0123456789";
-export const ISSUER = "qmtl";
-export const AUDIENCE = "qmtl-gateway";
-
-/** A token for `subject` with `roles`. */
-export function token(
-  subject: string,
-  roles: Role[],
-  ttlS = 600,
-): Promise<string> {
-  return signDevToken({
-    secret: SECRET,
-    issuer: ISSUER,
-    audience: AUDIENCE,
-    subject,
-    roles,
-    ttlS,
-  });
-}
+export { token } from "../support/auth.ts";
+export const SECRET: string = TEST_AUTH.secret;
+export const ISSUER: string = TEST_AUTH.issuer;
+export const AUDIENCE: string = TEST_AUTH.audience;
 
 /** A node spec with a correct ID. */
 export function node(

@@ -11,6 +11,7 @@ import { Hono } from "hono";
 import { createGateway, type GatewayApp } from "../../lib/gateway/mod.ts";
 import { MemoryRegistry } from "../../lib/dag/mod.ts";
 import { MemoryEventLog, MemoryQueue } from "../../lib/queue/mod.ts";
+import { TEST_AUTH } from "../support/auth.ts";
 
 const ROOT = new URL("../../", import.meta.url);
 
@@ -54,7 +55,7 @@ Deno.test("gateway.app is a Hono app: app.route type-checks and answers in proce
     registry: new MemoryRegistry(),
     queue: new MemoryQueue(),
     events: new MemoryEventLog(),
-    auth: { secret: "s".repeat(32), issuer: "qmtl", audience: "qmtl-gateway" },
+    auth: TEST_AUTH,
     worker: { autoStart: false },
     logSuccess: false,
   });
@@ -80,11 +81,7 @@ Deno.test("createGateway: a malformed basePath is refused", () => {
           registry: new MemoryRegistry(),
           queue: new MemoryQueue(),
           events: new MemoryEventLog(),
-          auth: {
-            secret: "s".repeat(32),
-            issuer: "qmtl",
-            audience: "qmtl-gateway",
-          },
+          auth: TEST_AUTH,
           worker: { autoStart: false },
           basePath: bad,
         }),

@@ -13,13 +13,13 @@ import {
   createLogger,
   type Gateway,
   ROUTES,
-  signDevToken,
 } from "../../lib/gateway/mod.ts";
 import { MemoryRegistry, UnavailableError } from "../../lib/dag/mod.ts";
 import type { NodeRegistry } from "../../lib/dag/mod.ts";
 import { MemoryEventLog, MemoryQueue } from "../../lib/queue/mod.ts";
 import { QmtlClient, StrategyBuilder } from "../../sdk/mod.ts";
 import { validate } from "../support/json_schema.ts";
+import { TEST_AUTH, token } from "../support/auth.ts";
 
 type Doc = {
   paths: Record<string, Record<string, Operation>>;
@@ -39,11 +39,7 @@ type Operation = {
   >;
 };
 
-const auth = {
-  secret: "s".repeat(32),
-  issuer: "qmtl",
-  audience: "qmtl-gateway",
-};
+const auth = TEST_AUTH;
 
 /** A registry that can be switched to "unavailable". */
 function switchable(inner: NodeRegistry): NodeRegistry & { down: boolean } {
@@ -117,10 +113,7 @@ Deno.test("openapi: every response matches the document (status, content type, s
   });
   const fetchApp = (input: string | URL | Request, init?: RequestInit) =>
     Promise.resolve(gw.app.fetch(new Request(input, init)));
-  const sign = (
-    subject: string,
-    roles: ("reader" | "submitter" | "operator")[],
-  ) => signDevToken({ ...auth, subject, roles, ttlS: 600 });
+  const sign = token;
   const tokens = {
     reader: await sign("rita", ["reader"]),
     submitter: await sign("sam", ["submitter"]),

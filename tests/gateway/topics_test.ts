@@ -4,7 +4,8 @@
 // lease takeover reaches the hook.
 import assert from "node:assert/strict";
 import { MemoryRegistry } from "../../lib/dag/mod.ts";
-import { createGateway, signDevToken } from "../../lib/gateway/mod.ts";
+import { createGateway } from "../../lib/gateway/mod.ts";
+import { TEST_AUTH, token as signToken } from "../support/auth.ts";
 import {
   closeRedis,
   MemoryEventLog,
@@ -22,8 +23,6 @@ import {
   testClient,
   testPrefix,
 } from "../queue/redis_env.ts";
-
-const SECRET = "topics-test-secret-0123456789abcdef0123";
 
 function strategy(name: string): StrategyBuilder {
   const s = new StrategyBuilder(name);
@@ -52,19 +51,12 @@ async function lifecycle(store: TopicStore): Promise<void> {
     queue: new MemoryQueue({ backoff: { baseMs: 20, maxMs: 200 } }),
     events: new MemoryEventLog(),
     topics: store,
-    auth: { secret: SECRET, issuer: "qmtl", audience: "qmtl-gateway" },
+    auth: TEST_AUTH,
     logger: { debug() {}, info() {}, warn() {}, error() {} },
     onLeaseTakeover: (t, g) => takeovers.push([t, g]),
   });
   try {
-    const token = await signDevToken({
-      secret: SECRET,
-      issuer: "qmtl",
-      audience: "qmtl-gateway",
-      subject: "alice",
-      roles: ["submitter", "operator"],
-      ttlS: 600,
-    });
+    const token = await signToken("alice", ["submitter", "operator"]);
     const client = new QmtlClient({
       url: "http://gateway.test",
       token,
@@ -157,7 +149,7 @@ Deno.test("gateway: scheduled GC runs on its interval when configured", async ()
     registry,
     queue: new MemoryQueue(),
     events: new MemoryEventLog(),
-    auth: { secret: SECRET, issuer: "qmtl", audience: "qmtl-gateway" },
+    auth: TEST_AUTH,
     logger: { debug() {}, info() {}, warn() {}, error() {} },
     gc: { intervalMs: 30, graceMs: 0 },
   });

@@ -326,17 +326,8 @@ export async function expect4xx(
   return text;
 }
 
-/** A seeded PRNG (mulberry32): the same hostile bytes on every run. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded PRNG: the same hostile bytes on every run. */
+export { prng } from "../support/prng.ts";
 
 /** `n` random bytes from `rand`. */
 export function randomBytes(rand: () => number, n: number): Uint8Array {

@@ -5,7 +5,13 @@
 // The server accepts HS256 (secret) and RS256 (JWKS). Every attempt is a 401
 // with a Bearer challenge; nothing is written; a canary is served.
 import assert from "node:assert/strict";
-import { exportJWK, exportSPKI, generateKeyPair, SignJWT } from "jose";
+import {
+  base64url,
+  exportJWK,
+  exportSPKI,
+  generateKeyPair,
+  SignJWT,
+} from "jose";
 import { ROUTES } from "../../lib/gateway/mod.ts";
 import {
   AUDIENCE,
@@ -19,10 +25,6 @@ import {
 } from "./harness.ts";
 
 const enc = new TextEncoder();
-
-function b64url(s: string): string {
-  return btoa(s).replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_");
-}
 
 Deno.test({
   name:
@@ -66,8 +68,8 @@ Deno.test({
       ["two parts", "Bearer abc.def"],
       [
         'alg "none"',
-        "Bearer " + b64url('{"alg":"none","typ":"JWT"}') + "." +
-        b64url(
+        "Bearer " + base64url.encode('{"alg":"none","typ":"JWT"}') + "." +
+        base64url.encode(
           JSON.stringify({
             sub: "eve",
             iss: ISSUER,
@@ -155,7 +157,7 @@ Deno.test({
             alg: "HS256",
           }).setExpirationTime("5m").sign(secret);
           const [h, , s] = good.split(".");
-          const p = b64url(JSON.stringify({
+          const p = base64url.encode(JSON.stringify({
             sub: "eve",
             iss: ISSUER,
             aud: AUDIENCE,

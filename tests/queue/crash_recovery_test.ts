@@ -1,7 +1,7 @@
 // A worker process leases a job and is SIGKILLed mid-job: the job comes back
 // after its lease expires and another worker completes it exactly once.
 import { RedisQueue } from "../../lib/queue/redis_queue.ts";
-import { assert, assertEquals } from "./assert.ts";
+import assert from "node:assert/strict";
 import { redisTest, testPrefix } from "./redis_env.ts";
 
 const FIXTURE =
@@ -42,15 +42,15 @@ redisTest(
         if (r.done) break;
         out += r.value;
       }
-      assert(out.startsWith(`LEASED ${job.id} 1`), `child said: ${out}`);
+      assert.ok(out.startsWith(`LEASED ${job.id} 1`), `child said: ${out}`);
       const t0 = Date.now();
       child.kill("SIGKILL");
       killed = true;
       const status = await child.status;
-      assertEquals(status.signal, "SIGKILL");
+      assert.deepEqual(status.signal, "SIGKILL");
       reader.releaseLock();
       await child.stdout.cancel().catch(() => {});
-      assertEquals((await q.get(job.id))?.state, "leased");
+      assert.deepEqual((await q.get(job.id))?.state, "leased");
       // Another worker: nothing until the dead worker's lease expires.
       let processed = 0;
       let attempts = 0;
@@ -62,17 +62,20 @@ redisTest(
         }
       }
       const waited = Date.now() - t0;
-      assertEquals(processed, 1);
-      assertEquals(attempts, 2);
-      assert(
+      assert.deepEqual(processed, 1);
+      assert.deepEqual(attempts, 2);
+      assert.ok(
         waited >= 1_000,
         `re-leased after ${waited} ms, before the lease expired`,
       );
       const done = await q.get(job.id);
-      assertEquals([done?.state, done?.lastError], ["done", "lease expired"]);
-      assertEquals(await q.lease(5, { leaseMs: 1_000 }), []);
+      assert.deepEqual([done?.state, done?.lastError], [
+        "done",
+        "lease expired",
+      ]);
+      assert.deepEqual(await q.lease(5, { leaseMs: 1_000 }), []);
       const s = await q.stats();
-      assertEquals([s.done, s.ready, s.leased, s.dead], [1, 0, 0, 0]);
+      assert.deepEqual([s.done, s.ready, s.leased, s.dead], [1, 0, 0, 0]);
     } finally {
       if (!killed) {
         try {

@@ -2,7 +2,7 @@
 import { create } from "@bufbuild/protobuf";
 import { type Event, EventSchema } from "../../lib/contracts/messages.ts";
 import type { EventLog } from "../../lib/queue/types.ts";
-import { assert, assertEquals, assertRejects } from "./assert.ts";
+import assert from "node:assert/strict";
 import type { Register } from "./queue_conformance.ts";
 
 /** A fresh event log for one test. */
@@ -48,12 +48,12 @@ export function eventLogConformance(
   withLog("append then read returns every field", 1_000, async (log) => {
     const bytes = new Uint8Array(256).map((_, i) => i);
     const id = await log.append("st_1", sampleEvent(1, bytes));
-    assert(/^\d+-\d+$/.test(id), id);
+    assert.ok(/^\d+-\d+$/.test(id), id);
     const got = await log.read("st_1");
-    assertEquals(got, [{ id, event: sampleEvent(1, bytes) }]);
-    assertEquals(await log.read("nope"), []);
-    assertEquals(await log.length("st_1"), 1);
-    assertEquals(await log.length("nope"), 0);
+    assert.deepEqual(got, [{ id, event: sampleEvent(1, bytes) }]);
+    assert.deepEqual(await log.read("nope"), []);
+    assert.deepEqual(await log.length("st_1"), 1);
+    assert.deepEqual(await log.length("nope"), 0);
   });
 
   withLog(
@@ -69,20 +69,20 @@ export function eventLogConformance(
       const key = (id: string) => id.split("-").map(Number);
       for (let i = 1; i < ids.length; i++) {
         const [a, b] = [key(ids[i - 1]), key(ids[i])];
-        assert(
+        assert.ok(
           b[0] > a[0] || (b[0] === a[0] && b[1] > a[1]),
           `${ids[i]} after ${ids[i - 1]}`,
         );
       }
       const first = await log.read("st_1", { count: 4 });
-      assertEquals(first.map((e) => e.event.id), [
+      assert.deepEqual(first.map((e) => e.event.id), [
         "ev-0",
         "ev-1",
         "ev-2",
         "ev-3",
       ]);
       const rest = await log.read("st_1", { after: first[3].id });
-      assertEquals(rest.map((e) => e.event.id), [
+      assert.deepEqual(rest.map((e) => e.event.id), [
         "ev-4",
         "ev-5",
         "ev-6",
@@ -90,11 +90,15 @@ export function eventLogConformance(
         "ev-8",
         "ev-9",
       ]);
-      assertEquals(await log.read("st_1", { after: ids[9] }), []);
+      assert.deepEqual(await log.read("st_1", { after: ids[9] }), []);
       // Streams are independent.
       await log.append("st_2", sampleEvent(99));
-      assertEquals((await log.read("st_2")).map((e) => e.event.id), ["ev-99"]);
-      await assertRejects(() => log.read("st_1", { after: "not-an-id" }));
+      assert.deepEqual((await log.read("st_2")).map((e) => e.event.id), [
+        "ev-99",
+      ]);
+      await assert.rejects(
+        () => log.read("st_1", { after: "not-an-id" }),
+      );
     },
   );
 
@@ -103,16 +107,16 @@ export function eventLogConformance(
     1_000,
     async (log) => {
       const t0 = Date.now();
-      assertEquals(await log.read("st_1", { blockMs: 100 }), []);
-      assert(Date.now() - t0 >= 90);
+      assert.deepEqual(await log.read("st_1", { blockMs: 100 }), []);
+      assert.ok(Date.now() - t0 >= 90);
       const last = await log.append("st_1", sampleEvent(0));
       const p = log.read("st_1", { after: last, blockMs: 3_000 });
       await new Promise((r) => setTimeout(r, 50));
       const t1 = Date.now();
       await log.append("st_1", sampleEvent(1));
       const got = await p;
-      assertEquals(got.map((e) => e.event.id), ["ev-1"]);
-      assert(Date.now() - t1 < 1_000);
+      assert.deepEqual(got.map((e) => e.event.id), ["ev-1"]);
+      assert.ok(Date.now() - t1 < 1_000);
     },
   );
 
@@ -122,14 +126,14 @@ export function eventLogConformance(
       last = await log.append("st_1", sampleEvent(i));
     }
     const len = await log.length("st_1");
-    assert(
+    assert.ok(
       len >= 50 && len <= 150,
       `length ${len} not within the MAXLEN ~ 50 bound`,
     );
     const all = await log.read("st_1", { count: 1_000 });
-    assertEquals(all.length, len);
-    assertEquals(all[all.length - 1].id, last);
-    assertEquals(all[all.length - 1].event.id, "ev-399");
+    assert.deepEqual(all.length, len);
+    assert.deepEqual(all[all.length - 1].id, last);
+    assert.deepEqual(all[all.length - 1].event.id, "ev-399");
   });
 
   withLog(
@@ -141,14 +145,19 @@ export function eventLogConformance(
       for (let i = 0; i < 6; i++) await log.append("st_1", sampleEvent(i));
       const a = await log.readGroup("st_1", "webhooks", "c1", { count: 4 });
       const b = await log.readGroup("st_1", "webhooks", "c2", { count: 4 });
-      assertEquals(a.map((e) => e.event.id), ["ev-0", "ev-1", "ev-2", "ev-3"]);
-      assertEquals(b.map((e) => e.event.id), ["ev-4", "ev-5"]);
-      assertEquals(await log.readGroup("st_1", "webhooks", "c1"), []);
-      assertEquals(
+      assert.deepEqual(a.map((e) => e.event.id), [
+        "ev-0",
+        "ev-1",
+        "ev-2",
+        "ev-3",
+      ]);
+      assert.deepEqual(b.map((e) => e.event.id), ["ev-4", "ev-5"]);
+      assert.deepEqual(await log.readGroup("st_1", "webhooks", "c1"), []);
+      assert.deepEqual(
         await log.ackGroup("st_1", "webhooks", a.map((e) => e.id)),
         4,
       );
-      assertEquals(
+      assert.deepEqual(
         await log.ackGroup("st_1", "webhooks", a.map((e) => e.id)),
         0,
       );
@@ -157,25 +166,27 @@ export function eventLogConformance(
       const claimed = await log.readGroup("st_1", "webhooks", "c3", {
         claimIdleMs: 100,
       });
-      assertEquals(claimed.map((e) => e.event.id), ["ev-4", "ev-5"]);
-      assertEquals(
+      assert.deepEqual(claimed.map((e) => e.event.id), ["ev-4", "ev-5"]);
+      assert.deepEqual(
         await log.ackGroup("st_1", "webhooks", claimed.map((e) => e.id)),
         2,
       );
       // A second group sees history; a "$" group only new entries.
       await log.ensureGroup("st_1", "audit");
-      assertEquals(
+      assert.deepEqual(
         (await log.readGroup("st_1", "audit", "x", { count: 100 })).length,
         6,
       );
       await log.ensureGroup("st_1", "live", { startId: "$" });
-      assertEquals(await log.readGroup("st_1", "live", "x"), []);
+      assert.deepEqual(await log.readGroup("st_1", "live", "x"), []);
       await log.append("st_1", sampleEvent(6));
-      assertEquals(
+      assert.deepEqual(
         (await log.readGroup("st_1", "live", "x")).map((e) => e.event.id),
         ["ev-6"],
       );
-      await assertRejects(() => log.readGroup("st_1", "missing", "x"));
+      await assert.rejects(
+        () => log.readGroup("st_1", "missing", "x"),
+      );
     },
   );
 
@@ -184,6 +195,6 @@ export function eventLogConformance(
     const p = log.readGroup("st_1", "g", "c", { blockMs: 3_000 });
     await new Promise((r) => setTimeout(r, 50));
     await log.append("st_1", sampleEvent(1));
-    assertEquals((await p).map((e) => e.event.id), ["ev-1"]);
+    assert.deepEqual((await p).map((e) => e.event.id), ["ev-1"]);
   });
 }

@@ -10,68 +10,24 @@ import {
   type SentinelEvent,
   SentinelObserver,
 } from "../../lib/queue/sentinel_observer.ts";
-import { assert, assertEquals } from "./assert.ts";
+import assert from "node:assert/strict";
 import { redisTest } from "./redis_env.ts";
+import {
+  freeRedisPorts,
+  redisCli as cli,
+  run,
+  STACK,
+} from "../support/private_stack.ts";
 
-const ROOT = new URL("../../", import.meta.url).pathname;
-const STACK = `${ROOT}deploy/local/stack.sh`;
 const JOBS = 1_200; // bounded
 const DEADLINE_MS = 60_000; // bounded
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function portFree(port: number): boolean {
-  try {
-    Deno.listen({ hostname: "127.0.0.1", port }).close();
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function freeBase(): { redis: number; sentinel: number } {
-  for (let i = 0; i < 50; i++) {
-    const redis = 21_000 + Math.floor(Math.random() * 18_000);
-    const ports = [
-      redis,
-      redis + 1,
-      redis + 2,
-      redis + 10,
-      redis + 11,
-      redis + 12,
-    ];
-    if (ports.every(portFree)) return { redis, sentinel: redis + 10 };
-  }
-  throw new Error("no free ports for the private failover stack");
-}
-
-async function run(
-  cmd: string,
-  args: string[],
-  env: Record<string, string>,
-): Promise<string> {
-  const out = await new Deno.Command(cmd, {
-    args,
-    env,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const text = new TextDecoder().decode(out.stdout) +
-    new TextDecoder().decode(out.stderr);
-  if (!out.success) {
-    throw new Error(`${cmd} ${args.join(" ")} failed:\n${text}`);
-  }
-  return text;
-}
-
-async function cli(port: number, ...args: string[]): Promise<string> {
-  return (await run("redis-cli", ["-p", String(port), ...args], {})).trim();
-}
 
 redisTest(
   "RedisQueue: Sentinel failover (kill -9 master) loses no acknowledged job",
   async () => {
     const dir = await Deno.makeTempDir({ prefix: "qmtl-failover-" });
-    const ports = freeBase();
+    const ports = freeRedisPorts(2);
     const env = {
       QMTL_STACK_DIR: dir,
       QMTL_STACK_REDIS_PORT: String(ports.redis),
@@ -132,7 +88,7 @@ redisTest(
       observer = new SentinelObserver(url);
       const events: SentinelEvent[] = [];
       observer.on((e) => events.push(e));
-      assertEquals(await observer.ready(), 3);
+      assert.deepEqual(await observer.ready(), 3);
 
       const keyPrefix = "{qmtl:failover-test}";
       const open = () => {
@@ -271,29 +227,32 @@ redisTest(
           `(new master ${newMaster?.host}:${newMaster?.port}); total ${elapsed} ms; ` +
           `sentinel events ${JSON.stringify(observer.counts)}`,
       );
-      assert(killedAt > 0, "the master was never killed");
-      assertEquals(
+      assert.ok(killedAt > 0, "the master was never killed");
+      assert.deepEqual(
         acknowledged.size,
         JOBS,
         "producers did not get every job acknowledged in time",
       );
-      assertEquals(
+      assert.deepEqual(
         lost,
         [],
         `acknowledged jobs never processed: ${lost.length}`,
       );
-      assertEquals(concurrent, 0);
+      assert.deepEqual(concurrent, 0);
       for (const k of dups) {
-        assert(
+        assert.ok(
           uncertain.has(k),
           `${k} processed twice but its ack was confirmed`,
         );
       }
-      assert(firstAfterKill > killedAt, "no job processed after the kill");
-      assertEquals(newMaster?.port !== ports.redis, true);
-      assert(observer.counts["+switch-master"] >= 1, "no +switch-master seen");
-      assert(observer.counts["+odown"] >= 1, "no +odown seen");
-      assert(
+      assert.ok(firstAfterKill > killedAt, "no job processed after the kill");
+      assert.deepEqual(newMaster?.port !== ports.redis, true);
+      assert.ok(
+        observer.counts["+switch-master"] >= 1,
+        "no +switch-master seen",
+      );
+      assert.ok(observer.counts["+odown"] >= 1, "no +odown seen");
+      assert.ok(
         events.some((e) =>
           e.type === "+sdown" && e.address?.port === ports.redis
         ),

@@ -1,6 +1,6 @@
 import { MemoryQueue } from "../../lib/queue/memory_queue.ts";
 import { queueConformance } from "./queue_conformance.ts";
-import { assertEquals } from "./assert.ts";
+import assert from "node:assert/strict";
 
 queueConformance(
   (name, fn) => Deno.test(`MemoryQueue: ${name}`, fn),
@@ -22,13 +22,13 @@ Deno.test("MemoryQueue: done records are pruned after retainDoneMs", async () =>
   });
   const [l] = await q.lease(1, { leaseMs: 50 });
   await q.ack(l.id, l.leaseToken);
-  assertEquals((await q.get(job.id))?.state, "done");
+  assert.deepEqual((await q.get(job.id))?.state, "done");
   now += 200;
-  assertEquals(await q.get(job.id), null);
+  assert.deepEqual(await q.get(job.id), null);
   const again = await q.enqueue("k", new Uint8Array([1]), {
     idempotencyKey: "x",
   });
-  assertEquals(again.created, true);
-  assertEquals((await q.stats()).done, 1);
+  assert.deepEqual(again.created, true);
+  assert.deepEqual((await q.stats()).done, 1);
   await q.close();
 });

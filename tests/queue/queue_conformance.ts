@@ -1,5 +1,5 @@
 // One conformance suite for every WorkQueue backend.
-import { assert, assertEquals, assertRejects } from "./assert.ts";
+import assert from "node:assert/strict";
 import { LeaseLostError } from "../../lib/queue/errors.ts";
 import type {
   BackoffOptions,
@@ -63,21 +63,21 @@ export function queueConformance(
     });
     const d1 = await q.enqueue("diff", enc.encode("d"));
     const d2 = await q.enqueue("diff", enc.encode("d"));
-    assert(a.created);
-    assert(!b.created);
-    assertEquals(b.job.id, a.job.id);
-    assertEquals(b.job.payload, enc.encode("a"));
-    assert(c.created && c.job.id !== a.job.id);
-    assert(d1.created && d2.created && d1.job.id !== d2.job.id);
-    assertEquals(a.job.state, "ready");
-    assertEquals(a.job.attempts, 0);
-    assertEquals(a.job.idempotencyKey, "k1");
-    assertEquals(a.job.kind, "diff");
-    assertEquals((await q.stats()).ready, 4);
+    assert.ok(a.created);
+    assert.ok(!b.created);
+    assert.deepEqual(b.job.id, a.job.id);
+    assert.deepEqual(b.job.payload, enc.encode("a"));
+    assert.ok(c.created && c.job.id !== a.job.id);
+    assert.ok(d1.created && d2.created && d1.job.id !== d2.job.id);
+    assert.deepEqual(a.job.state, "ready");
+    assert.deepEqual(a.job.attempts, 0);
+    assert.deepEqual(a.job.idempotencyKey, "k1");
+    assert.deepEqual(a.job.kind, "diff");
+    assert.deepEqual((await q.stats()).ready, 4);
     // Still idempotent while leased and after done.
     const [l] = await q.lease(1, { leaseMs: 10_000 });
-    assertEquals(l.id, a.job.id);
-    assertEquals(
+    assert.deepEqual(l.id, a.job.id);
+    assert.deepEqual(
       (await q.enqueue("diff", enc.encode("x"), { idempotencyKey: "k1" }))
         .created,
       false,
@@ -86,18 +86,18 @@ export function queueConformance(
     const again = await q.enqueue("diff", enc.encode("x"), {
       idempotencyKey: "k1",
     });
-    assertEquals(again.created, false);
-    assertEquals(again.job.state, "done");
+    assert.deepEqual(again.created, false);
+    assert.deepEqual(again.job.state, "done");
   });
 
   withQueue("payload bytes round-trip unchanged", {}, async ({ queue: q }) => {
     const bytes = new Uint8Array(256).map((_, i) => i);
     const { job } = await q.enqueue("bin", bytes);
-    assertEquals((await q.get(job.id))!.payload, bytes);
+    assert.deepEqual((await q.get(job.id))!.payload, bytes);
     const [l] = await q.lease(1, { leaseMs: 10_000 });
-    assertEquals(l.payload, bytes);
+    assert.deepEqual(l.payload, bytes);
     const empty = await q.enqueue("bin", new Uint8Array());
-    assertEquals((await q.get(empty.job.id))!.payload, new Uint8Array());
+    assert.deepEqual((await q.get(empty.job.id))!.payload, new Uint8Array());
   });
 
   withQueue(
@@ -147,14 +147,14 @@ export function queueConformance(
           (_, i) => worker(handles[i % handles.length]),
         ),
       );
-      assertEquals(overlaps, 0);
-      assertEquals(processed.size, total);
+      assert.deepEqual(overlaps, 0);
+      assert.deepEqual(processed.size, total);
       for (const [id, n] of processed) {
-        assert(ids.has(id));
-        assertEquals(n, 1, `job ${id} processed ${n} times`);
+        assert.ok(ids.has(id));
+        assert.deepEqual(n, 1, `job ${id} processed ${n} times`);
       }
       const s = await f.queue.stats();
-      assertEquals({
+      assert.deepEqual({
         ready: s.ready,
         leased: s.leased,
         delayed: s.delayed,
@@ -176,22 +176,24 @@ export function queueConformance(
     async ({ queue: q }) => {
       const { job } = await q.enqueue("diff", enc.encode("x"));
       const [first] = await q.lease(1, { leaseMs: 150 });
-      assertEquals(first.id, job.id);
-      assertEquals(first.attempts, 1);
-      assertEquals(await q.lease(1, { leaseMs: 150 }), []);
+      assert.deepEqual(first.id, job.id);
+      assert.deepEqual(first.attempts, 1);
+      assert.deepEqual(await q.lease(1, { leaseMs: 150 }), []);
       await sleep(250);
       const [second] = await q.lease(1, { leaseMs: 5_000 });
-      assertEquals(second.id, job.id);
-      assertEquals(second.attempts, 2);
-      assert(second.leaseToken !== first.leaseToken);
-      assertEquals(second.lastError, "lease expired");
-      const e = await assertRejects(
+      assert.deepEqual(second.id, job.id);
+      assert.deepEqual(second.attempts, 2);
+      assert.ok(second.leaseToken !== first.leaseToken);
+      assert.deepEqual(second.lastError, "lease expired");
+      await assert.rejects(
         () => q.ack(first.id, first.leaseToken),
-        LeaseLostError,
+        {
+          name: "LeaseLostError",
+          reason: "token-mismatch",
+        },
       );
-      assertEquals(e.reason, "token-mismatch");
       await q.ack(second.id, second.leaseToken);
-      assertEquals((await q.get(job.id))!.state, "done");
+      assert.deepEqual((await q.get(job.id))!.state, "done");
     },
   );
 
@@ -202,12 +204,14 @@ export function queueConformance(
       await q.enqueue("diff", enc.encode("x"));
       const [l] = await q.lease(1, { leaseMs: 100 });
       await sleep(180);
-      const e = await assertRejects(
+      await assert.rejects(
         () => q.ack(l.id, l.leaseToken),
-        LeaseLostError,
+        {
+          name: "LeaseLostError",
+          reason: "expired",
+        },
       );
-      assertEquals(e.reason, "expired");
-      await assertRejects(
+      await assert.rejects(
         () => q.extendLease(l.id, l.leaseToken, 1_000),
         LeaseLostError,
       );
@@ -226,16 +230,19 @@ export function queueConformance(
         retryAfterMs: 0,
         error: "neo4j down",
       });
-      assertEquals(r.state, "ready");
-      assertEquals(r.attempts, 1);
+      assert.deepEqual(r.state, "ready");
+      assert.deepEqual(r.attempts, 1);
       const got = await q.get(job.id);
-      assertEquals(got!.state, "ready");
-      assertEquals(got!.lastError, "neo4j down");
+      assert.deepEqual(got!.state, "ready");
+      assert.deepEqual(got!.lastError, "neo4j down");
       const [b] = await q.lease(1, { leaseMs: 5_000 });
-      assertEquals(b.id, job.id);
-      assertEquals(b.attempts, 2);
-      assertEquals(b.lastError, "neo4j down");
-      await assertRejects(() => q.nack(a.id, a.leaseToken), LeaseLostError);
+      assert.deepEqual(b.id, job.id);
+      assert.deepEqual(b.attempts, 2);
+      assert.deepEqual(b.lastError, "neo4j down");
+      await assert.rejects(
+        () => q.nack(a.id, a.leaseToken),
+        LeaseLostError,
+      );
     },
   );
 
@@ -249,25 +256,25 @@ export function queueConformance(
       const [a] = await q.lease(1, { leaseMs: 5_000 });
       const t0 = Date.now();
       const r = await q.nack(a.id, a.leaseToken, { error: "e" });
-      assertEquals(r.state, "delayed");
+      assert.deepEqual(r.state, "delayed");
       const d1 = r.notBeforeMs - t0;
-      assert(
+      assert.ok(
         d1 >= 100 - 50 && d1 <= 200 + 50,
         `first delay ${d1} not in [100,200]`,
       );
-      assertEquals((await q.get(job.id))!.state, "delayed");
-      assertEquals(await q.lease(1, { leaseMs: 5_000 }), []);
+      assert.deepEqual((await q.get(job.id))!.state, "delayed");
+      assert.deepEqual(await q.lease(1, { leaseMs: 5_000 }), []);
       const [b] = await q.lease(1, { leaseMs: 5_000, blockMs: 1_000 });
-      assertEquals(b?.id, job.id);
-      assert(Date.now() - t0 >= 90, "leased before the backoff elapsed");
+      assert.deepEqual(b?.id, job.id);
+      assert.ok(Date.now() - t0 >= 90, "leased before the backoff elapsed");
       const t1 = Date.now();
       const r2 = await q.nack(b.id, b.leaseToken, { error: "e" });
       const d2 = r2.notBeforeMs - t1;
-      assert(
+      assert.ok(
         d2 >= 200 - 50 && d2 <= 400 + 50,
         `second delay ${d2} not in [200,400]`,
       );
-      assertEquals((await q.stats()).delayed, 1);
+      assert.deepEqual((await q.stats()).delayed, 1);
     },
   );
 
@@ -285,24 +292,24 @@ export function queueConformance(
         retryAfterMs: 0,
         error: "second",
       });
-      assertEquals(r, { state: "dead", attempts: 2, notBeforeMs: 0 });
+      assert.deepEqual(r, { state: "dead", attempts: 2, notBeforeMs: 0 });
       const dead = await q.get(job.id);
-      assertEquals(dead!.state, "dead");
-      assertEquals(dead!.lastError, "second");
-      assertEquals(await q.lease(1, { leaseMs: 5_000 }), []);
+      assert.deepEqual(dead!.state, "dead");
+      assert.deepEqual(dead!.lastError, "second");
+      assert.deepEqual(await q.lease(1, { leaseMs: 5_000 }), []);
       const listed = await q.listDead();
-      assertEquals(listed.map((j) => [j.id, j.lastError]), [[
+      assert.deepEqual(listed.map((j) => [j.id, j.lastError]), [[
         job.id,
         "second",
       ]]);
-      assertEquals((await q.stats()).dead, 1);
-      assert(await q.requeueDead(job.id));
-      assert(!(await q.requeueDead(job.id)));
+      assert.deepEqual((await q.stats()).dead, 1);
+      assert.ok(await q.requeueDead(job.id));
+      assert.ok(!(await q.requeueDead(job.id)));
       const back = await q.get(job.id);
-      assertEquals([back!.state, back!.attempts], ["ready", 0]);
-      assertEquals((await q.stats()).dead, 0);
+      assert.deepEqual([back!.state, back!.attempts], ["ready", 0]);
+      assert.deepEqual((await q.stats()).dead, 0);
       const [c] = await q.lease(1, { leaseMs: 5_000 });
-      assertEquals(c.id, job.id);
+      assert.deepEqual(c.id, job.id);
     },
   );
 
@@ -315,9 +322,12 @@ export function queueConformance(
       });
       await q.lease(1, { leaseMs: 80 });
       await sleep(150);
-      assertEquals(await q.lease(1, { leaseMs: 80 }), []);
+      assert.deepEqual(await q.lease(1, { leaseMs: 80 }), []);
       const dead = await q.get(job.id);
-      assertEquals([dead!.state, dead!.lastError], ["dead", "lease expired"]);
+      assert.deepEqual([dead!.state, dead!.lastError], [
+        "dead",
+        "lease expired",
+      ]);
     },
   );
 
@@ -330,14 +340,14 @@ export function queueConformance(
         delayMs: 250,
       });
       await q.enqueue("now", enc.encode("y"));
-      assertEquals(job.state, "delayed");
-      assert(job.notBeforeMs - job.createdAtMs === 250);
+      assert.deepEqual(job.state, "delayed");
+      assert.ok(job.notBeforeMs - job.createdAtMs === 250);
       const first = await q.lease(5, { leaseMs: 5_000 });
-      assertEquals(first.map((j) => j.kind), ["now"]);
-      assertEquals((await q.stats()).delayed, 1);
+      assert.deepEqual(first.map((j) => j.kind), ["now"]);
+      assert.deepEqual((await q.stats()).delayed, 1);
       const [later] = await q.lease(1, { leaseMs: 5_000, blockMs: 2_000 });
-      assertEquals(later?.id, job.id);
-      assert(Date.now() - t0 >= 240, "delayed job leased too early");
+      assert.deepEqual(later?.id, job.id);
+      assert.ok(Date.now() - t0 >= 240, "delayed job leased too early");
     },
   );
 
@@ -348,15 +358,17 @@ export function queueConformance(
       await q.enqueue("diff", enc.encode("x"));
       const [l] = await q.lease(1, { leaseMs: 200 });
       const until = await q.extendLease(l.id, l.leaseToken, 2_000);
-      assert(until >= l.leaseExpiresAtMs + 1_500);
+      assert.ok(until >= l.leaseExpiresAtMs + 1_500);
       await sleep(300);
-      assertEquals(await q.lease(1, { leaseMs: 200 }), []);
+      assert.deepEqual(await q.lease(1, { leaseMs: 200 }), []);
       await q.ack(l.id, l.leaseToken);
-      const e = await assertRejects(
+      await assert.rejects(
         () => q.extendLease(l.id, "nope", 1_000),
-        LeaseLostError,
+        {
+          name: "LeaseLostError",
+          reason: "not-leased",
+        },
       );
-      assertEquals(e.reason, "not-leased");
     },
   );
 
@@ -366,24 +378,49 @@ export function queueConformance(
     async ({ queue: q }) => {
       await q.enqueue("diff", enc.encode("x"));
       const [l] = await q.lease(1, { leaseMs: 5_000 });
-      let e = await assertRejects(() => q.ack(l.id, "bogus"), LeaseLostError);
-      assertEquals(e.reason, "token-mismatch");
-      e = await assertRejects(() => q.nack(l.id, "bogus"), LeaseLostError);
-      assertEquals(e.reason, "token-mismatch");
-      e = await assertRejects(() => q.ack("no-such-job", "x"), LeaseLostError);
-      assertEquals(e.reason, "unknown-job");
+      await assert.rejects(
+        () => q.ack(l.id, "bogus"),
+        {
+          name: "LeaseLostError",
+          reason: "token-mismatch",
+        },
+      );
+      await assert.rejects(
+        () => q.nack(l.id, "bogus"),
+        {
+          name: "LeaseLostError",
+          reason: "token-mismatch",
+        },
+      );
+      await assert.rejects(
+        () => q.ack("no-such-job", "x"),
+        {
+          name: "LeaseLostError",
+          reason: "unknown-job",
+        },
+      );
       await q.ack(l.id, l.leaseToken);
       await q.ack(l.id, l.leaseToken); // a repeated ack is a no-op
-      e = await assertRejects(() => q.ack(l.id, "bogus"), LeaseLostError);
-      assertEquals(e.reason, "not-leased");
+      await assert.rejects(
+        () => q.ack(l.id, "bogus"),
+        {
+          name: "LeaseLostError",
+          reason: "not-leased",
+        },
+      );
       const { job } = await q.enqueue("diff", enc.encode("y"));
-      e = await assertRejects(() => q.ack(job.id, "x"), LeaseLostError);
-      assertEquals(e.reason, "not-leased");
+      await assert.rejects(
+        () => q.ack(job.id, "x"),
+        {
+          name: "LeaseLostError",
+          reason: "not-leased",
+        },
+      );
     },
   );
 
   withQueue("stats count every state", {}, async ({ queue: q }) => {
-    assertEquals(await q.stats(), {
+    assert.deepEqual(await q.stats(), {
       ready: 0,
       delayed: 0,
       leased: 0,
@@ -394,12 +431,12 @@ export function queueConformance(
     await q.enqueue("k", enc.encode("later"), { delayMs: 60_000 });
     await q.enqueue("k", enc.encode("doomed"), { maxAttempts: 1 });
     const leased: LeasedJob[] = await q.lease(6, { leaseMs: 10_000 });
-    assertEquals(leased.length, 6);
+    assert.deepEqual(leased.length, 6);
     await q.ack(leased[0].id, leased[0].leaseToken);
     await q.ack(leased[1].id, leased[1].leaseToken);
     const doomed = leased.find((j) => j.maxAttempts === 1)!;
     await q.nack(doomed.id, doomed.leaseToken, { error: "bad" });
-    assertEquals(await q.stats(), {
+    assert.deepEqual(await q.stats(), {
       ready: 0,
       delayed: 1,
       leased: 3,
@@ -414,9 +451,9 @@ export function queueConformance(
     async (f) => {
       const q = f.queue;
       const t0 = Date.now();
-      assertEquals(await q.lease(1, { leaseMs: 1_000, blockMs: 150 }), []);
+      assert.deepEqual(await q.lease(1, { leaseMs: 1_000, blockMs: 150 }), []);
       const waited = Date.now() - t0;
-      assert(
+      assert.ok(
         waited >= 140 && waited < 1_500,
         `empty lease waited ${waited} ms`,
       );
@@ -426,8 +463,11 @@ export function queueConformance(
       const t1 = Date.now();
       await other.enqueue("k", enc.encode("x"));
       const got = await p;
-      assertEquals(got.length, 1);
-      assert(Date.now() - t1 < 1_000, "blocked lease did not wake up promptly");
+      assert.deepEqual(got.length, 1);
+      assert.ok(
+        Date.now() - t1 < 1_000,
+        "blocked lease did not wake up promptly",
+      );
     },
   );
 
@@ -445,22 +485,28 @@ export function queueConformance(
         { kind: "d", payload: enc.encode("4"), idempotencyKey: "old" },
         { kind: "e", payload: enc.encode("5"), delayMs: 60_000 },
       ]);
-      assertEquals(res.map((r) => r.created), [true, true, false, false, true]);
-      assertEquals(res[2].job.id, res[0].job.id);
-      assertEquals(res[2].job.payload, enc.encode("1"));
-      assertEquals(res[3].job.id, first.job.id);
-      assertEquals(res[3].job.kind, "diff");
-      assertEquals(res[1].job.maxAttempts, 2);
-      assertEquals(res[4].job.state, "delayed");
-      assert(res[4].job.notBeforeMs >= res[4].job.createdAtMs + 60_000);
+      assert.deepEqual(res.map((r) => r.created), [
+        true,
+        true,
+        false,
+        false,
+        true,
+      ]);
+      assert.deepEqual(res[2].job.id, res[0].job.id);
+      assert.deepEqual(res[2].job.payload, enc.encode("1"));
+      assert.deepEqual(res[3].job.id, first.job.id);
+      assert.deepEqual(res[3].job.kind, "diff");
+      assert.deepEqual(res[1].job.maxAttempts, 2);
+      assert.deepEqual(res[4].job.state, "delayed");
+      assert.ok(res[4].job.notBeforeMs >= res[4].job.createdAtMs + 60_000);
       for (const r of res) {
-        assertEquals(await q.get(r.job.id), r.job);
+        assert.deepEqual(await q.get(r.job.id), r.job);
       }
-      assertEquals(await q.enqueueMany([]), []);
+      assert.deepEqual(await q.enqueueMany([]), []);
       const leased = await q.lease(10, { leaseMs: 10_000 });
-      assertEquals(leased.map((j) => j.kind), ["diff", "a", "b"]);
+      assert.deepEqual(leased.map((j) => j.kind), ["diff", "a", "b"]);
       const s = await q.stats();
-      assertEquals([s.ready, s.leased, s.delayed], [0, 3, 1]);
+      assert.deepEqual([s.ready, s.leased, s.delayed], [0, 3, 1]);
     },
   );
 
@@ -469,40 +515,35 @@ export function queueConformance(
     {},
     async ({ queue: q }) => {
       const ok = { kind: "a", payload: enc.encode("1") };
-      const e = await assertRejects(
+      await assert.rejects(
         () =>
           q.enqueueMany([
             ok,
             { kind: "b", payload: enc.encode("2"), delayMs: -5 },
           ]),
-        Error,
-        "jobs[1].delayMs",
+        { code: "E_INVALID", message: /jobs\[1\]\.delayMs/ },
       );
-      assertEquals((e as { code?: string }).code, "E_INVALID");
-      await assertRejects(
+      await assert.rejects(
         () =>
           q.enqueueMany([
             ok,
             { kind: "", payload: enc.encode("2") },
           ]),
-        Error,
-        "jobs[1].kind",
+        { message: /jobs\[1\]\.kind/ },
       );
-      await assertRejects(
+      await assert.rejects(
         () =>
           q.enqueueMany([
             { kind: "x", payload: "text" as unknown as Uint8Array },
           ]),
-        Error,
-        "jobs[0].payload",
+        { message: /jobs\[0\]\.payload/ },
       );
-      await assertRejects(
+      await assert.rejects(
         () => q.enqueueMany("nope" as unknown as []),
-        Error,
-        "jobs must be an array",
+        { message: /jobs must be an array/ },
       );
       const s = await q.stats();
-      assertEquals([s.ready, s.delayed], [0, 0]);
+      assert.deepEqual([s.ready, s.delayed], [0, 0]);
     },
   );
 
@@ -516,9 +557,9 @@ export function queueConformance(
           (_, i) => q.enqueue("c", enc.encode(String(i))),
         ),
       );
-      assertEquals(new Set(res.map((r) => r.job.id)).size, 120);
+      assert.deepEqual(new Set(res.map((r) => r.job.id)).size, 120);
       const leased = await q.lease(200, { leaseMs: 10_000 });
-      assertEquals(
+      assert.deepEqual(
         leased.map((j) => new TextDecoder().decode(j.payload)),
         Array.from({ length: 120 }, (_, i) => String(i)),
       );
@@ -532,23 +573,31 @@ export function queueConformance(
       await q.enqueue("r", enc.encode("1"));
       await q.enqueue("r", enc.encode("2"));
       const [a] = await q.lease(1, { leaseMs: 10_000 });
-      assertEquals(a.attempts, 1);
+      assert.deepEqual(a.attempts, 1);
       await q.release(a.id, a.leaseToken);
-      const e = await assertRejects(
+      await assert.rejects(
         () => q.ack(a.id, a.leaseToken),
+        {
+          name: "LeaseLostError",
+          reason: "not-leased",
+        },
+      );
+      await assert.rejects(
+        () => q.release(a.id, a.leaseToken),
         LeaseLostError,
       );
-      assertEquals(e.reason, "not-leased");
-      await assertRejects(() => q.release(a.id, a.leaseToken), LeaseLostError);
       const job = await q.get(a.id);
-      assertEquals([job!.state, job!.attempts], ["ready", 0]);
+      assert.deepEqual([job!.state, job!.attempts], ["ready", 0]);
       // Back at the head, and with maxAttempts 1 it can still run once.
       const [b] = await q.lease(1, { leaseMs: 10_000 });
-      assertEquals([b.id, b.attempts], [a.id, 1]);
-      assert(b.leaseToken !== a.leaseToken);
+      assert.deepEqual([b.id, b.attempts], [a.id, 1]);
+      assert.ok(b.leaseToken !== a.leaseToken);
       await q.ack(b.id, b.leaseToken);
-      await assertRejects(() => q.release(b.id, b.leaseToken), LeaseLostError);
-      await assertRejects(
+      await assert.rejects(
+        () => q.release(b.id, b.leaseToken),
+        LeaseLostError,
+      );
+      await assert.rejects(
         () => q.release("no-such-job", "t"),
         LeaseLostError,
       );
@@ -556,14 +605,20 @@ export function queueConformance(
   );
 
   withQueue("rejects invalid arguments", {}, async ({ queue: q }) => {
-    await assertRejects(() => q.enqueue("", new Uint8Array()));
-    await assertRejects(() =>
-      q.enqueue("k", new Uint8Array(), { maxAttempts: 0 })
+    await assert.rejects(
+      () => q.enqueue("", new Uint8Array()),
     );
-    await assertRejects(() =>
-      q.enqueue("k", new Uint8Array(), { delayMs: -1 })
+    await assert.rejects(
+      () => q.enqueue("k", new Uint8Array(), { maxAttempts: 0 }),
     );
-    await assertRejects(() => q.lease(0, { leaseMs: 1_000 }));
-    await assertRejects(() => q.lease(1, { leaseMs: 0 }));
+    await assert.rejects(
+      () => q.enqueue("k", new Uint8Array(), { delayMs: -1 }),
+    );
+    await assert.rejects(
+      () => q.lease(0, { leaseMs: 1_000 }),
+    );
+    await assert.rejects(
+      () => q.lease(1, { leaseMs: 0 }),
+    );
   });
 }

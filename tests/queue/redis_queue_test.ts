@@ -7,7 +7,7 @@ import {
   testClient,
   testPrefix,
 } from "./redis_env.ts";
-import { assert, assertEquals } from "./assert.ts";
+import assert from "node:assert/strict";
 
 // The suite runs twice: with the default durability of the test URI (WAIT 1
 // under Sentinel) and with WAIT off, which takes other code paths.
@@ -48,10 +48,10 @@ redisTest(
       await q.enqueue("k", new Uint8Array([1]), { idempotencyKey: "x" });
       await q.enqueue("k", new Uint8Array([2]), { delayMs: 10_000 });
       const keys = await redis.keys(`${keyPrefix}*`);
-      assert(keys.length >= 4, keys.join(","));
-      for (const k of keys) assert(k.startsWith(`${keyPrefix}:`), k);
-      assert(await q.purge() >= 4);
-      assertEquals(await redis.keys(`${keyPrefix}*`), []);
+      assert.ok(keys.length >= 4, keys.join(","));
+      for (const k of keys) assert.ok(k.startsWith(`${keyPrefix}:`), k);
+      assert.ok(await q.purge() >= 4);
+      assert.deepEqual(await redis.keys(`${keyPrefix}*`), []);
     } finally {
       await q.close();
       await deletePrefix(redis, keyPrefix);
@@ -63,11 +63,11 @@ redisTest(
 redisTest("RedisQueue: waits for a replica in Sentinel mode", async (url) => {
   const q = new RedisQueue({ url, keyPrefix: testPrefix("wait") });
   try {
-    if (url.includes("+sentinel")) assertEquals(q.waitReplicas, 1);
+    if (url.includes("+sentinel")) assert.deepEqual(q.waitReplicas, 1);
     await q.enqueue("k", new Uint8Array([1]));
     const [j] = await q.lease(1, { leaseMs: 1_000 });
     await q.ack(j.id, j.leaseToken);
-    assertEquals(q.unconfirmedWrites, 0);
+    assert.deepEqual(q.unconfirmedWrites, 0);
   } finally {
     await q.purge();
     await q.close();

@@ -2,14 +2,14 @@ import {
   parseSentinelMessage,
   SentinelObserver,
 } from "../../lib/queue/sentinel_observer.ts";
-import { QueueError } from "../../lib/queue/errors.ts";
-import { assertEquals, assertRejects } from "./assert.ts";
+
+import assert from "node:assert/strict";
 import { redisTest } from "./redis_env.ts";
 
 const S = { host: "127.0.0.1", port: 16389 };
 
 Deno.test("parseSentinelMessage parses every event kind", () => {
-  assertEquals(
+  assert.deepEqual(
     parseSentinelMessage(
       "+switch-master",
       "qmtl 127.0.0.1 16379 127.0.0.1 16380",
@@ -32,7 +32,7 @@ Deno.test("parseSentinelMessage parses every event kind", () => {
     S,
     1,
   )!;
-  assertEquals([
+  assert.deepEqual([
     odown.type,
     odown.masterName,
     odown.instanceType,
@@ -49,7 +49,7 @@ Deno.test("parseSentinelMessage parses every event kind", () => {
     S,
     1,
   )!;
-  assertEquals([
+  assert.deepEqual([
     sdown.masterName,
     sdown.instanceType,
     sdown.address,
@@ -60,31 +60,33 @@ Deno.test("parseSentinelMessage parses every event kind", () => {
     { host: "127.0.0.1", port: 16380 },
     { host: "127.0.0.1", port: 16379 },
   ]);
-  assertEquals(
+  assert.deepEqual(
     parseSentinelMessage("-sdown", "master qmtl 127.0.0.1 16379", S)?.type,
     "-sdown",
   );
-  assertEquals(
+  assert.deepEqual(
     parseSentinelMessage("-odown", "master qmtl 127.0.0.1 16379", S)?.type,
     "-odown",
   );
-  assertEquals(
+  assert.deepEqual(
     parseSentinelMessage("+failover-end", "master qmtl 127.0.0.1 16379", S)
       ?.masterName,
     "qmtl",
   );
-  assertEquals(parseSentinelMessage("+tilt", "#tilt mode entered", S), null);
-  assertEquals(
+  assert.deepEqual(
+    parseSentinelMessage("+tilt", "#tilt mode entered", S),
+    null,
+  );
+  assert.deepEqual(
     parseSentinelMessage("+switch-master", "qmtl 127.0.0.1", S),
     null,
   );
 });
 
-Deno.test("SentinelObserver refuses a non-Sentinel URI", async () => {
-  await assertRejects(
+Deno.test("SentinelObserver refuses a non-Sentinel URI", () => {
+  assert.throws(
     () => new SentinelObserver("redis://127.0.0.1:6379/0"),
-    QueueError,
-    "redis+sentinel",
+    { name: "QueueError", message: /redis\+sentinel/ },
   );
 });
 
@@ -94,11 +96,11 @@ redisTest(
     if (!url.includes("+sentinel")) return;
     const obs = new SentinelObserver(url);
     try {
-      assertEquals(
+      assert.deepEqual(
         await obs.ready(),
         url.split("//")[1].split("/")[0].split(",").length,
       );
-      assertEquals(obs.counts["+switch-master"], 0);
+      assert.deepEqual(obs.counts["+switch-master"], 0);
     } finally {
       await obs.close();
     }

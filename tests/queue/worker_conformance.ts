@@ -1,5 +1,5 @@
 // QueueWorker on any WorkQueue backend.
-import { assert, assertEquals } from "./assert.ts";
+import assert from "node:assert/strict";
 import { QueueWorker } from "../../lib/queue/worker.ts";
 import type { LeasedJob, WorkQueue } from "../../lib/queue/types.ts";
 import type {
@@ -67,12 +67,12 @@ export function workerConformance(
       w.start();
       await until("300 completions", () => w.completed === 300);
       await w.stop();
-      assertEquals(errors, []);
-      assert(peak <= 4, `peak ${peak}`);
-      assertEquals(seen.size, 300);
-      for (const id of ids) assertEquals(seen.get(id), 1);
+      assert.deepEqual(errors, []);
+      assert.ok(peak <= 4, `peak ${peak}`);
+      assert.deepEqual(seen.size, 300);
+      for (const id of ids) assert.deepEqual(seen.get(id), 1);
       const s = await q.stats();
-      assertEquals([s.ready, s.leased, s.done], [0, 0, 300]);
+      assert.deepEqual([s.ready, s.leased, s.done], [0, 0, 300]);
     },
   );
 
@@ -91,14 +91,14 @@ export function workerConformance(
       w.start();
       await until("3 failures", () => failures.length === 3);
       await w.stop();
-      assertEquals(failures.map(([j, s]) => [j.id, j.attempts, s]), [
+      assert.deepEqual(failures.map(([j, s]) => [j.id, j.attempts, s]), [
         [id, 1, "ready"],
         [id, 2, "ready"],
         [id, 3, "dead"],
       ]);
-      assertEquals(w.failed, 3);
+      assert.deepEqual(w.failed, 3);
       const dead = await q.listDead();
-      assertEquals(dead.map((j) => [j.id, j.lastError]), [[id, "boom 3"]]);
+      assert.deepEqual(dead.map((j) => [j.id, j.lastError]), [[id, "boom 3"]]);
     },
   );
 
@@ -116,12 +116,12 @@ export function workerConformance(
       await until("a few jobs", () => w.completed >= 4);
       await w.stop();
       const s = await q.stats();
-      assertEquals(s.leased, 0);
-      assertEquals(s.done, started);
-      assertEquals(s.ready, 40 - started);
+      assert.deepEqual(s.leased, 0);
+      assert.deepEqual(s.done, started);
+      assert.deepEqual(s.ready, 40 - started);
       const rest = await q.lease(40, { leaseMs: 10_000 });
-      assertEquals(rest.length, 40 - started);
-      for (const j of rest) assertEquals(j.attempts, 1, j.id);
+      assert.deepEqual(rest.length, 40 - started);
+      for (const j of rest) assert.deepEqual(j.attempts, 1, j.id);
     },
   );
 
@@ -142,10 +142,10 @@ export function workerConformance(
       w.start();
       await until("completion", () => w.completed === 1);
       await w.stop();
-      assertEquals(errors, []);
-      assertEquals(stolen, 0);
+      assert.deepEqual(errors, []);
+      assert.deepEqual(stolen, 0);
       const job = await f.queue.get(id);
-      assertEquals([job!.state, job!.attempts], ["done", 1]);
+      assert.deepEqual([job!.state, job!.attempts], ["done", 1]);
     },
   );
 
@@ -168,8 +168,8 @@ export function workerConformance(
       w.start();
       await until("4 completions", () => w.completed === 4);
       await w.stop();
-      assertEquals(errors, []);
-      assertEquals(attempts, [1, 1, 1, 1]);
+      assert.deepEqual(errors, []);
+      assert.deepEqual(attempts, [1, 1, 1, 1]);
     },
   );
 
@@ -185,7 +185,7 @@ export function workerConformance(
       } catch (e) {
         threw = (e as { code?: string }).code === "E_INVALID";
       }
-      assert(threw, JSON.stringify(o));
+      assert.ok(threw, JSON.stringify(o));
     }
     return Promise.resolve();
   });

@@ -6,7 +6,7 @@
  * timer, socket or stream would keep it alive: `waitFor` once did for 25 s).
  */
 import assert from "node:assert/strict";
-import { startServe } from "./server_process.ts";
+import { startServe } from "../support/server_process.ts";
 import {
   MAX_EXIT_LAG_MS,
   runTimed,

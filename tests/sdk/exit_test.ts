@@ -6,7 +6,7 @@
  * the real stack.
  */
 import assert from "node:assert/strict";
-import { startServe } from "./server_process.ts";
+import { startServe } from "../support/server_process.ts";
 import { MAX_EXIT_LAG_MS, runTimed } from "../support/exit_timing.ts";
 
 const ROOT = new URL("../../", import.meta.url);

@@ -110,10 +110,6 @@ export function requestOf<D extends DescMessage>(
   return decode(schema, rec.body);
 }
 
-function b64(bytes: Uint8Array): string {
-  return btoa(String.fromCharCode(...bytes)).replace(/=+$/, "");
-}
-
 /** A Connect error answer shaped like lib/gateway's error mapper. */
 export function connectError(
   status: number,
@@ -137,7 +133,9 @@ export function connectError(
       message: `[${code}] ${message}`,
       details: [{
         type: "qmtl.v1.ErrorDetail",
-        value: b64(toBinary(ErrorDetailSchema, detail)),
+        value: toBinary(ErrorDetailSchema, detail).toBase64({
+          omitPadding: true,
+        }),
         debug: {
           code,
           message,

@@ -5,12 +5,11 @@
 import assert from "node:assert/strict";
 import { MemoryRegistry } from "../../lib/dag/mod.ts";
 import { MemoryEventLog, MemoryQueue } from "../../lib/queue/mod.ts";
+import { TEST_AUTH, token } from "../support/auth.ts";
 import {
   createGateway,
   createLogger,
   type Gateway,
-  type Role,
-  signDevToken,
 } from "../../lib/gateway/mod.ts";
 import {
   type NodeView,
@@ -23,21 +22,6 @@ import {
 /** A predicate for `assert.rejects`: a QmtlClientError with this code. */
 function code(c: string): (e: unknown) => boolean {
   return (e) => e instanceof QmtlClientError && e.code === c;
-}
-
-const SECRET = "sdk-integration-secret-0123456789abcdef";
-const ISSUER = "qmtl";
-const AUDIENCE = "qmtl-gateway";
-
-function token(subject: string, roles: Role[], ttlS = 600): Promise<string> {
-  return signDevToken({
-    secret: SECRET,
-    issuer: ISSUER,
-    audience: AUDIENCE,
-    subject,
-    roles,
-    ttlS,
-  });
 }
 
 interface Harness {
@@ -59,7 +43,7 @@ function startGateway(): Harness {
     registry,
     queue,
     events,
-    auth: { secret: SECRET, issuer: ISSUER, audience: AUDIENCE },
+    auth: TEST_AUTH,
     policy: { subjects: { tiny: { maxNodes: 2 } } },
     logger: createLogger({ level: "warn", sink: (l) => logs.push(l) }),
     worker: { leaseMs: 5_000, sweepIntervalMs: 60_000 },

@@ -4,12 +4,12 @@
  * through `QmtlClient`.
  */
 import assert from "node:assert/strict";
-import { signDevToken } from "../../lib/gateway/mod.ts";
+import { TEST_AUTH, token } from "../support/auth.ts";
 import { QmtlClient, QmtlClientError, StrategyBuilder } from "../../sdk/mod.ts";
 import { serviceUrl } from "../support/services.ts";
-import { freePort, startServe } from "./server_process.ts";
+import { freePort, startServe } from "../support/server_process.ts";
 
-const SECRET = "sdk-subprocess-secret-0123456789abcdef";
+const SECRET = TEST_AUTH.secret;
 
 /** A predicate for `assert.rejects`: a QmtlClientError with one of these codes. */
 function code(...codes: string[]): (e: unknown) => boolean {
@@ -36,20 +36,6 @@ function strategy(name: string): StrategyBuilder {
       v.values.reduce((a: number, b: number) => a + b, 0) / v.length,
   });
   return s;
-}
-
-function token(
-  subject: string,
-  roles: ("submitter" | "reader" | "operator")[],
-) {
-  return signDevToken({
-    secret: SECRET,
-    issuer: "qmtl",
-    audience: "qmtl-gateway",
-    subject,
-    roles,
-    ttlS: 600,
-  });
 }
 
 Deno.test("subprocess (dev mode): submit, status, events, retire with the printed token", async () => {

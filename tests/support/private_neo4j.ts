@@ -7,30 +7,10 @@
  * @module
  */
 
-const ROOT = new URL("../../", import.meta.url).pathname;
-const STACK = `${ROOT}deploy/local/stack.sh`;
-
-function portFree(port: number): boolean {
-  try {
-    Deno.listen({ hostname: "127.0.0.1", port }).close();
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { freePorts, portFree, run as runCmd, STACK } from "./private_stack.ts";
 
 async function run(args: string[], env: Record<string, string>) {
-  const out = await new Deno.Command("bash", {
-    args: [STACK, ...args],
-    env,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const text = new TextDecoder().decode(out.stdout) +
-    new TextDecoder().decode(out.stderr);
-  if (!out.success) {
-    throw new Error(`stack.sh ${args.join(" ")} failed:\n${text}`);
-  }
+  await runCmd("bash", [STACK, ...args], env);
 }
 
 /** A running private Neo4j. */
@@ -56,12 +36,7 @@ export interface PrivateNeo4j {
  */
 export async function startPrivateNeo4j(): Promise<PrivateNeo4j> {
   const dir = await Deno.makeTempDir({ prefix: "qmtl-private-neo4j-" });
-  let port = 0;
-  for (let i = 0; i < 50 && port === 0; i++) {
-    const p = 21_000 + Math.floor(Math.random() * 18_000);
-    if (portFree(p)) port = p;
-  }
-  if (port === 0) throw new Error("no free port for a private Neo4j");
+  const port = freePorts([0]);
   const env = {
     QMTL_STACK_DIR: dir,
     QMTL_STACK_BOLT_PORT: String(port),

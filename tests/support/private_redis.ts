@@ -6,45 +6,7 @@
  * @module
  */
 
-const ROOT = new URL("../../", import.meta.url).pathname;
-const STACK = `${ROOT}deploy/local/stack.sh`;
-
-function portFree(port: number): boolean {
-  try {
-    Deno.listen({ hostname: "127.0.0.1", port }).close();
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function freeBase(): { redis: number; sentinel: number } {
-  for (let i = 0; i < 50; i++) {
-    const redis = 21_000 + Math.floor(Math.random() * 18_000);
-    const ports = [redis, redis + 1, redis + 10, redis + 11, redis + 12];
-    if (ports.every(portFree)) return { redis, sentinel: redis + 10 };
-  }
-  throw new Error("no free ports for a private Redis group");
-}
-
-async function run(
-  cmd: string,
-  args: string[],
-  env: Record<string, string>,
-): Promise<string> {
-  const out = await new Deno.Command(cmd, {
-    args,
-    env,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const text = new TextDecoder().decode(out.stdout) +
-    new TextDecoder().decode(out.stderr);
-  if (!out.success) {
-    throw new Error(`${cmd} ${args.join(" ")} failed:\n${text}`);
-  }
-  return text;
-}
+import { freeRedisPorts, portFree, run, STACK } from "./private_stack.ts";
 
 function alive(pid: number): boolean {
   try {
@@ -110,7 +72,7 @@ export async function startPrivateRedis(
   options: { downAfterMs?: number } = {},
 ): Promise<PrivateRedis> {
   const dir = await Deno.makeTempDir({ prefix: "qmtl-private-redis-" });
-  const ports = freeBase();
+  const ports = freeRedisPorts();
   const env = {
     QMTL_STACK_DIR: dir,
     QMTL_STACK_REDIS_PORT: String(ports.redis),

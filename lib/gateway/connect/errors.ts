@@ -14,10 +14,15 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import {
   codeFromString,
   codeToHttpStatus,
+  codeToString,
   errorToJsonBytes,
 } from "@connectrpc/connect/protocol-connect";
 import { setTrailerStatus } from "@connectrpc/connect/protocol-grpc-web";
-import { type ErrorCode, QmtlError } from "../../contracts/errors.ts";
+import {
+  type ErrorCode,
+  errorCodeOfConnectCode,
+  QmtlError,
+} from "../../contracts/errors.ts";
 import { ErrorDetailSchema } from "../../contracts/messages.ts";
 
 /** Seconds a client should wait after an `E_UNAVAILABLE` answer. */
@@ -104,29 +109,12 @@ export function connectErrorOf(err: QmtlError, code?: Code): ConnectError {
  * ```
  */
 export function qmtlCodeOf(code: Code): ErrorCode {
-  switch (code) {
-    case Code.InvalidArgument:
-    case Code.OutOfRange:
-    case Code.Unimplemented:
-    case Code.FailedPrecondition:
-      return "E_INVALID";
-    case Code.NotFound:
-      return "E_NOT_FOUND";
-    case Code.AlreadyExists:
-    case Code.Aborted:
-      return "E_CONFLICT";
-    case Code.PermissionDenied:
-      return "E_FORBIDDEN";
-    case Code.Unauthenticated:
-      return "E_UNAUTHENTICATED";
-    case Code.ResourceExhausted:
-      return "E_PAYLOAD_TOO_LARGE";
-    case Code.Unavailable:
-    case Code.DeadlineExceeded:
-      return "E_UNAVAILABLE";
-    default:
-      return "E_INTERNAL";
-  }
+  // The contracts' table, except for the two codes connect-es raises in the
+  // Gateway only for a request it cannot serve as sent: an oversized
+  // message and an unknown method.
+  if (code === Code.ResourceExhausted) return "E_PAYLOAD_TOO_LARGE";
+  if (code === Code.Unimplemented) return "E_INVALID";
+  return errorCodeOfConnectCode(codeToString(code)) ?? "E_INTERNAL";
 }
 
 /**

@@ -12,7 +12,7 @@ import { Code } from "@connectrpc/connect";
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import {
-  type ErrorCode,
+  errorCodeOfHttpStatus,
   isErrorCode,
   QmtlError,
 } from "../../contracts/errors.ts";
@@ -119,17 +119,7 @@ export function toQmtlError(err: unknown): QmtlError {
     return new QmtlError(code, err.message, { cause: err });
   }
   if (err instanceof HTTPException) {
-    const byStatus: Record<number, ErrorCode> = {
-      400: "E_INVALID",
-      401: "E_UNAUTHENTICATED",
-      403: "E_FORBIDDEN",
-      404: "E_NOT_FOUND",
-      409: "E_CONFLICT",
-      413: "E_PAYLOAD_TOO_LARGE",
-      429: "E_RATE_LIMITED",
-      503: "E_UNAVAILABLE",
-    };
-    const mapped = byStatus[err.status];
+    const mapped = errorCodeOfHttpStatus(err.status);
     if (mapped === undefined) return internal(err);
     return new QmtlError(mapped, err.message || "request failed", {
       cause: err,

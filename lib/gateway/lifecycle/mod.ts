@@ -14,6 +14,7 @@
  */
 
 import { StrategyState } from "../../contracts/messages.ts";
+import { stateName } from "../../contracts/states.ts";
 
 /**
  * Allowed transitions: from → the states it may move to.
@@ -54,34 +55,7 @@ export function canTransition(from: StrategyState, to: StrategyState): boolean {
   return TRANSITIONS[from]?.includes(to) ?? false;
 }
 
-/**
- * Name of a state as used in REST JSON, events and metrics (`QUEUED`, …).
- *
- * @example
- * ```ts
- * import { stateName } from "@qmtl/qmtl/gateway";
- * import { StrategyState } from "@qmtl/qmtl/contracts";
- * stateName(StrategyState.COMPLETED); // "COMPLETED"
- * ```
- */
-export function stateName(state: StrategyState): string {
-  return StrategyState[state] ?? String(state);
-}
-
-/**
- * The state named `name` (`QUEUED`, …), or `undefined`.
- *
- * @example
- * ```ts
- * import { stateFromName } from "@qmtl/qmtl/gateway";
- * stateFromName("FAILED"); // 4
- * ```
- */
-export function stateFromName(name: string): StrategyState | undefined {
-  const v =
-    (StrategyState as unknown as Record<string, number>)[name.toUpperCase()];
-  return typeof v === "number" && v !== 0 ? v as StrategyState : undefined;
-}
+export { stateFromName, stateName } from "../../contracts/states.ts";
 
 /**
  * CloudEvent type of a transition into `to`. A move back to QUEUED from

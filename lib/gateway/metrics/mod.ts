@@ -177,22 +177,7 @@ export class Metrics {
     value: number,
     buckets: readonly number[] = LATENCY_BUCKETS,
   ): void {
-    this.#declare(name, "histogram", help);
-    let h = this.#hists.get(name);
-    if (!h) this.#hists.set(name, h = { buckets, series: new Map() });
-    const key = labelText(labels);
-    let s = h.series.get(key);
-    if (!s) {
-      h.series.set(
-        key,
-        s = { counts: new Array(h.buckets.length).fill(0), sum: 0, count: 0 },
-      );
-    }
-    for (let i = 0; i < h.buckets.length; i++) {
-      if (value <= h.buckets[i]) s.counts[i]++;
-    }
-    s.sum += value;
-    s.count++;
+    this.histogramSeries(name, help, labels, buckets)(value);
   }
 
   /**

@@ -13,7 +13,7 @@
  *
  * @module
  */
-import { ConfigError, loadConfig, type ServerConfig } from "./config.ts";
+import { ConfigError, configFromEnv, type ServerConfig } from "./config.ts";
 import type { NodeRegistry } from "../../dag/mod.ts";
 import { createOperations, type Operations } from "./operations.ts";
 import { type Backends, openBackends } from "./backends.ts";
@@ -44,10 +44,10 @@ import { QmtlError } from "../../contracts/errors.ts";
  * ```
  */
 export function configOrExit(
-  env: Record<string, string | undefined> = Deno.env.toObject(),
+  env?: Record<string, string | undefined>,
 ): ServerConfig {
   try {
-    return loadConfig(env);
+    return configFromEnv(env);
   } catch (e) {
     if (e instanceof ConfigError) {
       console.error(`qmtl: ${e.message}`);
@@ -373,7 +373,7 @@ function withDevHint(
  * ```
  */
 export async function runServer(
-  env: Record<string, string | undefined> = Deno.env.toObject(),
+  env?: Record<string, string | undefined>,
 ): Promise<RunningServer> {
   const cfg = configOrExit(env);
   let srv: RunningServer;

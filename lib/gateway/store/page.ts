@@ -24,7 +24,8 @@ export interface PagePosition {
  * ```
  */
 export function encodePageToken(p: PagePosition): string {
-  return btoa(JSON.stringify([p.createdAtMs, p.id])).replace(/=+$/, "");
+  return new TextEncoder().encode(JSON.stringify([p.createdAtMs, p.id]))
+    .toBase64({ omitPadding: true });
 }
 
 /**
@@ -41,7 +42,9 @@ export function decodePageToken(
 ): PagePosition | undefined {
   if (!token) return undefined;
   try {
-    const [createdAtMs, id] = JSON.parse(atob(token));
+    const [createdAtMs, id] = JSON.parse(
+      new TextDecoder().decode(Uint8Array.fromBase64(token)),
+    );
     if (typeof createdAtMs === "number" && typeof id === "string") {
       return { createdAtMs, id };
     }

@@ -347,18 +347,7 @@ export class RedisStrategyStore implements StrategyStore {
   async idsWithPendingEvents(limit = 1000): Promise<string[]> {
     try {
       const out: string[] = [];
-      let cursor = "0";
-      for (let i = 0; i < 100; i++) {
-        const [next, ids] = await this.#r.sscan(
-          `${this.#p}pending`,
-          cursor,
-          "COUNT",
-          500,
-        );
-        out.push(...ids);
-        cursor = next;
-        if (cursor === "0" || out.length >= limit) break;
-      }
+      await this.#scanSet(`${this.#p}pending`, out, limit);
       return out.slice(0, limit);
     } catch (e) {
       unavailable(e);
@@ -444,22 +433,22 @@ export class RedisStrategyStore implements StrategyStore {
     try {
       const out: string[] = [];
       for (const s of states) {
-        let cursor = "0";
-        for (let i = 0; i < 100; i++) {
-          const [next, ids] = await this.#r.sscan(
-            `${this.#p}state:${s}`,
-            cursor,
-            "COUNT",
-            500,
-          );
-          out.push(...ids);
-          cursor = next;
-          if (cursor === "0" || out.length >= limit) break;
-        }
+        await this.#scanSet(`${this.#p}state:${s}`, out, limit);
       }
       return out.slice(0, limit);
     } catch (e) {
       unavailable(e);
+    }
+  }
+
+  /** Appends members of the set `key` to `out` (SSCAN, ≤ 100 pages) until `limit`. */
+  async #scanSet(key: string, out: string[], limit: number): Promise<void> {
+    let cursor = "0";
+    for (let i = 0; i < 100; i++) {
+      const [next, ids] = await this.#r.sscan(key, cursor, "COUNT", 500);
+      out.push(...ids);
+      cursor = next;
+      if (cursor === "0" || out.length >= limit) break;
     }
   }
 

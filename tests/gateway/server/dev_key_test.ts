@@ -10,7 +10,7 @@ import {
   loadDevKey,
   readDevKey,
 } from "../../../lib/gateway/server/dev_key.ts";
-import { startServe } from "../../sdk/server_process.ts";
+import { startServe } from "../../support/server_process.ts";
 
 const ROOT = new URL("../../../", import.meta.url);
 const posix = Deno.build.os !== "windows";

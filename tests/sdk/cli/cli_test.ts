@@ -6,7 +6,7 @@
  * last line.
  */
 import assert from "node:assert/strict";
-import { startServe } from "../server_process.ts";
+import { startServe } from "../../support/server_process.ts";
 import { MAX_EXIT_LAG_MS, runTimed } from "../../support/exit_timing.ts";
 import { EXIT, EXIT_MEANINGS } from "../../../sdk/cli/mod.ts";
 

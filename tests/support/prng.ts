@@ -1,0 +1,19 @@
+/**
+ * The tests' seeded PRNG (mulberry32): the same seed gives the same numbers,
+ * so fuzz and hostile inputs are reproducible. (examples/data/
+ * generate_prices.ts keeps its own copy: an example runs on its own.)
+ *
+ * @module
+ */
+
+/** Numbers in [0, 1) from `seed`, the same sequence on every run. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
