@@ -14,6 +14,7 @@ import type {
   GroupReadOptions,
   ReadOptions,
 } from "./types.ts";
+import { APPEND_DEDUP_WINDOW } from "./types.ts";
 import { checkInt, checkName } from "./validate.ts";
 
 /**
@@ -61,11 +62,16 @@ export class MemoryEventLog implements EventLog {
     this.#now = opts.now ?? Date.now;
   }
 
-  /** Appends an event; returns its entry id. */
+  /** {@inheritDoc EventLog.append} */
   append(stream: string, event: Event): Promise<string> {
     return settle(() => {
       this.#open();
       const s = this.#stream(stream, true)!;
+      const from = Math.max(0, s.entries.length - APPEND_DEDUP_WINDOW);
+      for (let i = s.entries.length - 1; i >= from; i--) {
+        const e = s.entries[i];
+        if (e.value.id === event.id) return e.id;
+      }
       const id = s.append(copyEvent(event), this.#now());
       s.trim(this.#maxLen);
       this.#waiters.wake();

@@ -32,6 +32,7 @@ import type {
   GroupReadOptions,
   ReadOptions,
 } from "./types.ts";
+import { APPEND_DEDUP_WINDOW } from "./types.ts";
 import { checkInt, checkName } from "./validate.ts";
 import { WakeSubscriber } from "./wake.ts";
 
@@ -111,7 +112,7 @@ export class RedisEventLog implements EventLog {
     return `${this.#p}:{${checkStreamName("stream", stream)}}`;
   }
 
-  /** Appends an event; returns its entry id. */
+  /** {@inheritDoc EventLog.append} */
   async append(stream: string, event: Event): Promise<string> {
     this.#open();
     const key = this.keyOf(stream);
@@ -124,6 +125,8 @@ export class RedisEventLog implements EventLog {
           this.#maxLen,
           `${this.#p}:wake`,
           stream,
+          event.id,
+          APPEND_DEDUP_WINDOW,
           "id",
           event.id,
           "source",

@@ -14,6 +14,19 @@ import type { Event, QueueJob } from "../contracts/messages.ts";
 export type { Event, QueueJob };
 
 /**
+ * How many of a stream's last entries {@link EventLog.append} searches for
+ * the event's id before appending (see there).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { APPEND_DEDUP_WINDOW } from "@qmtl/qmtl/queue";
+ * assert.equal(APPEND_DEDUP_WINDOW, 16);
+ * ```
+ */
+export const APPEND_DEDUP_WINDOW = 16;
+
+/**
  * Where a job is in its life.
  *
  * - `ready`: may be leased now.
@@ -369,7 +382,13 @@ export interface GroupReadOptions {
  * ```
  */
 export interface EventLog {
-  /** Appends an event; returns its entry id. */
+  /**
+   * Appends an event; returns its entry id. Idempotent per event id: when
+   * one of the stream's last {@link APPEND_DEDUP_WINDOW} entries already
+   * carries `event.id` (a retried append whose first attempt landed, e.g.
+   * its reply was lost in a failover), nothing is appended and that entry's
+   * id is returned.
+   */
   append(stream: string, event: Event): Promise<string>;
   /** Reads entries after `opts.after`, oldest first. */
   read(stream: string, opts?: ReadOptions): Promise<EventLogEntry[]>;

@@ -1,7 +1,7 @@
 // One conformance suite for every EventLog backend.
 import { create } from "@bufbuild/protobuf";
 import { type Event, EventSchema } from "../../lib/contracts/messages.ts";
-import type { EventLog } from "../../lib/queue/types.ts";
+import { APPEND_DEDUP_WINDOW, type EventLog } from "../../lib/queue/types.ts";
 import assert from "node:assert/strict";
 import type { Register } from "./queue_conformance.ts";
 
@@ -117,6 +117,31 @@ export function eventLogConformance(
       const got = await p;
       assert.deepEqual(got.map((e) => e.event.id), ["ev-1"]);
       assert.ok(Date.now() - t1 < 1_000);
+    },
+  );
+
+  withLog(
+    "append is idempotent per event id within the last APPEND_DEDUP_WINDOW entries",
+    1_000,
+    async (log) => {
+      const first = await log.append("st_dup", sampleEvent(1));
+      await log.append("st_dup", sampleEvent(2));
+      // A retried append of event 1 (its first attempt landed): no new entry.
+      assert.equal(await log.append("st_dup", sampleEvent(1)), first);
+      assert.equal(await log.length("st_dup"), 2);
+      // Other streams are separate.
+      await log.append("st_other", sampleEvent(1));
+      assert.equal(await log.length("st_other"), 1);
+      // Beyond the window the id is not searched: a new entry.
+      for (let n = 3; n < 3 + APPEND_DEDUP_WINDOW; n++) {
+        await log.append("st_dup", sampleEvent(n));
+      }
+      assert.notEqual(await log.append("st_dup", sampleEvent(1)), first);
+      assert.equal(await log.length("st_dup"), 3 + APPEND_DEDUP_WINDOW);
+      const ids = (await log.read("st_dup", { count: 100 })).map((e) =>
+        e.event.id
+      );
+      assert.deepEqual(ids.slice(0, 2), ["ev-1", "ev-2"]);
     },
   );
 
