@@ -13,6 +13,12 @@
  * @module
  */
 
+export {
+  applyTransition,
+  claimPendingEvents,
+  initialRecord,
+  withoutPendingEvents,
+} from "./records.ts";
 import { StrategyState } from "../../contracts/messages.ts";
 import { stateName } from "../../contracts/states.ts";
 

@@ -28,7 +28,7 @@ import {
   claimPendingEvents,
   initialRecord,
   withoutPendingEvents,
-} from "./memory.ts";
+} from "../lifecycle/records.ts";
 import { decodePageToken, encodePageToken, pageSizeOf } from "./page.ts";
 import type {
   CreateStrategyResult,
