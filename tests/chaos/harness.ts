@@ -313,8 +313,18 @@ export function inspect(redisUrl: string, namespace: string): Inspect {
   };
 }
 
-/** Wait until no strategy of the namespace is QUEUED or PROCESSING. */
-export async function settle(i: Inspect, timeoutMs: number): Promise<void> {
+/**
+ * Wait until no strategy of the namespace is QUEUED or PROCESSING, then
+ * until no record keeps a pending event. An event whose publication a
+ * failover interrupted stays pending until its publisher's claim lapses and
+ * the recovery sweep (every 30 s by default) publishes it, so that second
+ * wait gets `pendingTimeoutMs` of its own.
+ */
+export async function settle(
+  i: Inspect,
+  timeoutMs: number,
+  pendingTimeoutMs = 75_000,
+): Promise<void> {
   const end = Date.now() + timeoutMs;
   let left: string[] = [];
   while (Date.now() < end) {
@@ -322,11 +332,35 @@ export async function settle(i: Inspect, timeoutMs: number): Promise<void> {
       StrategyState.QUEUED,
       StrategyState.PROCESSING,
     ]).catch(() => ["?"]);
-    if (left.length === 0) return;
+    if (left.length === 0) break;
     await sleep(250);
   }
+  if (left.length > 0) {
+    throw new Error(
+      `${left.length} strategies still unsettled: ${left.slice(0, 5)}`,
+    );
+  }
+  const pendingEnd = Date.now() + pendingTimeoutMs;
+  let pending: string[] = [];
+  while (Date.now() < pendingEnd) {
+    pending = [];
+    let token = "";
+    do {
+      const page = await i.store.list({ pageSize: 1000, pageToken: token });
+      const recs = await inBatches(
+        page.strategies,
+        (s) => i.store.get(s.strategyId),
+      );
+      for (const r of recs) {
+        if (r?.pendingEvents?.length) pending.push(r.status.strategyId);
+      }
+      token = page.nextPageToken;
+    } while (token);
+    if (pending.length === 0) return;
+    await sleep(500);
+  }
   throw new Error(
-    `${left.length} strategies still unsettled: ${left.slice(0, 5)}`,
+    `${pending.length} strategies keep pending events: ${pending.slice(0, 5)}`,
   );
 }
 
