@@ -97,6 +97,7 @@ start_member() { # slot [master_port]
   redis-server --bind 127.0.0.1 --port "$port" --daemonize yes \
     --pidfile "$pid" --dir "$DIR/redis/$name" --logfile "$DIR/redis/$name.log" \
     --appendonly yes --appendfsync everysec --save "" \
+    --repl-diskless-sync-delay 0 \
     --replica-announce-ip 127.0.0.1 "${extra[@]}" ||
     die "redis $name failed to start; see $DIR/redis/$name.log"
   wait_port "$port" 10 || die "redis $name not answering on $port; see $DIR/redis/$name.log"
@@ -187,13 +188,14 @@ redis_up() {
       log "redis $s reused as a replica of :$master (pid $(cat "$DIR/redis/$s.pid"), port $p)"
     fi
   done
-  # Wait for the replica to be in sync so that a failover has a candidate.
-  local deadline=$((SECONDS + 30))
+  # Wait for the replica to be in sync so that a failover has a candidate
+  # (a full sync after several failovers can take a while on a busy machine).
+  local deadline=$((SECONDS + 60))
   for s in "${SLOTS[@]}"; do
     p="$(slot_port "$s")"
     [[ $p == "$master" ]] && continue
     until redis-cli -p "$p" info replication | grep -q 'master_link_status:up'; do
-      ((SECONDS < deadline)) || die "redis replica :$p did not sync with the master :$master; see $DIR/redis/$s.log"
+      ((SECONDS < deadline)) || { tail -n 5 "$DIR/redis/$s.log" >&2; die "redis replica :$p did not sync with the master :$master; see $DIR/redis/$s.log"; }
       sleep 0.2
     done
   done
