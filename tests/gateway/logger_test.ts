@@ -118,3 +118,32 @@ Deno.test("logger: a sink the target cannot drain drops new lines and counts the
   sink.close();
   assert.match(written.join(""), /^line 0\n/);
 });
+
+Deno.test("access log: a successful probe or scrape is logged at debug, an API success at info, an ops failure at warn", async () => {
+  const gw = memoryGateway({ worker: { autoStart: false } });
+  try {
+    const levelOf = async (path: string, auth = false) => {
+      gw.logs.length = 0;
+      const res = await gw.app.request(path, {
+        headers: auth
+          ? { authorization: `Bearer ${await token("alice", ["reader"])}` }
+          : {},
+      });
+      await res.body?.cancel();
+      const line = gw.logs.map((l) => JSON.parse(l)).find((r) =>
+        r.msg === "request"
+      );
+      assert.ok(line, `a request line for ${path}`);
+      return line.level as string;
+    };
+    // (/readyz answers 503 here: the worker is not started; /metrics needs
+    // the operator role.)
+    for (const p of ["/healthz", "/openapi.json"]) {
+      assert.equal(await levelOf(p), "debug", p);
+    }
+    assert.equal(await levelOf("/v1/strategies", true), "info");
+    assert.equal(await levelOf("/no-such-path"), "warn");
+  } finally {
+    await closeAll(gw);
+  }
+});

@@ -322,13 +322,13 @@ export function requestLogWriter(options: {
     const route = c.get("routeId") ?? "unmatched";
     observe?.(route, c.req.method, status, seconds);
     // Successful probes and scrapes (`/healthz`, `/readyz`, `/metrics`,
-    // `/openapi.json`) are routine: logged at debug, like every success
-    // when `logSuccess` is false.
+    // `/openapi.json`: the operational routes) are routine: logged at
+    // debug, like every success when `logSuccess` is false.
     const level: LogLevel = status >= 500
       ? "error"
       : status >= 400
       ? "warn"
-      : logSuccess && !route.startsWith("ops.")
+      : logSuccess && c.get("apiKind") !== "ops"
       ? "info"
       : "debug";
     if (logger.enabled?.(level) === false) return;
