@@ -96,7 +96,13 @@ Deno.test({
         })).text();
 
       // ---- ready ----------------------------------------------------------
-      const r0 = await readyz();
+      // Ready once the fresh replica has synced (a busy machine can take a
+      // few seconds): bounded wait, then the assertion.
+      let r0 = await readyz();
+      for (let i = 0; i < 80 && r0.status !== 200; i++) {
+        await new Promise((r) => setTimeout(r, 250));
+        r0 = await readyz();
+      }
       assert.equal(r0.status, 200, JSON.stringify(r0.body));
       assert.equal(r0.body.status, "ready");
       assert.deepEqual(r0.body.reasons, []);

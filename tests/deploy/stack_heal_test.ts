@@ -100,7 +100,10 @@ Deno.test({
       // Each Sentinel sees the replica up and the two other Sentinels.
       await until(
         "every sentinel sees 1 replica and 2 other sentinels",
-        20_000,
+        // Sentinels re-discover each other by hello messages every 2 s and
+        // clear a healed replica's down flag after a ping: slow on a busy
+        // machine.
+        45_000,
         async () => {
           for (const s of sentinels) {
             const m = pairs(await cli(s, "sentinel", "master", "qmtl"));
