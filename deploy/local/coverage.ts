@@ -2,7 +2,7 @@
  * Line coverage of the library (`lib/` and `sdk/` combined), from the
  * coverage data `deno test --coverage=<dir>` wrote (`deno task test` does).
  *
- *     deno run --allow-read --allow-run deploy/local/coverage.ts <dir> [--min 85]
+ *     deno run --allow-read --allow-write --allow-run deploy/local/coverage.ts <dir> [--min 85]
  *
  * How it counts: the executable lines `deno coverage --lcov` reports (`LF`,
  * hit: `LH`) for every `.ts` file under `lib/` and `sdk/`, generated code
@@ -42,22 +42,24 @@ const COUNTED = /^(lib|sdk)\/.*\.ts$/;
 
 // A subprocess killed while it wrote its coverage (tests kill servers with
 // SIGKILL) can leave a file deno coverage cannot read, which would fail the
-// whole report: only the readable files are passed, the others counted.
-const readable: string[] = [];
+// whole report: such files are moved aside (to `<dir>.unreadable/`) and
+// counted, and the directory is passed whole (a list of thousands of file
+// names would exceed the OS argument limit).
 let unreadable = 0;
 for await (const e of Deno.readDir(dir)) {
   if (!e.isFile || !e.name.endsWith(".json")) continue;
   const path = `${dir}/${e.name}`;
   try {
     JSON.parse(await Deno.readTextFile(path));
-    readable.push(path);
   } catch {
     unreadable++;
+    await Deno.mkdir(`${dir}.unreadable`, { recursive: true });
+    await Deno.rename(path, `${dir}.unreadable/${e.name}`);
   }
 }
 if (unreadable > 0) {
   console.log(
-    `coverage: ${unreadable} unreadable coverage file(s) left out (a process killed while writing)`,
+    `coverage: ${unreadable} unreadable coverage file(s) moved to ${dir}.unreadable (a process killed while writing)`,
   );
 }
 
@@ -66,7 +68,7 @@ const out = await new Deno.Command(Deno.execPath(), {
   // file named `*test.ts` (sdk/runner/backtest.ts).
   args: [
     "coverage",
-    ...readable,
+    dir,
     "--lcov",
     `--include=^file://${root}/(lib|sdk)/`,
     `--exclude=^file://${root}/lib/contracts/gen/`,

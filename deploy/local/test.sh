@@ -49,8 +49,8 @@ deno test --allow-all --coverage="$cov" --doc tests/ lib/ sdk/ mod.ts deploy/
 status=$?
 min=()
 [[ -n "${COVERAGE_MIN:-}" ]] && min=(--min "$COVERAGE_MIN")
-deno run --allow-read --allow-run --allow-env "$HERE/coverage.ts" "$cov" "${min[@]}"
+deno run --allow-read --allow-write --allow-run --allow-env "$HERE/coverage.ts" "$cov" "${min[@]}"
 cov_status=$?
-rm -rf "$cov"
+rm -rf "$cov" "$cov.unreadable"
 ((status != 0)) && exit "$status"
 exit "$cov_status"
