@@ -38,7 +38,12 @@ import { routePipeline } from "./pipeline.ts";
 import { restHandlers } from "./rest/mod.ts";
 import { createRpcHandlers } from "./connect/router.ts";
 import { connectErrorOf, rpcErrorResponse } from "./connect/errors.ts";
-import { StrategyService, type StrategyServiceOptions } from "./service.ts";
+import {
+  DIFF_PHASES,
+  type DiffPhase,
+  StrategyService,
+  type StrategyServiceOptions,
+} from "./service.ts";
 import { MemoryStrategyStore } from "./store/memory.ts";
 import type { StrategyStore } from "./store/types.ts";
 import type { GatewayApp, GatewayEnv } from "./types.ts";
@@ -292,6 +297,14 @@ export function createGateway(options: GatewayOptions): Gateway {
     createLogger({ base: { component: "gateway" } });
   const metrics = options.metrics ?? new Metrics();
   const sentinelEvents = declareGatewayFamilies(metrics);
+  const diffPhases = {} as Record<DiffPhase, (seconds: number) => void>;
+  for (const phase of DIFF_PHASES) {
+    diffPhases[phase] = metrics.histogramSeries(
+      "qmtl_diff_job_phase_seconds",
+      "Duration of each step of a diff job (see DiffPhase).",
+      { phase },
+    );
+  }
   const store = options.store ?? new MemoryStrategyStore();
   const webhookQueue = options.webhookQueue ??
     new MemoryQueue({ backoff: { baseMs: 1000, maxMs: 300_000 } });
@@ -344,6 +357,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     registryCheckMs: options.worker?.registryCheckMs,
     callbackAllowHosts: parseAllowHosts(options.webhooks?.allowHosts ?? []),
     hooks: options.hooks,
+    onDiffPhase: (phase, seconds) => diffPhases[phase](seconds),
     onTransition: (from, to) =>
       metrics.inc(
         "qmtl_lifecycle_transitions_total",

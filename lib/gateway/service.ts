@@ -136,6 +136,50 @@ export function classifyFailure(e: unknown): FailureKind {
 }
 
 /**
+ * A step of a diff job, as timed by `onDiffPhase`: `queue_wait` (enqueued →
+ * leased, first attempt only), `start` (QUEUED → PROCESSING stored), `load`
+ * (the DAG read back), `diff` (the registry's `diffAndCommit`), `topics`
+ * (the node topics ensured), `complete` (PROCESSING → COMPLETED stored) and
+ * `publish` (a transition's events appended to the event log; `start` and
+ * `complete` include their own publish).
+ *
+ * @example
+ * ```ts
+ * import type { DiffPhase } from "@qmtl/qmtl/gateway";
+ * const p: DiffPhase = "diff";
+ * ```
+ */
+export type DiffPhase = typeof DIFF_PHASES[number];
+
+/**
+ * Every {@link DiffPhase}, in the order a diff job runs them.
+ *
+ * @example
+ * ```ts
+ * import { DIFF_PHASES } from "@qmtl/qmtl/gateway";
+ * import assert from "node:assert/strict";
+ * assert.equal(DIFF_PHASES[0], "queue_wait");
+ * ```
+ */
+export const DIFF_PHASES: readonly [
+  "queue_wait",
+  "start",
+  "load",
+  "diff",
+  "topics",
+  "complete",
+  "publish",
+] = [
+  "queue_wait",
+  "start",
+  "load",
+  "diff",
+  "topics",
+  "complete",
+  "publish",
+];
+
+/**
  * Options of {@link StrategyService}.
  *
  * @example
@@ -187,6 +231,11 @@ export interface StrategyServiceOptions {
   };
   /** Called on every transition (metrics). */
   onTransition?: (from: StrategyState | undefined, to: StrategyState) => void;
+  /**
+   * Called with the duration of each step of a diff job, in seconds
+   * (metrics, profiles): see {@link DiffPhase}.
+   */
+  onDiffPhase?: (phase: DiffPhase, seconds: number) => void;
   /**
    * How long a process's claim on publishing a strategy's pending events
    * lasts (renewed while it publishes), ms; default 15000. Only the holder
@@ -392,7 +441,9 @@ export class StrategyService {
     });
     if (r.from !== to) {
       this.#o.onTransition?.(r.from, to);
+      const t0 = performance.now();
       await this.#publish(r.record);
+      this.#phase("publish", t0);
     }
     return r.record;
   }
@@ -905,7 +956,19 @@ export class StrategyService {
     }
   }
 
+  /** Reports a diff-job step that began at `t0` (`performance.now()`). */
+  #phase(phase: DiffPhase, t0: number): void {
+    this.#o.onDiffPhase?.(phase, (performance.now() - t0) / 1_000);
+  }
+
   async #processDiffJob(job: LeasedJob): Promise<JobOutcome> {
+    if (job.attempts === 1 && this.#o.onDiffPhase) {
+      const since = Math.max(job.createdAtMs, job.notBeforeMs);
+      this.#o.onDiffPhase(
+        "queue_wait",
+        Math.max(0, Date.now() - since) / 1_000,
+      );
+    }
     const id = new TextDecoder().decode(job.payload);
     const rec = await this.#o.store.get(id);
     if (!rec) {
@@ -931,6 +994,7 @@ export class StrategyService {
     const attempts = rec.status.attempts + 1;
     let strikes = rec.strikes ?? 0;
     if (rec.status.state === StrategyState.QUEUED) {
+      const t0 = performance.now();
       await this.#transition(
         id,
         [StrategyState.QUEUED],
@@ -942,6 +1006,7 @@ export class StrategyService {
           jobId: job.id,
         },
       );
+      this.#phase("start", t0);
     } else if (rec.status.state === StrategyState.PROCESSING) {
       // The previous attempt did not settle: its holder died or stalled
       // (the queue reclaimed the lease), or another job of this generation
@@ -970,6 +1035,7 @@ export class StrategyService {
     } else {
       return { kind: "ack" }; // settled (COMPLETED, FAILED, RETIRED)
     }
+    let t0 = performance.now();
     let dag = this.#recent.take(id);
     if (dag === undefined) {
       const bytes = await this.#o.store.getDag(id);
@@ -988,7 +1054,9 @@ export class StrategyService {
         return { kind: "ack" };
       }
     }
+    this.#phase("load", t0);
     let diff: Awaited<ReturnType<NodeRegistry["diffAndCommit"]>>;
+    t0 = performance.now();
     try {
       diff = await this.#o.registry.diffAndCommit(dag, {
         strategyId: id,
@@ -999,6 +1067,8 @@ export class StrategyService {
     } catch (e) {
       return await this.#diffFailed(id, job, strikes, attempts, e);
     }
+    this.#phase("diff", t0);
+    t0 = performance.now();
     try {
       // Every topic of the queue map, not only the created ones: a crash
       // between the registry commit and here leaves nodes "reused" on the
@@ -1038,6 +1108,8 @@ export class StrategyService {
         retryAfterMs: this.#o.retryAfterMs,
       };
     }
+    this.#phase("topics", t0);
+    t0 = performance.now();
     await this.#transition(
       id,
       [StrategyState.PROCESSING],
@@ -1053,6 +1125,7 @@ export class StrategyService {
         expectJobId: job.id,
       },
     );
+    this.#phase("complete", t0);
     return { kind: "ack" };
   }
 
