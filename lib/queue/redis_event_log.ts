@@ -281,19 +281,13 @@ export class RedisEventLog implements EventLog {
     blockMs: number | undefined,
     once: () => Promise<T[]>,
   ): Promise<T[]> {
-    const deadline = Date.now() + checkInt("blockMs", blockMs ?? 0, 0);
-    let pause = 5;
-    while (true) {
-      const got = await once();
-      const left = deadline - Date.now();
-      if (got.length > 0 || this.#closed || left <= 0) return got;
-      await this.#wake.wait(
-        `${this.#p}:wake`,
-        Math.min(left, pause),
-        (s) => s === stream,
-      );
-      pause = Math.min(pause * 2, this.#maxPollMs);
-    }
+    return await this.#wake.poll(once, {
+      channel: `${this.#p}:wake`,
+      blockMs: checkInt("blockMs", blockMs ?? 0, 0),
+      maxPollMs: this.#maxPollMs,
+      filter: (s) => s === stream,
+      stop: () => this.#closed,
+    });
   }
 }
 

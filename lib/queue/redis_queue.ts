@@ -324,16 +324,12 @@ export class RedisQueue implements WorkQueue {
     checkInt("count", count, 1);
     const leaseMs = checkInt("leaseMs", opts.leaseMs, 1);
     const blockMs = checkInt("blockMs", opts.blockMs ?? 0, 0);
-    const deadline = Date.now() + blockMs;
-    let pause = 5;
-    while (true) {
-      const got = await this.#leaseCoalesced(count, leaseMs);
-      if (got.length > 0 || this.#closed) return got;
-      const left = deadline - Date.now();
-      if (left <= 0) return [];
-      await this.#wake.wait(`${this.#p}:wake`, Math.min(left, pause));
-      pause = Math.min(pause * 2, this.#maxPollMs);
-    }
+    return await this.#wake.poll(() => this.#leaseCoalesced(count, leaseMs), {
+      channel: `${this.#p}:wake`,
+      blockMs,
+      maxPollMs: this.#maxPollMs,
+      stop: () => this.#closed,
+    });
   }
 
   /**

@@ -226,10 +226,9 @@ export class RedisTopicStore implements TopicStore {
   ): Promise<BarBatch[]> {
     this.#open();
     const limit = checkLimit(opts.limit);
-    const deadline = Date.now() + checkInt("waitMs", opts.waitMs ?? 0, 0);
+    const blockMs = checkInt("waitMs", opts.waitMs ?? 0, 0);
     const names = new Set(cursors.map((c) => c.topic));
-    let pause = 5;
-    while (true) {
+    return await this.#wake.poll(async () => {
       const pipe = this.#redis.pipeline();
       for (const c of cursors) {
         pipe.hexists(this.#registry, c.topic).xrangeBuffer(
@@ -249,20 +248,15 @@ export class RedisTopicStore implements TopicStore {
         const bars = (raw as RawEntry[]).map(barOf);
         if (bars.length > 0) out.push({ topic: c.topic, bars });
       });
-      const left = deadline - Date.now();
-      if (
-        out.length > 0 || this.#closed || left <= 0 || opts.signal?.aborted
-      ) {
-        return out;
-      }
-      await this.#wake.wait(
-        this.#channel,
-        Math.min(left, pause),
-        (topic) => names.has(topic),
-        opts.signal,
-      );
-      pause = Math.min(pause * 2, this.#maxPollMs);
-    }
+      return out;
+    }, {
+      channel: this.#channel,
+      blockMs,
+      maxPollMs: this.#maxPollMs,
+      filter: (topic) => names.has(topic),
+      signal: opts.signal,
+      stop: () => this.#closed,
+    });
   }
 
   /** {@inheritDoc TopicStore.lastBarTs} */

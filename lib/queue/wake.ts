@@ -9,6 +9,22 @@
 
 import type { Redis } from "ioredis";
 
+/** Options of {@link WakeSubscriber.poll}. */
+export interface PollOptions {
+  /** The channel writers publish on. */
+  channel: string;
+  /** Longest time to poll, ms (0: one read). */
+  blockMs: number;
+  /** Longest pause between reads, ms. */
+  maxPollMs: number;
+  /** Which messages wake this poll (default: every one). */
+  filter?: (msg: string) => boolean;
+  /** Ends the poll (after the read in progress). */
+  signal?: AbortSignal;
+  /** Checked after each empty read: true ends the poll (a closed store). */
+  stop?: () => boolean;
+}
+
 /** Waits on Redis channels through one lazily created subscriber connection. */
 export class WakeSubscriber {
   #base: Redis;
@@ -23,32 +39,84 @@ export class WakeSubscriber {
   }
 
   /**
-   * Resolves on a message on `channel` accepted by `filter`, after `ms`, on
-   * abort, or on close.
+   * Polls `read` until it returns something, `blockMs` has passed, `stop()`
+   * says so or `signal` aborts; between reads it waits for a message on
+   * `channel` accepted by `filter`, or a pause that doubles from 5 ms up to
+   * `maxPollMs`. It listens from before each read, so a message published
+   * while the read is under way (a write that read just missed) ends the
+   * next wait at once instead of being lost.
    */
-  wait(
+  async poll<T>(read: () => Promise<T[]>, o: PollOptions): Promise<T[]> {
+    if (o.blockMs <= 0) return await read();
+    const deadline = Date.now() + o.blockMs;
+    let pause = 5;
+    while (true) {
+      const woken = this.#listen(o.channel, o.filter, o.signal);
+      let got: T[];
+      try {
+        got = await read();
+      } catch (e) {
+        woken.cancel();
+        throw e;
+      }
+      const left = deadline - Date.now();
+      if (
+        got.length > 0 || left <= 0 || o.stop?.() || o.signal?.aborted
+      ) {
+        woken.cancel();
+        return got;
+      }
+      await woken.wait(Math.min(left, pause));
+      pause = Math.min(pause * 2, o.maxPollMs);
+    }
+  }
+
+  /**
+   * Starts listening on `channel` now; `wait(ms)` resolves at once when an
+   * accepted message came in since, else on the next one, after `ms`, on
+   * abort or on close.
+   */
+  #listen(
     channel: string,
-    ms: number,
     filter?: (msg: string) => boolean,
     signal?: AbortSignal,
-  ): Promise<void> {
-    if (this.#closed || ms <= 0 || signal?.aborted) return Promise.resolve();
+  ): { wait(ms: number): Promise<void>; cancel(): void } {
+    if (this.#closed) {
+      return { wait: () => Promise.resolve(), cancel: () => {} };
+    }
     this.#ensure(channel);
-    return new Promise((resolve) => {
-      const set = this.#waiters.get(channel) ?? new Set();
-      this.#waiters.set(channel, set);
-      const abort = () => done("");
-      const done = (msg: string) => {
-        if (msg !== "" && filter && !filter(msg)) return;
-        clearTimeout(timer);
-        set.delete(done);
-        signal?.removeEventListener("abort", abort);
-        resolve();
-      };
-      const timer = setTimeout(() => done(""), ms);
-      set.add(done);
-      signal?.addEventListener("abort", abort, { once: true });
-    });
+    const set = this.#waiters.get(channel) ?? new Set();
+    this.#waiters.set(channel, set);
+    let fired = false;
+    let wake: (() => void) | undefined;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const cleanup = () => {
+      clearTimeout(timer);
+      set.delete(hit);
+      signal?.removeEventListener("abort", abort);
+    };
+    const hit = (msg: string) => {
+      if (msg !== "" && filter && !filter(msg)) return;
+      fired = true;
+      cleanup();
+      wake?.();
+    };
+    const abort = () => hit("");
+    set.add(hit);
+    signal?.addEventListener("abort", abort, { once: true });
+    return {
+      wait: (ms) => {
+        if (fired || ms <= 0 || signal?.aborted) {
+          cleanup();
+          return Promise.resolve();
+        }
+        return new Promise((resolve) => {
+          wake = resolve;
+          timer = setTimeout(hit, ms, "");
+        });
+      },
+      cancel: cleanup,
+    };
   }
 
   /** Wakes every waiter and closes the subscriber connection. */
