@@ -24,6 +24,7 @@ import { configFromEnv } from "../../lib/gateway/server/config.ts";
 import { createNeo4jDriver } from "../../lib/dag/neo4j/driver.ts";
 import { Columns, intColumn, textColumn } from "../../lib/dag/neo4j/columns.ts";
 import { latencySummary, median, percentile } from "../harness/stats.ts";
+import { warmNeo4j } from "./neo4j_warm.ts";
 import type {
   BenchGroup,
   Figure,
@@ -294,6 +295,10 @@ async function run(ctx: GroupContext): Promise<GroupReport> {
   const figures: Figure[] = [];
   const notes: string[] = [];
   let purged = 0;
+  ctx.log("registry: warming Neo4j (untimed diffs)");
+  notes.push(
+    await warmNeo4j(options, ctx.quick ? { diffs: 20, budgetMs: 5_000 } : {}),
+  );
   try {
     for (const plan of plans) {
       const { n } = plan;

@@ -15,12 +15,13 @@
  * @module
  */
 
-import { loadConfig } from "../../lib/gateway/server/config.ts";
+import { configFromEnv, loadConfig } from "../../lib/gateway/server/config.ts";
+import { warmNeo4j } from "./neo4j_warm.ts";
 
 /** The server's namespace (Redis names and Neo4j namespace). */
 const BENCH_NAMESPACE = "bench";
 import { Neo4jRegistry } from "../../lib/dag/mod.ts";
-import { signDevToken } from "../../lib/gateway/mod.ts";
+import { DIFF_PHASES, signDevToken } from "../../lib/gateway/mod.ts";
 import {
   type NodeRef,
   QmtlClient,
@@ -116,6 +117,39 @@ async function once(
   throw new Error(`no COMPLETED event for ${ack.strategyId} within 120 s`);
 }
 
+/** Σ seconds and count of each diff-job phase, from the server's /metrics. */
+type PhaseTotals = Map<string, { sum: number; count: number }>;
+
+async function phaseTotals(base: string, token: string): Promise<PhaseTotals> {
+  const res = await fetch(`${base}/metrics`, {
+    headers: { authorization: `Bearer ${token}` },
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`/metrics: HTTP ${res.status}`);
+  const out: PhaseTotals = new Map();
+  const re =
+    /^qmtl_diff_job_phase_seconds_(sum|count)\{phase="([a-z_]+)"\} (\S+)$/gm;
+  for (const m of text.matchAll(re)) {
+    const t = out.get(m[2]) ?? { sum: 0, count: 0 };
+    t[m[1] as "sum" | "count"] = Number(m[3]);
+    out.set(m[2], t);
+  }
+  return out;
+}
+
+/** "queue_wait 1.2 ms, start 3.4 ms, …": mean per phase between two scrapes. */
+function phaseMeans(before: PhaseTotals, after: PhaseTotals): string {
+  const parts: string[] = [];
+  for (const phase of DIFF_PHASES) {
+    const a = after.get(phase);
+    const b = before.get(phase) ?? { sum: 0, count: 0 };
+    if (!a || a.count === b.count) continue;
+    const ms = (a.sum - b.sum) / (a.count - b.count) * 1_000;
+    parts.push(`${phase} ${ms.toFixed(ms < 10 ? 2 : 1)}`);
+  }
+  return parts.length ? parts.join(", ") + " ms" : "none recorded";
+}
+
 async function startServer(
   ctx: GroupContext,
   key: string,
@@ -204,6 +238,11 @@ async function run(ctx: GroupContext): Promise<GroupReport> {
     ttlS: 3600,
   });
 
+  ctx.log("submit: warming Neo4j (untimed diffs)");
+  const warmed = await warmNeo4j(
+    configFromEnv({ ...Deno.env.toObject(), QMTL_NEO4J_URL: neo4jUrl }).neo4j!,
+    ctx.quick ? { diffs: 20, budgetMs: 5_000 } : {},
+  );
   ctx.log(
     "submit: starting the server on Neo4j + Redis Sentinel and on memory",
   );
@@ -244,6 +283,10 @@ async function run(ctx: GroupContext): Promise<GroupReport> {
           if (key === "real") realIds.push(w.id);
         }
       }
+      const phasesBefore = {
+        real: await phaseTotals(real.base, token),
+        memory: await phaseTotals(mem.base, token),
+      };
       // Alternate the backends run by run, so both see the same machine.
       for (let i = 0; i < runs; i++) {
         for (const key of ["real", "memory"] as const) {
@@ -253,6 +296,17 @@ async function run(ctx: GroupContext): Promise<GroupReport> {
           if (key === "real") realIds.push(s.id);
         }
       }
+      const phases = {
+        real: phaseMeans(
+          phasesBefore.real,
+          await phaseTotals(real.base, token),
+        ),
+        memory: phaseMeans(
+          phasesBefore.memory,
+          await phaseTotals(mem.base, token),
+        ),
+      };
+      ctx.log(`submit: ${n} nodes, worker phases (mean): ${phases.real}`);
       const totals = (k: "real" | "memory") => results[k].map((x) => x.total);
       const p95 = percentile(totals("real"), 95);
       const memP95 = percentile(totals("memory"), 95);
@@ -272,7 +326,9 @@ async function run(ctx: GroupContext): Promise<GroupReport> {
         target: { text: `p95 ≤ ${targetMs} ms`, met: p95 <= targetMs },
         detail: `${latencySummary(totals("real"))}; ack alone p50 ${
           percentile(results.real.map((x) => x.ack), 50).toFixed(1)
-        } ms; memory: ${latencySummary(totals("memory"))}`,
+        } ms; memory: ${
+          latencySummary(totals("memory"))
+        }; diff-job phases, mean (qmtl_diff_job_phase_seconds): ${phases.real}; memory: ${phases.memory}`,
       });
     }
   } finally {
@@ -293,6 +349,8 @@ async function run(ctx: GroupContext): Promise<GroupReport> {
       "Server: `deno run --allow-net --allow-env --allow-read --allow-sys deploy/server.ts`, its own process, default log level (stdout+stderr to a file), `QMTL_NEO4J_MIGRATE=auto`, WAIT 1 (the Sentinel default). Not pinned: Neo4j, Redis, the server and the client share the cores.",
       `Client: \`QmtlClient\` in the bench process; time from \`submit()\` to the COMPLETED event on \`client.events()\` (the SSE stream replays from the strategy's first event). DAGs built before the clock starts; their nodes are all new (salted params). ${warmRuns} untimed warm-up run(s) per size and backend; the two backends alternate run by run.`,
       "The ratio reads: Neo4j + Redis p95 ÷ memory p95 (how many times slower the real backends are).",
+      warmed,
+      "Diff-job phases: the server's own `qmtl_diff_job_phase_seconds` histogram (sum ÷ count between two scrapes of /metrics around the timed runs): `queue_wait` enqueued → leased, `start` QUEUED → PROCESSING stored (with its event), `load` the DAG read back, `diff` the registry's diffAndCommit, `topics` the node topics created, `complete` PROCESSING → COMPLETED stored (with its event), `publish` one transition's events appended (inside start and complete). The rest of a submission's time is the ack and the event's way to the client over SSE.",
       cleanup,
     ],
   };
