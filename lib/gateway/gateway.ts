@@ -29,7 +29,12 @@ import { errorHandler } from "./error_mapper/mod.ts";
 import { createEventEmitter } from "./events/emitter.ts";
 import { sseHandler, type SseOptions } from "./events/sse.ts";
 import { stateName } from "./lifecycle/mod.ts";
-import { createLogger, type Logger, requestLogWriter } from "./logger/mod.ts";
+import {
+  createLogger,
+  droppedLogLines,
+  type Logger,
+  requestLogWriter,
+} from "./logger/mod.ts";
 import { declareGatewayFamilies, Metrics } from "./metrics/mod.ts";
 import { readyzHandler } from "./health/readyz.ts";
 import { buildOpenApi } from "./openapi/mod.ts";
@@ -467,6 +472,12 @@ export function createGateway(options: GatewayOptions): Gateway {
     "qmtl_sse_streams",
     "Open SSE event streams.",
     () => [{ labels: {}, value: sse.open() }],
+  );
+  metrics.gauge(
+    "qmtl_log_lines_dropped_total",
+    "Log lines the default stdout sink dropped because stdout could not keep up.",
+    () => [{ labels: {}, value: droppedLogLines() }],
+    "counter",
   );
   metrics.gauge(
     "qmtl_worker_alive",

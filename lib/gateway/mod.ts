@@ -95,6 +95,7 @@ export {
   bufferedSink,
   type BufferedSinkOptions,
   createLogger,
+  droppedLogLines,
   type Logger,
   type LoggerOptions,
   type LogLevel,

@@ -316,6 +316,7 @@ Deno.test({
           "qmtl_redis_unconfirmed_writes_total 0",
           'qmtl_queue_jobs{queue="diff",state="dead"} 0',
           "qmtl_worker_alive 1",
+          "qmtl_log_lines_dropped_total 0",
         ]
       ) {
         assert.ok(text.split("\n").includes(line), `missing: ${line}`);

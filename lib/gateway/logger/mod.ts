@@ -241,6 +241,22 @@ export function createLogger(options: LoggerOptions = {}): Logger {
 
 let sharedSink: BufferedSink | undefined;
 
+/**
+ * Log lines the process-wide stdout sink of the default loggers dropped
+ * because stdout could not keep up (its buffer was full); 0 before the
+ * first default logger writes.
+ *
+ * @example
+ * ```ts
+ * import { droppedLogLines } from "@qmtl/qmtl/gateway";
+ * import assert from "node:assert/strict";
+ * assert.ok(droppedLogLines() >= 0);
+ * ```
+ */
+export function droppedLogLines(): number {
+  return sharedSink?.dropped ?? 0;
+}
+
 /** The process-wide buffered stdout sink of the default loggers (lazily made). */
 function stdoutSink(): BufferedSink {
   return sharedSink ??= bufferedSink();
