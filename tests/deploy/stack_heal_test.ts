@@ -68,6 +68,10 @@ Deno.test({
       QMTL_STACK_DIR: dir,
       QMTL_STACK_REDIS_PORT: String(ports.redis),
       QMTL_STACK_SENTINEL_PORT: String(ports.sentinel),
+      // 3 s, not the stack's 1 s: on a loaded CI machine a member that is
+      // slow to answer a PING for 1 s is flagged down again and again, and
+      // the check below needs all three Sentinels to see it up at once.
+      QMTL_STACK_DOWN_AFTER_MS: "3000",
     };
     const members = [ports.redis, ports.redis + 1];
     const sentinels = [0, 1, 2].map((i) => ports.sentinel + i);
@@ -105,17 +109,29 @@ Deno.test({
         // machine.
         45_000,
         async () => {
+          // What each Sentinel sees, kept for the timeout's message.
+          const seen: string[] = [];
+          let ok = true;
           for (const s of sentinels) {
             const m = pairs(await cli(s, "sentinel", "master", "qmtl"));
-            if (m.get("flags") !== "master") return undefined;
-            if (m.get("num-other-sentinels") !== "2") return undefined;
-            const live = records(await cli(s, "sentinel", "replicas", "qmtl"))
-              .filter((r) =>
-                r.get("port") === String(other) &&
-                !(r.get("flags") ?? "").includes("down")
-              );
-            if (live.length !== 1) return undefined;
+            const reps = records(await cli(s, "sentinel", "replicas", "qmtl"));
+            const live = reps.filter((r) =>
+              r.get("port") === String(other) &&
+              !(r.get("flags") ?? "").includes("down")
+            );
+            seen.push(
+              `:${s} flags=${m.get("flags")} others=${
+                m.get("num-other-sentinels")
+              } replicas=${
+                reps.map((r) => `${r.get("port")}/${r.get("flags")}`).join(",")
+              }`,
+            );
+            if (
+              m.get("flags") !== "master" ||
+              m.get("num-other-sentinels") !== "2" || live.length !== 1
+            ) ok = false;
           }
+          if (!ok) throw new Error(seen.join("; "));
           return true;
         },
       );
