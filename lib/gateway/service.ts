@@ -161,7 +161,7 @@ export type DiffPhase = typeof DIFF_PHASES[number];
  * assert.equal(DIFF_PHASES[0], "queue_wait");
  * ```
  */
-export const DIFF_PHASES: readonly [
+export const DIFF_PHASES = [
   "queue_wait",
   "start",
   "load",
@@ -169,15 +169,7 @@ export const DIFF_PHASES: readonly [
   "topics",
   "complete",
   "publish",
-] = [
-  "queue_wait",
-  "start",
-  "load",
-  "diff",
-  "topics",
-  "complete",
-  "publish",
-];
+] as const;
 
 /**
  * Options of {@link StrategyService}.
