@@ -23,7 +23,7 @@ import type { Session } from "neo4j-driver";
 import { Neo4jRegistry } from "../lib/dag/mod.ts";
 import { configFromEnv } from "../lib/gateway/server/config.ts";
 import { createNeo4jDriver } from "../lib/dag/neo4j/driver.ts";
-import { makeDag } from "./groups/registry.ts";
+import { makeDag } from "./groups/dag_shape.ts";
 
 interface Entry {
   q: string;

@@ -17,7 +17,7 @@
 import { Neo4jRegistry } from "../../lib/dag/mod.ts";
 import type { Neo4jOptions } from "../../lib/dag/neo4j/config.ts";
 import { median } from "../harness/stats.ts";
-import { makeDag } from "./registry.ts";
+import { makeDag } from "./dag_shape.ts";
 
 /** Options of {@linkcode warmNeo4j}. */
 export interface WarmOptions {
