@@ -1,5 +1,5 @@
 /**
- * `createGateway`: assembles the Hono app (middleware chain, the contract
+ * `createGateway`: assembles the Hono app (one compiled pipeline per route, the contract
  * API served by connect-es, read-only REST, SSE, ops endpoints), the
  * strategy service, the diff worker and webhook delivery.
  *
@@ -603,9 +603,9 @@ export function createGateway(options: GatewayOptions): Gateway {
       s.latency(seconds);
     },
   });
-  // Each route's middleware chain (request id → log → error mapper →
-  // schema echo → body limit → auth → ACL → policy → schema version →
-  // handler) is compiled once into ONE handler (./pipeline.ts), so Hono
+  // Each route's steps (request id → log → error mapper → schema echo →
+  // body limit → auth → ACL → policy → schema version → handler; one folder
+  // each) are compiled once into ONE handler (./pipeline.ts), so Hono
   // matches a single handler per request and skips `compose`.
   const base = checkBasePath(options.basePath);
   const pipe = {

@@ -13,9 +13,10 @@
  * (`QUEUED → PROCESSING → COMPLETED | FAILED`, `COMPLETED → RETIRED`),
  * appending a CloudEvent per transition and delivering webhooks.
  *
- * The middleware (one folder each under `lib/gateway/`) are wired by
- * `createGateway`; their helpers (`createAuthenticator`, `createPolicy`,
- * `createLogger`, the route table `ROUTES`, …) are exported here.
+ * The steps (one folder each under `lib/gateway/`) are compiled into one
+ * handler per route by `createGateway` (`pipeline.ts`); what a user
+ * configures of them (`createAuthenticator`, `createPolicy`, `createLogger`,
+ * the route table `ROUTES`, …) is exported here.
  *
  * @example
  * ```ts

@@ -1,8 +1,8 @@
 /**
- * The per-route request pipeline: the whole middleware chain of one route,
- * compiled once from the route table into a single Hono handler.
- *
- * Order and semantics are those of the middleware modules it reuses:
+ * The per-route request pipeline: every step of one route, compiled once
+ * from the route table into a single Hono handler. This is the only way the
+ * gateway builds a request's path; each step lives in its own folder (with
+ * its test under tests/gateway/) and is called from here, in this order:
  * request id → structured log → error mapper → schema echo → body limit →
  * JWT auth → ACL → policy → schema version → handler. Registering one
  * handler per route keeps Hono on its single-handler path (no `compose`, no

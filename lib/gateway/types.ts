@@ -1,17 +1,11 @@
 /**
- * Types shared by the Gateway's middleware and handlers: roles, the
+ * Types shared by the Gateway's pipeline steps and handlers: roles, the
  * authenticated principal and the Hono environment every handler sees.
  *
  * @module
  */
 
-import type {
-  Context,
-  ErrorHandler,
-  Handler,
-  Hono,
-  MiddlewareHandler,
-} from "hono";
+import type { Context, ErrorHandler, Handler, Hono } from "hono";
 
 /**
  * A role a caller can hold (from the JWT `roles` claim).
@@ -74,7 +68,7 @@ export interface Principal {
 export type ApiKind = "rest" | "rpc" | "ops";
 
 /**
- * Per-request values the middleware chain stores in the Hono context.
+ * Per-request values the pipeline stores in the Hono context.
  *
  * @example
  * ```ts
@@ -93,8 +87,6 @@ export interface GatewayVariables {
   apiKind: ApiKind;
   /** The caller, once authenticated. */
   principal: Principal | undefined;
-  /** The request body read by the body-limit middleware. */
-  rawBody: Uint8Array | undefined;
 }
 
 /**
@@ -111,17 +103,6 @@ export interface GatewayEnv {
   /** Context variables. */
   Variables: GatewayVariables;
 }
-
-/**
- * A Hono middleware of the Gateway app.
- *
- * @example
- * ```ts
- * import type { GatewayMiddleware } from "./types.ts";
- * const mw: GatewayMiddleware = async (_c, next) => { await next(); };
- * ```
- */
-export type GatewayMiddleware = MiddlewareHandler<GatewayEnv>;
 
 /**
  * The Hono context of a Gateway request.

@@ -6,7 +6,7 @@
  */
 
 import { QmtlError } from "../../contracts/errors.ts";
-import type { GatewayMiddleware, Principal, Role } from "../types.ts";
+import type { Principal, Role } from "../types.ts";
 import type { RouteDef } from "./routes.ts";
 
 export * from "./routes.ts";
@@ -51,26 +51,6 @@ export function forbidden(route: RouteDef, held: readonly Role[]): QmtlError {
     }`,
     { details: { required: need.join(","), granted: held.join(",") } },
   );
-}
-
-/**
- * ACL middleware for one route: runs after auth; throws `E_FORBIDDEN`
- * (403) when the principal holds none of the route's roles.
- *
- * @example
- * ```ts
- * import { acl, routeById } from "./mod.ts";
- * const mw = acl(routeById("rest.getNode"));
- * ```
- */
-export function acl(route: RouteDef): GatewayMiddleware {
-  return async (c, next) => {
-    const principal = c.get("principal");
-    if (!isAllowed(route, principal)) {
-      throw forbidden(route, principal?.roles ?? []);
-    }
-    await next();
-  };
 }
 
 /**

@@ -16,12 +16,7 @@ import {
 } from "jose";
 import { QmtlError } from "../../contracts/errors.ts";
 import { withHeaders } from "../error_mapper/mod.ts";
-import {
-  type GatewayMiddleware,
-  type Principal,
-  type Role,
-  ROLES,
-} from "../types.ts";
+import { type Principal, type Role, ROLES } from "../types.ts";
 
 /**
  * Options of {@link createAuthenticator}. Give `secret`, `jwksUrl`, or both
@@ -316,9 +311,7 @@ const BEARER = /^Bearer[ ]+([A-Za-z0-9._~+/=-]+)$/i;
  * The token of an `Authorization: Bearer <jwt>` header value; throws the
  * 401 `E_UNAUTHENTICATED` error when it is missing, not a bearer token, or
  * longer than 8192 characters (refused before it is
- * parsed).
- * Shared by the {@link auth} middleware and the gateway's per-route
- * pipeline.
+ * parsed). The auth step of the gateway's per-route pipeline.
  *
  * @example
  * ```ts
@@ -336,28 +329,6 @@ export function bearerToken(header: string | undefined | null): string {
   const m = BEARER.exec(header);
   if (!m) throw unauthenticated("authorization header is not a bearer token");
   return m[1];
-}
-
-/**
- * Authentication middleware: requires `Authorization: Bearer <jwt>` and sets
- * `c.get("principal")`.
- *
- * @example
- * ```ts
- * import { auth, createAuthenticator } from "./mod.ts";
- * const mw = auth(createAuthenticator({ secret: "s".repeat(32), issuer: "qmtl", audience: "qmtl-gateway" }));
- * ```
- */
-export function auth(
-  authenticator: Authenticator,
-): GatewayMiddleware {
-  return async (c, next) => {
-    c.set(
-      "principal",
-      await authenticator.verify(bearerToken(c.req.header("authorization"))),
-    );
-    await next();
-  };
 }
 
 const RESERVED_CLAIMS: ReadonlySet<string> = new Set([

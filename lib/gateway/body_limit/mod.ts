@@ -3,15 +3,15 @@
  * `E_PAYLOAD_TOO_LARGE` before anything decodes them — at once when the
  * declared `Content-Length` is over the limit, otherwise while reading, as
  * soon as the running total passes it. The gateway's RPC routes check the
- * declared length early and read the body only after authentication;
- * {@link bodyLimit} reads it at once and hands it on as `c.get("rawBody")`.
+ * declared length early ({@link assertDeclaredSize}, a step of the per-route
+ * pipeline) and read the body only after authentication
+ * ({@link readBodyLimited}).
  *
  * @module
  */
 
 import { QmtlError } from "../../contracts/errors.ts";
 import { isRequestTimeout } from "../error_mapper/mod.ts";
-import type { GatewayMiddleware } from "../types.ts";
 
 /** Default limit: 8 MiB (a 1,000-node DAG is well under 1 MiB). */
 export const DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024;
@@ -101,29 +101,4 @@ export async function readBodyLimited(
     off += ch.byteLength;
   }
   return out;
-}
-
-/**
- * Middleware enforcing `maxBytes` on requests with a body (POST, PUT, PATCH).
- *
- * @example
- * ```ts
- * import { Hono } from "hono";
- * import type { GatewayEnv } from "@qmtl/qmtl/gateway";
- * import { bodyLimit } from "./mod.ts";
- * const app = new Hono<GatewayEnv>();
- * app.use(bodyLimit({ maxBytes: 1024 * 1024 }));
- * ```
- */
-export function bodyLimit(
-  options: { maxBytes?: number } = {},
-): GatewayMiddleware {
-  const max = options.maxBytes ?? DEFAULT_MAX_BODY_BYTES;
-  return async (c, next) => {
-    const m = c.req.method;
-    if (m === "POST" || m === "PUT" || m === "PATCH") {
-      c.set("rawBody", await readBodyLimited(c.req.raw, max));
-    }
-    await next();
-  };
 }

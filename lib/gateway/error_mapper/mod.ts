@@ -23,12 +23,7 @@ import {
   rpcErrorResponse,
 } from "../connect/errors.ts";
 import type { Logger } from "../logger/mod.ts";
-import type {
-  ApiKind,
-  GatewayEnv,
-  GatewayErrorHandler,
-  GatewayMiddleware,
-} from "../types.ts";
+import type { ApiKind, GatewayEnv, GatewayErrorHandler } from "../types.ts";
 
 export { RETRY_AFTER_S, withHeaders } from "../connect/errors.ts";
 
@@ -202,7 +197,7 @@ export function errorHandler(logger: Logger): GatewayErrorHandler {
 
 /**
  * Map `err` to the error response of the request's API kind (what
- * {@link errorHandler} and {@link errorMapper} answer), logging 5xx.
+ * {@link errorHandler} and the per-route pipeline answer), logging 5xx.
  *
  * @example
  * ```ts
@@ -275,34 +270,4 @@ function timeoutResponse(
     return new Response(JSON.stringify(body), { status: 408, headers });
   }
   return new Response(res.body, { status: 408, headers });
-}
-
-/**
- * Error-mapper middleware: records the API kind of the request (so errors
- * are answered in its format) and maps anything that escapes the inner
- * chain — thrown past it, or already turned into a response by the app's
- * `onError` (Hono's default answers a plain-text 500).
- *
- * @example
- * ```ts
- * import { Hono } from "hono";
- * import { createLogger, type GatewayEnv } from "@qmtl/qmtl/gateway";
- * import { errorMapper } from "./mod.ts";
- * const app = new Hono<GatewayEnv>();
- * app.use(errorMapper(createLogger()));
- * ```
- */
-export function errorMapper(logger: Logger): GatewayMiddleware {
-  return async (c, next) => {
-    c.set("apiKind", apiKindOf(c.req.path));
-    try {
-      await next();
-    } catch (err) {
-      c.res = mapError(err, c, logger);
-      return;
-    }
-    // Hono hands a handler's error to the app's `onError` (by default a
-    // plain-text 500) before it reaches this middleware; `c.error` says so.
-    if (c.error !== undefined) c.res = mapError(c.error, c, logger);
-  };
 }

@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { GatewayContext, GatewayMiddleware } from "../types.ts";
+import type { GatewayContext } from "../types.ts";
 import { type BufferedSink, bufferedSink } from "./buffered_sink.ts";
 
 export {
@@ -280,37 +280,11 @@ export type RequestObserver = (
 ) => void;
 
 /**
- * Request logging middleware: one `request` record per request with method,
- * path (no query string), route, status, duration, subject and request id.
- * 2xx/3xx are logged at `debug` unless `logSuccess` is true.
- *
- * @example
- * ```ts
- * import { Hono } from "hono";
- * import type { GatewayEnv } from "@qmtl/qmtl/gateway";
- * import { createLogger, requestLogger } from "./mod.ts";
- * const app = new Hono<GatewayEnv>();
- * app.use(requestLogger({ logger: createLogger() }));
- * ```
- */
-export function requestLogger(options: {
-  logger: Logger;
-  observe?: RequestObserver;
-  logSuccess?: boolean;
-}): GatewayMiddleware {
-  const done = requestLogWriter(options);
-  return async (c, next) => {
-    const start = performance.now();
-    await next();
-    done(c, c.res.status, start);
-  };
-}
-
-/**
- * The end-of-request half of {@link requestLogger}: given the context, the
- * final status and the `performance.now()` at which the request started,
- * calls `observe` and writes the `request` record. Shared with the
- * gateway's per-route pipeline.
+ * The request log: given the context, the final status and the
+ * `performance.now()` at which the request started, calls `observe` and
+ * writes one `request` record (method, path without query string, route,
+ * status, duration, subject, request id; 2xx/3xx at `debug` unless
+ * `logSuccess`). The last step of the gateway's per-route pipeline.
  *
  * @example
  * ```ts

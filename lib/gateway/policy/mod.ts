@@ -13,7 +13,7 @@
 
 import { QmtlError } from "../../contracts/errors.ts";
 import type { StrategyDag } from "../../contracts/messages.ts";
-import type { GatewayContext, GatewayMiddleware } from "../types.ts";
+import type { GatewayContext } from "../types.ts";
 
 /**
  * Limits for one subject. Absent: the default's value; `0` (the numeric
@@ -292,28 +292,10 @@ export function createPolicy(options: PolicyOptions = {}): Policy {
 }
 
 /**
- * Policy middleware for SubmitStrategy: admits the submission (denied
- * subjects, submissions per minute). The DAG limits are checked with
- * {@link Policy.checkDag} once the request is decoded (the gateway's
- * SubmitStrategy implementation does).
- *
- * @example
- * ```ts
- * import { createPolicy, policy } from "./mod.ts";
- * const mw = policy(createPolicy({ defaults: { maxNodes: 5000 } }));
- * ```
- */
-export function policy(p: Policy): GatewayMiddleware {
-  return async (c, next) => {
-    applyPolicy(p, c);
-    await next();
-  };
-}
-
-/**
- * The check of {@link policy}: admits the caller (denied subjects, rate
- * limit); throws `E_POLICY` or `E_RATE_LIMITED` on refusal. Shared with the
- * gateway's per-route pipeline.
+ * The policy step of the gateway's per-route pipeline (SubmitStrategy):
+ * admits the caller (denied subjects, rate limit); throws `E_POLICY` or
+ * `E_RATE_LIMITED` on refusal. The DAG limits are checked with
+ * {@link Policy.checkDag} once the request is decoded.
  *
  * @example
  * ```ts
