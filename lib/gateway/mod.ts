@@ -58,7 +58,57 @@ export * from "./topics/mod.ts";
 export * from "./gc/mod.ts";
 export { forbidden, isAllowed, seesAllStrategies } from "./acl/mod.ts";
 export * from "./acl/routes.ts";
-export * from "./alerts/mod.ts";
+export {
+  type Alert,
+  ALERT_CONDITIONS,
+  ALERT_DELIVERIES_TOTAL,
+  type AlertCondition,
+  alertCondition,
+  AlertDeliveryError,
+  type AlertDetails,
+  Alerter,
+  type AlerterOptions,
+  type AlertInput,
+  type AlertPayload,
+  alertPayload,
+  type AlertRaiser,
+  ALERTS_SUPPRESSED_TOTAL,
+  ALERTS_TOTAL,
+  type AlertSeverity,
+  type AlertSink,
+  type AlertStatus,
+  alertText,
+  alertTitle,
+  DEAD_LETTERS_TOTAL,
+  type DeadLetterAlertOptions,
+  deadLetterAlerts,
+  DELIVERY_OUTCOMES,
+  type DeliveryOutcome,
+  type DependencyAlertOptions,
+  dependencyAlerts,
+  type DependencyCheckSource,
+  type DurabilityAlertOptions,
+  durabilityAlerts,
+  emailSink,
+  type EmailSinkOptions,
+  type FailedStrategyAlertOptions,
+  failedStrategyAlerts,
+  type LeaseTakeover,
+  LeaseTakeoverRecorder,
+  type MissingSchemaObject,
+  type RaiseOutcome,
+  RUNNER_LEASE_TAKEOVERS_TOTAL,
+  schemaAlerts,
+  sentinelAlert,
+  sentinelAlerts,
+  type SentinelEventSource,
+  slackMessage,
+  slackSink,
+  type SlackSinkOptions,
+  type SmtpTlsMode,
+  webhookSink,
+  type WebhookSinkOptions,
+} from "./alerts/mod.ts";
 export {
   type Authenticator,
   type AuthOptions,
@@ -67,29 +117,30 @@ export {
   signDevToken,
   unauthenticated,
 } from "./auth/mod.ts";
+export { DEFAULT_MAX_BODY_BYTES } from "./body_limit/mod.ts";
 export {
-  assertDeclaredSize,
-  DEFAULT_MAX_BODY_BYTES,
-  readBodyLimited,
-} from "./body_limit/mod.ts";
+  createEventEmitter,
+  type EventEmitter,
+  type EventEmitterOptions,
+  type EventListener,
+  GLOBAL_STREAM,
+  type LifecycleEventData,
+  strategyStream,
+} from "./events/emitter.ts";
 export {
-  connectErrorOf,
-  type GatewayServiceDeps,
-  gatewayServiceImpl,
-  gzip,
-  PRINCIPAL,
-  REQUEST_ID,
-  rpcErrorResponse,
-} from "./connect/mod.ts";
-export {
-  apiKindOf,
-  isRequestTimeout,
-  RETRY_AFTER_S,
-  RPC_PREFIX,
-  toQmtlError,
-} from "./error_mapper/mod.ts";
-export * from "./events/emitter.ts";
-export * from "./health/mod.ts";
+  type DependencyListener,
+  type DependencyReadiness,
+  type DependencyState,
+  DependencyWatch,
+  type DependencyWatchOptions,
+  type Probe,
+  type ProbeResult,
+  type ReadyzBody,
+  redisProbe,
+  type RedisProbeOptions,
+  registryProbe,
+  runReadiness,
+} from "./health/mod.ts";
 export * from "./lifecycle/mod.ts";
 export {
   type BufferedSink,
@@ -104,7 +155,12 @@ export {
   redact,
   type SinkTarget,
 } from "./logger/mod.ts";
-export * from "./metrics/mod.ts";
+export {
+  type GaugeCollector,
+  type Labels,
+  LATENCY_BUCKETS,
+  Metrics,
+} from "./metrics/mod.ts";
 export * from "./openapi/mod.ts";
 export {
   createPolicy,
@@ -116,14 +172,30 @@ export {
 } from "./policy/mod.ts";
 export { REQUEST_ID_HEADER } from "./request_id/mod.ts";
 export type { SseOptions } from "./events/sse.ts";
-export * from "./rest/views.ts";
 export * from "./service.ts";
 export * from "./serve/mod.ts";
 export * from "./store/types.ts";
 export * from "./store/memory.ts";
 export * from "./store/redis.ts";
-export * from "./store/namespace.ts";
-export * from "./webhooks/mod.ts";
+export {
+  DEFAULT_NAMESPACE,
+  type NamespaceMarker,
+  NamespaceMismatchError,
+} from "./store/namespace.ts";
+export {
+  type AllowEntry,
+  CallbackRefusedError,
+  checkCallbackUrl,
+  type IpAddress,
+  type Resolver,
+  SIGNATURE_HEADER,
+  signBody,
+  systemResolver,
+  verifySignature,
+  WEBHOOK_JOB,
+  WebhookDispatcher,
+  type WebhookOptions,
+} from "./webhooks/mod.ts";
 export * from "./worker/loop.ts";
 
 // Types of other modules that appear in this module's public API.

@@ -20,7 +20,6 @@ import {
 } from "../../lib/contracts/mod.ts";
 import { Neo4jRegistry } from "../../lib/dag/mod.ts";
 import {
-  namespaceKeys,
   RedisStrategyStore,
   type StrategyRecord,
   strategyStream,
@@ -38,6 +37,7 @@ import {
   SECRET,
   submitBytes,
 } from "../gateway/helpers.ts";
+import { namespaceKeys } from "../../lib/gateway/store/namespace.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const SERVER = `${ROOT}deploy/server.ts`;

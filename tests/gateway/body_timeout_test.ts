@@ -4,12 +4,7 @@
 // fails with the transport's BodyTimeoutError) and through serveGateway.
 import assert from "node:assert/strict";
 import { schemaHeaders } from "../../lib/contracts/mod.ts";
-import {
-  BodyTimeoutError,
-  isRequestTimeout,
-  serveGateway,
-  toQmtlError,
-} from "../../lib/gateway/mod.ts";
+import { BodyTimeoutError, serveGateway } from "../../lib/gateway/mod.ts";
 import { closeAll, memoryGateway, token } from "./helpers.ts";
 import {
   closeQuietly,
@@ -18,6 +13,10 @@ import {
   readUntilClosed,
   trickle,
 } from "./raw_http.ts";
+import {
+  isRequestTimeout,
+  toQmtlError,
+} from "../../lib/gateway/error_mapper/mod.ts";
 
 const enc = new TextEncoder();
 

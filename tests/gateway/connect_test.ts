@@ -27,14 +27,7 @@ import {
   StrategyState,
 } from "../../lib/contracts/mod.ts";
 import { UnavailableError } from "../../lib/dag/mod.ts";
-import {
-  connectErrorOf,
-  gatewayServiceImpl,
-  gzip,
-  PRINCIPAL,
-  ROUTES,
-  rpcErrorResponse,
-} from "../../lib/gateway/mod.ts";
+import { ROUTES } from "../../lib/gateway/mod.ts";
 import {
   chain,
   client,
@@ -47,6 +40,13 @@ import {
   token,
   waitFor,
 } from "./helpers.ts";
+import {
+  connectErrorOf,
+  gatewayServiceImpl,
+  gzip,
+  PRINCIPAL,
+  rpcErrorResponse,
+} from "../../lib/gateway/connect/mod.ts";
 
 function authHeaders(tok: string): Interceptor {
   return (next) => (req) => {

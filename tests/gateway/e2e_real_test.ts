@@ -2,11 +2,7 @@ import assert from "node:assert/strict";
 import { StrategyState } from "../../lib/contracts/mod.ts";
 import { loadConfig } from "../../lib/gateway/server/config.ts";
 import { startServer } from "../../lib/gateway/server/start.ts";
-import {
-  createLogger,
-  namespaceKeys,
-  strategyStream,
-} from "../../lib/gateway/mod.ts";
+import { createLogger, strategyStream } from "../../lib/gateway/mod.ts";
 import { RedisEventLog } from "../../lib/queue/mod.ts";
 import { serviceUrl } from "../support/services.ts";
 import {
@@ -21,6 +17,7 @@ import {
   waitFor,
   waitForState,
 } from "./helpers.ts";
+import { namespaceKeys } from "../../lib/gateway/store/namespace.ts";
 
 const neo4j = serviceUrl("QMTL_NEO4J_URL");
 const redis = serviceUrl("QMTL_REDIS_URL");

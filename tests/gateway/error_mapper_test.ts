@@ -12,7 +12,6 @@ import {
 } from "../../lib/contracts/mod.ts";
 import { RegistryError, UnavailableError } from "../../lib/dag/mod.ts";
 import { DurabilityError } from "../../lib/queue/mod.ts";
-import { toQmtlError } from "../../lib/gateway/mod.ts";
 import {
   client,
   closeAll,
@@ -22,6 +21,7 @@ import {
   token,
   waitForState,
 } from "./helpers.ts";
+import { toQmtlError } from "../../lib/gateway/error_mapper/mod.ts";
 
 const NEO4J_TEXT =
   "neo4j error Neo.ClientError.Statement.ArgumentError: Property value is too large to index";

@@ -8,7 +8,6 @@ import { MemoryRegistry } from "../../lib/dag/mod.ts";
 import { MemoryEventLog, MemoryQueue } from "../../lib/queue/mod.ts";
 import {
   GLOBAL_STREAM,
-  lifecycleEventId,
   MemoryStrategyStore,
   type PendingEvent,
   strategyStream,
@@ -22,6 +21,7 @@ import {
   token,
   waitFor,
 } from "./helpers.ts";
+import { lifecycleEventId } from "../../lib/gateway/events/emitter.ts";
 
 async function types(log: MemoryEventLog, stream: string): Promise<string[]> {
   return (await log.read(stream, { count: 1000 })).map((e) =>

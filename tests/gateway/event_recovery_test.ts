@@ -7,7 +7,6 @@ import {
 } from "../../lib/contracts/mod.ts";
 import {
   GLOBAL_STREAM,
-  lifecycleEventId,
   MemoryStrategyStore,
   type PendingEvent,
   RedisStrategyStore,
@@ -24,6 +23,7 @@ import {
   token,
   waitFor,
 } from "./helpers.ts";
+import { lifecycleEventId } from "../../lib/gateway/events/emitter.ts";
 
 type Gw = ReturnType<typeof memoryGateway>;
 

@@ -8,7 +8,6 @@ import {
   StrategyStatusSchema,
 } from "../../lib/contracts/mod.ts";
 import {
-  lifecycleEventId,
   MemoryStrategyStore,
   type PendingEventBuilder,
   RedisStrategyStore,
@@ -16,6 +15,7 @@ import {
 } from "../../lib/gateway/mod.ts";
 import { createRedis } from "../../lib/queue/mod.ts";
 import { serviceUrl } from "../support/services.ts";
+import { lifecycleEventId } from "../../lib/gateway/events/emitter.ts";
 
 const build: PendingEventBuilder = (s, _from, seq) => ({
   id: lifecycleEventId(s.strategyId, seq),

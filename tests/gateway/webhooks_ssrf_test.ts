@@ -12,12 +12,7 @@ import {
   SubmitStrategyRequestSchema,
 } from "../../lib/contracts/mod.ts";
 import {
-  type AddressClass,
   checkCallbackUrl,
-  classifyAddress,
-  parseAllowHosts,
-  parseIp,
-  resolveCallback,
   type Resolver,
   systemResolver,
   WebhookDispatcher,
@@ -33,6 +28,13 @@ import {
   submitBytes,
   token,
 } from "./helpers.ts";
+import {
+  type AddressClass,
+  classifyAddress,
+  parseAllowHosts,
+  parseIp,
+  resolveCallback,
+} from "../../lib/gateway/webhooks/address_policy.ts";
 
 const CLASSES: [AddressClass, string[]][] = [
   ["loopback", [

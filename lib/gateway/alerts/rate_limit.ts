@@ -9,7 +9,7 @@
  *
  * @example
  * ```ts
- * import { SlidingWindowLimiter } from "@qmtl/qmtl/gateway";
+ * import { SlidingWindowLimiter } from "./rate_limit.ts";
  * import assert from "node:assert/strict";
  * const l = new SlidingWindowLimiter(2, 60_000);
  * assert.equal(l.take(0), true);

@@ -45,7 +45,7 @@ function incomplete(cause: unknown): QmtlError {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { assertDeclaredSize } from "@qmtl/qmtl/gateway";
+ * import { assertDeclaredSize } from "./mod.ts";
  * const req = new Request("http://x", { method: "POST", headers: { "content-length": "5" } });
  * assert.throws(() => assertDeclaredSize(req, 2));
  * ```
@@ -63,7 +63,7 @@ export function assertDeclaredSize(req: Request, max: number): void {
  *
  * @example
  * ```ts
- * import { readBodyLimited } from "@qmtl/qmtl/gateway";
+ * import { readBodyLimited } from "./mod.ts";
  * const bytes = await readBodyLimited(new Request("http://x", { method: "POST", body: "hi" }), 10);
  * bytes.length; // 2
  * ```

@@ -81,7 +81,7 @@ export function errorHeaders(err: QmtlError): Record<string, string> {
  * ```ts
  * import { Code } from "@connectrpc/connect";
  * import { QmtlError } from "@qmtl/qmtl/contracts";
- * import { connectErrorOf } from "@qmtl/qmtl/gateway";
+ * import { connectErrorOf } from "./errors.ts";
  * const e = connectErrorOf(new QmtlError("E_POLICY", "too many nodes"));
  * e.code === Code.PermissionDenied; // true
  * e.rawMessage; // "[E_POLICY] too many nodes"
@@ -171,7 +171,7 @@ const GRPC_WEB = /^application\/grpc-web(?:-text)?(?:[+;]|$)/i;
  * @example
  * ```ts
  * import { Code, ConnectError } from "@connectrpc/connect";
- * import { rpcErrorResponse } from "@qmtl/qmtl/gateway";
+ * import { rpcErrorResponse } from "./errors.ts";
  * const res = rpcErrorResponse(new ConnectError("no", Code.FailedPrecondition), new Headers());
  * res.status; // 400
  * ```

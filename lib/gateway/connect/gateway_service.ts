@@ -30,7 +30,7 @@ import type { Principal } from "../types.ts";
  * @example
  * ```ts
  * import { createContextValues } from "@connectrpc/connect";
- * import { PRINCIPAL } from "@qmtl/qmtl/gateway";
+ * import { PRINCIPAL } from "./gateway_service.ts";
  * const values = createContextValues().set(PRINCIPAL, { subject: "alice", roles: ["reader"] });
  * values.get(PRINCIPAL)?.subject; // "alice"
  * ```
@@ -45,7 +45,7 @@ export const PRINCIPAL: ContextKey<Principal | undefined> = createContextKey<
  * @example
  * ```ts
  * import { createContextValues } from "@connectrpc/connect";
- * import { REQUEST_ID } from "@qmtl/qmtl/gateway";
+ * import { REQUEST_ID } from "./gateway_service.ts";
  * createContextValues().set(REQUEST_ID, "r-1").get(REQUEST_ID); // "r-1"
  * ```
  */
@@ -78,7 +78,7 @@ function requireId(id: string): string {
  *
  * @example
  * ```ts
- * import type { GatewayServiceDeps } from "@qmtl/qmtl/gateway";
+ * import type { GatewayServiceDeps } from "./gateway_service.ts";
  * function show(d: GatewayServiceDeps): void {
  *   console.log(d.policy.limitsFor("alice"));
  * }
@@ -102,8 +102,8 @@ export interface GatewayServiceDeps {
  * ```ts
  * import { createConnectRouter } from "@connectrpc/connect";
  * import { GatewayService } from "@qmtl/qmtl/contracts";
- * import type { GatewayServiceDeps } from "@qmtl/qmtl/gateway";
- * import { gatewayServiceImpl } from "@qmtl/qmtl/gateway";
+ * import type { GatewayServiceDeps } from "./gateway_service.ts";
+ * import { gatewayServiceImpl } from "./gateway_service.ts";
  * function routes(deps: GatewayServiceDeps) {
  *   return createConnectRouter().service(GatewayService, gatewayServiceImpl(deps));
  * }

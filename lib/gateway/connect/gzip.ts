@@ -63,7 +63,7 @@ function streamOf(bytes: Uint8Array): ReadableStream<BufferSource> {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { gzip } from "@qmtl/qmtl/gateway";
+ * import { gzip } from "./gzip.ts";
  * const packed = await gzip.compress(new TextEncoder().encode("hello"));
  * assert.equal(new TextDecoder().decode(await gzip.decompress(packed, 100)), "hello");
  * await assert.rejects(gzip.decompress(packed, 2)); // over the limit

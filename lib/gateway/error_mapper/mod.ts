@@ -43,7 +43,8 @@ export const INTERNAL_MESSAGE = "internal server error";
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { BodyTimeoutError, isRequestTimeout } from "@qmtl/qmtl/gateway";
+ * import { BodyTimeoutError } from "@qmtl/qmtl/gateway";
+ * import { isRequestTimeout } from "./mod.ts";
  * assert.equal(isRequestTimeout(new BodyTimeoutError("idle", 5000)), true);
  * assert.equal(isRequestTimeout(new Error("boom")), false);
  * ```
@@ -68,7 +69,7 @@ export function isRequestTimeout(err: unknown): boolean {
  * ```ts
  * import assert from "node:assert/strict";
  * import { RegistryError } from "@qmtl/qmtl/dag";
- * import { toQmtlError } from "@qmtl/qmtl/gateway";
+ * import { toQmtlError } from "./mod.ts";
  * assert.equal(toQmtlError(new Error("boom")).code, "E_INTERNAL");
  * const leaky = new RegistryError("E_INTERNAL", "neo4j error: Property value is too large to index");
  * assert.equal(toQmtlError(leaky).message, "internal server error");
@@ -133,7 +134,7 @@ function internal(cause: unknown): QmtlError {
  *
  * @example
  * ```ts
- * import { apiKindOf } from "@qmtl/qmtl/gateway";
+ * import { apiKindOf } from "./mod.ts";
  * apiKindOf("/v1/nodes"); // "rest"
  * ```
  */

@@ -116,7 +116,7 @@ export interface EventEmitter {
  *
  * @example
  * ```ts
- * import { lifecycleEventId } from "@qmtl/qmtl/gateway";
+ * import { lifecycleEventId } from "./emitter.ts";
  * lifecycleEventId("st_1", 3); // "st_1-e3"
  * ```
  */
@@ -280,7 +280,7 @@ export function createEventEmitter(options: EventEmitterOptions): EventEmitter {
  * @example
  * ```ts
  * import { create } from "@bufbuild/protobuf";
- * import { cloudEventJson } from "@qmtl/qmtl/gateway";
+ * import { cloudEventJson } from "./emitter.ts";
  * import { type Event, EventSchema } from "@qmtl/qmtl/contracts";
  * const e: Event = create(EventSchema, {
  *   id: "st_1-e1", source: "/qmtl/gateway", specVersion: "1.0", type: "qmtl.strategy.queued",

@@ -18,7 +18,8 @@ import type { Metrics } from "./mod.ts";
  *
  * @example
  * ```ts
- * import { declareGatewayFamilies, Metrics } from "@qmtl/qmtl/gateway";
+ * import { Metrics } from "@qmtl/qmtl/gateway";
+ * import { declareGatewayFamilies } from "./families.ts";
  * import assert from "node:assert/strict";
  * const m = new Metrics();
  * const record = declareGatewayFamilies(m);

@@ -20,7 +20,8 @@ const EMPTY_NODE = create(NodeSpecSchema);
  *
  * @example
  * ```ts
- * import { strategyView, type StrategyStatus } from "@qmtl/qmtl/gateway";
+ * import { type StrategyStatus } from "@qmtl/qmtl/gateway";
+ * import { strategyView } from "./views.ts";
  * function toJson(status: StrategyStatus): string {
  *   return JSON.stringify(strategyView(status));
  * }
@@ -54,7 +55,8 @@ export function strategyView(s: StrategyStatus): Record<string, unknown> {
  *
  * @example
  * ```ts
- * import { stateView, type StrategyStatus } from "@qmtl/qmtl/gateway";
+ * import { type StrategyStatus } from "@qmtl/qmtl/gateway";
+ * import { stateView } from "./views.ts";
  * function toJson(status: StrategyStatus): string {
  *   return JSON.stringify(stateView(status));
  * }
@@ -78,7 +80,8 @@ export function stateView(s: StrategyStatus): Record<string, unknown> {
  *
  * @example
  * ```ts
- * import { nodeView, type NodeRecord } from "@qmtl/qmtl/gateway";
+ * import { type NodeRecord } from "@qmtl/qmtl/gateway";
+ * import { nodeView } from "./views.ts";
  * function toJson(record: NodeRecord): string {
  *   return JSON.stringify(nodeView(record));
  * }
@@ -109,7 +112,8 @@ export function nodeView(r: NodeRecord): Record<string, unknown> {
  *
  * @example
  * ```ts
- * import { topicView, type TopicDescriptor } from "@qmtl/qmtl/gateway";
+ * import { type TopicDescriptor } from "@qmtl/qmtl/gateway";
+ * import { topicView } from "./views.ts";
  * function toJson(topic: TopicDescriptor): string {
  *   return JSON.stringify(topicView(topic));
  * }

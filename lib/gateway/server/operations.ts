@@ -31,8 +31,6 @@ import {
   LeaseTakeoverRecorder,
   type Logger,
   type Metrics,
-  poll,
-  type PollHandle,
   type Probe,
   redisProbe,
   registryProbe,
@@ -42,6 +40,7 @@ import {
   slackSink,
   webhookSink,
 } from "../mod.ts";
+import { poll, type PollHandle } from "../alerts/sources/poller.ts";
 
 /** Metric: writes no replica confirmed in time, summed over the Redis backends. */
 export const REDIS_UNCONFIRMED_WRITES_TOTAL =

@@ -25,7 +25,7 @@ const NAMESPACE = /^[A-Za-z0-9_.-]{1,64}$/;
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { checkGatewayNamespace } from "@qmtl/qmtl/gateway";
+ * import { checkGatewayNamespace } from "./namespace.ts";
  * assert.equal(checkGatewayNamespace("prod-eu"), "prod-eu");
  * assert.throws(() => checkGatewayNamespace("a:b"));
  * ```
@@ -48,7 +48,7 @@ export function checkGatewayNamespace(namespace: string): string {
  *
  * @example
  * ```ts
- * import type { NamespaceKeys } from "@qmtl/qmtl/gateway";
+ * import type { NamespaceKeys } from "./namespace.ts";
  * function storePrefix(k: NamespaceKeys): string {
  *   return k.storePrefix;
  * }
@@ -79,7 +79,7 @@ export interface NamespaceKeys {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { namespaceKeys } from "@qmtl/qmtl/gateway";
+ * import { namespaceKeys } from "./namespace.ts";
  * const k = namespaceKeys("blue");
  * assert.equal(k.diffQueue.keyPrefix, "{blue:q:diff}");
  * assert.equal(k.storePrefix, "blue:gw:");
@@ -174,7 +174,7 @@ export class NamespaceMismatchError extends Error {
  *
  * @example
  * ```ts ignore
- * import { claimNamespace, namespaceKeys } from "@qmtl/qmtl/gateway";
+ * import { claimNamespace, namespaceKeys } from "./namespace.ts";
  * import { createRedis } from "@qmtl/qmtl/queue";
  * const redis = createRedis(Deno.env.get("QMTL_REDIS_URL")!);
  * await claimNamespace(redis, namespaceKeys("blue"), "neo4j database neo4j, namespace blue");

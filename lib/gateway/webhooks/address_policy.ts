@@ -104,7 +104,7 @@ function parseV6(input: string): Uint8Array | undefined {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { parseIp } from "@qmtl/qmtl/gateway";
+ * import { parseIp } from "./address_policy.ts";
  * assert.equal(parseIp("::ffff:127.0.0.1")?.family, 4);
  * assert.equal(parseIp("example.com"), undefined);
  * ```
@@ -177,7 +177,7 @@ function classifyV6(b: Uint8Array): AddressClass {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { classifyAddress, parseIp } from "@qmtl/qmtl/gateway";
+ * import { classifyAddress, parseIp } from "./address_policy.ts";
  * assert.equal(classifyAddress(parseIp("169.254.169.254")!), "link-local");
  * assert.equal(classifyAddress(parseIp("::ffff:10.0.0.1")!), "private");
  * assert.equal(classifyAddress(parseIp("93.184.215.14")!), "public");
@@ -214,7 +214,7 @@ function portOf(s: string, entry: string): number {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { parseAllowHosts } from "@qmtl/qmtl/gateway";
+ * import { parseAllowHosts } from "./address_policy.ts";
  * const list = parseAllowHosts("localhost:8080, 10.0.0.0/8, [::1]");
  * assert.deepEqual(list.map((e) => e.kind), ["name", "cidr", "ip"]);
  * ```
@@ -367,7 +367,8 @@ function hostAndPort(u: URL): { host: string; port: number } {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { checkCallbackUrl, parseAllowHosts } from "@qmtl/qmtl/gateway";
+ * import { checkCallbackUrl } from "@qmtl/qmtl/gateway";
+ * import { parseAllowHosts } from "./address_policy.ts";
  * assert.throws(() => checkCallbackUrl("http://169.254.169.254/latest", []), /link-local/);
  * checkCallbackUrl("http://127.0.0.1:9000/hook", parseAllowHosts("127.0.0.1:9000"));
  * checkCallbackUrl("https://hooks.example.com/q", []);
@@ -431,7 +432,7 @@ export type Resolver = (host: string) => Promise<string[]>;
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { resolveCallback } from "@qmtl/qmtl/gateway";
+ * import { resolveCallback } from "./address_policy.ts";
  * const resolve = () => Promise.resolve(["10.1.2.3"]);
  * await assert.rejects(
  *   resolveCallback("https://hooks.example.com/x", [], resolve),

@@ -10,9 +10,7 @@ import {
 } from "../../../lib/gateway/server/start.ts";
 import { StrategyState } from "../../../lib/contracts/mod.ts";
 import {
-  claimNamespace,
   createLogger,
-  namespaceKeys,
   NamespaceMismatchError,
 } from "../../../lib/gateway/mod.ts";
 import { createRedis, RedisQueue } from "../../../lib/queue/mod.ts";
@@ -26,6 +24,10 @@ import {
   token,
   waitForState,
 } from "../helpers.ts";
+import {
+  claimNamespace,
+  namespaceKeys,
+} from "../../../lib/gateway/store/namespace.ts";
 
 const redis = serviceUrl("QMTL_REDIS_URL");
 const neo4j = serviceUrl("QMTL_NEO4J_URL");

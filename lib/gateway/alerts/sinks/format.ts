@@ -115,7 +115,7 @@ export function alertText(alert: Alert): string {
  *
  * @example
  * ```ts
- * import { scrubSecrets } from "@qmtl/qmtl/gateway";
+ * import { scrubSecrets } from "./format.ts";
  * import assert from "node:assert/strict";
  * assert.equal(
  *   scrubSecrets("error sending request for url (https://hooks.example/T0/B0/XYZ)"),
@@ -161,7 +161,7 @@ export class AlertDeliveryError extends Error {
  *
  * @example
  * ```ts ignore
- * import { postJson } from "@qmtl/qmtl/gateway";
+ * import { postJson } from "./format.ts";
  * await postJson("webhook", "http://127.0.0.1:9/hook", { a: 1 }, AbortSignal.timeout(1000));
  * ```
  */
@@ -203,7 +203,7 @@ export async function postJson(
  *
  * @example
  * ```ts
- * import { checkSinkUrl } from "@qmtl/qmtl/gateway";
+ * import { checkSinkUrl } from "./format.ts";
  * import assert from "node:assert/strict";
  * assert.throws(() => checkSinkUrl("slack", "ftp://x"), /slack: the URL must be http: or https:/);
  * ```

@@ -9,7 +9,7 @@
  *
  * @example
  * ```ts
- * import type { PollHandle } from "@qmtl/qmtl/gateway";
+ * import type { PollHandle } from "./poller.ts";
  * async function end(p: PollHandle): Promise<void> {
  *   await p.stop();
  * }
@@ -26,7 +26,7 @@ export interface PollHandle {
  *
  * @example
  * ```ts
- * import { poll } from "@qmtl/qmtl/gateway";
+ * import { poll } from "./poller.ts";
  * import assert from "node:assert/strict";
  * let n = 0;
  * const p = poll(() => { n++; return Promise.resolve(); }, 10_000, () => {});
