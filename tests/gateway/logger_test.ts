@@ -147,3 +147,29 @@ Deno.test("access log: a successful probe or scrape is logged at debug, an API s
     await closeAll(gw);
   }
 });
+
+Deno.test("logger: a line written while a write is under way neither stalls the sink nor is lost", async () => {
+  // The writer picks up line B while B's own flush timer is still pending;
+  // that timer then fires on an empty buffer. The sink must go on writing
+  // (it once kept a settled writer and never wrote again).
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  const written: string[] = [];
+  const target = {
+    write: async (p: Uint8Array) => {
+      await sleep(5);
+      written.push(new TextDecoder().decode(p));
+      return p.length;
+    },
+    writeSync: (p: Uint8Array) => p.length,
+  };
+  const sink = bufferedSink({ target, flushMs: 20 });
+  sink.write("A");
+  await sleep(22); // A's timer fired: A is being written (5 ms)
+  sink.write("B"); // its timer fires in 20 ms; the writer takes B first
+  await sleep(40); // B's timer fired on an empty buffer
+  sink.write("C");
+  await sleep(40);
+  sink.close();
+  assert.deepEqual(written.join(""), "A\nB\nC\n");
+  assert.equal(sink.dropped, 0);
+});

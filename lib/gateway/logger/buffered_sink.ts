@@ -121,17 +121,31 @@ export function bufferedSink(options: BufferedSinkOptions = {}): BufferedSink {
       clearTimeout(timer);
       timer = undefined;
     }
-    // One write at a time, in order; later lines wait for the next drain.
-    writing ??= (async () => {
-      try {
-        for (let bytes = take(); bytes; bytes = take()) await writeAll(bytes);
-      } catch {
-        // The target is gone (closed stdout): nothing better to do with logs.
-      } finally {
+    // One writer at a time, in order; it takes what is buffered until the
+    // buffer is empty. Nothing buffered and no writer: nothing to start. The
+    // writer is forgotten only from a `.finally` (always asynchronous), so a
+    // writer that ended at once can never stay behind as "running" (a
+    // `writing ??= (async () => { … finally { writing = null } })()` would
+    // keep it, and the sink would never write again).
+    if (writing === null && parts.length > 0) {
+      const run = (async () => {
+        try {
+          for (let bytes = take(); bytes; bytes = take()) {
+            await writeAll(bytes);
+          }
+        } catch {
+          // The target is gone (closed stdout): nothing better to do with
+          // logs.
+        }
+      })().finally(() => {
+        if (writing !== run) return;
         writing = null;
-      }
-    })();
-    return writing;
+        // Lines that came in after the last take: start the next writer.
+        if (parts.length > 0) void drain();
+      });
+      writing = run;
+    }
+    return writing ?? Promise.resolve();
   };
   const onUnload = () => {
     const bytes = take();
