@@ -34,6 +34,7 @@ import {
   droppedLogLines,
   type Logger,
   requestLogWriter,
+  workerLogging,
 } from "./logger/mod.ts";
 import { declareGatewayFamilies, Metrics } from "./metrics/mod.ts";
 import { readyzHandler } from "./health/readyz.ts";
@@ -57,7 +58,7 @@ import {
   type Resolver,
   WebhookDispatcher,
 } from "./webhooks/mod.ts";
-import { LeaseLoop } from "./worker/loop.ts";
+import { QueueWorker } from "../queue/worker.ts";
 
 /**
  * Options of {@link createGateway}.
@@ -386,15 +387,20 @@ export function createGateway(options: GatewayOptions): Gateway {
   });
 
   // ---- worker -------------------------------------------------------------
-  const diffLoop = new LeaseLoop({
-    name: "diff",
-    queue: options.queue,
-    handle: (job) => service.processDiffJob(job),
-    ready: () => service.registryReady(),
-    concurrency: options.worker?.concurrency ?? 2,
-    leaseMs: options.worker?.leaseMs ?? 30_000,
-    logger,
-  });
+  const diffLoop = new QueueWorker(
+    options.queue,
+    (job) => service.processDiffJob(job),
+    {
+      concurrency: options.worker?.concurrency ?? 2,
+      leaseMs: options.worker?.leaseMs ?? 30_000,
+      // A diff job is leased only when a slot is free: no job waits on a
+      // lease behind a running diff.
+      prefetch: 0,
+      blockMs: 500,
+      ready: () => service.registryReady(),
+      ...workerLogging(logger, "diff"),
+    },
+  );
   let sweepTimer: ReturnType<typeof setInterval> | undefined;
   let started = false;
   const worker: GatewayWorker = {
@@ -422,7 +428,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     async stop() {
       if (sweepTimer !== undefined) clearInterval(sweepTimer);
       sweepTimer = undefined;
-      await Promise.all([diffLoop.stop(), webhooks.stop()]);
+      await Promise.all([diffLoop.stop(10_000), webhooks.stop()]);
       started = false;
     },
     sweep: () => service.sweep(),
@@ -430,7 +436,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       return diffLoop.alive;
     },
     get inflight() {
-      return diffLoop.inflight;
+      return diffLoop.running;
     },
   };
 

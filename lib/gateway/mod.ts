@@ -196,7 +196,6 @@ export {
   WebhookDispatcher,
   type WebhookOptions,
 } from "./webhooks/mod.ts";
-export * from "./worker/loop.ts";
 
 // Types of other modules that appear in this module's public API.
 export type * from "../contracts/messages.ts";

@@ -32,6 +32,7 @@ import {
 import { findCycle } from "../dag/cycle.ts";
 import type { NodeRegistry } from "../dag/registry.ts";
 import type { Job, LeasedJob, WorkQueue } from "../queue/types.ts";
+import { RetryJobError } from "../queue/worker.ts";
 import { INTERNAL_MESSAGE } from "./error_mapper/mod.ts";
 import type { EventEmitter } from "./events/emitter.ts";
 import type { Logger } from "./logger/mod.ts";
@@ -41,9 +42,13 @@ import type {
   StrategyRecord,
   StrategyStore,
 } from "./store/types.ts";
-import type { JobOutcome } from "./worker/loop.ts";
 import type { TopicService } from "./topics/mod.ts";
 import type { Principal } from "./types.ts";
+
+/** What a diff-job step decided (thrown as a RetryJobError when "retry"). */
+type JobOutcome =
+  | { kind: "ack" }
+  | { kind: "retry"; error: string; retryAfterMs?: number };
 import { seesAllStrategies } from "./acl/mod.ts";
 import {
   type AllowEntry,
@@ -927,14 +932,18 @@ export class StrategyService {
   }
 
   /**
-   * Handle one leased diff job (see `worker/`). A compare-and-set lost to
-   * another worker is settled on the next lease (the job comes back at
-   * once and finds the strategy settled or superseded), not reported as a
+   * Handle one leased diff job (a queue `JobHandler`: the gateway's
+   * `QueueWorker` runs it). Resolves when the job is done (acknowledge it);
+   * throws {@link RetryJobError} to give it back for a retry after its delay,
+   * or any other error for an unexpected fault. A compare-and-set lost to
+   * another worker is settled on the next lease (the job comes back at once
+   * and finds the strategy settled or superseded), not reported as a
    * failure.
    */
-  async processDiffJob(job: LeasedJob): Promise<JobOutcome> {
+  async processDiffJob(job: LeasedJob): Promise<void> {
+    let outcome: JobOutcome;
     try {
-      return await this.#processDiffJob(job);
+      outcome = await this.#processDiffJob(job);
     } catch (e) {
       if (!isConflict(e)) throw e;
       this.#o.logger?.debug(
@@ -944,7 +953,10 @@ export class StrategyService {
           error: (e as Error).message,
         },
       );
-      return { kind: "retry", error: "lost a race", retryAfterMs: 0 };
+      outcome = { kind: "retry", error: "lost a race", retryAfterMs: 0 };
+    }
+    if (outcome.kind === "retry") {
+      throw new RetryJobError(outcome.error, outcome.retryAfterMs);
     }
   }
 

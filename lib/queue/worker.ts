@@ -3,18 +3,22 @@
  * with bounded concurrency, leasing ahead (prefetch) and acknowledging in the
  * background, so a slot starts its next job while the previous acknowledgement
  * is on its way and a Redis queue carries many leases and acks per round trip.
+ * It is the one lease loop of the package: the gateway's diff worker and
+ * webhook delivery run on it too (no prefetch, a readiness gate, a grace
+ * period at shutdown).
  *
  * @module
  */
 
 import { setTimeout as delay } from "node:timers/promises";
-import { DurabilityError, LeaseLostError } from "./errors.ts";
+import { LeaseLostError, QueueError } from "./errors.ts";
 import type { LeasedJob, NackResult, WorkQueue } from "./types.ts";
 import { checkInt } from "./validate.ts";
 
 /**
  * Handles one job. Returning (or resolving) acknowledges it; throwing (or
- * rejecting) gives it back for a retry (`nack` with the error's message), or
+ * rejecting) gives it back for a retry (`nack` with the error's message, after
+ * the error's `retryAfterMs` when it is a {@link RetryJobError}), or
  * dead-letters it on its last attempt.
  *
  * @example
@@ -26,6 +30,36 @@ import { checkInt } from "./validate.ts";
  * ```
  */
 export type JobHandler = (job: LeasedJob) => void | Promise<void>;
+
+/**
+ * Thrown by a {@link JobHandler} to give its job back for a retry after
+ * `retryAfterMs` (for example what a webhook's `Retry-After` asked for): an
+ * expected outcome, not a fault.
+ *
+ * @example
+ * ```ts
+ * import { RetryJobError } from "@qmtl/qmtl/queue";
+ * const handle = () => {
+ *   throw new RetryJobError("HTTP 503", 30_000);
+ * };
+ * ```
+ */
+export class RetryJobError extends Error {
+  /** Delay before the retry, ms; undefined: the worker's or queue's. */
+  readonly retryAfterMs: number | undefined;
+
+  /**
+   * Creates a retry request.
+   *
+   * @param message Why (stored as the job's last error).
+   * @param retryAfterMs Delay before the retry, ms.
+   */
+  constructor(message: string, retryAfterMs?: number) {
+    super(message);
+    this.name = "RetryJobError";
+    this.retryAfterMs = retryAfterMs;
+  }
+}
 
 /**
  * Options of {@link QueueWorker}.
@@ -52,6 +86,13 @@ export interface QueueWorkerOptions {
   blockMs?: number;
   /** Retry delay after a handler failure (default: the queue's backoff). */
   retryAfterMs?: number;
+  /**
+   * Checked before each lease: while it answers false (say the database the
+   * handler needs is down) no job is leased, so none is tried and counted in
+   * vain, and it is asked again after `blockMs` (at least 50 ms). Throwing
+   * counts as false (the error goes to `onError`).
+   */
+  ready?: () => boolean | Promise<boolean>;
   /** Called once a job's acknowledgement is stored (and confirmed). */
   onCompleted?: (job: LeasedJob) => void;
   /** Called once a failed job was given back (or dead-lettered). */
@@ -64,13 +105,14 @@ export interface QueueWorkerOptions {
   onError?: (error: unknown, job?: LeasedJob) => void;
 }
 
+/** How long `alive` tolerates no lease round and no finished job. */
+const aliveWindowMs = (blockMs: number): number => blockMs * 10 + 5_000;
+
 interface Held {
   job: LeasedJob;
   /** When the lease was taken or last extended (performance.now()). */
   since: number;
 }
-
-const SETTLE_RETRIES = 3;
 
 /**
  * Runs a handler over a queue's jobs: at most `concurrency` at once, with up
@@ -122,6 +164,7 @@ export class QueueWorker {
   #idle: (() => void)[] = [];
   #completed = 0;
   #failed = 0;
+  #lastTick = 0;
 
   /**
    * Builds the worker (call {@link QueueWorker.start} to run it).
@@ -167,10 +210,29 @@ export class QueueWorker {
     return this.#active.size;
   }
 
+  /**
+   * When the worker last leased (or tried to, or waited on its readiness
+   * gate) or saw a handler finish: ms since epoch; 0 before start.
+   */
+  get lastTick(): number {
+    return this.#lastTick;
+  }
+
+  /**
+   * True while started, not stopping, and ticking: a lease round or a
+   * finished handler within `10 × blockMs + 5 s` (a worker whose handlers
+   * all hang, or whose lease calls never return, is not alive).
+   */
+  get alive(): boolean {
+    return this.#started && !this.#stopping &&
+      Date.now() - this.#lastTick < aliveWindowMs(this.#blockMs);
+  }
+
   /** Starts leasing and running jobs. Idempotent. */
   start(): void {
     if (this.#started) return;
     this.#started = true;
+    this.#lastTick = Date.now();
     this.#sweep = setInterval(
       () => this.#renew(),
       Math.max(Math.floor(this.#leaseMs / 3), 10),
@@ -179,14 +241,40 @@ export class QueueWorker {
   }
 
   /**
-   * Stops: no new leases; running handlers finish, prefetched jobs are
-   * released, and pending acknowledgements are awaited.
+   * Stops: no new leases; prefetched jobs are released, running handlers
+   * finish, and pending acknowledgements are awaited. With `graceMs`, the
+   * jobs of handlers still running after it are released (their attempt
+   * returned, ready again at once) and `stop` returns without them; their
+   * late settle then fails with `LeaseLostError` (to `onError`).
+   *
+   * @param graceMs Longest wait for running handlers, ms (default: no limit).
    */
-  async stop(): Promise<void> {
+  async stop(graceMs?: number): Promise<void> {
     if (!this.#started) return;
     this.#stopping = true;
-    await this.#whenIdle();
+    const idle = this.#whenIdle();
+    if (graceMs === undefined) {
+      await idle;
+    } else {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const late = await Promise.race([
+        idle.then(() => false),
+        new Promise<boolean>((r) => timer = setTimeout(() => r(true), graceMs)),
+      ]);
+      clearTimeout(timer);
+      if (late) {
+        await Promise.all(
+          [...this.#active.values()].map(({ job }) =>
+            this.#q.release(job.id, job.leaseToken).catch((e) => {
+              if (!(e instanceof LeaseLostError)) this.#o.onError?.(e, job);
+            })
+          ),
+        );
+      }
+    }
     clearInterval(this.#sweep);
+    this.#started = false;
+    this.#stopping = false;
   }
 
   /** Prefetched jobs the slots will run without waiting on a lease. */
@@ -215,9 +303,34 @@ export class QueueWorker {
       (want < Math.ceil(capacity / 2) && this.#buffer.length > 0)
     ) return;
     this.#fetching = true;
+    this.#lastTick = Date.now();
+    const ready = this.#o.ready;
+    if (ready !== undefined) {
+      Promise.resolve().then(ready).catch((e) => {
+        this.#o.onError?.(e);
+        return false;
+      }).then(async (ok) => {
+        if (ok) return this.#lease(want);
+        await delay(Math.max(this.#blockMs, 50));
+        this.#fetching = false;
+        this.#fill();
+        this.#checkIdle();
+      });
+      return;
+    }
+    this.#lease(want);
+  }
+
+  #lease(want: number): void {
+    if (this.#stopping) {
+      this.#fetching = false;
+      this.#checkIdle();
+      return;
+    }
     this.#q.lease(want, { leaseMs: this.#leaseMs, blockMs: this.#blockMs })
       .then((jobs) => {
         this.#fetchErrors = 0;
+        this.#lastTick = Date.now();
         const now = performance.now();
         for (const job of jobs) this.#buffer.push({ job, since: now });
         this.#fetching = false;
@@ -227,6 +340,7 @@ export class QueueWorker {
         this.#checkIdle();
       }, async (e) => {
         this.#fetchErrors++;
+        this.#lastTick = Date.now();
         this.#o.onError?.(e);
         await delay(Math.min(100 * 2 ** Math.min(this.#fetchErrors, 6), 5_000));
         this.#fetching = false;
@@ -273,6 +387,7 @@ export class QueueWorker {
         error = e;
       }
       const ms = performance.now() - t;
+      this.#lastTick = Date.now();
       this.#avgMs = this.#avgMs < 0 ? ms : this.#avgMs * 0.9 + ms * 0.1;
       this.#settling++;
       (ok ? this.#ack(job) : this.#nack(job, error)).finally(() => {
@@ -302,29 +417,38 @@ export class QueueWorker {
     await this.#settle(job, async () => {
       const r = await this.#q.nack(job.id, job.leaseToken, {
         error: message,
-        retryAfterMs: this.#o.retryAfterMs,
+        retryAfterMs:
+          (error instanceof RetryJobError ? error.retryAfterMs : undefined) ??
+            this.#o.retryAfterMs,
       });
       this.#o.onFailed?.(job, error, r);
     });
   }
 
   /**
-   * Runs an ack or nack of `job`; an unconfirmed one (`DurabilityError`) is
-   * repeated with the same token, which is safe, up to `SETTLE_RETRIES`
-   * times; any other failure goes to `onError`.
+   * Runs an ack or nack of `job`, repeated with the same token while it
+   * fails in a way that may pass (an unconfirmed write, an unreachable
+   * queue: a Sentinel failover lasts seconds) for up to half a lease (at
+   * least 1 s). Repeating is safe: a repeated ack is a no-op, and a nack
+   * that went through makes the next try fail with `LeaseLostError`, which
+   * is final. A final failure goes to `onError`; so does any failure once
+   * the worker is stopping.
    */
   async #settle(job: LeasedJob, step: () => Promise<void>): Promise<void> {
+    const until = Date.now() + Math.max(this.#leaseMs / 2, 1_000);
     for (let attempt = 0;; attempt++) {
       try {
         await step();
         return;
       } catch (e) {
-        if (e instanceof DurabilityError && attempt < SETTLE_RETRIES) {
-          await delay(50 * 2 ** attempt);
-          continue;
+        // Final, out of time, or shutting down (a stop is bounded): the
+        // lease expires and the job comes back.
+        const final = e instanceof QueueError && !e.retryable;
+        if (final || Date.now() >= until || this.#stopping) {
+          this.#o.onError?.(e, job);
+          return;
         }
-        this.#o.onError?.(e, job);
-        return;
+        await delay(Math.min(50 * 2 ** attempt, 2_000));
       }
     }
   }

@@ -1,6 +1,6 @@
 // QueueWorker on any WorkQueue backend.
 import assert from "node:assert/strict";
-import { QueueWorker } from "../../lib/queue/worker.ts";
+import { QueueWorker, RetryJobError } from "../../lib/queue/worker.ts";
 import type { LeasedJob, WorkQueue } from "../../lib/queue/types.ts";
 import type {
   QueueFixture,
@@ -170,6 +170,133 @@ export function workerConformance(
       await w.stop();
       assert.deepEqual(errors, []);
       assert.deepEqual(attempts, [1, 1, 1, 1]);
+    },
+  );
+
+  withQueue(
+    "worker: a RetryJobError gives the job back after its delay, as an expected outcome",
+    {},
+    async ({ queue: q }) => {
+      const [id] = await fill(q, 1);
+      const runs: number[] = [];
+      const failures: [string, string, string][] = [];
+      const w = new QueueWorker(q, (job) => {
+        runs.push(Date.now());
+        if (job.attempts === 1) throw new RetryJobError("HTTP 503", 400);
+      }, {
+        blockMs: 50,
+        retryAfterMs: 0, // other failures: at once; this one waits 400 ms
+        onFailed: (job, e, r) =>
+          failures.push([job.id, (e as Error).message, r.state]),
+      });
+      w.start();
+      await until("completion", () => w.completed === 1);
+      await w.stop();
+      assert.deepEqual(failures, [[id, "HTTP 503", "delayed"]]);
+      assert.equal(runs.length, 2);
+      assert.ok(
+        runs[1] - runs[0] >= 350,
+        `retried after ${runs[1] - runs[0]} ms`,
+      );
+    },
+  );
+
+  withQueue(
+    "worker: while `ready` answers false (or throws) no job is leased",
+    {},
+    async ({ queue: q }) => {
+      await fill(q, 3);
+      let ready = false;
+      let asked = 0;
+      const errors: unknown[] = [];
+      const w = new QueueWorker(q, () => {}, {
+        blockMs: 50,
+        ready: () => {
+          asked++;
+          if (asked === 2) throw new Error("probe failed");
+          return ready;
+        },
+        onError: (e) => errors.push(e),
+      });
+      w.start();
+      await until("asked 4 times", () => asked >= 4);
+      const s = await q.stats();
+      assert.deepEqual([s.ready, s.leased, w.completed], [3, 0, 0]);
+      assert.ok(w.alive, "a gated worker is alive");
+      assert.deepEqual(errors.map((e) => (e as Error).message), [
+        "probe failed",
+      ]);
+      ready = true;
+      await until("3 completions", () => w.completed === 3);
+      await w.stop();
+      assert.ok(!w.alive, "a stopped worker is not alive");
+    },
+  );
+
+  withQueue(
+    "worker: stop(graceMs) releases a hung handler's job with its attempt returned",
+    {},
+    async ({ queue: q }) => {
+      const [id] = await fill(q, 1);
+      const { promise: hang, resolve: unhang } = Promise.withResolvers<void>();
+      let started = false;
+      const errors: unknown[] = [];
+      const w = new QueueWorker(q, async () => {
+        started = true;
+        await hang;
+      }, { blockMs: 50, onError: (e) => errors.push(e) });
+      w.start();
+      await until("the handler runs", () => started);
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const stopped = await Promise.race([
+        w.stop(100).then(() => true),
+        new Promise<boolean>((r) => timer = setTimeout(() => r(false), 3_000)),
+      ]);
+      clearTimeout(timer);
+      assert.ok(stopped, "stop(100) returned within 3 s");
+      const s = await q.stats();
+      assert.deepEqual([s.ready, s.leased], [1, 0]);
+      const [again] = await q.lease(1, { leaseMs: 10_000 });
+      assert.deepEqual([again.id, again.attempts], [id, 1]);
+      // The late handler's ack finds its lease gone: reported, not applied.
+      unhang();
+      await until("the late ack is refused", () => errors.length === 1);
+      assert.equal((errors[0] as Error).name, "LeaseLostError");
+      await q.ack(again.id, again.leaseToken);
+    },
+  );
+
+  withQueue(
+    "worker: an ack that fails in a way that may pass is repeated until it lands",
+    {},
+    async ({ queue: q }) => {
+      await fill(q, 2);
+      let failing = 3;
+      const flaky = new Proxy(q, {
+        get(target, p) {
+          if (p === "ack") {
+            return (...a: Parameters<WorkQueue["ack"]>) => {
+              if (failing-- > 0) {
+                return Promise.reject(new Error("connection lost"));
+              }
+              return target.ack(...a);
+            };
+          }
+          const v = Reflect.get(target, p);
+          return typeof v === "function" ? v.bind(target) : v;
+        },
+      });
+      const errors: unknown[] = [];
+      const w = new QueueWorker(flaky, () => {}, {
+        onError: (e) => errors.push(e),
+      });
+      w.start();
+      await until("2 completions", () => w.completed === 2);
+      await w.stop();
+      assert.deepEqual(errors, []);
+      assert.ok(failing < 0, "the failing acks were tried");
+      const s = await q.stats();
+      assert.deepEqual([s.leased, s.done], [0, 2]);
     },
   );
 

@@ -8,6 +8,7 @@
  */
 
 import type { GatewayContext } from "../types.ts";
+import { type QueueWorkerOptions, RetryJobError } from "../../queue/worker.ts";
 import { type BufferedSink, bufferedSink } from "./buffered_sink.ts";
 
 export {
@@ -331,5 +332,58 @@ export function requestLogWriter(options: {
       durationMs: Math.round(seconds * 1e6) / 1e3,
       subject: c.get("principal")?.subject,
     });
+  };
+}
+
+/**
+ * The `onError` / `onFailed` callbacks of one of the gateway's queue workers
+ * (the diff worker, webhook delivery): a failed lease is logged at `warn`
+ * (the first and every 20th, as the worker retries with backoff), a failed
+ * lease extension or settle at `warn` (`job settle failed`: another worker
+ * may run the job again), a handler's unexpected error at `error` (a
+ * {@link RetryJobError} is an expected outcome and is not logged), and a
+ * dead-lettered job at `warn`.
+ *
+ * @example
+ * ```ts
+ * import { QueueWorker } from "@qmtl/qmtl/queue";
+ * import { MemoryQueue } from "@qmtl/qmtl/queue";
+ * import { createLogger } from "@qmtl/qmtl/gateway";
+ * import { workerLogging } from "./mod.ts";
+ * const w = new QueueWorker(new MemoryQueue(), () => {}, {
+ *   ...workerLogging(createLogger({ sink: () => {} }), "demo"),
+ * });
+ * w.start();
+ * await w.stop();
+ * ```
+ */
+export function workerLogging(
+  logger: Logger | undefined,
+  worker: string,
+): Required<Pick<QueueWorkerOptions, "onError" | "onFailed">> {
+  let leaseErrors = 0;
+  return {
+    onError(error, job) {
+      if (job === undefined) {
+        leaseErrors++;
+        if (leaseErrors === 1 || leaseErrors % 20 === 0) {
+          logger?.warn("queue lease failed", { worker, error });
+        }
+        return;
+      }
+      logger?.warn("job settle failed", { worker, jobId: job.id, error });
+    },
+    onFailed(job, error, result) {
+      if (!(error instanceof RetryJobError)) {
+        logger?.error("job handler failed", { worker, jobId: job.id, error });
+      }
+      if (result.state === "dead") {
+        logger?.warn("job dead-lettered", {
+          worker,
+          jobId: job.id,
+          error: error instanceof Error ? error.message : String(error),
+        });
+      }
+    },
   };
 }

@@ -18,8 +18,8 @@
 import type { Event, StrategyStatus } from "../../contracts/messages.ts";
 import type { LeasedJob, WorkQueue } from "../../queue/types.ts";
 import { cloudEventJson } from "../events/emitter.ts";
-import type { Logger } from "../logger/mod.ts";
-import { type JobOutcome, LeaseLoop } from "../worker/loop.ts";
+import { type Logger, workerLogging } from "../logger/mod.ts";
+import { QueueWorker, RetryJobError } from "../../queue/worker.ts";
 import { lookup } from "node:dns/promises";
 import {
   type AllowEntry,
@@ -170,7 +170,7 @@ export interface WebhookOptions {
  */
 export class WebhookDispatcher {
   #o: WebhookOptions;
-  #loop: LeaseLoop;
+  #loop: QueueWorker;
   #allow: AllowEntry[];
 
   /**
@@ -182,13 +182,12 @@ export class WebhookDispatcher {
   constructor(options: WebhookOptions) {
     this.#o = options;
     this.#allow = parseAllowHosts(options.allowHosts ?? []);
-    this.#loop = new LeaseLoop({
-      name: "webhook",
-      queue: options.queue,
-      handle: (job) => this.#deliver(job),
+    this.#loop = new QueueWorker(options.queue, (job) => this.#deliver(job), {
       concurrency: options.concurrency ?? 4,
       leaseMs: (options.timeoutMs ?? 5000) * 3,
-      logger: options.logger,
+      prefetch: 0,
+      blockMs: 500,
+      ...workerLogging(options.logger, "webhook"),
     });
   }
 
@@ -204,7 +203,8 @@ export class WebhookDispatcher {
     });
   }
 
-  async #deliver(job: LeasedJob): Promise<JobOutcome> {
+  /** Resolves once delivered; throws RetryJobError to retry. */
+  async #deliver(job: LeasedJob): Promise<void> {
     const { url, event } = JSON.parse(
       new TextDecoder().decode(job.payload),
     ) as {
@@ -250,23 +250,23 @@ export class WebhookDispatcher {
         status = res.status;
         retryAfterHeader = res.retryAfter;
       }
-      if (status >= 200 && status < 300) return { kind: "ack" };
+      if (status >= 200 && status < 300) return;
       const retryAfter = Number(retryAfterHeader);
-      return {
-        kind: "retry",
-        error: `HTTP ${status}`,
-        retryAfterMs: Number.isFinite(retryAfter) && retryAfter > 0
+      throw new RetryJobError(
+        `HTTP ${status}`,
+        Number.isFinite(retryAfter) && retryAfter > 0
           ? Math.min(retryAfter, 3600) * 1000
           : undefined,
-      };
+      );
     } catch (e) {
+      if (e instanceof RetryJobError) throw e;
       if (e instanceof CallbackRefusedError) {
         this.#o.logger?.warn("webhook refused", {
           eventId: String(event.id),
           error: e.message,
         });
       }
-      return { kind: "retry", error: (e as Error)?.message ?? String(e) };
+      throw new RetryJobError((e as Error)?.message ?? String(e));
     }
   }
 
