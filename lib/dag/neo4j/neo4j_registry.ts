@@ -294,6 +294,16 @@ export class Neo4jRegistry implements NodeRegistry {
     return this.#read((tx) => run(tx, cypher, params));
   }
 
+  /** The first row of a lookup by uid (`$uid`: the id in this namespace). */
+  async #one<T>(
+    cypher: string,
+    id: string,
+    map: (row: Row) => T,
+  ): Promise<T | null> {
+    const rows = await this.#select(cypher, { uid: this.#uid(id) });
+    return rows.length > 0 ? map(rows[0]) : null;
+  }
+
   /**
    * One page of a listing: `cypher` gets `prefix`, `after` (the page
    * token's key, as a uid) and `limit` (one more than the page, to see
@@ -338,9 +348,8 @@ export class Neo4jRegistry implements NodeRegistry {
   }
 
   /** {@inheritDoc NodeRegistry.getNode} */
-  async getNode(nodeId: string): Promise<NodeRecord | null> {
-    const rows = await this.#select(Q.Q_GET_NODE, { uid: this.#uid(nodeId) });
-    return rows.length > 0 ? nodeRecordOf(rows[0]) : null;
+  getNode(nodeId: string): Promise<NodeRecord | null> {
+    return this.#one(Q.Q_GET_NODE, nodeId, nodeRecordOf);
   }
 
   /** {@inheritDoc NodeRegistry.listNodes} */
@@ -570,9 +579,8 @@ export class Neo4jRegistry implements NodeRegistry {
   }
 
   /** {@inheritDoc NodeRegistry.getTopic} */
-  async getTopic(name: string): Promise<TopicDescriptor | null> {
-    const rows = await this.#select(Q.Q_GET_TOPIC, { uid: this.#uid(name) });
-    return rows.length > 0 ? topicOf(rows[0]) : null;
+  getTopic(name: string): Promise<TopicDescriptor | null> {
+    return this.#one(Q.Q_GET_TOPIC, name, topicOf);
   }
 
   /** {@inheritDoc NodeRegistry.listTopics} */
