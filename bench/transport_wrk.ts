@@ -171,56 +171,50 @@ try {
     }
     console.error(`round ${round + 1}/${ROUNDS} done`);
   }
-  const ratio = (v: string, to: string, k: "healthz" | "auth") => {
-    const a = results.get(v)![k], b = results.get(to)?.[k];
-    if (!b) return "—";
-    return (100 * median(a.map((x, i) => x / b[i]))).toFixed(1) + " %";
+  type Route = "healthz" | "auth";
+  /** One Markdown table: per variant and route, a value and it versus two references. */
+  const table = (
+    header: string,
+    value: (v: string, k: Route) => string,
+    versus: (v: string, to: string, k: Route) => string,
+  ) => {
+    console.log(header);
+    console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+    for (const { variant: v } of servers) {
+      const cells = (["healthz", "auth"] as const).flatMap((k) => [
+        value(v, k),
+        versus(v, "bare", k),
+        versus(v, "deno-serve", k),
+      ]);
+      console.log(`| ${v} | ${cells.join(" | ")} |`);
+    }
   };
   console.log(
     `wrk -t1 -c${CONNECTIONS} -d${SECONDS}s, ${ROUNDS} interleaved rounds, medians\n`,
   );
-  console.log(
+  table(
     "| variant | GET /healthz req/s | ÷ bare | ÷ deno-serve | auth GET req/s | ÷ bare | ÷ deno-serve |",
+    (v, k) => median(results.get(v)![k]).toFixed(0),
+    (v, to, k) => {
+      const a = results.get(v)![k], b = results.get(to)?.[k];
+      if (!b) return "—";
+      return (100 * median(a.map((x, i) => x / b[i]))).toFixed(1) + " %";
+    },
   );
-  console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
-  for (const s of servers) {
-    const r = results.get(s.variant)!;
-    console.log(
-      `| ${s.variant} | ${median(r.healthz).toFixed(0)} | ${
-        ratio(s.variant, "bare", "healthz")
-      } | ${ratio(s.variant, "deno-serve", "healthz")} | ${
-        median(r.auth).toFixed(0)
-      } | ${ratio(s.variant, "bare", "auth")} | ${
-        ratio(s.variant, "deno-serve", "auth")
-      } |`,
-    );
-  }
   // CPU per request is steadier than req/s on a shared machine: a neighbour
   // slows both client and server, but not the work one request costs.
-  const eff = (v: string, to: string, k: "healthz" | "auth") => {
-    const a = cpu.get(v)![k], b = cpu.get(to)?.[k];
-    if (!b) return "—";
-    return (100 * median(a.map((x, i) => b[i] / x))).toFixed(1) + " %";
-  };
   console.log(
     "\nserver CPU per request (µs, median) and efficiency (CPU of the reference ÷ CPU of the variant, median of rounds)\n",
   );
-  console.log(
+  table(
     "| variant | /healthz µs/req | vs bare | vs deno-serve | auth GET µs/req | vs bare | vs deno-serve |",
+    (v, k) => median(cpu.get(v)![k]).toFixed(1),
+    (v, to, k) => {
+      const a = cpu.get(v)![k], b = cpu.get(to)?.[k];
+      if (!b) return "—";
+      return (100 * median(a.map((x, i) => b[i] / x))).toFixed(1) + " %";
+    },
   );
-  console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
-  for (const s of servers) {
-    const c = cpu.get(s.variant)!;
-    console.log(
-      `| ${s.variant} | ${median(c.healthz).toFixed(1)} | ${
-        eff(s.variant, "bare", "healthz")
-      } | ${eff(s.variant, "deno-serve", "healthz")} | ${
-        median(c.auth).toFixed(1)
-      } | ${eff(s.variant, "bare", "auth")} | ${
-        eff(s.variant, "deno-serve", "auth")
-      } |`,
-    );
-  }
   console.log("\nraw req/s per round:");
   for (const [v, r] of results) {
     console.log(
