@@ -16,7 +16,7 @@ import {
 import { type DurabilityOptions, DurableWriter } from "./durability.ts";
 import { QueueError } from "./errors.ts";
 import { checkInt } from "./validate.ts";
-import { WakeSubscriber } from "./wake.ts";
+import { type PollOptions, WakeSubscriber } from "./wake.ts";
 
 /**
  * The options every Redis backend takes for its connection.
@@ -53,27 +53,6 @@ export interface BackendIdentity {
   connectionName: string;
   /** What is closed, for "<what> is closed". */
   what: string;
-}
-
-/**
- * One waiting read of a backend: {@link WakeSubscriber.poll} with the
- * backend's poll cap, stopped when the backend closes.
- *
- * @example
- * ```ts
- * import type { BackendPoll } from "./backend_connection.ts";
- * const p: BackendPoll = { channel: "qmtl:ev:wake", blockMs: 1_000 };
- * ```
- */
-export interface BackendPoll {
-  /** Channel whose messages end a wait. */
-  channel: string;
-  /** How long to wait for something to read, ms (0: read once). */
-  blockMs: number;
-  /** Which messages wake this poll (default: every one). */
-  filter?: (msg: string) => boolean;
-  /** Ends the poll (after the read in progress). */
-  signal?: AbortSignal;
 }
 
 /**
@@ -141,10 +120,13 @@ export class BackendConnection {
    * {@link WakeSubscriber.poll}); a close ends it too.
    *
    * @param read One read.
-   * @param p Channel, wait and filter.
+   * @param p Channel, wait, filter and signal.
    * @returns What the last read returned.
    */
-  async poll<T>(read: () => Promise<T[]>, p: BackendPoll): Promise<T[]> {
+  async poll<T>(
+    read: () => Promise<T[]>,
+    p: Omit<PollOptions, "maxPollMs" | "stop">,
+  ): Promise<T[]> {
     return await this.#wake.poll(read, {
       ...p,
       maxPollMs: this.#maxPollMs,

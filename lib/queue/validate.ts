@@ -153,16 +153,6 @@ export function checkEnqueueMany(
   });
 }
 
-/** The job defaults of a queue, checked by {@link checkQueueDefaults}. */
-export interface QueueDefaults {
-  /** `maxAttempts` of jobs enqueued without one. */
-  maxAttempts: number;
-  /** Backoff of `nack` without `retryAfterMs`. */
-  backoff: BackoffOptions;
-  /** How long `done` records are kept, ms. */
-  retainDoneMs: number;
-}
-
 /**
  * The job defaults both queues take — `defaultMaxAttempts` (default 5, ≥ 1),
  * `backoff` and `retainDoneMs` (default 1 h) — filled in and checked.
@@ -185,7 +175,7 @@ export function checkQueueDefaults(
     retainDoneMs?: number;
   },
   minRetainDoneMs: number,
-): QueueDefaults {
+): { maxAttempts: number; backoff: BackoffOptions; retainDoneMs: number } {
   return {
     maxAttempts: checkInt(
       "defaultMaxAttempts",
