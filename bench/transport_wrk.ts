@@ -171,18 +171,28 @@ try {
     }
     console.error(`round ${round + 1}/${ROUNDS} done`);
   }
-  type Route = "healthz" | "auth";
-  /** One Markdown table: per variant and route, a value and it versus two references. */
+  /**
+   * One Markdown table: per variant and route, the median of `m` and the
+   * median per-round ratio to `bare` and to `deno-serve` — the reference's
+   * figure over the variant's when `lowerIsBetter` (CPU), else the inverse.
+   */
   const table = (
     header: string,
-    value: (v: string, k: Route) => string,
-    versus: (v: string, to: string, k: Route) => string,
+    m: Map<string, Series>,
+    digits: number,
+    lowerIsBetter: boolean,
   ) => {
+    const versus = (v: string, to: string, k: "healthz" | "auth") => {
+      const a = m.get(v)![k], b = m.get(to)?.[k];
+      if (!b) return "—";
+      const r = a.map((x, i) => lowerIsBetter ? b[i] / x : x / b[i]);
+      return (100 * median(r)).toFixed(1) + " %";
+    };
     console.log(header);
     console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
     for (const { variant: v } of servers) {
       const cells = (["healthz", "auth"] as const).flatMap((k) => [
-        value(v, k),
+        median(m.get(v)![k]).toFixed(digits),
         versus(v, "bare", k),
         versus(v, "deno-serve", k),
       ]);
@@ -194,12 +204,9 @@ try {
   );
   table(
     "| variant | GET /healthz req/s | ÷ bare | ÷ deno-serve | auth GET req/s | ÷ bare | ÷ deno-serve |",
-    (v, k) => median(results.get(v)![k]).toFixed(0),
-    (v, to, k) => {
-      const a = results.get(v)![k], b = results.get(to)?.[k];
-      if (!b) return "—";
-      return (100 * median(a.map((x, i) => x / b[i]))).toFixed(1) + " %";
-    },
+    results,
+    0,
+    false,
   );
   // CPU per request is steadier than req/s on a shared machine: a neighbour
   // slows both client and server, but not the work one request costs.
@@ -208,12 +215,9 @@ try {
   );
   table(
     "| variant | /healthz µs/req | vs bare | vs deno-serve | auth GET µs/req | vs bare | vs deno-serve |",
-    (v, k) => median(cpu.get(v)![k]).toFixed(1),
-    (v, to, k) => {
-      const a = cpu.get(v)![k], b = cpu.get(to)?.[k];
-      if (!b) return "—";
-      return (100 * median(a.map((x, i) => b[i] / x))).toFixed(1) + " %";
-    },
+    cpu,
+    1,
+    true,
   );
   console.log("\nraw req/s per round:");
   for (const [v, r] of results) {
