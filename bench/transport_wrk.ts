@@ -171,56 +171,54 @@ try {
     }
     console.error(`round ${round + 1}/${ROUNDS} done`);
   }
-  const ratio = (v: string, to: string, k: "healthz" | "auth") => {
-    const a = results.get(v)![k], b = results.get(to)?.[k];
-    if (!b) return "—";
-    return (100 * median(a.map((x, i) => x / b[i]))).toFixed(1) + " %";
+  /**
+   * One Markdown table: per variant and route, the median of `m` and the
+   * median per-round ratio to `bare` and to `deno-serve` — the reference's
+   * figure over the variant's when `lowerIsBetter` (CPU), else the inverse.
+   */
+  const table = (
+    header: string,
+    m: Map<string, Series>,
+    digits: number,
+    lowerIsBetter: boolean,
+  ) => {
+    const versus = (v: string, to: string, k: "healthz" | "auth") => {
+      const a = m.get(v)![k], b = m.get(to)?.[k];
+      if (!b) return "—";
+      const r = a.map((x, i) => lowerIsBetter ? b[i] / x : x / b[i]);
+      return (100 * median(r)).toFixed(1) + " %";
+    };
+    console.log(header);
+    console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+    for (const { variant: v } of servers) {
+      const cells = (["healthz", "auth"] as const).flatMap((k) => [
+        median(m.get(v)![k]).toFixed(digits),
+        versus(v, "bare", k),
+        versus(v, "deno-serve", k),
+      ]);
+      console.log(`| ${v} | ${cells.join(" | ")} |`);
+    }
   };
   console.log(
     `wrk -t1 -c${CONNECTIONS} -d${SECONDS}s, ${ROUNDS} interleaved rounds, medians\n`,
   );
-  console.log(
+  table(
     "| variant | GET /healthz req/s | ÷ bare | ÷ deno-serve | auth GET req/s | ÷ bare | ÷ deno-serve |",
+    results,
+    0,
+    false,
   );
-  console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
-  for (const s of servers) {
-    const r = results.get(s.variant)!;
-    console.log(
-      `| ${s.variant} | ${median(r.healthz).toFixed(0)} | ${
-        ratio(s.variant, "bare", "healthz")
-      } | ${ratio(s.variant, "deno-serve", "healthz")} | ${
-        median(r.auth).toFixed(0)
-      } | ${ratio(s.variant, "bare", "auth")} | ${
-        ratio(s.variant, "deno-serve", "auth")
-      } |`,
-    );
-  }
   // CPU per request is steadier than req/s on a shared machine: a neighbour
   // slows both client and server, but not the work one request costs.
-  const eff = (v: string, to: string, k: "healthz" | "auth") => {
-    const a = cpu.get(v)![k], b = cpu.get(to)?.[k];
-    if (!b) return "—";
-    return (100 * median(a.map((x, i) => b[i] / x))).toFixed(1) + " %";
-  };
   console.log(
     "\nserver CPU per request (µs, median) and efficiency (CPU of the reference ÷ CPU of the variant, median of rounds)\n",
   );
-  console.log(
+  table(
     "| variant | /healthz µs/req | vs bare | vs deno-serve | auth GET µs/req | vs bare | vs deno-serve |",
+    cpu,
+    1,
+    true,
   );
-  console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
-  for (const s of servers) {
-    const c = cpu.get(s.variant)!;
-    console.log(
-      `| ${s.variant} | ${median(c.healthz).toFixed(1)} | ${
-        eff(s.variant, "bare", "healthz")
-      } | ${eff(s.variant, "deno-serve", "healthz")} | ${
-        median(c.auth).toFixed(1)
-      } | ${eff(s.variant, "bare", "auth")} | ${
-        eff(s.variant, "deno-serve", "auth")
-      } |`,
-    );
-  }
   console.log("\nraw req/s per round:");
   for (const [v, r] of results) {
     console.log(

@@ -16,22 +16,13 @@ import {
   live,
   type LiveNodeStats,
   type NodeView,
-  QmtlClient,
   StrategyBuilder,
 } from "@qmtl/qmtl/sdk";
+import { clientFromEnv } from "./common/env_client.ts";
+import { smaLegs } from "./common/sma.ts";
 
-const url = Deno.env.get("QMTL_URL") ?? "http://127.0.0.1:8080";
-const token = Deno.env.get("QMTL_TOKEN");
-if (!token) {
-  console.error(
-    "QMTL_TOKEN is not set: start `deno task serve` and copy the dev token it prints.",
-  );
-  Deno.exit(2);
-}
+const client = clientFromEnv();
 const BARS = 40;
-
-const sma = (view: NodeView<number>) =>
-  view.values.reduce((a, b) => a + b, 0) / view.length;
 
 /** Price → SMA(5), SMA(20) (shared) → a strategy-specific signal. */
 function strategy(
@@ -40,26 +31,14 @@ function strategy(
   compute: (view: NodeView<number>) => number,
 ): StrategyBuilder {
   const s = new StrategyBuilder(name);
-  const price = s.streamInput({
-    name: "eth_close",
-    tags: ["eth", "close", "live-demo"],
-    intervalS: 60,
-    period: 1,
-    asset: "ETH",
-  });
-  const fast = s.processing({
-    name: "sma_fast",
-    inputs: [price],
-    intervalS: 60,
-    period: 5,
-    compute: sma,
-  });
-  const slow = s.processing({
-    name: "sma_slow",
-    inputs: [price],
-    intervalS: 60,
-    period: 20,
-    compute: sma,
+  const [fast, slow] = smaLegs(s, {
+    input: {
+      name: "eth_close",
+      tags: ["eth", "close", "live-demo"],
+      asset: "ETH",
+    },
+    fast: 5,
+    slow: 20,
   });
   s.processing({
     name: signal,
@@ -82,7 +61,6 @@ const revert = strategy("eth_live_revert", "revert", (v) => {
   return Math.abs(fast - slow) / slow > 0.001 ? -Math.sign(fast - slow) : 0;
 });
 
-const client = new QmtlClient({ url, token });
 const options = { client, leaseMs: 5_000, renewMs: 500, waitMs: 2_000 };
 const runnerA = await live(trend, { ...options, holder: "runner-A" });
 const runnerB = await live(revert, { ...options, holder: "runner-B" });

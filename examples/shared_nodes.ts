@@ -10,22 +10,13 @@
 
 import {
   type NodeView,
-  QmtlClient,
   StrategyBuilder,
   type StrategyDag,
 } from "@qmtl/qmtl/sdk";
+import { clientFromEnv } from "./common/env_client.ts";
+import { smaLegs } from "./common/sma.ts";
 
-const url = Deno.env.get("QMTL_URL") ?? "http://127.0.0.1:8080";
-const token = Deno.env.get("QMTL_TOKEN");
-if (!token) {
-  console.error(
-    "QMTL_TOKEN is not set: start `deno task serve` and copy the dev token it prints.",
-  );
-  Deno.exit(2);
-}
-
-const sma = (view: NodeView<number>) =>
-  view.values.reduce((a, b) => a + b, 0) / view.length;
+const client = clientFromEnv();
 
 /** Price → SMA(5), SMA(20) → a strategy-specific signal. */
 function strategy(
@@ -33,28 +24,11 @@ function strategy(
   signal: { name: string; compute: (view: NodeView<number>) => number },
 ): StrategyDag {
   const s = new StrategyBuilder(name);
-  const price = s.streamInput({
-    name: "eth_close",
-    tags: ["eth", "close"],
-    intervalS: 60,
-    period: 1,
-    asset: "ETH",
-  });
-  const fast = s.processing({
-    name: "sma_fast",
-    inputs: [price],
-    intervalS: 60,
-    period: 5,
-    params: { window: 5 },
-    compute: sma,
-  });
-  const slow = s.processing({
-    name: "sma_slow",
-    inputs: [price],
-    intervalS: 60,
-    period: 20,
-    params: { window: 20 },
-    compute: sma,
+  const [fast, slow] = smaLegs(s, {
+    input: { name: "eth_close", tags: ["eth", "close"], asset: "ETH" },
+    fast: 5,
+    slow: 20,
+    windowParams: true,
   });
   s.processing({
     name: signal.name,
@@ -79,7 +53,6 @@ const meanReversion = strategy("eth_mean_reversion", {
   },
 });
 
-const client = new QmtlClient({ url, token });
 const results = [];
 for (const dag of [trend, meanReversion]) {
   const ack = await client.submit(dag, { version: "1.0.0" });

@@ -9,16 +9,8 @@
  * @module
  */
 
-import { type NodeView, QmtlClient, StrategyBuilder } from "@qmtl/qmtl/sdk";
-
-const url = Deno.env.get("QMTL_URL") ?? "http://127.0.0.1:8080";
-const token = Deno.env.get("QMTL_TOKEN");
-if (!token) {
-  console.error(
-    "QMTL_TOKEN is not set: start `deno task serve` and copy the dev token it prints.",
-  );
-  Deno.exit(2);
-}
+import { type NodeView, StrategyBuilder } from "@qmtl/qmtl/sdk";
+import { clientFromEnv } from "./common/env_client.ts";
 
 // The compute functions: `compute(view, params)`. Their syntax trees are
 // hashed into the node IDs.
@@ -63,7 +55,7 @@ s.processing({
 });
 const dag = s.build();
 
-const client = new QmtlClient({ url, token });
+const client = clientFromEnv();
 const t0 = performance.now();
 const ack = await client.submit(dag, { version: "1.0.0" });
 console.log(

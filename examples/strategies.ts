@@ -10,11 +10,8 @@
  * @module
  */
 
-import { type NodeView, StrategyBuilder } from "@qmtl/qmtl/sdk";
-
-/** Mean of the window: one compute function, the period sets the window. */
-const sma = (view: NodeView<number>) =>
-  view.values.reduce((a, b) => a + b, 0) / view.length;
+import { StrategyBuilder } from "@qmtl/qmtl/sdk";
+import { smaLegs } from "./common/sma.ts";
 
 /**
  * An SMA crossover on the BTC close: SMA(`fast`) and SMA(`slow`) of it and
@@ -26,26 +23,10 @@ export function crossover(
   slow: number,
 ): StrategyBuilder {
   const s = new StrategyBuilder(name);
-  const close = s.streamInput({
-    name: "btc_close",
-    tags: ["btc", "close"],
-    intervalS: 60,
-    period: 1,
-    asset: "BTC",
-  });
-  const f = s.processing({
-    name: "sma_fast",
-    inputs: [close],
-    intervalS: 60,
-    period: fast,
-    compute: sma,
-  });
-  const sl = s.processing({
-    name: "sma_slow",
-    inputs: [close],
-    intervalS: 60,
-    period: slow,
-    compute: sma,
+  const [f, sl] = smaLegs(s, {
+    input: { name: "btc_close", tags: ["btc", "close"], asset: "BTC" },
+    fast,
+    slow,
   });
   s.processing({
     name: "signal",

@@ -10,18 +10,11 @@
  * @module
  */
 
-import { QmtlClient, StrategyBuilder } from "@qmtl/qmtl/sdk";
+import { StrategyBuilder } from "@qmtl/qmtl/sdk";
+import { clientFromEnv } from "./common/env_client.ts";
 
-const url = Deno.env.get("QMTL_URL") ?? "http://127.0.0.1:8080";
-const token = Deno.env.get("QMTL_TOKEN");
-if (!token) {
-  console.error(
-    "QMTL_TOKEN is not set: start `deno task serve` and copy the dev token it prints.",
-  );
-  Deno.exit(2);
-}
+const client = clientFromEnv();
 const timeoutMs = Number(Deno.env.get("QMTL_WATCH_TIMEOUT_MS") ?? 30_000);
-const client = new QmtlClient({ url, token });
 
 let strategyId = Deno.args[0];
 if (!strategyId) {

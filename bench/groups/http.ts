@@ -19,8 +19,6 @@
  * @module
  */
 
-import { loadConfig } from "../../lib/gateway/server/config.ts";
-import { signDevToken } from "../../lib/gateway/mod.ts";
 import { QmtlClient, StrategyBuilder } from "../../sdk/mod.ts";
 import type { RecordedResponse } from "../http/bare_server.ts";
 import {
@@ -32,6 +30,12 @@ import {
   spawnLogged,
   waitHttpOk,
 } from "../harness/process.ts";
+import {
+  benchCredentials,
+  childEnv,
+  type ReferenceServer,
+  startReferenceServer,
+} from "../harness/reference_server.ts";
 import { median } from "../harness/stats.ts";
 import type {
   BenchGroup,
@@ -90,13 +94,6 @@ const ROUTES = [
     minRatio: 0.95,
   },
 ] as const;
-
-/** Environment of a child: the parent's minus every `QMTL_*`, plus `extra`. */
-function childEnv(extra: Record<string, string>): Record<string, string> {
-  const env = Deno.env.toObject();
-  for (const k of Object.keys(env)) if (k.startsWith("QMTL_")) delete env[k];
-  return { ...env, NO_COLOR: "1", ...extra };
-}
 
 async function runWrk(
   url: string,
@@ -162,38 +159,21 @@ function assertSameShape(
   }
 }
 
-async function startServer(
+function startServer(
   ctx: GroupContext,
   key: "info" | "warn",
   secret: string,
   cpus: string | undefined,
-): Promise<Child & { base: string }> {
-  const port = freePort();
-  const env = childEnv({
-    QMTL_PORT: String(port),
-    QMTL_JWT_SECRET: secret,
-    ...(key === "warn" ? { QMTL_LOG_LEVEL: "warn" } : {}),
-  });
-  const child = spawnLogged(
-    [
-      Deno.execPath(),
-      "run",
-      "--allow-net",
-      "--allow-env",
-      "--allow-read",
-      "--allow-sys",
-      "deploy/server.ts",
-    ],
+): Promise<ReferenceServer> {
+  return startReferenceServer(
+    ctx.root,
     {
-      env,
-      logFile: `${ctx.tmpDir}/server-${key}.log`,
-      cpus,
-      cwd: ctx.root.pathname,
+      QMTL_JWT_SECRET: secret,
+      ...(key === "warn" ? { QMTL_LOG_LEVEL: "warn" } : {}),
     },
+    `${ctx.tmpDir}/server-${key}.log`,
+    cpus,
   );
-  const base = `http://127.0.0.1:${port}`;
-  await waitHttpOk(`${base}/healthz`, child);
-  return Object.assign(child, { base });
 }
 
 async function submitSample(base: string, token: string): Promise<string> {
@@ -240,19 +220,10 @@ async function run(ctx: GroupContext): Promise<GroupReport> {
   const rounds = ctx.quick ? 1 : 3;
   const lua = new URL("bench/http/wrk_report.lua", ctx.root).pathname;
 
-  const secret = Array.from(
-    crypto.getRandomValues(new Uint8Array(32)),
-    (b) => b.toString(16).padStart(2, "0"),
-  ).join("");
-  const cfg = loadConfig({ QMTL_JWT_SECRET: secret });
-  const token = await signDevToken({
-    secret,
-    issuer: cfg.jwt.issuer,
-    audience: cfg.jwt.audience,
-    subject: "bench",
-    roles: ["reader", "submitter"],
-    ttlS: 3600,
-  });
+  const { secret, token } = await benchCredentials("bench", [
+    "reader",
+    "submitter",
+  ]);
 
   ctx.log("http: starting the reference server (info, warn) and the bare peer");
   const [info, warn] = await Promise.all([

@@ -15,13 +15,13 @@
  * @module
  */
 
-import { configFromEnv, loadConfig } from "../../lib/gateway/server/config.ts";
+import { configFromEnv } from "../../lib/gateway/server/config.ts";
 import { warmNeo4j } from "./neo4j_warm.ts";
 
 /** The server's namespace (Redis names and Neo4j namespace). */
 const BENCH_NAMESPACE = "bench";
 import { Neo4jRegistry } from "../../lib/dag/mod.ts";
-import { DIFF_PHASES, signDevToken } from "../../lib/gateway/mod.ts";
+import { DIFF_PHASES } from "../../lib/gateway/mod.ts";
 import {
   type NodeRef,
   QmtlClient,
@@ -29,11 +29,10 @@ import {
   type StrategyDag,
 } from "../../sdk/mod.ts";
 import {
-  type Child,
-  freePort,
-  spawnLogged,
-  waitHttpOk,
-} from "../harness/process.ts";
+  benchCredentials,
+  type ReferenceServer,
+  startReferenceServer,
+} from "../harness/reference_server.ts";
 import { latencySummary, percentile } from "../harness/stats.ts";
 import type {
   BenchGroup,
@@ -41,12 +40,6 @@ import type {
   GroupContext,
   GroupReport,
 } from "../harness/types.ts";
-
-function childEnv(extra: Record<string, string>): Record<string, string> {
-  const env = Deno.env.toObject();
-  for (const k of Object.keys(env)) if (k.startsWith("QMTL_")) delete env[k];
-  return { ...env, NO_COLOR: "1", ...extra };
-}
 
 /** A DAG of `n` new nodes: 10 % stream inputs, the rest 1–2 earlier inputs. */
 function newDag(n: number, salt: string): StrategyDag {
@@ -150,31 +143,16 @@ function phaseMeans(before: PhaseTotals, after: PhaseTotals): string {
   return parts.length ? parts.join(", ") + " ms" : "none recorded";
 }
 
-async function startServer(
+function startServer(
   ctx: GroupContext,
   key: string,
   env: Record<string, string>,
-): Promise<Child & { base: string }> {
-  const port = freePort();
-  const child = spawnLogged(
-    [
-      Deno.execPath(),
-      "run",
-      "--allow-net",
-      "--allow-env",
-      "--allow-read",
-      "--allow-sys",
-      "deploy/server.ts",
-    ],
-    {
-      env: childEnv({ ...env, QMTL_PORT: String(port) }),
-      logFile: `${ctx.tmpDir}/submit-${key}.log`,
-      cwd: ctx.root.pathname,
-    },
+): Promise<ReferenceServer> {
+  return startReferenceServer(
+    ctx.root,
+    env,
+    `${ctx.tmpDir}/submit-${key}.log`,
   );
-  const base = `http://127.0.0.1:${port}`;
-  await waitHttpOk(`${base}/healthz`, child);
-  return Object.assign(child, { base });
 }
 
 /** Retire `ids`, then GC (grace 0) until nothing more goes; bounded in time. */
@@ -224,19 +202,11 @@ async function run(ctx: GroupContext): Promise<GroupReport> {
     { n: bigN, runs: runs ?? 30, targetMs: 100 },
   ];
   const warmRuns = ctx.quick ? 1 : 3;
-  const secret = Array.from(
-    crypto.getRandomValues(new Uint8Array(32)),
-    (b) => b.toString(16).padStart(2, "0"),
-  ).join("");
-  const cfg = loadConfig({ QMTL_JWT_SECRET: secret });
-  const token = await signDevToken({
-    secret,
-    issuer: cfg.jwt.issuer,
-    audience: cfg.jwt.audience,
-    subject: "bench-submit",
-    roles: ["submitter", "reader", "operator"],
-    ttlS: 3600,
-  });
+  const { secret, token } = await benchCredentials("bench-submit", [
+    "submitter",
+    "reader",
+    "operator",
+  ]);
 
   ctx.log("submit: warming Neo4j (untimed diffs)");
   const warmed = await warmNeo4j(

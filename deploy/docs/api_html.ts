@@ -11,6 +11,8 @@
  * @module
  */
 
+import { denoOutput } from "./deno_output.ts";
+
 /** What `deno doc`'s HTML templates escape, and how. */
 const HTML_ESCAPES: Readonly<Record<string, string>> = {
   "&": "&amp;",
@@ -72,18 +74,11 @@ export async function apiHtml(
 ): Promise<Map<string, string>> {
   const tmp = await Deno.makeTempDir({ prefix: "qmtl-docs-api-" });
   try {
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: ["doc", "--html", `--name=${name}`, `--output=${tmp}`, ...entries],
-      cwd: root,
-      stdout: "piped",
-      stderr: "piped",
-      env: { NO_COLOR: "1" },
-    }).output();
-    if (!out.success) {
-      throw new Error(
-        `deno doc --html failed:\n${new TextDecoder().decode(out.stderr)}`,
-      );
-    }
+    await denoOutput(
+      ["doc", "--html", `--name=${name}`, `--output=${tmp}`, ...entries],
+      root,
+      "deno doc --html",
+    );
     const files = new Map<string, string>();
     const rootPath = decodeURIComponent(root.pathname);
     const walk = async (rel: string): Promise<void> => {

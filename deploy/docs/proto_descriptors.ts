@@ -11,6 +11,7 @@ import {
   type FileDescriptorSet,
   FileDescriptorSetSchema,
 } from "@bufbuild/protobuf/wkt";
+import { denoOutput } from "./deno_output.ts";
 
 /** The buf CLI, from npm (same pin as the `proto` tasks of deno.json). */
 export const BUF = "npm:@bufbuild/buf@1.75.0";
@@ -28,8 +29,8 @@ export const BUF = "npm:@bufbuild/buf@1.75.0";
 export async function protoDescriptors(
   protoDir: URL,
 ): Promise<FileDescriptorSet> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
+  const out = await denoOutput(
+    [
       "run",
       "-A",
       BUF,
@@ -39,15 +40,8 @@ export async function protoDescriptors(
       "-o",
       "-",
     ],
-    cwd: protoDir,
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).output();
-  if (!out.success) {
-    throw new Error(
-      `buf build failed:\n${new TextDecoder().decode(out.stderr)}`,
-    );
-  }
-  return fromBinary(FileDescriptorSetSchema, out.stdout);
+    protoDir,
+    "buf build",
+  );
+  return fromBinary(FileDescriptorSetSchema, out);
 }

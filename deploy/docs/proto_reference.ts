@@ -190,6 +190,29 @@ function renderService(
   return lines;
 }
 
+/**
+ * The start of a message's or enum's section: its anchor, heading, kind and
+ * file, and its doc comment.
+ */
+function declarationHead(
+  d: Declared<unknown>,
+  pkg: string,
+  comments: Comments,
+  kind: "Message" | "Enum",
+): string[] {
+  const lines = [
+    `<a id="${anchor(d.fullName)}"></a>`,
+    "",
+    `#### ${shortName(d.fullName, pkg)}`,
+    "",
+    `${kind}, defined in \`${d.file}\`.`,
+    "",
+  ];
+  const doc = comments.get(d.path.join(","));
+  if (doc) lines.push(doc, "");
+  return lines;
+}
+
 function renderMessage(
   d: Declared<DescriptorProto>,
   pkg: string,
@@ -197,16 +220,7 @@ function renderMessage(
   r: Renderer,
 ): string[] {
   const m = d.decl;
-  const lines = [
-    `<a id="${anchor(d.fullName)}"></a>`,
-    "",
-    `#### ${shortName(d.fullName, pkg)}`,
-    "",
-    `Message, defined in \`${d.file}\`.`,
-    "",
-  ];
-  const doc = comments.get(d.path.join(","));
-  if (doc) lines.push(doc, "");
+  const lines = declarationHead(d, pkg, comments, "Message");
   if (m.field.length === 0) {
     lines.push("No fields.", "");
     return lines;
@@ -234,16 +248,7 @@ function renderEnum(
   pkg: string,
   comments: Comments,
 ): string[] {
-  const lines = [
-    `<a id="${anchor(d.fullName)}"></a>`,
-    "",
-    `#### ${shortName(d.fullName, pkg)}`,
-    "",
-    `Enum, defined in \`${d.file}\`.`,
-    "",
-  ];
-  const doc = comments.get(d.path.join(","));
-  if (doc) lines.push(doc, "");
+  const lines = declarationHead(d, pkg, comments, "Enum");
   lines.push("| value | number | description |", "| --- | --- | --- |");
   d.decl.value.forEach((v, i) => {
     lines.push(

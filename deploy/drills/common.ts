@@ -1,13 +1,15 @@
 /**
  * Pieces both drills use: the server's configuration for a drill, its
  * tokens, the choice of registry for the failover drill, a metrics
- * snapshot, and the time of the first completion among some strategies.
+ * snapshot, the time of the first completion among some strategies and the
+ * client that reads the outcome.
  *
  * @module
  */
 
 import { CONFIG_VARIABLES } from "../../lib/gateway/server/config.ts";
 import { signDevToken } from "../../lib/gateway/mod.ts";
+import { QmtlClient } from "../../sdk/mod.ts";
 import type { LoggedLifecycle } from "./event_audit.ts";
 import type { EventFeed } from "./event_feed.ts";
 import type { Ack } from "./load.ts";
@@ -234,6 +236,33 @@ export function between(
   to: number | undefined,
 ): number | null {
   return from === undefined || to === undefined ? null : to - from;
+}
+
+/**
+ * The client a drill reads outcomes with: the observer's token, few quick
+ * retries (a drill measures, it does not wait out an outage in the client).
+ *
+ * @param url the server
+ * @param token the observer token
+ * @param requestTimeoutMs per request
+ *
+ * @example
+ * ```ts ignore
+ * import { observerClient } from "./common.ts";
+ * const reader = observerClient(server.url, tokens.observer, 5_000);
+ * ```
+ */
+export function observerClient(
+  url: string,
+  token: string,
+  requestTimeoutMs: number,
+): QmtlClient {
+  return new QmtlClient({
+    url,
+    token,
+    retry: { maxAttempts: 2, baseMs: 100, maxMs: 500 },
+    requestTimeoutMs,
+  });
 }
 
 /**

@@ -17,7 +17,6 @@
  * @module
  */
 
-import { QmtlClient } from "../../sdk/mod.ts";
 import { Neo4jRegistry } from "../../lib/dag/mod.ts";
 import { startAlertSink } from "./alert_sink.ts";
 import { type DrillContext, runDrill } from "./cli.ts";
@@ -27,6 +26,7 @@ import {
   chooseRegistry,
   drillTokens,
   firstCompletion,
+  observerClient,
   randomSecret,
   runId,
 } from "./common.ts";
@@ -46,6 +46,7 @@ import {
   settleLoad,
   settleTiming,
   startDrillServer,
+  startLoad,
   stopLoad,
 } from "./settle.ts";
 import { REDIS_TOOLS, requireTools } from "./tools.ts";
@@ -171,10 +172,7 @@ export async function failoverDrill(ctx: DrillContext): Promise<DrillReport> {
 
   // ---- load -------------------------------------------------------------------
   const { feed, load } = openLoad(ctx, server.url, tokens, plan, id);
-  load.start();
-  clock.mark("load-start");
-  clock.log(`load: ${plan.clients} clients; fault in ${plan.warmupMs} ms`);
-  await sleep(plan.warmupMs);
+  await startLoad(load, clock, plan);
   if (load.acks.size === 0) {
     // Give a slow machine a little longer before the fault.
     await waitFor(
@@ -214,12 +212,7 @@ export async function failoverDrill(ctx: DrillContext): Promise<DrillReport> {
   await stopLoad(load, clock, plan.completionTimeoutMs);
 
   // ---- outcome ----------------------------------------------------------------
-  const reader = new QmtlClient({
-    url: server.url,
-    token: tokens.observer,
-    retry: { maxAttempts: 2, baseMs: 100, maxMs: 500 },
-    requestTimeoutMs: 5_000,
-  });
+  const reader = observerClient(server.url, tokens.observer, 5_000);
   const settled = await settleLoad({
     reader,
     load,
@@ -276,11 +269,8 @@ export async function failoverDrill(ctx: DrillContext): Promise<DrillReport> {
     startedAt,
     durationMs: clock.at(),
     setup: {
-      redis: `private group in ${dir}: master :${stack.redisPort}, replica :${
-        stack.redisPort + 1
-      }, sentinels :${stack.sentinelPort}-${
-        stack.sentinelPort + 2
-      } (down-after 1000 ms, quorum 2)`,
+      redis:
+        `private group in ${dir}: ${stack.redisGroup} (down-after 1000 ms, quorum 2)`,
       registry: registry.description,
       server:
         `deploy/server.ts (subprocess pid ${server.pid}) at ${server.url}, QMTL_ALERT_WEBHOOK_URL → the drill's sink`,

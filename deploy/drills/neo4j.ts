@@ -27,6 +27,7 @@ import {
   between,
   drillTokens,
   firstCompletion,
+  observerClient,
   randomSecret,
   runId,
 } from "./common.ts";
@@ -48,6 +49,7 @@ import {
   settleLoad,
   settleTiming,
   startDrillServer,
+  startLoad,
   stopLoad,
 } from "./settle.ts";
 import { NEO4J_TOOLS, REDIS_TOOLS, requireTools, type Tool } from "./tools.ts";
@@ -237,10 +239,7 @@ export async function neo4jDrill(ctx: DrillContext): Promise<DrillReport> {
   await warm.waitFor(warmId, "COMPLETED", { timeoutMs: 180_000 });
   clock.mark("warm-up-completed");
   clock.log(`warm-up strategy ${warmId} COMPLETED`);
-  load.start();
-  clock.mark("load-start");
-  clock.log(`load: ${plan.clients} clients; fault in ${plan.warmupMs} ms`);
-  await sleep(plan.warmupMs);
+  await startLoad(load, clock, plan);
   await waitFor(
     "a first COMPLETED strategy before the fault",
     () =>
@@ -256,12 +255,7 @@ export async function neo4jDrill(ctx: DrillContext): Promise<DrillReport> {
   clock.log(
     `kill -9 neo4j (pid ${killed.pid}, bolt :${killed.port}) — ${load.acks.size} acknowledged so far`,
   );
-  const observer = new QmtlClient({
-    url: server.url,
-    token: tokens.observer,
-    retry: { maxAttempts: 2, baseMs: 100, maxMs: 500 },
-    requestTimeoutMs: 30_000,
-  });
+  const observer = observerClient(server.url, tokens.observer, 30_000);
   // Probes of the outage, concurrently, while the load goes on.
   const notReady = waitFor(
     "/readyz to fail",
@@ -425,9 +419,7 @@ export async function neo4jDrill(ctx: DrillContext): Promise<DrillReport> {
         `private, ${stack.neo4jUrl} (embedded Neo4j of deploy/local/, heap 512m) in ${dir}`,
       redis: args.redis === "env"
         ? `QMTL_REDIS_URL (${redisUrl})`
-        : `private group: master :${stack.redisPort}, replica :${
-          stack.redisPort + 1
-        }, sentinels :${stack.sentinelPort}-${stack.sentinelPort + 2}`,
+        : `private group: ${stack.redisGroup}`,
       server:
         `deploy/server.ts (subprocess pid ${server.pid}) at ${server.url}; QMTL_ALERT_DEPENDENCY_DOWN_MS=${plan.dependencyDownMs}, QMTL_ALERT_CHECK_INTERVAL_MS=250, QMTL_NEO4J_MIGRATE=auto`,
       load:

@@ -190,6 +190,16 @@ export class PrivateStack {
     return new PrivateStack(options, { redis, bolt });
   }
 
+  /**
+   * The Redis group for a report: `master :P, replica :P+1, sentinels
+   * :S-S+2`.
+   */
+  get redisGroup(): string {
+    return `master :${this.redisPort}, replica :${
+      this.redisPort + 1
+    }, sentinels :${this.sentinelPort}-${this.sentinelPort + 2}`;
+  }
+
   /** The group's `redis+sentinel://` URL. */
   get redisUrl(): string {
     const s = this.sentinelPort;

@@ -23,7 +23,7 @@ import {
 } from "./report.ts";
 import { type ServerProcess, startServerProcess } from "./server_process.ts";
 import type { Timeline } from "./timeline.ts";
-import { waitFor } from "./wait.ts";
+import { sleep, waitFor } from "./wait.ts";
 
 /** What {@linkcode settleLoad} needs. */
 export interface SettleOptions {
@@ -171,6 +171,26 @@ export function openLoad(
   });
   cleanup.add("load stop", () => load.stop(2_000));
   return { feed, load };
+}
+
+/**
+ * Starts the load (mark `load-start`) and lets it run `plan.warmupMs`
+ * before the fault.
+ *
+ * @example
+ * ```ts ignore
+ * await startLoad(load, clock, { clients: 2, warmupMs: 3_000 });
+ * ```
+ */
+export async function startLoad(
+  load: Load,
+  clock: Timeline,
+  plan: { clients: number; warmupMs: number },
+): Promise<void> {
+  load.start();
+  clock.mark("load-start");
+  clock.log(`load: ${plan.clients} clients; fault in ${plan.warmupMs} ms`);
+  await sleep(plan.warmupMs);
 }
 
 /**

@@ -5,6 +5,8 @@
  * @module
  */
 
+import { pause } from "../../lib/queue/pause.ts";
+
 /**
  * Resolve after `ms` milliseconds (or at once when `signal` aborts).
  *
@@ -15,16 +17,7 @@
  * ```
  */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const done = () => {
-      clearTimeout(t);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    };
-    const t = setTimeout(done, Math.max(0, ms));
-    signal?.addEventListener("abort", done, { once: true });
-  });
+  return pause(ms, signal);
 }
 
 /** A wait ran out of time. */

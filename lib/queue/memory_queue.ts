@@ -5,7 +5,7 @@
  * @module
  */
 
-import { backoffDelay, DEFAULT_BACKOFF } from "./backoff.ts";
+import { backoffDelay } from "./backoff.ts";
 import { LeaseLostError, QueueError } from "./errors.ts";
 import type {
   BackoffOptions,
@@ -25,6 +25,7 @@ import {
   checkEnqueue,
   checkEnqueueMany,
   checkInt,
+  checkQueueDefaults,
   newId,
 } from "./validate.ts";
 
@@ -94,17 +95,11 @@ export class MemoryQueue implements WorkQueue {
    * @param opts Defaults for attempts, backoff and done-record retention.
    */
   constructor(opts: MemoryQueueOptions = {}) {
-    this.#maxAttempts = checkInt(
-      "defaultMaxAttempts",
-      opts.defaultMaxAttempts ?? 5,
-      1,
-    );
-    this.#backoff = opts.backoff ?? DEFAULT_BACKOFF;
-    this.#retainDoneMs = checkInt(
-      "retainDoneMs",
-      opts.retainDoneMs ?? 3_600_000,
-      0,
-    );
+    ({
+      maxAttempts: this.#maxAttempts,
+      backoff: this.#backoff,
+      retainDoneMs: this.#retainDoneMs,
+    } = checkQueueDefaults(opts, 0));
     this.#maxDone = checkInt(
       "maxDoneRecords",
       opts.maxDoneRecords ?? 10_000,

@@ -21,23 +21,14 @@ import type {
   TopicOptions,
   TopicStore,
 } from "./types.ts";
+import { resolveTopicDefaults, type TopicDefaults } from "./topic_defaults.ts";
 import { checkBars, checkInt, checkLimit, checkName } from "./validate.ts";
 
-/**
- * Defaults of a topic store, used when `create` gets no value.
- *
- * @example
- * ```ts
- * import type { TopicDefaults } from "@qmtl/qmtl/queue";
- * const d: TopicDefaults = { retentionMs: 86_400_000, maxLen: 10_000 };
- * ```
- */
-export interface TopicDefaults {
-  /** Default retention (7 days). */
-  retentionMs?: number;
-  /** Default maximum length (100000). */
-  maxLen?: number;
-}
+export {
+  DEFAULT_TOPIC_MAX_LEN,
+  DEFAULT_TOPIC_RETENTION_MS,
+  type TopicDefaults,
+} from "./topic_defaults.ts";
 
 /**
  * Options of {@link MemoryTopicStore}.
@@ -54,11 +45,6 @@ export interface MemoryTopicStoreOptions {
   /** Clock, ms since epoch (default `Date.now`). */
   now?: () => number;
 }
-
-/** Default retention of a topic: 7 days. */
-export const DEFAULT_TOPIC_RETENTION_MS = 7 * 86_400_000;
-/** Default maximum length of a topic: 100000 records. */
-export const DEFAULT_TOPIC_MAX_LEN = 100_000;
 
 interface Lease {
   holder: string;
@@ -104,16 +90,8 @@ export class MemoryTopicStore implements TopicStore {
    * @param opts Defaults and clock.
    */
   constructor(opts: MemoryTopicStoreOptions = {}) {
-    this.#retentionMs = checkInt(
-      "retentionMs",
-      opts.defaults?.retentionMs ?? DEFAULT_TOPIC_RETENTION_MS,
-      1,
-    );
-    this.#maxLen = checkInt(
-      "maxLen",
-      opts.defaults?.maxLen ?? DEFAULT_TOPIC_MAX_LEN,
-      1,
-    );
+    ({ retentionMs: this.#retentionMs, maxLen: this.#maxLen } =
+      resolveTopicDefaults(opts.defaults));
     this.#now = opts.now ?? Date.now;
   }
 

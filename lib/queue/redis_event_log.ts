@@ -7,15 +7,10 @@
  */
 
 import type { Buffer } from "node:buffer";
-import type { Redis } from "ioredis";
 import type { Event } from "../contracts/messages.ts";
-import { adoptClient } from "./adopt_client.ts";
-import {
-  closeRedis,
-  type ParsedRedisUrl,
-  type RedisClient,
-} from "./connection.ts";
-import { type DurabilityOptions, DurableWriter } from "./durability.ts";
+import { BackendConnection } from "./backend_connection.ts";
+import type { ParsedRedisUrl, RedisClient } from "./connection.ts";
+import type { DurabilityOptions } from "./durability.ts";
 import { QueueError } from "./errors.ts";
 import { runCommand } from "./redis_commands.ts";
 import {
@@ -34,7 +29,6 @@ import type {
 } from "./types.ts";
 import { APPEND_DEDUP_WINDOW } from "./types.ts";
 import { checkInt, checkName } from "./validate.ts";
-import { WakeSubscriber } from "./wake.ts";
 
 /**
  * Options of {@link RedisEventLog}.
@@ -75,14 +69,9 @@ export interface RedisEventLogOptions extends DurabilityOptions {
  * ```
  */
 export class RedisEventLog implements EventLog {
-  #redis: Redis;
-  #owned: boolean;
+  #conn: BackendConnection;
   #p: string;
   #maxLen: number;
-  #maxPollMs: number;
-  #durable: DurableWriter;
-  #wake: WakeSubscriber;
-  #closed = false;
 
   /**
    * Opens (or adopts) a client.
@@ -90,21 +79,18 @@ export class RedisEventLog implements EventLog {
    * @param opts `redis` or `url`, prefix, retention, durability.
    */
   constructor(opts: RedisEventLogOptions) {
-    ({ redis: this.#redis, owned: this.#owned } = adoptClient(
-      opts,
-      "RedisEventLog",
-      { connectionName: "qmtl-events" },
-    ));
+    this.#conn = new BackendConnection(opts, {
+      owner: "RedisEventLog",
+      connectionName: "qmtl-events",
+      what: "event log",
+    });
     this.#p = checkName("keyPrefix", opts.keyPrefix ?? "qmtl:ev");
     this.#maxLen = checkInt("maxLen", opts.maxLen ?? 10_000, 1);
-    this.#maxPollMs = checkInt("maxPollMs", opts.maxPollMs ?? 250, 1);
-    this.#durable = new DurableWriter(this.#redis, opts);
-    this.#wake = new WakeSubscriber(this.#redis);
   }
 
   /** Appends that threw {@link DurabilityError} since start. */
   get unconfirmedWrites(): number {
-    return this.#durable.unconfirmedWrites;
+    return this.#conn.durable.unconfirmedWrites;
   }
 
   /** The Redis key of a stream. */
@@ -114,13 +100,13 @@ export class RedisEventLog implements EventLog {
 
   /** {@inheritDoc EventLog.append} */
   async append(stream: string, event: Event): Promise<string> {
-    this.#open();
+    this.#conn.assertOpen();
     const key = this.keyOf(stream);
-    const id = await this.#durable.write(
+    const id = await this.#conn.durable.write(
       "append",
       "",
       () =>
-        runCommand(this.#redis, "appendEvent", [
+        runCommand(this.#conn.redis, "appendEvent", [
           key,
           this.#maxLen,
           `${this.#p}:wake`,
@@ -150,12 +136,12 @@ export class RedisEventLog implements EventLog {
 
   /** Reads entries after `opts.after`, polling up to `blockMs` for one. */
   async read(stream: string, opts: ReadOptions = {}): Promise<EventLogEntry[]> {
-    this.#open();
+    this.#conn.assertOpen();
     const key = this.keyOf(stream);
     const count = checkInt("count", opts.count ?? 100, 1);
     const start = exclusiveStart(opts.after);
     return await this.#poll(stream, opts.blockMs, async () => {
-      const raw = await this.#redis.xrangeBuffer(
+      const raw = await this.#conn.redis.xrangeBuffer(
         key,
         start,
         "+",
@@ -168,8 +154,8 @@ export class RedisEventLog implements EventLog {
 
   /** Number of retained entries. */
   async length(stream: string): Promise<number> {
-    this.#open();
-    return await this.#redis.xlen(this.keyOf(stream));
+    this.#conn.assertOpen();
+    return await this.#conn.redis.xlen(this.keyOf(stream));
   }
 
   /** Creates a consumer group if missing (`XGROUP CREATE … MKSTREAM`). */
@@ -178,10 +164,10 @@ export class RedisEventLog implements EventLog {
     group: string,
     opts: { startId?: string } = {},
   ): Promise<void> {
-    this.#open();
+    this.#conn.assertOpen();
     checkName("group", group);
     try {
-      await this.#redis.xgroup(
+      await this.#conn.redis.xgroup(
         "CREATE",
         this.keyOf(stream),
         group,
@@ -200,7 +186,7 @@ export class RedisEventLog implements EventLog {
     consumer: string,
     opts: GroupReadOptions = {},
   ): Promise<EventLogEntry[]> {
-    this.#open();
+    this.#conn.assertOpen();
     const key = this.keyOf(stream);
     checkName("consumer", consumer);
     const count = checkInt("count", opts.count ?? 100, 1);
@@ -211,7 +197,7 @@ export class RedisEventLog implements EventLog {
       try {
         const out: EventLogEntry[] = [];
         if (claimIdle !== undefined) {
-          const r = await this.#redis.callBuffer(
+          const r = await this.#conn.redis.callBuffer(
             "XAUTOCLAIM",
             key,
             group,
@@ -224,7 +210,7 @@ export class RedisEventLog implements EventLog {
           for (const e of r[1]) if (e && e[1]) out.push(toEntry(e));
         }
         if (out.length < count) {
-          const r = await this.#redis.callBuffer(
+          const r = await this.#conn.redis.callBuffer(
             "XREADGROUP",
             "GROUP",
             group,
@@ -256,24 +242,14 @@ export class RedisEventLog implements EventLog {
     group: string,
     ids: string[],
   ): Promise<number> {
-    this.#open();
+    this.#conn.assertOpen();
     if (ids.length === 0) return 0;
-    return await this.#redis.xack(this.keyOf(stream), group, ...ids);
+    return await this.#conn.redis.xack(this.keyOf(stream), group, ...ids);
   }
 
   /** Wakes blocked readers and closes the connections the log owns. */
   async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#wake.close();
-    this.#durable.close();
-    if (this.#owned) await closeRedis(this.#redis);
-  }
-
-  #open(): void {
-    if (this.#closed) {
-      throw new QueueError("E_UNAVAILABLE", "event log is closed");
-    }
+    await this.#conn.close();
   }
 
   async #poll<T>(
@@ -281,12 +257,10 @@ export class RedisEventLog implements EventLog {
     blockMs: number | undefined,
     once: () => Promise<T[]>,
   ): Promise<T[]> {
-    return await this.#wake.poll(once, {
+    return await this.#conn.poll(once, {
       channel: `${this.#p}:wake`,
       blockMs: checkInt("blockMs", blockMs ?? 0, 0),
-      maxPollMs: this.#maxPollMs,
       filter: (s) => s === stream,
-      stop: () => this.#closed,
     });
   }
 }

@@ -6,15 +6,10 @@
  */
 
 import { Buffer } from "node:buffer";
-import type { Redis } from "ioredis";
-import { backoffSchedule, DEFAULT_BACKOFF } from "./backoff.ts";
-import { adoptClient } from "./adopt_client.ts";
-import {
-  closeRedis,
-  type ParsedRedisUrl,
-  type RedisClient,
-} from "./connection.ts";
-import { type DurabilityOptions, DurableWriter } from "./durability.ts";
+import { backoffSchedule } from "./backoff.ts";
+import { BackendConnection } from "./backend_connection.ts";
+import type { ParsedRedisUrl, RedisClient } from "./connection.ts";
+import type { DurabilityOptions } from "./durability.ts";
 import {
   DurabilityError,
   LeaseLostError,
@@ -43,9 +38,9 @@ import {
   checkEnqueueMany,
   checkInt,
   checkName,
+  checkQueueDefaults,
   newId,
 } from "./validate.ts";
-import { WakeSubscriber } from "./wake.ts";
 
 /**
  * Options of {@link RedisQueue}.
@@ -151,20 +146,15 @@ interface AckRequest {
  * ```
  */
 export class RedisQueue implements WorkQueue {
-  #redis: Redis;
-  #owned: boolean;
+  #conn: BackendConnection;
   #p: string;
   #maxAttempts: number;
   #backoff: BackoffOptions;
   #retainDoneMs: number;
-  #maxPollMs: number;
-  #durable: DurableWriter;
-  #wake: WakeSubscriber;
   #enqueues: Coalescer<EnqueueItem>;
   #leases: Coalescer<LeaseRequest>;
   #acks: Coalescer<AckRequest>;
   #leasedLast = false;
-  #closed = false;
 
   /**
    * Opens (or adopts) a client and defines the Lua scripts.
@@ -172,28 +162,19 @@ export class RedisQueue implements WorkQueue {
    * @param opts `redis` or `url`, queue name, defaults, durability.
    */
   constructor(opts: RedisQueueOptions) {
-    ({ redis: this.#redis, owned: this.#owned } = adoptClient(
-      opts,
-      "RedisQueue",
-      { connectionName: "qmtl-queue" },
-    ));
+    this.#conn = new BackendConnection(opts, {
+      owner: "RedisQueue",
+      connectionName: "qmtl-queue",
+      what: "queue",
+    });
     const name = opts.name ?? "default";
     this.#p = opts.keyPrefix ?? `{qmtl:q:${name}}`;
     checkName("keyPrefix", this.#p);
-    this.#maxAttempts = checkInt(
-      "defaultMaxAttempts",
-      opts.defaultMaxAttempts ?? 5,
-      1,
-    );
-    this.#backoff = opts.backoff ?? DEFAULT_BACKOFF;
-    this.#retainDoneMs = checkInt(
-      "retainDoneMs",
-      opts.retainDoneMs ?? 3_600_000,
-      1,
-    );
-    this.#maxPollMs = checkInt("maxPollMs", opts.maxPollMs ?? 250, 1);
-    this.#durable = new DurableWriter(this.#redis, opts);
-    this.#wake = new WakeSubscriber(this.#redis);
+    ({
+      maxAttempts: this.#maxAttempts,
+      backoff: this.#backoff,
+      retainDoneMs: this.#retainDoneMs,
+    } = checkQueueDefaults(opts, 1));
     this.#enqueues = new Coalescer((b) => this.#flushEnqueues(b), {
       maxBatch: MAX_ENQUEUE_BATCH,
       weight: (e) => e.job.payload.byteLength,
@@ -216,12 +197,12 @@ export class RedisQueue implements WorkQueue {
 
   /** Replicas each write waits for (0 = no `WAIT`). */
   get waitReplicas(): number {
-    return this.#durable.replicas;
+    return this.#conn.durable.replicas;
   }
 
   /** Writes that threw {@link DurabilityError} since start. */
   get unconfirmedWrites(): number {
-    return this.#durable.unconfirmedWrites;
+    return this.#conn.durable.unconfirmedWrites;
   }
 
   /**
@@ -235,7 +216,7 @@ export class RedisQueue implements WorkQueue {
     opts: EnqueueOptions = {},
   ): Promise<EnqueueResult> {
     try {
-      this.#open();
+      this.#conn.assertOpen();
       const job = checkEnqueue("", kind, payload, opts, this.#maxAttempts);
       return new Promise((resolve, reject) => {
         this.#enqueues.push({ id: newId(), job, resolve, reject });
@@ -254,7 +235,7 @@ export class RedisQueue implements WorkQueue {
   async enqueueMany(
     jobs: readonly EnqueueRequest[],
   ): Promise<EnqueueResult[]> {
-    this.#open();
+    this.#conn.assertOpen();
     const checked = checkEnqueueMany(jobs, this.#maxAttempts);
     const items: EnqueueItem[] = [];
     const results = checked.map((job) =>
@@ -277,11 +258,11 @@ export class RedisQueue implements WorkQueue {
     }
     let res: [Buffer, ...(number | [number, Buffer, Raw])[]];
     try {
-      res = await this.#durable.write(
+      res = await this.#conn.durable.write(
         "enqueue",
         batch.length === 1 ? batch[0].id : "",
         () =>
-          runCommand(this.#redis, "enqueueMany", args, true) as Promise<
+          runCommand(this.#conn.redis, "enqueueMany", args, true) as Promise<
             typeof res
           >,
       );
@@ -320,15 +301,13 @@ export class RedisQueue implements WorkQueue {
 
   /** Leases up to `count` jobs, polling up to `blockMs` when none is ready. */
   async lease(count: number, opts: LeaseOptions): Promise<LeasedJob[]> {
-    this.#open();
+    this.#conn.assertOpen();
     checkInt("count", count, 1);
     const leaseMs = checkInt("leaseMs", opts.leaseMs, 1);
     const blockMs = checkInt("blockMs", opts.blockMs ?? 0, 0);
-    return await this.#wake.poll(() => this.#leaseCoalesced(count, leaseMs), {
+    return await this.#conn.poll(() => this.#leaseCoalesced(count, leaseMs), {
       channel: `${this.#p}:wake`,
       blockMs,
-      maxPollMs: this.#maxPollMs,
-      stop: () => this.#closed,
     });
   }
 
@@ -353,11 +332,11 @@ export class RedisQueue implements WorkQueue {
       try {
         const total = reqs.reduce((n, r) => n + r.count, 0);
         const base = newId().slice(0, 16);
-        const raw = await this.#durable.write(
+        const raw = await this.#conn.durable.write(
           "lease",
           "",
           () =>
-            runCommand(this.#redis, "lease", [
+            runCommand(this.#conn.redis, "lease", [
               `${this.#p}:ready`,
               `${this.#p}:delayed`,
               `${this.#p}:leased`,
@@ -409,7 +388,7 @@ export class RedisQueue implements WorkQueue {
    * one `WAIT`.
    */
   async ack(id: string, leaseToken: string): Promise<void> {
-    this.#open();
+    this.#conn.assertOpen();
     const r = await new Promise<string>((resolve, reject) => {
       this.#acks.push({ id, token: leaseToken, resolve, reject });
     });
@@ -420,11 +399,11 @@ export class RedisQueue implements WorkQueue {
     let res: string[] = [];
     let durability: unknown = null;
     try {
-      await this.#durable.write(
+      await this.#conn.durable.write(
         "ack",
         batch.length === 1 ? batch[0].id : "",
         () =>
-          (runCommand(this.#redis, "ackMany", [
+          (runCommand(this.#conn.redis, "ackMany", [
             `${this.#p}:leased`,
             `${this.#p}:done`,
             this.#retainDoneMs,
@@ -451,12 +430,12 @@ export class RedisQueue implements WorkQueue {
    * the queue, its attempt returned.
    */
   async release(id: string, leaseToken: string): Promise<void> {
-    this.#open();
-    const r = await this.#durable.write(
+    this.#conn.assertOpen();
+    const r = await this.#conn.durable.write(
       "release",
       id,
       () =>
-        runCommand(this.#redis, "release", [
+        runCommand(this.#conn.redis, "release", [
           `${this.#p}:job:${id}`,
           `${this.#p}:leased`,
           `${this.#p}:ready`,
@@ -475,15 +454,15 @@ export class RedisQueue implements WorkQueue {
     leaseToken: string,
     opts: NackOptions = {},
   ): Promise<NackResult> {
-    this.#open();
+    this.#conn.assertOpen();
     const retry = opts.retryAfterMs === undefined
       ? ""
       : checkInt("retryAfterMs", opts.retryAfterMs, 0);
-    const r = await this.#durable.write(
+    const r = await this.#conn.durable.write(
       "nack",
       id,
       () =>
-        runCommand(this.#redis, "nack", [
+        runCommand(this.#conn.redis, "nack", [
           `${this.#p}:job:${id}`,
           `${this.#p}:leased`,
           `${this.#p}:delayed`,
@@ -514,9 +493,9 @@ export class RedisQueue implements WorkQueue {
     leaseToken: string,
     leaseMs: number,
   ): Promise<number> {
-    this.#open();
+    this.#conn.assertOpen();
     checkInt("leaseMs", leaseMs, 1);
-    const r = await runCommand(this.#redis, "extendLease", [
+    const r = await runCommand(this.#conn.redis, "extendLease", [
       `${this.#p}:job:${id}`,
       `${this.#p}:leased`,
       leaseToken,
@@ -531,8 +510,8 @@ export class RedisQueue implements WorkQueue {
 
   /** The job with this id, or `null`. */
   async get(id: string): Promise<Job | null> {
-    this.#open();
-    const r = await this.#redis.hmgetBuffer(
+    this.#conn.assertOpen();
+    const r = await this.#conn.redis.hmgetBuffer(
       `${this.#p}:job:${id}`,
       ...JOB_FIELDS,
     );
@@ -541,8 +520,8 @@ export class RedisQueue implements WorkQueue {
 
   /** Counts per state (one MULTI, so a consistent snapshot). */
   async stats(): Promise<QueueStats> {
-    this.#open();
-    const r = await this.#redis.multi()
+    this.#conn.assertOpen();
+    const r = await this.#conn.redis.multi()
       .llen(`${this.#p}:ready`)
       .zcard(`${this.#p}:delayed`)
       .zcard(`${this.#p}:leased`)
@@ -563,12 +542,12 @@ export class RedisQueue implements WorkQueue {
 
   /** Dead-lettered jobs, oldest first. */
   async listDead(limit = 100): Promise<Job[]> {
-    this.#open();
+    this.#conn.assertOpen();
     checkInt("limit", limit, 0);
     if (limit === 0) return [];
-    const ids = await this.#redis.zrange(`${this.#p}:dead`, 0, limit - 1);
+    const ids = await this.#conn.redis.zrange(`${this.#p}:dead`, 0, limit - 1);
     if (ids.length === 0) return [];
-    const pipe = this.#redis.pipeline();
+    const pipe = this.#conn.redis.pipeline();
     for (const id of ids) {
       pipe.hmgetBuffer(`${this.#p}:job:${id}`, ...JOB_FIELDS);
     }
@@ -584,8 +563,8 @@ export class RedisQueue implements WorkQueue {
 
   /** Moves a dead job back to ready with attempts reset. */
   async requeueDead(id: string): Promise<boolean> {
-    this.#open();
-    const r = await runCommand(this.#redis, "requeueDead", [
+    this.#conn.assertOpen();
+    const r = await runCommand(this.#conn.redis, "requeueDead", [
       `${this.#p}:job:${id}`,
       `${this.#p}:dead`,
       `${this.#p}:ready`,
@@ -606,7 +585,7 @@ export class RedisQueue implements WorkQueue {
     let n = 0;
     const match = `${this.#p.replace(/[*?[\]\\]/g, "\\$&")}:*`;
     do {
-      const [next, keys] = await this.#redis.scan(
+      const [next, keys] = await this.#conn.redis.scan(
         cursor,
         "MATCH",
         match,
@@ -614,22 +593,14 @@ export class RedisQueue implements WorkQueue {
         1000,
       );
       cursor = next;
-      if (keys.length > 0) n += await this.#redis.unlink(...keys);
+      if (keys.length > 0) n += await this.#conn.redis.unlink(...keys);
     } while (cursor !== "0");
     return n;
   }
 
   /** Wakes blocked `lease` calls, and closes the connections the queue owns. */
   async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#wake.close();
-    this.#durable.close();
-    if (this.#owned) await closeRedis(this.#redis);
-  }
-
-  #open(): void {
-    if (this.#closed) throw new QueueError("E_UNAVAILABLE", "queue is closed");
+    await this.#conn.close();
   }
 }
 

@@ -8,20 +8,11 @@
  * @module
  */
 
-import type { Redis } from "ioredis";
-import { adoptClient } from "./adopt_client.ts";
-import {
-  closeRedis,
-  type ParsedRedisUrl,
-  type RedisClient,
-} from "./connection.ts";
-import { type DurabilityOptions, DurableWriter } from "./durability.ts";
+import { BackendConnection } from "./backend_connection.ts";
+import type { ParsedRedisUrl, RedisClient } from "./connection.ts";
+import type { DurabilityOptions } from "./durability.ts";
 import { QueueError, TopicLeaseError, TopicNotFoundError } from "./errors.ts";
-import {
-  DEFAULT_TOPIC_MAX_LEN,
-  DEFAULT_TOPIC_RETENTION_MS,
-  type TopicDefaults,
-} from "./memory_topic_store.ts";
+import { resolveTopicDefaults, type TopicDefaults } from "./topic_defaults.ts";
 import { type CommandArg, runCommand } from "./redis_commands.ts";
 import {
   bytes,
@@ -44,7 +35,6 @@ import type {
   TopicStore,
 } from "./types.ts";
 import { checkBars, checkInt, checkLimit, checkName } from "./validate.ts";
-import { WakeSubscriber } from "./wake.ts";
 
 /**
  * Options of {@link RedisTopicStore}.
@@ -87,15 +77,10 @@ export interface RedisTopicStoreOptions extends DurabilityOptions {
  * ```
  */
 export class RedisTopicStore implements TopicStore {
-  #redis: Redis;
-  #owned: boolean;
+  #conn: BackendConnection;
   #p: string;
   #retentionMs: number;
   #maxLen: number;
-  #maxPollMs: number;
-  #wake: WakeSubscriber;
-  #durable: DurableWriter;
-  #closed = false;
 
   /**
    * Opens (or adopts) a client and defines the Lua scripts.
@@ -103,30 +88,19 @@ export class RedisTopicStore implements TopicStore {
    * @param opts `redis` or `url`, prefix, defaults, durability.
    */
   constructor(opts: RedisTopicStoreOptions) {
-    ({ redis: this.#redis, owned: this.#owned } = adoptClient(
-      opts,
-      "RedisTopicStore",
-      { connectionName: "qmtl-topics" },
-    ));
+    this.#conn = new BackendConnection(opts, {
+      owner: "RedisTopicStore",
+      connectionName: "qmtl-topics",
+      what: "topic store",
+    });
     this.#p = checkName("keyPrefix", opts.keyPrefix ?? "{qmtl:topics}");
-    this.#retentionMs = checkInt(
-      "retentionMs",
-      opts.defaults?.retentionMs ?? DEFAULT_TOPIC_RETENTION_MS,
-      1,
-    );
-    this.#maxLen = checkInt(
-      "maxLen",
-      opts.defaults?.maxLen ?? DEFAULT_TOPIC_MAX_LEN,
-      1,
-    );
-    this.#maxPollMs = checkInt("maxPollMs", opts.maxPollMs ?? 250, 1);
-    this.#durable = new DurableWriter(this.#redis, opts);
-    this.#wake = new WakeSubscriber(this.#redis);
+    ({ retentionMs: this.#retentionMs, maxLen: this.#maxLen } =
+      resolveTopicDefaults(opts.defaults));
   }
 
   /** Writes that threw {@link DurabilityError} since start. */
   get unconfirmedWrites(): number {
-    return this.#durable.unconfirmedWrites;
+    return this.#conn.durable.unconfirmedWrites;
   }
 
   /** {@inheritDoc TopicStore.create} */
@@ -134,7 +108,7 @@ export class RedisTopicStore implements TopicStore {
     name: string,
     opts: TopicOptions = {},
   ): Promise<CreateTopicResult> {
-    this.#open();
+    this.#conn.assertOpen();
     checkStreamName("topic", name);
     const retention = checkInt(
       "retentionMs",
@@ -142,11 +116,11 @@ export class RedisTopicStore implements TopicStore {
       1,
     );
     const maxLen = checkInt("maxLen", opts.maxLen ?? this.#maxLen, 1);
-    const r = await this.#durable.write(
+    const r = await this.#conn.durable.write(
       "create topic",
       name,
       () =>
-        runCommand(this.#redis, "createTopic", [
+        runCommand(this.#conn.redis, "createTopic", [
           this.#registry,
           name,
           retention,
@@ -163,7 +137,7 @@ export class RedisTopicStore implements TopicStore {
     bars: readonly BarEntry[],
     opts: AppendOptions = {},
   ): Promise<AppendResult> {
-    this.#open();
+    this.#conn.assertOpen();
     checkBars(bars);
     const args: CommandArg[] = [
       this.#registry,
@@ -176,11 +150,11 @@ export class RedisTopicStore implements TopicStore {
     for (const b of bars) {
       args.push(String(Math.round(b.barTs * 1000)), toBuffer(b.data));
     }
-    const r = await this.#durable.write(
+    const r = await this.#conn.durable.write(
       "append",
       name,
       () =>
-        runCommand(this.#redis, "appendBars", args) as Promise<
+        runCommand(this.#conn.redis, "appendBars", args) as Promise<
           (number | string)[]
         >,
       { when: (r) => Number(r[0]) > 0 },
@@ -198,11 +172,11 @@ export class RedisTopicStore implements TopicStore {
 
   /** {@inheritDoc TopicStore.read} */
   async read(name: string, opts: BarReadOptions = {}): Promise<BarEntry[]> {
-    this.#open();
+    this.#conn.assertOpen();
     const limit = checkLimit(opts.limit);
     const start = startAfter(opts.afterBarTs);
     const key = this.#stream(name);
-    const pipe = this.#redis.pipeline().hexists(this.#registry, name);
+    const pipe = this.#conn.redis.pipeline().hexists(this.#registry, name);
     if (opts.tail !== undefined) {
       pipe.xrevrangeBuffer(
         key,
@@ -224,12 +198,12 @@ export class RedisTopicStore implements TopicStore {
     cursors: readonly BarCursor[],
     opts: ReadManyOptions = {},
   ): Promise<BarBatch[]> {
-    this.#open();
+    this.#conn.assertOpen();
     const limit = checkLimit(opts.limit);
     const blockMs = checkInt("waitMs", opts.waitMs ?? 0, 0);
     const names = new Set(cursors.map((c) => c.topic));
-    return await this.#wake.poll(async () => {
-      const pipe = this.#redis.pipeline();
+    return await this.#conn.poll(async () => {
+      const pipe = this.#conn.redis.pipeline();
       for (const c of cursors) {
         pipe.hexists(this.#registry, c.topic).xrangeBuffer(
           this.#stream(c.topic),
@@ -252,10 +226,8 @@ export class RedisTopicStore implements TopicStore {
     }, {
       channel: this.#channel,
       blockMs,
-      maxPollMs: this.#maxPollMs,
       filter: (topic) => names.has(topic),
       signal: opts.signal,
-      stop: () => this.#closed,
     });
   }
 
@@ -272,14 +244,14 @@ export class RedisTopicStore implements TopicStore {
     ttlMs: number,
     token?: string,
   ): Promise<ProducerLease> {
-    this.#open();
+    this.#conn.assertOpen();
     checkName("holder", holder);
     checkInt("ttlMs", ttlMs, 1);
-    const r = await this.#durable.write(
+    const r = await this.#conn.durable.write(
       "acquire lease",
       name,
       () =>
-        runCommand(this.#redis, "acquireLease", [
+        runCommand(this.#conn.redis, "acquireLease", [
           this.#registry,
           this.#lease(name),
           this.#lastHolder(name),
@@ -305,12 +277,12 @@ export class RedisTopicStore implements TopicStore {
 
   /** {@inheritDoc TopicStore.releaseLease} */
   async releaseLease(name: string, token: string): Promise<boolean> {
-    this.#open();
-    const r = await this.#durable.write(
+    this.#conn.assertOpen();
+    const r = await this.#conn.durable.write(
       "release lease",
       name,
       () =>
-        runCommand(this.#redis, "releaseLease", [
+        runCommand(this.#conn.redis, "releaseLease", [
           this.#lease(name),
           this.#lastHolder(name),
           token,
@@ -322,8 +294,8 @@ export class RedisTopicStore implements TopicStore {
 
   /** {@inheritDoc TopicStore.delete} */
   async delete(name: string): Promise<boolean> {
-    this.#open();
-    const r = await runCommand(this.#redis, "deleteTopic", [
+    this.#conn.assertOpen();
+    const r = await runCommand(this.#conn.redis, "deleteTopic", [
       this.#registry,
       this.#stream(name),
       this.#lease(name),
@@ -336,30 +308,26 @@ export class RedisTopicStore implements TopicStore {
 
   /** True when the topic exists. */
   async exists(name: string): Promise<boolean> {
-    this.#open();
-    return (await this.#redis.hexists(this.#registry, name)) === 1;
+    this.#conn.assertOpen();
+    return (await this.#conn.redis.hexists(this.#registry, name)) === 1;
   }
 
   /** The topic's metadata, or `null`. */
   async info(name: string): Promise<TopicInfo | null> {
-    this.#open();
-    const json = await this.#redis.hget(this.#registry, name);
+    this.#conn.assertOpen();
+    const json = await this.#conn.redis.hget(this.#registry, name);
     return json === null ? null : parseInfo(json);
   }
 
   /** All topic names, sorted. */
   async list(): Promise<string[]> {
-    this.#open();
-    return (await this.#redis.hkeys(this.#registry)).sort();
+    this.#conn.assertOpen();
+    return (await this.#conn.redis.hkeys(this.#registry)).sort();
   }
 
   /** Wakes waiting readers and closes the connections the store owns. */
   async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#wake.close();
-    this.#durable.close();
-    if (this.#owned) await closeRedis(this.#redis);
+    await this.#conn.close();
   }
 
   get #registry(): string {
@@ -380,12 +348,6 @@ export class RedisTopicStore implements TopicStore {
 
   #lastHolder(name: string): string {
     return `${this.#p}:lease-last:${checkStreamName("topic", name)}`;
-  }
-
-  #open(): void {
-    if (this.#closed) {
-      throw new QueueError("E_UNAVAILABLE", "topic store is closed");
-    }
   }
 }
 

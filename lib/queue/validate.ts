@@ -4,7 +4,9 @@
  * @module
  */
 
+import { DEFAULT_BACKOFF } from "./backoff.ts";
 import { QueueError } from "./errors.ts";
+import type { BackoffOptions } from "./types.ts";
 
 /** Throws E_INVALID unless `v` is an integer ≥ `min`. */
 export function checkInt(name: string, v: unknown, min: number): number {
@@ -149,4 +151,42 @@ export function checkEnqueueMany(
       defaultMaxAttempts,
     );
   });
+}
+
+/**
+ * The job defaults both queues take — `defaultMaxAttempts` (default 5, ≥ 1),
+ * `backoff` and `retainDoneMs` (default 1 h) — filled in and checked.
+ *
+ * @param opts The queue's options.
+ * @param minRetainDoneMs Smallest `retainDoneMs` the backend accepts.
+ * @throws {QueueError} `E_INVALID` on a value out of range.
+ *
+ * @example
+ * ```ts
+ * import { checkQueueDefaults } from "./validate.ts";
+ * const d = checkQueueDefaults({ defaultMaxAttempts: 3 }, 0);
+ * console.log(d.maxAttempts, d.retainDoneMs); // 3 3600000
+ * ```
+ */
+export function checkQueueDefaults(
+  opts: {
+    defaultMaxAttempts?: number;
+    backoff?: BackoffOptions;
+    retainDoneMs?: number;
+  },
+  minRetainDoneMs: number,
+): { maxAttempts: number; backoff: BackoffOptions; retainDoneMs: number } {
+  return {
+    maxAttempts: checkInt(
+      "defaultMaxAttempts",
+      opts.defaultMaxAttempts ?? 5,
+      1,
+    ),
+    backoff: opts.backoff ?? DEFAULT_BACKOFF,
+    retainDoneMs: checkInt(
+      "retainDoneMs",
+      opts.retainDoneMs ?? 3_600_000,
+      minRetainDoneMs,
+    ),
+  };
 }

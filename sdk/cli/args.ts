@@ -7,7 +7,9 @@
  */
 
 import { parseArgs } from "node:util";
+import type { Command } from "./command.ts";
 import { UsageError } from "./exit.ts";
+import type { CliIo } from "./io.ts";
 
 /** Options every command takes. */
 const COMMON = {
@@ -103,6 +105,39 @@ export function parseCommand(
     );
   }
   return parsed;
+}
+
+/**
+ * {@link parseCommand} for a command's `run`: with `--help` it prints the
+ * command's usage and returns `undefined` (the command then exits 0).
+ *
+ * @param command the command (its name for messages, its usage for `--help`)
+ * @param args the arguments after the command name
+ * @param io where the usage goes
+ * @param spec options and positionals
+ * @returns the values and positionals, or `undefined` after `--help`
+ * @throws {UsageError} as {@link parseCommand}
+ * @example
+ * ```ts
+ * import { parseOrHelp } from "./args.ts";
+ * import assert from "node:assert/strict";
+ * const cmd = { name: "status", summary: "", usage: "usage: qmtl status <id>", run: () => Promise.resolve(0) };
+ * const lines: string[] = [];
+ * const io = { out: (l: string) => lines.push(l), err: () => {} };
+ * assert.equal(parseOrHelp(cmd, ["--help"], io, { positionals: ["id"] }), undefined);
+ * assert.deepEqual(lines, ["usage: qmtl status <id>"]);
+ * ```
+ */
+export function parseOrHelp(
+  command: Command,
+  args: string[],
+  io: Pick<CliIo, "out">,
+  spec: CommandArgs,
+): Parsed | undefined {
+  const p = parseCommand(command.name, args, spec);
+  if (!p.values.help) return p;
+  io.out(command.usage);
+  return undefined;
 }
 
 /**

@@ -18,6 +18,7 @@
  * @module
  */
 
+import { pause } from "../../lib/queue/pause.ts";
 import type { Strategy } from "../builder.ts";
 import { TAG_QUERY_NODE_TYPE } from "../contracts.ts";
 import { ComputeError, Engine, type NodeStats } from "./engine.ts";
@@ -248,18 +249,6 @@ function defaultHolder(): string {
   }
   return `${host}:${Deno.pid}:${crypto.randomUUID().slice(0, 8)}`;
 }
-
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-    signal.addEventListener("abort", done, { once: true });
-  });
 
 interface NodeState {
   planned?: PlannedNode;
@@ -526,7 +515,7 @@ class LiveRunner implements LiveRun {
             error: e,
           });
           if (this.#stop.signal.aborted && st.queue.length === 0) break;
-          await sleep(backoff, this.#stop.signal);
+          await pause(backoff, this.#stop.signal);
           if (this.#stop.signal.aborted) break;
           backoff = Math.min(backoff * 2, 2_000);
         }
@@ -628,7 +617,7 @@ class LiveRunner implements LiveRun {
   async #leaseLoop(): Promise<void> {
     const signal = this.#stop.signal;
     while (!signal.aborted) {
-      await sleep(this.#renewMs, signal);
+      await pause(this.#renewMs, signal);
       if (signal.aborted) break;
       try {
         await this.#leaseRound();
@@ -649,7 +638,7 @@ class LiveRunner implements LiveRun {
       this.#readAbort = new AbortController();
       const both = AbortSignal.any([signal, this.#readAbort.signal]);
       if (cursors.length === 0) {
-        await sleep(this.#o.waitMs ?? 5_000, both);
+        await pause(this.#o.waitMs ?? 5_000, both);
         continue;
       }
       try {
@@ -664,7 +653,7 @@ class LiveRunner implements LiveRun {
         if (this.#readAbort.signal.aborted) continue;
         if (e instanceof ComputeError) throw e;
         this.#event({ type: "io_error", error: e });
-        await sleep(backoff, signal);
+        await pause(backoff, signal);
         backoff = Math.min(backoff * 2, 2_000);
       }
     }
@@ -746,7 +735,7 @@ class LiveRunner implements LiveRun {
     if (!this.#plan.nodes.some((p) => p.engine.kind === "tagQuery")) return;
     const signal = this.#stop.signal;
     while (!signal.aborted) {
-      await sleep(this.#o.tagRefreshMs ?? 5_000, signal);
+      await pause(this.#o.tagRefreshMs ?? 5_000, signal);
       if (signal.aborted) break;
       try {
         await this.#resolveTags(false);

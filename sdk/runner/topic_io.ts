@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { TopicStore } from "../../lib/queue/types.ts";
+import type { ProducerLease, TopicStore } from "../../lib/queue/types.ts";
 import { TopicLeaseError } from "../../lib/queue/errors.ts";
 import { type Bar, decodeBar, encodeBar } from "./records.ts";
 
@@ -27,7 +27,8 @@ export interface TopicBatch {
 }
 
 /**
- * The outcome of a lease request.
+ * The outcome of a lease request: the store's {@link ProducerLease}, its
+ * topic and the topic's last bar time.
  *
  * @example
  * ```ts
@@ -35,21 +36,9 @@ export interface TopicBatch {
  * const mine = (l: LeaseOutcome) => l.granted && l.token !== "";
  * ```
  */
-export interface LeaseOutcome {
+export interface LeaseOutcome extends ProducerLease {
   /** Topic name. */
   topic: string;
-  /** The caller holds the lease. */
-  granted: boolean;
-  /** Current holder. */
-  holder: string;
-  /** The caller's token when granted. */
-  token: string;
-  /** Milliseconds to expiry. */
-  ttlMs: number;
-  /** The grant replaced an expired, unreleased one. */
-  takeover: boolean;
-  /** The earlier holder on a takeover. */
-  previousHolder: string;
   /** The topic's last bar time, or `null`. */
   lastBarTs: number | null;
 }

@@ -48,6 +48,7 @@ import {
 import { firstFreeTopicName, topicBase } from "../topic_name.ts";
 import { defaultDagHash, validateDag } from "../validate.ts";
 import { gcPlan } from "../gc_plan.ts";
+import { gcReport } from "../gc_report.ts";
 import { TAG_QUERY_NODE_TYPE } from "../../contracts/node_id.ts";
 
 /** Default topic retention: 7 days. */
@@ -554,13 +555,7 @@ export class MemoryRegistry implements NodeRegistry {
           this.#nodes.delete(id);
         }
       }
-      return {
-        observed: plan.observed,
-        removed: removed.sort(),
-        removedTopics: removedTopics.sort(),
-        keptInGrace: plan.keptInGrace,
-        keptWithDependents: plan.keptWithDependents,
-      };
+      return gcReport(plan, removed, removedTopics);
     });
   }
 

@@ -37,6 +37,7 @@ import {
   RegistryError,
 } from "../errors.ts";
 import { gcPlan } from "../gc_plan.ts";
+import { gcReport } from "../gc_report.ts";
 import {
   clampPageSize,
   decodePageToken,
@@ -67,7 +68,7 @@ import {
   type TransactionBudget,
 } from "./diff_plan.ts";
 import { toRegistryError } from "./errors_map.ts";
-import { run } from "./run.ts";
+import { type Row, run } from "./run.ts";
 import { runWrite } from "./write.ts";
 import {
   applyMigrations,
@@ -288,6 +289,50 @@ export class Neo4jRegistry implements NodeRegistry {
     }
   }
 
+  /** Runs one read statement and returns its rows. */
+  #select(cypher: string, params: Record<string, unknown>): Promise<Row[]> {
+    return this.#read((tx) => run(tx, cypher, params));
+  }
+
+  /** The first row of a lookup by uid (`$uid`: the id in this namespace). */
+  async #one<T>(
+    cypher: string,
+    id: string,
+    map: (row: Row) => T,
+  ): Promise<T | null> {
+    const rows = await this.#select(cypher, { uid: this.#uid(id) });
+    return rows.length > 0 ? map(rows[0]) : null;
+  }
+
+  /**
+   * One page of a listing: `cypher` gets `prefix`, `after` (the page
+   * token's key, as a uid) and `limit` (one more than the page, to see
+   * whether another follows) besides `params`.
+   */
+  async #page<T>(
+    cypher: string,
+    options: { pageSize?: number; pageToken?: string },
+    params: Record<string, unknown>,
+    map: (row: Row) => T,
+    keyOf: (item: T) => string,
+  ): Promise<{ items: T[]; nextPageToken: string }> {
+    const size = clampPageSize(options.pageSize);
+    const after = decodePageToken(options.pageToken);
+    const rows = await this.#select(cypher, {
+      prefix: `${this.#ns}:`,
+      after: after === "" ? `${this.#ns}:` : this.#uid(after),
+      ...params,
+      limit: int(size + 1),
+    });
+    const items = rows.slice(0, size).map(map);
+    return {
+      items,
+      nextPageToken: rows.length > size
+        ? encodePageToken(keyOf(items[items.length - 1]))
+        : "",
+    };
+  }
+
   /** {@inheritDoc NodeRegistry.diffAndCommit} */
   diffAndCommit(dag: StrategyDag, ctx: DiffContext): Promise<DiffResult> {
     return commitDiff(
@@ -303,42 +348,32 @@ export class Neo4jRegistry implements NodeRegistry {
   }
 
   /** {@inheritDoc NodeRegistry.getNode} */
-  async getNode(nodeId: string): Promise<NodeRecord | null> {
-    const rows = await this.#read((tx) =>
-      run(tx, Q.Q_GET_NODE, { uid: this.#uid(nodeId) })
-    );
-    return rows.length > 0 ? nodeRecordOf(rows[0]) : null;
+  getNode(nodeId: string): Promise<NodeRecord | null> {
+    return this.#one(Q.Q_GET_NODE, nodeId, nodeRecordOf);
   }
 
   /** {@inheritDoc NodeRegistry.listNodes} */
   async listNodes(options: ListNodesOptions = {}): Promise<NodePage> {
-    const size = clampPageSize(options.pageSize);
-    const after = decodePageToken(options.pageToken);
-    const rows = await this.#read((tx) =>
-      run(tx, Q.Q_LIST_NODES, {
-        prefix: `${this.#ns}:`,
-        after: after === "" ? `${this.#ns}:` : this.#uid(after),
+    const page = await this.#page(
+      Q.Q_LIST_NODES,
+      options,
+      {
         nodeType: options.nodeType ? options.nodeType : null,
         interval: options.intervalS ? int(options.intervalS) : null,
-        limit: int(size + 1),
-      })
+      },
+      nodeRecordOf,
+      (n) => n.node!.nodeId,
     );
-    const nodes = rows.slice(0, size).map(nodeRecordOf);
-    return {
-      nodes,
-      nextPageToken: rows.length > size
-        ? encodePageToken(nodes[nodes.length - 1].node!.nodeId)
-        : "",
-    };
+    return { nodes: page.items, nextPageToken: page.nextPageToken };
   }
 
   async #neighbours(
     nodeId: string,
     direction: "out" | "in",
   ): Promise<NodeRecord[]> {
-    const rows = await this.#read((tx) =>
-      run(tx, Q.qNeighbours(direction), { uid: this.#uid(nodeId) })
-    );
+    const rows = await this.#select(Q.qNeighbours(direction), {
+      uid: this.#uid(nodeId),
+    });
     if (rows.length === 0) {
       throw new NotFoundError(`node ${nodeId} not found`, { nodeId });
     }
@@ -366,14 +401,12 @@ export class Neo4jRegistry implements NodeRegistry {
     const wanted = [...new Set(tags)];
     const limit = clampPageSize(options.limit, 1000, 10000);
     if (wanted.length === 0) return [];
-    const rows = await this.#read((tx) =>
-      run(tx, Q.Q_BY_TAGS, {
-        tagUids: wanted.map((t) => this.#uid(t)),
-        need: int(options.matchMode === "all" ? wanted.length : 1),
-        interval: options.intervalS ? int(options.intervalS) : null,
-        limit: int(limit),
-      })
-    );
+    const rows = await this.#select(Q.Q_BY_TAGS, {
+      tagUids: wanted.map((t) => this.#uid(t)),
+      need: int(options.matchMode === "all" ? wanted.length : 1),
+      interval: options.intervalS ? int(options.intervalS) : null,
+      limit: int(limit),
+    });
     return rows.map(nodeRecordOf);
   }
 
@@ -386,9 +419,9 @@ export class Neo4jRegistry implements NodeRegistry {
 
   /** {@inheritDoc NodeRegistry.strategiesUsing} */
   async strategiesUsing(nodeId: string): Promise<StrategyRef[]> {
-    const rows = await this.#read((tx) =>
-      run(tx, Q.Q_STRATEGIES_USING, { uid: this.#uid(nodeId) })
-    );
+    const rows = await this.#select(Q.Q_STRATEGIES_USING, {
+      uid: this.#uid(nodeId),
+    });
     return rows.map((r) => ({
       strategyId: String(r.strategyId),
       version: String(r.version),
@@ -546,31 +579,20 @@ export class Neo4jRegistry implements NodeRegistry {
   }
 
   /** {@inheritDoc NodeRegistry.getTopic} */
-  async getTopic(name: string): Promise<TopicDescriptor | null> {
-    const rows = await this.#read((tx) =>
-      run(tx, Q.Q_GET_TOPIC, { uid: this.#uid(name) })
-    );
-    return rows.length > 0 ? topicOf(rows[0]) : null;
+  getTopic(name: string): Promise<TopicDescriptor | null> {
+    return this.#one(Q.Q_GET_TOPIC, name, topicOf);
   }
 
   /** {@inheritDoc NodeRegistry.listTopics} */
   async listTopics(options: ListTopicsOptions = {}): Promise<TopicPage> {
-    const size = clampPageSize(options.pageSize);
-    const after = decodePageToken(options.pageToken);
-    const rows = await this.#read((tx) =>
-      run(tx, Q.Q_LIST_TOPICS, {
-        prefix: `${this.#ns}:`,
-        after: after === "" ? `${this.#ns}:` : this.#uid(after),
-        limit: int(size + 1),
-      })
+    const page = await this.#page(
+      Q.Q_LIST_TOPICS,
+      options,
+      {},
+      topicOf,
+      (t) => t.name,
     );
-    const topics = rows.slice(0, size).map(topicOf);
-    return {
-      topics,
-      nextPageToken: rows.length > size
-        ? encodePageToken(topics[topics.length - 1].name)
-        : "",
-    };
+    return { topics: page.items, nextPageToken: page.nextPageToken };
   }
 
   /** {@inheritDoc NodeRegistry.gc} */
@@ -579,13 +601,12 @@ export class Neo4jRegistry implements NodeRegistry {
     const cutoff = now - options.graceMs;
     const limit = options.limit ?? 10000;
     // finish releases a crash cut short: their nodes become candidates
-    const releasing = await this.#read((tx) =>
-      run(tx, Q.Q_RELEASING, { ns: this.#ns })
-    );
+    const releasing = await this.#select(Q.Q_RELEASING, { ns: this.#ns });
     for (const r of releasing) await this.#release(String(r.uid));
-    const scanned = await this.#read((tx) =>
-      run(tx, Q.Q_GC_SCAN, { ns: this.#ns, limit: int(50000) })
-    );
+    const scanned = await this.#select(Q.Q_GC_SCAN, {
+      ns: this.#ns,
+      limit: int(50000),
+    });
     const plan = gcPlan(
       scanned.map((r) => ({
         nodeId: String(r.id),
@@ -622,13 +643,7 @@ export class Neo4jRegistry implements NodeRegistry {
         }
       }
     }
-    return {
-      observed: plan.observed,
-      removed: removed.sort(),
-      removedTopics: removedTopics.sort(),
-      keptInGrace: plan.keptInGrace,
-      keptWithDependents: plan.keptWithDependents,
-    };
+    return gcReport(plan, removed, removedTopics);
   }
 
   /**
@@ -646,23 +661,19 @@ export class Neo4jRegistry implements NodeRegistry {
    */
   async purgeNamespace(): Promise<number> {
     // high-degree links first, in batches (see Q_PURGE_LINKS)
-    for (let i = 0; i < 100_000; i++) {
-      const n = await this.#write(async (tx) => {
-        const [r] = await run(tx, Q.Q_PURGE_LINKS, {
-          ns: this.#ns,
-          batch: int(10_000),
-        });
-        return Number(r?.deleted ?? 0);
-      });
-      if (n === 0) break;
-    }
+    await this.#deleteInBatches(Q.Q_PURGE_LINKS, 10_000);
+    return await this.#deleteInBatches(Q.Q_PURGE_BATCH, 5000);
+  }
+
+  /**
+   * Runs a deleting statement (params `ns`, `batch`; returns `deleted`) in
+   * write transactions until it deletes nothing; returns the total.
+   */
+  async #deleteInBatches(cypher: string, batch: number): Promise<number> {
     let total = 0;
     for (let i = 0; i < 100_000; i++) {
       const n = await this.#write(async (tx) => {
-        const [r] = await run(tx, Q.Q_PURGE_BATCH, {
-          ns: this.#ns,
-          batch: int(5000),
-        });
+        const [r] = await run(tx, cypher, { ns: this.#ns, batch: int(batch) });
         return Number(r?.deleted ?? 0);
       });
       total += n;

@@ -17,6 +17,7 @@
  * @module
  */
 
+import { pause } from "../../queue/pause.ts";
 import type { Logger } from "../logger/mod.ts";
 import type { Metrics } from "../metrics/mod.ts";
 import { ALERT_CONDITIONS, alertCondition } from "./conditions.ts";
@@ -106,18 +107,6 @@ interface SinkState {
   count: Record<DeliveryOutcome, (by?: number) => void>;
   abort?: AbortController;
 }
-
-const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
-  new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-    signal.addEventListener("abort", done);
-  });
 
 /**
  * Raises alerts to sinks; see the module documentation.
@@ -433,7 +422,7 @@ export class Alerter implements AlertRaiser {
       [outcome, error] = await this.#attempt(s, alert);
       if (outcome === "ok" || this.#stop.signal.aborted) break;
       if (attempt < this.#attempts) {
-        await sleep(
+        await pause(
           this.#retryDelayMs * 2 ** (attempt - 1),
           this.#stop.signal,
         );

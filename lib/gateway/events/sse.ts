@@ -9,6 +9,7 @@
  */
 
 import { QmtlError } from "../../contracts/errors.ts";
+import { pause } from "../../queue/pause.ts";
 import type { EventLog } from "../../queue/types.ts";
 import { seesAllStrategies } from "../acl/mod.ts";
 import type { StrategyService } from "../service.ts";
@@ -105,18 +106,6 @@ export function sseHandler(
         open--;
       }
     };
-    // An abortable pause: the timer is cleared as soon as the stream ends.
-    const pause = (ms: number) =>
-      new Promise<void>((resolve) => {
-        if (signal.aborted) return resolve();
-        const done = () => {
-          clearTimeout(t);
-          signal.removeEventListener("abort", done);
-          resolve();
-        };
-        const t = setTimeout(done, ms);
-        signal.addEventListener("abort", done, { once: true });
-      });
     const body = new ReadableStream<Uint8Array>({
       async start(ctl) {
         const send = (s: string) => ctl.enqueue(enc.encode(s));
@@ -148,8 +137,9 @@ export function sseHandler(
               );
             }
             if (entries.length === 0 && Date.now() - t0 < wait / 2) {
-              // The log answered without blocking: pace the polling.
-              await pause(Math.min(wait, 250));
+              // The log answered without blocking: pace the polling (the
+              // pause ends as soon as the stream does).
+              await pause(Math.min(wait, 250), signal);
             }
             if (Date.now() - lastBeat >= heartbeatMs) {
               send(`: heartbeat ${new Date().toISOString()}\n\n`);

@@ -189,45 +189,40 @@ export async function openBackends(
         ? new SentinelObserver(cfg.redis.url)
         : undefined;
       if (observer) closers.push(() => observer.close());
-      const queue = new RedisQueue({
-        redis,
-        ...keys.diffQueue,
-        waitReplicas,
-        waitTimeoutMs,
-        backoff: { baseMs: 1000, maxMs: 30_000 },
+      const stores = closedWith(closers, {
+        queue: new RedisQueue({
+          redis,
+          ...keys.diffQueue,
+          waitReplicas,
+          waitTimeoutMs,
+          backoff: DIFF_BACKOFF,
+        }),
+        webhookQueue: new RedisQueue({
+          redis,
+          ...keys.webhookQueue,
+          waitReplicas,
+          waitTimeoutMs,
+        }),
+        events: new RedisEventLog({
+          redis,
+          keyPrefix: keys.eventPrefix,
+          waitReplicas,
+          waitTimeoutMs,
+        }),
+        topics: new RedisTopicStore({
+          redis,
+          keyPrefix: keys.topicPrefix,
+          waitReplicas,
+          waitTimeoutMs,
+          defaults: cfg.topics,
+        }),
+        store: new RedisStrategyStore({
+          redis,
+          waitReplicas: waitReplicas > 0,
+          waitMs: waitTimeoutMs,
+          prefix: keys.storePrefix,
+        }),
       });
-      const webhookQueue = new RedisQueue({
-        redis,
-        ...keys.webhookQueue,
-        waitReplicas,
-        waitTimeoutMs,
-      });
-      const events = new RedisEventLog({
-        redis,
-        keyPrefix: keys.eventPrefix,
-        waitReplicas,
-        waitTimeoutMs,
-      });
-      const topics = new RedisTopicStore({
-        redis,
-        keyPrefix: keys.topicPrefix,
-        waitReplicas,
-        waitTimeoutMs,
-        defaults: cfg.topics,
-      });
-      const store = new RedisStrategyStore({
-        redis,
-        waitReplicas: waitReplicas > 0,
-        waitMs: waitTimeoutMs,
-        prefix: keys.storePrefix,
-      });
-      closers.push(
-        () => queue.close(),
-        () => webhookQueue.close(),
-        () => events.close(),
-        () => topics.close(),
-        () => store.close(),
-      );
       const pong = await redis.ping();
       logger?.info("dependency redis", {
         ok: pong === "PONG",
@@ -241,28 +236,19 @@ export async function openBackends(
       return {
         kind: cfg.neo4j ? "redis+neo4j" : "redis",
         registry,
-        queue,
-        webhookQueue,
-        events,
-        topics,
-        store,
+        ...stores,
         ...(observer ? { observer } : {}),
         redis,
         close: closeAll,
       };
     }
-    const queue = new MemoryQueue({ backoff: { baseMs: 1000, maxMs: 30_000 } });
-    const webhookQueue = new MemoryQueue();
-    const events = new MemoryEventLog();
-    const topics = new MemoryTopicStore({ defaults: cfg.topics });
-    const store = new MemoryStrategyStore();
-    closers.push(
-      () => queue.close(),
-      () => webhookQueue.close(),
-      () => events.close(),
-      () => topics.close(),
-      () => store.close(),
-    );
+    const stores = closedWith(closers, {
+      queue: new MemoryQueue({ backoff: DIFF_BACKOFF }),
+      webhookQueue: new MemoryQueue(),
+      events: new MemoryEventLog(),
+      topics: new MemoryTopicStore({ defaults: cfg.topics }),
+      store: new MemoryStrategyStore(),
+    });
     logger?.info("dependency queue", {
       backend: "memory",
       note: "QMTL_REDIS_URL unset: in-memory queue",
@@ -270,15 +256,32 @@ export async function openBackends(
     return {
       kind: cfg.neo4j ? "neo4j" : "memory",
       registry,
-      queue,
-      webhookQueue,
-      events,
-      topics,
-      store,
+      ...stores,
       close: closeAll,
     };
   } catch (e) {
     await closeAll();
     throw e;
   }
+}
+
+/** Backoff of diff jobs `nack`ed without `retryAfterMs`. */
+const DIFF_BACKOFF = { baseMs: 1000, maxMs: 30_000 };
+
+/** The stores of a gateway: one backend family (Redis or memory) for all. */
+type Stores = Pick<
+  Backends,
+  "queue" | "webhookQueue" | "events" | "topics" | "store"
+>;
+
+/** Registers the `close()` of every store with `closers`; returns them. */
+function closedWith(closers: (() => Promise<void>)[], s: Stores): Stores {
+  closers.push(
+    () => s.queue.close(),
+    () => s.webhookQueue.close(),
+    () => s.events.close(),
+    () => s.topics.close(),
+    () => s.store.close(),
+  );
+  return s;
 }

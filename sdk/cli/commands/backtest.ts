@@ -8,7 +8,7 @@
 
 import { backtest as runBacktest } from "../../runner/backtest.ts";
 import { csvSource } from "../../runner/csv_source.ts";
-import { parseCommand } from "../args.ts";
+import { parseOrHelp } from "../args.ts";
 import type { Command } from "../command.ts";
 import { EXIT, UsageError } from "../exit.ts";
 import { isoTime, table } from "../io.ts";
@@ -70,7 +70,7 @@ are exactly TAG,TAG. --from / --to bound the run (seconds or ISO 8601).
 Prints the totals, then per strategy each node's output count and last
 value. Exit 2 for a bad file, CSV or option, 1 when a compute function throws.`,
   async run(args, io) {
-    const p = parseCommand("backtest", args, {
+    const p = parseOrHelp(this, args, io, {
       positionals: ["file.ts"],
       options: {
         csv: { type: "string" },
@@ -81,10 +81,7 @@ value. Exit 2 for a bad file, CSV or option, 1 when a compute function throws.`,
         to: { type: "string" },
       },
     });
-    if (p.values.help) {
-      io.out(this.usage);
-      return EXIT.OK;
-    }
+    if (!p) return EXIT.OK;
     if (!p.values.csv) throw new UsageError("backtest: --csv FILE is required");
     if (!p.values.time) {
       throw new UsageError("backtest: --time COLUMN is required");

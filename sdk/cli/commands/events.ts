@@ -7,7 +7,7 @@
 
 import type { StrategyEvent } from "../../events.ts";
 import { linkSignal } from "../../retry.ts";
-import { parseCommand, positiveInt } from "../args.ts";
+import { parseOrHelp, positiveInt } from "../args.ts";
 import { cliClient } from "../client.ts";
 import type { Command } from "../command.ts";
 import { EXIT } from "../exit.ts";
@@ -58,14 +58,11 @@ RETIRED — or Ctrl-C. --json prints one JSON object per event and line.
 Exit 0 at COMPLETED or RETIRED, 1 at FAILED, 4 for an unknown strategy,
 7 after --timeout, 130 on Ctrl-C.`,
   async run(args, io) {
-    const p = parseCommand("events", args, {
+    const p = parseOrHelp(this, args, io, {
       positionals: ["strategy-id"],
       options: { after: { type: "string" }, timeout: { type: "string" } },
     });
-    if (p.values.help) {
-      io.out(this.usage);
-      return EXIT.OK;
-    }
+    if (!p) return EXIT.OK;
     const timeoutS = positiveInt("events", "timeout", p.values.timeout);
     const id = p.positionals[0];
     const client = cliClient(io, p.values.url as string | undefined);

@@ -6,7 +6,7 @@
  */
 
 import type { NodeRecord } from "../../views.ts";
-import { parseCommand, positiveInt } from "../args.ts";
+import { parseOrHelp, positiveInt } from "../args.ts";
 import { cliClient } from "../client.ts";
 import type { Command } from "../command.ts";
 import { EXIT, UsageError } from "../exit.ts";
@@ -45,7 +45,7 @@ With --tags, the nodes carrying any (default) or all (--mode all) of the tags,
 optionally of one interval. Without, every node (up to --limit, default 1000),
 ordered by ID. Columns: name, type, interval, references, topic, node ID.`,
   async run(args, io) {
-    const p = parseCommand("nodes", args, {
+    const p = parseOrHelp(this, args, io, {
       options: {
         tags: { type: "string" },
         mode: { type: "string" },
@@ -53,10 +53,7 @@ ordered by ID. Columns: name, type, interval, references, topic, node ID.`,
         limit: { type: "string" },
       },
     });
-    if (p.values.help) {
-      io.out(this.usage);
-      return EXIT.OK;
-    }
+    if (!p) return EXIT.OK;
     const mode = (p.values.mode as string | undefined) ?? "any";
     if (mode !== "any" && mode !== "all") {
       throw new UsageError(`nodes: --mode must be any or all, got ${mode}`);

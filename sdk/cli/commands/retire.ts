@@ -4,7 +4,7 @@
  * @module
  */
 
-import { parseCommand } from "../args.ts";
+import { parseOrHelp } from "../args.ts";
 import { cliClient } from "../client.ts";
 import type { Command } from "../command.ts";
 import { EXIT } from "../exit.ts";
@@ -30,11 +30,8 @@ strategy uses are garbage-collected after the grace period. Retiring a
 RETIRED strategy again is a no-op. Exit 4 for an unknown strategy, 6 when it
 cannot be retired in its state, 5 when you may not retire it.`,
   async run(args, io) {
-    const p = parseCommand("retire", args, { positionals: ["strategy-id"] });
-    if (p.values.help) {
-      io.out(this.usage);
-      return EXIT.OK;
-    }
+    const p = parseOrHelp(this, args, io, { positionals: ["strategy-id"] });
+    if (!p) return EXIT.OK;
     const client = cliClient(io, p.values.url as string | undefined);
     const s = await client.retire(p.positionals[0], { signal: io.signal });
     if (p.values.json) io.out(JSON.stringify(statusJson(s)));

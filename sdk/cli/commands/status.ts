@@ -6,7 +6,7 @@
  */
 
 import type { StrategyStatus } from "../../views.ts";
-import { parseCommand } from "../args.ts";
+import { parseOrHelp } from "../args.ts";
 import { cliClient } from "../client.ts";
 import type { Command } from "../command.ts";
 import { EXIT } from "../exit.ts";
@@ -92,11 +92,8 @@ Shows the strategy's state, node counts, queue map (node ID → topic) and last
 error. Exit 0 when found (whatever its state), 4 when there is no such
 strategy (or it is not visible to you).`,
   async run(args, io) {
-    const p = parseCommand("status", args, { positionals: ["strategy-id"] });
-    if (p.values.help) {
-      io.out(this.usage);
-      return EXIT.OK;
-    }
+    const p = parseOrHelp(this, args, io, { positionals: ["strategy-id"] });
+    if (!p) return EXIT.OK;
     const client = cliClient(io, p.values.url as string | undefined);
     const s = await client.get(p.positionals[0], { signal: io.signal });
     if (p.values.json) io.out(JSON.stringify(statusJson(s)));

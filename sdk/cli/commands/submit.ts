@@ -10,7 +10,7 @@ import type { StrategyDag } from "../../contracts.ts";
 import { UnexpectedStateError, WaitTimeoutError } from "../../errors.ts";
 import type { StrategyStatus } from "../../views.ts";
 import { linkSignal } from "../../retry.ts";
-import { parseCommand, positiveInt } from "../args.ts";
+import { parseOrHelp, positiveInt } from "../args.ts";
 import { cliClient } from "../client.ts";
 import type { Command } from "../command.ts";
 import { EXIT } from "../exit.ts";
@@ -77,7 +77,7 @@ Exit 0 when every strategy is COMPLETED (or submitted, with --no-wait),
 1 when one ended FAILED, 6 when the Gateway refused one (invalid, policy),
 7 after --timeout (default 120) seconds of waiting for one.`,
   async run(args, io) {
-    const p = parseCommand("submit", args, {
+    const p = parseOrHelp(this, args, io, {
       positionals: ["file.ts"],
       options: {
         version: { type: "string" },
@@ -85,10 +85,7 @@ Exit 0 when every strategy is COMPLETED (or submitted, with --no-wait),
         timeout: { type: "string" },
       },
     });
-    if (p.values.help) {
-      io.out(this.usage);
-      return EXIT.OK;
-    }
+    if (!p) return EXIT.OK;
     const timeoutS = positiveInt("submit", "timeout", p.values.timeout) ?? 120;
     const version = (p.values.version as string | undefined) ?? "1";
     const json = p.values.json === true;

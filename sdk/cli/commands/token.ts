@@ -13,7 +13,7 @@ import {
   DevKeyError,
   readDevKey,
 } from "../../../lib/gateway/server/dev_key.ts";
-import { parseCommand, positiveInt } from "../args.ts";
+import { parseOrHelp, positiveInt } from "../args.ts";
 import type { Command } from "../command.ts";
 import { EXIT, UsageError } from "../exit.ts";
 import { isoTime } from "../io.ts";
@@ -41,17 +41,14 @@ claim follow QMTL_JWT_ISSUER, QMTL_JWT_AUDIENCE, QMTL_JWT_ROLES_CLAIM.
 Defaults: subject dev, roles submitter,reader,operator, 3600 s.
 Prints an export line, for:  eval "$(deno task --quiet qmtl token)"`,
   async run(args, io) {
-    const p = parseCommand("token", args, {
+    const p = parseOrHelp(this, args, io, {
       options: {
         subject: { type: "string" },
         roles: { type: "string" },
         ttl: { type: "string" },
       },
     });
-    if (p.values.help) {
-      io.out(this.usage);
-      return EXIT.OK;
-    }
+    if (!p) return EXIT.OK;
     const roles = ((p.values.roles as string | undefined) ??
       "submitter,reader,operator").split(",").map((r) => r.trim()).filter((
         r,

@@ -5,7 +5,7 @@
  */
 
 import type { TopicInfo } from "../../client.ts";
-import { parseCommand, positiveInt } from "../args.ts";
+import { parseOrHelp, positiveInt } from "../args.ts";
 import { cliClient } from "../client.ts";
 import type { Command } from "../command.ts";
 import { EXIT } from "../exit.ts";
@@ -29,13 +29,10 @@ Every topic (up to --limit, default 1000), ordered by name, with the node whose
 output it carries and its retention. Needs the reader, operator or service
 role (a submitter-only token gets exit 5).`,
   async run(args, io) {
-    const p = parseCommand("topics", args, {
+    const p = parseOrHelp(this, args, io, {
       options: { limit: { type: "string" } },
     });
-    if (p.values.help) {
-      io.out(this.usage);
-      return EXIT.OK;
-    }
+    if (!p) return EXIT.OK;
     const limit = positiveInt("topics", "limit", p.values.limit) ?? 1000;
     const client = cliClient(io, p.values.url as string | undefined);
     const all: TopicInfo[] = [];
