@@ -2,7 +2,7 @@
 // one rule in tests/support/services.ts (unset under CI=true → the run fails;
 // unset elsewhere → the tests are ignored with a message).
 import type { Redis } from "ioredis";
-import { createRedis } from "../../lib/queue/connection.ts";
+import { closeRedis, createRedis } from "../../lib/queue/connection.ts";
 import { serviceUrl } from "../support/services.ts";
 
 const redis = serviceUrl("QMTL_REDIS_URL");
@@ -47,4 +47,16 @@ export async function deletePrefix(
     cursor = next;
     if (keys.length > 0) await redis.unlink(...keys);
   } while (cursor !== "0");
+}
+
+/** Closes `backend`, then deletes every key under `keyPrefix`. */
+export async function closeAndDeletePrefix(
+  url: string,
+  keyPrefix: string,
+  backend: { close(): Promise<void> },
+): Promise<void> {
+  await backend.close();
+  const redis = testClient(url);
+  await deletePrefix(redis, keyPrefix);
+  await closeRedis(redis);
 }

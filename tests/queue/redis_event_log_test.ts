@@ -1,12 +1,6 @@
-import { closeRedis } from "../../lib/queue/connection.ts";
 import { RedisEventLog } from "../../lib/queue/redis_event_log.ts";
 import { eventLogConformance } from "./event_log_conformance.ts";
-import {
-  deletePrefix,
-  redisTest,
-  testClient,
-  testPrefix,
-} from "./redis_env.ts";
+import { closeAndDeletePrefix, redisTest, testPrefix } from "./redis_env.ts";
 
 eventLogConformance(
   (name, fn) => redisTest(`RedisEventLog: ${name}`, () => fn()),
@@ -16,12 +10,7 @@ eventLogConformance(
     const log = new RedisEventLog({ url, keyPrefix, maxLen });
     return Promise.resolve({
       log,
-      cleanup: async () => {
-        await log.close();
-        const redis = testClient(url);
-        await deletePrefix(redis, keyPrefix);
-        await closeRedis(redis);
-      },
+      cleanup: () => closeAndDeletePrefix(url, keyPrefix, log),
     });
   },
 );

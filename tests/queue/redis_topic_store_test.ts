@@ -1,12 +1,6 @@
-import { closeRedis } from "../../lib/queue/connection.ts";
 import { RedisTopicStore } from "../../lib/queue/redis_topic_store.ts";
 import { topicStoreConformance } from "./topic_store_conformance.ts";
-import {
-  deletePrefix,
-  redisTest,
-  testClient,
-  testPrefix,
-} from "./redis_env.ts";
+import { closeAndDeletePrefix, redisTest, testPrefix } from "./redis_env.ts";
 
 topicStoreConformance(
   (name, fn) => redisTest(`RedisTopicStore: ${name}`, () => fn()),
@@ -16,12 +10,7 @@ topicStoreConformance(
     const store = new RedisTopicStore({ url, keyPrefix, defaults });
     return Promise.resolve({
       store,
-      cleanup: async () => {
-        await store.close();
-        const redis = testClient(url);
-        await deletePrefix(redis, keyPrefix);
-        await closeRedis(redis);
-      },
+      cleanup: () => closeAndDeletePrefix(url, keyPrefix, store),
     });
   },
 );
