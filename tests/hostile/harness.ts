@@ -195,6 +195,36 @@ export async function startTarget(
   };
 }
 
+/**
+ * Registers a hostile test: `fn` gets a target of `kind` (default memory,
+ * `env` added to its configuration) and a strong token; the target is
+ * closed afterwards. Ops and resources are not sanitized (the server
+ * outlives each request); a `real` target is ignored where the stack is not
+ * configured (under CI=true it must be).
+ */
+export function hostileTest(
+  name: string,
+  fn: (target: Target, tok: string, t: Deno.TestContext) => Promise<void>,
+  opts: { kind?: "memory" | "real"; env?: Record<string, string> } = {},
+): void {
+  const kind = opts.kind ?? "memory";
+  Deno.test({
+    name,
+    ignore: kind === "real" && REAL.ignore,
+    sanitizeOps: false,
+    sanitizeResources: false,
+    fn: async (t) => {
+      const target = await startTarget(kind, opts.env);
+      const tok = await strongToken();
+      try {
+        await fn(target, tok, t);
+      } finally {
+        await target.close();
+      }
+    },
+  });
+}
+
 /** A canary: calls the server every `everyMs` while hostile traffic runs. */
 export class Canary {
   #stop = false;

@@ -20,9 +20,8 @@ import {
   expect4xx,
   hfetch,
   hostile,
-  REAL,
+  hostileTest,
   rpcHeaders,
-  startTarget,
   strongToken,
   type Target,
 } from "./harness.ts";
@@ -225,37 +224,19 @@ async function run(target: Target): Promise<void> {
   assert.equal(ok.status, 200, await ok.text());
 }
 
-Deno.test({
-  name:
-    "hostile: SubmitStrategy with deep params, 50k tags, 64 KB fields, NUL/CRLF/empty tags → 400 naming the field, nothing written (memory)",
-  sanitizeOps: false,
-  sanitizeResources: false,
-  fn: async () => {
-    const target = await startTarget("memory");
-    try {
-      await run(target);
-    } finally {
-      await target.close();
-    }
-  },
-});
+hostileTest(
+  "hostile: SubmitStrategy with deep params, 50k tags, 64 KB fields, NUL/CRLF/empty tags → 400 naming the field, nothing written (memory)",
+  (target) => run(target),
+);
 
-Deno.test({
-  name:
-    "hostile: the same on Neo4j + Redis Sentinel — nothing reaches the store (no raw Neo4j error), nothing written",
-  ignore: REAL.ignore,
-  sanitizeOps: false,
-  sanitizeResources: false,
-  fn: async () => {
-    const target = await startTarget("real");
-    try {
-      await run(target);
-      assert.ok(
-        !target.logs.some((l) => /too large to index/i.test(l)),
-        "Neo4j saw an oversize value",
-      );
-    } finally {
-      await target.close();
-    }
+hostileTest(
+  "hostile: the same on Neo4j + Redis Sentinel — nothing reaches the store (no raw Neo4j error), nothing written",
+  async (target) => {
+    await run(target);
+    assert.ok(
+      !target.logs.some((l) => /too large to index/i.test(l)),
+      "Neo4j saw an oversize value",
+    );
   },
-});
+  { kind: "real" },
+);
