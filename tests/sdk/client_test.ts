@@ -29,13 +29,9 @@ import {
   statusResponse,
   StrategyState,
 } from "./fake_gateway.ts";
+import { code } from "./helpers.ts";
 
 const FAST_RETRY = { maxAttempts: 4, baseMs: 5, maxMs: 40 };
-
-/** A predicate for `assert.rejects`: a QmtlClientError with this code. */
-function code(c: string): (e: unknown) => boolean {
-  return (e) => e instanceof QmtlClientError && e.code === c;
-}
 
 function strategy(): StrategyBuilder {
   const s = new StrategyBuilder("unit");

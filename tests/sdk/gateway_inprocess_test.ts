@@ -14,15 +14,10 @@ import {
 import {
   type NodeView,
   QmtlClient,
-  QmtlClientError,
   StrategyBuilder,
   ValidationError,
 } from "../../sdk/mod.ts";
-
-/** A predicate for `assert.rejects`: a QmtlClientError with this code. */
-function code(c: string): (e: unknown) => boolean {
-  return (e) => e instanceof QmtlClientError && e.code === c;
-}
+import { assertWaitSurvivesRestart, clientError, code } from "./helpers.ts";
 
 interface Harness {
   gw: Gateway;
@@ -255,11 +250,7 @@ Deno.test("in-process: auth, ACL, policy, schema and not-found failures are type
       url: h.url,
       token: await token("rita", ["reader"]),
     });
-    const acl = await reader.submit(s, { version: "1" }).then(
-      () => undefined,
-      (e) => e,
-    );
-    assert.ok(acl instanceof QmtlClientError, String(acl));
+    const acl = await clientError(reader.submit(s, { version: "1" }));
     assert.equal(acl.code, "E_FORBIDDEN");
     assert.equal(acl.connectCode, "permission_denied");
     assert.equal(acl.status, 403);
@@ -268,11 +259,7 @@ Deno.test("in-process: auth, ACL, policy, schema and not-found failures are type
       url: h.url,
       token: await token("tiny", ["submitter"]),
     });
-    const pol = await tiny.submit(s, { version: "1" }).then(
-      () => undefined,
-      (e) => e,
-    );
-    assert.ok(pol instanceof QmtlClientError, String(pol));
+    const pol = await clientError(tiny.submit(s, { version: "1" }));
     assert.equal(pol.code, "E_POLICY");
 
     const future = new QmtlClient({
@@ -280,11 +267,7 @@ Deno.test("in-process: auth, ACL, policy, schema and not-found failures are type
       token: await token("alice", ["submitter"]),
       schemaVersion: "3.0.0",
     });
-    const sch = await future.submit(s, { version: "1" }).then(
-      () => undefined,
-      (e) => e,
-    );
-    assert.ok(sch instanceof QmtlClientError, String(sch));
+    const sch = await clientError(future.submit(s, { version: "1" }));
     assert.equal(sch.code, "E_SCHEMA_INCOMPATIBLE");
     assert.equal(sch.connectCode, "failed_precondition");
     assert.equal(sch.status, 400);
@@ -315,21 +298,17 @@ Deno.test("in-process: the gateway rejects a tampered DAG with node + field", as
 
 Deno.test("in-process: waitFor survives a server restart mid-wait", async () => {
   await withGateway(async (h, c) => {
-    const ack = await c.submit(crossover(), { version: "1" });
-    await c.waitFor(ack.strategyId, "COMPLETED", { timeoutMs: 10_000 });
-    const waiting = c.waitFor(ack.strategyId, "RETIRED", {
-      timeoutMs: 20_000,
-      pollMs: 100,
-    });
-    let settled = false;
-    waiting.finally(() => (settled = true)).catch(() => {});
-    await new Promise((r) => setTimeout(r, 200));
-    await h.stop(); // down: connections refused
-    await new Promise((r) => setTimeout(r, 500));
-    assert.equal(settled, false, "still waiting while the server is down");
-    h.serve(); // back on the same port, same backends
-    await c.retire(ack.strategyId);
-    const st = await waiting;
-    assert.equal(st.state, "RETIRED");
+    await assertWaitSurvivesRestart(
+      c,
+      crossover(),
+      { stop: () => h.stop(), start: () => h.serve() },
+      {
+        completed: 10_000,
+        retired: 20_000,
+        poll: 100,
+        beforeStop: 200,
+        down: 500,
+      },
+    );
   });
 });
