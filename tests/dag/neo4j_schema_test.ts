@@ -13,13 +13,15 @@ import {
 import { createNeo4jDriver } from "../../lib/dag/neo4j/driver.ts";
 import { Q_BY_TAGS } from "../../lib/dag/neo4j/cypher.ts";
 import { dagOf, freshNamespace, spec, testNeo4j } from "./helpers.ts";
+import {
+  cypher as runCypher,
+  dropRegistry,
+  neo4jBase,
+  openRegistry,
+} from "./neo4j_env.ts";
 
 const cfg = testNeo4j();
-const base = {
-  ignore: cfg === null,
-  sanitizeOps: false,
-  sanitizeResources: false,
-};
+const base = neo4jBase(cfg);
 const FIXTURE = new URL("../fixtures/dag_sample_graph.cypher", import.meta.url);
 const SHARED_INDEX = "qmtl_compute_node_last_ref";
 
@@ -32,18 +34,11 @@ async function withDriver<T>(fn: (d: Driver) => Promise<T>): Promise<T> {
   }
 }
 
-async function cypher(
+const cypher = (
   driver: Driver,
   q: string,
   params: Record<string, unknown> = {},
-) {
-  const s = driver.session(cfg!.database ? { database: cfg!.database } : {});
-  try {
-    return await s.run(q, params);
-  } finally {
-    await s.close();
-  }
-}
+) => runCypher(cfg!, driver, q, params);
 
 async function dropScope(driver: Driver, scope: string) {
   await cypher(driver, "MATCH (m:Migration) WHERE m.scope = $scope DELETE m", {
@@ -171,11 +166,7 @@ Deno.test({
     "[neo4j] migrate: auto start-up leaves no issue; fixture graph reads back through the registry",
   fn: async () => {
     const ns = freshNamespace("fix");
-    const reg = await Neo4jRegistry.connect({
-      ...cfg!,
-      namespace: ns,
-      migrate: "auto",
-    });
+    const reg = await openRegistry(cfg!, ns);
     try {
       assert.deepEqual(reg.startup.missing, []);
       await withDriver(async (driver) => {
@@ -215,8 +206,7 @@ Deno.test({
       });
       assert.deepEqual(d.created, [mine.nodeId]);
     } finally {
-      await reg.purgeNamespace();
-      await reg.close();
+      await dropRegistry(reg);
     }
   },
 });
@@ -226,11 +216,7 @@ Deno.test({
   name: "[neo4j] the tag query plan starts with a unique index seek on Tag.uid",
   fn: async () => {
     const ns = freshNamespace("plan");
-    const reg = await Neo4jRegistry.connect({
-      ...cfg!,
-      namespace: ns,
-      migrate: "auto",
-    });
+    const reg = await openRegistry(cfg!, ns);
     try {
       const nodes = Array.from(
         { length: 30 },
@@ -268,8 +254,7 @@ Deno.test({
         }
       });
     } finally {
-      await reg.purgeNamespace();
-      await reg.close();
+      await dropRegistry(reg);
     }
   },
 });
