@@ -18,9 +18,8 @@ import {
   type StreamInputOptions,
   ValidationError,
 } from "../../sdk/mod.ts";
+import { mean } from "./fixtures/nodes.ts";
 
-const mean = (v: NodeView<number>) =>
-  v.values.reduce((a, b) => a + b, 0) / v.length;
 const cross = (v: NodeView<number>) =>
   Math.sign(v.inputs[0].last - v.inputs[1].last);
 

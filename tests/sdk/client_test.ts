@@ -30,25 +30,14 @@ import {
   StrategyState,
 } from "./fake_gateway.ts";
 import { code } from "./helpers.ts";
+import { input60, step60 } from "./fixtures/nodes.ts";
 
 const FAST_RETRY = { maxAttempts: 4, baseMs: 5, maxMs: 40 };
 
 function strategy(): StrategyBuilder {
   const s = new StrategyBuilder("unit");
-  const p = s.streamInput({
-    name: "price",
-    tags: ["btc"],
-    intervalS: 60,
-    period: 1,
-  });
-  s.processing({
-    name: "sma",
-    inputs: [p],
-    intervalS: 60,
-    period: 5,
-    params: { window: 5 },
-    compute: (v) => v.last,
-  });
+  const p = input60(s, "price", ["btc"]);
+  step60(s, "sma", [p], 5, (v) => v.last, { params: { window: 5 } });
   return s;
 }
 

@@ -11,13 +11,9 @@ import {
   createLogger,
   type Gateway,
 } from "../../lib/gateway/mod.ts";
-import {
-  type NodeView,
-  QmtlClient,
-  StrategyBuilder,
-  ValidationError,
-} from "../../sdk/mod.ts";
+import { QmtlClient, StrategyBuilder, ValidationError } from "../../sdk/mod.ts";
 import { assertWaitSurvivesRestart, clientError, code } from "./helpers.ts";
+import { input60, mean, step60 } from "./fixtures/nodes.ts";
 
 interface Harness {
   gw: Gateway;
@@ -78,42 +74,23 @@ function startGateway(): Harness {
   return h;
 }
 
-const mean = (v: NodeView<number>) =>
-  v.values.reduce((a, b) => a + b, 0) / v.length;
-
 function crossover(name = "sma_crossover", signalPeriod = 2): StrategyBuilder {
   const s = new StrategyBuilder(name);
-  const price = s.streamInput({
-    name: "btc_close",
-    tags: ["btc", "close"],
-    intervalS: 60,
-    period: 1,
-    asset: "BTC",
-  });
-  const fast = s.processing({
-    name: "sma_fast",
-    inputs: [price],
-    intervalS: 60,
-    period: 5,
+  const price = input60(s, "btc_close", ["btc", "close"], { asset: "BTC" });
+  const fast = step60(s, "sma_fast", [price], 5, mean, {
     params: { window: 5 },
-    compute: mean,
   });
-  const slow = s.processing({
-    name: "sma_slow",
-    inputs: [price],
-    intervalS: 60,
-    period: 20,
+  const slow = step60(s, "sma_slow", [price], 20, mean, {
     params: { window: 20 },
-    compute: mean,
   });
-  s.processing({
-    name: "crossover",
-    nodeType: "Signal",
-    inputs: [fast, slow],
-    intervalS: 60,
-    period: signalPeriod,
-    compute: (v) => Math.sign(v.inputs[0].last - v.inputs[1].last),
-  });
+  step60(
+    s,
+    "crossover",
+    [fast, slow],
+    signalPeriod,
+    (v) => Math.sign(v.inputs[0].last - v.inputs[1].last),
+    { nodeType: "Signal" },
+  );
   return s;
 }
 

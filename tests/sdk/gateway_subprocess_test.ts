@@ -9,6 +9,7 @@ import { QmtlClient, StrategyBuilder } from "../../sdk/mod.ts";
 import { serviceUrl } from "../support/services.ts";
 import { freePort, startServe } from "../support/server_process.ts";
 import { assertWaitSurvivesRestart, code } from "./helpers.ts";
+import { input60, step60 } from "./fixtures/nodes.ts";
 
 const SECRET = TEST_AUTH.secret;
 
@@ -16,22 +17,15 @@ const RETRY = { maxAttempts: 4, baseMs: 50, maxMs: 500 };
 
 function strategy(name: string): StrategyBuilder {
   const s = new StrategyBuilder(name);
-  const p = s.streamInput({
-    name: "price",
-    tags: ["btc", "close"],
-    intervalS: 60,
-    period: 1,
-    asset: "BTC",
-  });
-  s.processing({
-    name: "sma",
-    inputs: [p],
-    intervalS: 60,
-    period: 10,
-    params: { window: 10 },
-    compute: (v) =>
-      v.values.reduce((a: number, b: number) => a + b, 0) / v.length,
-  });
+  const p = input60(s, "price", ["btc", "close"], { asset: "BTC" });
+  step60(
+    s,
+    "sma",
+    [p],
+    10,
+    (v) => v.values.reduce((a: number, b: number) => a + b, 0) / v.length,
+    { params: { window: 10 } },
+  );
   return s;
 }
 
