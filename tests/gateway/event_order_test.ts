@@ -46,6 +46,17 @@ function shared() {
   };
 }
 
+/** Closes the gateways, then the backends they share. */
+async function closeShared(
+  s: ReturnType<typeof shared>,
+  ...gateways: { close(): Promise<void> }[]
+): Promise<void> {
+  for (const gw of gateways) await gw.close();
+  await s.queue.close();
+  await s.events.close();
+  await s.registry.close();
+}
+
 Deno.test("events: a slow publisher on gateway A and the worker on gateway B — each strategy's stream is queued, processing, completed, once each", async () => {
   const s = shared();
   // A publishes its QUEUED events slowly: B's worker makes the next
@@ -100,11 +111,7 @@ Deno.test("events: a slow publisher on gateway A and the worker on gateway B —
       b.logs.every((l) => !l.includes("event not yet published")),
     );
   } finally {
-    await a.close();
-    await b.close();
-    await s.queue.close();
-    await s.events.close();
-    await s.registry.close();
+    await closeShared(s, a, b);
   }
 });
 
@@ -159,10 +166,6 @@ Deno.test("events: a publisher that dies holding the claim — its claim lapses 
     await b.service.sweep();
     assert.deepEqual(await types(s.events, strategyStream(id)), expected(id));
   } finally {
-    await a.close();
-    await b.close();
-    await s.queue.close();
-    await s.events.close();
-    await s.registry.close();
+    await closeShared(s, a, b);
   }
 });
