@@ -13,9 +13,9 @@ import {
   chain,
   client,
   dag,
-  type InProcess,
   node,
   readSse,
+  remote,
   SECRET,
   token,
   waitFor,
@@ -25,17 +25,6 @@ import {
 const neo4j = serviceUrl("QMTL_NEO4J_URL");
 const redis = serviceUrl("QMTL_REDIS_URL");
 const ignore = neo4j.ignore || redis.ignore;
-
-function remote(url: string): InProcess {
-  return {
-    app: {
-      request: (input: string | URL | Request, init?: RequestInit) => {
-        const u = new URL(input instanceof Request ? input.url : input, url);
-        return fetch(url + u.pathname + u.search, init);
-      },
-    },
-  };
-}
 
 function env(extra: Record<string, string> = {}): Record<string, string> {
   return {

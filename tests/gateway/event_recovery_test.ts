@@ -1,19 +1,13 @@
 import assert from "node:assert/strict";
-import { create } from "@bufbuild/protobuf";
-import {
-  StrategyState,
-  type StrategyStatus,
-  StrategyStatusSchema,
-} from "../../lib/contracts/mod.ts";
+import { StrategyState } from "../../lib/contracts/mod.ts";
 import {
   GLOBAL_STREAM,
   lifecycleEventId,
   MemoryStrategyStore,
   type PendingEvent,
-  RedisStrategyStore,
   strategyStream,
 } from "../../lib/gateway/mod.ts";
-import { createRedis, type Event, type EventLog } from "../../lib/queue/mod.ts";
+import type { Event, EventLog } from "../../lib/queue/mod.ts";
 import { serviceUrl } from "../support/services.ts";
 import {
   client,
@@ -24,6 +18,11 @@ import {
   token,
   waitFor,
 } from "./helpers.ts";
+import {
+  statusOf,
+  testEventBuilder,
+  withRedisStore,
+} from "../support/strategy_store.ts";
 
 type Gw = ReturnType<typeof memoryGateway>;
 
@@ -165,38 +164,15 @@ Deno.test({
   name:
     "events (Redis store): pending events are indexed by the CAS and cleared",
   ignore: redisUrl.ignore,
-  async fn() {
-    const client = createRedis(redisUrl.url!, { connectionName: "gw-test" });
-    const store = new RedisStrategyStore({
-      redis: client,
-      prefix: `qmtl:gwtest:${crypto.randomUUID()}:`,
-    });
-    try {
+  fn: () =>
+    withRedisStore(redisUrl.url!, "gw", async (store) => {
       const id = "st_" + "ab".repeat(12);
       const now = Date.now();
-      const build = (s: StrategyStatus, _f: unknown, seq: number) => ({
-        id: lifecycleEventId(s.strategyId, seq),
-        type: "t",
-        subject: s.strategyId,
-        time: new Date().toISOString(),
-        data: JSON.stringify({ state: s.state }),
-      });
+      const build = testEventBuilder;
       const created = await store.create(
-        create(StrategyStatusSchema, {
-          strategyId: id,
-          owner: "alice",
-          version: "1",
-          state: StrategyState.QUEUED,
-          dagHash: "sha256:" + "0".repeat(64),
-          queueMap: {},
-          reused: [],
-          created: [],
-          sentinelId: "",
-          attempts: 0,
-          nodeCount: 1,
+        statusOf(id, StrategyState.QUEUED, {
           createdAtMs: now,
           updatedAtMs: now,
-          callbackUrl: "",
           name: "r",
         }),
         new Uint8Array([1]),
@@ -226,9 +202,5 @@ Deno.test({
       await store.clearPendingEvents(id, [lifecycleEventId(id, 2)]);
       assert.deepEqual(await store.idsWithPendingEvents(), []);
       assert.equal((await store.get(id))?.eventSeq, 2);
-    } finally {
-      await store.close();
-      await client.quit();
-    }
-  },
+    }),
 });

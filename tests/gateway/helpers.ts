@@ -184,6 +184,21 @@ export interface InProcess {
   };
 }
 
+/** A server listening at `url`, called like an in-process gateway (over `fetch`). */
+export function remote(url: string): InProcess {
+  return {
+    app: {
+      request: (input, init) => {
+        const u = new URL(
+          input instanceof Request ? input.url : String(input),
+          url,
+        );
+        return fetch(url + u.pathname + u.search, init);
+      },
+    },
+  };
+}
+
 /**
  * A generated Connect client (`createClient(GatewayService, …)`, binary
  * format) that calls the gateway in process, with the bearer token and the

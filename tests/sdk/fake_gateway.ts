@@ -20,7 +20,6 @@ import {
   SCHEMA_VERSION,
   StrategyState,
   type StrategyStatus,
-  StrategyStatusSchema,
 } from "../../lib/contracts/mod.ts";
 
 /** One recorded request. */
@@ -150,30 +149,7 @@ export function connectError(
 }
 
 /** A strategy status with defaults. */
-export function status(
-  strategyId: string,
-  state: StrategyState,
-  extra: Partial<MessageInitShape<typeof StrategyStatusSchema>> = {},
-): StrategyStatus {
-  return create(StrategyStatusSchema, {
-    strategyId,
-    owner: "alice",
-    version: "1",
-    state,
-    dagHash: "sha256:" + "0".repeat(64),
-    queueMap: {},
-    reused: [],
-    created: [],
-    sentinelId: "",
-    attempts: 0,
-    nodeCount: 1,
-    createdAtMs: 0,
-    updatedAtMs: 0,
-    callbackUrl: "",
-    name: "s",
-    ...extra,
-  });
-}
+export { statusOf as status } from "../support/strategy_store.ts";
 
 /** One SSE frame carrying a CloudEvent for a lifecycle transition. */
 export function sseFrame(

@@ -21,7 +21,7 @@ import {
   chain,
   client,
   dag,
-  type InProcess,
+  remote,
   SECRET,
   token,
   waitForState,
@@ -29,20 +29,6 @@ import {
 
 const redis = serviceUrl("QMTL_REDIS_URL");
 const neo4j = serviceUrl("QMTL_NEO4J_URL");
-
-function remote(url: string): InProcess {
-  return {
-    app: {
-      request: (input, init) => {
-        const u = new URL(
-          input instanceof Request ? input.url : String(input),
-          url,
-        );
-        return fetch(url + u.pathname + u.search, init);
-      },
-    },
-  };
-}
 
 function start(env: Record<string, string>): Promise<RunningServer> {
   return startServer(
