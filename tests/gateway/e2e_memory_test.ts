@@ -8,6 +8,7 @@ import {
   memoryGateway,
   node,
   readSse,
+  submitDag,
   token,
   waitForState,
 } from "./helpers.ts";
@@ -23,12 +24,7 @@ Deno.test("e2e (memory): submit → QUEUED → PROCESSING → COMPLETED, topic r
     });
     const shared = chain("sma", 3, src);
     const dagA = dag("A", [src, ...shared]);
-    const ack = await client(gw, alice).submitStrategy({
-      dag: dagA,
-      version: "1",
-      callbackUrl: "",
-      metadata: {},
-    });
+    const ack = await submitDag(gw, alice, dagA);
     assert.equal(ack.state, StrategyState.QUEUED);
     assert.equal(ack.duplicate, false);
     assert.match(ack.strategyId, /^st_[0-9a-f]{24}$/);
@@ -44,24 +40,14 @@ Deno.test("e2e (memory): submit → QUEUED → PROCESSING → COMPLETED, topic r
     assert.equal(done.created.length, 4);
 
     // Same DAG again → same id, duplicate.
-    const again = await client(gw, alice).submitStrategy({
-      dag: dagA,
-      version: "1",
-      callbackUrl: "",
-      metadata: {},
-    });
+    const again = await submitDag(gw, alice, dagA);
     assert.equal(again.strategyId, ack.strategyId);
     assert.equal(again.duplicate, true);
 
     // Second strategy sharing nodes reuses their topics.
     const extra = node("rsi", { inputs: [shared[2].nodeId] });
     const dagB = dag("B", [src, ...shared, extra]);
-    const ackB = await client(gw, alice).submitStrategy({
-      dag: dagB,
-      version: "1",
-      callbackUrl: "",
-      metadata: {},
-    });
+    const ackB = await submitDag(gw, alice, dagB);
     const b = await waitForState(
       gw,
       ackB.strategyId,

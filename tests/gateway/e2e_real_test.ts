@@ -17,6 +17,7 @@ import {
   readSse,
   remote,
   SECRET,
+  submitDag,
   token,
   waitFor,
   waitForState,
@@ -60,12 +61,7 @@ Deno.test({
         params: { symbol: "BTC", salt },
       });
       const shared = chain(`s-${salt}-`, 3, src);
-      const a = await client(gw, tok).submitStrategy({
-        dag: dag("A", [src, ...shared]),
-        version: "1",
-        callbackUrl: "",
-        metadata: {},
-      });
+      const a = await submitDag(gw, tok, dag("A", [src, ...shared]));
       assert.equal(a.state, StrategyState.QUEUED);
       const sA = await waitForState(
         gw,
@@ -76,12 +72,7 @@ Deno.test({
       );
       assert.equal(sA.created.length, 4);
       const extra = node(`x-${salt}`, { inputs: [shared[2].nodeId] });
-      const b = await client(gw, tok).submitStrategy({
-        dag: dag("B", [src, ...shared, extra]),
-        version: "1",
-        callbackUrl: "",
-        metadata: {},
-      });
+      const b = await submitDag(gw, tok, dag("B", [src, ...shared, extra]));
       const sB = await waitForState(
         gw,
         b.strategyId,
@@ -181,12 +172,11 @@ Deno.test({
     let second: ReturnType<typeof spawnChild> | undefined;
     try {
       const url1 = (await first.waitLine(/LISTENING (\S+)/, 30_000))[1];
-      const ack = await client(remote(url1), tok).submitStrategy({
-        dag: dag("R", chain(`r-${salt}-`, 3)),
-        version: "1",
-        callbackUrl: "",
-        metadata: {},
-      });
+      const ack = await submitDag(
+        remote(url1),
+        tok,
+        dag("R", chain(`r-${salt}-`, 3)),
+      );
       await first.waitLine(
         new RegExp(`DIFF_STARTED ${ack.strategyId}`),
         20_000,

@@ -16,9 +16,9 @@ import {
 import { StrategyState } from "../../lib/contracts/mod.ts";
 import {
   chain,
-  client,
   dag,
   memoryGateway,
+  submitDag,
   token,
   waitFor,
 } from "./helpers.ts";
@@ -79,12 +79,8 @@ Deno.test("events: a slow publisher on gateway A and the worker on gateway B —
       Array.from(
         { length: 8 },
         async (_, i) =>
-          (await client(a, tok).submitStrategy({
-            dag: dag(`ord${i}`, chain(`ord${i}-`, 2)),
-            version: "1",
-            callbackUrl: "",
-            metadata: {},
-          })).strategyId,
+          (await submitDag(a, tok, dag(`ord${i}`, chain(`ord${i}-`, 2))))
+            .strategyId,
       ),
     );
     for (const id of ids) {
@@ -130,12 +126,7 @@ Deno.test("events: a publisher that dies holding the claim — its claim lapses 
   });
   try {
     const tok = await token("alice", ["submitter", "reader"]);
-    const submitting = client(a, tok).submitStrategy({
-      dag: dag("dies", chain("dies-", 2)),
-      version: "1",
-      callbackUrl: "",
-      metadata: {},
-    });
+    const submitting = submitDag(a, tok, dag("dies", chain("dies-", 2)));
     // The submission itself hangs in A's publish; find the strategy.
     const id = await waitFor(
       async () => {

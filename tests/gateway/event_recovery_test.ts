@@ -10,11 +10,11 @@ import {
 import type { Event, EventLog } from "../../lib/queue/mod.ts";
 import { serviceUrl } from "../support/services.ts";
 import {
-  client,
   closeAll,
   dag,
   memoryGateway,
   node,
+  submitDag,
   token,
   waitFor,
 } from "./helpers.ts";
@@ -33,12 +33,11 @@ async function ids(log: EventLog, stream: string): Promise<string[]> {
 async function submit(gw: Gw, salt: string): Promise<string> {
   const alice = await token("alice", ["submitter", "reader"]);
   const src = node(`src-${salt}`, { type: "StreamInput", params: { salt } });
-  const ack = await client(gw, alice).submitStrategy({
-    dag: dag(salt, [src, node(`n-${salt}`, { inputs: [src.nodeId] })]),
-    version: "1",
-    callbackUrl: "",
-    metadata: {},
-  });
+  const ack = await submitDag(
+    gw,
+    alice,
+    dag(salt, [src, node(`n-${salt}`, { inputs: [src.nodeId] })]),
+  );
   return ack.strategyId;
 }
 

@@ -25,6 +25,7 @@ import {
   StrategyState,
   type StrategyStatus,
   SubmitStrategyRequestSchema,
+  type SubmitStrategyResponse,
 } from "../../lib/contracts/mod.ts";
 import { MemoryRegistry } from "../../lib/dag/mod.ts";
 import type { NodeRegistry } from "../../lib/dag/mod.ts";
@@ -197,6 +198,20 @@ export function remote(url: string): InProcess {
       },
     },
   };
+}
+
+/** Submits `d` as version "1" (no callback, no metadata) through {@link client}. */
+export function submitDag(
+  gw: InProcess,
+  tok: string | undefined,
+  d: StrategyDag,
+): Promise<SubmitStrategyResponse> {
+  return client(gw, tok).submitStrategy({
+    dag: d,
+    version: "1",
+    callbackUrl: "",
+    metadata: {},
+  });
 }
 
 /**

@@ -24,6 +24,7 @@ import {
   closeAll,
   dag,
   memoryGateway,
+  submitDag,
   token,
   waitFor,
 } from "./helpers.ts";
@@ -72,12 +73,7 @@ function faultyRegistry(fault: Fault): {
 
 async function submit(gw: Gw, name: string): Promise<string> {
   const tok = await token("alice", ["submitter", "reader"]);
-  const ack = await client(gw, tok).submitStrategy({
-    dag: dag(name, chain(`${name}-`, 3)),
-    version: "1",
-    callbackUrl: "",
-    metadata: {},
-  });
+  const ack = await submitDag(gw, tok, dag(name, chain(`${name}-`, 3)));
   return ack.strategyId;
 }
 

@@ -2,10 +2,10 @@ import assert from "node:assert/strict";
 import { ROUTES } from "../../lib/gateway/mod.ts";
 import {
   chain,
-  client,
   closeAll,
   dag,
   memoryGateway,
+  submitDag,
   token,
   waitFor,
 } from "./helpers.ts";
@@ -15,12 +15,7 @@ Deno.test("rest: every REST path answers POST/PUT/PATCH/DELETE with 405 + Allow,
   const gw = memoryGateway();
   try {
     const tok = await token("alice", ["submitter", "reader", "operator"]);
-    const ack = await client(gw, tok).submitStrategy({
-      dag: dag("s", chain("n", 3)),
-      version: "1",
-      callbackUrl: "",
-      metadata: {},
-    });
+    const ack = await submitDag(gw, tok, dag("s", chain("n", 3)));
     const done = await waitFor(async () => {
       const s = await gw.service.store.get(ack.strategyId);
       return s?.status.state === StrategyState.COMPLETED ? s : undefined;

@@ -23,6 +23,7 @@ import {
   dag,
   remote,
   SECRET,
+  submitDag,
   token,
   waitForState,
 } from "../helpers.ts";
@@ -114,12 +115,11 @@ Deno.test({
       const tok = await token("alice", ["submitter", "reader"]);
       const ids: string[] = [];
       for (let i = 0; i < 6; i++) {
-        const ack = await client(remote(a.url), tok).submitStrategy({
-          dag: dag(`ns${i}`, chain(`ns${salt}${i}-`, 2)),
-          version: "1",
-          callbackUrl: "",
-          metadata: {},
-        });
+        const ack = await submitDag(
+          remote(a.url),
+          tok,
+          dag(`ns${i}`, chain(`ns${salt}${i}-`, 2)),
+        );
         ids.push(ack.strategyId);
       }
       for (const id of ids) {
