@@ -273,38 +273,94 @@ Deno.test("builder: a cycle names the node and the inputs field", () => {
   assert.match(e.message, /a → b → c → a/);
 });
 
-Deno.test("builder: self input is a cycle", () => {
-  const s = new StrategyBuilder("self");
-  proc(s, "me", ["me"], { intervalS: 60, compute: "m" });
-  throwsValidation(() => s.build(), {
-    code: "E_CYCLE",
-    node: "me",
-    field: "inputs",
+/** [what is refused, the declarations, the ValidationError expected] */
+const REFUSED: [
+  string,
+  (s: StrategyBuilder) => void,
+  { code: string; node?: string; field?: string },
+][] = [
+  [
+    "self input is a cycle",
+    (s) => proc(s, "me", ["me"], { intervalS: 60, compute: "m" }),
+    { code: "E_CYCLE", node: "me", field: "inputs" },
+  ],
+  [
+    "duplicate names are refused",
+    (s) => {
+      input(s, "price", { tags: ["btc"], intervalS: 60 });
+      input(s, "price", { tags: ["eth"], intervalS: 60 });
+    },
+    { code: "E_DUPLICATE", node: "price", field: "name" },
+  ],
+  [
+    "two nodes with one identity are refused",
+    (s) => {
+      const p = input(s, "price", { tags: ["btc"], intervalS: 60 });
+      proc(s, "sma_a", [p], { intervalS: 60, period: 5, compute: mean });
+      proc(s, "sma_b", [p], { intervalS: 60, period: 5, compute: mean });
+    },
+    { code: "E_DUPLICATE", node: "sma_b", field: "nodeId" },
+  ],
+  [
+    "an input name no node has is refused",
+    (s) => {
+      input(s, "x");
+      proc(s, "p", ["nope"]);
+    },
+    { code: "E_UNKNOWN_INPUT", node: "p", field: "inputs[0]" },
+  ],
+  [
+    "a node of another strategy as input is refused",
+    (s) => {
+      const foreign = input(new StrategyBuilder("other"), "x");
+      input(s, "x");
+      proc(s, "q", ["x", foreign]);
+    },
+    { code: "E_UNKNOWN_INPUT", node: "q", field: "inputs[1]" },
+  ],
+  [
+    "a processing node without inputs is refused",
+    (s) => proc(s, "p", []),
+    { code: "E_INVALID", node: "p", field: "inputs" },
+  ],
+  [
+    "a processing node without compute is refused",
+    (s) => {
+      input(s, "x");
+      proc(s, "p", ["x"], { compute: undefined as unknown as string });
+    },
+    { code: "E_INVALID", node: "p", field: "compute" },
+  ],
+  [
+    "an empty node name is refused",
+    (s) => input(s, "", { tags: ["x"] }),
+    { code: "E_INVALID", field: "name" },
+  ],
+  [
+    "a stream input without tags is refused",
+    (s) => input(s, "x", { tags: [] }),
+    { code: "E_INVALID", node: "x", field: "tags" },
+  ],
+  [
+    "an unknown match mode is refused",
+    (s) =>
+      s.tagQuery({
+        name: "q",
+        tags: ["a"],
+        intervalS: 1,
+        period: 1,
+        matchMode: "some" as "any",
+      }),
+    { code: "E_INVALID", node: "q", field: "matchMode" },
+  ],
+];
+for (const [what, declare, expected] of REFUSED) {
+  Deno.test(`builder: ${what}`, () => {
+    const s = new StrategyBuilder("refused");
+    declare(s);
+    throwsValidation(() => s.build(), expected);
   });
-});
-
-Deno.test("builder: duplicate names are refused", () => {
-  const s = new StrategyBuilder("dup");
-  input(s, "price", { tags: ["btc"], intervalS: 60 });
-  input(s, "price", { tags: ["eth"], intervalS: 60 });
-  throwsValidation(() => s.build(), {
-    code: "E_DUPLICATE",
-    node: "price",
-    field: "name",
-  });
-});
-
-Deno.test("builder: two nodes with one identity are refused", () => {
-  const s = new StrategyBuilder("dupid");
-  const p = input(s, "price", { tags: ["btc"], intervalS: 60 });
-  proc(s, "sma_a", [p], { intervalS: 60, period: 5, compute: mean });
-  proc(s, "sma_b", [p], { intervalS: 60, period: 5, compute: mean });
-  throwsValidation(() => s.build(), {
-    code: "E_DUPLICATE",
-    node: "sma_b",
-    field: "nodeId",
-  });
-});
+}
 
 Deno.test("builder: missing or invalid interval and period name node + field", () => {
   const cases: [Record<string, unknown>, string][] = [
@@ -331,45 +387,6 @@ Deno.test("builder: missing or invalid interval and period name node + field", (
   }
 });
 
-Deno.test("builder: unknown inputs are refused", () => {
-  const other = new StrategyBuilder("other");
-  const foreign = input(other, "x");
-  const s = new StrategyBuilder("unk");
-  input(s, "x");
-  proc(s, "p", ["nope"]);
-  throwsValidation(() => s.build(), {
-    code: "E_UNKNOWN_INPUT",
-    node: "p",
-    field: "inputs[0]",
-  });
-  const t = new StrategyBuilder("unk2");
-  input(t, "x");
-  proc(t, "q", ["x", foreign]);
-  throwsValidation(() => t.build(), {
-    code: "E_UNKNOWN_INPUT",
-    node: "q",
-    field: "inputs[1]",
-  });
-});
-
-Deno.test("builder: processing nodes need inputs and compute", () => {
-  const s = new StrategyBuilder("noin");
-  proc(s, "p", []);
-  throwsValidation(() => s.build(), {
-    code: "E_INVALID",
-    node: "p",
-    field: "inputs",
-  });
-  const t = new StrategyBuilder("nocode");
-  input(t, "x");
-  proc(t, "p", ["x"], { compute: undefined as unknown as string });
-  throwsValidation(() => t.build(), {
-    code: "E_INVALID",
-    node: "p",
-    field: "compute",
-  });
-});
-
 Deno.test("builder: non-JSON params name the node and the param", () => {
   const bad: [unknown, string][] = [
     [{ w: NaN }, "params.w"],
@@ -391,32 +408,6 @@ Deno.test("builder: non-JSON params name the node and the param", () => {
     code: "E_INVALID",
     node: "x",
     field: "params",
-  });
-});
-
-Deno.test("builder: empty names, tags and match modes are refused", () => {
-  const s = new StrategyBuilder("names");
-  input(s, "", { tags: ["x"] });
-  throwsValidation(() => s.build(), { code: "E_INVALID", field: "name" });
-  const t = new StrategyBuilder("tags");
-  input(t, "x", { tags: [] });
-  throwsValidation(() => t.build(), {
-    code: "E_INVALID",
-    node: "x",
-    field: "tags",
-  });
-  const u = new StrategyBuilder("mode");
-  u.tagQuery({
-    name: "q",
-    tags: ["a"],
-    intervalS: 1,
-    period: 1,
-    matchMode: "some" as "any",
-  });
-  throwsValidation(() => u.build(), {
-    code: "E_INVALID",
-    node: "q",
-    field: "matchMode",
   });
 });
 
