@@ -10,7 +10,7 @@
 // Checked each time: every acknowledged submission COMPLETED exactly once,
 // no 409, registry consistent, the gateway never restarted.
 import assert from "node:assert/strict";
-import { serviceUrl } from "../support/services.ts";
+import { realStack } from "../support/services.ts";
 import {
   type PrivateRedis,
   startPrivateRedis,
@@ -34,9 +34,8 @@ import {
 } from "./harness.ts";
 import { pollUntil } from "../support/poll.ts";
 
-const redis = serviceUrl("QMTL_REDIS_URL"); // the Redis binaries are there
-const neo4j = serviceUrl("QMTL_NEO4J_URL");
-const ignore = redis.ignore || neo4j.ignore;
+// Redis: the binaries are there; Neo4j: the server's registry.
+const { neo4j, ignore } = realStack();
 
 function serverEnv(group: PrivateRedis, ns: string): Record<string, string> {
   return {

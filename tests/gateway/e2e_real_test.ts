@@ -8,7 +8,7 @@ import {
   strategyStream,
 } from "../../lib/gateway/mod.ts";
 import { RedisEventLog } from "../../lib/queue/mod.ts";
-import { serviceUrl } from "../support/services.ts";
+import { realStack } from "../support/services.ts";
 import {
   chain,
   client,
@@ -23,9 +23,7 @@ import {
   waitForState,
 } from "./helpers.ts";
 
-const neo4j = serviceUrl("QMTL_NEO4J_URL");
-const redis = serviceUrl("QMTL_REDIS_URL");
-const ignore = neo4j.ignore || redis.ignore;
+const { neo4j, redis, ignore } = realStack();
 
 function env(extra: Record<string, string> = {}): Record<string, string> {
   return {

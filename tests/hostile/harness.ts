@@ -18,7 +18,7 @@ import {
 import { schemaHeaders } from "../../lib/contracts/mod.ts";
 import type { NodeRegistry } from "../../lib/dag/mod.ts";
 import { createLogger, type Role } from "../../lib/gateway/mod.ts";
-import { serviceUrl } from "../support/services.ts";
+import { realStack } from "../support/services.ts";
 import { AUDIENCE, ISSUER, SECRET, token } from "../gateway/helpers.ts";
 import { closeQuietly, connect, rawGet } from "../gateway/raw_http.ts";
 
@@ -103,10 +103,9 @@ function countWrites(r: NodeRegistry, tally: { n: number }): NodeRegistry {
 
 /** The real stack, if configured (under CI=true it must be). */
 export const REAL = (() => {
-  const neo4j = serviceUrl("QMTL_NEO4J_URL");
-  const redis = serviceUrl("QMTL_REDIS_URL");
+  const { neo4j, redis, ignore } = realStack();
   return {
-    ignore: neo4j.ignore || redis.ignore,
+    ignore,
     neo4jUrl: neo4j.url,
     redisUrl: redis.url,
   };

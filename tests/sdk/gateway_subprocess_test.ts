@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { TEST_AUTH, token } from "../support/auth.ts";
 import { QmtlClient, StrategyBuilder } from "../../sdk/mod.ts";
-import { serviceUrl } from "../support/services.ts";
+import { realStack } from "../support/services.ts";
 import { freePort, startServe } from "../support/server_process.ts";
 import { assertWaitSurvivesRestart, code } from "./helpers.ts";
 import { input60, step60 } from "./fixtures/nodes.ts";
@@ -158,13 +158,12 @@ Deno.test("subprocess (memory backends): waitFor rides out a restart, then repor
   }
 });
 
-const neo4j = serviceUrl("QMTL_NEO4J_URL");
-const redis = serviceUrl("QMTL_REDIS_URL");
+const stack = realStack();
 
 Deno.test({
   name:
     "subprocess (Neo4j + Redis): waitFor survives a server restart mid-wait",
-  ignore: neo4j.ignore || redis.ignore,
+  ignore: stack.ignore,
   fn: async () => {
     const port = String(freePort());
     const env = {

@@ -16,7 +16,7 @@ import {
   NamespaceMismatchError,
 } from "../../../lib/gateway/mod.ts";
 import { createRedis, RedisQueue } from "../../../lib/queue/mod.ts";
-import { serviceUrl } from "../../support/services.ts";
+import { realStack } from "../../support/services.ts";
 import {
   chain,
   client,
@@ -28,8 +28,7 @@ import {
   waitForState,
 } from "../helpers.ts";
 
-const redis = serviceUrl("QMTL_REDIS_URL");
-const neo4j = serviceUrl("QMTL_NEO4J_URL");
+const { neo4j, redis, ignore } = realStack();
 
 function start(env: Record<string, string>): Promise<RunningServer> {
   return startServer(
@@ -98,7 +97,7 @@ Deno.test({
 Deno.test({
   name:
     "namespace: two servers on one Redis in two namespaces never take each other's jobs; a third with another registry refuses to start",
-  ignore: redis.ignore || neo4j.ignore,
+  ignore,
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
