@@ -22,6 +22,7 @@ import {
 import {
   connectError,
   type FakeGateway,
+  onFake,
   protoResponse,
   requestOf,
   startFake,
@@ -41,16 +42,10 @@ function strategy(): StrategyBuilder {
   return s;
 }
 
-async function withFake(fn: (f: FakeGateway, c: QmtlClient) => Promise<void>) {
-  const f = startFake();
-  try {
-    await fn(
-      f,
-      new QmtlClient({ url: f.url, token: "tok", retry: FAST_RETRY }),
-    );
-  } finally {
-    await f.close();
-  }
+function withFake(fn: (f: FakeGateway, c: QmtlClient) => Promise<void>) {
+  return onFake((f) =>
+    fn(f, new QmtlClient({ url: f.url, token: "tok", retry: FAST_RETRY }))
+  );
 }
 
 Deno.test("client: submit sends protobuf, schema headers and the bearer token", async () => {

@@ -148,6 +148,18 @@ export function connectError(
   );
 }
 
+/** Runs `fn` with a started fake gateway; closes it afterwards. */
+export async function onFake(
+  fn: (f: FakeGateway) => Promise<void>,
+): Promise<void> {
+  const f = startFake();
+  try {
+    await fn(f);
+  } finally {
+    await f.close();
+  }
+}
+
 /** A strategy status with defaults. */
 export { statusOf as status } from "../support/strategy_store.ts";
 
