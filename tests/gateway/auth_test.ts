@@ -14,6 +14,7 @@ import {
   memoryGateway,
   SECRET,
   token,
+  withGateway,
 } from "./helpers.ts";
 
 const enc = new TextEncoder();
@@ -38,8 +39,7 @@ async function expect401(res: Response, pattern: RegExp): Promise<void> {
 }
 
 Deno.test("auth (HS256): valid, missing, expired, wrong aud/iss, wrong alg, none, tampered, no exp", async () => {
-  const gw = memoryGateway({ worker: { autoStart: false } });
-  try {
+  await withGateway({ worker: { autoStart: false } }, async (gw) => {
     const ok = await token("alice", ["reader"]);
     assert.equal((await get(gw, ok)).status, 200);
 
@@ -136,9 +136,7 @@ Deno.test("auth (HS256): valid, missing, expired, wrong aud/iss, wrong alg, none
     );
     // Tokens never appear in the logs.
     assert.ok(!gw.logs.some((l) => l.includes(ok) || l.includes(tampered)));
-  } finally {
-    await closeAll(gw);
-  }
+  });
 });
 
 Deno.test("auth (JWKS RS256): valid, unknown kid, alg confusion (HS256 signed with the public key)", async () => {
@@ -263,8 +261,7 @@ Deno.test("signDevToken puts the roles under the configured rolesClaim", async (
 });
 
 Deno.test("auth: huge tokens are refused before parsing; the sub claim must be 1-256 printable characters", async () => {
-  const gw = memoryGateway({ worker: { autoStart: false } });
-  try {
+  await withGateway({ worker: { autoStart: false } }, async (gw) => {
     const secret = enc.encode(SECRET);
     const signed = (sub: string) =>
       new SignJWT({ roles: ["reader"] })
@@ -299,7 +296,5 @@ Deno.test("auth: huge tokens are refused before parsing; the sub claim must be 1
       /sub claim/,
     );
     assert.equal((await get(gw, await signed("x".repeat(256)))).status, 200);
-  } finally {
-    await closeAll(gw);
-  }
+  });
 });

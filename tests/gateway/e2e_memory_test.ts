@@ -3,19 +3,17 @@ import { StrategyState } from "../../lib/contracts/mod.ts";
 import {
   chain,
   client,
-  closeAll,
   dag,
-  memoryGateway,
   node,
   readSse,
   submitDag,
   token,
   waitForState,
+  withGateway,
 } from "./helpers.ts";
 
 Deno.test("e2e (memory): submit → QUEUED → PROCESSING → COMPLETED, topic reuse, SSE, retire", async () => {
-  const gw = memoryGateway();
-  try {
+  await withGateway({}, async (gw) => {
     const alice = await token("alice", ["submitter", "reader"]);
     const src = node("src", {
       type: "StreamInput",
@@ -105,7 +103,5 @@ Deno.test("e2e (memory): submit → QUEUED → PROCESSING → COMPLETED, topic r
     assert.equal(n0?.refCount, 1);
     const s0 = await gw.registry.getNode(src.nodeId);
     assert.equal(s0?.refCount, 1);
-  } finally {
-    await closeAll(gw);
-  }
+  });
 });

@@ -131,6 +131,19 @@ export function memoryGateway(
   return Object.assign(gw, { registry, queue, events, logs });
 }
 
+/** Runs `fn` on a memory gateway with `overrides`; closes it and its backends afterwards. */
+export async function withGateway(
+  overrides: Partial<GatewayOptions>,
+  fn: (gw: TestGateway) => Promise<void>,
+): Promise<void> {
+  const gw = memoryGateway(overrides);
+  try {
+    await fn(gw);
+  } finally {
+    await closeAll(gw);
+  }
+}
+
 /** Close the gateway and its memory backends. */
 export async function closeAll(
   gw: TestGateway,

@@ -7,13 +7,12 @@ import {
 } from "../../lib/gateway/mod.ts";
 import {
   chain,
-  closeAll,
   dag,
-  memoryGateway,
   node,
   rpcRaw,
   submitBytes,
   token,
+  withGateway,
 } from "./helpers.ts";
 
 Deno.test("policy: limits, explicit deny wins, rate per minute", () => {
@@ -75,8 +74,7 @@ Deno.test("policy: limits, explicit deny wins, rate per minute", () => {
 });
 
 Deno.test("policy: enforced on SubmitStrategy with E_POLICY naming the limit", async () => {
-  const gw = memoryGateway({ policy: { defaults: { maxNodes: 2 } } });
-  try {
+  await withGateway({ policy: { defaults: { maxNodes: 2 } } }, async (gw) => {
     const tok = await token("alice", ["submitter"]);
     const body = submitBytes({
       dag: dag("s", chain("n", 3)),
@@ -90,9 +88,7 @@ Deno.test("policy: enforced on SubmitStrategy with E_POLICY naming the limit", a
     assert.equal(err.code, "permission_denied");
     assert.match(err.message, /\[E_POLICY\] policy limit maxNodes/);
     assert.equal((await gw.service.store.list()).strategies.length, 0);
-  } finally {
-    await closeAll(gw);
-  }
+  });
 });
 
 Deno.test("policy: safe defaults apply unless set; 0 lifts a limit; undefined keeps the default", () => {
@@ -176,11 +172,10 @@ Deno.test("policy: a negative or fractional limit is a configuration error", () 
 });
 
 Deno.test("policy: over the rate, SubmitStrategy answers 429 E_RATE_LIMITED with Retry-After; nothing is written", async () => {
-  const gw = memoryGateway({
+  await withGateway({
     policy: { defaults: { submissionsPerMinute: 2 } },
     worker: { autoStart: false },
-  });
-  try {
+  }, async (gw) => {
     const tok = await token("alice", ["submitter"]);
     const submit = (i: number) =>
       rpcRaw(
@@ -203,7 +198,5 @@ Deno.test("policy: over the rate, SubmitStrategy answers 429 E_RATE_LIMITED with
       /^\[E_RATE_LIMITED\] policy limit submissionsPerMinute: at most 2/,
     );
     assert.equal((await gw.service.store.list()).strategies.length, 2);
-  } finally {
-    await closeAll(gw);
-  }
+  });
 });

@@ -25,13 +25,12 @@ import {
 import { MemoryQueue } from "../../lib/queue/mod.ts";
 import { ConfigError, loadConfig } from "../../lib/gateway/server/config.ts";
 import {
-  closeAll,
   dag,
-  memoryGateway,
   node,
   rpcRaw,
   submitBytes,
   token,
+  withGateway,
 } from "./helpers.ts";
 
 const CLASSES: [AddressClass, string[]][] = [
@@ -139,8 +138,7 @@ const REFUSED_AT_SUBMIT: [string, RegExp][] = [
 ];
 
 Deno.test("webhooks: refused callback URLs at submit → E_INVALID naming callback_url, nothing written", async () => {
-  const gw = memoryGateway();
-  try {
+  await withGateway({}, async (gw) => {
     const principal = { subject: "alice", roles: ["submitter" as const] };
     for (const [url, why] of REFUSED_AT_SUBMIT) {
       const n = node(`n-${url}`);
@@ -201,9 +199,7 @@ Deno.test("webhooks: refused callback URLs at submit → E_INVALID naming callba
       );
       assert.ok(ack.strategyId);
     }
-  } finally {
-    await closeAll(gw);
-  }
+  });
 });
 
 Deno.test("webhooks: the allow-list admits exactly its hosts, ports and blocks", () => {
