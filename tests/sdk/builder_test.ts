@@ -18,44 +18,25 @@ import {
   type StreamInputOptions,
   ValidationError,
 } from "../../sdk/mod.ts";
-import { mean } from "./fixtures/nodes.ts";
+import { input60, mean, step60 } from "./fixtures/nodes.ts";
 
 const cross = (v: NodeView<number>) =>
   Math.sign(v.inputs[0].last - v.inputs[1].last);
 
 function crossover(): { s: StrategyBuilder; dag: StrategyDag } {
   const s = new StrategyBuilder("sma_crossover", { metadata: { team: "t" } });
-  const price = s.streamInput({
-    name: "btc_close",
-    tags: ["close", "btc", "btc"],
-    intervalS: 60,
-    period: 1,
+  const price = input60(s, "btc_close", ["close", "btc", "btc"], {
     asset: "BTC/USDT",
     params: { exchange: "binance", seed: 42 },
   });
-  const fast = s.processing({
-    name: "sma_fast",
-    inputs: [price],
-    intervalS: 60,
-    period: 5,
+  const fast = step60(s, "sma_fast", [price], 5, mean, {
     params: { window: 5 },
-    compute: mean,
   });
-  const slow = s.processing({
-    name: "sma_slow",
-    inputs: ["btc_close"],
-    intervalS: 60,
-    period: 20,
+  const slow = step60(s, "sma_slow", ["btc_close"], 20, mean, {
     params: { window: 20.0 },
-    compute: mean,
   });
-  s.processing({
-    name: "crossover",
+  step60(s, "crossover", [fast, slow], 2, cross, {
     nodeType: "Signal",
-    inputs: [fast, slow],
-    intervalS: 60,
-    period: 2,
-    compute: cross,
     tags: ["signal"],
   });
   return { s, dag: s.build() };
@@ -178,21 +159,12 @@ Deno.test("builder: node IDs equal the lib/contracts computation", () => {
 Deno.test("builder: display fields and context keys never change IDs", () => {
   const a = crossover().dag;
   const s = new StrategyBuilder("other name");
-  const p = s.streamInput({
-    name: "price",
-    tags: ["btc", "close"],
-    intervalS: 60,
-    period: 1,
+  const p = input60(s, "price", ["btc", "close"], {
     params: { exchange: "binance", as_of: "2024-01-01", env_host: "x" },
     metadata: { note: "n" },
   });
-  s.processing({
-    name: "fast",
-    inputs: [p],
-    intervalS: 60,
-    period: 5,
+  step60(s, "fast", [p], 5, mean, {
     params: { window: 5, world: "w1" },
-    compute: mean,
     tags: ["x"],
   });
   const b = s.build();
