@@ -7,6 +7,7 @@ import {
   node,
   readSse,
   submitDag,
+  submitReusing,
   token,
   waitForState,
   withGateway,
@@ -43,20 +44,15 @@ Deno.test("e2e (memory): submit → QUEUED → PROCESSING → COMPLETED, topic r
     assert.equal(again.duplicate, true);
 
     // Second strategy sharing nodes reuses their topics.
-    const extra = node("rsi", { inputs: [shared[2].nodeId] });
-    const dagB = dag("B", [src, ...shared, extra]);
-    const ackB = await submitDag(gw, alice, dagB);
-    const b = await waitForState(
+    const { status: b, extra } = await submitReusing(
       gw,
-      ackB.strategyId,
-      StrategyState.COMPLETED,
       alice,
+      done,
+      src,
+      shared,
+      "rsi",
       10_000,
     );
-    for (const n of [src, ...shared]) {
-      assert.equal(b.queueMap[n.nodeId], done.queueMap[n.nodeId]);
-    }
-    assert.deepEqual(b.created, [extra.nodeId]);
     assert.equal(b.reused.length, 4);
 
     // REST status + queue map.

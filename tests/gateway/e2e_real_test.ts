@@ -18,6 +18,7 @@ import {
   remote,
   SECRET,
   submitDag,
+  submitReusing,
   token,
   waitFor,
   waitForState,
@@ -69,19 +70,15 @@ Deno.test({
         30_000,
       );
       assert.equal(sA.created.length, 4);
-      const extra = node(`x-${salt}`, { inputs: [shared[2].nodeId] });
-      const b = await submitDag(gw, tok, dag("B", [src, ...shared, extra]));
-      const sB = await waitForState(
+      const { extra } = await submitReusing(
         gw,
-        b.strategyId,
-        StrategyState.COMPLETED,
         tok,
+        sA,
+        src,
+        shared,
+        `x-${salt}`,
         30_000,
       );
-      for (const n of [src, ...shared]) {
-        assert.equal(sB.queueMap[n.nodeId], sA.queueMap[n.nodeId]);
-      }
-      assert.deepEqual(sB.created, [extra.nodeId]);
       const sse = await fetch(`${srv.url}/v1/events?strategy=${a.strategyId}`, {
         headers: { authorization: `Bearer ${tok}` },
       });

@@ -5,6 +5,7 @@
  * @module
  */
 
+import assert from "node:assert/strict";
 import { create, type MessageInitShape, toBinary } from "@bufbuild/protobuf";
 import {
   type Client,
@@ -288,6 +289,37 @@ export async function waitForState(
     timeoutMs,
     `${strategyId} ${StrategyState[state]}`,
   );
+}
+
+/**
+ * Submits DAG "B": `src`, `shared` and one new node `extraName` on the last
+ * shared node; waits until it is COMPLETED and asserts that the shared nodes
+ * kept the topics of `first` (the status of the DAG without the new node)
+ * and that only the new node was created. Returns B's status and new node.
+ */
+export async function submitReusing(
+  gw: InProcess,
+  tok: string,
+  first: StrategyStatus,
+  src: NodeSpec,
+  shared: NodeSpec[],
+  extraName: string,
+  timeoutMs: number,
+): Promise<{ status: StrategyStatus; extra: NodeSpec }> {
+  const extra = node(extraName, { inputs: [shared.at(-1)!.nodeId] });
+  const ack = await submitDag(gw, tok, dag("B", [src, ...shared, extra]));
+  const b = await waitForState(
+    gw,
+    ack.strategyId,
+    StrategyState.COMPLETED,
+    tok,
+    timeoutMs,
+  );
+  for (const n of [src, ...shared]) {
+    assert.equal(b.queueMap[n.nodeId], first.queueMap[n.nodeId], n.name);
+  }
+  assert.deepEqual(b.created, [extra.nodeId]);
+  return { status: b, extra };
 }
 
 /** Read SSE events from a response until `stop` says so or time runs out. */
