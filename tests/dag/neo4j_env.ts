@@ -2,6 +2,7 @@
 // fresh namespaces, one-query sessions.
 import type { Driver, QueryResult } from "neo4j-driver";
 import { Neo4jRegistry } from "../../lib/dag/mod.ts";
+import { createNeo4jDriver } from "../../lib/dag/neo4j/driver.ts";
 import { freshNamespace, type TestNeo4j } from "./helpers.ts";
 
 /**
@@ -54,6 +55,22 @@ export async function withRegistry(
   } finally {
     await dropRegistry(reg);
   }
+}
+
+/** {@link withRegistry}, with a driver of its own on the same database for `fn` (closed first). */
+export function withRegistryAndDriver(
+  cfg: TestNeo4j,
+  prefix: string,
+  fn: (reg: Neo4jRegistry, ns: string, driver: Driver) => Promise<void>,
+): Promise<void> {
+  return withRegistry(cfg, prefix, async (reg, ns) => {
+    const driver = createNeo4jDriver(cfg);
+    try {
+      await fn(reg, ns, driver);
+    } finally {
+      await driver.close();
+    }
+  });
 }
 
 /** Runs one query in a session of its own on the test database. */

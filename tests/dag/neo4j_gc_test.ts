@@ -2,9 +2,8 @@
 import assert from "node:assert/strict";
 import neo4j from "neo4j-driver";
 import { Q_RETIRE } from "../../lib/dag/neo4j/cypher.ts";
-import { createNeo4jDriver } from "../../lib/dag/neo4j/driver.ts";
-import { dagOf, freshNamespace, spec, testNeo4j } from "./helpers.ts";
-import { cypher, dropRegistry, neo4jBase, openRegistry } from "./neo4j_env.ts";
+import { dagOf, spec, testNeo4j } from "./helpers.ts";
+import { cypher, neo4jBase, withRegistryAndDriver } from "./neo4j_env.ts";
 
 const cfg = testNeo4j();
 
@@ -12,18 +11,15 @@ Deno.test({
   name:
     "[neo4j] the GC deletes tags no node carries any more, and keeps shared ones",
   ...neo4jBase(cfg),
-  fn: async () => {
-    const ns = freshNamespace("gct");
-    const reg = await openRegistry(cfg!, ns);
-    const driver = createNeo4jDriver(cfg!);
-    const tags = async () =>
-      (await cypher(
-        cfg!,
-        driver,
-        "MATCH (g:Tag) WHERE g.ns = $ns RETURN g.name AS name ORDER BY name",
-        { ns },
-      )).records.map((x) => x.get("name") as string);
-    try {
+  fn: () =>
+    withRegistryAndDriver(cfg!, "gct", async (reg, ns, driver) => {
+      const tags = async () =>
+        (await cypher(
+          cfg!,
+          driver,
+          "MATCH (g:Tag) WHERE g.ns = $ns RETURN g.name AS name ORDER BY name",
+          { ns },
+        )).records.map((x) => x.get("name") as string);
       const gone = spec("tg-gone", { tags: ["only-here", "shared"] });
       const kept = spec("tg-kept", { tags: ["shared", "kept"] });
       await reg.diffAndCommit(dagOf("a", [gone]), {
@@ -60,22 +56,15 @@ Deno.test({
         ),
         [again.nodeId],
       );
-    } finally {
-      await driver.close();
-      await dropRegistry(reg);
-    }
-  },
+    }),
 });
 
 Deno.test({
   name:
     "[neo4j] a release cut short by a crash is finished by the next GC run (or retire call)",
   ...neo4jBase(cfg),
-  fn: async () => {
-    const ns = freshNamespace("gcr");
-    const reg = await openRegistry(cfg!, ns);
-    const driver = createNeo4jDriver(cfg!);
-    try {
+  fn: () =>
+    withRegistryAndDriver(cfg!, "gcr", async (reg, ns, driver) => {
       const a = spec("rel-a");
       const b = spec("rel-b", { inputs: [a.nodeId] });
       const c = spec("rel-c");
@@ -105,9 +94,5 @@ Deno.test({
         alreadyRetired: true,
         released: [],
       });
-    } finally {
-      await driver.close();
-      await dropRegistry(reg);
-    }
-  },
+    }),
 });
