@@ -13,12 +13,7 @@ import {
 import { createNeo4jDriver } from "../../lib/dag/neo4j/driver.ts";
 import { Q_BY_TAGS } from "../../lib/dag/neo4j/cypher.ts";
 import { dagOf, freshNamespace, spec, testNeo4j } from "./helpers.ts";
-import {
-  cypher as runCypher,
-  dropRegistry,
-  neo4jBase,
-  openRegistry,
-} from "./neo4j_env.ts";
+import { cypher as runCypher, neo4jBase, withRegistry } from "./neo4j_env.ts";
 
 const cfg = testNeo4j();
 const base = neo4jBase(cfg);
@@ -164,10 +159,8 @@ Deno.test({
   ...base,
   name:
     "[neo4j] migrate: auto start-up leaves no issue; fixture graph reads back through the registry",
-  fn: async () => {
-    const ns = freshNamespace("fix");
-    const reg = await openRegistry(cfg!, ns);
-    try {
+  fn: () =>
+    withRegistry(cfg!, "fix", async (reg, ns) => {
       assert.deepEqual(reg.startup.missing, []);
       await withDriver(async (driver) => {
         await cypher(driver, await Deno.readTextFile(FIXTURE), { ns });
@@ -205,19 +198,14 @@ Deno.test({
         owner: "carol",
       });
       assert.deepEqual(d.created, [mine.nodeId]);
-    } finally {
-      await dropRegistry(reg);
-    }
-  },
+    }),
 });
 
 Deno.test({
   ...base,
   name: "[neo4j] the tag query plan starts with a unique index seek on Tag.uid",
-  fn: async () => {
-    const ns = freshNamespace("plan");
-    const reg = await openRegistry(cfg!, ns);
-    try {
+  fn: () =>
+    withRegistry(cfg!, "plan", async (reg, ns) => {
       const nodes = Array.from(
         { length: 30 },
         (_, i) => spec(`p${i}`, { tags: [`t${i % 5}`, "all"] }),
@@ -241,22 +229,19 @@ Deno.test({
             : r.summary.profile) as unknown as PlanNode;
           const ops = operators(plan);
           assert.ok(
-            ops.some((o) =>
-              /^NodeUniqueIndexSeek/.test(o)
-            ),
+            ops.some((o) => /^NodeUniqueIndexSeek/.test(o)),
             `${mode} plan has no unique index seek: ${ops.join(" < ")}`,
           );
           assert.ok(
-            !ops.some((o) => /AllNodesScan|NodeByLabelScan/.test(o)),
+            !ops.some((o) =>
+              /AllNodesScan|NodeByLabelScan/.test(o)
+            ),
             `${mode} plan scans: ${ops.join(" < ")}`,
           );
           if (mode === "PROFILE") assert.equal(r.records.length, 6);
         }
       });
-    } finally {
-      await dropRegistry(reg);
-    }
-  },
+    }),
 });
 
 Deno.test({
