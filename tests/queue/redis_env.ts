@@ -60,3 +60,20 @@ export async function closeAndDeletePrefix(
   await deletePrefix(redis, keyPrefix);
   await closeRedis(redis);
 }
+
+/**
+ * A backend made by `make` on QMTL_REDIS_URL under a fresh key prefix
+ * `what`; `cleanup` closes it and deletes every key under the prefix.
+ */
+export function freshPrefixed<B extends { close(): Promise<void> }>(
+  what: string,
+  make: (url: string, keyPrefix: string) => B,
+): { backend: B; cleanup: () => Promise<void> } {
+  const url = Deno.env.get("QMTL_REDIS_URL")!;
+  const keyPrefix = testPrefix(what);
+  const backend = make(url, keyPrefix);
+  return {
+    backend,
+    cleanup: () => closeAndDeletePrefix(url, keyPrefix, backend),
+  };
+}
