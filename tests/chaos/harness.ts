@@ -38,6 +38,7 @@ import {
   submitBytes,
 } from "../gateway/helpers.ts";
 import { namespaceKeys } from "../../lib/gateway/store/namespace.ts";
+import { pumpLines, signalChild } from "../support/child.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const SERVER = `${ROOT}deploy/server.ts`;
@@ -93,19 +94,13 @@ export async function startGateway(
     return s;
   });
   const waiters = new Set<() => void>();
-  const pump = async (stream: ReadableStream<Uint8Array>) => {
-    let buf = "";
-    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-      buf += chunk;
-      let i;
-      while ((i = buf.indexOf("\n")) >= 0) {
-        lines.push(buf.slice(0, i));
-        buf = buf.slice(i + 1);
-        if (lines.length > 2_000) lines.splice(0, lines.length - 1_000);
-      }
+  const pump = (stream: ReadableStream<Uint8Array>) =>
+    pumpLines(stream, (line) => {
+      lines.push(line);
+      if (lines.length > 2_000) lines.splice(0, lines.length - 1_000);
+    }, () => {
       for (const w of waiters) w();
-    }
-  };
+    });
   const pumps = Promise.all([pump(child.stdout), pump(child.stderr)]);
   let scanned = 0;
   const waitLine = async (re: RegExp, ms: number) => {
@@ -141,11 +136,7 @@ export async function startGateway(
     }
   };
   const kill = async (sig: Deno.Signal) => {
-    if (!exited) {
-      try {
-        child.kill(sig);
-      } catch { /* already gone */ }
-    }
+    if (!exited) signalChild(child, sig);
     await status;
     await pumps.catch(() => {});
   };
@@ -290,6 +281,24 @@ export interface Inspect {
   close(): Promise<void>;
 }
 
+/** Every strategy record of `store`, read page by page. */
+async function allRecords(
+  store: RedisStrategyStore,
+): Promise<StrategyRecord[]> {
+  const all: StrategyRecord[] = [];
+  let token = "";
+  do {
+    const page = await store.list({ pageSize: 1000, pageToken: token });
+    const recs = await inBatches(
+      page.strategies,
+      (s) => store.get(s.strategyId),
+    );
+    for (const r of recs) if (r) all.push(r);
+    token = page.nextPageToken;
+  } while (token);
+  return all;
+}
+
 /** Open the namespace's store, event log and topic store. */
 export function inspect(redisUrl: string, namespace: string): Inspect {
   const redis = createRedis(redisUrl, {
@@ -343,19 +352,9 @@ export async function settle(
   const pendingEnd = Date.now() + pendingTimeoutMs;
   let pending: string[] = [];
   while (Date.now() < pendingEnd) {
-    pending = [];
-    let token = "";
-    do {
-      const page = await i.store.list({ pageSize: 1000, pageToken: token });
-      const recs = await inBatches(
-        page.strategies,
-        (s) => i.store.get(s.strategyId),
-      );
-      for (const r of recs) {
-        if (r?.pendingEvents?.length) pending.push(r.status.strategyId);
-      }
-      token = page.nextPageToken;
-    } while (token);
+    pending = (await allRecords(i.store))
+      .filter((r) => r.pendingEvents?.length)
+      .map((r) => r.status.strategyId);
     if (pending.length === 0) return;
     await sleep(500);
   }
@@ -380,17 +379,7 @@ export async function checkAll(opts: {
   const { load, inspect: i } = opts;
   assert.deepEqual(load.conflicts, [], "409 for accepted work");
   assert.ok(load.acked.size > 0, "something was acknowledged");
-  const all: StrategyRecord[] = [];
-  let token = "";
-  do {
-    const page = await i.store.list({ pageSize: 1000, pageToken: token });
-    const recs = await inBatches(
-      page.strategies,
-      (s) => i.store.get(s.strategyId),
-    );
-    for (const r of recs) if (r) all.push(r);
-    token = page.nextPageToken;
-  } while (token);
+  const all = await allRecords(i.store);
   const byId = new Map(all.map((r) => [r.status.strategyId, r]));
   for (const id of load.acked.keys()) {
     const r = byId.get(id);

@@ -10,7 +10,7 @@
 // Checked each time: every acknowledged submission COMPLETED exactly once,
 // no 409, registry consistent, the gateway never restarted.
 import assert from "node:assert/strict";
-import { serviceUrl } from "../support/services.ts";
+import { realStack } from "../support/services.ts";
 import {
   type PrivateRedis,
   startPrivateRedis,
@@ -23,6 +23,7 @@ import {
   freshNamespace,
   type GatewayProcess,
   getJson,
+  type Inspect,
   inspect,
   loadDag,
   metrics,
@@ -31,10 +32,10 @@ import {
   startGateway,
   submitLoad,
 } from "./harness.ts";
+import { pollUntil } from "../support/poll.ts";
 
-const redis = serviceUrl("QMTL_REDIS_URL"); // the Redis binaries are there
-const neo4j = serviceUrl("QMTL_NEO4J_URL");
-const ignore = redis.ignore || neo4j.ignore;
+// Redis: the binaries are there; Neo4j: the server's registry.
+const { neo4j, ignore } = realStack();
 
 function serverEnv(group: PrivateRedis, ns: string): Record<string, string> {
   return {
@@ -50,19 +51,45 @@ function serverEnv(group: PrivateRedis, ns: string): Record<string, string> {
   };
 }
 
+/**
+ * Runs `fn` with a private Redis group, a fresh namespace, the reference
+ * server on them and an inspector of the namespace; on failure the
+ * server's logs are printed; everything is stopped afterwards.
+ */
+async function onPrivateGroup(
+  prefix: string,
+  fn: (
+    group: PrivateRedis,
+    ns: string,
+    gw: GatewayProcess,
+    check: Inspect,
+  ) => Promise<void>,
+): Promise<void> {
+  const group = await startPrivateRedis({ downAfterMs: 1500 });
+  const ns = freshNamespace(prefix);
+  let gw: GatewayProcess | undefined;
+  const check = inspect(group.url, ns);
+  try {
+    gw = await startGateway(serverEnv(group, ns));
+    await fn(group, ns, gw, check);
+  } catch (e) {
+    dumpLogs([gw]);
+    throw e;
+  } finally {
+    await gw?.stop();
+    await check.close();
+    await group.down();
+  }
+}
+
 Deno.test({
   name:
     "chaos: Redis master killed 5 times in a row under submit load — every acknowledged strategy COMPLETED once, no 409, registry consistent",
   ignore,
   sanitizeOps: false,
   sanitizeResources: false,
-  async fn() {
-    const group = await startPrivateRedis({ downAfterMs: 1500 });
-    const ns = freshNamespace("chaosfo");
-    let gw: GatewayProcess | undefined;
-    const check = inspect(group.url, ns);
-    try {
-      gw = await startGateway(serverEnv(group, ns));
+  fn: () =>
+    onPrivateGroup("chaosfo", async (group, ns, gw, check) => {
       const tok = await token("alice", ["submitter", "reader"]);
       const url = gw.url;
       const loading = submitLoad({
@@ -96,15 +123,7 @@ Deno.test({
       assertNoneRestarted([gw]);
       const ready = await getJson(`${url}/readyz`);
       assert.equal(ready.status, 200, JSON.stringify(ready.body));
-    } catch (e) {
-      dumpLogs([gw]);
-      throw e;
-    } finally {
-      await gw?.stop();
-      await check.close();
-      await group.down();
-    }
-  },
+    }),
 });
 
 Deno.test({
@@ -113,13 +132,8 @@ Deno.test({
   ignore,
   sanitizeOps: false,
   sanitizeResources: false,
-  async fn() {
-    const group = await startPrivateRedis({ downAfterMs: 1500 });
-    const ns = freshNamespace("chaosdown");
-    let gw: GatewayProcess | undefined;
-    const check = inspect(group.url, ns);
-    try {
-      gw = await startGateway(serverEnv(group, ns));
+  fn: () =>
+    onPrivateGroup("chaosdown", async (group, ns, gw, check) => {
       const url = gw.url;
       const tok = await token("alice", ["submitter", "reader"]);
       const op = await token("ops", ["operator"]);
@@ -209,29 +223,13 @@ Deno.test({
         namespace: ns,
       });
       assertNoneRestarted([gw]);
-    } finally {
-      await gw?.stop();
-      await check.close();
-      await group.down();
-    }
-  },
+    }),
 });
 
-async function waitUntil<T>(
+function waitUntil<T>(
   fn: () => Promise<T | undefined>,
   ms: number,
   what: string,
 ): Promise<T> {
-  const end = Date.now() + ms;
-  let last: unknown;
-  while (Date.now() < end) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    await sleep(200);
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${last}` : ""}`);
+  return pollUntil(what, ms, fn, 200);
 }

@@ -5,7 +5,7 @@
 // once with its events in transition order once each, the registry
 // consistent, neither server restarted.
 import assert from "node:assert/strict";
-import { serviceUrl } from "../support/services.ts";
+import { realStack } from "../support/services.ts";
 import { token } from "../gateway/helpers.ts";
 import {
   assertNoneRestarted,
@@ -19,13 +19,12 @@ import {
   submitLoad,
 } from "./harness.ts";
 
-const redis = serviceUrl("QMTL_REDIS_URL");
-const neo4j = serviceUrl("QMTL_NEO4J_URL");
+const { neo4j, redis, ignore } = realStack();
 
 Deno.test({
   name:
     "chaos: two gateways on one stack share the work — same DAG to both at once, no 409, each strategy COMPLETED once, events in order",
-  ignore: redis.ignore || neo4j.ignore,
+  ignore,
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {

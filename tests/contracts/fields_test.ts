@@ -19,17 +19,20 @@ import {
   checkVersion,
   computeNodeId,
   ContractError,
-  dagChecksum,
   FIELD_LIMITS,
   jsonDepth,
   type NodeSpec,
   NodeSpecSchema,
   type StrategyDag,
-  StrategyDagSchema,
   tagQueryParams,
   utf8Length,
   verifyDag,
 } from "../../lib/contracts/mod.ts";
+import {
+  fieldDag,
+  fieldSpec,
+  type FieldSpecInit,
+} from "../support/field_specs.ts";
 
 function refused(
   fn: () => unknown,
@@ -54,26 +57,11 @@ function nested(depth: number): unknown {
   return v;
 }
 
-function spec(init: Partial<NodeSpec> & { params?: Record<string, unknown> }) {
-  const nodeType = init.nodeType ?? "Processing";
-  const params = init.params ?? { w: 1 };
-  const paramsJson = init.paramsJson ?? canonicalJson(params);
-  const nodeId = computeNodeId({
-    nodeType,
-    intervalS: 60,
-    period: 1,
-    paramsJson,
-  });
-  return create(NodeSpecSchema, {
-    nodeId,
-    nodeType,
-    intervalS: 60,
-    period: 1,
-    paramsJson,
-    schemaCompatId: "v1",
-    name: init.name ?? "n",
-    tags: init.tags ?? [],
-    metadata: init.metadata ?? {},
+function spec(init: FieldSpecInit): NodeSpec {
+  return fieldSpec(init, {
+    nodeType: "Processing",
+    params: { w: 1 },
+    tags: [],
   });
 }
 
@@ -81,22 +69,34 @@ function dagOf(
   nodes: NodeSpec[],
   init: Partial<StrategyDag> = {},
 ): StrategyDag {
-  return create(StrategyDagSchema, {
-    name: init.name ?? "s",
-    nodes,
-    metadata: init.metadata ?? {},
-    checksum: dagChecksum(nodes.map((n) => n.nodeId)),
+  return fieldDag(nodes, init, "s");
+}
+
+/** computeNodeId of a Processing node of one 60 s bar. */
+function processingId(
+  p: { params?: Record<string, unknown>; paramsJson?: string },
+): string {
+  return computeNodeId({
+    nodeType: "Processing",
+    intervalS: 60,
+    period: 1,
+    ...p,
   });
 }
 
 Deno.test("fields: utf8Length counts UTF-8 bytes", () => {
-  assert.equal(utf8Length(""), 0);
-  assert.equal(utf8Length("abc"), 3);
-  assert.equal(utf8Length("é"), 2);
-  assert.equal(utf8Length("€"), 3);
-  assert.equal(utf8Length("😀"), 4);
-  assert.equal(utf8Length("\ud800"), 3);
-  assert.equal(utf8Length("\udc00x"), 4);
+  const cases: [string, number][] = [
+    ["", 0],
+    ["abc", 3],
+    ["é", 2],
+    ["€", 3],
+    ["😀", 4],
+    ["\ud800", 3],
+    ["\udc00x", 4],
+  ];
+  for (const [text, bytes] of cases) {
+    assert.equal(utf8Length(text), bytes, JSON.stringify(text));
+  }
   assert.equal(
     utf8Length("aé€😀"),
     new TextEncoder().encode("aé€😀").length,
@@ -104,11 +104,14 @@ Deno.test("fields: utf8Length counts UTF-8 bytes", () => {
 });
 
 Deno.test("fields: jsonDepth scans without parsing, strings do not count, stops early", () => {
-  assert.equal(jsonDepth("1"), 0);
-  assert.equal(jsonDepth("{}"), 1);
-  assert.equal(jsonDepth('{"a":[1,[2]],"b":{}}'), 3);
-  assert.equal(jsonDepth('["[[[[\\"]]]"]'), 1);
-  assert.equal(jsonDepth('{"a\\\\":[]}'), 2);
+  const cases: [string, number][] = [
+    ["1", 0],
+    ["{}", 1],
+    ['{"a":[1,[2]],"b":{}}', 3],
+    ['["[[[[\\"]]]"]', 1],
+    ['{"a\\\\":[]}', 2],
+  ];
+  for (const [json, depth] of cases) assert.equal(jsonDepth(json), depth, json);
   assert.equal(jsonDepth("[".repeat(1_000_000), 64), 65);
 });
 
@@ -142,48 +145,24 @@ Deno.test("fields: params are bounded in depth and size (text, objects, the node
   // 10,000 levels in params_json: refused before parsing, no stack overflow.
   const hostile = '{"a":' + "[".repeat(10_000) + "]".repeat(10_000) + "}";
   refused(
-    () =>
-      computeNodeId({
-        nodeType: "Processing",
-        intervalS: 60,
-        period: 1,
-        paramsJson: hostile,
-      }),
+    () => processingId({ paramsJson: hostile }),
     "params_json",
     /deeper than 64/,
   );
   refused(
-    () =>
-      computeNodeId({
-        nodeType: "Processing",
-        intervalS: 60,
-        period: 1,
-        params: { a: nested(10_000) as number },
-      }),
+    () => processingId({ params: { a: nested(10_000) } }),
     "params",
     /deeper than 64/,
   );
   // Size: from text and from objects.
   const big = { s: "x".repeat(FIELD_LIMITS.paramsJsonBytes) };
   refused(
-    () =>
-      computeNodeId({
-        nodeType: "Processing",
-        intervalS: 60,
-        period: 1,
-        params: big,
-      }),
+    () => processingId({ params: big }),
     "params",
     /params JSON is 65544 bytes long; at most 65536 bytes/,
   );
   refused(
-    () =>
-      computeNodeId({
-        nodeType: "Processing",
-        intervalS: 60,
-        period: 1,
-        paramsJson: canonicalJson(big),
-      }),
+    () => processingId({ paramsJson: canonicalJson(big) }),
     "params_json",
     /at most 65536 bytes/,
   );

@@ -26,7 +26,7 @@ import {
   tagQueryParams,
   verifyDag,
 } from "../../lib/contracts/mod.ts";
-import type { Vector as GoldenVector } from "../golden/generate.ts";
+import { identity, type Vector as GoldenVector } from "../golden/generate.ts";
 
 const file = JSON.parse(
   Deno.readTextFileSync(new URL("../golden/node_ids.json", import.meta.url)),
@@ -38,18 +38,6 @@ type Vector =
   & Required<
     Pick<GoldenVector, "canonical" | "code_hash" | "node_id">
   >;
-
-function identity(v: Vector): NodeIdentity {
-  return {
-    nodeType: v.node_type,
-    intervalS: v.interval_s,
-    period: v.period,
-    params: JSON.parse(v.params_source),
-    inputs: v.inputs,
-    schemaCompatId: v.schema_compat_id,
-    codeHash: v.code === undefined ? "" : codeHash(v.code),
-  };
-}
 
 function rejects(
   fn: () => unknown,

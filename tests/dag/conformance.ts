@@ -51,29 +51,35 @@ function chain(prefix: string, tags = ["btc", "price"], interval = 60) {
   return { price, sma, signal, nodes: [price, sma, signal] };
 }
 
-async function allNodes(reg: NodeRegistry) {
-  const out = [];
+/** Every item of a paged listing, read 7 at a time; fails after 1000 pages. */
+async function allPages<T>(
+  what: string,
+  list: (q: { pageSize: number; pageToken: string }) => Promise<
+    { items: T[]; nextPageToken: string }
+  >,
+): Promise<T[]> {
+  const out: T[] = [];
   let token = "";
   for (let i = 0; i < 1000; i++) {
-    const page = await reg.listNodes({ pageSize: 7, pageToken: token });
-    out.push(...page.nodes);
+    const page = await list({ pageSize: 7, pageToken: token });
+    out.push(...page.items);
     token = page.nextPageToken;
     if (token === "") return out;
   }
-  throw new Error("listNodes did not terminate");
+  throw new Error(`${what} did not terminate`);
 }
 
-async function allTopics(reg: NodeRegistry) {
-  const out = [];
-  let token = "";
-  for (let i = 0; i < 1000; i++) {
-    const page = await reg.listTopics({ pageSize: 7, pageToken: token });
-    out.push(...page.topics);
-    token = page.nextPageToken;
-    if (token === "") return out;
-  }
-  throw new Error("listTopics did not terminate");
-}
+const allNodes = (reg: NodeRegistry) =>
+  allPages("listNodes", async (q) => {
+    const p = await reg.listNodes(q);
+    return { items: p.nodes, nextPageToken: p.nextPageToken };
+  });
+
+const allTopics = (reg: NodeRegistry) =>
+  allPages("listTopics", async (q) => {
+    const p = await reg.listTopics(q);
+    return { items: p.topics, nextPageToken: p.nextPageToken };
+  });
 
 /** Register the conformance tests for one backend. */
 export function registryConformance(o: ConformanceOptions): void {

@@ -4,18 +4,14 @@
 // other diffs meanwhile.
 import assert from "node:assert/strict";
 import type { NodeSpec } from "../../lib/contracts/messages.ts";
-import { Neo4jRegistry } from "../../lib/dag/mod.ts";
 import { commitDiff, type DiffTarget } from "../../lib/dag/neo4j/diff.ts";
 import { createNeo4jDriver } from "../../lib/dag/neo4j/driver.ts";
 import { runWrite } from "../../lib/dag/neo4j/write.ts";
 import { dagOf, freshNamespace, spec, testNeo4j } from "./helpers.ts";
+import { dropRegistry, neo4jBase, openRegistry } from "./neo4j_env.ts";
 
 const cfg = testNeo4j();
-const base = {
-  ignore: cfg === null,
-  sanitizeOps: false,
-  sanitizeResources: false,
-};
+const base = neo4jBase(cfg);
 const WEEK = 7 * 24 * 3600 * 1000;
 
 /** 30 nodes: 5 tagged inputs, then nodes with 1–2 earlier inputs. */
@@ -36,14 +32,8 @@ function sampleDag(salt: string): NodeSpec[] {
   return nodes.reverse();
 }
 
-async function open(ns: string, maxNodes?: number): Promise<Neo4jRegistry> {
-  return await Neo4jRegistry.connect({
-    ...cfg!,
-    namespace: ns,
-    migrate: "auto",
-    ...(maxNodes ? { transactionBudget: { maxNodes } } : {}),
-  });
-}
+const open = (ns: string, maxNodes?: number) =>
+  openRegistry(cfg!, ns, maxNodes);
 
 /** A diff target over a driver whose writes can be delayed or failed. */
 function target(
@@ -122,10 +112,7 @@ Deno.test({
       assert.deepEqual(r.queueMap, a.queueMap);
       assert.equal(await chunked.refCount(nodes[0].nodeId), 2);
     } finally {
-      for (const reg of [chunked, single]) {
-        await reg.purgeNamespace();
-        await reg.close();
-      }
+      for (const reg of [chunked, single]) await dropRegistry(reg);
     }
   },
 });
@@ -185,16 +172,14 @@ Deno.test({
         try {
           assert.deepEqual(await clean.diffAndCommit(dag, ctx("st_cr")), d);
         } finally {
-          await clean.purgeNamespace();
-          await clean.close();
+          await dropRegistry(clean);
         }
       } finally {
         await other.close();
       }
     } finally {
       await t.close();
-      await reg.purgeNamespace();
-      await reg.close();
+      await dropRegistry(reg);
     }
   },
 });
@@ -237,8 +222,7 @@ Deno.test({
     } finally {
       release();
       await t.close();
-      await reg.purgeNamespace();
-      await reg.close();
+      await dropRegistry(reg);
     }
   },
 });

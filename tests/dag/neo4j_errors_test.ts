@@ -2,43 +2,15 @@
 // server, and how they reach the caller (typed, retryable or not, a message
 // safe to show a client, Neo4j's own text kept in `cause`).
 import assert from "node:assert/strict";
-import {
-  Neo4jRegistry,
-  NotFoundError,
-  StoreRejectedError,
-} from "../../lib/dag/mod.ts";
+import { NotFoundError, StoreRejectedError } from "../../lib/dag/mod.ts";
 import { createNeo4jDriver } from "../../lib/dag/neo4j/driver.ts";
 import { run } from "../../lib/dag/neo4j/run.ts";
 import { runWrite } from "../../lib/dag/neo4j/write.ts";
-import { dagOf, freshNamespace, spec, testNeo4j } from "./helpers.ts";
+import { dagOf, spec, testNeo4j } from "./helpers.ts";
+import { neo4jBase, withRegistry } from "./neo4j_env.ts";
 
 const cfg = testNeo4j();
-const base = {
-  ignore: cfg === null,
-  sanitizeOps: false,
-  sanitizeResources: false,
-};
-
-async function withRegistry(
-  fn: (reg: Neo4jRegistry, ns: string) => Promise<void>,
-  options: { maxNodes?: number } = {},
-): Promise<void> {
-  const ns = freshNamespace("err");
-  const reg = await Neo4jRegistry.connect({
-    ...cfg!,
-    namespace: ns,
-    migrate: "auto",
-    ...(options.maxNodes
-      ? { transactionBudget: { maxNodes: options.maxNodes } }
-      : {}),
-  });
-  try {
-    await fn(reg, ns);
-  } finally {
-    await reg.purgeNamespace();
-    await reg.close();
-  }
-}
+const base = neo4jBase(cfg);
 
 Deno.test({
   ...base,
@@ -100,7 +72,7 @@ Deno.test({
   name:
     "[neo4j] a tag too large for the index fails the diff with E_INVALID, not retried, and writes nothing",
   fn: () =>
-    withRegistry(async (reg) => {
+    withRegistry(cfg!, "err", async (reg) => {
       const ok = spec("idx-ok", { tags: ["fine"] });
       const bad = spec("idx-bad", { tags: ["t".repeat(10_000)] });
       const t0 = performance.now();
@@ -137,7 +109,7 @@ Deno.test({
   name:
     "[neo4j] a permanent failure in a later chunk aborts the chunked commit: no version, its nodes released for the GC",
   fn: () =>
-    withRegistry(async (reg, ns) => {
+    withRegistry(cfg!, "err", async (reg, ns) => {
       // chunks of 3 in dependency order: the bad tag sits on the last node
       const chain = [spec("ab0")];
       for (let i = 1; i < 8; i++) {
@@ -179,5 +151,5 @@ Deno.test({
       assert.equal(d.created.length, 8);
       assert.equal(d.reused.length, 0);
       assert.ok(ns);
-    }, { maxNodes: 3 }),
+    }, 3),
 });

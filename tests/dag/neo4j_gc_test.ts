@@ -1,42 +1,25 @@
 // Neo4j-only: what the GC leaves behind in the graph.
 import assert from "node:assert/strict";
 import neo4j from "neo4j-driver";
-import { Neo4jRegistry } from "../../lib/dag/mod.ts";
 import { Q_RETIRE } from "../../lib/dag/neo4j/cypher.ts";
-import { createNeo4jDriver } from "../../lib/dag/neo4j/driver.ts";
-import { dagOf, freshNamespace, spec, testNeo4j } from "./helpers.ts";
+import { dagOf, spec, testNeo4j } from "./helpers.ts";
+import { cypher, neo4jBase, withRegistryAndDriver } from "./neo4j_env.ts";
 
 const cfg = testNeo4j();
 
 Deno.test({
   name:
     "[neo4j] the GC deletes tags no node carries any more, and keeps shared ones",
-  ignore: cfg === null,
-  sanitizeOps: false,
-  sanitizeResources: false,
-  fn: async () => {
-    const ns = freshNamespace("gct");
-    const reg = await Neo4jRegistry.connect({
-      ...cfg!,
-      namespace: ns,
-      migrate: "auto",
-    });
-    const driver = createNeo4jDriver(cfg!);
-    const tags = async () => {
-      const s = driver.session(
-        cfg!.database ? { database: cfg!.database } : {},
-      );
-      try {
-        const r = await s.run(
+  ...neo4jBase(cfg),
+  fn: () =>
+    withRegistryAndDriver(cfg!, "gct", async (reg, ns, driver) => {
+      const tags = async () =>
+        (await cypher(
+          cfg!,
+          driver,
           "MATCH (g:Tag) WHERE g.ns = $ns RETURN g.name AS name ORDER BY name",
           { ns },
-        );
-        return r.records.map((x) => x.get("name") as string);
-      } finally {
-        await s.close();
-      }
-    };
-    try {
+        )).records.map((x) => x.get("name") as string);
       const gone = spec("tg-gone", { tags: ["only-here", "shared"] });
       const kept = spec("tg-kept", { tags: ["shared", "kept"] });
       await reg.diffAndCommit(dagOf("a", [gone]), {
@@ -73,29 +56,15 @@ Deno.test({
         ),
         [again.nodeId],
       );
-    } finally {
-      await driver.close();
-      await reg.purgeNamespace();
-      await reg.close();
-    }
-  },
+    }),
 });
 
 Deno.test({
   name:
     "[neo4j] a release cut short by a crash is finished by the next GC run (or retire call)",
-  ignore: cfg === null,
-  sanitizeOps: false,
-  sanitizeResources: false,
-  fn: async () => {
-    const ns = freshNamespace("gcr");
-    const reg = await Neo4jRegistry.connect({
-      ...cfg!,
-      namespace: ns,
-      migrate: "auto",
-    });
-    const driver = createNeo4jDriver(cfg!);
-    try {
+  ...neo4jBase(cfg),
+  fn: () =>
+    withRegistryAndDriver(cfg!, "gcr", async (reg, ns, driver) => {
       const a = spec("rel-a");
       const b = spec("rel-b", { inputs: [a.nodeId] });
       const c = spec("rel-c");
@@ -108,14 +77,11 @@ Deno.test({
       }
       // the first transaction of a retire, then the process dies: retired,
       // nothing released (no node stamped, so no node is a GC candidate)
-      const s = driver.session(
-        cfg!.database ? { database: cfg!.database } : {},
-      );
-      try {
-        await s.run(Q_RETIRE, { vuid: `${ns}:st_r1@1`, now: neo4j.int(1) });
-        await s.run(Q_RETIRE, { vuid: `${ns}:st_r2@1`, now: neo4j.int(1) });
-      } finally {
-        await s.close();
+      for (const v of ["st_r1@1", "st_r2@1"]) {
+        await cypher(cfg!, driver, Q_RETIRE, {
+          vuid: `${ns}:${v}`,
+          now: neo4j.int(1),
+        });
       }
       assert.equal(await reg.refCount(a.nodeId), 0);
       // the next GC finishes both releases and collects the nodes
@@ -128,10 +94,5 @@ Deno.test({
         alreadyRetired: true,
         released: [],
       });
-    } finally {
-      await driver.close();
-      await reg.purgeNamespace();
-      await reg.close();
-    }
-  },
+    }),
 });

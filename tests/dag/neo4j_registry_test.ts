@@ -1,6 +1,6 @@
-import { Neo4jRegistry } from "../../lib/dag/mod.ts";
 import { registryConformance } from "./conformance.ts";
 import { freshNamespace, testNeo4j } from "./helpers.ts";
+import { dropRegistry, openRegistry } from "./neo4j_env.ts";
 
 const cfg = testNeo4j();
 
@@ -9,20 +9,7 @@ registryConformance({
   ignore: cfg === null,
   sanitize: false,
   factory: async () => {
-    const registry = await Neo4jRegistry.connect({
-      ...cfg!,
-      namespace: freshNamespace("conf"),
-      migrate: "auto",
-    });
-    return {
-      registry,
-      cleanup: async () => {
-        try {
-          await registry.purgeNamespace();
-        } finally {
-          await registry.close();
-        }
-      },
-    };
+    const registry = await openRegistry(cfg!, freshNamespace("conf"));
+    return { registry, cleanup: () => dropRegistry(registry) };
   },
 });

@@ -13,13 +13,10 @@ import {
 import { createNeo4jDriver } from "../../lib/dag/neo4j/driver.ts";
 import { Q_BY_TAGS } from "../../lib/dag/neo4j/cypher.ts";
 import { dagOf, freshNamespace, spec, testNeo4j } from "./helpers.ts";
+import { cypher as runCypher, neo4jBase, withRegistry } from "./neo4j_env.ts";
 
 const cfg = testNeo4j();
-const base = {
-  ignore: cfg === null,
-  sanitizeOps: false,
-  sanitizeResources: false,
-};
+const base = neo4jBase(cfg);
 const FIXTURE = new URL("../fixtures/dag_sample_graph.cypher", import.meta.url);
 const SHARED_INDEX = "qmtl_compute_node_last_ref";
 
@@ -32,18 +29,11 @@ async function withDriver<T>(fn: (d: Driver) => Promise<T>): Promise<T> {
   }
 }
 
-async function cypher(
+const cypher = (
   driver: Driver,
   q: string,
   params: Record<string, unknown> = {},
-) {
-  const s = driver.session(cfg!.database ? { database: cfg!.database } : {});
-  try {
-    return await s.run(q, params);
-  } finally {
-    await s.close();
-  }
-}
+) => runCypher(cfg!, driver, q, params);
 
 async function dropScope(driver: Driver, scope: string) {
   await cypher(driver, "MATCH (m:Migration) WHERE m.scope = $scope DELETE m", {
@@ -169,14 +159,8 @@ Deno.test({
   ...base,
   name:
     "[neo4j] migrate: auto start-up leaves no issue; fixture graph reads back through the registry",
-  fn: async () => {
-    const ns = freshNamespace("fix");
-    const reg = await Neo4jRegistry.connect({
-      ...cfg!,
-      namespace: ns,
-      migrate: "auto",
-    });
-    try {
+  fn: () =>
+    withRegistry(cfg!, "fix", async (reg, ns) => {
       assert.deepEqual(reg.startup.missing, []);
       await withDriver(async (driver) => {
         await cypher(driver, await Deno.readTextFile(FIXTURE), { ns });
@@ -214,24 +198,14 @@ Deno.test({
         owner: "carol",
       });
       assert.deepEqual(d.created, [mine.nodeId]);
-    } finally {
-      await reg.purgeNamespace();
-      await reg.close();
-    }
-  },
+    }),
 });
 
 Deno.test({
   ...base,
   name: "[neo4j] the tag query plan starts with a unique index seek on Tag.uid",
-  fn: async () => {
-    const ns = freshNamespace("plan");
-    const reg = await Neo4jRegistry.connect({
-      ...cfg!,
-      namespace: ns,
-      migrate: "auto",
-    });
-    try {
+  fn: () =>
+    withRegistry(cfg!, "plan", async (reg, ns) => {
       const nodes = Array.from(
         { length: 30 },
         (_, i) => spec(`p${i}`, { tags: [`t${i % 5}`, "all"] }),
@@ -255,23 +229,19 @@ Deno.test({
             : r.summary.profile) as unknown as PlanNode;
           const ops = operators(plan);
           assert.ok(
-            ops.some((o) =>
-              /^NodeUniqueIndexSeek/.test(o)
-            ),
+            ops.some((o) => /^NodeUniqueIndexSeek/.test(o)),
             `${mode} plan has no unique index seek: ${ops.join(" < ")}`,
           );
           assert.ok(
-            !ops.some((o) => /AllNodesScan|NodeByLabelScan/.test(o)),
+            !ops.some((o) =>
+              /AllNodesScan|NodeByLabelScan/.test(o)
+            ),
             `${mode} plan scans: ${ops.join(" < ")}`,
           );
           if (mode === "PROFILE") assert.equal(r.records.length, 6);
         }
       });
-    } finally {
-      await reg.purgeNamespace();
-      await reg.close();
-    }
-  },
+    }),
 });
 
 Deno.test({

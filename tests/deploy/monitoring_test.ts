@@ -10,7 +10,7 @@ import { startServer } from "../../lib/gateway/server/start.ts";
 import { createLogger } from "../../lib/gateway/mod.ts";
 import { ALERT_CONDITIONS } from "../../lib/gateway/alerts/conditions.ts";
 import { SENTINEL_EVENT_TYPES } from "../../lib/queue/mod.ts";
-import { serviceUrl } from "../support/services.ts";
+import { realStack } from "../support/services.ts";
 import { SECRET, token } from "../gateway/helpers.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
@@ -40,8 +40,7 @@ function havePromtool(): boolean {
   }
 }
 const promtool = havePromtool();
-const neo4j = serviceUrl("QMTL_NEO4J_URL");
-const redis = serviceUrl("QMTL_REDIS_URL");
+const { neo4j, redis, ignore } = realStack();
 
 async function run(
   args: string[],
@@ -264,7 +263,7 @@ Deno.test({
 Deno.test({
   name:
     "monitoring: /metrics lists every family from start-up (at 0), passes promtool check metrics, and has every metric the rules and dashboard use",
-  ignore: neo4j.ignore || redis.ignore,
+  ignore,
   sanitizeOps: false,
   sanitizeResources: false,
   fn: async () => {

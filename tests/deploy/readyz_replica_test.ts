@@ -18,6 +18,7 @@ import {
   submitBytes,
   token,
 } from "../gateway/helpers.ts";
+import { pollUntil } from "../support/poll.ts";
 
 // Same rule as every Redis test: needs the Redis binaries the local stack
 // uses; skipped outside CI without a stack, a failure under CI.
@@ -30,23 +31,12 @@ interface Received {
   summary: string;
 }
 
-async function waitUntil<T>(
+function waitUntil<T>(
   what: string,
   fn: () => Promise<T | undefined> | T | undefined,
   timeoutMs: number,
 ): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    await new Promise((r) => setTimeout(r, 150));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${last}` : ""}`);
+  return pollUntil(what, timeoutMs, fn, 150);
 }
 
 Deno.test({

@@ -7,32 +7,19 @@
 import assert from "node:assert/strict";
 import { serviceUrl } from "../support/services.ts";
 import { freeRedisPorts, run, STACK } from "../support/private_stack.ts";
+import { pollUntil } from "../support/poll.ts";
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 // Needs redis-server / redis-sentinel like every Redis test (same rule).
 const redis = serviceUrl("QMTL_REDIS_URL");
 
 const cli = async (port: number, ...args: string[]) =>
   (await run("redis-cli", ["-p", String(port), ...args])).trim();
 
-async function until<T>(
+const until = <T>(
   what: string,
   ms: number,
   probe: () => Promise<T | undefined>,
-): Promise<T> {
-  const end = Date.now() + ms;
-  let last: unknown;
-  while (Date.now() < end) {
-    try {
-      const v = await probe();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    await sleep(250);
-  }
-  throw new Error(`timed out: ${what}${last ? ` (${last})` : ""}`);
-}
+) => pollUntil(what, ms, probe, 250);
 
 function field(info: string, name: string): string | undefined {
   return new RegExp(`^${name}:(.*)$`, "m").exec(info)?.[1]?.trim();

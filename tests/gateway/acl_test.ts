@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { schemaHeaders } from "../../lib/contracts/mod.ts";
 import { ROLES, type RouteDef, ROUTES } from "../../lib/gateway/mod.ts";
-import { closeAll, memoryGateway, token } from "./helpers.ts";
+import { type memoryGateway, token, withGateway } from "./helpers.ts";
 
 async function call(
   gw: ReturnType<typeof memoryGateway>,
@@ -34,11 +34,10 @@ async function call(
 }
 
 Deno.test("acl: every route × every role (allowed / denied), no token → 401", async () => {
-  const gw = memoryGateway({
+  await withGateway({
     worker: { autoStart: false },
     sse: { maxDurationMs: 50, pollMs: 10 },
-  });
-  try {
+  }, async (gw) => {
     const tokens = Object.fromEntries(
       await Promise.all(
         ROLES.map(async (r) => [r, await token(`u-${r}`, [r])]),
@@ -88,14 +87,11 @@ Deno.test("acl: every route × every role (allowed / denied), no token → 401",
       checked,
       ROUTES.filter((r) => r.roles !== "public").length * ROLES.length,
     );
-  } finally {
-    await closeAll(gw);
-  }
+  });
 });
 
 Deno.test("acl: unknown paths are 404, unknown procedures unimplemented (default deny)", async () => {
-  const gw = memoryGateway({ worker: { autoStart: false } });
-  try {
+  await withGateway({ worker: { autoStart: false } }, async (gw) => {
     const tok = await token("op", ["operator"]);
     for (const p of ["/v1/secret", "/admin"]) {
       const res = await gw.app.request(p, {
@@ -111,7 +107,5 @@ Deno.test("acl: unknown paths are 404, unknown procedures unimplemented (default
     });
     assert.equal(res.status, 501); // Connect: unimplemented
     assert.equal((await res.json()).code, "unimplemented");
-  } finally {
-    await closeAll(gw);
-  }
+  });
 });

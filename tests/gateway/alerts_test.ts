@@ -80,15 +80,26 @@ function memorySink(name = "memory"): AlertSink & { got: Alert[] } {
   };
 }
 
-function logLines(): {
-  lines: string[];
-  logger: ReturnType<typeof createLogger>;
-} {
+/** An Alerter whose log lines (debug and up) and metrics the test reads. */
+function observed(
+  options: Omit<
+    ConstructorParameters<typeof Alerter>[0] & object,
+    "metrics" | "logger"
+  >,
+): { alerter: Alerter; lines: string[]; metrics: Metrics } {
   const lines: string[] = [];
+  const metrics = new Metrics();
+  const logger = createLogger({ level: "debug", sink: (l) => lines.push(l) });
   return {
+    alerter: new Alerter({ ...options, metrics, logger }),
     lines,
-    logger: createLogger({ level: "debug", sink: (l) => lines.push(l) }),
+    metrics,
   };
+}
+
+/** qmtl_alert_deliveries_total of one sink and outcome. */
+function deliveries(metrics: Metrics, sink: string, outcome: string): number {
+  return metrics.counter("qmtl_alert_deliveries_total", { sink, outcome });
 }
 
 interface Env {
@@ -317,10 +328,7 @@ for (const c of ALERT_CONDITIONS) {
       await e.alerter.idle();
       assert.equal(firing().length, 2, "not sent again after the window");
       assert.equal(
-        e.metrics.counter("qmtl_alert_deliveries_total", {
-          sink: "memory",
-          outcome: "ok",
-        }),
+        deliveries(e.metrics, "memory", "ok"),
         e.sink.got.length,
       );
     } finally {
@@ -485,10 +493,7 @@ Deno.test("alerts: per-sink rate limit (injected clock), counted as rate_limited
     await alerter.idle();
     assert.deepEqual(limited.got.map((a) => a.summary), ["q0", "q1"]);
     assert.equal(
-      metrics.counter("qmtl_alert_deliveries_total", {
-        sink: "limited",
-        outcome: "rate_limited",
-      }),
+      deliveries(metrics, "limited", "rate_limited"),
       1,
     );
     clock.advance(59_999);
@@ -574,10 +579,7 @@ Deno.test("alerts: a hanging sink does not delay a request, is timed out and cou
     await alerter.idle();
     assert.equal(ok.got.length, 1);
     assert.equal(
-      metrics.counter("qmtl_alert_deliveries_total", {
-        sink: "hanging",
-        outcome: "timeout",
-      }),
+      deliveries(metrics, "hanging", "timeout"),
       1,
     );
     // raise() itself is synchronous: it returns before any sink runs.
@@ -621,20 +623,10 @@ Deno.test("alerts: close() flushes within its bound and drops what is left", asy
     });
   }
   await alerter.close(120); // 2 delivered in 120 ms at 50 ms each
-  const okN = metrics.counter("qmtl_alert_deliveries_total", {
-    sink: "slow",
-    outcome: "ok",
-  });
-  const rest = metrics.counter("qmtl_alert_deliveries_total", {
-    sink: "slow",
-    outcome: "dropped",
-  }) + metrics.counter("qmtl_alert_deliveries_total", {
-    sink: "slow",
-    outcome: "timeout",
-  }) + metrics.counter("qmtl_alert_deliveries_total", {
-    sink: "slow",
-    outcome: "error",
-  });
+  const okN = deliveries(metrics, "slow", "ok");
+  const rest = deliveries(metrics, "slow", "dropped") +
+    deliveries(metrics, "slow", "timeout") +
+    deliveries(metrics, "slow", "error");
   assert.ok(okN >= 1 && okN < 5, `ok=${okN}`);
   assert.equal(okN + rest, 5);
   assert.equal(
@@ -743,21 +735,17 @@ Deno.test("alerts: webhook and Slack sinks POST to a real local HTTP server", as
 
 Deno.test("alerts: a failing webhook is retried, counted as error, and its URL never logged", async () => {
   const rx = await httpReceiver(500);
-  const { lines, logger } = logLines();
-  const metrics = new Metrics();
   // A second sink on a port nobody listens on: connection refused.
   const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const deadPort = (probe.addr as Deno.NetAddr).port;
   probe.close();
-  const alerter = new Alerter({
+  const { alerter, lines, metrics } = observed({
     sinks: [
       webhookSink({ url: `${rx.base}/hook/SECRETTOKEN1` }),
       slackSink({ url: `http://127.0.0.1:${deadPort}/services/SECRETTOKEN2` }),
     ],
     attempts: 2,
     retryDelayMs: 10,
-    metrics,
-    logger,
   });
   try {
     alerter.raise({ condition: "dead_letters", summary: "3 jobs" });
@@ -765,10 +753,7 @@ Deno.test("alerts: a failing webhook is retried, counted as error, and its URL n
     assert.equal(rx.got.length, 2); // two attempts
     for (const sink of ["webhook", "slack"]) {
       assert.equal(
-        metrics.counter("qmtl_alert_deliveries_total", {
-          sink,
-          outcome: "error",
-        }),
+        deliveries(metrics, sink, "error"),
         1,
       );
     }
@@ -847,9 +832,7 @@ async function smtpReceiver(opts: { tls: boolean }) {
 for (const mode of ["none", "starttls"] as const) {
   Deno.test(`alerts: e-mail through a real local SMTP server (nodemailer, ${mode}, AUTH)`, async () => {
     const rx = await smtpReceiver({ tls: mode === "starttls" });
-    const { lines, logger } = logLines();
-    const metrics = new Metrics();
-    const alerter = new Alerter({
+    const { alerter, lines, metrics } = observed({
       sinks: [emailSink({
         host: "127.0.0.1",
         port: rx.port,
@@ -862,8 +845,6 @@ for (const mode of ["none", "starttls"] as const) {
         // smtp-server's built-in certificate is self-signed.
         tlsOptions: { rejectUnauthorized: false },
       })],
-      metrics,
-      logger,
     });
     try {
       alerter.raise({
@@ -874,10 +855,7 @@ for (const mode of ["none", "starttls"] as const) {
       });
       await alerter.idle();
       assert.equal(
-        metrics.counter("qmtl_alert_deliveries_total", {
-          sink: "email",
-          outcome: "ok",
-        }),
+        deliveries(metrics, "email", "ok"),
         1,
         lines.join("\n"),
       );
@@ -912,9 +890,7 @@ for (const mode of ["none", "starttls"] as const) {
 
 Deno.test("alerts: a wrong SMTP password is a counted failure, not an exception, and not logged", async () => {
   const rx = await smtpReceiver({ tls: false });
-  const { lines, logger } = logLines();
-  const metrics = new Metrics();
-  const alerter = new Alerter({
+  const { alerter, lines, metrics } = observed({
     sinks: [emailSink({
       host: "127.0.0.1",
       port: rx.port,
@@ -925,18 +901,13 @@ Deno.test("alerts: a wrong SMTP password is a counted failure, not an exception,
       to: ["oncall@example.test"],
     })],
     attempts: 1,
-    metrics,
-    logger,
   });
   try {
     alerter.raise({ condition: "dead_letters", summary: "x" });
     await alerter.idle();
     assert.equal(rx.got.length, 0);
     assert.equal(
-      metrics.counter("qmtl_alert_deliveries_total", {
-        sink: "email",
-        outcome: "error",
-      }),
+      deliveries(metrics, "email", "error"),
       1,
     );
     assert.ok(!lines.join("\n").includes("wrong-pw-value"));

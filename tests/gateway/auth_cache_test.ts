@@ -12,6 +12,33 @@ function sign(sub: string, expS: number, iatS: number): Promise<string> {
     .setIssuedAt(iatS).setExpirationTime(expS).sign(key);
 }
 
+/** A test clock: `now` in ms; `reads` counts how often the authenticator read it. */
+interface Clock {
+  now: number;
+  reads: number;
+}
+
+function clock(): Clock {
+  return { now: 1_700_000_000_000, reads: 0 };
+}
+
+/** An authenticator on the test key, reading the time from `c`. */
+function authOn(
+  c: Clock,
+  opts: { clockSkewS?: number; cacheSize?: number; cacheTtlS?: number },
+) {
+  return createAuthenticator({
+    secret: SECRET,
+    issuer: ISSUER,
+    audience: AUDIENCE,
+    ...opts,
+    now: () => {
+      c.reads++;
+      return c.now;
+    },
+  });
+}
+
 async function rejects(p: Promise<unknown>, pattern: RegExp): Promise<void> {
   await assert.rejects(p, (e: Error) => {
     assert.match(e.message, pattern);
@@ -20,55 +47,34 @@ async function rejects(p: Promise<unknown>, pattern: RegExp): Promise<void> {
 }
 
 Deno.test("auth cache: a cached token is refused from its exp on (no skew added)", async () => {
-  let now = 1_700_000_000_000;
-  const auth = createAuthenticator({
-    secret: SECRET,
-    issuer: ISSUER,
-    audience: AUDIENCE,
-    clockSkewS: 30,
-    now: () => now,
-  });
-  const tok = await sign("alice", now / 1000 + 60, now / 1000);
+  const c = clock();
+  const auth = authOn(c, { clockSkewS: 30 });
+  const tok = await sign("alice", c.now / 1000 + 60, c.now / 1000);
   assert.equal((await auth.verify(tok)).subject, "alice");
-  now += 59_000;
+  c.now += 59_000;
   assert.equal((await auth.verify(tok)).subject, "alice"); // cached
-  now += 1_000; // exactly exp: the cache drops it; jose still allows the skew
+  c.now += 1_000; // exactly exp: the cache drops it; jose still allows the skew
   assert.equal((await auth.verify(tok)).subject, "alice");
-  now += 31_000; // past exp + skew
+  c.now += 31_000; // past exp + skew
   await rejects(auth.verify(tok), /expired/);
   await rejects(auth.verify(tok), /expired/);
 });
 
 Deno.test("auth cache: a token accepted only within the skew is never cached", async () => {
-  let now = 1_700_000_000_000;
-  let verifications = 0;
-  const auth = createAuthenticator({
-    secret: SECRET,
-    issuer: ISSUER,
-    audience: AUDIENCE,
-    clockSkewS: 30,
-    now: () => {
-      verifications++;
-      return now;
-    },
-  });
+  const c = clock();
+  const auth = authOn(c, { clockSkewS: 30 });
   // exp 10 s ago: accepted within the 30 s skew, but must not be cached.
-  const tok = await sign("bob", now / 1000 - 10, now / 1000 - 100);
+  const tok = await sign("bob", c.now / 1000 - 10, c.now / 1000 - 100);
   assert.equal((await auth.verify(tok)).subject, "bob");
-  now += 25_000; // exp + 35 s: beyond the skew
+  c.now += 25_000; // exp + 35 s: beyond the skew
   await rejects(auth.verify(tok), /expired/);
-  assert.ok(verifications > 0);
+  assert.ok(c.reads > 0);
 });
 
 Deno.test("auth cache: keyed by the exact token; tampering is still caught; bounded LRU", async () => {
-  const now = 1_700_000_000_000;
-  const auth = createAuthenticator({
-    secret: SECRET,
-    issuer: ISSUER,
-    audience: AUDIENCE,
-    cacheSize: 2,
-    now: () => now,
-  });
+  const c = clock();
+  const now = c.now;
+  const auth = authOn(c, { cacheSize: 2 });
   const toks = await Promise.all(
     ["a", "b", "c", "d"].map((s) => sign(s, now / 1000 + 600, now / 1000)),
   );
@@ -95,27 +101,17 @@ Deno.test("auth cache: keyed by the exact token; tampering is still caught; boun
 });
 
 Deno.test("auth cache: cacheTtlS bounds how long a verified token is served from the cache", async () => {
-  let now = 1_700_000_000_000;
-  let keyCalls = 0;
   // A JWKS-free check of the TTL: count verifications through `now`
   // (called once per cache lookup and once more per real verification).
-  const auth = createAuthenticator({
-    secret: SECRET,
-    issuer: ISSUER,
-    audience: AUDIENCE,
-    cacheTtlS: 10,
-    now: () => {
-      keyCalls++;
-      return now;
-    },
-  });
-  const tok = await sign("carol", now / 1000 + 3600, now / 1000);
+  const c = clock();
+  const auth = authOn(c, { cacheTtlS: 10 });
+  const tok = await sign("carol", c.now / 1000 + 3600, c.now / 1000);
   await auth.verify(tok); // lookup + verify + store
-  const afterFirst = keyCalls;
+  const afterFirst = c.reads;
   await auth.verify(tok); // cache hit: one lookup
-  assert.equal(keyCalls - afterFirst, 1);
-  now += 11_000;
-  const before = keyCalls;
+  assert.equal(c.reads - afterFirst, 1);
+  c.now += 11_000;
+  const before = c.reads;
   await auth.verify(tok); // TTL passed: verified again
-  assert.ok(keyCalls - before > 1);
+  assert.ok(c.reads - before > 1);
 });

@@ -14,6 +14,7 @@ import {
   memoryGateway,
   SECRET,
   token,
+  withGateway,
 } from "./helpers.ts";
 
 const enc = new TextEncoder();
@@ -38,8 +39,7 @@ async function expect401(res: Response, pattern: RegExp): Promise<void> {
 }
 
 Deno.test("auth (HS256): valid, missing, expired, wrong aud/iss, wrong alg, none, tampered, no exp", async () => {
-  const gw = memoryGateway({ worker: { autoStart: false } });
-  try {
+  await withGateway({ worker: { autoStart: false } }, async (gw) => {
     const ok = await token("alice", ["reader"]);
     assert.equal((await get(gw, ok)).status, 200);
 
@@ -52,64 +52,39 @@ Deno.test("auth (HS256): valid, missing, expired, wrong aud/iss, wrong alg, none
     );
 
     const key = enc.encode(SECRET);
-    const base = () =>
-      new SignJWT({ roles: ["reader"] }).setSubject("alice").setIssuer(ISSUER)
-        .setAudience(AUDIENCE);
     const now = Math.floor(Date.now() / 1000);
+    /** An HS256 reader token of alice, changed by `o` (`exp: null`: no exp claim). */
+    const signed = (
+      o: {
+        sub?: string;
+        iss?: string;
+        aud?: string;
+        alg?: string;
+        exp?: number | string | null;
+      } = {},
+    ) => {
+      const jwt = new SignJWT({ roles: ["reader"] }).setSubject(
+        o.sub ?? "alice",
+      )
+        .setIssuer(o.iss ?? ISSUER).setAudience(o.aud ?? AUDIENCE)
+        .setProtectedHeader({ alg: o.alg ?? "HS256" });
+      if (o.exp !== null) jwt.setExpirationTime(o.exp ?? "5m");
+      return jwt.sign(key);
+    };
     // Expired beyond the 30 s skew.
-    await expect401(
-      await get(
-        gw,
-        await base().setProtectedHeader({ alg: "HS256" }).setExpirationTime(
-          now - 120,
-        ).sign(key),
-      ),
-      /expired/,
-    );
+    await expect401(await get(gw, await signed({ exp: now - 120 })), /expired/);
     // Within the skew: accepted.
-    assert.equal(
-      (await get(
-        gw,
-        await base().setProtectedHeader({ alg: "HS256" }).setExpirationTime(
-          now - 5,
-        ).sign(key),
-      )).status,
-      200,
-    );
+    assert.equal((await get(gw, await signed({ exp: now - 5 }))).status, 200);
     await expect401(
-      await get(
-        gw,
-        await new SignJWT({ roles: ["reader"] }).setSubject("a").setIssuer(
-          ISSUER,
-        ).setAudience("other")
-          .setProtectedHeader({ alg: "HS256" }).setExpirationTime("5m").sign(
-            key,
-          ),
-      ),
+      await get(gw, await signed({ sub: "a", aud: "other" })),
       /aud/,
     );
     await expect401(
-      await get(
-        gw,
-        await new SignJWT({ roles: ["reader"] }).setSubject("a").setIssuer(
-          "evil",
-        ).setAudience(AUDIENCE)
-          .setProtectedHeader({ alg: "HS256" }).setExpirationTime("5m").sign(
-            key,
-          ),
-      ),
+      await get(gw, await signed({ sub: "a", iss: "evil" })),
       /iss/,
     );
     // Algorithm not in the allow-list (HS512 with the right secret).
-    await expect401(
-      await get(
-        gw,
-        await base().setProtectedHeader({ alg: "HS512" }).setExpirationTime(
-          "5m",
-        ).sign(key),
-      ),
-      /algorithm/,
-    );
+    await expect401(await get(gw, await signed({ alg: "HS512" })), /algorithm/);
     // alg none.
     const payload = {
       sub: "alice",
@@ -127,18 +102,10 @@ Deno.test("auth (HS256): valid, missing, expired, wrong aud/iss, wrong alg, none
     const tampered = `${h}.${base64url.encode(JSON.stringify(payload))}.${s}`;
     await expect401(await get(gw, tampered), /signature/);
     // No exp claim.
-    await expect401(
-      await get(
-        gw,
-        await base().setProtectedHeader({ alg: "HS256" }).sign(key),
-      ),
-      /exp/,
-    );
+    await expect401(await get(gw, await signed({ exp: null })), /exp/);
     // Tokens never appear in the logs.
     assert.ok(!gw.logs.some((l) => l.includes(ok) || l.includes(tampered)));
-  } finally {
-    await closeAll(gw);
-  }
+  });
 });
 
 Deno.test("auth (JWKS RS256): valid, unknown kid, alg confusion (HS256 signed with the public key)", async () => {
@@ -263,8 +230,7 @@ Deno.test("signDevToken puts the roles under the configured rolesClaim", async (
 });
 
 Deno.test("auth: huge tokens are refused before parsing; the sub claim must be 1-256 printable characters", async () => {
-  const gw = memoryGateway({ worker: { autoStart: false } });
-  try {
+  await withGateway({ worker: { autoStart: false } }, async (gw) => {
     const secret = enc.encode(SECRET);
     const signed = (sub: string) =>
       new SignJWT({ roles: ["reader"] })
@@ -299,7 +265,5 @@ Deno.test("auth: huge tokens are refused before parsing; the sub claim must be 1
       /sub claim/,
     );
     assert.equal((await get(gw, await signed("x".repeat(256)))).status, 200);
-  } finally {
-    await closeAll(gw);
-  }
+  });
 });

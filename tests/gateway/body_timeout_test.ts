@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { schemaHeaders } from "../../lib/contracts/mod.ts";
 import { BodyTimeoutError, serveGateway } from "../../lib/gateway/mod.ts";
-import { closeAll, memoryGateway, token } from "./helpers.ts";
+import { closeAll, memoryGateway, token, withGateway } from "./helpers.ts";
 import {
   closeQuietly,
   connect,
@@ -48,8 +48,7 @@ Deno.test("body timeout: a status-408 error maps to E_INVALID (field body), not 
 });
 
 Deno.test("body timeout: an RPC whose body stalls is answered 408 deadline_exceeded, logged at info", async () => {
-  const gw = memoryGateway({ worker: { autoStart: false } });
-  try {
+  await withGateway({ worker: { autoStart: false } }, async (gw) => {
     const tok = await token("alice", ["submitter"]);
     const res = await gw.app.request(
       "/qmtl.v1.GatewayService/SubmitStrategy",
@@ -73,9 +72,7 @@ Deno.test("body timeout: an RPC whose body stalls is answered 408 deadline_excee
       gw.logs.some((l) => l.includes("request body timed out")),
       gw.logs.join("\n"),
     );
-  } finally {
-    await closeAll(gw);
-  }
+  });
 });
 
 Deno.test("body timeout: through serveGateway a trickled SubmitStrategy gets the transport's 408 and no error log", async () => {

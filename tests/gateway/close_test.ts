@@ -14,7 +14,7 @@ import {
   RedisQueue,
 } from "../../lib/queue/mod.ts";
 import { MAX_EXIT_LAG_MS, runTimed } from "../support/exit_timing.ts";
-import { serviceUrl } from "../support/services.ts";
+import { realStack } from "../support/services.ts";
 import { TEST_AUTH } from "../support/auth.ts";
 
 const ROOT = new URL("../../", import.meta.url);
@@ -83,12 +83,11 @@ Deno.test("a process that closes its gateway exits at once (memory defaults)", a
   );
 });
 
-const redisUrl = serviceUrl("QMTL_REDIS_URL");
-const neo4jUrl = serviceUrl("QMTL_NEO4J_URL");
+const stack = realStack();
 Deno.test({
   name:
     "a process that closes its gateway and openBackends() exits at once (Redis Sentinel + Neo4j)",
-  ignore: redisUrl.ignore || neo4jUrl.ignore,
+  ignore: stack.ignore,
   async fn() {
     const run = await runTimed(
       ["run", "-A", "tests/gateway/fixtures/close_child.ts", "backends"],

@@ -39,6 +39,7 @@ import {
   submitBytes,
   token,
   waitFor,
+  withGateway,
 } from "./helpers.ts";
 import {
   connectErrorOf,
@@ -346,8 +347,7 @@ Deno.test("connect: end-to-end codes, statuses, details and Retry-After", async 
 });
 
 Deno.test("connect: unknown procedure → unimplemented; unsupported content type → 415", async () => {
-  const gw = memoryGateway({ worker: { autoStart: false } });
-  try {
+  await withGateway({ worker: { autoStart: false } }, async (gw) => {
     const tok = await token("alice", ["submitter", "reader"]);
     const res = await rpcRaw(gw, "Nope", new Uint8Array(), tok);
     assert.equal(res.status, 501);
@@ -364,9 +364,7 @@ Deno.test("connect: unknown procedure → unimplemented; unsupported content typ
     assert.equal(get.status, 405);
     assert.equal(get.headers.get("allow"), "POST");
     await get.body?.cancel();
-  } finally {
-    await closeAll(gw);
-  }
+  });
 });
 
 async function gzipped(bytes: Uint8Array): Promise<Uint8Array> {
@@ -374,8 +372,7 @@ async function gzipped(bytes: Uint8Array): Promise<Uint8Array> {
 }
 
 Deno.test("connect: gzip request bodies are decoded, bounded after inflating; Accept-Encoding honoured", async (t) => {
-  const gw = memoryGateway({ maxBodyBytes: 64 * 1024 });
-  try {
+  await withGateway({ maxBodyBytes: 64 * 1024 }, async (gw) => {
     const tok = await token("alice", ["submitter", "reader"]);
     await t.step("a gzip body is accepted", async () => {
       const body = await gzipped(
@@ -448,14 +445,11 @@ Deno.test("connect: gzip request bodies are decoded, bounded after inflating; Ac
         assert.ok(plain.length >= 1024);
       },
     );
-  } finally {
-    await closeAll(gw);
-  }
+  });
 });
 
 Deno.test("connect: an unauthenticated body is refused before it is read", async () => {
-  const gw = memoryGateway({ worker: { autoStart: false } });
-  try {
+  await withGateway({ worker: { autoStart: false } }, async (gw) => {
     let pulled = 0;
     const chunk = new Uint8Array(64 * 1024);
     const body = new ReadableStream<Uint8Array>({
@@ -475,14 +469,11 @@ Deno.test("connect: an unauthenticated body is refused before it is read", async
     assert.equal(res.status, 401);
     await res.body?.cancel();
     assert.ok(pulled <= 2, `read ${pulled} chunks of an unauthenticated body`);
-  } finally {
-    await closeAll(gw);
-  }
+  });
 });
 
 Deno.test("connect: the principal reaches the implementation as a context value", async () => {
-  const gw = memoryGateway({ worker: { autoStart: false } });
-  try {
+  await withGateway({ worker: { autoStart: false } }, async (gw) => {
     const tok = await token("alice", ["submitter"]);
     const ack = await client(gw, tok).submitStrategy({
       dag: dag("p", [node("p")]),
@@ -521,9 +512,7 @@ Deno.test("connect: the principal reaches the implementation as a context value"
       async () => await impl.getStrategy(req, ctx()),
       (e) => e instanceof QmtlError && e.code === "E_UNAUTHENTICATED",
     );
-  } finally {
-    await closeAll(gw);
-  }
+  });
 });
 
 Deno.test("connect: every GatewayService method has an ACL route and every RPC route a method", () => {

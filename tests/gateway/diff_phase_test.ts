@@ -4,11 +4,10 @@ import { DIFF_PHASES } from "../../lib/gateway/mod.ts";
 import {
   chain,
   client,
-  closeAll,
   dag,
-  memoryGateway,
   token,
   waitForState,
+  withGateway,
 } from "./helpers.ts";
 
 /** `name{labels} value` lines of one family, as a map label text → value. */
@@ -22,8 +21,7 @@ function series(text: string, name: string): Map<string, number> {
 }
 
 Deno.test("diff phases: every step of a diff job is timed into qmtl_diff_job_phase_seconds", async () => {
-  const gw = memoryGateway();
-  try {
+  await withGateway({}, async (gw) => {
     const before = series(
       await gw.metrics.render(),
       "qmtl_diff_job_phase_seconds_count",
@@ -60,7 +58,5 @@ Deno.test("diff phases: every step of a diff job is timed into qmtl_diff_job_pha
     }
     // Two transitions per job publish events (PROCESSING, COMPLETED).
     assert.equal(counts.get('{phase="publish"}'), 4);
-  } finally {
-    await closeAll(gw);
-  }
+  });
 });

@@ -3,18 +3,18 @@ import { StrategyState } from "../../lib/contracts/mod.ts";
 import {
   chain,
   client,
-  closeAll,
   dag,
-  memoryGateway,
   node,
   readSse,
+  submitDag,
+  submitReusing,
   token,
   waitForState,
+  withGateway,
 } from "./helpers.ts";
 
 Deno.test("e2e (memory): submit → QUEUED → PROCESSING → COMPLETED, topic reuse, SSE, retire", async () => {
-  const gw = memoryGateway();
-  try {
+  await withGateway({}, async (gw) => {
     const alice = await token("alice", ["submitter", "reader"]);
     const src = node("src", {
       type: "StreamInput",
@@ -23,12 +23,7 @@ Deno.test("e2e (memory): submit → QUEUED → PROCESSING → COMPLETED, topic r
     });
     const shared = chain("sma", 3, src);
     const dagA = dag("A", [src, ...shared]);
-    const ack = await client(gw, alice).submitStrategy({
-      dag: dagA,
-      version: "1",
-      callbackUrl: "",
-      metadata: {},
-    });
+    const ack = await submitDag(gw, alice, dagA);
     assert.equal(ack.state, StrategyState.QUEUED);
     assert.equal(ack.duplicate, false);
     assert.match(ack.strategyId, /^st_[0-9a-f]{24}$/);
@@ -44,35 +39,20 @@ Deno.test("e2e (memory): submit → QUEUED → PROCESSING → COMPLETED, topic r
     assert.equal(done.created.length, 4);
 
     // Same DAG again → same id, duplicate.
-    const again = await client(gw, alice).submitStrategy({
-      dag: dagA,
-      version: "1",
-      callbackUrl: "",
-      metadata: {},
-    });
+    const again = await submitDag(gw, alice, dagA);
     assert.equal(again.strategyId, ack.strategyId);
     assert.equal(again.duplicate, true);
 
     // Second strategy sharing nodes reuses their topics.
-    const extra = node("rsi", { inputs: [shared[2].nodeId] });
-    const dagB = dag("B", [src, ...shared, extra]);
-    const ackB = await client(gw, alice).submitStrategy({
-      dag: dagB,
-      version: "1",
-      callbackUrl: "",
-      metadata: {},
-    });
-    const b = await waitForState(
+    const { status: b, extra } = await submitReusing(
       gw,
-      ackB.strategyId,
-      StrategyState.COMPLETED,
       alice,
+      done,
+      src,
+      shared,
+      "rsi",
       10_000,
     );
-    for (const n of [src, ...shared]) {
-      assert.equal(b.queueMap[n.nodeId], done.queueMap[n.nodeId]);
-    }
-    assert.deepEqual(b.created, [extra.nodeId]);
     assert.equal(b.reused.length, 4);
 
     // REST status + queue map.
@@ -119,7 +99,5 @@ Deno.test("e2e (memory): submit → QUEUED → PROCESSING → COMPLETED, topic r
     assert.equal(n0?.refCount, 1);
     const s0 = await gw.registry.getNode(src.nodeId);
     assert.equal(s0?.refCount, 1);
-  } finally {
-    await closeAll(gw);
-  }
+  });
 });

@@ -4,35 +4,24 @@ import { loadConfig } from "../../lib/gateway/server/config.ts";
 import { startServer } from "../../lib/gateway/server/start.ts";
 import { createLogger, strategyStream } from "../../lib/gateway/mod.ts";
 import { RedisEventLog } from "../../lib/queue/mod.ts";
-import { serviceUrl } from "../support/services.ts";
+import { realStack } from "../support/services.ts";
 import {
   chain,
   client,
   dag,
-  type InProcess,
   node,
   readSse,
+  remote,
   SECRET,
+  submitDag,
+  submitReusing,
   token,
   waitFor,
   waitForState,
 } from "./helpers.ts";
 import { namespaceKeys } from "../../lib/gateway/store/namespace.ts";
 
-const neo4j = serviceUrl("QMTL_NEO4J_URL");
-const redis = serviceUrl("QMTL_REDIS_URL");
-const ignore = neo4j.ignore || redis.ignore;
-
-function remote(url: string): InProcess {
-  return {
-    app: {
-      request: (input: string | URL | Request, init?: RequestInit) => {
-        const u = new URL(input instanceof Request ? input.url : input, url);
-        return fetch(url + u.pathname + u.search, init);
-      },
-    },
-  };
-}
+const { neo4j, redis, ignore } = realStack();
 
 function env(extra: Record<string, string> = {}): Record<string, string> {
   return {
@@ -68,12 +57,7 @@ Deno.test({
         params: { symbol: "BTC", salt },
       });
       const shared = chain(`s-${salt}-`, 3, src);
-      const a = await client(gw, tok).submitStrategy({
-        dag: dag("A", [src, ...shared]),
-        version: "1",
-        callbackUrl: "",
-        metadata: {},
-      });
+      const a = await submitDag(gw, tok, dag("A", [src, ...shared]));
       assert.equal(a.state, StrategyState.QUEUED);
       const sA = await waitForState(
         gw,
@@ -83,24 +67,15 @@ Deno.test({
         30_000,
       );
       assert.equal(sA.created.length, 4);
-      const extra = node(`x-${salt}`, { inputs: [shared[2].nodeId] });
-      const b = await client(gw, tok).submitStrategy({
-        dag: dag("B", [src, ...shared, extra]),
-        version: "1",
-        callbackUrl: "",
-        metadata: {},
-      });
-      const sB = await waitForState(
+      const { extra } = await submitReusing(
         gw,
-        b.strategyId,
-        StrategyState.COMPLETED,
         tok,
+        sA,
+        src,
+        shared,
+        `x-${salt}`,
         30_000,
       );
-      for (const n of [src, ...shared]) {
-        assert.equal(sB.queueMap[n.nodeId], sA.queueMap[n.nodeId]);
-      }
-      assert.deepEqual(sB.created, [extra.nodeId]);
       const sse = await fetch(`${srv.url}/v1/events?strategy=${a.strategyId}`, {
         headers: { authorization: `Bearer ${tok}` },
       });
@@ -189,12 +164,11 @@ Deno.test({
     let second: ReturnType<typeof spawnChild> | undefined;
     try {
       const url1 = (await first.waitLine(/LISTENING (\S+)/, 30_000))[1];
-      const ack = await client(remote(url1), tok).submitStrategy({
-        dag: dag("R", chain(`r-${salt}-`, 3)),
-        version: "1",
-        callbackUrl: "",
-        metadata: {},
-      });
+      const ack = await submitDag(
+        remote(url1),
+        tok,
+        dag("R", chain(`r-${salt}-`, 3)),
+      );
       await first.waitLine(
         new RegExp(`DIFF_STARTED ${ack.strategyId}`),
         20_000,

@@ -15,9 +15,9 @@ import {
 import { StrategyState } from "../../lib/contracts/mod.ts";
 import {
   chain,
-  client,
   dag,
   memoryGateway,
+  submitDag,
   token,
   waitFor,
 } from "./helpers.ts";
@@ -46,6 +46,17 @@ function shared() {
   };
 }
 
+/** Closes the gateways, then the backends they share. */
+async function closeShared(
+  s: ReturnType<typeof shared>,
+  ...gateways: { close(): Promise<void> }[]
+): Promise<void> {
+  for (const gw of gateways) await gw.close();
+  await s.queue.close();
+  await s.events.close();
+  await s.registry.close();
+}
+
 Deno.test("events: a slow publisher on gateway A and the worker on gateway B — each strategy's stream is queued, processing, completed, once each", async () => {
   const s = shared();
   // A publishes its QUEUED events slowly: B's worker makes the next
@@ -68,12 +79,8 @@ Deno.test("events: a slow publisher on gateway A and the worker on gateway B —
       Array.from(
         { length: 8 },
         async (_, i) =>
-          (await client(a, tok).submitStrategy({
-            dag: dag(`ord${i}`, chain(`ord${i}-`, 2)),
-            version: "1",
-            callbackUrl: "",
-            metadata: {},
-          })).strategyId,
+          (await submitDag(a, tok, dag(`ord${i}`, chain(`ord${i}-`, 2))))
+            .strategyId,
       ),
     );
     for (const id of ids) {
@@ -100,11 +107,7 @@ Deno.test("events: a slow publisher on gateway A and the worker on gateway B —
       b.logs.every((l) => !l.includes("event not yet published")),
     );
   } finally {
-    await a.close();
-    await b.close();
-    await s.queue.close();
-    await s.events.close();
-    await s.registry.close();
+    await closeShared(s, a, b);
   }
 });
 
@@ -123,12 +126,7 @@ Deno.test("events: a publisher that dies holding the claim — its claim lapses 
   });
   try {
     const tok = await token("alice", ["submitter", "reader"]);
-    const submitting = client(a, tok).submitStrategy({
-      dag: dag("dies", chain("dies-", 2)),
-      version: "1",
-      callbackUrl: "",
-      metadata: {},
-    });
+    const submitting = submitDag(a, tok, dag("dies", chain("dies-", 2)));
     // The submission itself hangs in A's publish; find the strategy.
     const id = await waitFor(
       async () => {
@@ -159,10 +157,6 @@ Deno.test("events: a publisher that dies holding the claim — its claim lapses 
     await b.service.sweep();
     assert.deepEqual(await types(s.events, strategyStream(id)), expected(id));
   } finally {
-    await a.close();
-    await b.close();
-    await s.queue.close();
-    await s.events.close();
-    await s.registry.close();
+    await closeShared(s, a, b);
   }
 });

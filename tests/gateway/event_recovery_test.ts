@@ -1,29 +1,28 @@
 import assert from "node:assert/strict";
-import { create } from "@bufbuild/protobuf";
-import {
-  StrategyState,
-  type StrategyStatus,
-  StrategyStatusSchema,
-} from "../../lib/contracts/mod.ts";
+import { StrategyState } from "../../lib/contracts/mod.ts";
 import {
   GLOBAL_STREAM,
   MemoryStrategyStore,
   type PendingEvent,
-  RedisStrategyStore,
   strategyStream,
 } from "../../lib/gateway/mod.ts";
-import { createRedis, type Event, type EventLog } from "../../lib/queue/mod.ts";
+import type { Event, EventLog } from "../../lib/queue/mod.ts";
 import { serviceUrl } from "../support/services.ts";
 import {
-  client,
   closeAll,
   dag,
   memoryGateway,
   node,
+  submitDag,
   token,
   waitFor,
 } from "./helpers.ts";
 import { lifecycleEventId } from "../../lib/gateway/events/emitter.ts";
+import {
+  statusOf,
+  testEventBuilder,
+  withRedisStore,
+} from "../support/strategy_store.ts";
 
 type Gw = ReturnType<typeof memoryGateway>;
 
@@ -34,12 +33,11 @@ async function ids(log: EventLog, stream: string): Promise<string[]> {
 async function submit(gw: Gw, salt: string): Promise<string> {
   const alice = await token("alice", ["submitter", "reader"]);
   const src = node(`src-${salt}`, { type: "StreamInput", params: { salt } });
-  const ack = await client(gw, alice).submitStrategy({
-    dag: dag(salt, [src, node(`n-${salt}`, { inputs: [src.nodeId] })]),
-    version: "1",
-    callbackUrl: "",
-    metadata: {},
-  });
+  const ack = await submitDag(
+    gw,
+    alice,
+    dag(salt, [src, node(`n-${salt}`, { inputs: [src.nodeId] })]),
+  );
   return ack.strategyId;
 }
 
@@ -165,38 +163,15 @@ Deno.test({
   name:
     "events (Redis store): pending events are indexed by the CAS and cleared",
   ignore: redisUrl.ignore,
-  async fn() {
-    const client = createRedis(redisUrl.url!, { connectionName: "gw-test" });
-    const store = new RedisStrategyStore({
-      redis: client,
-      prefix: `qmtl:gwtest:${crypto.randomUUID()}:`,
-    });
-    try {
+  fn: () =>
+    withRedisStore(redisUrl.url!, "gw", async (store) => {
       const id = "st_" + "ab".repeat(12);
       const now = Date.now();
-      const build = (s: StrategyStatus, _f: unknown, seq: number) => ({
-        id: lifecycleEventId(s.strategyId, seq),
-        type: "t",
-        subject: s.strategyId,
-        time: new Date().toISOString(),
-        data: JSON.stringify({ state: s.state }),
-      });
+      const build = testEventBuilder;
       const created = await store.create(
-        create(StrategyStatusSchema, {
-          strategyId: id,
-          owner: "alice",
-          version: "1",
-          state: StrategyState.QUEUED,
-          dagHash: "sha256:" + "0".repeat(64),
-          queueMap: {},
-          reused: [],
-          created: [],
-          sentinelId: "",
-          attempts: 0,
-          nodeCount: 1,
+        statusOf(id, StrategyState.QUEUED, {
           createdAtMs: now,
           updatedAtMs: now,
-          callbackUrl: "",
           name: "r",
         }),
         new Uint8Array([1]),
@@ -226,9 +201,5 @@ Deno.test({
       await store.clearPendingEvents(id, [lifecycleEventId(id, 2)]);
       assert.deepEqual(await store.idsWithPendingEvents(), []);
       assert.equal((await store.get(id))?.eventSeq, 2);
-    } finally {
-      await store.close();
-      await client.quit();
-    }
-  },
+    }),
 });

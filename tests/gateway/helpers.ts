@@ -5,6 +5,7 @@
  * @module
  */
 
+import assert from "node:assert/strict";
 import { create, type MessageInitShape, toBinary } from "@bufbuild/protobuf";
 import {
   type Client,
@@ -25,6 +26,7 @@ import {
   StrategyState,
   type StrategyStatus,
   SubmitStrategyRequestSchema,
+  type SubmitStrategyResponse,
 } from "../../lib/contracts/mod.ts";
 import { MemoryRegistry } from "../../lib/dag/mod.ts";
 import type { NodeRegistry } from "../../lib/dag/mod.ts";
@@ -130,6 +132,19 @@ export function memoryGateway(
   return Object.assign(gw, { registry, queue, events, logs });
 }
 
+/** Runs `fn` on a memory gateway with `overrides`; closes it and its backends afterwards. */
+export async function withGateway(
+  overrides: Partial<GatewayOptions>,
+  fn: (gw: TestGateway) => Promise<void>,
+): Promise<void> {
+  const gw = memoryGateway(overrides);
+  try {
+    await fn(gw);
+  } finally {
+    await closeAll(gw);
+  }
+}
+
 /** Close the gateway and its memory backends. */
 export async function closeAll(
   gw: TestGateway,
@@ -182,6 +197,35 @@ export interface InProcess {
       init?: RequestInit,
     ) => Response | Promise<Response>;
   };
+}
+
+/** A server listening at `url`, called like an in-process gateway (over `fetch`). */
+export function remote(url: string): InProcess {
+  return {
+    app: {
+      request: (input, init) => {
+        const u = new URL(
+          input instanceof Request ? input.url : String(input),
+          url,
+        );
+        return fetch(url + u.pathname + u.search, init);
+      },
+    },
+  };
+}
+
+/** Submits `d` as version "1" (no callback, no metadata) through {@link client}. */
+export function submitDag(
+  gw: InProcess,
+  tok: string | undefined,
+  d: StrategyDag,
+): Promise<SubmitStrategyResponse> {
+  return client(gw, tok).submitStrategy({
+    dag: d,
+    version: "1",
+    callbackUrl: "",
+    metadata: {},
+  });
 }
 
 /**
@@ -245,6 +289,37 @@ export async function waitForState(
     timeoutMs,
     `${strategyId} ${StrategyState[state]}`,
   );
+}
+
+/**
+ * Submits DAG "B": `src`, `shared` and one new node `extraName` on the last
+ * shared node; waits until it is COMPLETED and asserts that the shared nodes
+ * kept the topics of `first` (the status of the DAG without the new node)
+ * and that only the new node was created. Returns B's status and new node.
+ */
+export async function submitReusing(
+  gw: InProcess,
+  tok: string,
+  first: StrategyStatus,
+  src: NodeSpec,
+  shared: NodeSpec[],
+  extraName: string,
+  timeoutMs: number,
+): Promise<{ status: StrategyStatus; extra: NodeSpec }> {
+  const extra = node(extraName, { inputs: [shared.at(-1)!.nodeId] });
+  const ack = await submitDag(gw, tok, dag("B", [src, ...shared, extra]));
+  const b = await waitForState(
+    gw,
+    ack.strategyId,
+    StrategyState.COMPLETED,
+    tok,
+    timeoutMs,
+  );
+  for (const n of [src, ...shared]) {
+    assert.equal(b.queueMap[n.nodeId], first.queueMap[n.nodeId], n.name);
+  }
+  assert.deepEqual(b.created, [extra.nodeId]);
+  return { status: b, extra };
 }
 
 /** Read SSE events from a response until `stop` says so or time runs out. */

@@ -10,11 +10,13 @@ import {
   RegistryError,
   UnavailableError,
 } from "../../lib/dag/mod.ts";
-import { MemoryQueue } from "../../lib/queue/mod.ts";
+import { MemoryEventLog, MemoryQueue } from "../../lib/queue/mod.ts";
 import {
   DIFF_JOB,
   diffJobKey,
+  type GatewayOptions,
   MemoryStrategyStore,
+  type StrategyStore,
 } from "../../lib/gateway/mod.ts";
 import {
   chain,
@@ -22,20 +24,20 @@ import {
   closeAll,
   dag,
   memoryGateway,
+  submitDag,
   token,
   waitFor,
 } from "./helpers.ts";
 
 type Gw = ReturnType<typeof memoryGateway>;
 type Diff = NodeRegistry["diffAndCommit"];
+type Fault = (dagName: string, attempt: number) => Promise<void> | void;
 
 /**
  * A memory registry whose diff runs `fault(dagName, attempt)` first, and
  * whose health can be switched off; `calls` counts diffs per DAG name.
  */
-function faultyRegistry(
-  fault: (dagName: string, attempt: number) => Promise<void> | void,
-): {
+function faultyRegistry(fault: Fault): {
   registry: NodeRegistry;
   healthy: { ok: boolean };
   calls: Map<string, number>;
@@ -71,12 +73,7 @@ function faultyRegistry(
 
 async function submit(gw: Gw, name: string): Promise<string> {
   const tok = await token("alice", ["submitter", "reader"]);
-  const ack = await client(gw, tok).submitStrategy({
-    dag: dag(name, chain(`${name}-`, 3)),
-    version: "1",
-    callbackUrl: "",
-    metadata: {},
-  });
+  const ack = await submitDag(gw, tok, dag(name, chain(`${name}-`, 3)));
   return ack.strategyId;
 }
 
@@ -100,136 +97,171 @@ async function settled(gw: Gw, id: string, ms = 15_000) {
 
 const fastQueue = () => new MemoryQueue({ backoff: { baseMs: 10, maxMs: 40 } });
 
-Deno.test("failures: a permanent failure fails at once with the registry's typed reason; others complete", async () => {
-  const { registry, calls } = faultyRegistry((name) => {
-    if (name === "huge") {
-      // What the registry raises for "too big / invalid for the store":
-      // a typed error, not retryable.
-      throw new RegistryError(
-        "E_INVALID",
-        "the DAG needs more transaction memory than the store allows",
-      );
-    }
-  });
+/**
+ * Runs `body` on a gateway over `faultyRegistry(fault)`, a fast-backoff
+ * queue and these worker options; closes it all afterwards.
+ */
+async function withFaults(
+  fault: Fault,
+  worker: GatewayOptions["worker"],
+  body: (
+    gw: Gw,
+    registry: ReturnType<typeof faultyRegistry>,
+  ) => Promise<void>,
+): Promise<void> {
+  const faulty = faultyRegistry(fault);
   const gw = memoryGateway({
-    registry,
+    registry: faulty.registry,
     queue: fastQueue(),
-    worker: { maxAttempts: 5, leaseMs: 5_000 },
+    worker,
   });
   try {
-    const bad = await submit(gw, "huge");
-    const ok = await Promise.all(
-      Array.from({ length: 6 }, (_, i) => submit(gw, `ok${i}`)),
-    );
-    const failed = await settled(gw, bad);
-    assert.equal(failed.state, StrategyState.FAILED);
-    assert.equal(failed.error?.code, "E_INVALID");
-    assert.match(failed.error!.message, /transaction memory/);
-    assert.equal(calls.get("huge"), 1, "a permanent failure is not retried");
-    for (const id of ok) {
-      assert.equal((await settled(gw, id)).state, StrategyState.COMPLETED);
-    }
-    assert.equal((await gw.queue.stats()).dead, 0);
+    await body(gw, faulty);
   } finally {
     await closeAll(gw);
   }
+}
+
+/** Waits until strategy `id` in `store` is in state `want`; its record. */
+async function reaches(
+  store: StrategyStore,
+  id: string,
+  want: StrategyState,
+  ms = 5_000,
+) {
+  return await waitFor(
+    async () => {
+      const r = await store.get(id);
+      return r?.status.state === want ? r : undefined;
+    },
+    ms,
+    `${id} ${StrategyState[want]}`,
+  );
+}
+
+/** Closes gateways that share backends, then the backends. */
+async function closeShared(
+  gateways: Gw[],
+  ...backends: { close(): Promise<void> }[]
+): Promise<void> {
+  for (const gw of gateways) await gw.close();
+  for (const b of backends) await b.close();
+}
+
+Deno.test("failures: a permanent failure fails at once with the registry's typed reason; others complete", async () => {
+  await withFaults(
+    (name) => {
+      if (name === "huge") {
+        // What the registry raises for "too big / invalid for the store":
+        // a typed error, not retryable.
+        throw new RegistryError(
+          "E_INVALID",
+          "the DAG needs more transaction memory than the store allows",
+        );
+      }
+    },
+    { maxAttempts: 5, leaseMs: 5_000 },
+    async (gw, { calls }) => {
+      const bad = await submit(gw, "huge");
+      const ok = await Promise.all(
+        Array.from({ length: 6 }, (_, i) => submit(gw, `ok${i}`)),
+      );
+      const failed = await settled(gw, bad);
+      assert.equal(failed.state, StrategyState.FAILED);
+      assert.equal(failed.error?.code, "E_INVALID");
+      assert.match(failed.error!.message, /transaction memory/);
+      assert.equal(calls.get("huge"), 1, "a permanent failure is not retried");
+      for (const id of ok) {
+        assert.equal((await settled(gw, id)).state, StrategyState.COMPLETED);
+      }
+      assert.equal((await gw.queue.stats()).dead, 0);
+    },
+  );
 });
 
 Deno.test("failures: an unknown failure is retried, bounded, and fails with a generic reason (raw text only in the log) while others keep completing", async () => {
-  const { registry, calls } = faultyRegistry((name) => {
-    if (name === "weird") {
-      throw new Error("Neo.DatabaseError raw-store-text-42");
-    }
-  });
-  const gw = memoryGateway({
-    registry,
-    queue: fastQueue(),
-    worker: { maxAttempts: 3, leaseMs: 5_000, concurrency: 2 },
-  });
-  try {
-    const bad = await submit(gw, "weird");
-    const ok: string[] = [];
-    // Submissions keep arriving while the bad one is retried.
-    for (let i = 0; i < 8; i++) {
-      ok.push(await submit(gw, `w${i}`));
-      await new Promise((r) => setTimeout(r, 15));
-    }
-    const failed = await settled(gw, bad);
-    assert.equal(failed.state, StrategyState.FAILED);
-    assert.equal(failed.error?.code, "E_INTERNAL");
-    assert.match(failed.error!.message, /^gave up after 3 failed attempts/);
-    assert.equal(failed.error?.details.reason, "attempts_exhausted");
-    assert.ok(!failed.error!.message.includes("raw-store-text-42"));
-    assert.equal(calls.get("weird"), 3);
-    assert.ok(gw.logs.some((l) => l.includes("raw-store-text-42")));
-    for (const id of ok) {
-      assert.equal((await settled(gw, id)).state, StrategyState.COMPLETED);
-    }
-  } finally {
-    await closeAll(gw);
-  }
+  await withFaults(
+    (name) => {
+      if (name === "weird") {
+        throw new Error("Neo.DatabaseError raw-store-text-42");
+      }
+    },
+    { maxAttempts: 3, leaseMs: 5_000, concurrency: 2 },
+    async (gw, { calls }) => {
+      const bad = await submit(gw, "weird");
+      const ok: string[] = [];
+      // Submissions keep arriving while the bad one is retried.
+      for (let i = 0; i < 8; i++) {
+        ok.push(await submit(gw, `w${i}`));
+        await new Promise((r) => setTimeout(r, 15));
+      }
+      const failed = await settled(gw, bad);
+      assert.equal(failed.state, StrategyState.FAILED);
+      assert.equal(failed.error?.code, "E_INTERNAL");
+      assert.match(failed.error!.message, /^gave up after 3 failed attempts/);
+      assert.equal(failed.error?.details.reason, "attempts_exhausted");
+      assert.ok(!failed.error!.message.includes("raw-store-text-42"));
+      assert.equal(calls.get("weird"), 3);
+      assert.ok(gw.logs.some((l) => l.includes("raw-store-text-42")));
+      for (const id of ok) {
+        assert.equal((await settled(gw, id)).state, StrategyState.COMPLETED);
+      }
+    },
+  );
 });
 
 Deno.test("failures: a transient failure while the registry is healthy counts; the strategy fails after maxAttempts", async () => {
-  const { registry, calls } = faultyRegistry((name) => {
-    if (name === "flaky") {
-      throw new UnavailableError("neo4j unavailable: raw-driver-text");
-    }
-  });
-  const gw = memoryGateway({
-    registry,
-    queue: fastQueue(),
-    worker: { maxAttempts: 4, leaseMs: 5_000 },
-  });
-  try {
-    const bad = await submit(gw, "flaky");
-    const failed = await settled(gw, bad);
-    assert.equal(failed.state, StrategyState.FAILED);
-    assert.equal(failed.error?.code, "E_UNAVAILABLE");
-    assert.equal(
-      failed.error?.message,
-      "gave up after 4 failed attempts: the registry was unavailable",
-    );
-    assert.equal(calls.get("flaky"), 4);
-  } finally {
-    await closeAll(gw);
-  }
+  await withFaults(
+    (name) => {
+      if (name === "flaky") {
+        throw new UnavailableError("neo4j unavailable: raw-driver-text");
+      }
+    },
+    { maxAttempts: 4, leaseMs: 5_000 },
+    async (gw, { calls }) => {
+      const bad = await submit(gw, "flaky");
+      const failed = await settled(gw, bad);
+      assert.equal(failed.state, StrategyState.FAILED);
+      assert.equal(failed.error?.code, "E_UNAVAILABLE");
+      assert.equal(
+        failed.error?.message,
+        "gave up after 4 failed attempts: the registry was unavailable",
+      );
+      assert.equal(calls.get("flaky"), 4);
+    },
+  );
 });
 
 Deno.test("failures: during a registry outage strategies stay QUEUED, leasing pauses (attempts not spent), and they complete when it returns", async () => {
   const fault = { on: false };
-  const { registry, healthy } = faultyRegistry(() => {
-    if (fault.on) throw new UnavailableError("neo4j unavailable");
-  });
-  const gw = memoryGateway({
-    registry,
-    queue: fastQueue(),
-    worker: { maxAttempts: 2, leaseMs: 5_000, registryCheckMs: 50 },
-  });
-  try {
-    fault.on = true;
-    healthy.ok = false;
-    const ids = await Promise.all(
-      Array.from({ length: 4 }, (_, i) => submit(gw, `out${i}`)),
-    );
-    // Far longer than two backoffs: with counting, they would be FAILED.
-    await new Promise((r) => setTimeout(r, 800));
-    for (const id of ids) {
-      const s = await state(gw, id);
-      assert.equal(s.state, StrategyState.QUEUED, StrategyState[s.state]);
-      assert.ok(s.attempts <= 2, `attempts ${s.attempts} during the outage`);
-      assert.equal((await gw.service.store.get(id))!.strikes ?? 0, 0);
-    }
-    assert.ok(gw.logs.some((l) => l.includes("diffs paused")));
-    fault.on = false;
-    healthy.ok = true;
-    for (const id of ids) {
-      assert.equal((await settled(gw, id)).state, StrategyState.COMPLETED);
-    }
-    assert.ok(gw.logs.some((l) => l.includes("diffs resume")));
-  } finally {
-    await closeAll(gw);
-  }
+  await withFaults(
+    () => {
+      if (fault.on) throw new UnavailableError("neo4j unavailable");
+    },
+    { maxAttempts: 2, leaseMs: 5_000, registryCheckMs: 50 },
+    async (gw, { healthy }) => {
+      fault.on = true;
+      healthy.ok = false;
+      const ids = await Promise.all(
+        Array.from({ length: 4 }, (_, i) => submit(gw, `out${i}`)),
+      );
+      // Far longer than two backoffs: with counting, they would be FAILED.
+      await new Promise((r) => setTimeout(r, 800));
+      for (const id of ids) {
+        const s = await state(gw, id);
+        assert.equal(s.state, StrategyState.QUEUED, StrategyState[s.state]);
+        assert.ok(s.attempts <= 2, `attempts ${s.attempts} during the outage`);
+        assert.equal((await gw.service.store.get(id))!.strikes ?? 0, 0);
+      }
+      assert.ok(gw.logs.some((l) => l.includes("diffs paused")));
+      fault.on = false;
+      healthy.ok = true;
+      for (const id of ids) {
+        assert.equal((await settled(gw, id)).state, StrategyState.COMPLETED);
+      }
+      assert.ok(gw.logs.some((l) => l.includes("diffs resume")));
+    },
+  );
 });
 
 Deno.test("failures: an attempt that never finishes (the worker died each time) counts; the strategy fails after maxAttempts", async () => {
@@ -264,13 +296,11 @@ Deno.test("failures: an attempt that never finishes (the worker died each time) 
         "PROCESSING",
       );
     }
-    const s = await waitFor(
-      async () => {
-        const st = await state(gw, id);
-        return st.state === StrategyState.FAILED ? st : undefined;
-      },
+    const { status: s } = await reaches(
+      gw.service.store,
+      id,
+      StrategyState.FAILED,
       2_000,
-      "FAILED",
     );
     assert.equal(s.error?.details.reason, "attempts_exhausted");
     assert.match(s.error!.message, /did not finish in 3 attempts/);
@@ -349,8 +379,7 @@ Deno.test("submit: accepted work is never answered 409 — the worker taking the
     },
   });
   const registry = new MemoryRegistry();
-  const events = (await import("../../lib/queue/mod.ts")).MemoryEventLog;
-  const log = new events();
+  const log = new MemoryEventLog();
   const a = memoryGateway({ store, queue: racing, registry, events: log });
   const b = memoryGateway({ store, queue: racing, registry, events: log });
   try {
@@ -372,15 +401,13 @@ Deno.test("submit: accepted work is never answered 409 — the worker taking the
       ids.add(ra.strategyId);
     }
     for (const id of ids) {
-      const s = await waitFor(
-        async () => {
-          const st = (await store.get(id))?.status;
-          return st?.state === StrategyState.COMPLETED ? st : undefined;
-        },
+      const { status } = await reaches(
+        store,
+        id,
+        StrategyState.COMPLETED,
         10_000,
-        `${id} COMPLETED`,
       );
-      assert.equal(s.attempts, 1);
+      assert.equal(status.attempts, 1);
     }
     for (const gw of [a, b]) {
       assert.ok(
@@ -393,11 +420,7 @@ Deno.test("submit: accepted work is never answered 409 — the worker taking the
       );
     }
   } finally {
-    await a.close();
-    await b.close();
-    await queue.close();
-    await log.close();
-    await registry.close();
+    await closeShared([a, b], queue, log, registry);
   }
 });
 
@@ -408,7 +431,6 @@ Deno.test("submit: a FAILED strategy resubmitted on two gateways at once is queu
   });
   const store = new MemoryStrategyStore();
   const queue = fastQueue();
-  const { MemoryEventLog } = await import("../../lib/queue/mod.ts");
   const log = new MemoryEventLog();
   const a = memoryGateway({ store, queue, registry, events: log });
   const b = memoryGateway({ store, queue, registry, events: log });
@@ -421,42 +443,28 @@ Deno.test("submit: a FAILED strategy resubmitted on two gateways at once is queu
       metadata: {},
     };
     const first = await client(a, tok).submitStrategy(req);
-    await waitFor(
-      async () =>
-        (await store.get(first.strategyId))?.status.state ===
-          StrategyState.FAILED,
-      5_000,
-      "FAILED",
-    );
+    await reaches(store, first.strategyId, StrategyState.FAILED);
     fail = false;
     const [ra, rb] = await Promise.all([
       client(a, tok).submitStrategy(req),
       client(b, tok).submitStrategy(req),
     ]);
     assert.ok(ra.duplicate && rb.duplicate);
-    const done = await waitFor(
-      async () => {
-        const r = await store.get(first.strategyId);
-        return r?.status.state === StrategyState.COMPLETED ? r : undefined;
-      },
-      5_000,
-      "COMPLETED",
+    const done = await reaches(
+      store,
+      first.strategyId,
+      StrategyState.COMPLETED,
     );
     assert.equal(done.generation, 1, "queued again once");
     assert.equal((await queue.stats()).dead, 0);
   } finally {
-    await a.close();
-    await b.close();
-    await queue.close();
-    await log.close();
-    await registry.close();
+    await closeShared([a, b], queue, log, registry);
   }
 });
 
 Deno.test("worker: a job whose strategy this gateway's store does not know is never acknowledged (left in the queue with the reason)", async () => {
   const queue = fastQueue();
   const registry = new MemoryRegistry();
-  const { MemoryEventLog } = await import("../../lib/queue/mod.ts");
   const logA = new MemoryEventLog();
   const logB = new MemoryEventLog();
   // Two deployments wrongly sharing one queue, each with its own store.
@@ -491,11 +499,6 @@ Deno.test("worker: a job whose strategy this gateway's store does not know is ne
     assert.match(job.lastError, /unknown to this gateway's store/);
     assert.equal((await state(a, id)).state, StrategyState.QUEUED);
   } finally {
-    await a.close();
-    await b.close();
-    await queue.close();
-    await logA.close();
-    await logB.close();
-    await registry.close();
+    await closeShared([a, b], queue, logA, logB, registry);
   }
 });

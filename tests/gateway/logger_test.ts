@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { bufferedSink, createLogger } from "../../lib/gateway/mod.ts";
-import { closeAll, memoryGateway, token } from "./helpers.ts";
+import { token, withGateway } from "./helpers.ts";
 
 Deno.test("logger: JSON lines, credentials redacted at any depth, fields override base, levels", () => {
   const lines: string[] = [];
@@ -46,8 +46,7 @@ Deno.test("logger: JSON lines, credentials redacted at any depth, fields overrid
 });
 
 Deno.test("logger: the request line has no query string, headers or token", async () => {
-  const gw = memoryGateway({ worker: { autoStart: false } });
-  try {
+  await withGateway({ worker: { autoStart: false } }, async (gw) => {
     const tok = await token("alice", ["reader"]);
     const res = await gw.app.request("/v1/nodes?page_size=5&secret=x", {
       headers: { authorization: `Bearer ${tok}` },
@@ -66,9 +65,7 @@ Deno.test("logger: the request line has no query string, headers or token", asyn
       assert.ok(!l.includes(tok), "token in a log line");
       assert.ok(!l.includes("page_size"), "query string in a log line");
     }
-  } finally {
-    await closeAll(gw);
-  }
+  });
 });
 
 Deno.test("logger: the default sink buffers lines and loses none at exit", async () => {
@@ -120,8 +117,7 @@ Deno.test("logger: a sink the target cannot drain drops new lines and counts the
 });
 
 Deno.test("access log: a successful probe or scrape is logged at debug, an API success at info, an ops failure at warn", async () => {
-  const gw = memoryGateway({ worker: { autoStart: false } });
-  try {
+  await withGateway({ worker: { autoStart: false } }, async (gw) => {
     const levelOf = async (path: string, auth = false) => {
       gw.logs.length = 0;
       const res = await gw.app.request(path, {
@@ -143,9 +139,7 @@ Deno.test("access log: a successful probe or scrape is logged at debug, an API s
     }
     assert.equal(await levelOf("/v1/strategies", true), "info");
     assert.equal(await levelOf("/no-such-path"), "warn");
-  } finally {
-    await closeAll(gw);
-  }
+  });
 });
 
 Deno.test("logger: a line written while a write is under way neither stalls the sink nor is lost", async () => {

@@ -20,6 +20,7 @@ import { MemoryEventLog, MemoryQueue } from "../../lib/queue/mod.ts";
 import { QmtlClient, StrategyBuilder } from "../../sdk/mod.ts";
 import { validate } from "../support/json_schema.ts";
 import { TEST_AUTH, token } from "../support/auth.ts";
+import { input60, step60 } from "../sdk/fixtures/nodes.ts";
 
 type Doc = {
   paths: Record<string, Record<string, Operation>>;
@@ -127,19 +128,8 @@ Deno.test("openapi: every response matches the document (status, content type, s
       fetch: fetchApp,
     });
     const s = new StrategyBuilder("openapi_probe");
-    const px = s.streamInput({
-      name: "px",
-      tags: ["oa", "px"],
-      intervalS: 60,
-      period: 1,
-    });
-    s.processing({
-      name: "twice",
-      inputs: [px],
-      intervalS: 60,
-      period: 1,
-      compute: (v) => v.last * 2,
-    });
+    const px = input60(s, "px", ["oa", "px"]);
+    step60(s, "twice", [px], 1, (v) => v.last * 2);
     const ack = await client.submit(s, { version: "1" });
     const status = await client.waitFor(ack.strategyId, "COMPLETED", {
       timeoutMs: 10_000,

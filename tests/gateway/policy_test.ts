@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { QmtlError } from "../../lib/contracts/mod.ts";
+import { type NodeSpec, QmtlError } from "../../lib/contracts/mod.ts";
 import {
   createPolicy,
   dagDepth,
@@ -7,13 +7,12 @@ import {
 } from "../../lib/gateway/mod.ts";
 import {
   chain,
-  closeAll,
   dag,
-  memoryGateway,
   node,
   rpcRaw,
   submitBytes,
   token,
+  withGateway,
 } from "./helpers.ts";
 
 Deno.test("policy: limits, explicit deny wins, rate per minute", () => {
@@ -41,29 +40,24 @@ Deno.test("policy: limits, explicit deny wins, rate per minute", () => {
       }`;
     }
   };
-  assert.equal(code(() => p.checkDag("a", dag("s", chain("n", 3)))), "ok");
-  assert.equal(
-    code(() => p.checkDag("a", dag("s", chain("n", 6)))),
-    "E_POLICY:maxNodes",
-  );
-  assert.equal(
-    code(() => p.checkDag("a", dag("s", chain("n", 4)))),
-    "E_POLICY:maxDepth",
-  );
+  // [subject, nodes, outcome]
+  const dags: [string, NodeSpec[], string][] = [
+    ["a", chain("n", 3), "ok"],
+    ["a", chain("n", 6), "E_POLICY:maxNodes"],
+    ["a", chain("n", 4), "E_POLICY:maxDepth"],
+    ["a", [node("t", { type: "Exotic" })], "E_POLICY:allowedNodeTypes"],
+    // Subject override raises limits, but its deny beats the default allow.
+    ["big", chain("n", 6), "E_POLICY:deniedNodeTypes"],
+    ["mallory", chain("n", 1), "E_POLICY:deniedSubjects"],
+  ];
+  for (const [subject, nodes, outcome] of dags) {
+    assert.equal(
+      code(() => p.checkDag(subject, dag("s", nodes))),
+      outcome,
+      `${subject}, ${nodes.length} nodes`,
+    );
+  }
   assert.equal(dagDepth(dag("s", chain("n", 4))), 4);
-  assert.equal(
-    code(() => p.checkDag("a", dag("s", [node("t", { type: "Exotic" })]))),
-    "E_POLICY:allowedNodeTypes",
-  );
-  // Subject override raises limits, but its deny beats the default allow.
-  assert.equal(
-    code(() => p.checkDag("big", dag("s", chain("n", 6)))),
-    "E_POLICY:deniedNodeTypes",
-  );
-  assert.equal(
-    code(() => p.checkDag("mallory", dag("s", chain("n", 1)))),
-    "E_POLICY:deniedSubjects",
-  );
   assert.equal(code(() => p.admit("a")), "ok");
   assert.equal(code(() => p.admit("a")), "ok");
   assert.equal(
@@ -75,8 +69,7 @@ Deno.test("policy: limits, explicit deny wins, rate per minute", () => {
 });
 
 Deno.test("policy: enforced on SubmitStrategy with E_POLICY naming the limit", async () => {
-  const gw = memoryGateway({ policy: { defaults: { maxNodes: 2 } } });
-  try {
+  await withGateway({ policy: { defaults: { maxNodes: 2 } } }, async (gw) => {
     const tok = await token("alice", ["submitter"]);
     const body = submitBytes({
       dag: dag("s", chain("n", 3)),
@@ -90,9 +83,7 @@ Deno.test("policy: enforced on SubmitStrategy with E_POLICY naming the limit", a
     assert.equal(err.code, "permission_denied");
     assert.match(err.message, /\[E_POLICY\] policy limit maxNodes/);
     assert.equal((await gw.service.store.list()).strategies.length, 0);
-  } finally {
-    await closeAll(gw);
-  }
+  });
 });
 
 Deno.test("policy: safe defaults apply unless set; 0 lifts a limit; undefined keeps the default", () => {
@@ -176,11 +167,10 @@ Deno.test("policy: a negative or fractional limit is a configuration error", () 
 });
 
 Deno.test("policy: over the rate, SubmitStrategy answers 429 E_RATE_LIMITED with Retry-After; nothing is written", async () => {
-  const gw = memoryGateway({
+  await withGateway({
     policy: { defaults: { submissionsPerMinute: 2 } },
     worker: { autoStart: false },
-  });
-  try {
+  }, async (gw) => {
     const tok = await token("alice", ["submitter"]);
     const submit = (i: number) =>
       rpcRaw(
@@ -203,7 +193,5 @@ Deno.test("policy: over the rate, SubmitStrategy answers 429 E_RATE_LIMITED with
       /^\[E_RATE_LIMITED\] policy limit submissionsPerMinute: at most 2/,
     );
     assert.equal((await gw.service.store.list()).strategies.length, 2);
-  } finally {
-    await closeAll(gw);
-  }
+  });
 });

@@ -2,25 +2,18 @@ import assert from "node:assert/strict";
 import { ROUTES } from "../../lib/gateway/mod.ts";
 import {
   chain,
-  client,
-  closeAll,
   dag,
-  memoryGateway,
+  submitDag,
   token,
   waitFor,
+  withGateway,
 } from "./helpers.ts";
 import { StrategyState } from "../../lib/contracts/mod.ts";
 
 Deno.test("rest: every REST path answers POST/PUT/PATCH/DELETE with 405 + Allow, and nothing changes", async () => {
-  const gw = memoryGateway();
-  try {
+  await withGateway({}, async (gw) => {
     const tok = await token("alice", ["submitter", "reader", "operator"]);
-    const ack = await client(gw, tok).submitStrategy({
-      dag: dag("s", chain("n", 3)),
-      version: "1",
-      callbackUrl: "",
-      metadata: {},
-    });
+    const ack = await submitDag(gw, tok, dag("s", chain("n", 3)));
     const done = await waitFor(async () => {
       const s = await gw.service.store.get(ack.strategyId);
       return s?.status.state === StrategyState.COMPLETED ? s : undefined;
@@ -78,14 +71,11 @@ Deno.test("rest: every REST path answers POST/PUT/PATCH/DELETE with 405 + Allow,
     assert.equal(res.status, 405);
     assert.equal(res.headers.get("allow"), "POST");
     await res.body?.cancel();
-  } finally {
-    await closeAll(gw);
-  }
+  });
 });
 
 Deno.test("openapi: generated from the route table, every REST route present", async () => {
-  const gw = memoryGateway({ worker: { autoStart: false } });
-  try {
+  await withGateway({ worker: { autoStart: false } }, async (gw) => {
     const res = await gw.app.request("/openapi.json");
     assert.equal(res.status, 200);
     const doc = await res.json();
@@ -98,14 +88,11 @@ Deno.test("openapi: generated from the route table, every REST route present", a
     for (const p of Object.keys(doc.paths)) {
       assert.equal(Object.keys(doc.paths[p]).join(), "get");
     }
-  } finally {
-    await closeAll(gw);
-  }
+  });
 });
 
 Deno.test("pipeline: every answer (2xx, 401, 403, 404, 405) carries the request id and schema echo and is logged once", async () => {
-  const gw = memoryGateway({ worker: { autoStart: false } });
-  try {
+  await withGateway({ worker: { autoStart: false } }, async (gw) => {
     const reader = await token("alice", ["reader"]);
     const none = await token("carl", []);
     const cases: [string, RequestInit, number][] = [
@@ -137,7 +124,5 @@ Deno.test("pipeline: every answer (2xx, 401, 403, 404, 405) carries the request 
       assert.equal(lines[0].status, status, path);
       assert.equal(lines[0].requestId, "rid-1", path);
     }
-  } finally {
-    await closeAll(gw);
-  }
+  });
 });

@@ -46,6 +46,39 @@ function testServer(
   return { server, port: server.addr.port, errors };
 }
 
+/**
+ * Runs `fn` on a test server with `options` and one connection that has sent
+ * the head of a POST declaring `length` body bytes, then `body`; `t0` is when
+ * that was sent. The connection and the server are closed afterwards.
+ */
+async function onUpload(
+  options: ServeGatewayOptions,
+  length: number,
+  body: string,
+  fn: (
+    u: {
+      conn: Deno.Conn;
+      server: GatewayServer;
+      errors: unknown[];
+      t0: number;
+    },
+  ) => Promise<void>,
+): Promise<void> {
+  const { server, port, errors } = testServer(options);
+  const conn = await connect(port);
+  try {
+    await conn.write(
+      enc.encode(
+        `POST /upload HTTP/1.1\r\nhost: t\r\ncontent-length: ${length}\r\n\r\n${body}`,
+      ),
+    );
+    await fn({ conn, server, errors, t0: Date.now() });
+  } finally {
+    closeQuietly(conn);
+    await server.shutdown();
+  }
+}
+
 Deno.test("serve: the preferred engine (Deno.serve's own HTTP code) is in use on this Deno", async () => {
   const { server, port } = testServer({});
   try {
@@ -123,65 +156,45 @@ for (const engine of ENGINES) {
   });
 
   Deno.test(`serve [${engine}]: a body trickled 1 byte / 100 ms is cut at the body timeout with 408, then the connection closes`, async () => {
-    const { server, port, errors } = testServer({
-      engine,
-      bodyTimeoutMs: 700,
-      idleTimeoutMs: 5_000,
-    });
-    const conn = await connect(port);
-    try {
-      await conn.write(
-        enc.encode(
-          "POST /upload HTTP/1.1\r\nhost: t\r\ncontent-length: 1000\r\n\r\n",
-        ),
-      );
-      const t0 = Date.now();
-      const ac = new AbortController();
-      const sending = trickle(conn, "b".repeat(1000), 100, ac.signal);
-      const res = await readResponse(conn, 3_000);
-      const after = Date.now() - t0;
-      assert.equal(res.status, 408);
-      assert.equal(res.headers["connection"], "close");
-      assert.match(res.body, /request body not received within 700 ms/);
-      assert.ok(after >= 650 && after <= 1_800, `408 after ${after} ms`);
-      assert.equal(errors.length, 1);
-      assert.ok(errors[0] instanceof BodyTimeoutError);
-      assert.equal((errors[0] as BodyTimeoutError).kind, "total");
-      const closed = await readUntilClosed(conn, 7_000);
-      ac.abort();
-      await sending;
-      assert.ok(closed.closed, "connection closed after the 408");
-      assert.equal(server.stats().bodyTimeouts, 1);
-    } finally {
-      closeQuietly(conn);
-      await server.shutdown();
-    }
+    await onUpload(
+      { engine, bodyTimeoutMs: 700, idleTimeoutMs: 5_000 },
+      1000,
+      "",
+      async ({ conn, server, errors, t0 }) => {
+        const ac = new AbortController();
+        const sending = trickle(conn, "b".repeat(1000), 100, ac.signal);
+        const res = await readResponse(conn, 3_000);
+        const after = Date.now() - t0;
+        assert.equal(res.status, 408);
+        assert.equal(res.headers["connection"], "close");
+        assert.match(res.body, /request body not received within 700 ms/);
+        assert.ok(after >= 650 && after <= 1_800, `408 after ${after} ms`);
+        assert.equal(errors.length, 1);
+        assert.ok(errors[0] instanceof BodyTimeoutError);
+        assert.equal((errors[0] as BodyTimeoutError).kind, "total");
+        const closed = await readUntilClosed(conn, 7_000);
+        ac.abort();
+        await sending;
+        assert.ok(closed.closed, "connection closed after the 408");
+        assert.equal(server.stats().bodyTimeouts, 1);
+      },
+    );
   });
 
   Deno.test(`serve [${engine}]: a body that stops arriving is cut at the idle timeout`, async () => {
-    const { server, port, errors } = testServer({
-      engine,
-      bodyTimeoutMs: 10_000,
-      idleTimeoutMs: 500,
-    });
-    const conn = await connect(port);
-    try {
-      await conn.write(
-        enc.encode(
-          "POST /upload HTTP/1.1\r\nhost: t\r\ncontent-length: 100\r\n\r\nhalf",
-        ),
-      );
-      const t0 = Date.now();
-      const res = await readResponse(conn, 3_000);
-      const after = Date.now() - t0;
-      assert.equal(res.status, 408);
-      assert.match(res.body, /no body bytes for 500 ms/);
-      assert.ok(after >= 450 && after <= 1_500, `408 after ${after} ms`);
-      assert.equal((errors[0] as BodyTimeoutError).kind, "idle");
-    } finally {
-      closeQuietly(conn);
-      await server.shutdown();
-    }
+    await onUpload(
+      { engine, bodyTimeoutMs: 10_000, idleTimeoutMs: 500 },
+      100,
+      "half",
+      async ({ conn, errors, t0 }) => {
+        const res = await readResponse(conn, 3_000);
+        const after = Date.now() - t0;
+        assert.equal(res.status, 408);
+        assert.match(res.body, /no body bytes for 500 ms/);
+        assert.ok(after >= 450 && after <= 1_500, `408 after ${after} ms`);
+        assert.equal((errors[0] as BodyTimeoutError).kind, "idle");
+      },
+    );
   });
 
   Deno.test(`serve [${engine}]: an idle keep-alive connection is closed at the idle timeout, a busy one is not`, async () => {

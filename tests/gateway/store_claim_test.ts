@@ -1,40 +1,24 @@
 // The strategy store's publishing claim, generation guard and strike
 // count, on both backends (memory, and Redis with its Lua compare-and-set).
 import assert from "node:assert/strict";
-import { create } from "@bufbuild/protobuf";
-import {
-  StrategyState,
-  type StrategyStatus,
-  StrategyStatusSchema,
-} from "../../lib/contracts/mod.ts";
+import { StrategyState, type StrategyStatus } from "../../lib/contracts/mod.ts";
 import {
   MemoryStrategyStore,
-  type PendingEventBuilder,
-  RedisStrategyStore,
   type StrategyStore,
 } from "../../lib/gateway/mod.ts";
-import { createRedis } from "../../lib/queue/mod.ts";
 import { serviceUrl } from "../support/services.ts";
 import { lifecycleEventId } from "../../lib/gateway/events/emitter.ts";
+import {
+  statusOf,
+  testEventBuilder,
+  withRedisStore,
+} from "../support/strategy_store.ts";
 
-const build: PendingEventBuilder = (s, _from, seq) => ({
-  id: lifecycleEventId(s.strategyId, seq),
-  type: "t",
-  subject: s.strategyId,
-  time: new Date().toISOString(),
-  data: JSON.stringify({ state: s.state }),
-});
+const build = testEventBuilder;
 
 function status(id: string): StrategyStatus {
   const now = Date.now();
-  return create(StrategyStatusSchema, {
-    strategyId: id,
-    owner: "alice",
-    version: "1",
-    state: StrategyState.QUEUED,
-    dagHash: "sha256:" + "0".repeat(64),
-    attempts: 0,
-    nodeCount: 1,
+  return statusOf(id, StrategyState.QUEUED, {
     createdAtMs: now,
     updatedAtMs: now,
     name: "c",
@@ -122,17 +106,5 @@ const redisUrl = serviceUrl("QMTL_REDIS_URL");
 Deno.test({
   name: "store claims: Redis",
   ignore: redisUrl.ignore,
-  async fn() {
-    const client = createRedis(redisUrl.url!, { connectionName: "claim-test" });
-    const store = new RedisStrategyStore({
-      redis: client,
-      prefix: `qmtl:claimtest:${crypto.randomUUID()}:`,
-    });
-    try {
-      await conformance(store);
-    } finally {
-      await store.close();
-      await client.quit();
-    }
-  },
+  fn: () => withRedisStore(redisUrl.url!, "claim", conformance),
 });

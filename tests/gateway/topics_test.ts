@@ -23,22 +23,13 @@ import {
   testClient,
   testPrefix,
 } from "../queue/redis_env.ts";
+import { input60, step60 } from "../sdk/fixtures/nodes.ts";
 
 function strategy(name: string): StrategyBuilder {
   const s = new StrategyBuilder(name);
-  const px = s.streamInput({
-    name: "px",
-    tags: ["topics", "close"],
-    intervalS: 60,
-    period: 1,
-  });
-  s.processing({
-    name: `own_${name}`,
-    inputs: [px],
-    intervalS: 60,
-    period: 2,
+  const px = input60(s, "px", ["topics", "close"]);
+  step60(s, `own_${name}`, [px], 2, (v) => v.last - v.at(0), {
     params: { name },
-    compute: (v) => v.last - v.at(0),
   });
   return s;
 }

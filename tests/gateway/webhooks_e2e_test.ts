@@ -124,6 +124,13 @@ Deno.test("webhooks e2e: signed delivery of every lifecycle event, retries with 
     const flaky = await submit("flaky", `${hook.url}/flaky/b`);
     const dead = await submit("dead", `${hook.url}/dead/c`);
 
+    const to = (path: string) => hook.deliveries.filter((d) => d.path === path);
+    const delivered = (path: string, n: number) =>
+      waitFor(
+        () => Promise.resolve(to(path).length >= n),
+        10_000,
+        `${n} deliveries to ${path}`,
+      );
     const logged = async (id: string) =>
       (await gw.events.read(strategyStream(id), { count: 100 })).map((e) =>
         e.event
@@ -135,17 +142,10 @@ Deno.test("webhooks e2e: signed delivery of every lifecycle event, retries with 
     ];
 
     // 1. Every lifecycle event POSTed once, signed, as a structured CloudEvent.
-    await waitFor(
-      () =>
-        Promise.resolve(
-          hook.deliveries.filter((d) => d.path === "/ok/a").length >= 3,
-        ),
-      10_000,
-      "3 deliveries to /ok/a",
-    );
+    await delivered("/ok/a", 3);
     const okEvents = await logged(ok);
     assert.deepEqual(okEvents.map((e) => e.type), types);
-    const okDeliveries = hook.deliveries.filter((d) => d.path === "/ok/a");
+    const okDeliveries = to("/ok/a");
     assert.deepEqual(
       okDeliveries.map((d) => d.eventId).sort(),
       okEvents.map((e) => e.id).sort(),
@@ -170,19 +170,10 @@ Deno.test("webhooks e2e: signed delivery of every lifecycle event, retries with 
     );
 
     // 2. A receiver failing twice per event: attempts 1, 2 (503), 3 (ok).
-    await waitFor(
-      () =>
-        Promise.resolve(
-          hook.deliveries.filter((d) => d.path === "/flaky/b").length >= 9,
-        ),
-      10_000,
-      "9 attempts to /flaky/b",
-    );
+    await delivered("/flaky/b", 9);
     const flakyEvents = await logged(flaky);
     for (const e of flakyEvents) {
-      const tries = hook.deliveries.filter((d) =>
-        d.path === "/flaky/b" && d.eventId === e.id
-      );
+      const tries = to("/flaky/b").filter((d) => d.eventId === e.id);
       assert.deepEqual(tries.map((d) => d.attempt), [1, 2, 3], e.type);
       assert.ok(tries.every((d) => d.signatureOk && d.independentSigOk));
       // Backoff: each retry waits at least half the base delay (jitter).
@@ -218,13 +209,7 @@ Deno.test("webhooks e2e: signed delivery of every lifecycle event, retries with 
     ).sort();
     assert.deepEqual(deadIds, deadEvents.map((e) => e.id).sort());
     for (const e of deadEvents) {
-      assert.equal(
-        hook.deliveries.filter((d) =>
-          d.path === "/dead/c" && d.eventId === e.id
-        )
-          .length,
-        3,
-      );
+      assert.equal(to("/dead/c").filter((d) => d.eventId === e.id).length, 3);
     }
     // Nothing of /ok or /flaky is dead.
     assert.equal((await webhookQueue.listDead()).length, 3);

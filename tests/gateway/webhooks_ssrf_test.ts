@@ -20,13 +20,12 @@ import {
 import { MemoryQueue } from "../../lib/queue/mod.ts";
 import { ConfigError, loadConfig } from "../../lib/gateway/server/config.ts";
 import {
-  closeAll,
   dag,
-  memoryGateway,
   node,
   rpcRaw,
   submitBytes,
   token,
+  withGateway,
 } from "./helpers.ts";
 import {
   type AddressClass,
@@ -141,8 +140,7 @@ const REFUSED_AT_SUBMIT: [string, RegExp][] = [
 ];
 
 Deno.test("webhooks: refused callback URLs at submit → E_INVALID naming callback_url, nothing written", async () => {
-  const gw = memoryGateway();
-  try {
+  await withGateway({}, async (gw) => {
     const principal = { subject: "alice", roles: ["submitter" as const] };
     for (const [url, why] of REFUSED_AT_SUBMIT) {
       const n = node(`n-${url}`);
@@ -203,9 +201,7 @@ Deno.test("webhooks: refused callback URLs at submit → E_INVALID naming callba
       );
       assert.ok(ack.strategyId);
     }
-  } finally {
-    await closeAll(gw);
-  }
+  });
 });
 
 Deno.test("webhooks: the allow-list admits exactly its hosts, ports and blocks", () => {

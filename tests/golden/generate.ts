@@ -110,7 +110,8 @@ export const TAG_QUERY_CASES: { tags: string[]; match_mode: "any" | "all"; same_
   { tags: ["price", "btc", "price"], match_mode: "all", same_as: "tag_all" },
 ];
 
-function identity(v: Vector): NodeIdentity {
+/** The node identity a vector describes (its code hashed when it has code). */
+export function identity(v: Vector): NodeIdentity {
   return {
     nodeType: v.node_type,
     intervalS: v.interval_s,

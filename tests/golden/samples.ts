@@ -55,33 +55,31 @@ import {
   TopicDescriptorSchema,
 } from "../../lib/contracts/mod.ts";
 
-const streamParams = '{"field":"close","symbol":"BTC/USDT"}';
-const streamId = computeNodeId({
+// The identity fields of the two nodes: hashed into their IDs and set on them.
+const streamIdentity = {
   nodeType: "StreamInput",
   intervalS: 60,
   period: 1,
-  paramsJson: streamParams,
-});
-const smaCode =
-  "sha256:1c4f8ad3b02b1e8a5b1c0f0e3bba3b0a6f7a2d5b6cdb1d92b2e60a1a5d0f3c11";
-const smaId = computeNodeId({
+  paramsJson: '{"field":"close","symbol":"BTC/USDT"}',
+  inputs: [],
+  codeHash: "",
+};
+const streamId = computeNodeId(streamIdentity);
+const smaIdentity = {
   nodeType: "Processing",
   intervalS: 60,
   period: 20,
   paramsJson: '{"window":20}',
   inputs: [streamId],
-  codeHash: smaCode,
-});
+  codeHash:
+    "sha256:1c4f8ad3b02b1e8a5b1c0f0e3bba3b0a6f7a2d5b6cdb1d92b2e60a1a5d0f3c11",
+};
+const smaId = computeNodeId(smaIdentity);
 
 /** A StreamInput node. Map keys are in sorted order (as on the wire). */
 export const STREAM_NODE: NodeSpec = create(NodeSpecSchema, {
   nodeId: streamId,
-  nodeType: "StreamInput",
-  intervalS: 60,
-  period: 1,
-  paramsJson: streamParams,
-  inputs: [],
-  codeHash: "",
+  ...streamIdentity,
   schemaCompatId: "v1",
   name: "btc_close",
   tags: ["btc", "price", "ünïcødé 😀"],
@@ -91,12 +89,7 @@ export const STREAM_NODE: NodeSpec = create(NodeSpecSchema, {
 /** A Processing node consuming {@link STREAM_NODE}. */
 export const SMA_NODE: NodeSpec = create(NodeSpecSchema, {
   nodeId: smaId,
-  nodeType: "Processing",
-  intervalS: 60,
-  period: 20,
-  paramsJson: '{"window":20}',
-  inputs: [streamId],
-  codeHash: smaCode,
+  ...smaIdentity,
   schemaCompatId: "v1",
   name: "sma20",
   tags: [],

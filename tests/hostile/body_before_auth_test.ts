@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { ROUTES } from "../../lib/gateway/mod.ts";
 import { closeQuietly, connect } from "../gateway/raw_http.ts";
 import { hfetch, SECRET, token } from "./harness.ts";
+import { terminate } from "../support/child.ts";
 
 const root = new URL("../../", import.meta.url);
 const enc = new TextEncoder();
@@ -62,22 +63,7 @@ async function startServer(): Promise<Server> {
   };
   drain(child.stdout).catch(() => {});
   drain(child.stderr).catch(() => {});
-  const stop = async () => {
-    try {
-      child.kill("SIGTERM");
-    } catch {
-      // gone
-    }
-    const timer = setTimeout(() => {
-      try {
-        child.kill("SIGKILL");
-      } catch {
-        // gone
-      }
-    }, 15_000);
-    await child.status;
-    clearTimeout(timer);
-  };
+  const stop = () => terminate(child, 15_000);
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
     const m = /"url":"http:\/\/127\.0\.0\.1:(\d+)"/.exec(out);

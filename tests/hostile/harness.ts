@@ -18,7 +18,7 @@ import {
 import { schemaHeaders } from "../../lib/contracts/mod.ts";
 import type { NodeRegistry } from "../../lib/dag/mod.ts";
 import { createLogger, type Role } from "../../lib/gateway/mod.ts";
-import { serviceUrl } from "../support/services.ts";
+import { realStack } from "../support/services.ts";
 import { AUDIENCE, ISSUER, SECRET, token } from "../gateway/helpers.ts";
 import { closeQuietly, connect, rawGet } from "../gateway/raw_http.ts";
 
@@ -103,10 +103,9 @@ function countWrites(r: NodeRegistry, tally: { n: number }): NodeRegistry {
 
 /** The real stack, if configured (under CI=true it must be). */
 export const REAL = (() => {
-  const neo4j = serviceUrl("QMTL_NEO4J_URL");
-  const redis = serviceUrl("QMTL_REDIS_URL");
+  const { neo4j, redis, ignore } = realStack();
   return {
-    ignore: neo4j.ignore || redis.ignore,
+    ignore,
     neo4jUrl: neo4j.url,
     redisUrl: redis.url,
   };
@@ -193,6 +192,36 @@ export async function startTarget(
     },
     close: () => server.stop(),
   };
+}
+
+/**
+ * Registers a hostile test: `fn` gets a target of `kind` (default memory,
+ * `env` added to its configuration) and a strong token; the target is
+ * closed afterwards. Ops and resources are not sanitized (the server
+ * outlives each request); a `real` target is ignored where the stack is not
+ * configured (under CI=true it must be).
+ */
+export function hostileTest(
+  name: string,
+  fn: (target: Target, tok: string, t: Deno.TestContext) => Promise<void>,
+  opts: { kind?: "memory" | "real"; env?: Record<string, string> } = {},
+): void {
+  const kind = opts.kind ?? "memory";
+  Deno.test({
+    name,
+    ignore: kind === "real" && REAL.ignore,
+    sanitizeOps: false,
+    sanitizeResources: false,
+    fn: async (t) => {
+      const target = await startTarget(kind, opts.env);
+      const tok = await strongToken();
+      try {
+        await fn(target, tok, t);
+      } finally {
+        await target.close();
+      }
+    },
+  });
 }
 
 /** A canary: calls the server every `everyMs` while hostile traffic runs. */

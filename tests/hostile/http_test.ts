@@ -15,7 +15,7 @@ import {
   readUntilClosed,
   trickle,
 } from "../gateway/raw_http.ts";
-import { hostile, startTarget, strongToken, type Target } from "./harness.ts";
+import { hostile, hostileTest, type Target } from "./harness.ts";
 
 const enc = new TextEncoder();
 
@@ -52,14 +52,9 @@ async function raw(
   }
 }
 
-Deno.test({
-  name:
-    "hostile: HTTP framing and header tricks get a 4xx or a closed connection; nothing written, no server error",
-  sanitizeOps: false,
-  sanitizeResources: false,
-  fn: async (t) => {
-    const target = await startTarget("memory");
-    const tok = await strongToken();
+hostileTest(
+  "hostile: HTTP framing and header tricks get a 4xx or a closed connection; nothing written, no server error",
+  async (target, tok, t) => {
     const schema = Object.entries(schemaHeaders()).map(([k, v]) =>
       `${k}: ${v}\r\n`
     ).join("");
@@ -148,131 +143,118 @@ Deno.test({
         false,
       ],
     ];
-    try {
-      await hostile(target, async () => {
-        for (const [what, bytes, mayClose] of cases) {
-          await t.step(what, async () => {
-            const r = await raw(target, bytes);
-            if (r.status === 0) {
-              assert.ok(mayClose, `${what}: closed without an answer`);
-              assert.ok(r.closed, `${what}: neither answered nor closed`);
-            } else {
-              assert.ok(
-                r.status >= 400 && r.status < 500,
-                `${what}: ${r.text.slice(0, 300)}`,
-              );
-            }
-          });
-        }
-        await t.step(
-          "a body cut short by the client is a 400, not a 500",
-          async () => {
-            // The head declares 100 bytes, 3 arrive, the client half-closes.
-            const c = await connect(target.port);
-            try {
-              await c.write(enc.encode(rpc("content-length: 100\r\n", "abc")));
-              await c.closeWrite();
-              const r = await readUntilClosed(c, 4_000);
-              assert.match(r.text, /^HTTP\/1\.1 400 /, r.text.slice(0, 200));
-              assert.match(r.text, /the request body ended early/);
-            } finally {
-              closeQuietly(c);
-            }
-            // And a client that vanishes mid-body.
-            const d = await connect(target.port);
-            await d.write(enc.encode(rpc("content-length: 100\r\n", "abc")));
-            await new Promise((r) => setTimeout(r, 200));
-            closeQuietly(d);
-            await new Promise((r) => setTimeout(r, 300));
-          },
-        );
-      });
-      // Protocol-level refusals of the Connect protocol: an unsupported
-      // content coding and an unknown procedure are `unimplemented`, which
-      // the Connect spec answers with HTTP 501. Typed, clear, nothing
-      // written (these two are the only non-4xx answers to client input).
-      const before = await target.counts();
-      const br = await raw(
-        target,
-        rpc("content-encoding: br\r\ncontent-length: 3\r\n", "abc"),
-        1_000,
+    await hostile(target, async () => {
+      for (const [what, bytes, mayClose] of cases) {
+        await t.step(what, async () => {
+          const r = await raw(target, bytes);
+          if (r.status === 0) {
+            assert.ok(mayClose, `${what}: closed without an answer`);
+            assert.ok(r.closed, `${what}: neither answered nor closed`);
+          } else {
+            assert.ok(
+              r.status >= 400 && r.status < 500,
+              `${what}: ${r.text.slice(0, 300)}`,
+            );
+          }
+        });
+      }
+      await t.step(
+        "a body cut short by the client is a 400, not a 500",
+        async () => {
+          // The head declares 100 bytes, 3 arrive, the client half-closes.
+          const c = await connect(target.port);
+          try {
+            await c.write(enc.encode(rpc("content-length: 100\r\n", "abc")));
+            await c.closeWrite();
+            const r = await readUntilClosed(c, 4_000);
+            assert.match(r.text, /^HTTP\/1\.1 400 /, r.text.slice(0, 200));
+            assert.match(r.text, /the request body ended early/);
+          } finally {
+            closeQuietly(c);
+          }
+          // And a client that vanishes mid-body.
+          const d = await connect(target.port);
+          await d.write(enc.encode(rpc("content-length: 100\r\n", "abc")));
+          await new Promise((r) => setTimeout(r, 200));
+          closeQuietly(d);
+          await new Promise((r) => setTimeout(r, 300));
+        },
       );
-      assert.equal(br.status, 501, br.text.slice(0, 200));
-      assert.match(br.text, /"code":"unimplemented"/);
-      assert.match(br.text, /accept-encoding: gzip/i);
-      const nope = await raw(
-        target,
-        rpc("content-length: 0\r\n", "", "Nope"),
-        1_000,
-      );
-      assert.equal(nope.status, 501);
-      assert.match(nope.text, /no procedure/);
-      assert.deepEqual(await target.counts(), before);
-    } finally {
-      await target.close();
-    }
+    });
+    // Protocol-level refusals of the Connect protocol: an unsupported
+    // content coding and an unknown procedure are `unimplemented`, which
+    // the Connect spec answers with HTTP 501. Typed, clear, nothing
+    // written (these two are the only non-4xx answers to client input).
+    const before = await target.counts();
+    const br = await raw(
+      target,
+      rpc("content-encoding: br\r\ncontent-length: 3\r\n", "abc"),
+      1_000,
+    );
+    assert.equal(br.status, 501, br.text.slice(0, 200));
+    assert.match(br.text, /"code":"unimplemented"/);
+    assert.match(br.text, /accept-encoding: gzip/i);
+    const nope = await raw(
+      target,
+      rpc("content-length: 0\r\n", "", "Nope"),
+      1_000,
+    );
+    assert.equal(nope.status, 501);
+    assert.match(nope.text, /no procedure/);
+    assert.deepEqual(await target.counts(), before);
   },
-});
+);
 
-Deno.test({
-  name:
-    "hostile: slow heads are cut by the header timeout, slow bodies by the body deadline (408), a bounded idle flood is shed; the canary is served",
-  sanitizeOps: false,
-  sanitizeResources: false,
-  fn: async () => {
-    const target = await startTarget("memory");
-    const tok = await strongToken();
-    try {
-      await hostile(target, async () => {
-        const t0 = Date.now();
-        // Slowloris: one header byte every 100 ms (header timeout 2 s).
-        const slowHead = await connect(target.port);
-        const ac = new AbortController();
-        const loris = trickle(
-          slowHead,
-          "GET /healthz HTTP/1.1\r\nhost: t\r\n" + "x-a: b\r\n".repeat(200),
-          100,
-          ac.signal,
+hostileTest(
+  "hostile: slow heads are cut by the header timeout, slow bodies by the body deadline (408), a bounded idle flood is shed; the canary is served",
+  async (target, tok) => {
+    await hostile(target, async () => {
+      const t0 = Date.now();
+      // Slowloris: one header byte every 100 ms (header timeout 2 s).
+      const slowHead = await connect(target.port);
+      const ac = new AbortController();
+      const loris = trickle(
+        slowHead,
+        "GET /healthz HTTP/1.1\r\nhost: t\r\n" + "x-a: b\r\n".repeat(200),
+        100,
+        ac.signal,
+      );
+      // A slow body after authentication: 10 of 1,000 bytes, then silence.
+      const schema = Object.entries(schemaHeaders()).map(([k, v]) =>
+        `${k}: ${v}\r\n`
+      ).join("");
+      const slowBody = await connect(target.port);
+      await slowBody.write(
+        enc.encode(
+          `POST /qmtl.v1.GatewayService/GetStrategy HTTP/1.1\r\nhost: t\r\ncontent-type: application/proto\r\nauthorization: Bearer ${tok}\r\n${schema}content-length: 1000\r\n\r\n0123456789`,
+        ),
+      );
+      // A bounded flood: 200 connections that never send a byte.
+      const flood: Deno.TcpConn[] = [];
+      for (let i = 0; i < 200; i++) flood.push(await connect(target.port));
+      try {
+        const body = await readUntilClosed(slowBody, 8_000);
+        assert.match(body.text, /^HTTP\/1\.1 408 /, body.text.slice(0, 200));
+        const sent = await loris;
+        assert.ok(sent.failedAt !== undefined, "the slow head was not cut");
+        assert.ok(
+          sent.failedAt! - t0 < 6_000,
+          `slow head cut after ${sent.failedAt! - t0} ms`,
         );
-        // A slow body after authentication: 10 of 1,000 bytes, then silence.
-        const schema = Object.entries(schemaHeaders()).map(([k, v]) =>
-          `${k}: ${v}\r\n`
-        ).join("");
-        const slowBody = await connect(target.port);
-        await slowBody.write(
-          enc.encode(
-            `POST /qmtl.v1.GatewayService/GetStrategy HTTP/1.1\r\nhost: t\r\ncontent-type: application/proto\r\nauthorization: Bearer ${tok}\r\n${schema}content-length: 1000\r\n\r\n0123456789`,
-          ),
+        // The flood is closed by the header timeout too.
+        const closed = await Promise.all(
+          flood.map((c) => readUntilClosed(c, 6_000)),
         );
-        // A bounded flood: 200 connections that never send a byte.
-        const flood: Deno.TcpConn[] = [];
-        for (let i = 0; i < 200; i++) flood.push(await connect(target.port));
-        try {
-          const body = await readUntilClosed(slowBody, 8_000);
-          assert.match(body.text, /^HTTP\/1\.1 408 /, body.text.slice(0, 200));
-          const sent = await loris;
-          assert.ok(sent.failedAt !== undefined, "the slow head was not cut");
-          assert.ok(
-            sent.failedAt! - t0 < 6_000,
-            `slow head cut after ${sent.failedAt! - t0} ms`,
-          );
-          // The flood is closed by the header timeout too.
-          const closed = await Promise.all(
-            flood.map((c) => readUntilClosed(c, 6_000)),
-          );
-          assert.ok(
-            closed.every((c) => c.closed),
-            "idle connections were left open",
-          );
-        } finally {
-          ac.abort();
-          closeQuietly(slowHead);
-          closeQuietly(slowBody);
-          for (const c of flood) closeQuietly(c);
-        }
-      });
-    } finally {
-      await target.close();
-    }
+        assert.ok(
+          closed.every((c) => c.closed),
+          "idle connections were left open",
+        );
+      } finally {
+        ac.abort();
+        closeQuietly(slowHead);
+        closeQuietly(slowBody);
+        for (const c of flood) closeQuietly(c);
+      }
+    });
   },
-});
+);

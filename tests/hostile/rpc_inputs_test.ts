@@ -22,11 +22,10 @@ import {
   expect4xx,
   hfetch,
   hostile,
+  hostileTest,
   prng,
   randomBytes,
   rpcHeaders,
-  startTarget,
-  strongToken,
   type Target,
 } from "./harness.ts";
 
@@ -115,212 +114,193 @@ function hostileValues(f: DescField): unknown[] {
   return [];
 }
 
-Deno.test({
-  name:
-    "hostile: every RPC method refuses random, truncated, nested, invalid-UTF-8, JSON-bomb, mistyped and oversize bodies; hostile field values write nothing",
-  sanitizeOps: false,
-  sanitizeResources: false,
-  fn: async (t) => {
-    const target = await startTarget("memory");
-    const tok = await strongToken();
+hostileTest(
+  "hostile: every RPC method refuses random, truncated, nested, invalid-UTF-8, JSON-bomb, mistyped and oversize bodies; hostile field values write nothing",
+  async (target, tok, t) => {
     const h = rpcHeaders(tok);
     const rand = prng(0x9e3779b9);
-    try {
-      await hostile(target, async () => {
-        for (const m of METHODS) {
-          await t.step(m.name, async () => {
-            const input = m.input;
-            const sample = SAMPLES[input.name];
-            assert.ok(sample, `no sample of ${input.name}`);
-            const valid = toBinary(input, sample.message);
-            // 1. Random bytes (seeded), 24 bodies of 1-512 bytes.
-            for (let i = 0; i < 24; i++) {
-              const b = randomBytes(rand, 1 + Math.floor(rand() * 512));
-              const res = await call(target, m.name, b as BodyInit, h);
-              if (decodes(input, b)) await notServerError(res, "random");
-              else await refused(res, `${m.name} random #${i}`);
-            }
-            // 2. Truncations of a valid request that no longer decode.
-            const cuts = new Set<number>();
-            for (let i = 1; i < valid.length && cuts.size < 24; i += 7) {
-              cuts.add(i);
-            }
-            cuts.add(valid.length - 1);
-            for (const n of cuts) {
-              const b = valid.subarray(0, n);
-              if (decodes(input, b)) continue; // a shorter valid message
-              const res = await call(target, m.name, b.slice() as BodyInit, h);
-              await refused(res, `${m.name} truncated at ${n}`);
-            }
-            // 3. A bomb of 200,000 nested groups (unknown field 15).
+    await hostile(target, async () => {
+      for (const m of METHODS) {
+        await t.step(m.name, async () => {
+          const input = m.input;
+          const sample = SAMPLES[input.name];
+          assert.ok(sample, `no sample of ${input.name}`);
+          const valid = toBinary(input, sample.message);
+          // 1. Random bytes (seeded), 24 bodies of 1-512 bytes.
+          for (let i = 0; i < 24; i++) {
+            const b = randomBytes(rand, 1 + Math.floor(rand() * 512));
+            const res = await call(target, m.name, b as BodyInit, h);
+            if (decodes(input, b)) await notServerError(res, "random");
+            else await refused(res, `${m.name} random #${i}`);
+          }
+          // 2. Truncations of a valid request that no longer decode.
+          const cuts = new Set<number>();
+          for (let i = 1; i < valid.length && cuts.size < 24; i += 7) {
+            cuts.add(i);
+          }
+          cuts.add(valid.length - 1);
+          for (const n of cuts) {
+            const b = valid.subarray(0, n);
+            if (decodes(input, b)) continue; // a shorter valid message
+            const res = await call(target, m.name, b.slice() as BodyInit, h);
+            await refused(res, `${m.name} truncated at ${n}`);
+          }
+          // 3. A bomb of 200,000 nested groups (unknown field 15).
+          await refused(
+            await call(
+              target,
+              m.name,
+              new Uint8Array(200_000).fill(0x7b) as BodyInit,
+              h,
+            ),
+            `${m.name} nested groups`,
+          );
+          // 4. Invalid UTF-8 in the first string field.
+          const str = input.fields.find((f) =>
+            f.fieldKind === "scalar" && f.scalar === 9
+          ) ?? input.fields.find((f) =>
+            f.fieldKind === "list" && f.listKind === "scalar" &&
+            f.scalar === 9
+          );
+          if (str) {
+            const bad = new Uint8Array([
+              (str.number << 3) | 2,
+              3,
+              0xc3,
+              0x28,
+              0xff,
+            ]);
             await refused(
-              await call(
+              await call(target, m.name, bad as BodyInit, h),
+              `${m.name} invalid UTF-8`,
+            );
+          }
+          // 5. Connect JSON: 100,000-deep nesting (in a known field: a
+          // type error; under an unknown key: ignored, as proto3 JSON
+          // readers do), not JSON, wrong types.
+          const jh = { ...h, "content-type": "application/json" };
+          const nest = "[".repeat(100_000) + "]".repeat(100_000);
+          const field = input.fields[0].jsonName;
+          await notServerError(
+            await call(target, m.name, `{"unknownKey":${nest}}`, jh),
+            `${m.name} deep JSON under an unknown key`,
+          );
+          for (
+            const [what, body] of [
+              ["deep JSON in a field", `{"${field}":${nest}}`],
+              ["not JSON", "{\u0000"],
+              ["JSON array", "[1,2]"],
+              ["wrong field type", `{"${str?.jsonName ?? field}":{"a":1}}`],
+            ]
+          ) {
+            await refused(
+              await call(target, m.name, body, jh),
+              `${m.name} ${what}`,
+            );
+          }
+          // 6. Wrong content type; missing / foreign schema headers.
+          const typed = await call(target, m.name, valid as BodyInit, {
+            ...h,
+            "content-type": "text/plain",
+          });
+          assert.equal(typed.status, 415, `${m.name} text/plain`);
+          await typed.body?.cancel();
+          const noSchema = { ...h };
+          delete noSchema["qmtl-schema-version"];
+          delete noSchema["qmtl-schema-hash"];
+          await refused(
+            await call(target, m.name, valid as BodyInit, noSchema),
+            `${m.name} no schema headers`,
+            "E_SCHEMA_INCOMPATIBLE",
+          );
+          await refused(
+            await call(target, m.name, valid as BodyInit, {
+              ...h,
+              "qmtl-schema-version": "99.0.0",
+            }),
+            `${m.name} schema major 99`,
+            "E_SCHEMA_INCOMPATIBLE",
+          );
+          // 7. A gzip body inflating past the limit (64 MiB of zeros).
+          const bomb = gzipSync(new Uint8Array(64 * 1024 * 1024));
+          await refused(
+            await call(target, m.name, bomb as BodyInit, {
+              ...h,
+              "content-encoding": "gzip",
+            }),
+            `${m.name} gzip bomb`,
+            "E_PAYLOAD_TOO_LARGE",
+          );
+          // 8. Hostile values in every field of the request.
+          for (const f of input.fields) {
+            for (const v of hostileValues(f)) {
+              const msg = create(input, {
+                [f.localName]: v,
+              } as Record<string, unknown>);
+              const res = await call(
                 target,
                 m.name,
-                new Uint8Array(200_000).fill(0x7b) as BodyInit,
+                toBinary(input, msg) as BodyInit,
                 h,
-              ),
-              `${m.name} nested groups`,
-            );
-            // 4. Invalid UTF-8 in the first string field.
-            const str = input.fields.find((f) =>
-              f.fieldKind === "scalar" && f.scalar === 9
-            ) ?? input.fields.find((f) =>
-              f.fieldKind === "list" && f.listKind === "scalar" &&
-              f.scalar === 9
-            );
-            if (str) {
-              const bad = new Uint8Array([
-                (str.number << 3) | 2,
-                3,
-                0xc3,
-                0x28,
-                0xff,
-              ]);
-              await refused(
-                await call(target, m.name, bad as BodyInit, h),
-                `${m.name} invalid UTF-8`,
               );
+              await notServerError(res, `${m.name}.${f.name} hostile value`);
             }
-            // 5. Connect JSON: 100,000-deep nesting (in a known field: a
-            // type error; under an unknown key: ignored, as proto3 JSON
-            // readers do), not JSON, wrong types.
-            const jh = { ...h, "content-type": "application/json" };
-            const nest = "[".repeat(100_000) + "]".repeat(100_000);
-            const field = input.fields[0].jsonName;
-            await notServerError(
-              await call(target, m.name, `{"unknownKey":${nest}}`, jh),
-              `${m.name} deep JSON under an unknown key`,
-            );
-            for (
-              const [what, body] of [
-                ["deep JSON in a field", `{"${field}":${nest}}`],
-                ["not JSON", "{\u0000"],
-                ["JSON array", "[1,2]"],
-                ["wrong field type", `{"${str?.jsonName ?? field}":{"a":1}}`],
-              ]
-            ) {
-              await refused(
-                await call(target, m.name, body, jh),
-                `${m.name} ${what}`,
-              );
-            }
-            // 6. Wrong content type; missing / foreign schema headers.
-            const typed = await call(target, m.name, valid as BodyInit, {
-              ...h,
-              "content-type": "text/plain",
-            });
-            assert.equal(typed.status, 415, `${m.name} text/plain`);
-            await typed.body?.cancel();
-            const noSchema = { ...h };
-            delete noSchema["qmtl-schema-version"];
-            delete noSchema["qmtl-schema-hash"];
-            await refused(
-              await call(target, m.name, valid as BodyInit, noSchema),
-              `${m.name} no schema headers`,
-              "E_SCHEMA_INCOMPATIBLE",
-            );
-            await refused(
-              await call(target, m.name, valid as BodyInit, {
-                ...h,
-                "qmtl-schema-version": "99.0.0",
-              }),
-              `${m.name} schema major 99`,
-              "E_SCHEMA_INCOMPATIBLE",
-            );
-            // 7. A gzip body inflating past the limit (64 MiB of zeros).
-            const bomb = gzipSync(new Uint8Array(64 * 1024 * 1024));
-            await refused(
-              await call(target, m.name, bomb as BodyInit, {
-                ...h,
-                "content-encoding": "gzip",
-              }),
-              `${m.name} gzip bomb`,
-              "E_PAYLOAD_TOO_LARGE",
-            );
-            // 8. Hostile values in every field of the request.
-            for (const f of input.fields) {
-              for (const v of hostileValues(f)) {
-                const msg = create(input, {
-                  [f.localName]: v,
-                } as Record<string, unknown>);
-                const res = await call(
-                  target,
-                  m.name,
-                  toBinary(input, msg) as BodyInit,
-                  h,
-                );
-                await notServerError(res, `${m.name}.${f.name} hostile value`);
-              }
-            }
-          });
-        }
-      });
-    } finally {
-      await target.close();
-    }
-  },
-});
-
-Deno.test({
-  name:
-    "hostile: oversize bodies — declared (refused unread), streamed (cut at the limit) — on every RPC method",
-  sanitizeOps: false,
-  sanitizeResources: false,
-  fn: async () => {
-    const target = await startTarget("memory", {
-      QMTL_MAX_BODY_BYTES: String(1024 * 1024),
-    });
-    const tok = await strongToken();
-    try {
-      await hostile(target, async () => {
-        for (const m of METHODS) {
-          // Declared: the head says 9 MiB; nothing more is sent. The answer
-          // comes at once, without waiting for the body.
-          const conn = await connect(target.port);
-          try {
-            const head = Object.entries(rpcHeaders(tok)).map(([k, v]) =>
-              `${k}: ${v}\r\n`
-            ).join("");
-            await conn.write(
-              new TextEncoder().encode(
-                `POST /qmtl.v1.GatewayService/${m.name} HTTP/1.1\r\nhost: t\r\n${head}content-length: ${
-                  9 * 1024 * 1024
-                }\r\n\r\n`,
-              ),
-            );
-            const r = await readResponse(conn, 2_000);
-            assert.equal(r.status, 429, `${m.name} declared oversize`);
-            assert.match(r.body, /E_PAYLOAD_TOO_LARGE/);
-          } finally {
-            closeQuietly(conn);
           }
-          // Streamed without a length: cut once past the limit.
-          let sent = 0;
-          const stream = new ReadableStream<Uint8Array>({
-            pull(c) {
-              if (sent >= 2 * 1024 * 1024) return c.close();
-              sent += 64 * 1024;
-              c.enqueue(new Uint8Array(64 * 1024).fill(0x0a));
-            },
-          });
-          const res = await hfetch(
-            `${target.url}/qmtl.v1.GatewayService/${m.name}`,
-            {
-              method: "POST",
-              headers: rpcHeaders(tok),
-              body: stream,
-              signal: AbortSignal.timeout(15_000),
-            },
-          ).catch((e) => e as Error);
-          if (res instanceof Response) {
-            const text = await expect4xx(res, `${m.name} streamed oversize`);
-            assert.match(text, /E_PAYLOAD_TOO_LARGE/);
-          } // else the server closed the connection mid-upload: also refused
-        }
-      });
-    } finally {
-      await target.close();
-    }
+        });
+      }
+    });
   },
-});
+);
+
+hostileTest(
+  "hostile: oversize bodies — declared (refused unread), streamed (cut at the limit) — on every RPC method",
+  async (target, tok) => {
+    await hostile(target, async () => {
+      for (const m of METHODS) {
+        // Declared: the head says 9 MiB; nothing more is sent. The answer
+        // comes at once, without waiting for the body.
+        const conn = await connect(target.port);
+        try {
+          const head = Object.entries(rpcHeaders(tok)).map(([k, v]) =>
+            `${k}: ${v}\r\n`
+          ).join("");
+          await conn.write(
+            new TextEncoder().encode(
+              `POST /qmtl.v1.GatewayService/${m.name} HTTP/1.1\r\nhost: t\r\n${head}content-length: ${
+                9 * 1024 * 1024
+              }\r\n\r\n`,
+            ),
+          );
+          const r = await readResponse(conn, 2_000);
+          assert.equal(r.status, 429, `${m.name} declared oversize`);
+          assert.match(r.body, /E_PAYLOAD_TOO_LARGE/);
+        } finally {
+          closeQuietly(conn);
+        }
+        // Streamed without a length: cut once past the limit.
+        let sent = 0;
+        const stream = new ReadableStream<Uint8Array>({
+          pull(c) {
+            if (sent >= 2 * 1024 * 1024) return c.close();
+            sent += 64 * 1024;
+            c.enqueue(new Uint8Array(64 * 1024).fill(0x0a));
+          },
+        });
+        const res = await hfetch(
+          `${target.url}/qmtl.v1.GatewayService/${m.name}`,
+          {
+            method: "POST",
+            headers: rpcHeaders(tok),
+            body: stream,
+            signal: AbortSignal.timeout(15_000),
+          },
+        ).catch((e) => e as Error);
+        if (res instanceof Response) {
+          const text = await expect4xx(res, `${m.name} streamed oversize`);
+          assert.match(text, /E_PAYLOAD_TOO_LARGE/);
+        } // else the server closed the connection mid-upload: also refused
+      }
+    });
+  },
+  { env: { QMTL_MAX_BODY_BYTES: String(1024 * 1024) } },
+);

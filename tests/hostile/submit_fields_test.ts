@@ -5,69 +5,41 @@
 // Redis Sentinel): each is a 400 E_INVALID naming the field, nothing is
 // written, a canary is served throughout.
 import assert from "node:assert/strict";
-import {
-  canonicalJson,
-  computeNodeId,
-  dagChecksum,
-  type NodeSpec,
-  type StrategyDag,
-} from "../../lib/contracts/mod.ts";
 import { create, toBinary } from "@bufbuild/protobuf";
 import {
-  NodeSpecSchema,
-  StrategyDagSchema,
+  type NodeSpec,
+  type StrategyDag,
   SubmitStrategyRequestSchema,
 } from "../../lib/contracts/mod.ts";
+import {
+  fieldDag,
+  fieldSpec,
+  type FieldSpecInit,
+} from "../support/field_specs.ts";
 import {
   expect4xx,
   hfetch,
   hostile,
-  REAL,
+  hostileTest,
   rpcHeaders,
-  startTarget,
   strongToken,
   type Target,
 } from "./harness.ts";
 
-function spec(
-  init: {
-    nodeType?: string;
-    params?: Record<string, unknown>;
-    paramsJson?: string;
-    name?: string;
-    tags?: string[];
-    metadata?: Record<string, string>;
-  } = {},
-): NodeSpec {
-  const nodeType = init.nodeType ?? "StreamInput";
-  const paramsJson = init.paramsJson ??
-    canonicalJson(init.params ?? { symbol: "BTC", salt: crypto.randomUUID() });
-  let nodeId: string;
-  try {
-    nodeId = computeNodeId({ nodeType, intervalS: 60, period: 1, paramsJson });
-  } catch {
-    nodeId = "sha256:" + "0".repeat(64); // the identity is what is hostile
-  }
-  return create(NodeSpecSchema, {
-    nodeId,
-    nodeType,
-    intervalS: 60,
-    period: 1,
-    paramsJson,
-    schemaCompatId: "v1",
-    name: init.name ?? "n",
-    tags: init.tags ?? ["btc"],
-    metadata: init.metadata ?? {},
-  });
+function spec(init: FieldSpecInit = {}): NodeSpec {
+  return fieldSpec(
+    init,
+    {
+      nodeType: "StreamInput",
+      params: { symbol: "BTC", salt: crypto.randomUUID() },
+      tags: ["btc"],
+    },
+    "sha256:" + "0".repeat(64), // the identity is what is hostile
+  );
 }
 
 function dagOf(nodes: NodeSpec[], init: Partial<StrategyDag> = {}) {
-  return create(StrategyDagSchema, {
-    name: init.name ?? "hostile",
-    nodes,
-    metadata: init.metadata ?? {},
-    checksum: dagChecksum(nodes.map((n) => n.nodeId)),
-  });
+  return fieldDag(nodes, init, "hostile");
 }
 
 const deep = '{"a":' + "[".repeat(10_000) + "]".repeat(10_000) + "}";
@@ -252,37 +224,19 @@ async function run(target: Target): Promise<void> {
   assert.equal(ok.status, 200, await ok.text());
 }
 
-Deno.test({
-  name:
-    "hostile: SubmitStrategy with deep params, 50k tags, 64 KB fields, NUL/CRLF/empty tags → 400 naming the field, nothing written (memory)",
-  sanitizeOps: false,
-  sanitizeResources: false,
-  fn: async () => {
-    const target = await startTarget("memory");
-    try {
-      await run(target);
-    } finally {
-      await target.close();
-    }
-  },
-});
+hostileTest(
+  "hostile: SubmitStrategy with deep params, 50k tags, 64 KB fields, NUL/CRLF/empty tags → 400 naming the field, nothing written (memory)",
+  (target) => run(target),
+);
 
-Deno.test({
-  name:
-    "hostile: the same on Neo4j + Redis Sentinel — nothing reaches the store (no raw Neo4j error), nothing written",
-  ignore: REAL.ignore,
-  sanitizeOps: false,
-  sanitizeResources: false,
-  fn: async () => {
-    const target = await startTarget("real");
-    try {
-      await run(target);
-      assert.ok(
-        !target.logs.some((l) => /too large to index/i.test(l)),
-        "Neo4j saw an oversize value",
-      );
-    } finally {
-      await target.close();
-    }
+hostileTest(
+  "hostile: the same on Neo4j + Redis Sentinel — nothing reaches the store (no raw Neo4j error), nothing written",
+  async (target) => {
+    await run(target);
+    assert.ok(
+      !target.logs.some((l) => /too large to index/i.test(l)),
+      "Neo4j saw an oversize value",
+    );
   },
-});
+  { kind: "real" },
+);

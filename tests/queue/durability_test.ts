@@ -15,17 +15,23 @@ import {
   testPrefix,
 } from "./redis_env.ts";
 
+/** Counts the WAIT commands sent on `redis` from now on (in `n`). */
+function countWaits(redis: ReturnType<typeof testClient>): { n: number } {
+  const waits = { n: 0 };
+  const wait = redis.wait.bind(redis);
+  redis.wait = ((...a: Parameters<typeof redis.wait>) => {
+    waits.n++;
+    return wait(...a);
+  }) as typeof redis.wait;
+  return waits;
+}
+
 redisTest(
   "durability: stores on one connection share one WAIT per tick; concurrent enqueues share WAITs",
   async (url) => {
     const redis = testClient(url);
     const p = testPrefix("dur");
-    let waits = 0;
-    const wait = redis.wait.bind(redis);
-    redis.wait = ((...a: Parameters<typeof redis.wait>) => {
-      waits++;
-      return wait(...a);
-    }) as typeof redis.wait;
+    const waits = countWaits(redis);
     const opts = { redis, waitReplicas: 1, waitTimeoutMs: 2_000 };
     const q = new RedisQueue({ ...opts, keyPrefix: `${p}:q` });
     const log = new RedisEventLog({ ...opts, keyPrefix: `${p}:ev` });
@@ -37,17 +43,17 @@ redisTest(
       await q.enqueue("k", new Uint8Array([0]));
       await log.append("s1", event);
       await topics.append("t1", [{ barTs: 1, data: new Uint8Array([0]) }]);
-      waits = 0;
+      waits.n = 0;
       // Writes issued in one tick share one WAIT across stores.
       await Promise.all([
         log.append("s1", event),
         log.append("s2", event),
         topics.append("t1", [{ barTs: 60, data: new Uint8Array([3]) }]),
       ]);
-      assert.equal(waits, 1);
+      assert.equal(waits.n, 1);
       // Concurrent enqueues: the first leaves at once, the other 19 together
       // when it returns, so two script calls and two WAITs, not twenty.
-      waits = 0;
+      waits.n = 0;
       const all = await Promise.all(
         Array.from(
           { length: 20 },
@@ -55,7 +61,7 @@ redisTest(
         ),
       );
       assert.equal(new Set(all.map((r) => r.job.id)).size, 20);
-      assert.equal(waits, 2);
+      assert.equal(waits.n, 2);
       assert.equal(q.unconfirmedWrites + log.unconfirmedWrites, 0);
       assert.equal(topics.unconfirmedWrites, 0);
     } finally {
@@ -99,17 +105,12 @@ redisTest(
 
 redisTest("durability: waitReplicas 0 sends no WAIT", async (url) => {
   const redis = testClient(url);
-  let waits = 0;
-  const wait = redis.wait.bind(redis);
-  redis.wait = ((...a: Parameters<typeof redis.wait>) => {
-    waits++;
-    return wait(...a);
-  }) as typeof redis.wait;
+  const waits = countWaits(redis);
   const w = new DurableWriter(redis, { waitReplicas: 0 });
   const key = `${testPrefix("dur0")}:k`;
   try {
     assert.equal(await w.write("set", key, () => redis.set(key, "v")), "OK");
-    assert.equal(waits, 0);
+    assert.equal(waits.n, 0);
     assert.equal(w.replicas, 0);
   } finally {
     w.close();

@@ -3,7 +3,7 @@ import { create } from "@bufbuild/protobuf";
 import { type Event, EventSchema } from "../../lib/contracts/messages.ts";
 import { APPEND_DEDUP_WINDOW, type EventLog } from "../../lib/queue/types.ts";
 import assert from "node:assert/strict";
-import type { Register } from "./queue_conformance.ts";
+import { onFreshFixture, type Register } from "./queue_conformance.ts";
 
 /** A fresh event log for one test. */
 export interface EventLogFixture {
@@ -31,19 +31,12 @@ export function eventLogConformance(
   register: Register,
   make: (opts: { maxLen: number }) => Promise<EventLogFixture>,
 ): void {
+  const onFixture = onFreshFixture(register, make);
   const withLog = (
     name: string,
     maxLen: number,
     fn: (log: EventLog) => Promise<void>,
-  ) =>
-    register(name, async () => {
-      const f = await make({ maxLen });
-      try {
-        await fn(f.log);
-      } finally {
-        await f.cleanup();
-      }
-    });
+  ) => onFixture(name, { maxLen }, (f) => fn(f.log));
 
   withLog("append then read returns every field", 1_000, async (log) => {
     const bytes = new Uint8Array(256).map((_, i) => i);

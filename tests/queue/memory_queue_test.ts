@@ -1,17 +1,11 @@
 import { MemoryQueue } from "../../lib/queue/memory_queue.ts";
 import { queueConformance } from "./queue_conformance.ts";
+import { memoryQueueFixture } from "./queue_fixtures.ts";
 import assert from "node:assert/strict";
 
 queueConformance(
   (name, fn) => Deno.test(`MemoryQueue: ${name}`, fn),
-  (setup) => {
-    const queue = new MemoryQueue(setup);
-    return Promise.resolve({
-      queue,
-      open: () => Promise.resolve(queue),
-      cleanup: () => queue.close(),
-    });
-  },
+  memoryQueueFixture,
 );
 
 Deno.test("MemoryQueue: done records are pruned after retainDoneMs", async () => {

@@ -29,19 +29,16 @@ export type Register = (
   fn: () => Promise<void>,
 ) => void;
 
-const enc = new TextEncoder();
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Registers the whole suite with `register`, each test on a fresh fixture. */
-export function queueConformance(
+/**
+ * A registrar of tests on fresh fixtures: `(name, setup, fn)` registers a
+ * test that runs `fn` on `make(setup)` and cleans the fixture up afterwards,
+ * whether `fn` passed or not.
+ */
+export function onFreshFixture<S, F extends { cleanup(): Promise<void> }>(
   register: Register,
-  make: (setup: QueueSetup) => Promise<QueueFixture>,
-): void {
-  const withQueue = (
-    name: string,
-    setup: QueueSetup,
-    fn: (f: QueueFixture) => Promise<void>,
-  ) =>
+  make: (setup: S) => Promise<F>,
+): (name: string, setup: S, fn: (f: F) => Promise<void>) => void {
+  return (name, setup, fn) =>
     register(name, async () => {
       const f = await make(setup);
       try {
@@ -50,6 +47,17 @@ export function queueConformance(
         await f.cleanup();
       }
     });
+}
+
+const enc = new TextEncoder();
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Registers the whole suite with `register`, each test on a fresh fixture. */
+export function queueConformance(
+  register: Register,
+  make: (setup: QueueSetup) => Promise<QueueFixture>,
+): void {
+  const withQueue = onFreshFixture(register, make);
 
   withQueue("enqueue is idempotent per key", {}, async ({ queue: q }) => {
     const a = await q.enqueue("diff", enc.encode("a"), {

@@ -2,7 +2,7 @@
 // one rule in tests/support/services.ts (unset under CI=true → the run fails;
 // unset elsewhere → the tests are ignored with a message).
 import type { Redis } from "ioredis";
-import { createRedis } from "../../lib/queue/connection.ts";
+import { closeRedis, createRedis } from "../../lib/queue/connection.ts";
 import { serviceUrl } from "../support/services.ts";
 
 const redis = serviceUrl("QMTL_REDIS_URL");
@@ -47,4 +47,33 @@ export async function deletePrefix(
     cursor = next;
     if (keys.length > 0) await redis.unlink(...keys);
   } while (cursor !== "0");
+}
+
+/** Closes `backend`, then deletes every key under `keyPrefix`. */
+export async function closeAndDeletePrefix(
+  url: string,
+  keyPrefix: string,
+  backend: { close(): Promise<void> },
+): Promise<void> {
+  await backend.close();
+  const redis = testClient(url);
+  await deletePrefix(redis, keyPrefix);
+  await closeRedis(redis);
+}
+
+/**
+ * A backend made by `make` on QMTL_REDIS_URL under a fresh key prefix
+ * `what`; `cleanup` closes it and deletes every key under the prefix.
+ */
+export function freshPrefixed<B extends { close(): Promise<void> }>(
+  what: string,
+  make: (url: string, keyPrefix: string) => B,
+): { backend: B; cleanup: () => Promise<void> } {
+  const url = Deno.env.get("QMTL_REDIS_URL")!;
+  const keyPrefix = testPrefix(what);
+  const backend = make(url, keyPrefix);
+  return {
+    backend,
+    cleanup: () => closeAndDeletePrefix(url, keyPrefix, backend),
+  };
 }

@@ -1,6 +1,7 @@
 import { closeRedis } from "../../lib/queue/connection.ts";
 import { RedisQueue } from "../../lib/queue/redis_queue.ts";
 import { queueConformance } from "./queue_conformance.ts";
+import { redisQueueFixture } from "./queue_fixtures.ts";
 import {
   deletePrefix,
   redisTest,
@@ -15,26 +16,7 @@ for (const waitReplicas of [undefined, 0]) {
   const label = waitReplicas === 0 ? "RedisQueue (WAIT off)" : "RedisQueue";
   queueConformance(
     (name, fn) => redisTest(`${label}: ${name}`, () => fn()),
-    (setup) => {
-      const url = Deno.env.get("QMTL_REDIS_URL")!;
-      const keyPrefix = testPrefix("q");
-      const handles: RedisQueue[] = [];
-      const open = () => {
-        const q = new RedisQueue({ url, keyPrefix, waitReplicas, ...setup });
-        handles.push(q);
-        return Promise.resolve(q);
-      };
-      const queue = new RedisQueue({ url, keyPrefix, waitReplicas, ...setup });
-      handles.push(queue);
-      return Promise.resolve({
-        queue,
-        open,
-        cleanup: async () => {
-          await queue.purge();
-          for (const h of handles) await h.close();
-        },
-      });
-    },
+    redisQueueFixture("q", { waitReplicas }),
   );
 }
 

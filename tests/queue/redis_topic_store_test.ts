@@ -1,27 +1,14 @@
-import { closeRedis } from "../../lib/queue/connection.ts";
 import { RedisTopicStore } from "../../lib/queue/redis_topic_store.ts";
 import { topicStoreConformance } from "./topic_store_conformance.ts";
-import {
-  deletePrefix,
-  redisTest,
-  testClient,
-  testPrefix,
-} from "./redis_env.ts";
+import { freshPrefixed, redisTest } from "./redis_env.ts";
 
 topicStoreConformance(
   (name, fn) => redisTest(`RedisTopicStore: ${name}`, () => fn()),
   (defaults) => {
-    const url = Deno.env.get("QMTL_REDIS_URL")!;
-    const keyPrefix = testPrefix("topics");
-    const store = new RedisTopicStore({ url, keyPrefix, defaults });
-    return Promise.resolve({
-      store,
-      cleanup: async () => {
-        await store.close();
-        const redis = testClient(url);
-        await deletePrefix(redis, keyPrefix);
-        await closeRedis(redis);
-      },
-    });
+    const { backend: store, cleanup } = freshPrefixed(
+      "topics",
+      (url, keyPrefix) => new RedisTopicStore({ url, keyPrefix, defaults }),
+    );
+    return Promise.resolve({ store, cleanup });
   },
 );

@@ -3,7 +3,7 @@ import { QueueError, TopicNotFoundError } from "../../lib/queue/errors.ts";
 import type { TopicDefaults } from "../../lib/queue/memory_topic_store.ts";
 import type { TopicStore } from "../../lib/queue/types.ts";
 import assert from "node:assert/strict";
-import type { Register } from "./queue_conformance.ts";
+import { onFreshFixture, type Register } from "./queue_conformance.ts";
 
 /** A fresh topic store for one test. */
 export interface TopicStoreFixture {
@@ -19,19 +19,12 @@ export function topicStoreConformance(
   register: Register,
   make: (defaults: TopicDefaults) => Promise<TopicStoreFixture>,
 ): void {
+  const onFixture = onFreshFixture(register, make);
   const withStore = (
     name: string,
     defaults: TopicDefaults,
     fn: (s: TopicStore) => Promise<void>,
-  ) =>
-    register(name, async () => {
-      const f = await make(defaults);
-      try {
-        await fn(f.store);
-      } finally {
-        await f.cleanup();
-      }
-    });
+  ) => onFixture(name, defaults, (f) => fn(f.store));
 
   withStore(
     "create is idempotent and keeps the first metadata",

@@ -2,10 +2,11 @@
 import assert from "node:assert/strict";
 import { QueueWorker, RetryJobError } from "../../lib/queue/worker.ts";
 import type { LeasedJob, WorkQueue } from "../../lib/queue/types.ts";
-import type {
-  QueueFixture,
-  QueueSetup,
-  Register,
+import {
+  onFreshFixture,
+  type QueueFixture,
+  type QueueSetup,
+  type Register,
 } from "./queue_conformance.ts";
 
 const enc = new TextEncoder();
@@ -34,19 +35,7 @@ export function workerConformance(
   register: Register,
   make: (setup: QueueSetup) => Promise<QueueFixture>,
 ): void {
-  const withQueue = (
-    name: string,
-    setup: QueueSetup,
-    fn: (f: QueueFixture) => Promise<void>,
-  ) =>
-    register(name, async () => {
-      const f = await make(setup);
-      try {
-        await fn(f);
-      } finally {
-        await f.cleanup();
-      }
-    });
+  const withQueue = onFreshFixture(register, make);
 
   withQueue(
     "worker: every job once, never more than `concurrency` at a time",

@@ -7,54 +7,71 @@ import {
 } from "../../lib/contracts/node_id.ts";
 import {
   type ComputeFn,
+  type NodeInput,
+  type NodeRef,
   type NodeSpec,
   type NodeView,
+  type Params,
+  type ProcessingOptions,
   StrategyBuilder,
   type StrategyDag,
+  type StreamInputOptions,
   ValidationError,
 } from "../../sdk/mod.ts";
+import { input60, mean, step60 } from "./fixtures/nodes.ts";
 
-const mean = (v: NodeView<number>) =>
-  v.values.reduce((a, b) => a + b, 0) / v.length;
 const cross = (v: NodeView<number>) =>
   Math.sign(v.inputs[0].last - v.inputs[1].last);
 
 function crossover(): { s: StrategyBuilder; dag: StrategyDag } {
   const s = new StrategyBuilder("sma_crossover", { metadata: { team: "t" } });
-  const price = s.streamInput({
-    name: "btc_close",
-    tags: ["close", "btc", "btc"],
-    intervalS: 60,
-    period: 1,
+  const price = input60(s, "btc_close", ["close", "btc", "btc"], {
     asset: "BTC/USDT",
     params: { exchange: "binance", seed: 42 },
   });
-  const fast = s.processing({
-    name: "sma_fast",
-    inputs: [price],
-    intervalS: 60,
-    period: 5,
+  const fast = step60(s, "sma_fast", [price], 5, mean, {
     params: { window: 5 },
-    compute: mean,
   });
-  const slow = s.processing({
-    name: "sma_slow",
-    inputs: ["btc_close"],
-    intervalS: 60,
-    period: 20,
+  const slow = step60(s, "sma_slow", ["btc_close"], 20, mean, {
     params: { window: 20.0 },
-    compute: mean,
   });
-  s.processing({
-    name: "crossover",
+  step60(s, "crossover", [fast, slow], 2, cross, {
     nodeType: "Signal",
-    inputs: [fast, slow],
-    intervalS: 60,
-    period: 2,
-    compute: cross,
     tags: ["signal"],
   });
   return { s, dag: s.build() };
+}
+
+/** A stream input of one 1 s bar, tagged with its own name unless `more` says otherwise. */
+function input(
+  s: StrategyBuilder,
+  name: string,
+  more: Partial<StreamInputOptions> = {},
+): NodeRef {
+  return s.streamInput({
+    name,
+    tags: [name],
+    intervalS: 1,
+    period: 1,
+    ...more,
+  });
+}
+
+/** A processing node of one 1 s bar whose compute source text is its name, unless `more` says otherwise. */
+function proc<P extends Params = Params>(
+  s: StrategyBuilder,
+  name: string,
+  inputs: readonly NodeInput[],
+  more: Partial<ProcessingOptions<P>> = {},
+): NodeRef {
+  return s.processing<P>({
+    name,
+    inputs,
+    intervalS: 1,
+    period: 1,
+    compute: name,
+    ...more,
+  });
 }
 
 function byName(dag: StrategyDag, name: string): NodeSpec {
@@ -142,21 +159,12 @@ Deno.test("builder: node IDs equal the lib/contracts computation", () => {
 Deno.test("builder: display fields and context keys never change IDs", () => {
   const a = crossover().dag;
   const s = new StrategyBuilder("other name");
-  const p = s.streamInput({
-    name: "price",
-    tags: ["btc", "close"],
-    intervalS: 60,
-    period: 1,
+  const p = input60(s, "price", ["btc", "close"], {
     params: { exchange: "binance", as_of: "2024-01-01", env_host: "x" },
     metadata: { note: "n" },
   });
-  s.processing({
-    name: "fast",
-    inputs: [p],
-    intervalS: 60,
-    period: 5,
+  step60(s, "fast", [p], 5, mean, {
     params: { window: 5, world: "w1" },
-    compute: mean,
     tags: ["x"],
   });
   const b = s.build();
@@ -166,21 +174,9 @@ Deno.test("builder: display fields and context keys never change IDs", () => {
 
 Deno.test("builder: nodes come out in DAG order, forward references allowed", () => {
   const s = new StrategyBuilder("fwd");
-  s.processing({
-    name: "sig",
-    inputs: ["sma"],
-    intervalS: 60,
-    period: 1,
-    compute: "x => x",
-  });
-  s.processing({
-    name: "sma",
-    inputs: ["price"],
-    intervalS: 60,
-    period: 3,
-    compute: mean,
-  });
-  s.streamInput({ name: "price", tags: ["btc"], intervalS: 60, period: 1 });
+  proc(s, "sig", ["sma"], { intervalS: 60, compute: "x => x" });
+  proc(s, "sma", ["price"], { intervalS: 60, period: 3, compute: mean });
+  input(s, "price", { tags: ["btc"], intervalS: 60 });
   const dag = s.build();
   assert.deepEqual(dag.nodes.map((n) => n.name), ["price", "sma", "sig"]);
   verifyDag(dag);
@@ -229,13 +225,7 @@ Deno.test("builder: tag query params are exactly {match_mode, query_tags}", () =
 Deno.test("builder: an external node ID is a valid input", () => {
   const ext = crossover().dag.nodes[1].nodeId;
   const s = new StrategyBuilder("ext");
-  s.processing({
-    name: "uses_existing",
-    inputs: [ext],
-    intervalS: 60,
-    period: 1,
-    compute: "x => x",
-  });
+  proc(s, "uses_existing", [ext], { intervalS: 60, compute: "x => x" });
   const dag = s.build();
   assert.deepEqual(dag.nodes[0].inputs, [ext]);
   assert.deepEqual(verifyDag(dag).externalInputs, [ext]);
@@ -243,28 +233,10 @@ Deno.test("builder: an external node ID is a valid input", () => {
 
 Deno.test("builder: a cycle names the node and the inputs field", () => {
   const s = new StrategyBuilder("cyc");
-  s.streamInput({ name: "price", tags: ["btc"], intervalS: 60, period: 1 });
-  s.processing({
-    name: "a",
-    inputs: ["price", "c"],
-    intervalS: 60,
-    period: 1,
-    compute: "a",
-  });
-  s.processing({
-    name: "b",
-    inputs: ["a"],
-    intervalS: 60,
-    period: 1,
-    compute: "b",
-  });
-  s.processing({
-    name: "c",
-    inputs: ["b"],
-    intervalS: 60,
-    period: 1,
-    compute: "c",
-  });
+  input(s, "price", { tags: ["btc"], intervalS: 60 });
+  proc(s, "a", ["price", "c"], { intervalS: 60 });
+  proc(s, "b", ["a"], { intervalS: 60 });
+  proc(s, "c", ["b"], { intervalS: 60 });
   const e = throwsValidation(() => s.build(), {
     code: "E_CYCLE",
     node: "a",
@@ -273,61 +245,94 @@ Deno.test("builder: a cycle names the node and the inputs field", () => {
   assert.match(e.message, /a → b → c → a/);
 });
 
-Deno.test("builder: self input is a cycle", () => {
-  const s = new StrategyBuilder("self");
-  s.processing({
-    name: "me",
-    inputs: ["me"],
-    intervalS: 60,
-    period: 1,
-    compute: "m",
+/** [what is refused, the declarations, the ValidationError expected] */
+const REFUSED: [
+  string,
+  (s: StrategyBuilder) => void,
+  { code: string; node?: string; field?: string },
+][] = [
+  [
+    "self input is a cycle",
+    (s) => proc(s, "me", ["me"], { intervalS: 60, compute: "m" }),
+    { code: "E_CYCLE", node: "me", field: "inputs" },
+  ],
+  [
+    "duplicate names are refused",
+    (s) => {
+      input(s, "price", { tags: ["btc"], intervalS: 60 });
+      input(s, "price", { tags: ["eth"], intervalS: 60 });
+    },
+    { code: "E_DUPLICATE", node: "price", field: "name" },
+  ],
+  [
+    "two nodes with one identity are refused",
+    (s) => {
+      const p = input(s, "price", { tags: ["btc"], intervalS: 60 });
+      proc(s, "sma_a", [p], { intervalS: 60, period: 5, compute: mean });
+      proc(s, "sma_b", [p], { intervalS: 60, period: 5, compute: mean });
+    },
+    { code: "E_DUPLICATE", node: "sma_b", field: "nodeId" },
+  ],
+  [
+    "an input name no node has is refused",
+    (s) => {
+      input(s, "x");
+      proc(s, "p", ["nope"]);
+    },
+    { code: "E_UNKNOWN_INPUT", node: "p", field: "inputs[0]" },
+  ],
+  [
+    "a node of another strategy as input is refused",
+    (s) => {
+      const foreign = input(new StrategyBuilder("other"), "x");
+      input(s, "x");
+      proc(s, "q", ["x", foreign]);
+    },
+    { code: "E_UNKNOWN_INPUT", node: "q", field: "inputs[1]" },
+  ],
+  [
+    "a processing node without inputs is refused",
+    (s) => proc(s, "p", []),
+    { code: "E_INVALID", node: "p", field: "inputs" },
+  ],
+  [
+    "a processing node without compute is refused",
+    (s) => {
+      input(s, "x");
+      proc(s, "p", ["x"], { compute: undefined as unknown as string });
+    },
+    { code: "E_INVALID", node: "p", field: "compute" },
+  ],
+  [
+    "an empty node name is refused",
+    (s) => input(s, "", { tags: ["x"] }),
+    { code: "E_INVALID", field: "name" },
+  ],
+  [
+    "a stream input without tags is refused",
+    (s) => input(s, "x", { tags: [] }),
+    { code: "E_INVALID", node: "x", field: "tags" },
+  ],
+  [
+    "an unknown match mode is refused",
+    (s) =>
+      s.tagQuery({
+        name: "q",
+        tags: ["a"],
+        intervalS: 1,
+        period: 1,
+        matchMode: "some" as "any",
+      }),
+    { code: "E_INVALID", node: "q", field: "matchMode" },
+  ],
+];
+for (const [what, declare, expected] of REFUSED) {
+  Deno.test(`builder: ${what}`, () => {
+    const s = new StrategyBuilder("refused");
+    declare(s);
+    throwsValidation(() => s.build(), expected);
   });
-  throwsValidation(() => s.build(), {
-    code: "E_CYCLE",
-    node: "me",
-    field: "inputs",
-  });
-});
-
-Deno.test("builder: duplicate names are refused", () => {
-  const s = new StrategyBuilder("dup");
-  s.streamInput({ name: "price", tags: ["btc"], intervalS: 60, period: 1 });
-  s.streamInput({ name: "price", tags: ["eth"], intervalS: 60, period: 1 });
-  throwsValidation(() => s.build(), {
-    code: "E_DUPLICATE",
-    node: "price",
-    field: "name",
-  });
-});
-
-Deno.test("builder: two nodes with one identity are refused", () => {
-  const s = new StrategyBuilder("dupid");
-  const p = s.streamInput({
-    name: "price",
-    tags: ["btc"],
-    intervalS: 60,
-    period: 1,
-  });
-  s.processing({
-    name: "sma_a",
-    inputs: [p],
-    intervalS: 60,
-    period: 5,
-    compute: mean,
-  });
-  s.processing({
-    name: "sma_b",
-    inputs: [p],
-    intervalS: 60,
-    period: 5,
-    compute: mean,
-  });
-  throwsValidation(() => s.build(), {
-    code: "E_DUPLICATE",
-    node: "sma_b",
-    field: "nodeId",
-  });
-});
+}
 
 Deno.test("builder: missing or invalid interval and period name node + field", () => {
   const cases: [Record<string, unknown>, string][] = [
@@ -341,15 +346,8 @@ Deno.test("builder: missing or invalid interval and period name node + field", (
   ];
   for (const [fields, field] of cases) {
     const s = new StrategyBuilder("iv");
-    const p = s.streamInput({
-      name: "price",
-      tags: ["btc"],
-      intervalS: 60,
-      period: 1,
-    });
-    s.processing({
-      name: "bad",
-      inputs: [p],
+    const p = input(s, "price", { tags: ["btc"], intervalS: 60 });
+    proc(s, "bad", [p], {
       compute: mean,
       ...(fields as { intervalS: number; period: number }),
     });
@@ -359,74 +357,6 @@ Deno.test("builder: missing or invalid interval and period name node + field", (
       field,
     });
   }
-});
-
-Deno.test("builder: unknown inputs are refused", () => {
-  const other = new StrategyBuilder("other");
-  const foreign = other.streamInput({
-    name: "x",
-    tags: ["x"],
-    intervalS: 1,
-    period: 1,
-  });
-  const s = new StrategyBuilder("unk");
-  s.streamInput({ name: "x", tags: ["x"], intervalS: 1, period: 1 });
-  s.processing({
-    name: "p",
-    inputs: ["nope"],
-    intervalS: 1,
-    period: 1,
-    compute: "p",
-  });
-  throwsValidation(() => s.build(), {
-    code: "E_UNKNOWN_INPUT",
-    node: "p",
-    field: "inputs[0]",
-  });
-  const t = new StrategyBuilder("unk2");
-  t.streamInput({ name: "x", tags: ["x"], intervalS: 1, period: 1 });
-  t.processing({
-    name: "q",
-    inputs: ["x", foreign],
-    intervalS: 1,
-    period: 1,
-    compute: "q",
-  });
-  throwsValidation(() => t.build(), {
-    code: "E_UNKNOWN_INPUT",
-    node: "q",
-    field: "inputs[1]",
-  });
-});
-
-Deno.test("builder: processing nodes need inputs and compute", () => {
-  const s = new StrategyBuilder("noin");
-  s.processing({
-    name: "p",
-    inputs: [],
-    intervalS: 1,
-    period: 1,
-    compute: "p",
-  });
-  throwsValidation(() => s.build(), {
-    code: "E_INVALID",
-    node: "p",
-    field: "inputs",
-  });
-  const t = new StrategyBuilder("nocode");
-  t.streamInput({ name: "x", tags: ["x"], intervalS: 1, period: 1 });
-  t.processing({
-    name: "p",
-    inputs: ["x"],
-    intervalS: 1,
-    period: 1,
-    compute: undefined as unknown as string,
-  });
-  throwsValidation(() => t.build(), {
-    code: "E_INVALID",
-    node: "p",
-    field: "compute",
-  });
 });
 
 Deno.test("builder: non-JSON params name the node and the param", () => {
@@ -440,55 +370,16 @@ Deno.test("builder: non-JSON params name the node and the param", () => {
   ];
   for (const [params, field] of bad) {
     const s = new StrategyBuilder("json");
-    s.streamInput({ name: "x", tags: ["x"], intervalS: 1, period: 1 });
-    s.processing({
-      name: "p",
-      inputs: ["x"],
-      intervalS: 1,
-      period: 1,
-      compute: "p",
-      params: params as Record<string, number>,
-    });
+    input(s, "x");
+    proc(s, "p", ["x"], { params: params as Record<string, number> });
     throwsValidation(() => s.build(), { code: "E_INVALID", node: "p", field });
   }
   const s = new StrategyBuilder("arr");
-  s.streamInput({
-    name: "x",
-    tags: ["x"],
-    intervalS: 1,
-    period: 1,
-    params: [1] as unknown as Record<string, number>,
-  });
+  input(s, "x", { params: [1] as unknown as Record<string, number> });
   throwsValidation(() => s.build(), {
     code: "E_INVALID",
     node: "x",
     field: "params",
-  });
-});
-
-Deno.test("builder: empty names, tags and match modes are refused", () => {
-  const s = new StrategyBuilder("names");
-  s.streamInput({ name: "", tags: ["x"], intervalS: 1, period: 1 });
-  throwsValidation(() => s.build(), { code: "E_INVALID", field: "name" });
-  const t = new StrategyBuilder("tags");
-  t.streamInput({ name: "x", tags: [], intervalS: 1, period: 1 });
-  throwsValidation(() => t.build(), {
-    code: "E_INVALID",
-    node: "x",
-    field: "tags",
-  });
-  const u = new StrategyBuilder("mode");
-  u.tagQuery({
-    name: "q",
-    tags: ["a"],
-    intervalS: 1,
-    period: 1,
-    matchMode: "some" as "any",
-  });
-  throwsValidation(() => u.build(), {
-    code: "E_INVALID",
-    node: "q",
-    field: "matchMode",
   });
 });
 
@@ -503,13 +394,7 @@ Deno.test("builder: build is repeatable and the result is independent", () => {
 Deno.test("builder: changing the compute source changes the ID", () => {
   const make = (compute: ComputeFn) => {
     const s = new StrategyBuilder("c");
-    const p = s.streamInput({
-      name: "x",
-      tags: ["x"],
-      intervalS: 1,
-      period: 1,
-    });
-    s.processing({ name: "p", inputs: [p], intervalS: 1, period: 1, compute });
+    proc(s, "p", [input(s, "x")], { compute });
     return s.build().nodes[1].nodeId;
   };
   assert.notEqual(make((v) => v.at(0)), make((v) => v.at(1)));
@@ -520,14 +405,8 @@ Deno.test("builder: a compute function reading a closure setting is refused; set
   const factory = (window: number) => (v: NodeView<number>) =>
     v.values.slice(-window).reduce((a, b) => a + b, 0) / window;
   const s = new StrategyBuilder("closure");
-  const p = s.streamInput({ name: "p", tags: ["p"], intervalS: 60, period: 1 });
-  s.processing({
-    name: "sma5",
-    inputs: [p],
-    intervalS: 60,
-    period: 5,
-    compute: factory(5),
-  });
+  const p = input(s, "p", { intervalS: 60 });
+  proc(s, "sma5", [p], { intervalS: 60, period: 5, compute: factory(5) });
   assert.throws(
     () => s.build(),
     (e) =>
@@ -538,30 +417,17 @@ Deno.test("builder: a compute function reading a closure setting is refused; set
   );
   // The natural way: one function, the setting in params.
   const ok = new StrategyBuilder("params");
-  const q = ok.streamInput({
-    name: "p",
-    tags: ["p"],
-    intervalS: 60,
-    period: 1,
-  });
+  const q = input(ok, "p", { intervalS: 60 });
   const sma = (v: NodeView<number>, prm: { window: number }) =>
     v.values.slice(-prm.window).reduce((a, b) => a + b, 0) / prm.window;
-  ok.processing({
-    name: "a",
-    inputs: [q],
-    intervalS: 60,
-    period: 20,
-    params: { window: 5 },
-    compute: sma,
-  });
-  ok.processing({
-    name: "b",
-    inputs: [q],
-    intervalS: 60,
-    period: 20,
-    params: { window: 20 },
-    compute: sma,
-  });
+  for (const [name, window] of [["a", 5], ["b", 20]] as const) {
+    proc(ok, name, [q], {
+      intervalS: 60,
+      period: 20,
+      params: { window },
+      compute: sma,
+    });
+  }
   const [, a, b] = ok.build().nodes;
   assert.notEqual(a.nodeId, b.nodeId);
   assert.equal(a.codeHash, b.codeHash);
@@ -573,15 +439,7 @@ Deno.test("builder: uses lists helpers (hashed into the ID) and libraries; plain
   const lib = { version: "1" };
   const make = (uses: Record<string, unknown>) => {
     const s = new StrategyBuilder("uses");
-    const p = s.streamInput({
-      name: "p",
-      tags: ["p"],
-      intervalS: 60,
-      period: 1,
-    });
-    s.processing({
-      name: "h",
-      inputs: [p],
+    proc(s, "h", [input(s, "p", { intervalS: 60 })], {
       intervalS: 60,
       period: 2,
       uses,
@@ -637,15 +495,8 @@ Deno.test("builder: the Gateway's field limits — deep params, bad tags, names,
   let deep: unknown = 1;
   for (let i = 0; i < 10_000; i++) deep = [deep];
   const p = new StrategyBuilder("deep");
-  p.streamInput({ name: "x", tags: ["x"], intervalS: 1, period: 1 });
-  p.processing({
-    name: "d",
-    inputs: ["x"],
-    intervalS: 1,
-    period: 1,
-    compute: "d",
-    params: { a: deep as number },
-  });
+  input(p, "x");
+  proc(p, "d", ["x"], { params: { a: deep as number } });
   const e = throwsValidation(() => p.build(), {
     code: "E_INVALID",
     node: "d",
@@ -659,58 +510,28 @@ Deno.test("builder: the Gateway's field limits — deep params, bad tags, names,
     RegExp,
   ][] = [
     [
-      (s) =>
-        s.streamInput({
-          name: "x",
-          tags: ["ok", "a\u0000b"],
-          intervalS: 1,
-          period: 1,
-        }),
+      (s) => input(s, "x", { tags: ["ok", "a\u0000b"] }),
       { node: "x", field: "tags[1]" },
       /control character U\+0000/,
     ],
     [
       (s) =>
-        s.streamInput({
-          name: "x",
-          tags: new Array(65).fill(0).map((_, i) => `t${i}`),
-          intervalS: 1,
-          period: 1,
-        }),
+        input(s, "x", { tags: new Array(65).fill(0).map((_, i) => `t${i}`) }),
       { node: "x", field: "tags" },
       /65 tags; at most 64/,
     ],
     [
-      (s) =>
-        s.streamInput({
-          name: "x",
-          tags: ["x".repeat(65_536)],
-          intervalS: 1,
-          period: 1,
-        }),
+      (s) => input(s, "x", { tags: ["x".repeat(65_536)] }),
       { node: "x", field: "tags[0]" },
       /65536 bytes long; at most 128/,
     ],
     [
-      (s) =>
-        s.streamInput({
-          name: "x\r\ny",
-          tags: ["x"],
-          intervalS: 1,
-          period: 1,
-        }),
+      (s) => input(s, "x\r\ny", { tags: ["x"] }),
       { node: "x\r\ny", field: "name" },
       /control character U\+000D/,
     ],
     [
-      (s) =>
-        s.streamInput({
-          name: "x",
-          tags: ["x"],
-          intervalS: 1,
-          period: 1,
-          metadata: { note: "y".repeat(5000) },
-        }),
+      (s) => input(s, "x", { metadata: { note: "y".repeat(5000) } }),
       { node: "x", field: "metadata.note" },
       /5000 bytes long; at most 1024/,
     ],
@@ -726,17 +547,7 @@ Deno.test("builder: the Gateway's field limits — deep params, bad tags, names,
       /must not contain ","/,
     ],
     [
-      (s) =>
-        s.processing({
-          name: "p",
-          nodeType: "My Type",
-          inputs: [
-            s.streamInput({ name: "i", tags: ["i"], intervalS: 1, period: 1 }),
-          ],
-          intervalS: 1,
-          period: 1,
-          compute: "p",
-        }),
+      (s) => proc(s, "p", [input(s, "i")], { nodeType: "My Type" }),
       { node: "p", field: "nodeType" },
       /node_type must be 1-64 characters/,
     ],
@@ -752,7 +563,7 @@ Deno.test("builder: the Gateway's field limits — deep params, bad tags, names,
   }
   // Strategy-level name and metadata.
   const m = new StrategyBuilder("meta", { metadata: { "": "v" } });
-  m.streamInput({ name: "x", tags: ["x"], intervalS: 1, period: 1 });
+  input(m, "x");
   assert.match(
     throwsValidation(() => m.build(), {
       code: "E_INVALID",
@@ -762,6 +573,6 @@ Deno.test("builder: the Gateway's field limits — deep params, bad tags, names,
     /metadata key must not be empty/,
   );
   const n = new StrategyBuilder("bad\u0000name");
-  n.streamInput({ name: "x", tags: ["x"], intervalS: 1, period: 1 });
+  input(n, "x");
   throwsValidation(() => n.build(), { code: "E_INVALID", field: "name" });
 });

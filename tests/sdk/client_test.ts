@@ -22,6 +22,7 @@ import {
 import {
   connectError,
   type FakeGateway,
+  onFake,
   protoResponse,
   requestOf,
   startFake,
@@ -29,43 +30,22 @@ import {
   statusResponse,
   StrategyState,
 } from "./fake_gateway.ts";
+import { code } from "./helpers.ts";
+import { input60, step60 } from "./fixtures/nodes.ts";
 
 const FAST_RETRY = { maxAttempts: 4, baseMs: 5, maxMs: 40 };
 
-/** A predicate for `assert.rejects`: a QmtlClientError with this code. */
-function code(c: string): (e: unknown) => boolean {
-  return (e) => e instanceof QmtlClientError && e.code === c;
-}
-
 function strategy(): StrategyBuilder {
   const s = new StrategyBuilder("unit");
-  const p = s.streamInput({
-    name: "price",
-    tags: ["btc"],
-    intervalS: 60,
-    period: 1,
-  });
-  s.processing({
-    name: "sma",
-    inputs: [p],
-    intervalS: 60,
-    period: 5,
-    params: { window: 5 },
-    compute: (v) => v.last,
-  });
+  const p = input60(s, "price", ["btc"]);
+  step60(s, "sma", [p], 5, (v) => v.last, { params: { window: 5 } });
   return s;
 }
 
-async function withFake(fn: (f: FakeGateway, c: QmtlClient) => Promise<void>) {
-  const f = startFake();
-  try {
-    await fn(
-      f,
-      new QmtlClient({ url: f.url, token: "tok", retry: FAST_RETRY }),
-    );
-  } finally {
-    await f.close();
-  }
+function withFake(fn: (f: FakeGateway, c: QmtlClient) => Promise<void>) {
+  return onFake((f) =>
+    fn(f, new QmtlClient({ url: f.url, token: "tok", retry: FAST_RETRY }))
+  );
 }
 
 Deno.test("client: submit sends protobuf, schema headers and the bearer token", async () => {

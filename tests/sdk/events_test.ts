@@ -8,6 +8,7 @@ import {
 } from "../../sdk/mod.ts";
 import {
   connectError,
+  onFake,
   sseFrame,
   startFake,
   status,
@@ -97,8 +98,7 @@ Deno.test("sse: the parser (eventsource-parser) handles CRLF, split chunks, comm
 });
 
 Deno.test("sse: an oversized line from a hostile server ends the stream", async () => {
-  const f = startFake();
-  try {
+  await onFake(async (f) => {
     let n = 0;
     f.on("GET /v1/events", () => {
       n++;
@@ -119,9 +119,7 @@ Deno.test("sse: an oversized line from a hostile server ends the stream", async 
       String(e),
     );
     assert.equal(n, 2); // the first connection + 1 reconnect, both cut off
-  } finally {
-    await f.close();
-  }
+  });
 });
 
 Deno.test("sse: toStrategyEvent reads structured CloudEvents", () => {
@@ -151,8 +149,7 @@ Deno.test("sse: toStrategyEvent reads structured CloudEvents", () => {
 });
 
 Deno.test("events: resume after a dropped connection with Last-Event-ID, no duplicates", async () => {
-  const f = startFake();
-  try {
+  await onFake(async (f) => {
     let conn = 0;
     f.on("GET /v1/events", (req) => {
       conn++;
@@ -191,14 +188,11 @@ Deno.test("events: resume after a dropped connection with Last-Event-ID, no dupl
     assert.equal(evReq.search, "?strategy=st_1");
     assert.equal(evReq.headers.get("accept"), "text/event-stream");
     assert.equal(evReq.headers.get("authorization"), "Bearer t");
-  } finally {
-    await f.close();
-  }
+  });
 });
 
 Deno.test("events: lastEventId option is sent on the first connection", async () => {
-  const f = startFake();
-  try {
+  await onFake(async (f) => {
     f.on("GET /v1/events", (req) => {
       assert.equal(req.headers.get("last-event-id"), "41");
       return sseResponse([sseFrame("42", "st_1", "COMPLETED")], "hold");
@@ -212,14 +206,11 @@ Deno.test("events: lastEventId option is sent on the first connection", async ()
       () => true,
     );
     assert.equal(got[0].cursor, "42");
-  } finally {
-    await f.close();
-  }
+  });
 });
 
 Deno.test("events: auth errors end the iteration, aborting ends it quietly", async () => {
-  const f = startFake();
-  try {
+  await onFake(async (f) => {
     f.on("GET /v1/events", () =>
       new Response(
         JSON.stringify({
@@ -249,14 +240,11 @@ Deno.test("events: auth errors end the iteration, aborting ends it quietly", asy
       seen.push(e.id);
     }
     assert.deepEqual(seen, ["ev-1"]);
-  } finally {
-    await f.close();
-  }
+  });
 });
 
 Deno.test("events: gives up after maxReconnects empty connections", async () => {
-  const f = startFake();
-  try {
+  await onFake(async (f) => {
     let n = 0;
     f.on("GET /v1/events", () => {
       n++;
@@ -272,14 +260,11 @@ Deno.test("events: gives up after maxReconnects empty connections", async () => 
       (e) => e instanceof QmtlClientError && e.code === "E_UNAVAILABLE",
     );
     assert.equal(n, 4); // the first connection + 3 reconnects
-  } finally {
-    await f.close();
-  }
+  });
 });
 
 Deno.test("waitFor: an SSE event ends the wait before the next poll", async () => {
-  const f = startFake();
-  try {
+  await onFake(async (f) => {
     let state = StrategyState.PROCESSING;
     f.on(
       "GetStrategy",
@@ -307,14 +292,11 @@ Deno.test("waitFor: an SSE event ends the wait before the next poll", async () =
       performance.now() - t0 < 2000,
       "SSE, not the 3 s poll, ended the wait",
     );
-  } finally {
-    await f.close();
-  }
+  });
 });
 
 Deno.test("waitFor: falls back to polling when the server has no SSE", async () => {
-  const f = startFake();
-  try {
+  await onFake(async (f) => {
     let polls = 0;
     f.on("GetStrategy", () =>
       statusResponse(status(
@@ -329,9 +311,7 @@ Deno.test("waitFor: falls back to polling when the server has no SSE", async () 
     });
     assert.equal(st.state, "COMPLETED");
     assert.equal(polls, 3);
-  } finally {
-    await f.close();
-  }
+  });
 });
 
 Deno.test("waitFor: survives the server going away and coming back on the same port", async () => {

@@ -20,7 +20,6 @@ import {
   SCHEMA_VERSION,
   StrategyState,
   type StrategyStatus,
-  StrategyStatusSchema,
 } from "../../lib/contracts/mod.ts";
 
 /** One recorded request. */
@@ -149,31 +148,20 @@ export function connectError(
   );
 }
 
-/** A strategy status with defaults. */
-export function status(
-  strategyId: string,
-  state: StrategyState,
-  extra: Partial<MessageInitShape<typeof StrategyStatusSchema>> = {},
-): StrategyStatus {
-  return create(StrategyStatusSchema, {
-    strategyId,
-    owner: "alice",
-    version: "1",
-    state,
-    dagHash: "sha256:" + "0".repeat(64),
-    queueMap: {},
-    reused: [],
-    created: [],
-    sentinelId: "",
-    attempts: 0,
-    nodeCount: 1,
-    createdAtMs: 0,
-    updatedAtMs: 0,
-    callbackUrl: "",
-    name: "s",
-    ...extra,
-  });
+/** Runs `fn` with a started fake gateway; closes it afterwards. */
+export async function onFake(
+  fn: (f: FakeGateway) => Promise<void>,
+): Promise<void> {
+  const f = startFake();
+  try {
+    await fn(f);
+  } finally {
+    await f.close();
+  }
 }
+
+/** A strategy status with defaults. */
+export { statusOf as status } from "../support/strategy_store.ts";
 
 /** One SSE frame carrying a CloudEvent for a lifecycle transition. */
 export function sseFrame(

@@ -11,18 +11,9 @@ import {
   createLogger,
   type Gateway,
 } from "../../lib/gateway/mod.ts";
-import {
-  type NodeView,
-  QmtlClient,
-  QmtlClientError,
-  StrategyBuilder,
-  ValidationError,
-} from "../../sdk/mod.ts";
-
-/** A predicate for `assert.rejects`: a QmtlClientError with this code. */
-function code(c: string): (e: unknown) => boolean {
-  return (e) => e instanceof QmtlClientError && e.code === c;
-}
+import { QmtlClient, StrategyBuilder, ValidationError } from "../../sdk/mod.ts";
+import { assertWaitSurvivesRestart, clientError, code } from "./helpers.ts";
+import { input60, mean, step60 } from "./fixtures/nodes.ts";
 
 interface Harness {
   gw: Gateway;
@@ -83,42 +74,23 @@ function startGateway(): Harness {
   return h;
 }
 
-const mean = (v: NodeView<number>) =>
-  v.values.reduce((a, b) => a + b, 0) / v.length;
-
 function crossover(name = "sma_crossover", signalPeriod = 2): StrategyBuilder {
   const s = new StrategyBuilder(name);
-  const price = s.streamInput({
-    name: "btc_close",
-    tags: ["btc", "close"],
-    intervalS: 60,
-    period: 1,
-    asset: "BTC",
-  });
-  const fast = s.processing({
-    name: "sma_fast",
-    inputs: [price],
-    intervalS: 60,
-    period: 5,
+  const price = input60(s, "btc_close", ["btc", "close"], { asset: "BTC" });
+  const fast = step60(s, "sma_fast", [price], 5, mean, {
     params: { window: 5 },
-    compute: mean,
   });
-  const slow = s.processing({
-    name: "sma_slow",
-    inputs: [price],
-    intervalS: 60,
-    period: 20,
+  const slow = step60(s, "sma_slow", [price], 20, mean, {
     params: { window: 20 },
-    compute: mean,
   });
-  s.processing({
-    name: "crossover",
-    nodeType: "Signal",
-    inputs: [fast, slow],
-    intervalS: 60,
-    period: signalPeriod,
-    compute: (v) => Math.sign(v.inputs[0].last - v.inputs[1].last),
-  });
+  step60(
+    s,
+    "crossover",
+    [fast, slow],
+    signalPeriod,
+    (v) => Math.sign(v.inputs[0].last - v.inputs[1].last),
+    { nodeType: "Signal" },
+  );
   return s;
 }
 
@@ -255,11 +227,7 @@ Deno.test("in-process: auth, ACL, policy, schema and not-found failures are type
       url: h.url,
       token: await token("rita", ["reader"]),
     });
-    const acl = await reader.submit(s, { version: "1" }).then(
-      () => undefined,
-      (e) => e,
-    );
-    assert.ok(acl instanceof QmtlClientError, String(acl));
+    const acl = await clientError(reader.submit(s, { version: "1" }));
     assert.equal(acl.code, "E_FORBIDDEN");
     assert.equal(acl.connectCode, "permission_denied");
     assert.equal(acl.status, 403);
@@ -268,11 +236,7 @@ Deno.test("in-process: auth, ACL, policy, schema and not-found failures are type
       url: h.url,
       token: await token("tiny", ["submitter"]),
     });
-    const pol = await tiny.submit(s, { version: "1" }).then(
-      () => undefined,
-      (e) => e,
-    );
-    assert.ok(pol instanceof QmtlClientError, String(pol));
+    const pol = await clientError(tiny.submit(s, { version: "1" }));
     assert.equal(pol.code, "E_POLICY");
 
     const future = new QmtlClient({
@@ -280,11 +244,7 @@ Deno.test("in-process: auth, ACL, policy, schema and not-found failures are type
       token: await token("alice", ["submitter"]),
       schemaVersion: "3.0.0",
     });
-    const sch = await future.submit(s, { version: "1" }).then(
-      () => undefined,
-      (e) => e,
-    );
-    assert.ok(sch instanceof QmtlClientError, String(sch));
+    const sch = await clientError(future.submit(s, { version: "1" }));
     assert.equal(sch.code, "E_SCHEMA_INCOMPATIBLE");
     assert.equal(sch.connectCode, "failed_precondition");
     assert.equal(sch.status, 400);
@@ -315,21 +275,17 @@ Deno.test("in-process: the gateway rejects a tampered DAG with node + field", as
 
 Deno.test("in-process: waitFor survives a server restart mid-wait", async () => {
   await withGateway(async (h, c) => {
-    const ack = await c.submit(crossover(), { version: "1" });
-    await c.waitFor(ack.strategyId, "COMPLETED", { timeoutMs: 10_000 });
-    const waiting = c.waitFor(ack.strategyId, "RETIRED", {
-      timeoutMs: 20_000,
-      pollMs: 100,
-    });
-    let settled = false;
-    waiting.finally(() => (settled = true)).catch(() => {});
-    await new Promise((r) => setTimeout(r, 200));
-    await h.stop(); // down: connections refused
-    await new Promise((r) => setTimeout(r, 500));
-    assert.equal(settled, false, "still waiting while the server is down");
-    h.serve(); // back on the same port, same backends
-    await c.retire(ack.strategyId);
-    const st = await waiting;
-    assert.equal(st.state, "RETIRED");
+    await assertWaitSurvivesRestart(
+      c,
+      crossover(),
+      { stop: () => h.stop(), start: () => h.serve() },
+      {
+        completed: 10_000,
+        retired: 20_000,
+        poll: 100,
+        beforeStop: 200,
+        down: 500,
+      },
+    );
   });
 });

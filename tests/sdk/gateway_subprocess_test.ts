@@ -5,36 +5,27 @@
  */
 import assert from "node:assert/strict";
 import { TEST_AUTH, token } from "../support/auth.ts";
-import { QmtlClient, QmtlClientError, StrategyBuilder } from "../../sdk/mod.ts";
-import { serviceUrl } from "../support/services.ts";
+import { QmtlClient, StrategyBuilder } from "../../sdk/mod.ts";
+import { realStack } from "../support/services.ts";
 import { freePort, startServe } from "../support/server_process.ts";
+import { assertWaitSurvivesRestart, code } from "./helpers.ts";
+import { input60, step60 } from "./fixtures/nodes.ts";
 
 const SECRET = TEST_AUTH.secret;
 
-/** A predicate for `assert.rejects`: a QmtlClientError with one of these codes. */
-function code(...codes: string[]): (e: unknown) => boolean {
-  return (e) => e instanceof QmtlClientError && codes.includes(e.code);
-}
 const RETRY = { maxAttempts: 4, baseMs: 50, maxMs: 500 };
 
 function strategy(name: string): StrategyBuilder {
   const s = new StrategyBuilder(name);
-  const p = s.streamInput({
-    name: "price",
-    tags: ["btc", "close"],
-    intervalS: 60,
-    period: 1,
-    asset: "BTC",
-  });
-  s.processing({
-    name: "sma",
-    inputs: [p],
-    intervalS: 60,
-    period: 10,
-    params: { window: 10 },
-    compute: (v) =>
-      v.values.reduce((a: number, b: number) => a + b, 0) / v.length,
-  });
+  const p = input60(s, "price", ["btc", "close"], { asset: "BTC" });
+  step60(
+    s,
+    "sma",
+    [p],
+    10,
+    (v) => v.values.reduce((a: number, b: number) => a + b, 0) / v.length,
+    { params: { window: 10 } },
+  );
   return s;
 }
 
@@ -167,13 +158,12 @@ Deno.test("subprocess (memory backends): waitFor rides out a restart, then repor
   }
 });
 
-const neo4j = serviceUrl("QMTL_NEO4J_URL");
-const redis = serviceUrl("QMTL_REDIS_URL");
+const stack = realStack();
 
 Deno.test({
   name:
     "subprocess (Neo4j + Redis): waitFor survives a server restart mid-wait",
-  ignore: neo4j.ignore || redis.ignore,
+  ignore: stack.ignore,
   fn: async () => {
     const port = String(freePort());
     const env = {
@@ -191,24 +181,23 @@ Deno.test({
         ]),
         retry: { maxAttempts: 3, baseMs: 100, maxMs: 1000 },
       });
-      const ack = await c.submit(strategy(`restart_${Date.now()}`), {
-        version: "1",
-      });
-      await c.waitFor(ack.strategyId, "COMPLETED", { timeoutMs: 60_000 });
-      const waiting = c.waitFor(ack.strategyId, "RETIRED", {
-        timeoutMs: 90_000,
-        pollMs: 200,
-      });
-      let settled = false;
-      waiting.finally(() => (settled = true)).catch(() => {});
-      await new Promise((r) => setTimeout(r, 300));
-      await srv.stop();
-      await new Promise((r) => setTimeout(r, 1_000));
-      assert.equal(settled, false);
-      srv = await startServe({ env, keepBackends: true });
-      await c.retire(ack.strategyId);
-      const st = await waiting;
-      assert.equal(st.state, "RETIRED");
+      await assertWaitSurvivesRestart(
+        c,
+        strategy(`restart_${Date.now()}`),
+        {
+          stop: () => srv.stop(),
+          start: async () => {
+            srv = await startServe({ env, keepBackends: true });
+          },
+        },
+        {
+          completed: 60_000,
+          retired: 90_000,
+          poll: 200,
+          beforeStop: 300,
+          down: 1_000,
+        },
+      );
     } finally {
       await srv.stop();
     }

@@ -5,6 +5,8 @@
  * @module
  */
 
+import { pumpLines, terminate } from "./child.ts";
+
 const ROOT = new URL("../../", import.meta.url);
 
 /** A running reference server. */
@@ -108,48 +110,20 @@ export async function startServe(
   const check = () => {
     if (url && (!dev || token)) setReady();
   };
-  const pump = async (stream: ReadableStream<Uint8Array>) => {
-    let buf = "";
-    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-      buf += chunk;
-      let i;
-      while ((i = buf.indexOf("\n")) >= 0) {
-        const line = buf.slice(0, i);
-        buf = buf.slice(i + 1);
-        if (lines.length < 5000) lines.push(line);
-        url ??= urlFrom(line);
-        token ??= TOKEN_RE.exec(line)?.[1];
-        check();
-      }
-    }
-  };
+  const pump = (stream: ReadableStream<Uint8Array>) =>
+    pumpLines(stream, (line) => {
+      if (lines.length < 5000) lines.push(line);
+      url ??= urlFrom(line);
+      token ??= TOKEN_RE.exec(line)?.[1];
+      check();
+    });
   const pumps = Promise.all([pump(child.stdout), pump(child.stderr)]).catch(
     () => {},
   );
-  let exited = false;
-  const status = child.status.then((s) => {
-    exited = true;
-    return s;
-  });
   let stopping: Promise<void> | undefined;
   const stop = () => {
     stopping ??= (async () => {
-      if (!exited) {
-        try {
-          child.kill("SIGTERM");
-        } catch {
-          // already gone
-        }
-      }
-      const timer = setTimeout(() => {
-        try {
-          child.kill("SIGKILL");
-        } catch {
-          // already gone
-        }
-      }, 10_000);
-      await status;
-      clearTimeout(timer);
+      await terminate(child, 10_000);
       await pumps;
     })();
     return stopping;
@@ -158,7 +132,7 @@ export async function startServe(
   let timer: ReturnType<typeof setTimeout> | undefined;
   const outcome = await Promise.race([
     ready.then(() => "ready" as const),
-    status.then(() => "exited" as const),
+    child.status.then(() => "exited" as const),
     new Promise<"timeout">((
       r,
     ) => (timer = setTimeout(() => r("timeout"), timeoutMs))),

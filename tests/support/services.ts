@@ -40,3 +40,23 @@ export function serviceUrl(variable: string): ServiceLookup {
   // test. Under CI=true the throw above fails the run instead.
   return { ignore: true };
 }
+
+/**
+ * Both services of the real stack: the Neo4j and Redis lookups, and `ignore`
+ * when either is missing (for tests that need the whole stack).
+ *
+ * @example
+ * ```ts ignore
+ * const { neo4j, redis, ignore } = realStack();
+ * Deno.test({ name: "x", ignore, fn: () => {} });
+ * ```
+ */
+export function realStack(): {
+  neo4j: ServiceLookup;
+  redis: ServiceLookup;
+  ignore: boolean;
+} {
+  const neo4j = serviceUrl("QMTL_NEO4J_URL");
+  const redis = serviceUrl("QMTL_REDIS_URL");
+  return { neo4j, redis, ignore: neo4j.ignore || redis.ignore };
+}

@@ -14,13 +14,14 @@ import {
   NamespaceMismatchError,
 } from "../../../lib/gateway/mod.ts";
 import { createRedis, RedisQueue } from "../../../lib/queue/mod.ts";
-import { serviceUrl } from "../../support/services.ts";
+import { realStack } from "../../support/services.ts";
 import {
   chain,
   client,
   dag,
-  type InProcess,
+  remote,
   SECRET,
+  submitDag,
   token,
   waitForState,
 } from "../helpers.ts";
@@ -29,22 +30,7 @@ import {
   namespaceKeys,
 } from "../../../lib/gateway/store/namespace.ts";
 
-const redis = serviceUrl("QMTL_REDIS_URL");
-const neo4j = serviceUrl("QMTL_NEO4J_URL");
-
-function remote(url: string): InProcess {
-  return {
-    app: {
-      request: (input, init) => {
-        const u = new URL(
-          input instanceof Request ? input.url : String(input),
-          url,
-        );
-        return fetch(url + u.pathname + u.search, init);
-      },
-    },
-  };
-}
+const { neo4j, redis, ignore } = realStack();
 
 function start(env: Record<string, string>): Promise<RunningServer> {
   return startServer(
@@ -113,7 +99,7 @@ Deno.test({
 Deno.test({
   name:
     "namespace: two servers on one Redis in two namespaces never take each other's jobs; a third with another registry refuses to start",
-  ignore: redis.ignore || neo4j.ignore,
+  ignore,
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
@@ -130,12 +116,11 @@ Deno.test({
       const tok = await token("alice", ["submitter", "reader"]);
       const ids: string[] = [];
       for (let i = 0; i < 6; i++) {
-        const ack = await client(remote(a.url), tok).submitStrategy({
-          dag: dag(`ns${i}`, chain(`ns${salt}${i}-`, 2)),
-          version: "1",
-          callbackUrl: "",
-          metadata: {},
-        });
+        const ack = await submitDag(
+          remote(a.url),
+          tok,
+          dag(`ns${i}`, chain(`ns${salt}${i}-`, 2)),
+        );
         ids.push(ack.strategyId);
       }
       for (const id of ids) {

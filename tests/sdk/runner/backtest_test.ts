@@ -3,46 +3,26 @@ import {
   backtest,
   type BacktestResult,
   ComputeError,
-  type NodeView,
   outputsDigest,
   type SourceRecord,
   StrategyBuilder,
 } from "../../../sdk/mod.ts";
-
-const mean = (v: NodeView<number>) =>
-  v.values.reduce((a, b) => a + b, 0) / v.length;
+import { input60, mean, query60, step60 } from "../fixtures/nodes.ts";
 
 /** An SMA-crossover strategy. */
 function crossover(name: string) {
   const s = new StrategyBuilder(name);
-  const px = s.streamInput({
-    name: "px",
-    tags: ["btc", "close"],
-    intervalS: 60,
-    period: 1,
-  });
-  const fast = s.processing({
-    name: "fast",
-    inputs: [px],
-    intervalS: 60,
-    period: 3,
-    compute: mean,
-  });
-  const slow = s.processing({
-    name: "slow",
-    inputs: [px],
-    intervalS: 60,
-    period: 5,
-    compute: mean,
-  });
-  s.processing({
-    name: "signal",
-    nodeType: "Signal",
-    inputs: [fast, slow],
-    intervalS: 60,
-    period: 1,
-    compute: (v) => Math.sign(v.inputs[0].last - v.inputs[1].last),
-  });
+  const px = input60(s, "px", ["btc", "close"]);
+  const fast = step60(s, "fast", [px], 3, mean);
+  const slow = step60(s, "slow", [px], 5, mean);
+  step60(
+    s,
+    "signal",
+    [fast, slow],
+    1,
+    (v) => Math.sign(v.inputs[0].last - v.inputs[1].last),
+    { nodeType: "Signal" },
+  );
   return s;
 }
 
@@ -83,30 +63,13 @@ Deno.test("backtest: a node shared by several strategies is computed once per ba
   const calls = { fast: 0 };
   const make = (name: string, threshold: number) => {
     const s = new StrategyBuilder(name);
-    const px = s.streamInput({
-      name: "px",
-      tags: ["btc", "close"],
-      intervalS: 60,
-      period: 1,
-    });
-    const fast = s.processing({
-      name: "sma3",
-      inputs: [px],
-      intervalS: 60,
-      period: 3,
-      uses: { calls },
-      compute: (v) => {
-        calls.fast++;
-        return v.values.reduce((a: number, b: number) => a + b, 0) / 3;
-      },
-    });
-    s.processing({
-      name: `above_${threshold}`,
-      inputs: [fast],
-      intervalS: 60,
-      period: 1,
+    const px = input60(s, "px", ["btc", "close"]);
+    const fast = step60(s, "sma3", [px], 3, (v) => {
+      calls.fast++;
+      return v.values.reduce((a: number, b: number) => a + b, 0) / 3;
+    }, { uses: { calls } });
+    step60(s, `above_${threshold}`, [fast], 1, (v, p) => v.last > p.threshold, {
       params: { threshold },
-      compute: (v, p) => v.last > p.threshold,
     });
     return s;
   };
@@ -164,25 +127,9 @@ Deno.test("backtest: deterministic — same records, same outputs, from arrays, 
 
 Deno.test("backtest: from/to bound the records; several sources merge by time", async () => {
   const s = new StrategyBuilder("two");
-  const b = s.streamInput({
-    name: "b",
-    tags: ["btc"],
-    intervalS: 60,
-    period: 1,
-  });
-  const e = s.streamInput({
-    name: "e",
-    tags: ["eth"],
-    intervalS: 60,
-    period: 1,
-  });
-  s.processing({
-    name: "ratio",
-    inputs: [b, e],
-    intervalS: 60,
-    period: 1,
-    compute: (v) => v.inputs[0].last / v.inputs[1].last,
-  });
+  const b = input60(s, "b", ["btc"]);
+  const e = input60(s, "e", ["eth"]);
+  step60(s, "ratio", [b, e], 1, (v) => v.inputs[0].last / v.inputs[1].last);
   const btc = [0, 1, 2, 3].map((i) => ({
     tags: ["btc"],
     ts: i * 60,
@@ -206,30 +153,10 @@ Deno.test("backtest: from/to bound the records; several sources merge by time", 
 
 Deno.test("backtest: tag queries resolve to the run's matching nodes, never to themselves", async () => {
   const s = new StrategyBuilder("basket");
-  s.streamInput({
-    name: "btc",
-    tags: ["btc", "close"],
-    intervalS: 60,
-    period: 1,
-  });
-  s.streamInput({
-    name: "eth",
-    tags: ["eth", "close"],
-    intervalS: 60,
-    period: 1,
-  });
-  s.streamInput({
-    name: "vol",
-    tags: ["btc", "volume"],
-    intervalS: 60,
-    period: 1,
-  });
-  const q = s.tagQuery({
-    name: "closes",
-    tags: ["close"],
-    intervalS: 60,
-    period: 1,
-  });
+  input60(s, "btc", ["btc", "close"]);
+  input60(s, "eth", ["eth", "close"]);
+  input60(s, "vol", ["btc", "volume"]);
+  const q = query60(s, "closes", ["close"]);
   s.processing({
     name: "basket",
     inputs: [q],
@@ -262,31 +189,14 @@ Deno.test("backtest: tag queries resolve to the run's matching nodes, never to t
 
 Deno.test("backtest: refuses what it cannot run, with the reason", async () => {
   const ext = new StrategyBuilder("ext");
-  ext.processing({
-    name: "x",
-    inputs: ["sha256:" + "a".repeat(64)],
-    intervalS: 60,
-    period: 1,
-    compute: (v) => v.last,
-  });
+  step60(ext, "x", ["sha256:" + "a".repeat(64)], 1, (v) => v.last);
   await assert.rejects(
     () => backtest(ext, { source: [] }),
     /declared by none of the strategies/,
   );
   const text = new StrategyBuilder("text");
-  const p = text.streamInput({
-    name: "p",
-    tags: ["p"],
-    intervalS: 60,
-    period: 1,
-  });
-  text.processing({
-    name: "t",
-    inputs: [p],
-    intervalS: 60,
-    period: 1,
-    compute: "def f(v): return v",
-  });
+  const p = input60(text, "p", ["p"]);
+  step60(text, "t", [p], 1, "def f(v): return v");
   await assert.rejects(() => backtest(text, { source: [] }), /source text/);
   await assert.rejects(
     () =>
@@ -300,15 +210,9 @@ Deno.test("backtest: refuses what it cannot run, with the reason", async () => {
 Deno.test("backtest: compute errors abort with the node and bar, or are skipped and counted", async () => {
   const s = new StrategyBuilder("err");
   const p = s.streamInput({ name: "p", tags: ["p"], intervalS: 60, period: 1 });
-  s.processing({
-    name: "inv",
-    inputs: [p],
-    intervalS: 60,
-    period: 1,
-    compute: (v) => {
-      if (v.last === 0) throw new RangeError("division by zero");
-      return 1 / v.last;
-    },
+  step60(s, "inv", [p], 1, (v) => {
+    if (v.last === 0) throw new RangeError("division by zero");
+    return 1 / v.last;
   });
   const source = [2, 0, 4].map((value, i) => ({
     tags: ["p"],

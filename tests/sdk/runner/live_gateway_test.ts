@@ -10,6 +10,7 @@ import {
   StrategyBuilder,
 } from "../../../sdk/mod.ts";
 import { closeAll, memoryGateway, token } from "../../gateway/helpers.ts";
+import { query60, step60 } from "../fixtures/nodes.ts";
 
 async function clientFor(gw: ReturnType<typeof memoryGateway>) {
   return new QmtlClient({
@@ -45,21 +46,10 @@ Deno.test("live through the Gateway: a tag query picks up a node that appears la
     // One feed exists; the basket strategy averages every "tq" stream.
     await client.submit(feed("feed_btc", "btc"), { version: "1" });
     const basket = new StrategyBuilder("basket");
-    const q = basket.tagQuery({
-      name: "all",
-      tags: ["tq"],
-      intervalS: 60,
-      period: 1,
-    });
-    basket.processing({
-      name: "mean",
-      inputs: [q],
-      intervalS: 60,
-      period: 1,
-      compute: (v: NodeView<Record<string, number>>) => {
-        const xs = Object.values(v.last);
-        return xs.reduce((a, b) => a + b, 0) / xs.length;
-      },
+    const q = query60(basket, "all", ["tq"]);
+    step60(basket, "mean", [q], 1, (v: NodeView<Record<string, number>>) => {
+      const xs = Object.values(v.last);
+      return xs.reduce((a, b) => a + b, 0) / xs.length;
     });
     const events: LiveEvent[] = [];
     const outputs: [number, unknown][] = [];

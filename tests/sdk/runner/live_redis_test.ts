@@ -4,14 +4,19 @@
 // lease period, with no bar lost or stored twice; a restarted process resumes.
 import assert from "node:assert/strict";
 import { closeRedis, RedisTopicStore } from "../../../lib/queue/mod.ts";
-import { storeTopicIO, type TopicIO } from "../../../sdk/mod.ts";
+import { storeTopicIO } from "../../../sdk/mod.ts";
 import {
   deletePrefix,
   redisTest,
   testClient,
   testPrefix,
 } from "../../queue/redis_env.ts";
-import { price, queueMapOf } from "./fixtures/strategies.ts";
+import {
+  barTimes,
+  expected,
+  price,
+  queueMapOf,
+} from "./fixtures/strategies.ts";
 
 const CHILD = new URL("./fixtures/live_child.ts", import.meta.url).pathname;
 const LEASE_MS = 1_500;
@@ -126,20 +131,6 @@ async function fixture(url: string) {
     },
   };
 }
-
-async function barTimes(io: TopicIO, topic: string): Promise<number[]> {
-  const [t] = await io.tail([topic], 10_000);
-  const times = t.bars.map((b) => b.barTs);
-  assert.equal(
-    new Set(times).size,
-    times.length,
-    `${topic}: a bar stored twice`,
-  );
-  return times;
-}
-
-const expected = (from: number, to: number) =>
-  Array.from({ length: to - from + 1 }, (_, i) => (from + i) * 60);
 
 redisTest(
   "live on Redis: two processes with overlapping strategies compute each shared node once per bar",

@@ -8,7 +8,13 @@ import {
   type TopicIO,
 } from "../../../sdk/mod.ts";
 import { live } from "../../../sdk/runner/live.ts";
-import { overlapping, price, queueMapOf } from "./fixtures/strategies.ts";
+import {
+  barTimes,
+  expected,
+  overlapping,
+  price,
+  queueMapOf,
+} from "./fixtures/strategies.ts";
 
 const PREFIX = "t";
 const topic = (name: string) => `${PREFIX}_${name}`;
@@ -34,20 +40,8 @@ function byName(
   return Object.fromEntries(Object.values(stats).map((s) => [s.name, s]));
 }
 
-/** Bar times of a topic; asserts none is stored twice. */
-async function barTimes(io: TopicIO, name: string): Promise<number[]> {
-  const [t] = await io.tail([topic(name)], 10_000);
-  const times = t.bars.map((b) => b.barTs);
-  assert.equal(
-    new Set(times).size,
-    times.length,
-    `${name}: a bar stored twice`,
-  );
-  return times;
-}
-
-const expected = (from: number, to: number) =>
-  Array.from({ length: to - from + 1 }, (_, i) => (from + i) * 60);
+/** Bar times of node `name`'s topic; asserts none is stored twice. */
+const barTimesOf = (io: TopicIO, name: string) => barTimes(io, topic(name));
 
 Deno.test("live: two runs with overlapping strategies compute every shared node once per bar", async () => {
   const { store, queueMap, io } = await setup();
@@ -76,8 +70,8 @@ Deno.test("live: two runs with overlapping strategies compute every shared node 
   );
   assert.equal(sa.signal_a.evaluations, bars - 2);
   assert.equal(sb.signal_b.evaluations, bars - 2);
-  assert.deepEqual(await barTimes(io, "sma3"), expected(2, bars - 1));
-  assert.deepEqual(await barTimes(io, "signal_a"), expected(2, bars - 1));
+  assert.deepEqual(await barTimesOf(io, "sma3"), expected(2, bars - 1));
+  assert.deepEqual(await barTimesOf(io, "signal_a"), expected(2, bars - 1));
   const [sma] = await io.tail([topic("sma3")], 1);
   const m = (price(bars - 3) + price(bars - 2) + price(bars - 1)) / 3;
   assert.equal(sma.bars[0].value, m);
@@ -163,7 +157,7 @@ Deno.test("live: a dead producer is replaced within one lease period, no bar los
     "b's sma3",
     async () => (await store.lastBarTs(topic("sma3"))) === (i - 1) * 60,
   );
-  assert.deepEqual(await barTimes(io, "sma3"), expected(2, i - 1));
+  assert.deepEqual(await barTimesOf(io, "sma3"), expected(2, i - 1));
   assert.equal(byName(b.stats()).sma3.takeovers, 1);
   await b.stop();
   void a; // its I/O hangs forever, as a dead process's would
@@ -199,8 +193,8 @@ Deno.test("live: a restarted run resumes after the last published bar", async ()
   const s = byName(await run.stop());
   assert.equal(s.sma3.evaluations, 7, "bars 10..16 only: nothing recomputed");
   assert.equal(s.sma3.takeovers, 0, "the first run released its leases");
-  assert.deepEqual(await barTimes(io, "sma3"), expected(2, 16));
-  assert.deepEqual(await barTimes(io, "signal_a"), expected(2, 16));
+  assert.deepEqual(await barTimesOf(io, "sma3"), expected(2, 16));
+  assert.deepEqual(await barTimesOf(io, "signal_a"), expected(2, 16));
   await store.close();
 });
 
