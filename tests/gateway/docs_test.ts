@@ -4,10 +4,7 @@
  * docs/gateway.md list them.
  */
 import assert from "node:assert/strict";
-import { createGateway } from "../../lib/gateway/mod.ts";
-import { MemoryRegistry } from "../../lib/dag/mod.ts";
-import { MemoryEventLog, MemoryQueue } from "../../lib/queue/mod.ts";
-import { TEST_AUTH } from "../support/auth.ts";
+import { bareGateway } from "./helpers.ts";
 
 const ROOT = new URL("../../", import.meta.url);
 
@@ -20,14 +17,7 @@ function listed(text: string): string[] {
 }
 
 Deno.test("docs: createGateway's return members are the ones the docs list", async () => {
-  const gw = createGateway({
-    registry: new MemoryRegistry(),
-    queue: new MemoryQueue(),
-    events: new MemoryEventLog(),
-    auth: TEST_AUTH,
-    worker: { autoStart: false },
-    gc: { intervalMs: 60_000, graceMs: 60_000 },
-  });
+  const gw = bareGateway({ gc: { intervalMs: 60_000, graceMs: 60_000 } });
   try {
     const actual = Object.keys(gw).sort();
     for (const file of ["lib/gateway/mod.ts", "docs/gateway.md"]) {

@@ -132,6 +132,23 @@ export function memoryGateway(
   return Object.assign(gw, { registry, queue, events, logs });
 }
 
+/**
+ * A plain `createGateway` on fresh memory backends with the test credentials
+ * and no worker running, plus `overrides`: none of {@link memoryGateway}'s
+ * extras (captured log, backends attached to the gateway), for tests that
+ * look at what `createGateway` itself returns.
+ */
+export function bareGateway(overrides: Partial<GatewayOptions> = {}): Gateway {
+  return createGateway({
+    registry: new MemoryRegistry(),
+    queue: new MemoryQueue(),
+    events: new MemoryEventLog(),
+    auth: TEST_AUTH,
+    worker: { autoStart: false },
+    ...overrides,
+  });
+}
+
 /** Runs `fn` on a memory gateway with `overrides`; closes it and its backends afterwards. */
 export async function withGateway(
   overrides: Partial<GatewayOptions>,

@@ -8,10 +8,8 @@
  */
 import assert from "node:assert/strict";
 import { Hono } from "hono";
-import { createGateway, type GatewayApp } from "../../lib/gateway/mod.ts";
-import { MemoryRegistry } from "../../lib/dag/mod.ts";
-import { MemoryEventLog, MemoryQueue } from "../../lib/queue/mod.ts";
-import { TEST_AUTH } from "../support/auth.ts";
+import type { GatewayApp } from "../../lib/gateway/mod.ts";
+import { bareGateway } from "./helpers.ts";
 
 const ROOT = new URL("../../", import.meta.url);
 
@@ -51,14 +49,7 @@ for (const mode of ["hono", "deno-serve"]) {
 }
 
 Deno.test("gateway.app is a Hono app: app.route type-checks and answers in process", async () => {
-  const gw = createGateway({
-    registry: new MemoryRegistry(),
-    queue: new MemoryQueue(),
-    events: new MemoryEventLog(),
-    auth: TEST_AUTH,
-    worker: { autoStart: false },
-    logSuccess: false,
-  });
+  const gw = bareGateway({ logSuccess: false });
   try {
     const app: GatewayApp = gw.app;
     const parent = new Hono().route("/qmtl", app);
@@ -76,15 +67,7 @@ Deno.test("gateway.app is a Hono app: app.route type-checks and answers in proce
 Deno.test("createGateway: a malformed basePath is refused", () => {
   for (const bad of ["qmtl", "/qmtl/", "/q mtl", "/a//b"]) {
     assert.throws(
-      () =>
-        createGateway({
-          registry: new MemoryRegistry(),
-          queue: new MemoryQueue(),
-          events: new MemoryEventLog(),
-          auth: TEST_AUTH,
-          worker: { autoStart: false },
-          basePath: bad,
-        }),
+      () => bareGateway({ basePath: bad }),
       /basePath must look like/,
       bad,
     );
