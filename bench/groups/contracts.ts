@@ -143,6 +143,26 @@ function run(ctx: GroupContext): Promise<GroupReport> {
   });
   const vCompute = perS(idN, compute.medianMs);
   const vSpec = perS(idN, ofSpec.medianMs);
+  /** The protobuf codec's `verb` of the DAG against JSON's (`peer`) doing the same. */
+  const codecFigure = (
+    verb: string,
+    t: Timing,
+    peer: string,
+    json: Timing,
+  ): Figure => ({
+    name: `${verb} StrategyDag, ${c} nodes (${mb.toFixed(2)} MB)`,
+    value: perS(mb, t.medianMs),
+    unit: "MB/s",
+    peer: {
+      name: `${peer} of the same DAG (${jsonMb.toFixed(2)} MB)`,
+      value: perS(jsonMb, json.medianMs),
+    },
+    ratio: json.medianMs / t.medianMs,
+    ratioNote: "the speed of JSON (per DAG)",
+    detail: `${t.medianMs.toFixed(1)} ms per DAG (JSON ${
+      json.medianMs.toFixed(1)
+    } ms); ${detail(t, mb, "MB/s")}`,
+  });
   const figures: Figure[] = [
     {
       name: `computeNodeId, ${n}-node DAG (params objects)`,
@@ -167,36 +187,8 @@ function run(ctx: GroupContext): Promise<GroupReport> {
       unit: "nodes/s",
       detail: detail(verify, idN, "nodes/s"),
     },
-    {
-      name: `encode StrategyDag, ${c} nodes (${mb.toFixed(2)} MB)`,
-      value: perS(mb, enc.medianMs),
-      unit: "MB/s",
-      peer: {
-        name: `JSON.stringify + UTF-8 of the same DAG (${
-          jsonMb.toFixed(2)
-        } MB)`,
-        value: perS(jsonMb, jsonEnc.medianMs),
-      },
-      ratio: jsonEnc.medianMs / enc.medianMs,
-      ratioNote: "the speed of JSON (per DAG)",
-      detail: `${enc.medianMs.toFixed(1)} ms per DAG (JSON ${
-        jsonEnc.medianMs.toFixed(1)
-      } ms); ${detail(enc, mb, "MB/s")}`,
-    },
-    {
-      name: `decode StrategyDag, ${c} nodes (${mb.toFixed(2)} MB)`,
-      value: perS(mb, dec.medianMs),
-      unit: "MB/s",
-      peer: {
-        name: `UTF-8 + JSON.parse of the same DAG (${jsonMb.toFixed(2)} MB)`,
-        value: perS(jsonMb, jsonDec.medianMs),
-      },
-      ratio: jsonDec.medianMs / dec.medianMs,
-      ratioNote: "the speed of JSON (per DAG)",
-      detail: `${dec.medianMs.toFixed(1)} ms per DAG (JSON ${
-        jsonDec.medianMs.toFixed(1)
-      } ms); ${detail(dec, mb, "MB/s")}`,
-    },
+    codecFigure("encode", enc, "JSON.stringify + UTF-8", jsonEnc),
+    codecFigure("decode", dec, "UTF-8 + JSON.parse", jsonDec),
   ];
   return Promise.resolve({
     figures,
