@@ -19,12 +19,13 @@ import {
   token,
 } from "../gateway/helpers.ts";
 import { pollUntil } from "../support/poll.ts";
+import { httpReceiver } from "../support/http_receiver.ts";
 
 // Same rule as every Redis test: needs the Redis binaries the local stack
 // uses; skipped outside CI without a stack, a failure under CI.
 const redis = serviceUrl("QMTL_REDIS_URL");
 
-interface Received {
+interface Alert {
   condition: string;
   status: string;
   severity: string;
@@ -46,17 +47,8 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   fn: async () => {
-    const got: Received[] = [];
-    const { promise: listening, resolve } = Promise.withResolvers<number>();
-    const sink = Deno.serve({
-      hostname: "127.0.0.1",
-      port: 0,
-      onListen: ({ port }) => resolve(port),
-    }, async (req) => {
-      got.push(await req.json());
-      return new Response("ok");
-    });
-    const sinkPort = await listening;
+    const sink = await httpReceiver<Alert>();
+    const alerts = () => sink.got.map((r) => r.body);
     const group = await startPrivateRedis();
     let srv: Awaited<ReturnType<typeof startServer>> | undefined;
     try {
@@ -66,7 +58,7 @@ Deno.test({
           QMTL_REDIS_WAIT_TIMEOUT_MS: "300",
           QMTL_JWT_SECRET: SECRET,
           QMTL_PORT: "0",
-          QMTL_ALERT_WEBHOOK_URL: `http://127.0.0.1:${sinkPort}/alerts`,
+          QMTL_ALERT_WEBHOOK_URL: `${sink.base}/alerts`,
           QMTL_ALERT_CHECK_INTERVAL_MS: "200",
         }),
         {
@@ -146,10 +138,10 @@ Deno.test({
       assert.match(text, /unavailable/);
 
       const firing = await waitUntil("alerts of the outage", () => {
-        const w = got.find((a) =>
+        const w = alerts().find((a) =>
           a.condition === "redis_writes_unconfirmed" && a.status === "firing"
         );
-        const r = got.find((a) =>
+        const r = alerts().find((a) =>
           a.condition === "redis_replica_down" && a.status === "firing"
         );
         return w && r ? [w, r] : undefined;
@@ -183,17 +175,17 @@ Deno.test({
       }, 30_000);
       assert.equal(r2.body.checks.redis.writesConfirmed, true);
       await waitUntil("recovery alerts", () => {
-        const w = got.find((a) =>
+        const w = alerts().find((a) =>
           a.condition === "redis_writes_unconfirmed" && a.status === "resolved"
         );
-        const r = got.find((a) =>
+        const r = alerts().find((a) =>
           a.condition === "redis_replica_down" && a.status === "resolved"
         );
         return w && r ? true : undefined;
       }, 20_000);
       // One firing alert per condition for the one outage.
       assert.equal(
-        got.filter((a) =>
+        alerts().filter((a) =>
           a.condition === "redis_writes_unconfirmed" && a.status === "firing"
         ).length,
         1,
@@ -201,7 +193,7 @@ Deno.test({
     } finally {
       await srv?.stop();
       await group.down();
-      await sink.shutdown();
+      await sink.close();
     }
   },
 });

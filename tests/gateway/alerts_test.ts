@@ -38,6 +38,7 @@ import {
   webhookSink,
 } from "../../lib/gateway/mod.ts";
 import { TEST_AUTH } from "../support/auth.ts";
+import { httpReceiver } from "../support/http_receiver.ts";
 
 const WINDOW = 60_000;
 
@@ -656,35 +657,6 @@ Deno.test("alerts: input without a condition is refused, never thrown", async ()
 });
 
 // ---- real sinks ------------------------------------------------------------
-
-interface Received {
-  path: string;
-  contentType: string | null;
-  body: Record<string, unknown>;
-}
-
-async function httpReceiver(status = 200) {
-  const got: Received[] = [];
-  const { promise: listening, resolve } = Promise.withResolvers<number>();
-  const server = Deno.serve({
-    hostname: "127.0.0.1",
-    port: 0,
-    onListen: ({ port }) => resolve(port),
-  }, async (req) => {
-    got.push({
-      path: new URL(req.url).pathname,
-      contentType: req.headers.get("content-type"),
-      body: await req.json(),
-    });
-    return new Response(status === 200 ? "ok" : "no", { status });
-  });
-  const port = await listening;
-  return {
-    got,
-    base: `http://127.0.0.1:${port}`,
-    close: () => server.shutdown(),
-  };
-}
 
 Deno.test("alerts: webhook and Slack sinks POST to a real local HTTP server", async () => {
   const rx = await httpReceiver();
