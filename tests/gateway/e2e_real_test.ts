@@ -5,6 +5,7 @@ import { startServer } from "../../lib/gateway/server/start.ts";
 import { createLogger, strategyStream } from "../../lib/gateway/mod.ts";
 import { RedisEventLog } from "../../lib/queue/mod.ts";
 import { realStack } from "../support/services.ts";
+import { readBefore } from "../support/poll.ts";
 import {
   chain,
   client,
@@ -128,17 +129,7 @@ function spawnChild(extraEnv: Record<string, string>) {
         buf = buf.slice(m.index + m[0].length);
         return m;
       }
-      let t: ReturnType<typeof setTimeout> | undefined;
-      const r = await Promise.race([
-        lines.read(),
-        new Promise<{ done: true; value: undefined }>((res) =>
-          t = setTimeout(
-            () => res({ done: true, value: undefined }),
-            end - Date.now(),
-          )
-        ),
-      ]);
-      clearTimeout(t);
+      const r = await readBefore(lines, end);
       if (r.done) break;
       buf += r.value;
     }

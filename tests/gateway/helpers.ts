@@ -33,6 +33,7 @@ import type { NodeRegistry } from "../../lib/dag/mod.ts";
 import { MemoryEventLog, MemoryQueue } from "../../lib/queue/mod.ts";
 import type { EventLog, WorkQueue } from "../../lib/queue/mod.ts";
 import { TEST_AUTH } from "../support/auth.ts";
+import { readBefore } from "../support/poll.ts";
 import {
   createGateway,
   createLogger,
@@ -354,17 +355,7 @@ export async function readSse(
   const end = Date.now() + timeoutMs;
   try {
     while (Date.now() < end && !stop(events)) {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const r = await Promise.race([
-        reader.read(),
-        new Promise<{ done: true; value: undefined }>((res) =>
-          timer = setTimeout(
-            () => res({ done: true, value: undefined }),
-            Math.max(1, end - Date.now()),
-          )
-        ),
-      ]);
-      clearTimeout(timer);
+      const r = await readBefore(reader, end);
       if (r.done) break;
       buf += r.value;
       let i;

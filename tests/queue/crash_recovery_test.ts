@@ -3,6 +3,7 @@
 import { RedisQueue } from "../../lib/queue/redis_queue.ts";
 import assert from "node:assert/strict";
 import { redisTest, testPrefix } from "./redis_env.ts";
+import { readBefore } from "../support/poll.ts";
 
 const FIXTURE =
   new URL("./fixtures/lease_and_hang.ts", import.meta.url).pathname;
@@ -30,15 +31,7 @@ redisTest(
       let out = "";
       const until = Date.now() + 20_000;
       while (!out.includes("\n") && Date.now() < until) {
-        const r = await Promise.race([
-          reader.read(),
-          new Promise<{ done: true; value: undefined }>((res) =>
-            setTimeout(
-              () => res({ done: true, value: undefined }),
-              until - Date.now(),
-            )
-          ),
-        ]);
+        const r = await readBefore(reader, until);
         if (r.done) break;
         out += r.value;
       }

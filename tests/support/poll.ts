@@ -28,3 +28,27 @@ export async function pollUntil<T>(
   }
   throw new Error(`timed out waiting for ${what}${last ? `: ${last}` : ""}`);
 }
+
+/**
+ * `reader.read()`, or `{ done: true }` if `deadline` (a `Date.now()` time)
+ * comes first: one bounded read of a stream that may stay silent.
+ */
+export async function readBefore<T>(
+  reader: ReadableStreamDefaultReader<T>,
+  deadline: number,
+): Promise<ReadableStreamReadResult<T>> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      reader.read(),
+      new Promise<{ done: true; value: undefined }>((res) =>
+        timer = setTimeout(
+          () => res({ done: true, value: undefined }),
+          Math.max(1, deadline - Date.now()),
+        )
+      ),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
