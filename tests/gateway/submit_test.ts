@@ -118,6 +118,15 @@ Deno.test("submit: bad input gets its code and writes nothing", async (t) => {
         "E_INVALID",
       ],
     ];
+    /** A valid one-node submission, sent with `headers` over the defaults. */
+    const validWith = (headers: Record<string, string>) =>
+      rpcRaw(
+        gw,
+        "SubmitStrategy",
+        submitBody(dag("v", [node("n")])),
+        tok,
+        headers,
+      );
     for (const [name, body, status, qmtlCode, connectCode] of refused) {
       await t.step(name, async () => {
         const res = await rpcRaw(gw, "SubmitStrategy", body(), tok);
@@ -129,15 +138,7 @@ Deno.test("submit: bad input gets its code and writes nothing", async (t) => {
     await t.step(
       "wrong schema major → E_SCHEMA_INCOMPATIBLE (failed_precondition, 400) with accepted versions",
       async () => {
-        const res = await rpcRaw(
-          gw,
-          "SubmitStrategy",
-          submitBody(dag("v", [node("n")])),
-          tok,
-          {
-            "qmtl-schema-version": "3.0.0",
-          },
-        );
+        const res = await validWith({ "qmtl-schema-version": "3.0.0" });
         const body = await expectError(res, 400, "E_SCHEMA_INCOMPATIBLE");
         assert.equal(body.code, "failed_precondition");
         assert.match(String(body.message), /accepted versions: .*\^2\.0\.0/);
@@ -171,15 +172,7 @@ Deno.test("submit: bad input gets its code and writes nothing", async (t) => {
       },
     );
     await t.step("unsupported content type → 415", async () => {
-      const res = await rpcRaw(
-        gw,
-        "SubmitStrategy",
-        submitBody(dag("v", [node("n")])),
-        tok,
-        {
-          "content-type": "text/plain",
-        },
-      );
+      const res = await validWith({ "content-type": "text/plain" });
       assert.equal(res.status, 415);
       await res.body?.cancel();
       await nothingWritten(gw);
