@@ -254,6 +254,17 @@ async function run(ctx: GroupContext): Promise<GroupReport> {
       const { n } = plan;
       const label = n.toLocaleString("en-US");
       const timeoutMs = Math.max(60_000, n * 6);
+      /** `dag` committed as version 1 of `strategyId`, given up after `timeoutMs`. */
+      const commit = (
+        dag: ReturnType<typeof makeDag>,
+        strategyId: string,
+        kind: "new" | "reused",
+      ) =>
+        withTimeout(
+          reg.diffAndCommit(dag, { strategyId, version: "1", owner: "bench" }),
+          timeoutMs,
+          `diffAndCommit of a ${kind} ${label}-node DAG`,
+        );
       // warm-up, not counted: plans cached, JIT warm, connections open
       for (let w = 0; w < plan.warm; w++) {
         await reg.diffAndCommit(makeDag(`warm${n}_${w}`, n), {
@@ -271,15 +282,7 @@ async function run(ctx: GroupContext): Promise<GroupReport> {
         const dag = makeDag(`new${n}_${i}`, n);
         const t0 = performance.now();
         try {
-          const d = await withTimeout(
-            reg.diffAndCommit(dag, {
-              strategyId: `new${n}_${i}`,
-              version: "1",
-              owner: "bench",
-            }),
-            timeoutMs,
-            `diffAndCommit of a new ${label}-node DAG`,
-          );
+          const d = await commit(dag, `new${n}_${i}`, "new");
           created.push(performance.now() - t0);
           if (d.created.length !== n) {
             throw new Error(`expected ${n} created, got ${d.created.length}`);
@@ -313,15 +316,7 @@ async function run(ctx: GroupContext): Promise<GroupReport> {
         for (let i = -plan.warm; i < plan.reusedRuns; i++) { // i < 0: warm-up
           const t0 = performance.now();
           try {
-            const d = await withTimeout(
-              reg.diffAndCommit(dag, {
-                strategyId: `reuse${n}_${i}`,
-                version: "1",
-                owner: "bench",
-              }),
-              timeoutMs,
-              `diffAndCommit of a reused ${label}-node DAG`,
-            );
+            const d = await commit(dag, `reuse${n}_${i}`, "reused");
             if (i >= 0) reused.push(performance.now() - t0);
             if (d.reused.length !== n) {
               throw new Error(`expected ${n} reused, got ${d.reused.length}`);
