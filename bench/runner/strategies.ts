@@ -8,6 +8,8 @@
  */
 
 import {
+  type ComputeFn,
+  type NodeRef,
   type NodeView,
   type SourceRecord,
   type Strategy,
@@ -32,55 +34,30 @@ export function tenNode(variant = 0): Strategy {
     intervalS: 60,
     period: 1,
   });
-  const a = s.processing({
-    name: "sma5",
-    inputs: [px],
-    intervalS: 60,
-    period: 5,
-    compute: mean,
-  });
-  const b = s.processing({
-    name: "sma20",
-    inputs: [px],
-    intervalS: 60,
-    period: 20,
-    compute: mean,
-  });
-  const c = s.processing({
-    name: "spread",
-    inputs: [a, b],
-    intervalS: 60,
-    period: 1,
-    compute: (v) => v.inputs[0].last - v.inputs[1].last,
-  });
-  const d = s.processing({
-    name: "ret",
-    inputs: [px],
-    intervalS: 60,
-    period: 2,
-    compute: (v) => v.last / v.at(0) - 1,
-  });
-  const e = s.processing({
-    name: "absret",
-    inputs: [d],
-    intervalS: 60,
-    period: 1,
-    compute: (v) => Math.abs(v.last),
-  });
-  const f = s.processing({
-    name: "vol10",
-    inputs: [e],
-    intervalS: 60,
-    period: 10,
-    compute: mean,
-  });
-  const g = s.processing({
-    name: "z",
-    inputs: [c, f],
-    intervalS: 60,
-    period: 1,
-    compute: (v) => v.inputs[0].last / (v.inputs[1].last + 1e-9),
-  });
+  /** A processing node over `period` 1-minute bars of `inputs`. */
+  const step = (
+    name: string,
+    inputs: NodeRef[],
+    period: number,
+    compute: ComputeFn,
+  ) => s.processing({ name, inputs, intervalS: 60, period, compute });
+  const a = step("sma5", [px], 5, mean);
+  const b = step("sma20", [px], 20, mean);
+  const c = step(
+    "spread",
+    [a, b],
+    1,
+    (v) => v.inputs[0].last - v.inputs[1].last,
+  );
+  const d = step("ret", [px], 2, (v) => v.last / v.at(0) - 1);
+  const e = step("absret", [d], 1, (v) => Math.abs(v.last));
+  const f = step("vol10", [e], 10, mean);
+  const g = step(
+    "z",
+    [c, f],
+    1,
+    (v) => v.inputs[0].last / (v.inputs[1].last + 1e-9),
+  );
   const h = s.processing({
     name: "signal",
     inputs: [g],
