@@ -1017,13 +1017,13 @@ export class StrategyService {
       // held it. That attempt counts; the diff is redone (idempotent).
       if (rec.jobId !== job.id || job.lastError === LEASE_EXPIRED) strikes++;
       if (strikes >= max) {
-        await this.#fail(id, rec.jobId, {
-          code: ErrorCode.E_INTERNAL,
-          message:
-            `the diff did not finish in ${strikes} attempts (the worker stopped or lost its lease each time)`,
-          details: { reason: "attempts_exhausted", attempts: String(strikes) },
-        }, strikes);
-        return { kind: "ack" };
+        return await this.#exhausted(
+          id,
+          rec.jobId,
+          ErrorCode.E_INTERNAL,
+          `the diff did not finish in ${strikes} attempts (the worker stopped or lost its lease each time)`,
+          strikes,
+        );
       }
       await this.#transition(
         id,
@@ -1166,12 +1166,13 @@ export class StrategyService {
         kind,
         error: e,
       });
-      await this.#fail(id, job.id, {
-        code: detail.code,
-        message: `gave up after ${s} failed attempts: ${detail.message}`,
-        details: { reason: "attempts_exhausted", attempts: String(s) },
-      }, s);
-      return { kind: "ack" };
+      return await this.#exhausted(
+        id,
+        job.id,
+        detail.code,
+        `gave up after ${s} failed attempts: ${detail.message}`,
+        s,
+      );
     }
     await this.#transition(
       id,
@@ -1192,6 +1193,36 @@ export class StrategyService {
       error: detail.message,
       retryAfterMs: this.#o.retryAfterMs,
     };
+  }
+
+  /**
+   * PROCESSING → FAILED because the diff ran out of attempts (details
+   * `reason: "attempts_exhausted"`, `attempts`); the job is done with.
+   *
+   * @param id the strategy
+   * @param jobId the job that holds it
+   * @param code the error code the client sees
+   * @param message the client-readable reason
+   * @param strikes the attempts counted
+   * @returns `{ kind: "ack" }`
+   * @example
+   * ```ts ignore
+   * return await this.#exhausted(id, job.id, "E_INTERNAL", "gave up", 3);
+   * ```
+   */
+  async #exhausted(
+    id: string,
+    jobId: string,
+    code: string,
+    message: string,
+    strikes: number,
+  ): Promise<JobOutcome> {
+    await this.#fail(id, jobId, {
+      code,
+      message,
+      details: { reason: "attempts_exhausted", attempts: String(strikes) },
+    }, strikes);
+    return { kind: "ack" };
   }
 
   /** PROCESSING → FAILED with a client-readable reason. */

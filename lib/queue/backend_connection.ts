@@ -13,8 +13,17 @@ import {
   type ParsedRedisUrl,
   type RedisClient,
 } from "./connection.ts";
-import { type DurabilityOptions, DurableWriter } from "./durability.ts";
+import {
+  type ConfirmOptions,
+  type DurabilityOptions,
+  DurableWriter,
+} from "./durability.ts";
 import { QueueError } from "./errors.ts";
+import {
+  type CommandArg,
+  type CommandName,
+  runCommand,
+} from "./redis_commands.ts";
 import { checkInt } from "./validate.ts";
 import { type PollOptions, WakeSubscriber } from "./wake.ts";
 
@@ -132,6 +141,40 @@ export class BackendConnection {
       maxPollMs: this.#maxPollMs,
       stop: () => this.#closed,
     });
+  }
+
+  /**
+   * Runs one of the backend's Lua commands ({@link runCommand}) as a write
+   * the replicas confirm ({@link DurableWriter.write}).
+   *
+   * @param operation Names the write in a `DurabilityError`.
+   * @param subject The id the error names (or `opts.subject` of the reply).
+   * @param name The command.
+   * @param args `KEYS`, then `ARGV`, as its `.lua` header says.
+   * @param opts When and how to confirm; `buffer` for Buffer replies.
+   * @returns The command's reply, typed by the caller.
+   * @example
+   * ```ts ignore
+   * import { BackendConnection } from "./backend_connection.ts";
+   * declare const c: BackendConnection;
+   * const r = await c.writeCommand<string>("release lease", "t1", "releaseLease", [
+   *   "lease-key", "holder-key", "token",
+   * ], { when: (r) => r === "OK" });
+   * ```
+   */
+  writeCommand<T>(
+    operation: string,
+    subject: string,
+    name: CommandName,
+    args: readonly CommandArg[],
+    opts: ConfirmOptions<T> & { buffer?: boolean } = {},
+  ): Promise<T> {
+    return this.durable.write(
+      operation,
+      subject,
+      () => runCommand(this.redis, name, args, opts.buffer) as Promise<T>,
+      opts,
+    );
   }
 
   /** Wakes waiting reads and closes the client when it is owned (once). */

@@ -12,7 +12,6 @@ import { BackendConnection } from "./backend_connection.ts";
 import type { ParsedRedisUrl, RedisClient } from "./connection.ts";
 import type { DurabilityOptions } from "./durability.ts";
 import { QueueError } from "./errors.ts";
-import { runCommand } from "./redis_commands.ts";
 import {
   bytes,
   checkStreamName,
@@ -102,34 +101,34 @@ export class RedisEventLog implements EventLog {
   async append(stream: string, event: Event): Promise<string> {
     this.#conn.assertOpen();
     const key = this.keyOf(stream);
-    const id = await this.#conn.durable.write(
+    const id = await this.#conn.writeCommand(
       "append",
       "",
-      () =>
-        runCommand(this.#conn.redis, "appendEvent", [
-          key,
-          this.#maxLen,
-          `${this.#p}:wake`,
-          stream,
-          event.id,
-          APPEND_DEDUP_WINDOW,
-          "id",
-          event.id,
-          "source",
-          event.source,
-          "specversion",
-          event.specVersion,
-          "type",
-          event.type,
-          "subject",
-          event.subject,
-          "time",
-          event.time,
-          "datacontenttype",
-          event.dataContentType,
-          "data",
-          toBuffer(event.data),
-        ]),
+      "appendEvent",
+      [
+        key,
+        this.#maxLen,
+        `${this.#p}:wake`,
+        stream,
+        event.id,
+        APPEND_DEDUP_WINDOW,
+        "id",
+        event.id,
+        "source",
+        event.source,
+        "specversion",
+        event.specVersion,
+        "type",
+        event.type,
+        "subject",
+        event.subject,
+        "time",
+        event.time,
+        "datacontenttype",
+        event.dataContentType,
+        "data",
+        toBuffer(event.data),
+      ],
     );
     return String(id);
   }

@@ -258,13 +258,12 @@ export class RedisQueue implements WorkQueue {
     }
     let res: [Buffer, ...(number | [number, Buffer, Raw])[]];
     try {
-      res = await this.#conn.durable.write(
+      res = await this.#conn.writeCommand<typeof res>(
         "enqueue",
         batch.length === 1 ? batch[0].id : "",
-        () =>
-          runCommand(this.#conn.redis, "enqueueMany", args, true) as Promise<
-            typeof res
-          >,
+        "enqueueMany",
+        args,
+        { buffer: true },
       );
     } catch (e) {
       for (const b of batch) b.reject(e);
@@ -332,26 +331,27 @@ export class RedisQueue implements WorkQueue {
       try {
         const total = reqs.reduce((n, r) => n + r.count, 0);
         const base = newId().slice(0, 16);
-        const raw = await this.#conn.durable.write(
+        const raw = await this.#conn.writeCommand<(Buffer | number | null)[]>(
           "lease",
           "",
-          () =>
-            runCommand(this.#conn.redis, "lease", [
-              `${this.#p}:ready`,
-              `${this.#p}:delayed`,
-              `${this.#p}:leased`,
-              `${this.#p}:dead`,
-              total,
-              leaseMs,
-              base,
-              this.#p,
-            ], true) as Promise<(Buffer | number | null)[]>,
+          "lease",
+          [
+            `${this.#p}:ready`,
+            `${this.#p}:delayed`,
+            `${this.#p}:leased`,
+            `${this.#p}:dead`,
+            total,
+            leaseMs,
+            base,
+            this.#p,
+          ],
           {
             when: (r) => r.length > 1,
             // WAIT right behind the call only while leases find jobs: an
             // empty poll needs no confirmation.
             pipelined: this.#leasedLast,
             subject: (r) => str(r[1]),
+            buffer: true,
           },
         );
         this.#leasedLast = raw.length > 1;
@@ -431,18 +431,18 @@ export class RedisQueue implements WorkQueue {
    */
   async release(id: string, leaseToken: string): Promise<void> {
     this.#conn.assertOpen();
-    const r = await this.#conn.durable.write(
+    const r = await this.#conn.writeCommand<string>(
       "release",
       id,
-      () =>
-        runCommand(this.#conn.redis, "release", [
-          `${this.#p}:job:${id}`,
-          `${this.#p}:leased`,
-          `${this.#p}:ready`,
-          leaseToken,
-          id,
-          this.#p,
-        ]) as Promise<string>,
+      "release",
+      [
+        `${this.#p}:job:${id}`,
+        `${this.#p}:leased`,
+        `${this.#p}:ready`,
+        leaseToken,
+        id,
+        this.#p,
+      ],
       { when: (r) => r === "OK" },
     );
     if (r !== "OK") throw new LeaseLostError(id, r as LeaseLostReason);
@@ -458,23 +458,23 @@ export class RedisQueue implements WorkQueue {
     const retry = opts.retryAfterMs === undefined
       ? ""
       : checkInt("retryAfterMs", opts.retryAfterMs, 0);
-    const r = await this.#conn.durable.write(
+    const r = await this.#conn.writeCommand<string | [string, number, number]>(
       "nack",
       id,
-      () =>
-        runCommand(this.#conn.redis, "nack", [
-          `${this.#p}:job:${id}`,
-          `${this.#p}:leased`,
-          `${this.#p}:delayed`,
-          `${this.#p}:ready`,
-          `${this.#p}:dead`,
-          leaseToken,
-          id,
-          retry,
-          opts.error ?? "",
-          this.#p,
-          ...(retry === "" ? backoffSchedule(this.#backoff) : [0]),
-        ]) as Promise<string | [string, number, number]>,
+      "nack",
+      [
+        `${this.#p}:job:${id}`,
+        `${this.#p}:leased`,
+        `${this.#p}:delayed`,
+        `${this.#p}:ready`,
+        `${this.#p}:dead`,
+        leaseToken,
+        id,
+        retry,
+        opts.error ?? "",
+        this.#p,
+        ...(retry === "" ? backoffSchedule(this.#backoff) : [0]),
+      ],
       { when: (r) => typeof r !== "string" },
     );
     if (typeof r === "string") {

@@ -116,16 +116,16 @@ export class RedisTopicStore implements TopicStore {
       1,
     );
     const maxLen = checkInt("maxLen", opts.maxLen ?? this.#maxLen, 1);
-    const r = await this.#conn.durable.write(
+    const r = await this.#conn.writeCommand<[number, string]>(
       "create topic",
       name,
-      () =>
-        runCommand(this.#conn.redis, "createTopic", [
-          this.#registry,
-          name,
-          retention,
-          maxLen,
-        ]) as Promise<[number, string]>,
+      "createTopic",
+      [
+        this.#registry,
+        name,
+        retention,
+        maxLen,
+      ],
       { when: (r) => Number(r[0]) === 1 },
     );
     return { info: parseInfo(r[1]), created: Number(r[0]) === 1 };
@@ -150,13 +150,11 @@ export class RedisTopicStore implements TopicStore {
     for (const b of bars) {
       args.push(String(Math.round(b.barTs * 1000)), toBuffer(b.data));
     }
-    const r = await this.#conn.durable.write(
+    const r = await this.#conn.writeCommand<(number | string)[]>(
       "append",
       name,
-      () =>
-        runCommand(this.#conn.redis, "appendBars", args) as Promise<
-          (number | string)[]
-        >,
+      "appendBars",
+      args,
       { when: (r) => Number(r[0]) > 0 },
     );
     const code = Number(r[0]);
@@ -247,20 +245,20 @@ export class RedisTopicStore implements TopicStore {
     this.#conn.assertOpen();
     checkName("holder", holder);
     checkInt("ttlMs", ttlMs, 1);
-    const r = await this.#conn.durable.write(
+    const r = await this.#conn.writeCommand<(number | string)[]>(
       "acquire lease",
       name,
-      () =>
-        runCommand(this.#conn.redis, "acquireLease", [
-          this.#registry,
-          this.#lease(name),
-          this.#lastHolder(name),
-          name,
-          holder,
-          ttlMs,
-          token ?? "",
-          crypto.randomUUID(),
-        ]) as Promise<(number | string)[]>,
+      "acquireLease",
+      [
+        this.#registry,
+        this.#lease(name),
+        this.#lastHolder(name),
+        name,
+        holder,
+        ttlMs,
+        token ?? "",
+        crypto.randomUUID(),
+      ],
       { when: (r) => Number(r[0]) === 1 },
     );
     if (Number(r[0]) === -1) throw new TopicNotFoundError(name);
@@ -278,15 +276,15 @@ export class RedisTopicStore implements TopicStore {
   /** {@inheritDoc TopicStore.releaseLease} */
   async releaseLease(name: string, token: string): Promise<boolean> {
     this.#conn.assertOpen();
-    const r = await this.#conn.durable.write(
+    const r = await this.#conn.writeCommand(
       "release lease",
       name,
-      () =>
-        runCommand(this.#conn.redis, "releaseLease", [
-          this.#lease(name),
-          this.#lastHolder(name),
-          token,
-        ]),
+      "releaseLease",
+      [
+        this.#lease(name),
+        this.#lastHolder(name),
+        token,
+      ],
       { when: (r) => Number(r) === 1 },
     );
     return Number(r) === 1;

@@ -12,6 +12,7 @@
 
 import { QmtlError } from "../../contracts/errors.ts";
 import { isRequestTimeout } from "../error_mapper/mod.ts";
+import { joinBytes } from "./join_bytes.ts";
 
 /** Default limit: 8 MiB (a 1,000-node DAG is well under 1 MiB). */
 export const DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024;
@@ -93,12 +94,5 @@ export async function readBodyLimited(
     }
     chunks.push(value);
   }
-  if (chunks.length === 1) return chunks[0];
-  const out = new Uint8Array(total);
-  let off = 0;
-  for (const ch of chunks) {
-    out.set(ch, off);
-    off += ch.byteLength;
-  }
-  return out;
+  return joinBytes(chunks);
 }

@@ -10,6 +10,7 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { Compression } from "@connectrpc/connect/protocol";
 import { QmtlError } from "../../contracts/errors.ts";
+import { joinBytes } from "../body_limit/join_bytes.ts";
 import { connectErrorOf } from "./errors.ts";
 
 async function concat(
@@ -39,13 +40,7 @@ async function concat(
   } finally {
     reader.releaseLock();
   }
-  const out = new Uint8Array(total);
-  let off = 0;
-  for (const c of chunks) {
-    out.set(c, off);
-    off += c.byteLength;
-  }
-  return out;
+  return joinBytes(chunks);
 }
 
 function streamOf(bytes: Uint8Array): ReadableStream<BufferSource> {

@@ -37,6 +37,7 @@ import type { DescMessage } from "@bufbuild/protobuf";
 import { decode } from "../../contracts/decode.ts";
 import { ContractError, QmtlError } from "../../contracts/errors.ts";
 import { GatewayService } from "../../contracts/messages.ts";
+import { joinBytes } from "../body_limit/join_bytes.ts";
 import { readBodyLimited } from "../body_limit/mod.ts";
 import { toQmtlError } from "../error_mapper/mod.ts";
 import type { Logger } from "../logger/mod.ts";
@@ -191,19 +192,8 @@ async function collect(
   body: AsyncIterable<Uint8Array> | undefined,
 ): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
-  let n = 0;
-  for await (const c of body ?? []) {
-    chunks.push(c);
-    n += c.byteLength;
-  }
-  if (chunks.length === 1) return chunks[0];
-  const out = new Uint8Array(n);
-  let off = 0;
-  for (const c of chunks) {
-    out.set(c, off);
-    off += c.byteLength;
-  }
-  return out;
+  for await (const c of body ?? []) chunks.push(c);
+  return joinBytes(chunks);
 }
 
 /**
