@@ -122,6 +122,9 @@ export class MemoryEventLog implements EventLog {
     this.#open();
     checkName("consumer", consumer);
     const count = checkInt("count", opts.count ?? 100, 1);
+    const claimIdle = opts.claimIdleMs === undefined
+      ? undefined
+      : checkInt("claimIdleMs", opts.claimIdleMs, 0);
     const deadline = Date.now() + checkInt("blockMs", opts.blockMs ?? 0, 0);
     while (true) {
       const s = this.#stream(stream, false);
@@ -135,7 +138,7 @@ export class MemoryEventLog implements EventLog {
         group,
         consumer,
         count,
-        opts.claimIdleMs,
+        claimIdle,
         this.#now(),
       );
       if (got.length > 0 || this.#closed || Date.now() >= deadline) {

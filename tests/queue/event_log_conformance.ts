@@ -208,6 +208,37 @@ export function eventLogConformance(
     },
   );
 
+  withLog(
+    "a group read refuses bad options with E_INVALID naming the option, and delivers nothing",
+    1_000,
+    async (log) => {
+      await log.ensureGroup("st_1", "g", { startId: "0" });
+      await log.append("st_1", sampleEvent(1));
+      for (
+        const [opts, name] of [
+          [{ claimIdleMs: -1 }, "claimIdleMs"],
+          [{ claimIdleMs: 1.5 }, "claimIdleMs"],
+          [{ count: 0 }, "count"],
+        ] as const
+      ) {
+        await assert.rejects(
+          () => log.readGroup("st_1", "g", "c", opts),
+          (e: unknown) => {
+            assert.equal((e as { code?: string }).code, "E_INVALID");
+            assert.match((e as Error).message, new RegExp(name));
+            return true;
+          },
+          JSON.stringify(opts),
+        );
+      }
+      // Nothing was delivered by the refused reads.
+      assert.deepEqual(
+        (await log.readGroup("st_1", "g", "c")).map((e) => e.event.id),
+        ["ev-1"],
+      );
+    },
+  );
+
   withLog("a blocked group read wakes up on append", 1_000, async (log) => {
     await log.ensureGroup("st_1", "g", { startId: "$" });
     const p = log.readGroup("st_1", "g", "c", { blockMs: 3_000 });
