@@ -15,7 +15,7 @@ import type {
   ReadOptions,
 } from "./types.ts";
 import { APPEND_DEDUP_WINDOW } from "./types.ts";
-import { checkInt, checkName } from "./validate.ts";
+import { checkInt, checkName, checkOptionalInt } from "./validate.ts";
 
 /**
  * Options of {@link MemoryEventLog}.
@@ -122,9 +122,7 @@ export class MemoryEventLog implements EventLog {
     this.#open();
     checkName("consumer", consumer);
     const count = checkInt("count", opts.count ?? 100, 1);
-    const claimIdle = opts.claimIdleMs === undefined
-      ? undefined
-      : checkInt("claimIdleMs", opts.claimIdleMs, 0);
+    const claimIdle = checkOptionalInt("claimIdleMs", opts.claimIdleMs, 0);
     const deadline = Date.now() + checkInt("blockMs", opts.blockMs ?? 0, 0);
     while (true) {
       const s = this.#stream(stream, false);

@@ -25,6 +25,7 @@ import {
   checkEnqueue,
   checkEnqueueMany,
   checkInt,
+  checkOptionalInt,
   checkQueueDefaults,
   newId,
 } from "./validate.ts";
@@ -207,9 +208,11 @@ export class MemoryQueue implements WorkQueue {
   ): Promise<NackResult> {
     return settle(() => {
       this.#open();
-      const retryAfterMs = opts.retryAfterMs === undefined
-        ? undefined
-        : checkInt("retryAfterMs", opts.retryAfterMs, 0);
+      const retryAfterMs = checkOptionalInt(
+        "retryAfterMs",
+        opts.retryAfterMs,
+        0,
+      );
       const rec = this.#held(id, leaseToken);
       const job = rec.job;
       this.#leased.delete(id);

@@ -27,7 +27,7 @@ import type {
   ReadOptions,
 } from "./types.ts";
 import { APPEND_DEDUP_WINDOW } from "./types.ts";
-import { checkInt, checkName } from "./validate.ts";
+import { checkInt, checkName, checkOptionalInt } from "./validate.ts";
 
 /**
  * Options of {@link RedisEventLog}.
@@ -189,9 +189,7 @@ export class RedisEventLog implements EventLog {
     const key = this.keyOf(stream);
     checkName("consumer", consumer);
     const count = checkInt("count", opts.count ?? 100, 1);
-    const claimIdle = opts.claimIdleMs === undefined
-      ? undefined
-      : checkInt("claimIdleMs", opts.claimIdleMs, 0);
+    const claimIdle = checkOptionalInt("claimIdleMs", opts.claimIdleMs, 0);
     return await this.#poll(stream, opts.blockMs, async () => {
       try {
         const out: EventLogEntry[] = [];

@@ -38,6 +38,7 @@ import {
   checkEnqueueMany,
   checkInt,
   checkName,
+  checkOptionalInt,
   checkQueueDefaults,
   newId,
 } from "./validate.ts";
@@ -455,9 +456,7 @@ export class RedisQueue implements WorkQueue {
     opts: NackOptions = {},
   ): Promise<NackResult> {
     this.#conn.assertOpen();
-    const retry = opts.retryAfterMs === undefined
-      ? ""
-      : checkInt("retryAfterMs", opts.retryAfterMs, 0);
+    const retry = checkOptionalInt("retryAfterMs", opts.retryAfterMs, 0) ?? "";
     const r = await this.#conn.writeCommand<string | [string, number, number]>(
       "nack",
       id,

@@ -19,6 +19,15 @@ export function checkInt(name: string, v: unknown, min: number): number {
   return v;
 }
 
+/** {@link checkInt} of an optional value: `undefined` passes as it is. */
+export function checkOptionalInt(
+  name: string,
+  v: unknown,
+  min: number,
+): number | undefined {
+  return v === undefined ? undefined : checkInt(name, v, min);
+}
+
 /** Throws E_INVALID unless `v` is a non-empty string. */
 export function checkName(name: string, v: unknown): string {
   if (typeof v !== "string" || v.length === 0) {

@@ -13,7 +13,7 @@
 import { setTimeout as delay } from "node:timers/promises";
 import { LeaseLostError, QueueError } from "./errors.ts";
 import type { LeasedJob, NackResult, WorkQueue } from "./types.ts";
-import { checkInt } from "./validate.ts";
+import { checkInt, checkOptionalInt } from "./validate.ts";
 
 /**
  * Handles one job. Returning (or resolving) acknowledges it; throwing (or
@@ -189,9 +189,7 @@ export class QueueWorker {
       0,
     );
     this.#blockMs = checkInt("blockMs", opts.blockMs ?? 1_000, 0);
-    if (opts.retryAfterMs !== undefined) {
-      checkInt("retryAfterMs", opts.retryAfterMs, 0);
-    }
+    checkOptionalInt("retryAfterMs", opts.retryAfterMs, 0);
     this.#maxSettling = 4 * (this.#concurrency + this.#prefetch);
   }
 
