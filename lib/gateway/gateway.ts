@@ -710,6 +710,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       sse.close();
       await gc?.stop();
       await worker.stop();
+      await service.idle();
       if (ownsWebhookQueue) await webhookQueue.close();
       if (options.topics === undefined) await topicStore.close();
       if (options.store === undefined) await store.close();

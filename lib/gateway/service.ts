@@ -370,8 +370,13 @@ export class StrategyService {
   #o: StrategyServiceOptions;
   /** This process's identity as a publisher of pending events. */
   readonly #token: string = crypto.randomUUID();
-  /** Strategies whose events this process is publishing right now. */
-  readonly #publishing = new Set<string>();
+  /**
+   * Strategies whose events this process is publishing right now, each
+   * with what settles when that publisher stops.
+   */
+  readonly #publishing = new Map<string, PromiseWithResolvers<void>>();
+  /** Publishes started without waiting for them (see {@link idle}). */
+  readonly #background = new Set<Promise<unknown>>();
   /** …and those with a transition made meanwhile (re-read before stopping). */
   readonly #dirty = new Set<string>();
   #registryDown: { since: number; checkedAt: number } | undefined;
@@ -424,6 +429,7 @@ export class StrategyService {
     from: StrategyState[],
     to: StrategyState,
     extra: Omit<Parameters<StrategyStore["transition"]>[1], "from" | "to"> = {},
+    publish: "wait" | "background" = "wait",
   ): Promise<StrategyRecord> {
     // The event is recorded in the record by the same compare-and-set, so
     // an acknowledged transition always has its event: published here, or
@@ -439,10 +445,34 @@ export class StrategyService {
     if (r.from !== to) {
       this.#o.onTransition?.(r.from, to);
       const t0 = performance.now();
-      await this.#publish(r.record);
-      this.#phase("publish", t0);
+      const published = this.#publish(r.record).then(() =>
+        this.#phase("publish", t0)
+      );
+      if (publish === "wait") await published;
+      else {
+        // The next transition of the strategy joins this publisher (its
+        // events come after), so order is kept without waiting here.
+        this.#background.add(published);
+        published.finally(() => this.#background.delete(published));
+      }
     }
     return r.record;
+  }
+
+  /**
+   * Settles when the event publishes started without waiting for them (the
+   * PROCESSING event of a diff job, published while the diff runs) are
+   * done. A gateway waits for it when it closes.
+   *
+   * @example
+   * ```ts ignore
+   * await service.idle();
+   * ```
+   */
+  async idle(): Promise<void> {
+    while (this.#background.size > 0) {
+      await Promise.allSettled([...this.#background]);
+    }
   }
 
   /**
@@ -457,11 +487,15 @@ export class StrategyService {
    */
   async #publish(first: StrategyRecord, confirmed = true): Promise<number> {
     const id = first.status.strategyId;
-    if (this.#publishing.has(id)) {
+    const running = this.#publishing.get(id);
+    if (running) {
+      // That publisher re-reads the record before it stops: wait for it.
       this.#dirty.add(id);
+      await running.promise;
       return 0;
     }
-    this.#publishing.add(id);
+    const stopped = Promise.withResolvers<void>();
+    this.#publishing.set(id, stopped);
     let published = 0;
     try {
       let rec: StrategyRecord = first;
@@ -526,6 +560,7 @@ export class StrategyService {
     } finally {
       this.#publishing.delete(id);
       this.#dirty.delete(id);
+      stopped.resolve();
     }
     return published;
   }
@@ -596,11 +631,12 @@ export class StrategyService {
       // the decoded DAG instead of decoding the stored bytes again.
       this.#recent.put(strategyId, dag);
       this.#o.onTransition?.(undefined, StrategyState.QUEUED);
-      await this.#publish(rec);
-      // Enqueue is idempotent (key `diff:{id}:0`) and writes nothing to the
-      // store: if it fails, the client's retry (a duplicate) or the
-      // recovery sweep enqueues the same job.
-      await this.#ensureJob(rec);
+      // The QUEUED event and the job at once (the job's PROCESSING event,
+      // if its worker is quick, is published after QUEUED by the same
+      // publisher). Enqueue is idempotent (key `diff:{id}:0`) and writes
+      // nothing to the store: if it fails, the client's retry (a
+      // duplicate) or the recovery sweep enqueues the same job.
+      await Promise.all([this.#publish(rec), this.#ensureJob(rec)]);
     } else {
       rec = await this.#accepted(rec);
     }
@@ -1009,6 +1045,7 @@ export class StrategyService {
           expectJobId: rec.jobId,
           jobId: job.id,
         },
+        "background",
       );
       this.#phase("start", t0);
     } else if (rec.status.state === StrategyState.PROCESSING) {

@@ -12,9 +12,10 @@ import type {
   EventLog,
   EventLogEntry,
   GroupReadOptions,
+  LinkedAppend,
   ReadOptions,
 } from "./types.ts";
-import { APPEND_DEDUP_WINDOW } from "./types.ts";
+import { APPEND_DEDUP_WINDOW, LINKED_DEDUP_WINDOW } from "./types.ts";
 import { checkInt, checkName, checkOptionalInt } from "./validate.ts";
 
 /**
@@ -67,16 +68,43 @@ export class MemoryEventLog implements EventLog {
     return settle(() => {
       this.#open();
       const s = this.#stream(stream, true)!;
-      const from = Math.max(0, s.entries.length - APPEND_DEDUP_WINDOW);
-      for (let i = s.entries.length - 1; i >= from; i--) {
-        const e = s.entries[i];
-        if (e.value.id === event.id) return e.id;
-      }
-      const id = s.append(copyEvent(event), this.#now());
-      s.trim(this.#maxLen);
+      const found = recentEntry(s, event.id, APPEND_DEDUP_WINDOW);
+      if (found !== undefined) return found;
+      const id = this.#add(s, event);
       this.#waiters.wake();
       return id;
     });
+  }
+
+  /** {@inheritDoc EventLog.appendLinked} */
+  appendLinked(
+    stream: string,
+    also: string,
+    event: Event,
+  ): Promise<LinkedAppend> {
+    return settle(() => {
+      this.#open();
+      checkName("stream", stream);
+      checkName("also", also);
+      if (also === stream) {
+        throw new QueueError("E_INVALID", "also must name another stream");
+      }
+      const s = this.#stream(stream, true)!;
+      const found = recentEntry(s, event.id, LINKED_DEDUP_WINDOW);
+      if (found !== undefined) {
+        return { appended: false, id: found, alsoId: "" };
+      }
+      const id = this.#add(s, event);
+      const alsoId = this.#add(this.#stream(also, true)!, event);
+      this.#waiters.wake();
+      return { appended: true, id, alsoId };
+    });
+  }
+
+  #add(s: MemStream<Event>, event: Event): string {
+    const id = s.append(copyEvent(event), this.#now());
+    s.trim(this.#maxLen);
+    return id;
   }
 
   /** Reads entries after `opts.after`, waiting up to `blockMs` for one. */
@@ -170,6 +198,19 @@ export class MemoryEventLog implements EventLog {
     if (!s && create) this.#streams.set(name, s = new MemStream());
     return s;
   }
+}
+
+/** The entry among the last `window` of `s` that carries `eventId`. */
+function recentEntry(
+  s: MemStream<Event>,
+  eventId: string,
+  window: number,
+): string | undefined {
+  const from = Math.max(0, s.entries.length - window);
+  for (let i = s.entries.length - 1; i >= from; i--) {
+    if (s.entries[i].value.id === eventId) return s.entries[i].id;
+  }
+  return undefined;
 }
 
 function settle<T>(fn: () => T): Promise<T> {

@@ -24,9 +24,10 @@ import type {
   EventLog,
   EventLogEntry,
   GroupReadOptions,
+  LinkedAppend,
   ReadOptions,
 } from "./types.ts";
-import { APPEND_DEDUP_WINDOW } from "./types.ts";
+import { APPEND_DEDUP_WINDOW, LINKED_DEDUP_WINDOW } from "./types.ts";
 import { checkInt, checkName, checkOptionalInt } from "./validate.ts";
 
 /**
@@ -112,25 +113,43 @@ export class RedisEventLog implements EventLog {
         stream,
         event.id,
         APPEND_DEDUP_WINDOW,
-        "id",
-        event.id,
-        "source",
-        event.source,
-        "specversion",
-        event.specVersion,
-        "type",
-        event.type,
-        "subject",
-        event.subject,
-        "time",
-        event.time,
-        "datacontenttype",
-        event.dataContentType,
-        "data",
-        toBuffer(event.data),
+        ...eventFields(event),
       ],
     );
     return String(id);
+  }
+
+  /** {@inheritDoc EventLog.appendLinked} */
+  async appendLinked(
+    stream: string,
+    also: string,
+    event: Event,
+  ): Promise<LinkedAppend> {
+    this.#conn.assertOpen();
+    const key = this.keyOf(stream);
+    const alsoKey = this.keyOf(also);
+    if (alsoKey === key) {
+      throw new QueueError("E_INVALID", "also must name another stream");
+    }
+    const [appended, id, alsoId] = await this.#conn.writeCommand<
+      [number, string, string]
+    >(
+      "append",
+      "",
+      "appendLinked",
+      [
+        key,
+        alsoKey,
+        this.#maxLen,
+        `${this.#p}:wake`,
+        stream,
+        also,
+        event.id,
+        LINKED_DEDUP_WINDOW,
+        ...eventFields(event),
+      ],
+    );
+    return { appended: appended === 1, id: String(id), alsoId: String(alsoId) };
   }
 
   /** Reads entries after `opts.after`, polling up to `blockMs` for one. */
@@ -260,6 +279,28 @@ export class RedisEventLog implements EventLog {
       filter: (s) => s === stream,
     });
   }
+}
+
+/** An event as stream fields (the first pair is its id). */
+function eventFields(event: Event): (string | Buffer)[] {
+  return [
+    "id",
+    event.id,
+    "source",
+    event.source,
+    "specversion",
+    event.specVersion,
+    "type",
+    event.type,
+    "subject",
+    event.subject,
+    "time",
+    event.time,
+    "datacontenttype",
+    event.dataContentType,
+    "data",
+    toBuffer(event.data),
+  ];
 }
 
 function toEntry(raw: RawEntry): EventLogEntry {

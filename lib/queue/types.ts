@@ -27,6 +27,22 @@ export type { Event, QueueJob };
 export const APPEND_DEDUP_WINDOW = 16;
 
 /**
+ * How many of the first stream's last entries
+ * {@link EventLog.appendLinked} searches for the event's id. Larger than
+ * {@link APPEND_DEDUP_WINDOW}: the first stream is a strategy's own stream,
+ * short, and a lifecycle event retried after a crash may have a few of its
+ * strategy's later events after it.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { LINKED_DEDUP_WINDOW } from "@qmtl/qmtl/queue";
+ * assert.equal(LINKED_DEDUP_WINDOW, 256);
+ * ```
+ */
+export const LINKED_DEDUP_WINDOW = 256;
+
+/**
  * Where a job is in its life.
  *
  * - `ready`: may be leased now.
@@ -325,6 +341,29 @@ export interface EventLogEntry {
 }
 
 /**
+ * What {@link EventLog.appendLinked} did.
+ *
+ * @example
+ * ```ts
+ * import type { LinkedAppend } from "@qmtl/qmtl/queue";
+ * function describe(r: LinkedAppend): string {
+ *   return r.appended ? `appended as ${r.id} and ${r.alsoId}` : `already there as ${r.id}`;
+ * }
+ * ```
+ */
+export interface LinkedAppend {
+  /**
+   * False when the first stream already carried the event's id (nothing
+   * was appended to either stream).
+   */
+  appended: boolean;
+  /** The event's entry id in the first stream. */
+  id: string;
+  /** Its entry id in the second stream; `""` when nothing was appended. */
+  alsoId: string;
+}
+
+/**
  * Options of {@link EventLog.read}.
  *
  * @example
@@ -390,6 +429,23 @@ export interface EventLog {
    * id is returned.
    */
   append(stream: string, event: Event): Promise<string>;
+  /**
+   * Appends an event to `stream` and to `also` in one step: both streams
+   * carry it or neither does (a strategy's own stream and the global one).
+   * Idempotent per event id by `stream`: when one of its last
+   * {@link LINKED_DEDUP_WINDOW} entries already carries `event.id`, nothing
+   * is appended to either stream and `appended` is false. With one step
+   * instead of two appends, a retry never finds the event in one stream
+   * and not in the other (unless an earlier release appended them apart).
+   *
+   * @throws {QueueError} `E_INVALID` when `also` names `stream` itself or a
+   *   name is invalid (nothing is appended)
+   */
+  appendLinked(
+    stream: string,
+    also: string,
+    event: Event,
+  ): Promise<LinkedAppend>;
   /** Reads entries after `opts.after`, oldest first. */
   read(stream: string, opts?: ReadOptions): Promise<EventLogEntry[]>;
   /** Number of entries currently retained. */

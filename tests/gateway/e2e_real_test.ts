@@ -182,19 +182,24 @@ Deno.test({
       );
       assert.equal(Object.keys(done.queueMap).length, 3);
       assert.ok(done.attempts >= 2, `attempts ${done.attempts}`);
-      // Exactly one COMPLETED transition in the event log.
+      // Exactly one COMPLETED transition in the event log. The killed
+      // process may have held the claim on the strategy's events (its
+      // PROCESSING event is published while the diff runs): then the
+      // events wait for that claim to lapse and the recovery sweep.
       const log = new RedisEventLog({
         url: redis.url!,
         keyPrefix: namespaceKeys(namespace).eventPrefix,
       });
+      const completed = async () =>
+        (await log.read(strategyStream(ack.strategyId), { count: 100 }))
+          .filter((e) => e.event.type === "qmtl.strategy.completed").length;
       try {
-        const evs = await log.read(strategyStream(ack.strategyId), {
-          count: 100,
-        });
-        assert.equal(
-          evs.filter((e) => e.event.type === "qmtl.strategy.completed").length,
-          1,
+        await waitFor(
+          async () => (await completed()) > 0 || undefined,
+          40_000,
+          "the COMPLETED event",
         );
+        assert.equal(await completed(), 1);
       } finally {
         await log.close();
       }

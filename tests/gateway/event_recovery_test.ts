@@ -104,22 +104,27 @@ Deno.test("events: a crash between the transition and its append loses nothing; 
   }
 });
 
-Deno.test("events: a crash between the two appends is repaired without a duplicate", async () => {
+/**
+ * A gateway whose event log's first `appendLinked` does `partial` to the
+ * real log and then fails, as a crash would.
+ */
+async function flakyGateway(
+  partial: (log: EventLog, stream: string, also: string, e: Event) => unknown,
+) {
   const store = new MemoryStrategyStore();
   const gw0 = memoryGateway({ worker: { autoStart: false } });
   const real = gw0.events;
-  let failGlobalOnce = true;
-  // The event log fails the global append of the first event once, after
-  // the strategy-stream append succeeded.
+  let failOnce = true;
   const flaky: EventLog = new Proxy(real, {
     get(target, prop, receiver) {
-      if (prop === "append") {
-        return (stream: string, event: Event) => {
-          if (stream === GLOBAL_STREAM && failGlobalOnce) {
-            failGlobalOnce = false;
-            return Promise.reject(new Error("injected: global append lost"));
+      if (prop === "appendLinked") {
+        return async (stream: string, also: string, event: Event) => {
+          if (failOnce) {
+            failOnce = false;
+            await partial(target, stream, also, event);
+            throw new Error("injected: crash during the append");
           }
-          return target.append(stream, event);
+          return target.appendLinked(stream, also, event);
         };
       }
       const v = Reflect.get(target, prop, receiver);
@@ -134,28 +139,56 @@ Deno.test("events: a crash between the two appends is repaired without a duplica
     events: flaky,
     worker: { autoStart: false, pendingEventGraceMs: 0 },
   });
-  try {
-    const id = await submit(gw, "partial");
-    const first = lifecycleEventId(id, 1);
-    assert.deepEqual(await ids(real, strategyStream(id)), [first]);
-    assert.ok(!(await ids(real, GLOBAL_STREAM)).includes(first));
-    assert.deepEqual(
-      (await store.get(id))?.pendingEvents?.map((e) => e.id),
-      [first],
-    );
-    await gw.worker.sweep();
-    await gw.worker.sweep();
-    assert.deepEqual(await ids(real, strategyStream(id)), [first]);
-    assert.deepEqual(
-      (await ids(real, GLOBAL_STREAM)).filter((e) => e === first),
-      [first],
-    );
-    assert.equal((await store.get(id))?.pendingEvents, undefined);
-  } finally {
-    await gw.close();
-    await closeAll(gw0, store);
-  }
-});
+  return {
+    gw,
+    real,
+    store,
+    close: async () => {
+      await gw.close();
+      await closeAll(gw0, store);
+    },
+  };
+}
+
+for (
+  const [name, partial, before] of [
+    [
+      "an append whose reply was lost (both streams have the event) is not repeated",
+      (log: EventLog, s: string, a: string, e: Event) =>
+        log.appendLinked(s, a, e),
+      true,
+    ],
+    [
+      "an event an earlier release appended to its own stream only (two appends, a crash between them) reaches the global stream once",
+      (log: EventLog, s: string, _a: string, e: Event) => log.append(s, e),
+      false,
+    ],
+  ] as const
+) {
+  Deno.test(`events: ${name}`, async () => {
+    const { gw, real, store, close } = await flakyGateway(partial);
+    try {
+      const id = await submit(gw, "partial");
+      const first = lifecycleEventId(id, 1);
+      assert.deepEqual(await ids(real, strategyStream(id)), [first]);
+      assert.equal((await ids(real, GLOBAL_STREAM)).includes(first), before);
+      assert.deepEqual(
+        (await store.get(id))?.pendingEvents?.map((e) => e.id),
+        [first],
+      );
+      await gw.worker.sweep();
+      await gw.worker.sweep();
+      assert.deepEqual(await ids(real, strategyStream(id)), [first]);
+      assert.deepEqual(
+        (await ids(real, GLOBAL_STREAM)).filter((e) => e === first),
+        [first],
+      );
+      assert.equal((await store.get(id))?.pendingEvents, undefined);
+    } finally {
+      await close();
+    }
+  });
+}
 
 const redisUrl = serviceUrl("QMTL_REDIS_URL");
 

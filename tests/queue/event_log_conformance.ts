@@ -1,7 +1,11 @@
 // One conformance suite for every EventLog backend.
 import { create } from "@bufbuild/protobuf";
 import { type Event, EventSchema } from "../../lib/contracts/messages.ts";
-import { APPEND_DEDUP_WINDOW, type EventLog } from "../../lib/queue/types.ts";
+import {
+  APPEND_DEDUP_WINDOW,
+  type EventLog,
+  LINKED_DEDUP_WINDOW,
+} from "../../lib/queue/types.ts";
 import assert from "node:assert/strict";
 import { onFreshFixture, type Register } from "./queue_conformance.ts";
 
@@ -135,6 +139,84 @@ export function eventLogConformance(
         e.event.id
       );
       assert.deepEqual(ids.slice(0, 2), ["ev-1", "ev-2"]);
+    },
+  );
+
+  withLog(
+    "appendLinked appends to both streams or, on a retry, to neither",
+    1_000,
+    async (log) => {
+      const r = await log.appendLinked("st_a", "all", sampleEvent(1));
+      assert.equal(r.appended, true);
+      assert.deepEqual(await log.read("st_a"), [{
+        id: r.id,
+        event: sampleEvent(1),
+      }]);
+      assert.deepEqual(await log.read("all"), [{
+        id: r.alsoId,
+        event: sampleEvent(1),
+      }]);
+      await log.appendLinked("st_b", "all", sampleEvent(2));
+      // A retry of event 1 (its first attempt landed): nothing new anywhere,
+      // though "all" has another event after it.
+      assert.deepEqual(
+        await log.appendLinked("st_a", "all", sampleEvent(1)),
+        { appended: false, id: r.id, alsoId: "" },
+      );
+      assert.equal(await log.length("st_a"), 1);
+      assert.deepEqual(
+        (await log.read("all")).map((e) => e.event.id),
+        ["ev-1", "ev-2"],
+      );
+      // The dedup is by the first stream: event 1 is new to st_b.
+      assert.equal(
+        (await log.appendLinked("st_b", "all", sampleEvent(1))).appended,
+        true,
+      );
+      assert.equal(await log.length("all"), 3);
+    },
+  );
+
+  withLog(
+    "appendLinked searches the first stream's last LINKED_DEDUP_WINDOW entries",
+    10_000,
+    async (log) => {
+      const first = await log.appendLinked("st_w", "all", sampleEvent(0));
+      // more than the single-stream window of later events
+      for (let n = 1; n <= APPEND_DEDUP_WINDOW + 4; n++) {
+        await log.append("st_w", sampleEvent(n));
+      }
+      const retry = await log.appendLinked("st_w", "all", sampleEvent(0));
+      assert.deepEqual(retry, { appended: false, id: first.id, alsoId: "" });
+      for (let n = APPEND_DEDUP_WINDOW + 5; n <= LINKED_DEDUP_WINDOW; n++) {
+        await log.append("st_w", sampleEvent(n));
+      }
+      // now beyond the window: appended again
+      const late = await log.appendLinked("st_w", "all", sampleEvent(0));
+      assert.equal(late.appended, true);
+      assert.equal(await log.length("all"), 2);
+    },
+  );
+
+  withLog(
+    "appendLinked refuses a stream linked to itself or a bad name and appends nothing",
+    1_000,
+    async (log) => {
+      await assert.rejects(
+        log.appendLinked("st_s", "st_s", sampleEvent(1)),
+        (e: Error & { code?: string }) =>
+          e.code === "E_INVALID" && /also/.test(e.message),
+      );
+      await assert.rejects(
+        log.appendLinked("st_s", "", sampleEvent(1)),
+        (e: Error & { code?: string }) => e.code === "E_INVALID",
+      );
+      await assert.rejects(
+        log.appendLinked("", "all", sampleEvent(1)),
+        (e: Error & { code?: string }) => e.code === "E_INVALID",
+      );
+      assert.equal(await log.length("st_s"), 0);
+      assert.equal(await log.length("all"), 0);
     },
   );
 

@@ -236,15 +236,15 @@ export function createEventEmitter(options: EventEmitterOptions): EventEmitter {
   ): Promise<Event> => {
     const event = toEvent(pending);
     const own = strategyStream(pending.subject);
-    // A strategy's own stream is short: scan it all for the id.
-    const ownEntry = await find(own, pending.id, undefined, Infinity, 50);
-    if (ownEntry === undefined) {
-      await log.append(own, event);
-      await log.append(GLOBAL_STREAM, event);
-    } else {
-      // Appended to its own stream before a crash: the global append came
-      // right after, so look for it near that entry's time only.
-      const ms = Number(ownEntry.split("-")[0]);
+    // Both streams in one step (one round trip, one replica wait); a retry
+    // finds the event in its own stream and appends nothing.
+    const linked = await log.appendLinked(own, GLOBAL_STREAM, event);
+    if (!linked.appended) {
+      // Already in its own stream. Appended by this release, it is in the
+      // global stream too; an earlier release appended the two apart, and a
+      // crash between them left it out of the global one: look for it near
+      // that entry's time only.
+      const ms = Number(linked.id.split("-")[0]);
       const globalEntry = await find(
         GLOBAL_STREAM,
         pending.id,
@@ -265,8 +265,11 @@ export function createEventEmitter(options: EventEmitterOptions): EventEmitter {
       const p = build(status, from, 0);
       p.id = crypto.randomUUID();
       const event = toEvent(p);
-      await log.append(strategyStream(status.strategyId), event);
-      await log.append(GLOBAL_STREAM, event);
+      await log.appendLinked(
+        strategyStream(status.strategyId),
+        GLOBAL_STREAM,
+        event,
+      );
       for (const l of listeners) await l(event, status);
       return event;
     },

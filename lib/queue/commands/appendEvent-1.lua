@@ -17,16 +17,9 @@
 
   Returns the entry id (<ms>-<seq>).
 ]]
-local recent = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', ARGV[5])
-for _, entry in ipairs(recent) do
-  local fields = entry[2]
-  for i = 1, #fields, 2 do
-    if fields[i] == 'id' then
-      if fields[i + 1] == ARGV[4] then return entry[1] end
-      break
-    end
-  end
-end
+-- @include includes/recentEntry.lua
+local found = recentEntry(KEYS[1], ARGV[4], ARGV[5])
+if found then return found end
 local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', unpack(ARGV, 6))
 redis.call('PUBLISH', ARGV[2], ARGV[3])
 return id

@@ -17,6 +17,7 @@ export type CommandName =
   | "acquireLease"
   | "appendBars"
   | "appendEvent"
+  | "appendLinked"
   | "createTopic"
   | "deleteTopic"
   | "enqueueMany"
@@ -178,7 +179,7 @@ return {acc, drop, lastMs}
   },
   appendEvent: {
     numberOfKeys: 1,
-    sha1: "b8bd707eafc5e97b258baecf60047cad5b72cfc8",
+    sha1: "6f778e964ff76c0e3bcea4d688acf6d9c6a78594",
     lua: `--[[
   appendEvent: appends one CloudEvent to a log stream, trimmed to about
   \`max length\` entries, and wakes the stream's readers. Idempotent per
@@ -198,19 +199,84 @@ return {acc, drop, lastMs}
 
   Returns the entry id (<ms>-<seq>).
 ]]
-local recent = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', ARGV[5])
-for _, entry in ipairs(recent) do
-  local fields = entry[2]
-  for i = 1, #fields, 2 do
-    if fields[i] == 'id' then
-      if fields[i + 1] == ARGV[4] then return entry[1] end
-      break
+-- includes/recentEntry.lua
+--[[
+  recentEntry(key, eventId, window): the entry id of the stream entry among
+  the last \`window\` of stream \`key\` whose \`id\` field is \`eventId\`, or nil.
+  Defines: local function recentEntry
+]]
+local function recentEntry(key, eventId, window)
+  local recent = redis.call('XREVRANGE', key, '+', '-', 'COUNT', window)
+  for _, entry in ipairs(recent) do
+    local fields = entry[2]
+    for i = 1, #fields, 2 do
+      if fields[i] == 'id' then
+        if fields[i + 1] == eventId then return entry[1] end
+        break
+      end
     end
   end
+  return nil
 end
+-- end of includes/recentEntry.lua
+local found = recentEntry(KEYS[1], ARGV[4], ARGV[5])
+if found then return found end
 local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', unpack(ARGV, 6))
 redis.call('PUBLISH', ARGV[2], ARGV[3])
 return id
+`,
+  },
+  appendLinked: {
+    numberOfKeys: 2,
+    sha1: "94bbc75db67af95c24b3e5cb83fe818d908e9810",
+    lua: `--[[
+  appendLinked: appends one CloudEvent to two log streams in one step (a
+  strategy's own stream and the global one), so that either both carry it
+  or neither does, and wakes the readers of both. Idempotent per event id
+  by the first stream: when one of its last \`window\` entries already
+  carries the event's id, nothing is appended to either stream.
+
+  KEYS[1] first log stream <prefix>:{<stream>}
+  KEYS[2] second log stream <prefix>:{<also>}
+
+  ARGV[1] max length of each stream (approximate: MAXLEN ~)
+  ARGV[2] wake channel
+  ARGV[3] first stream name (a wake message)
+  ARGV[4] second stream name (a wake message)
+  ARGV[5] event id
+  ARGV[6] window: how many of the first stream's last entries are searched
+  ARGV[7..] pairs: field, value (the first pair is "id", <event id>)
+
+  Returns { appended (1 or 0), the first stream's entry id (<ms>-<seq>),
+  the second stream's entry id or "" when nothing was appended }.
+]]
+-- includes/recentEntry.lua
+--[[
+  recentEntry(key, eventId, window): the entry id of the stream entry among
+  the last \`window\` of stream \`key\` whose \`id\` field is \`eventId\`, or nil.
+  Defines: local function recentEntry
+]]
+local function recentEntry(key, eventId, window)
+  local recent = redis.call('XREVRANGE', key, '+', '-', 'COUNT', window)
+  for _, entry in ipairs(recent) do
+    local fields = entry[2]
+    for i = 1, #fields, 2 do
+      if fields[i] == 'id' then
+        if fields[i + 1] == eventId then return entry[1] end
+        break
+      end
+    end
+  end
+  return nil
+end
+-- end of includes/recentEntry.lua
+local found = recentEntry(KEYS[1], ARGV[5], ARGV[6])
+if found then return { 0, found, '' } end
+local first = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', unpack(ARGV, 7))
+local second = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[1], '*', unpack(ARGV, 7))
+redis.call('PUBLISH', ARGV[2], ARGV[3])
+redis.call('PUBLISH', ARGV[2], ARGV[4])
+return { 1, first, second }
 `,
   },
   createTopic: {
