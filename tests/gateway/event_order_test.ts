@@ -160,3 +160,50 @@ Deno.test("events: a publisher that dies holding the claim — its claim lapses 
     await closeShared(s, a, b);
   }
 });
+
+Deno.test("events: the PROCESSING event is published while the diff runs, and the job ends once its COMPLETED event is out, in order", async () => {
+  const s = shared();
+  const released = Promise.withResolvers<void>();
+  let diffStarted = false;
+  let processingOut = false;
+  const registry = s.registry;
+  const diffAndCommit = registry.diffAndCommit.bind(registry);
+  registry.diffAndCommit = (...args) => {
+    diffStarted = true;
+    return diffAndCommit(...args);
+  };
+  const gw = memoryGateway({
+    ...s,
+    worker: { autoStart: false },
+    hooks: {
+      beforePublish: async (e: PendingEvent) => {
+        if (e.type !== "qmtl.strategy.processing") return;
+        await released.promise;
+        processingOut = true;
+      },
+    },
+  });
+  try {
+    const tok = await token("alice", ["submitter", "reader"]);
+    const id = (await submitDag(gw, tok, dag("bg", chain("bg-", 2))))
+      .strategyId;
+    const [job] = await s.queue.lease(1, { leaseMs: 30_000 });
+    const done = gw.service.processDiffJob(job);
+    // The diff starts though the PROCESSING event is held back…
+    await waitFor(async () => diffStarted || undefined, 5_000, "the diff");
+    assert.equal(processingOut, false);
+    // …and the job does not end before its events are published.
+    const early = await Promise.race([
+      done.then(() => "ended"),
+      new Promise((r) => setTimeout(() => r("waiting"), 100)),
+    ]);
+    assert.equal(early, "waiting");
+    released.resolve();
+    await done;
+    assert.deepEqual(await types(s.events, strategyStream(id)), expected(id));
+    assert.equal((await s.store.get(id))?.pendingEvents, undefined);
+  } finally {
+    released.resolve();
+    await closeShared(s, gw);
+  }
+});
