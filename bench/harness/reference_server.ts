@@ -7,6 +7,10 @@
 
 import { loadConfig } from "../../lib/gateway/server/config.ts";
 import { type Role, signDevToken } from "../../lib/gateway/mod.ts";
+import {
+  SERVER_PERMISSIONS,
+  withoutQmtl,
+} from "../../deploy/drills/server_process.ts";
 import { type Child, freePort, spawnLogged, waitHttpOk } from "./process.ts";
 
 /**
@@ -21,9 +25,7 @@ import { type Child, freePort, spawnLogged, waitHttpOk } from "./process.ts";
 export function childEnv(
   extra: Record<string, string>,
 ): Record<string, string> {
-  const env = Deno.env.toObject();
-  for (const k of Object.keys(env)) if (k.startsWith("QMTL_")) delete env[k];
-  return { ...env, NO_COLOR: "1", ...extra };
+  return { ...withoutQmtl(Deno.env.toObject()), NO_COLOR: "1", ...extra };
 }
 
 /**
@@ -59,15 +61,7 @@ export async function startReferenceServer(
 ): Promise<ReferenceServer> {
   const port = freePort();
   const child = spawnLogged(
-    [
-      Deno.execPath(),
-      "run",
-      "--allow-net",
-      "--allow-env",
-      "--allow-read",
-      "--allow-sys",
-      "deploy/server.ts",
-    ],
+    [Deno.execPath(), "run", ...SERVER_PERMISSIONS, "deploy/server.ts"],
     {
       env: childEnv({ ...env, QMTL_PORT: String(port) }),
       logFile,

@@ -13,6 +13,7 @@ import { QmtlClient } from "../../sdk/mod.ts";
 import type { LoggedLifecycle } from "./event_audit.ts";
 import type { EventFeed } from "./event_feed.ts";
 import type { Ack } from "./load.ts";
+import type { Timing } from "./report.ts";
 
 /** Issuer and audience of the drill's tokens (the server's defaults). */
 const ISSUER = "qmtl", AUDIENCE = "qmtl-gateway";
@@ -28,6 +29,14 @@ export function runId(): string {
   return randomSecret().slice(0, 8);
 }
 
+/** The two tokens of a drill (see {@linkcode drillTokens}). */
+export interface DrillTokens {
+  /** Role submitter: the load's clients. */
+  load: string;
+  /** Reader + operator: the drill's reads, events and `/metrics`. */
+  observer: string;
+}
+
 /**
  * The two tokens of a drill: `load` (role submitter, subject `drill-load`)
  * and `observer` (reader + operator: every strategy, events, `/metrics`).
@@ -40,9 +49,7 @@ export function runId(): string {
  * assert.equal(t.load.split(".").length, 3);
  * ```
  */
-export async function drillTokens(
-  secret: string,
-): Promise<{ load: string; observer: string }> {
+export async function drillTokens(secret: string): Promise<DrillTokens> {
   const sign = (
     subject: string,
     roles: ("submitter" | "reader" | "operator")[],
@@ -236,6 +243,30 @@ export function between(
   to: number | undefined,
 ): number | null {
   return from === undefined || to === undefined ? null : to - from;
+}
+
+/**
+ * A report timing from one offset to another ({@linkcode between}: null
+ * when either is missing).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { span } from "./common.ts";
+ * assert.deepEqual(span("promote", "kill → +switch-master", 100, 350), {
+ *   key: "promote",
+ *   label: "kill → +switch-master",
+ *   ms: 250,
+ * });
+ * ```
+ */
+export function span(
+  key: string,
+  label: string,
+  from: number | undefined,
+  to: number | undefined,
+): Timing {
+  return { key, label, ms: between(from, to) };
 }
 
 /**

@@ -18,35 +18,23 @@
  */
 
 import { Neo4jRegistry } from "../../lib/dag/mod.ts";
-import { startAlertSink } from "./alert_sink.ts";
 import { type DrillContext, runDrill } from "./cli.ts";
 import {
-  baseServerEnv,
-  between,
   chooseRegistry,
-  drillTokens,
   firstCompletion,
   observerClient,
-  randomSecret,
   runId,
+  span,
 } from "./common.ts";
 import { PrivateStack } from "./private_stack.ts";
-import {
-  alertSection,
-  type Check,
-  type DrillReport,
-  finishReport,
-  strategyChecks,
-} from "./report.ts";
+import type { Check, DrillReport } from "./report.ts";
 import { watchSentinel } from "./sentinel_watch.ts";
 import {
-  clientTally,
-  loadObserved,
+  loadReport,
   openLoad,
   settleLoad,
-  settleTiming,
-  startDrillServer,
   startLoad,
+  startSinkAndServer,
   stopLoad,
 } from "./settle.ts";
 import { REDIS_TOOLS, requireTools } from "./tools.ts";
@@ -119,7 +107,6 @@ export async function failoverDrill(ctx: DrillContext): Promise<DrillReport> {
   const { args, clock, dir, cleanup } = ctx;
   const mode = args.short ? "short" : "long";
   const plan = PLANS[mode];
-  const startedAt = new Date(clock.start).toISOString();
   requireTools(REDIS_TOOLS);
   const id = runId();
 
@@ -134,8 +121,6 @@ export async function failoverDrill(ctx: DrillContext): Promise<DrillReport> {
   await stack.up("redis");
   clock.mark("redis-up");
 
-  const sink = startAlertSink(clock);
-  cleanup.add("alert sink", () => sink.close());
   const watch = await watchSentinel(stack.sentinelPort, clock);
   cleanup.add("sentinel watch", () => watch.close());
 
@@ -161,11 +146,8 @@ export async function failoverDrill(ctx: DrillContext): Promise<DrillReport> {
       }
     });
   }
-  const secret = randomSecret();
-  const tokens = await drillTokens(secret);
   clock.log(`starting the server (registry: ${registry.description})`);
-  const server = await startDrillServer(ctx, {
-    ...baseServerEnv({ secret, alertUrl: sink.url }),
+  const { sink, tokens, server } = await startSinkAndServer(ctx, {
     QMTL_REDIS_URL: stack.redisUrl,
     ...registry.env,
   });
@@ -229,7 +211,7 @@ export async function failoverDrill(ctx: DrillContext): Promise<DrillReport> {
         { timeoutMs: 10_000 },
       ).catch(() => {}),
   });
-  const { completion, logged, tally } = settled;
+  const { logged } = settled;
   const sdown = watch.firstAboutMaster("+sdown");
   const odown = watch.firstAboutMaster("+odown");
   const afterKill = load.acksAfter(killAt);
@@ -237,7 +219,6 @@ export async function failoverDrill(ctx: DrillContext): Promise<DrillReport> {
   const firstDone = firstCompletion(afterKill, logged, feed);
   const failoverAlert = sink.first("redis_failover");
   const checks: Check[] = [
-    ...strategyChecks(tally),
     {
       name: "Sentinel saw the master down (+sdown, +odown)",
       ok: sdown !== undefined && odown !== undefined,
@@ -263,68 +244,67 @@ export async function failoverDrill(ctx: DrillContext): Promise<DrillReport> {
       detail: `${afterKill.length} acknowledged after the kill`,
     },
   ];
-  return finishReport({
-    drill: "failover",
-    mode,
-    startedAt,
-    durationMs: clock.at(),
-    setup: {
-      redis:
-        `private group in ${dir}: ${stack.redisGroup} (down-after 1000 ms, quorum 2)`,
-      registry: registry.description,
-      server:
-        `deploy/server.ts (subprocess pid ${server.pid}) at ${server.url}, QMTL_ALERT_WEBHOOK_URL → the drill's sink`,
-      load:
-        `${plan.clients} SDK clients, ${plan.pauseMs} ms between strategies; fault after ${plan.warmupMs} ms; heal ${plan.healDelayMs} ms after +switch-master; ${plan.afterHealMs} ms more load after healing`,
-      fault: `kill -9 redis ${killed.slot} pid ${killed.pid} (:${killed.port})`,
-      healed: `stack.sh heal: master ${healLine}`,
+  return loadReport(
+    clock,
+    { clients: plan.clients, load, feed, sink, settled },
+    {
+      drill: "failover",
+      mode,
+      setup: {
+        redis:
+          `private group in ${dir}: ${stack.redisGroup} (down-after 1000 ms, quorum 2)`,
+        registry: registry.description,
+        server:
+          `deploy/server.ts (subprocess pid ${server.pid}) at ${server.url}, QMTL_ALERT_WEBHOOK_URL → the drill's sink`,
+        load:
+          `${plan.clients} SDK clients, ${plan.pauseMs} ms between strategies; fault after ${plan.warmupMs} ms; heal ${plan.healDelayMs} ms after +switch-master; ${plan.afterHealMs} ms more load after healing`,
+        fault:
+          `kill -9 redis ${killed.slot} pid ${killed.pid} (:${killed.port})`,
+        healed: `stack.sh heal: master ${healLine}`,
+      },
+      timings: [
+        span("detect_sdown", "kill → +sdown (detect)", killAt, sdown?.atMs),
+        span(
+          "detect_odown",
+          "kill → +odown (quorum agrees)",
+          killAt,
+          odown?.atMs,
+        ),
+        span(
+          "promote",
+          "kill → +switch-master (promote)",
+          killAt,
+          switched?.atMs,
+        ),
+        span(
+          "alert",
+          "kill → redis_failover alert at the sink",
+          killAt,
+          failoverAlert?.atMs,
+        ),
+        span(
+          "heal",
+          "stack.sh heal took",
+          clock.get("heal-start"),
+          clock.get("heal-end"),
+        ),
+        span(
+          "first_ack",
+          "kill → first acknowledgement after it",
+          killAt,
+          firstAck,
+        ),
+        span(
+          "first_completed",
+          "kill → first strategy acknowledged after it COMPLETED",
+          killAt,
+          firstDone,
+        ),
+      ],
+      sentinelEvents: [...watch.events],
+      checks,
     },
-    marks: clock.marks(),
-    timings: [
-      {
-        key: "detect_sdown",
-        label: "kill → +sdown (detect)",
-        ms: between(killAt, sdown?.atMs),
-      },
-      {
-        key: "detect_odown",
-        label: "kill → +odown (quorum agrees)",
-        ms: between(killAt, odown?.atMs),
-      },
-      {
-        key: "promote",
-        label: "kill → +switch-master (promote)",
-        ms: between(killAt, switched?.atMs),
-      },
-      {
-        key: "alert",
-        label: "kill → redis_failover alert at the sink",
-        ms: between(killAt, failoverAlert?.atMs),
-      },
-      {
-        key: "heal",
-        label: "stack.sh heal took",
-        ms: between(clock.get("heal-start"), clock.get("heal-end")),
-      },
-      {
-        key: "first_ack",
-        label: "kill → first acknowledgement after it",
-        ms: between(killAt, firstAck),
-      },
-      {
-        key: "first_completed",
-        label: "kill → first strategy acknowledged after it COMPLETED",
-        ms: between(killAt, firstDone),
-      },
-      settleTiming(completion),
-    ],
-    strategies: tally,
-    clients: clientTally(plan.clients, load),
-    alerts: alertSection(sink.alerts),
-    sentinelEvents: [...watch.events],
-    observed: loadObserved(feed, load, settled),
-    checks,
-  });
+  );
 }
 
 if (import.meta.main) {

@@ -20,36 +20,19 @@
  */
 
 import { QmtlClient } from "../../sdk/mod.ts";
-import { startAlertSink } from "./alert_sink.ts";
 import { type DrillContext, runDrill } from "./cli.ts";
-import {
-  baseServerEnv,
-  between,
-  drillTokens,
-  firstCompletion,
-  observerClient,
-  randomSecret,
-  runId,
-} from "./common.ts";
+import { firstCompletion, observerClient, runId, span } from "./common.ts";
 import { COMPLETED_EVENT } from "./event_feed.ts";
 import { drillStrategy } from "./load.ts";
 import { PrivateStack } from "./private_stack.ts";
 import { watchReadiness } from "./readiness_watch.ts";
+import type { Check, DrillReport } from "./report.ts";
 import {
-  alertSection,
-  type Check,
-  type DrillReport,
-  finishReport,
-  strategyChecks,
-} from "./report.ts";
-import {
-  clientTally,
-  loadObserved,
+  loadReport,
   openLoad,
   settleLoad,
-  settleTiming,
-  startDrillServer,
   startLoad,
+  startSinkAndServer,
   stopLoad,
 } from "./settle.ts";
 import { NEO4J_TOOLS, REDIS_TOOLS, requireTools, type Tool } from "./tools.ts";
@@ -185,7 +168,6 @@ export async function neo4jDrill(ctx: DrillContext): Promise<DrillReport> {
   const { args, clock, dir, cleanup } = ctx;
   const mode = args.short ? "short" : "long";
   const plan = PLANS[mode];
-  const startedAt = new Date(clock.start).toISOString();
   requireTools(neededTools(args.redis));
   let redisUrl: string | undefined;
   if (args.redis === "env") {
@@ -211,13 +193,8 @@ export async function neo4jDrill(ctx: DrillContext): Promise<DrillReport> {
   redisUrl ??= stack.redisUrl;
   clock.mark("stack-up");
 
-  const sink = startAlertSink(clock);
-  cleanup.add("alert sink", () => sink.close());
-  const secret = randomSecret();
-  const tokens = await drillTokens(secret);
   clock.log("starting the server");
-  const server = await startDrillServer(ctx, {
-    ...baseServerEnv({ secret, alertUrl: sink.url }),
+  const { sink, tokens, server } = await startSinkAndServer(ctx, {
     QMTL_REDIS_URL: redisUrl,
     QMTL_NEO4J_URL: stack.neo4jUrl,
     QMTL_NEO4J_MIGRATE: "auto",
@@ -357,13 +334,12 @@ export async function neo4jDrill(ctx: DrillContext): Promise<DrillReport> {
     timeoutMs: plan.completionTimeoutMs,
   });
   await ready.close();
-  const { completion, logged, tally } = settled;
+  const { logged } = settled;
 
   const firstDoneOfOutageAcks = firstCompletion(duringOutage, logged, feed);
   const queuedLike = (outageStates.QUEUED ?? 0) +
     (outageStates.PROCESSING ?? 0);
   const checks: Check[] = [
-    ...strategyChecks(tally),
     {
       name: "submissions were acknowledged during the outage",
       ok: duringOutage.length > 0,
@@ -409,85 +385,84 @@ export async function neo4jDrill(ctx: DrillContext): Promise<DrillReport> {
       detail: resolved?.summary ?? "not received",
     },
   ];
-  return finishReport({
-    drill: "neo4j",
-    mode,
-    startedAt,
-    durationMs: clock.at(),
-    setup: {
-      neo4j:
-        `private, ${stack.neo4jUrl} (embedded Neo4j of deploy/local/, heap 512m) in ${dir}`,
-      redis: args.redis === "env"
-        ? `QMTL_REDIS_URL (${redisUrl})`
-        : `private group: ${stack.redisGroup}`,
-      server:
-        `deploy/server.ts (subprocess pid ${server.pid}) at ${server.url}; QMTL_ALERT_DEPENDENCY_DOWN_MS=${plan.dependencyDownMs}, QMTL_ALERT_CHECK_INTERVAL_MS=250, QMTL_NEO4J_MIGRATE=auto`,
-      load:
-        `${plan.clients} SDK clients, ${plan.pauseMs} ms between strategies (${plan.restartPauseMs} ms from the restart on); fault after ${plan.warmupMs} ms; restart ≥ ${plan.outageMs} ms after the kill; ${plan.afterRecoveryMs} ms more load after recovery`,
-      fault: `kill -9 neo4j pid ${killed.pid}`,
+  return loadReport(
+    clock,
+    { clients: plan.clients, load, feed, sink, settled },
+    {
+      drill: "neo4j",
+      mode,
+      setup: {
+        neo4j:
+          `private, ${stack.neo4jUrl} (embedded Neo4j of deploy/local/, heap 512m) in ${dir}`,
+        redis: args.redis === "env"
+          ? `QMTL_REDIS_URL (${redisUrl})`
+          : `private group: ${stack.redisGroup}`,
+        server:
+          `deploy/server.ts (subprocess pid ${server.pid}) at ${server.url}; QMTL_ALERT_DEPENDENCY_DOWN_MS=${plan.dependencyDownMs}, QMTL_ALERT_CHECK_INTERVAL_MS=250, QMTL_NEO4J_MIGRATE=auto`,
+        load:
+          `${plan.clients} SDK clients, ${plan.pauseMs} ms between strategies (${plan.restartPauseMs} ms from the restart on); fault after ${plan.warmupMs} ms; restart ≥ ${plan.outageMs} ms after the kill; ${plan.afterRecoveryMs} ms more load after recovery`,
+        fault: `kill -9 neo4j pid ${killed.pid}`,
+      },
+      timings: [
+        span("detect_readyz", "kill → /readyz 503 (detect)", killAt, nr?.atMs),
+        span(
+          "detect_alert",
+          "kill → dependency_unreachable at the sink",
+          killAt,
+          alert?.atMs,
+        ),
+        {
+          key: "read_503",
+          label: "GET /v1/nodes during the outage answered after",
+          ms: read.tookMs,
+        },
+        span(
+          "restart",
+          "stack.sh up --neo4j-only took",
+          clock.get("restart-start"),
+          restartedAt,
+        ),
+        span(
+          "recover",
+          "restart → first COMPLETED (recover)",
+          restartedAt,
+          recovered,
+        ),
+        span(
+          "kill_to_recover",
+          "kill → first COMPLETED after it",
+          killAt,
+          recovered,
+        ),
+        span(
+          "outage_acks_completed",
+          "kill → first strategy acknowledged during the outage COMPLETED",
+          killAt,
+          firstDoneOfOutageAcks,
+        ),
+        span(
+          "ready_again",
+          "restart begun → /readyz 200",
+          restartBegunAt,
+          readyAgain?.atMs,
+        ),
+        span(
+          "resolved",
+          "restart → dependency_unreachable resolved at the sink",
+          restartedAt,
+          resolved?.atMs,
+        ),
+      ],
+      readiness: [...ready.changes],
+      observed: {
+        "states of the strategies acknowledged during the outage": outageStates,
+        "read during the outage": `${read.status} ${
+          read.body.replace(/\s+/g, " ")
+        }`,
+      },
+      checks,
     },
-    marks: clock.marks(),
-    timings: [
-      {
-        key: "detect_readyz",
-        label: "kill → /readyz 503 (detect)",
-        ms: between(killAt, nr?.atMs),
-      },
-      {
-        key: "detect_alert",
-        label: "kill → dependency_unreachable at the sink",
-        ms: between(killAt, alert?.atMs),
-      },
-      {
-        key: "read_503",
-        label: "GET /v1/nodes during the outage answered after",
-        ms: read.tookMs,
-      },
-      {
-        key: "restart",
-        label: "stack.sh up --neo4j-only took",
-        ms: between(clock.get("restart-start"), restartedAt),
-      },
-      {
-        key: "recover",
-        label: "restart → first COMPLETED (recover)",
-        ms: between(restartedAt, recovered),
-      },
-      {
-        key: "kill_to_recover",
-        label: "kill → first COMPLETED after it",
-        ms: between(killAt, recovered),
-      },
-      {
-        key: "outage_acks_completed",
-        label: "kill → first strategy acknowledged during the outage COMPLETED",
-        ms: between(killAt, firstDoneOfOutageAcks),
-      },
-      {
-        key: "ready_again",
-        label: "restart begun → /readyz 200",
-        ms: between(restartBegunAt, readyAgain?.atMs),
-      },
-      {
-        key: "resolved",
-        label: "restart → dependency_unreachable resolved at the sink",
-        ms: between(restartedAt, resolved?.atMs),
-      },
-      settleTiming(completion),
-    ],
-    strategies: tally,
-    clients: clientTally(plan.clients, load),
-    alerts: alertSection(sink.alerts),
-    readiness: [...ready.changes],
-    observed: {
-      "states of the strategies acknowledged during the outage": outageStates,
-      "read during the outage": `${read.status} ${
-        read.body.replace(/\s+/g, " ")
-      }`,
-      ...loadObserved(feed, load, settled),
-    },
-    checks,
-  });
+  );
 }
 
 if (import.meta.main) {

@@ -10,13 +10,26 @@
 
 import type { QmtlClient } from "../../sdk/mod.ts";
 import type { DrillContext } from "./cli.ts";
-import { metricsSnapshot, slowestCompletions } from "./common.ts";
+import { type AlertSink, startAlertSink } from "./alert_sink.ts";
+import {
+  baseServerEnv,
+  type DrillTokens,
+  drillTokens,
+  metricsSnapshot,
+  randomSecret,
+  slowestCompletions,
+} from "./common.ts";
 import { type CompletionResult, waitForCompletion } from "./completion.ts";
 import { auditEventLog, type LoggedLifecycle } from "./event_audit.ts";
 import { type EventFeed, followEvents } from "./event_feed.ts";
 import { Load } from "./load.ts";
 import {
+  alertSection,
+  type Check,
   type ClientTally,
+  type DrillReport,
+  finishReport,
+  strategyChecks,
   type StrategyTally,
   tallyStrategies,
   type Timing,
@@ -143,6 +156,33 @@ export async function startDrillServer(
 }
 
 /**
+ * The alert sink, the drill's tokens and the reference server (the drill's
+ * base settings with the sink as its alert webhook, then `env`); the sink
+ * and the server are stopped at clean-up.
+ *
+ * @example
+ * ```ts ignore
+ * const { sink, tokens, server } = await startSinkAndServer(ctx, { QMTL_REDIS_URL: url });
+ * ```
+ */
+export async function startSinkAndServer(
+  ctx: Pick<DrillContext, "clock" | "dir" | "cleanup">,
+  env: Record<string, string>,
+): Promise<
+  { sink: AlertSink; tokens: DrillTokens; server: ServerProcess }
+> {
+  const sink = startAlertSink(ctx.clock);
+  ctx.cleanup.add("alert sink", () => sink.close());
+  const secret = randomSecret();
+  const tokens = await drillTokens(secret);
+  const server = await startDrillServer(ctx, {
+    ...baseServerEnv({ secret, alertUrl: sink.url }),
+    ...env,
+  });
+  return { sink, tokens, server };
+}
+
+/**
  * The event feed (observer token) and the submitting clients (load token)
  * of a drill, both closed at clean-up; the load is not started.
  *
@@ -252,4 +292,65 @@ export function loadObserved(
     ),
     "server metrics at the end": settled.metrics,
   };
+}
+
+/** What a drill found itself, for {@linkcode loadReport}. */
+export interface DrillFindings {
+  /** Which drill. */
+  drill: DrillReport["drill"];
+  /** `short` or `long`. */
+  mode: DrillReport["mode"];
+  /** What was started and how (name → one line). */
+  setup: Record<string, string>;
+  /** The drill's timings; the `settle` timing follows them. */
+  timings: Timing[];
+  /** The drill's checks; the strategy checks come before them. */
+  checks: Check[];
+  /** The drill's observations; the load's follow them. */
+  observed?: Record<string, unknown>;
+  /** Sentinel messages (failover drill). */
+  sentinelEvents?: DrillReport["sentinelEvents"];
+  /** `/readyz` changes (neo4j drill). */
+  readiness?: DrillReport["readiness"];
+}
+
+/**
+ * The drill's report: its own findings with the sections every drill has
+ * (start and duration, marks, the `settle` timing, the strategies' tally
+ * and checks, the clients, the alerts at the sink, the load's
+ * observations).
+ *
+ * @example
+ * ```ts ignore
+ * return loadReport(clock, { clients: plan.clients, load, feed, sink, settled }, { drill: "failover", mode, setup, timings, checks });
+ * ```
+ */
+export function loadReport(
+  clock: Timeline,
+  run: {
+    clients: number;
+    load: Load;
+    feed: EventFeed;
+    sink: AlertSink;
+    settled: Settled;
+  },
+  own: DrillFindings,
+): DrillReport {
+  const { drill, mode, setup, timings, checks, observed, ...sections } = own;
+  const { settled } = run;
+  return finishReport({
+    drill,
+    mode,
+    startedAt: new Date(clock.start).toISOString(),
+    durationMs: clock.at(),
+    setup,
+    marks: clock.marks(),
+    timings: [...timings, settleTiming(settled.completion)],
+    strategies: settled.tally,
+    clients: clientTally(run.clients, run.load),
+    alerts: alertSection(run.sink.alerts),
+    ...sections,
+    observed: { ...observed, ...loadObserved(run.feed, run.load, settled) },
+    checks: [...strategyChecks(settled.tally), ...checks],
+  });
 }

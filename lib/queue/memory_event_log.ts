@@ -16,7 +16,12 @@ import type {
   ReadOptions,
 } from "./types.ts";
 import { APPEND_DEDUP_WINDOW, LINKED_DEDUP_WINDOW } from "./types.ts";
-import { checkInt, checkName, checkOptionalInt } from "./validate.ts";
+import {
+  checkInt,
+  checkName,
+  checkOptionalInt,
+  checkReadCount,
+} from "./validate.ts";
 
 /**
  * Options of {@link MemoryEventLog}.
@@ -110,7 +115,7 @@ export class MemoryEventLog implements EventLog {
   /** Reads entries after `opts.after`, waiting up to `blockMs` for one. */
   async read(stream: string, opts: ReadOptions = {}): Promise<EventLogEntry[]> {
     this.#open();
-    const count = checkInt("count", opts.count ?? 100, 1);
+    const count = checkReadCount(opts.count);
     const deadline = Date.now() + checkInt("blockMs", opts.blockMs ?? 0, 0);
     while (true) {
       const s = this.#stream(stream, false);
@@ -149,7 +154,7 @@ export class MemoryEventLog implements EventLog {
   ): Promise<EventLogEntry[]> {
     this.#open();
     checkName("consumer", consumer);
-    const count = checkInt("count", opts.count ?? 100, 1);
+    const count = checkReadCount(opts.count);
     const claimIdle = checkOptionalInt("claimIdleMs", opts.claimIdleMs, 0);
     const deadline = Date.now() + checkInt("blockMs", opts.blockMs ?? 0, 0);
     while (true) {

@@ -28,7 +28,12 @@ import type {
   ReadOptions,
 } from "./types.ts";
 import { APPEND_DEDUP_WINDOW, LINKED_DEDUP_WINDOW } from "./types.ts";
-import { checkInt, checkName, checkOptionalInt } from "./validate.ts";
+import {
+  checkInt,
+  checkName,
+  checkOptionalInt,
+  checkReadCount,
+} from "./validate.ts";
 
 /**
  * Options of {@link RedisEventLog}.
@@ -156,7 +161,7 @@ export class RedisEventLog implements EventLog {
   async read(stream: string, opts: ReadOptions = {}): Promise<EventLogEntry[]> {
     this.#conn.assertOpen();
     const key = this.keyOf(stream);
-    const count = checkInt("count", opts.count ?? 100, 1);
+    const count = checkReadCount(opts.count);
     const start = exclusiveStart(opts.after);
     return await this.#poll(stream, opts.blockMs, async () => {
       const raw = await this.#conn.redis.xrangeBuffer(
@@ -207,7 +212,7 @@ export class RedisEventLog implements EventLog {
     this.#conn.assertOpen();
     const key = this.keyOf(stream);
     checkName("consumer", consumer);
-    const count = checkInt("count", opts.count ?? 100, 1);
+    const count = checkReadCount(opts.count);
     const claimIdle = checkOptionalInt("claimIdleMs", opts.claimIdleMs, 0);
     return await this.#poll(stream, opts.blockMs, async () => {
       try {

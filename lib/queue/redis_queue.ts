@@ -18,6 +18,7 @@ import {
 } from "./errors.ts";
 import { Coalescer } from "./coalesce.ts";
 import { type CommandArg, runCommand } from "./redis_commands.ts";
+import { unlinkByPrefix } from "./redis_keys.ts";
 import type {
   BackoffOptions,
   EnqueueOptions,
@@ -580,21 +581,7 @@ export class RedisQueue implements WorkQueue {
    * @returns Number of keys deleted.
    */
   async purge(): Promise<number> {
-    let cursor = "0";
-    let n = 0;
-    const match = `${this.#p.replace(/[*?[\]\\]/g, "\\$&")}:*`;
-    do {
-      const [next, keys] = await this.#conn.redis.scan(
-        cursor,
-        "MATCH",
-        match,
-        "COUNT",
-        1000,
-      );
-      cursor = next;
-      if (keys.length > 0) n += await this.#conn.redis.unlink(...keys);
-    } while (cursor !== "0");
-    return n;
+    return await unlinkByPrefix(this.#conn.redis, `${this.#p}:`);
   }
 
   /** Wakes blocked `lease` calls, and closes the connections the queue owns. */

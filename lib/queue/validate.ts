@@ -28,6 +28,11 @@ export function checkOptionalInt(
   return v === undefined ? undefined : checkInt(name, v, min);
 }
 
+/** `count` of an event log read: an integer ≥ 1, 100 when absent. */
+export function checkReadCount(count: unknown): number {
+  return checkInt("count", count ?? 100, 1);
+}
+
 /** Throws E_INVALID unless `v` is a non-empty string. */
 export function checkName(name: string, v: unknown): string {
   if (typeof v !== "string" || v.length === 0) {

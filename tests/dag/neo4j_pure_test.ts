@@ -118,31 +118,24 @@ Deno.test("diff plan: one chunk when it fits, dependency-ordered chunks otherwis
 });
 
 Deno.test("errors: Neo4j failures are classified by code, messages are safe", () => {
-  const cases: [Record<string, unknown>, string][] = [
+  // Codes that alone make a failure "unavailable" (retry later).
+  const unavailableCodes = [
+    "SessionExpired",
+    "Neo.TransientError.Transaction.DeadlockDetected",
+    "Neo.TransientError.Transaction.LockClientStopped",
+    "Neo.TransientError.General.DatabaseUnavailable",
+    "Neo.ClientError.Cluster.NotALeader",
+    "Neo.ClientError.General.ForbiddenOnReadOnlyDatabase",
+    "Neo.ClientError.Transaction.TransactionTimedOut",
+    "Neo.ClientError.Security.Unauthorized",
+  ];
+  type Case = [error: Record<string, unknown>, want: string];
+  const cases: Case[] = [
     [
       { code: "ServiceUnavailable", message: "connect ECONNREFUSED" },
       "unavailable",
     ],
-    [{ code: "SessionExpired" }, "unavailable"],
-    [
-      { code: "Neo.TransientError.Transaction.DeadlockDetected" },
-      "unavailable",
-    ],
-    [
-      { code: "Neo.TransientError.Transaction.LockClientStopped" },
-      "unavailable",
-    ],
-    [{ code: "Neo.TransientError.General.DatabaseUnavailable" }, "unavailable"],
-    [{ code: "Neo.ClientError.Cluster.NotALeader" }, "unavailable"],
-    [
-      { code: "Neo.ClientError.General.ForbiddenOnReadOnlyDatabase" },
-      "unavailable",
-    ],
-    [
-      { code: "Neo.ClientError.Transaction.TransactionTimedOut" },
-      "unavailable",
-    ],
-    [{ code: "Neo.ClientError.Security.Unauthorized" }, "unavailable"],
+    ...unavailableCodes.map((code): Case => [{ code }, "unavailable"]),
     [{
       code: "Neo.TransientError.General.MemoryPoolOutOfMemoryError",
       message:

@@ -6,7 +6,7 @@
  * in the same folder, so `wipe` removes them the same way.)
  */
 import assert from "node:assert/strict";
-import { freeRedisPorts } from "../support/private_stack.ts";
+import { freeRedisPorts, redisStackEnv } from "../support/private_stack.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const STACK = `${ROOT}deploy/local/stack.sh`;
@@ -80,13 +80,9 @@ Deno.test({
   ignore: !(await hasRedis()),
   async fn() {
     const dir = await Deno.makeTempDir({ prefix: "qmtl-stack-data-" });
-    const base = freeRedisPorts().redis;
-    const env = {
-      ...withoutStackEnv(),
-      QMTL_STACK_DIR: dir,
-      QMTL_STACK_REDIS_PORT: String(base),
-      QMTL_STACK_SENTINEL_PORT: String(base + 10),
-    };
+    const ports = freeRedisPorts();
+    const base = ports.redis;
+    const env = { ...withoutStackEnv(), ...redisStackEnv(dir, ports) };
     try {
       await sh([STACK, "up", "--redis-only"], env);
       const set = await new Deno.Command("redis-cli", {

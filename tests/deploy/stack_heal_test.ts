@@ -6,7 +6,12 @@
 // member slots), with a write made before each failover still readable.
 import assert from "node:assert/strict";
 import { serviceUrl } from "../support/services.ts";
-import { freeRedisPorts, run, STACK } from "../support/private_stack.ts";
+import {
+  freeRedisPorts,
+  redisStackEnv,
+  run,
+  STACK,
+} from "../support/private_stack.ts";
 import { pollUntil } from "../support/poll.ts";
 
 // Needs redis-server / redis-sentinel like every Redis test (same rule).
@@ -52,9 +57,7 @@ Deno.test({
     const dir = await Deno.makeTempDir({ prefix: "qmtl-heal-" });
     const ports = freeRedisPorts();
     const env = {
-      QMTL_STACK_DIR: dir,
-      QMTL_STACK_REDIS_PORT: String(ports.redis),
-      QMTL_STACK_SENTINEL_PORT: String(ports.sentinel),
+      ...redisStackEnv(dir, ports),
       // 3 s, not the stack's 1 s: on a loaded CI machine a member that is
       // slow to answer a PING for 1 s is flagged down again and again, and
       // the check below needs all three Sentinels to see it up at once.

@@ -1,12 +1,7 @@
 import assert from "node:assert/strict";
-import {
-  base64url,
-  exportJWK,
-  exportSPKI,
-  generateKeyPair,
-  SignJWT,
-} from "jose";
+import { base64url, exportSPKI, generateKeyPair, SignJWT } from "jose";
 import { createAuthenticator } from "../../lib/gateway/mod.ts";
+import { startJwks } from "../support/jwks.ts";
 import {
   AUDIENCE,
   closeAll,
@@ -109,26 +104,13 @@ Deno.test("auth (HS256): valid, missing, expired, wrong aud/iss, wrong alg, none
 });
 
 Deno.test("auth (JWKS RS256): valid, unknown kid, alg confusion (HS256 signed with the public key)", async () => {
-  const { publicKey, privateKey } = await generateKeyPair("RS256", {
-    extractable: true,
-  });
+  const jwks = await startJwks();
+  const { publicKey, privateKey } = jwks;
   const other = await generateKeyPair("RS256", { extractable: true });
-  const jwk = {
-    ...(await exportJWK(publicKey)),
-    kid: "k1",
-    alg: "RS256",
-    use: "sig",
-  };
-  const ac = new AbortController();
-  const server = Deno.serve(
-    { hostname: "127.0.0.1", port: 0, signal: ac.signal, onListen: () => {} },
-    () => Response.json({ keys: [jwk] }),
-  );
-  const jwksUrl = `http://127.0.0.1:${server.addr.port}/jwks.json`;
   const gw = memoryGateway({
     worker: { autoStart: false },
     auth: createAuthenticator({
-      jwksUrl,
+      jwksUrl: jwks.url,
       issuer: ISSUER,
       audience: AUDIENCE,
       algorithms: ["RS256", "ES256"],
@@ -162,8 +144,7 @@ Deno.test("auth (JWKS RS256): valid, unknown kid, alg confusion (HS256 signed wi
     await expect401(await get(gw, confused), /algorithm|not allowed/);
   } finally {
     await closeAll(gw);
-    ac.abort();
-    await server.finished;
+    await jwks.close();
   }
 });
 

@@ -127,6 +127,13 @@ Deno.test("submit: bad input gets its code and writes nothing", async (t) => {
         tok,
         headers,
       );
+    /** SubmitStrategy with the caller's token and only `headers` besides. */
+    const postSubmit = (headers: Record<string, string>, body: BodyInit) =>
+      gw.app.request("/qmtl.v1.GatewayService/SubmitStrategy", {
+        method: "POST",
+        headers: { authorization: `Bearer ${tok}`, ...headers },
+        body,
+      });
     for (const [name, body, status, qmtlCode, connectCode] of refused) {
       await t.step(name, async () => {
         const res = await rpcRaw(gw, "SubmitStrategy", body(), tok);
@@ -156,16 +163,9 @@ Deno.test("submit: bad input gets its code and writes nothing", async (t) => {
     await t.step(
       "missing schema headers → E_SCHEMA_INCOMPATIBLE (400)",
       async () => {
-        const res = await gw.app.request(
-          "/qmtl.v1.GatewayService/SubmitStrategy",
-          {
-            method: "POST",
-            headers: {
-              "content-type": "application/proto",
-              authorization: `Bearer ${tok}`,
-            },
-            body: submitBody(dag("v", [node("n")])) as BodyInit,
-          },
+        const res = await postSubmit(
+          { "content-type": "application/proto" },
+          submitBody(dag("v", [node("n")])) as BodyInit,
         );
         await expectError(res, 400, "E_SCHEMA_INCOMPATIBLE");
         await nothingWritten(gw);
@@ -181,20 +181,9 @@ Deno.test("submit: bad input gets its code and writes nothing", async (t) => {
       "JSON body (debug format) is accepted and answered in JSON",
       async () => {
         const d = dag("json", [node("j")]);
-        const res = await gw.app.request(
-          "/qmtl.v1.GatewayService/SubmitStrategy",
-          {
-            method: "POST",
-            headers: {
-              "content-type": "application/json",
-              authorization: `Bearer ${tok}`,
-              ...schemaHeaders(),
-            },
-            body: JSON.stringify({
-              dag: toJson(StrategyDagSchema, d),
-              version: "1",
-            }),
-          },
+        const res = await postSubmit(
+          { "content-type": "application/json", ...schemaHeaders() },
+          JSON.stringify({ dag: toJson(StrategyDagSchema, d), version: "1" }),
         );
         assert.equal(res.status, 200);
         assert.match(

@@ -6,6 +6,10 @@
 // memory, sampled every 10 ms, grows by at most a few MB, and the server
 // closes each connection after its answer rather than draining the body.
 import assert from "node:assert/strict";
+import {
+  SERVER_PERMISSIONS,
+  withoutQmtl,
+} from "../../deploy/drills/server_process.ts";
 import { ROUTES } from "../../lib/gateway/mod.ts";
 import { closeQuietly, connect } from "../gateway/raw_http.ts";
 import { hfetch, SECRET, token } from "./harness.ts";
@@ -32,21 +36,11 @@ interface Server {
 }
 
 async function startServer(): Promise<Server> {
-  const base = Object.fromEntries(
-    Object.entries(Deno.env.toObject()).filter(([k]) => !k.startsWith("QMTL_")),
-  );
   const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-net",
-      "--allow-env",
-      "--allow-read",
-      "--allow-sys",
-      "deploy/server.ts",
-    ],
+    args: ["run", ...SERVER_PERMISSIONS, "deploy/server.ts"],
     cwd: root,
     env: {
-      ...base,
+      ...withoutQmtl(Deno.env.toObject()),
       NO_COLOR: "1",
       QMTL_PORT: "0",
       QMTL_JWT_SECRET: SECRET,

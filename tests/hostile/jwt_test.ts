@@ -5,13 +5,7 @@
 // The server accepts HS256 (secret) and RS256 (JWKS). Every attempt is a 401
 // with a Bearer challenge; nothing is written; a canary is served.
 import assert from "node:assert/strict";
-import {
-  base64url,
-  exportJWK,
-  exportSPKI,
-  generateKeyPair,
-  SignJWT,
-} from "jose";
+import { base64url, exportSPKI, generateKeyPair, SignJWT } from "jose";
 import { ROUTES } from "../../lib/gateway/mod.ts";
 import {
   AUDIENCE,
@@ -23,6 +17,7 @@ import {
   SECRET,
   startTarget,
 } from "./harness.ts";
+import { startJwks } from "../support/jwks.ts";
 
 const enc = new TextEncoder();
 
@@ -32,24 +27,12 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   fn: async (t) => {
-    const { publicKey, privateKey } = await generateKeyPair("RS256", {
-      extractable: true,
-    });
+    const jwks = await startJwks();
+    const { publicKey, privateKey } = jwks;
     const other = await generateKeyPair("RS256", { extractable: true });
     const rs512 = await generateKeyPair("RS512");
-    const jwk = {
-      ...(await exportJWK(publicKey)),
-      kid: "k1",
-      alg: "RS256",
-      use: "sig",
-    };
-    const ac = new AbortController();
-    const jwks = Deno.serve(
-      { hostname: "127.0.0.1", port: 0, signal: ac.signal, onListen() {} },
-      () => Response.json({ keys: [jwk] }),
-    );
     const target = await startTarget("memory", {
-      QMTL_JWT_JWKS_URL: `http://127.0.0.1:${jwks.addr.port}/jwks.json`,
+      QMTL_JWT_JWKS_URL: jwks.url,
       QMTL_JWT_ALGORITHMS: "HS256,RS256",
     });
     const secret = enc.encode(SECRET);
@@ -213,8 +196,7 @@ Deno.test({
       }
     } finally {
       await target.close();
-      ac.abort();
-      await jwks.finished;
+      await jwks.close();
     }
   },
 });

@@ -15,6 +15,7 @@ import { redisTest } from "./redis_env.ts";
 import {
   freeRedisPorts,
   redisCli as cli,
+  redisStackEnv,
   run,
   STACK,
 } from "../support/private_stack.ts";
@@ -28,11 +29,7 @@ redisTest(
   async () => {
     const dir = await Deno.makeTempDir({ prefix: "qmtl-failover-" });
     const ports = freeRedisPorts(2);
-    const env = {
-      QMTL_STACK_DIR: dir,
-      QMTL_STACK_REDIS_PORT: String(ports.redis),
-      QMTL_STACK_SENTINEL_PORT: String(ports.sentinel),
-    };
+    const env = redisStackEnv(dir, ports);
     const replica2Port = ports.redis + 2;
     const replica2Pid = `${dir}/redis/replica2.pid`;
     const handles: RedisQueue[] = [];

@@ -3,6 +3,7 @@
 // unset elsewhere → the tests are ignored with a message).
 import type { Redis } from "ioredis";
 import { closeRedis, createRedis } from "../../lib/queue/connection.ts";
+import { unlinkByPrefix } from "../../lib/queue/redis_keys.ts";
 import { serviceUrl } from "../support/services.ts";
 
 const redis = serviceUrl("QMTL_REDIS_URL");
@@ -34,19 +35,7 @@ export async function deletePrefix(
   redis: Redis,
   prefix: string,
 ): Promise<void> {
-  let cursor = "0";
-  const match = `${prefix.replace(/[*?[\]\\]/g, "\\$&")}*`;
-  do {
-    const [next, keys] = await redis.scan(
-      cursor,
-      "MATCH",
-      match,
-      "COUNT",
-      1000,
-    );
-    cursor = next;
-    if (keys.length > 0) await redis.unlink(...keys);
-  } while (cursor !== "0");
+  await unlinkByPrefix(redis, prefix);
 }
 
 /** Closes `backend`, then deletes every key under `keyPrefix`. */

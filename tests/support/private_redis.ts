@@ -6,7 +6,13 @@
  * @module
  */
 
-import { freeRedisPorts, portFree, run, STACK } from "./private_stack.ts";
+import {
+  freeRedisPorts,
+  portFree,
+  redisStackEnv,
+  run,
+  STACK,
+} from "./private_stack.ts";
 
 function alive(pid: number): boolean {
   try {
@@ -74,9 +80,7 @@ export async function startPrivateRedis(
   const dir = await Deno.makeTempDir({ prefix: "qmtl-private-redis-" });
   const ports = freeRedisPorts();
   const env = {
-    QMTL_STACK_DIR: dir,
-    QMTL_STACK_REDIS_PORT: String(ports.redis),
-    QMTL_STACK_SENTINEL_PORT: String(ports.sentinel),
+    ...redisStackEnv(dir, ports),
     QMTL_STACK_DOWN_AFTER_MS: String(options.downAfterMs ?? 1000),
   };
   const pidFiles = ["sentinel2", "sentinel1", "sentinel0", "replica", "master"]

@@ -30,6 +30,18 @@ export function freeRedisPorts(
   return { redis, sentinel: redis + 10 };
 }
 
+/** `stack.sh`'s settings for a private Redis group in `dir` on `ports`. */
+export function redisStackEnv(
+  dir: string,
+  ports: { redis: number; sentinel: number },
+): Record<string, string> {
+  return {
+    QMTL_STACK_DIR: dir,
+    QMTL_STACK_REDIS_PORT: String(ports.redis),
+    QMTL_STACK_SENTINEL_PORT: String(ports.sentinel),
+  };
+}
+
 /** `redis-cli -p port …args`, trimmed. */
 export async function redisCli(
   port: number,

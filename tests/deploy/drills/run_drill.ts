@@ -8,6 +8,7 @@
  * @module
  */
 
+import assert from "node:assert/strict";
 import { missingTools, type Tool } from "../../../deploy/drills/tools.ts";
 import type { DrillReport } from "../../../deploy/drills/report.ts";
 
@@ -87,4 +88,31 @@ export function explain(run: DrillRun): string {
   return `exit ${run.code} after ${run.ms} ms; ${
     run.report.error ?? (run.report.problems ?? []).join("; ")
   }\n--- progress ---\n${run.stderr.slice(-3000)}`;
+}
+
+/**
+ * What every drill must show: exit 0 and `ok`, the drill asked for in short
+ * mode, strategies acknowledged, every one COMPLETED, none twice.
+ */
+export function assertDrillPassed(
+  run: DrillRun,
+  drill: DrillReport["drill"],
+): void {
+  const r = run.report;
+  assert.equal(run.code, 0, explain(run));
+  assert.equal(r.ok, true, explain(run));
+  assert.equal(r.drill, drill);
+  assert.equal(r.mode, "short");
+  assert.ok(r.strategies.acknowledged > 0, explain(run));
+  assert.equal(r.strategies.lost, 0, explain(run));
+  assert.equal(r.strategies.duplicates, 0, explain(run));
+  assert.equal(r.strategies.completed, r.strategies.acknowledged);
+}
+
+/** The sink received at least one alert `condition/status`. */
+export function assertAlerted(r: DrillReport, conditionStatus: string): void {
+  assert.ok(
+    (r.alerts.byCondition[conditionStatus] ?? 0) >= 1,
+    `no ${conditionStatus} alert: ${JSON.stringify(r.alerts.byCondition)}`,
+  );
 }
