@@ -14,7 +14,7 @@ import type { RedisClient } from "./connection.ts";
  * @returns Number of keys deleted.
  * @example
  * ```ts ignore
- * import { createRedis } from "./connection.ts";
+ * import { createRedis } from "@qmtl/qmtl/queue";
  * import { unlinkByPrefix } from "./redis_keys.ts";
  * const n = await unlinkByPrefix(createRedis("redis://127.0.0.1:6379/0"), "{qmtl:test}:");
  * ```
