@@ -190,7 +190,11 @@ Deno.test("events: the PROCESSING event is published while the diff runs, and th
     const [job] = await s.queue.lease(1, { leaseMs: 30_000 });
     const done = gw.service.processDiffJob(job);
     // The diff starts though the PROCESSING event is held back…
-    await waitFor(async () => diffStarted || undefined, 5_000, "the diff");
+    await waitFor(
+      () => Promise.resolve(diffStarted || undefined),
+      5_000,
+      "the diff",
+    );
     assert.equal(processingOut, false);
     // …and the job does not end before its events are published.
     const early = await Promise.race([
