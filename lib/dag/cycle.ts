@@ -14,8 +14,9 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { findCycle } from "@qmtl/qmtl/dag";
- * findCycle(new Map([["a", ["b"]], ["b", ["a"]]])); // ["a", "b", "a"]
+ * assert.deepEqual(findCycle(new Map([["a", ["b"]], ["b", ["a"]]])), ["a", "b", "a"]);
  * ```
  */
 export function findCycle(

@@ -80,9 +80,11 @@ export class RegistryError extends QmtlError {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { UnavailableError } from "@qmtl/qmtl/dag";
  * const e = new UnavailableError("neo4j unreachable at bolt://db:7687");
- * console.log(e.code, e.retryable); // "E_UNAVAILABLE" true
+ * assert.equal(e.code, "E_UNAVAILABLE");
+ * assert.equal(e.retryable, true);
  * ```
  */
 export class UnavailableError extends RegistryError {
@@ -105,9 +107,11 @@ export class UnavailableError extends RegistryError {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { CycleError } from "@qmtl/qmtl/dag";
  * const e = new CycleError(["sha256:a", "sha256:b", "sha256:a"]);
- * console.log(e.code, e.path.length); // "E_CYCLE" 3
+ * assert.equal(e.code, "E_CYCLE");
+ * assert.equal(e.path.length, 3);
  * ```
  */
 export class CycleError extends RegistryError {
@@ -134,9 +138,11 @@ export class CycleError extends RegistryError {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { UnknownInputError } from "@qmtl/qmtl/dag";
  * const e = new UnknownInputError("sha256:b", "sha256:a");
- * console.log(e.code, e.input); // "E_UNKNOWN_INPUT" "sha256:a"
+ * assert.equal(e.code, "E_UNKNOWN_INPUT");
+ * assert.equal(e.input, "sha256:a");
  * ```
  */
 export class UnknownInputError extends RegistryError {
@@ -165,9 +171,10 @@ export class UnknownInputError extends RegistryError {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { NotFoundError } from "@qmtl/qmtl/dag";
  * const e = new NotFoundError("node sha256:a not found", { nodeId: "sha256:a" });
- * console.log(e.code); // "E_NOT_FOUND"
+ * assert.equal(e.code, "E_NOT_FOUND");
  * ```
  */
 export class NotFoundError extends RegistryError {
@@ -190,9 +197,10 @@ export class NotFoundError extends RegistryError {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ConflictError } from "@qmtl/qmtl/dag";
  * const e = new ConflictError("topic btc_Processing_ab12cd34_v1 is in use");
- * console.log(e.code); // "E_CONFLICT"
+ * assert.equal(e.code, "E_CONFLICT");
  * ```
  */
 export class ConflictError extends RegistryError {
@@ -248,13 +256,15 @@ const REJECTION_CODE: Readonly<Record<StoreRejection, DagErrorCode>> = {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { StoreRejectedError } from "@qmtl/qmtl/dag";
  * const e = new StoreRejectedError(
  *   "transaction_memory",
  *   "the DAG needs more memory than one registry transaction may use",
  *   { storeCode: "Neo.TransientError.General.MemoryPoolOutOfMemoryError" },
  * );
- * console.log(e.code, e.retryable); // "E_PAYLOAD_TOO_LARGE" false
+ * assert.equal(e.code, "E_PAYLOAD_TOO_LARGE");
+ * assert.equal(e.retryable, false);
  * ```
  */
 export class StoreRejectedError extends RegistryError {

@@ -54,12 +54,13 @@ export interface GcPlan {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { gcPlan } from "@qmtl/qmtl/dag";
  * const p = gcPlan(
  *   [{ nodeId: "a", lastRefAt: 0, dependents: ["b"] }, { nodeId: "b", lastRefAt: 0, dependents: [] }],
  *   { cutoff: 10 },
  * );
- * p.levels; // [["b"], ["a"]]
+ * assert.deepEqual(p.levels, [["b"], ["a"]]);
  * ```
  */
 export function gcPlan(

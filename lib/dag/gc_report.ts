@@ -16,9 +16,10 @@ import type { GcReport } from "./registry.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { gcReport } from "./gc_report.ts";
  * const plan = { observed: 1, levels: [["a"]], keptInGrace: [], keptWithDependents: [] };
- * gcReport(plan, ["a"], ["t_a"]).removed; // ["a"]
+ * assert.deepEqual(gcReport(plan, ["a"], ["t_a"]).removed, ["a"]);
  * ```
  */
 export function gcReport(

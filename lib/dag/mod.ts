@@ -7,10 +7,11 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { MemoryRegistry, type NodeRegistry } from "@qmtl/qmtl/dag";
  * const registry: NodeRegistry = new MemoryRegistry();
  * const node = await registry.getNode("sha256:…");
- * console.log(node?.topic); // undefined: nothing committed yet
+ * assert.equal(node?.topic, undefined); // nothing committed yet
  * await registry.close();
  * ```
  *

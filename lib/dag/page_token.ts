@@ -11,8 +11,9 @@ import { RegistryError } from "./errors.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { decodePageToken, encodePageToken } from "@qmtl/qmtl/dag";
- * decodePageToken(encodePageToken("sha256:ab")); // "sha256:ab"
+ * assert.equal(decodePageToken(encodePageToken("sha256:ab")), "sha256:ab");
  * ```
  */
 export function encodePageToken(lastKey: string): string {
@@ -29,8 +30,9 @@ export function encodePageToken(lastKey: string): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { decodePageToken } from "@qmtl/qmtl/dag";
- * decodePageToken(""); // ""
+ * assert.equal(decodePageToken(""), "");
  * ```
  */
 export function decodePageToken(token: string | undefined): string {
@@ -51,9 +53,10 @@ export function decodePageToken(token: string | undefined): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { clampPageSize } from "@qmtl/qmtl/dag";
- * clampPageSize(undefined); // 100
- * clampPageSize(5000); // 1000
+ * assert.equal(clampPageSize(undefined), 100);
+ * assert.equal(clampPageSize(5000), 1000);
  * ```
  */
 export function clampPageSize(

@@ -360,8 +360,9 @@ export interface NodeRegistry {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { sentinelIdOf } from "@qmtl/qmtl/dag";
- * sentinelIdOf("st_1", "2"); // "st_1@2"
+ * assert.equal(sentinelIdOf("st_1", "2"), "st_1@2");
  * ```
  */
 export function sentinelIdOf(strategyId: string, version: string): string {

@@ -15,8 +15,9 @@ import type { NodeSpec } from "../contracts/messages.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { topicAsset } from "@qmtl/qmtl/dag";
- * topicAsset({ metadata: { asset: "btc/usdt" }, paramsJson: "{}" }); // "btc-usdt"
+ * assert.equal(topicAsset({ metadata: { asset: "btc/usdt" }, paramsJson: "{}" }), "btc-usdt");
  * ```
  */
 export function topicAsset(
@@ -63,8 +64,9 @@ export function sanitiseTopicPart(raw: string): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { shortHash } from "@qmtl/qmtl/dag";
- * shortHash("sha256:ab12cd34ef"); // "ab12cd34"
+ * assert.equal(shortHash("sha256:ab12cd34ef"), "ab12cd34");
  * ```
  */
 export function shortHash(nodeId: string): string {

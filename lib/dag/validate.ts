@@ -16,11 +16,13 @@ import { findCycle } from "./cycle.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { create } from "@bufbuild/protobuf";
  * import { StrategyDagSchema } from "@qmtl/qmtl/contracts";
  * import { type ValidatedDag, validateDag } from "@qmtl/qmtl/dag";
  * const v: ValidatedDag = validateDag(create(StrategyDagSchema, { name: "empty" }));
- * console.log(v.nodes.length, [...v.externalInputs.keys()]); // 0 []
+ * assert.equal(v.nodes.length, 0);
+ * assert.deepEqual([...v.externalInputs.keys()], []);
  * ```
  */
 export interface ValidatedDag {
@@ -47,11 +49,12 @@ function invalid(message: string, nodeId = ""): RegistryError {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { create } from "@bufbuild/protobuf";
  * import { StrategyDagSchema } from "@qmtl/qmtl/contracts";
  * import { validateDag } from "@qmtl/qmtl/dag";
  * const v = validateDag(create(StrategyDagSchema, { name: "empty" }));
- * v.nodes.length; // 0
+ * assert.equal(v.nodes.length, 0);
  * ```
  */
 export function validateDag(dag: StrategyDag): ValidatedDag {
@@ -110,10 +113,11 @@ export function validateDag(dag: StrategyDag): ValidatedDag {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { create } from "@bufbuild/protobuf";
  * import { StrategyDagSchema } from "@qmtl/qmtl/contracts";
  * import { defaultDagHash } from "@qmtl/qmtl/dag";
- * defaultDagHash(create(StrategyDagSchema, { name: "e" })).startsWith("sha256:"); // true
+ * assert.match(defaultDagHash(create(StrategyDagSchema, { name: "e" })), /^sha256:[0-9a-f]{64}$/);
  * ```
  */
 export function defaultDagHash(dag: StrategyDag): string {

@@ -185,6 +185,7 @@ export interface GatewayOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createGateway } from "@qmtl/qmtl/gateway";
  * import { MemoryRegistry } from "@qmtl/qmtl/dag";
  * import { MemoryEventLog, MemoryQueue } from "@qmtl/qmtl/queue";
@@ -194,7 +195,7 @@ export interface GatewayOptions {
  *   worker: { autoStart: false },
  * });
  * await gateway.worker.start();
- * console.log(gateway.worker.alive); // true
+ * assert.ok(gateway.worker.alive);
  * await gateway.close();
  * ```
  */

@@ -261,8 +261,9 @@ export interface StrategyServiceOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { strategyIdOf } from "@qmtl/qmtl/gateway";
- * strategyIdOf("alice", "sha256:" + "0".repeat(64)).length; // 27
+ * assert.equal(strategyIdOf("alice", "sha256:" + "0".repeat(64)).length, 27);
  * ```
  */
 export function strategyIdOf(owner: string, dagHash: string): string {

@@ -29,8 +29,9 @@ export type Role = "reader" | "submitter" | "operator" | "service";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ROLES } from "@qmtl/qmtl/gateway";
- * ROLES.includes("operator"); // true
+ * assert.ok(ROLES.includes("operator"));
  * ```
  */
 export const ROLES: readonly Role[] = Object.freeze([

@@ -90,6 +90,7 @@ function cloneSpec(spec: NodeSpec): NodeSpec {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { create } from "@bufbuild/protobuf";
  * import { StrategyDagSchema } from "@qmtl/qmtl/contracts";
  * import { MemoryRegistry } from "@qmtl/qmtl/dag";
@@ -98,7 +99,7 @@ function cloneSpec(spec: NodeSpec): NodeSpec {
  *   create(StrategyDagSchema, { name: "empty" }),
  *   { strategyId: "st_1", version: "1", owner: "alice" },
  * );
- * console.log(diff.sentinelId); // "st_1@1"
+ * assert.equal(diff.sentinelId, "st_1@1");
  * await reg.close();
  * ```
  */

@@ -35,10 +35,11 @@ export const ITEM_SEP = "\u001e";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Columns } from "./columns.ts";
  * const c = new Columns();
  * c.text("id", ["a", "b"]);
- * c.params.id; // "\u001fa\u001fb"
+ * assert.equal(c.params.id, "\u001fa\u001fb");
  * ```
  */
 export class Columns {
@@ -50,9 +51,11 @@ export class Columns {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { Columns } from "./columns.ts";
    * const c = new Columns().text("name", ["a\u001fb"]);
-   * c.params.name_l; // ["a\u001fb"]: holds the separator, sent as a list
+   * assert.deepEqual(c.params.name_l, ["a\u001fb"]); // holds the separator, sent as a list
+   * assert.equal(c.params.name, null);
    * ```
    */
   text(name: string, values: readonly string[]): this {
@@ -71,8 +74,9 @@ export class Columns {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { Columns } from "./columns.ts";
-   * new Columns().int("k", [1, 20]).params.k; // "1,20"
+   * assert.equal(new Columns().int("k", [1, 20]).params.k, "1,20");
    * ```
    */
   int(name: string, values: readonly number[]): this {
@@ -91,8 +95,9 @@ export class Columns {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { Columns } from "./columns.ts";
-   * new Columns().lists("tags", [["a", "b"], []]).params.tags; // "\u001fa\u001eb\u001f"
+   * assert.equal(new Columns().lists("tags", [["a", "b"], []]).params.tags, "\u001fa\u001eb\u001f");
    * ```
    */
   lists(name: string, values: readonly (readonly string[])[]): this {
@@ -118,8 +123,9 @@ export class Columns {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { textColumn } from "./columns.ts";
- * textColumn("id"); // "coalesce($id_l, split($id, $fs)[1..])"
+ * assert.equal(textColumn("id"), "coalesce($id_l, split($id, $fs)[1..])");
  * ```
  */
 export function textColumn(name: string): string {
@@ -132,8 +138,9 @@ export function textColumn(name: string): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { intColumn } from "./columns.ts";
- * intColumn("k").includes("toInteger"); // true
+ * assert.ok(intColumn("k").includes("toInteger"));
  * ```
  */
 export function intColumn(name: string): string {
@@ -146,8 +153,9 @@ export function intColumn(name: string): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { listColumn } from "./columns.ts";
- * listColumn("tags").includes("$is"); // true
+ * assert.ok(listColumn("tags").includes("$is"));
  * ```
  */
 export function listColumn(name: string): string {

@@ -67,8 +67,9 @@ const NAMESPACE = /^[A-Za-z0-9_.-]+$/;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { checkNamespace } from "@qmtl/qmtl/dag";
- * checkNamespace("test_1"); // "test_1"
+ * assert.equal(checkNamespace("test_1"), "test_1");
  * ```
  */
 export function checkNamespace(ns: string): string {

@@ -64,8 +64,9 @@ const LOOKUP = `WITH ${textColumn("lid")} AS ids
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Q_DIFF_OPEN } from "./cypher.ts";
- * Q_DIFF_OPEN.includes("HAS_VERSION"); // true
+ * assert.ok(Q_DIFF_OPEN.includes("HAS_VERSION"));
  * ```
  */
 export const Q_DIFF_OPEN: string = `${REPLAN_SKIP}
@@ -97,8 +98,9 @@ RETURN v.dag_hash AS hash, v.retired AS retired, born, pending, found, topics`;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Q_CONTENTS } from "./cypher.ts";
- * Q_CONTENTS.includes("CONTAINS"); // true
+ * assert.ok(Q_CONTENTS.includes("CONTAINS"));
  * ```
  */
 export const Q_CONTENTS: string = `${REPLAN_SKIP}
@@ -119,8 +121,9 @@ RETURN collect([n.node_id, c.created = true,
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Q_CHUNK_LINK } from "./cypher.ts";
- * Q_CHUNK_LINK.includes("MERGE (v)-[:CONTAINS]->(n)"); // true
+ * assert.ok(Q_CHUNK_LINK.includes("MERGE (v)-[:CONTAINS]->(n)"));
  * ```
  */
 export const Q_CHUNK_LINK: string = `${REPLAN_SKIP}
@@ -142,8 +145,9 @@ RETURN found, topics,
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Q_TOPICS_TAKEN } from "./cypher.ts";
- * Q_TOPICS_TAKEN.includes("Topic"); // true
+ * assert.ok(Q_TOPICS_TAKEN.includes("Topic"));
  * ```
  */
 export const Q_TOPICS_TAKEN: string = `${REPLAN_SKIP}
@@ -158,8 +162,9 @@ RETURN collect(i) AS taken`;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Q_TAKEN_TOPICS } from "./cypher.ts";
- * Q_TAKEN_TOPICS.includes("STARTS WITH"); // true
+ * assert.ok(Q_TAKEN_TOPICS.includes("STARTS WITH"));
  * ```
  */
 export const Q_TAKEN_TOPICS: string = `${REPLAN_SKIP}
@@ -188,8 +193,9 @@ RETURN t.name AS name`;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Q_DIFF_CREATE } from "./cypher.ts";
- * Q_DIFF_CREATE.includes("CREATE (n:ComputeNode"); // true
+ * assert.ok(Q_DIFF_CREATE.includes("CREATE (n:ComputeNode"));
  * ```
  */
 export const Q_DIFF_CREATE: string = `${REPLAN_SKIP}
@@ -240,8 +246,9 @@ RETURN size(made) AS made`;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Q_DIFF_EDGES } from "./cypher.ts";
- * Q_DIFF_EDGES.includes("DEPENDS_ON"); // true
+ * assert.ok(Q_DIFF_EDGES.includes("DEPENDS_ON"));
  * ```
  */
 export const Q_DIFF_EDGES: string = `${REPLAN_SKIP}
@@ -259,8 +266,9 @@ RETURN count(*) AS external`;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Q_ATTACH_TOPICS } from "./cypher.ts";
- * Q_ATTACH_TOPICS.includes("EMITS"); // true
+ * assert.ok(Q_ATTACH_TOPICS.includes("EMITS"));
  * ```
  */
 export const Q_ATTACH_TOPICS: string = `${REPLAN_SKIP}
@@ -281,8 +289,9 @@ RETURN count(*) AS attached`;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Q_CHUNK_CLOSE } from "./cypher.ts";
- * Q_CHUNK_CLOSE.includes("REMOVE v.pending"); // true
+ * assert.ok(Q_CHUNK_CLOSE.includes("REMOVE v.pending"));
  * ```
  */
 export const Q_CHUNK_CLOSE: string = `${REPLAN_SKIP}
@@ -302,8 +311,9 @@ RETURN same, retired, links, v.pending IS NULL AS complete`;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Q_CHUNK_ABORT } from "./cypher.ts";
- * Q_CHUNK_ABORT.includes("DELETE c"); // true
+ * assert.ok(Q_CHUNK_ABORT.includes("DELETE c"));
  * ```
  */
 export const Q_CHUNK_ABORT: string = `${REPLAN_SKIP}
@@ -325,8 +335,9 @@ RETURN count(*) AS removed`;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Q_CHUNK_DROP } from "./cypher.ts";
- * Q_CHUNK_DROP.includes("DETACH DELETE v"); // true
+ * assert.ok(Q_CHUNK_DROP.includes("DETACH DELETE v"));
  * ```
  */
 export const Q_CHUNK_DROP: string = `
@@ -340,8 +351,9 @@ RETURN count(*) AS dropped`;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Q_GET_NODE } from "./cypher.ts";
- * Q_GET_NODE.includes("$uid"); // true
+ * assert.ok(Q_GET_NODE.includes("$uid"));
  * ```
  */
 export const Q_GET_NODE: string = `
@@ -354,8 +366,9 @@ RETURN ${NODE_PROJECTION}`;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Q_LIST_NODES } from "./cypher.ts";
- * Q_LIST_NODES.includes("ORDER BY n.uid"); // true
+ * assert.ok(Q_LIST_NODES.includes("ORDER BY n.uid"));
  * ```
  */
 export const Q_LIST_NODES: string = `
@@ -372,8 +385,9 @@ RETURN ${NODE_PROJECTION}`;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { qNeighbours } from "./cypher.ts";
- * qNeighbours("out").includes("DEPENDS_ON"); // true
+ * assert.ok(qNeighbours("out").includes("DEPENDS_ON"));
  * ```
  */
 export function qNeighbours(direction: "out" | "in"): string {
@@ -394,8 +408,9 @@ RETURN n IS NOT NULL AS present, ${NODE_PROJECTION}`;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Q_BY_TAGS } from "./cypher.ts";
- * Q_BY_TAGS.includes("TAGGED"); // true
+ * assert.ok(Q_BY_TAGS.includes("TAGGED"));
  * ```
  */
 export const Q_BY_TAGS: string = `
@@ -413,8 +428,9 @@ RETURN ${NODE_PROJECTION}`;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Q_STRATEGIES_USING } from "./cypher.ts";
- * Q_STRATEGIES_USING.includes("CONTAINS"); // true
+ * assert.ok(Q_STRATEGIES_USING.includes("CONTAINS"));
  * ```
  */
 export const Q_STRATEGIES_USING: string = `
@@ -430,8 +446,9 @@ ORDER BY v.sentinel_id`;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Q_EDGE_LOCK } from "./cypher.ts";
- * Q_EDGE_LOCK.includes("DagLock"); // true
+ * assert.ok(Q_EDGE_LOCK.includes("DagLock"));
  * ```
  */
 export const Q_EDGE_LOCK: string = `
@@ -445,8 +462,9 @@ SET l.at = $now`;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Q_EDGE_CHECK } from "./cypher.ts";
- * Q_EDGE_CHECK.includes("shortestPath"); // true
+ * assert.ok(Q_EDGE_CHECK.includes("shortestPath"));
  * ```
  */
 export const Q_EDGE_CHECK: string = `
@@ -465,8 +483,9 @@ RETURN f IS NOT NULL AS hasFrom, t IS NOT NULL AS hasTo,
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Q_EDGE_ADD } from "./cypher.ts";
- * Q_EDGE_ADD.includes("MERGE (f)-[:DEPENDS_ON]->(t)"); // true
+ * assert.ok(Q_EDGE_ADD.includes("MERGE (f)-[:DEPENDS_ON]->(t)"));
  * ```
  */
 export const Q_EDGE_ADD: string = `
@@ -480,8 +499,9 @@ SET f.updated_at = $now`;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Q_EDGE_REMOVE } from "./cypher.ts";
- * Q_EDGE_REMOVE.includes("DELETE r"); // true
+ * assert.ok(Q_EDGE_REMOVE.includes("DELETE r"));
  * ```
  */
 export const Q_EDGE_REMOVE: string = `
@@ -497,8 +517,9 @@ RETURN count(*) AS removed`;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Q_RETIRE } from "./cypher.ts";
- * Q_RETIRE.includes("retired_at"); // true
+ * assert.ok(Q_RETIRE.includes("retired_at"));
  * ```
  */
 export const Q_RETIRE: string = `
@@ -521,8 +542,9 @@ RETURN was, coalesce(v.releasing, false) AS releasing`;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Q_RELEASE } from "./cypher.ts";
- * Q_RELEASE.includes("_lock"); // true
+ * assert.ok(Q_RELEASE.includes("_lock"));
  * ```
  */
 export const Q_RELEASE: string = `
@@ -543,8 +565,9 @@ RETURN collect(CASE WHEN free THEN n.node_id END) AS released,
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Q_RELEASE_DONE } from "./cypher.ts";
- * Q_RELEASE_DONE.includes("REMOVE v.releasing"); // true
+ * assert.ok(Q_RELEASE_DONE.includes("REMOVE v.releasing"));
  * ```
  */
 export const Q_RELEASE_DONE: string = `
@@ -557,8 +580,9 @@ REMOVE v.releasing`;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Q_RELEASING } from "./cypher.ts";
- * Q_RELEASING.includes("releasing"); // true
+ * assert.ok(Q_RELEASING.includes("releasing"));
  * ```
  */
 export const Q_RELEASING: string = `
@@ -571,8 +595,9 @@ RETURN v.uid AS uid`;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Q_GET_TOPIC } from "./cypher.ts";
- * Q_GET_TOPIC.includes("Topic"); // true
+ * assert.ok(Q_GET_TOPIC.includes("Topic"));
  * ```
  */
 export const Q_GET_TOPIC: string = `
@@ -584,8 +609,9 @@ RETURN ${TOPIC_PROJECTION}`;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Q_LIST_TOPICS } from "./cypher.ts";
- * Q_LIST_TOPICS.includes("ORDER BY t.uid"); // true
+ * assert.ok(Q_LIST_TOPICS.includes("ORDER BY t.uid"));
  * ```
  */
 export const Q_LIST_TOPICS: string = `
@@ -599,8 +625,9 @@ RETURN ${TOPIC_PROJECTION}`;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Q_LOCK_NODE } from "./cypher.ts";
- * Q_LOCK_NODE.includes("_lock"); // true
+ * assert.ok(Q_LOCK_NODE.includes("_lock"));
  * ```
  */
 export const Q_LOCK_NODE: string = `
@@ -615,8 +642,9 @@ RETURN head([(n)-[:EMITS]->(t:Topic) | t.name]) AS topic,
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Q_CREATE_TOPIC } from "./cypher.ts";
- * Q_CREATE_TOPIC.includes("CREATE (t:Topic"); // true
+ * assert.ok(Q_CREATE_TOPIC.includes("CREATE (t:Topic"));
  * ```
  */
 export const Q_CREATE_TOPIC: string = `
@@ -634,8 +662,9 @@ RETURN ${TOPIC_PROJECTION}`;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Q_TOPIC_FOR_DELETE } from "./cypher.ts";
- * Q_TOPIC_FOR_DELETE.includes("refs"); // true
+ * assert.ok(Q_TOPIC_FOR_DELETE.includes("refs"));
  * ```
  */
 export const Q_TOPIC_FOR_DELETE: string = `
@@ -654,8 +683,9 @@ RETURN n.node_id AS nodeId,
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Q_DELETE_TOPIC } from "./cypher.ts";
- * Q_DELETE_TOPIC.includes("DETACH DELETE"); // true
+ * assert.ok(Q_DELETE_TOPIC.includes("DETACH DELETE"));
  * ```
  */
 export const Q_DELETE_TOPIC: string = `
@@ -668,8 +698,9 @@ DETACH DELETE t`;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Q_GC_SCAN } from "./cypher.ts";
- * Q_GC_SCAN.includes("last_ref_at"); // true
+ * assert.ok(Q_GC_SCAN.includes("last_ref_at"));
  * ```
  */
 export const Q_GC_SCAN: string = `
@@ -688,8 +719,9 @@ LIMIT $limit`;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Q_GC_DELETE } from "./cypher.ts";
- * Q_GC_DELETE.includes("DETACH DELETE n"); // true
+ * assert.ok(Q_GC_DELETE.includes("DETACH DELETE n"));
  * ```
  */
 export const Q_GC_DELETE: string = `
@@ -717,8 +749,9 @@ RETURN id, names, tags`;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Q_GC_TAGS } from "./cypher.ts";
- * Q_GC_TAGS.includes("TAGGED"); // true
+ * assert.ok(Q_GC_TAGS.includes("TAGGED"));
  * ```
  */
 export const Q_GC_TAGS: string = `
@@ -740,8 +773,9 @@ RETURN count(*) AS deleted`;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Q_PURGE_LINKS } from "./cypher.ts";
- * Q_PURGE_LINKS.includes("DELETE r"); // true
+ * assert.ok(Q_PURGE_LINKS.includes("DELETE r"));
  * ```
  */
 export const Q_PURGE_LINKS: string = `
@@ -764,8 +798,9 @@ RETURN count(*) AS deleted`;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Q_PURGE_BATCH } from "./cypher.ts";
- * Q_PURGE_BATCH.includes("DETACH DELETE"); // true
+ * assert.ok(Q_PURGE_BATCH.includes("DETACH DELETE"));
  * ```
  */
 export const Q_PURGE_BATCH: string = `

@@ -42,8 +42,9 @@ export interface TransactionBudget {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { DEFAULT_TRANSACTION_BUDGET } from "@qmtl/qmtl/dag";
- * DEFAULT_TRANSACTION_BUDGET.maxNodes; // 10000
+ * assert.equal(DEFAULT_TRANSACTION_BUDGET.maxNodes, 10000);
  * ```
  */
 export const DEFAULT_TRANSACTION_BUDGET: Readonly<TransactionBudget> = Object
@@ -87,9 +88,10 @@ export function nodeBytes(n: NodeSpec): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { dependencyOrder } from "./diff_plan.ts";
  * const a = { nodeId: "a", inputs: [] }, b = { nodeId: "b", inputs: ["a"] };
- * dependencyOrder([b, a]).map((n) => n.nodeId); // ["a", "b"]
+ * assert.deepEqual(dependencyOrder([b, a]).map((n) => n.nodeId), ["a", "b"]);
  * ```
  */
 export function dependencyOrder<T extends Pick<NodeSpec, "nodeId" | "inputs">>(

@@ -40,10 +40,11 @@ interface ConnectionInternals {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import neo4j from "neo4j-driver";
  * import { enableNoDelay } from "./driver.ts";
  * const driver = neo4j.driver("bolt://127.0.0.1:7687");
- * enableNoDelay(driver); // true with neo4j-driver 5.x
+ * assert.equal(enableNoDelay(driver), true); // with neo4j-driver 5.x
  * await driver.close();
  * ```
  */

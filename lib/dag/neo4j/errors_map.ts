@@ -91,8 +91,9 @@ const MEMORY: ReadonlySet<string> = new Set([
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { classifyNeo4jError, ConcurrentChange } from "./errors_map.ts";
- * classifyNeo4jError(new ConcurrentChange("2 of 3 edges created")); // "race"
+ * assert.equal(classifyNeo4jError(new ConcurrentChange("2 of 3 edges created")), "race");
  * ```
  */
 export class ConcurrentChange extends Error {
@@ -112,8 +113,9 @@ export class ConcurrentChange extends Error {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { neo4jCodeOf } from "./errors_map.ts";
- * neo4jCodeOf({ code: "ServiceUnavailable" }); // "ServiceUnavailable"
+ * assert.equal(neo4jCodeOf({ code: "ServiceUnavailable" }), "ServiceUnavailable");
  * ```
  */
 export function neo4jCodeOf(e: unknown): string {
@@ -136,12 +138,16 @@ function messageOf(e: unknown): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { classifyNeo4jError } from "./errors_map.ts";
- * classifyNeo4jError({ code: "Neo.TransientError.Transaction.DeadlockDetected" }); // "unavailable"
- * classifyNeo4jError({
- *   code: "Neo.TransientError.General.MemoryPoolOutOfMemoryError",
- *   message: "… db.memory.transaction.max threshold reached",
- * }); // "transaction_memory"
+ * assert.equal(classifyNeo4jError({ code: "Neo.TransientError.Transaction.DeadlockDetected" }), "unavailable");
+ * assert.equal(
+ *   classifyNeo4jError({
+ *     code: "Neo.TransientError.General.MemoryPoolOutOfMemoryError",
+ *     message: "… db.memory.transaction.max threshold reached",
+ *   }),
+ *   "transaction_memory",
+ * );
  * ```
  */
 export function classifyNeo4jError(e: unknown): Neo4jFailure {
@@ -187,9 +193,10 @@ export function classifyNeo4jError(e: unknown): Neo4jFailure {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { isUnavailable } from "./errors_map.ts";
- * isUnavailable({ code: "ServiceUnavailable" }); // true
- * isUnavailable({ code: "Neo.ClientError.Statement.SyntaxError" }); // false
+ * assert.ok(isUnavailable({ code: "ServiceUnavailable" }));
+ * assert.equal(isUnavailable({ code: "Neo.ClientError.Statement.SyntaxError" }), false);
  * ```
  */
 export function isUnavailable(e: unknown): boolean {
@@ -203,8 +210,9 @@ export function isUnavailable(e: unknown): boolean {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { isConcurrentRace } from "./errors_map.ts";
- * isConcurrentRace({ code: "Neo.ClientError.Schema.ConstraintValidationFailed" }); // true
+ * assert.ok(isConcurrentRace({ code: "Neo.ClientError.Schema.ConstraintValidationFailed" }));
  * ```
  */
 export function isConcurrentRace(e: unknown): boolean {
@@ -218,8 +226,9 @@ export function isConcurrentRace(e: unknown): boolean {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { isPermanent } from "./errors_map.ts";
- * isPermanent({ code: "Neo.DatabaseError.Statement.ExecutionFailed", message: "Property value is too large to index" }); // true
+ * assert.ok(isPermanent({ code: "Neo.DatabaseError.Statement.ExecutionFailed", message: "Property value is too large to index" }));
  * ```
  */
 export function isPermanent(e: unknown): boolean {
@@ -236,8 +245,9 @@ export function isPermanent(e: unknown): boolean {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { toRegistryError } from "./errors_map.ts";
- * toRegistryError({ code: "ServiceUnavailable", message: "down" }).code; // "E_UNAVAILABLE"
+ * assert.equal(toRegistryError({ code: "ServiceUnavailable", message: "down" }).code, "E_UNAVAILABLE");
  * ```
  */
 export function toRegistryError(e: unknown, what = "neo4j"): RegistryError {

@@ -47,8 +47,9 @@ export interface Migration {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { MIGRATIONS } from "@qmtl/qmtl/dag";
- * MIGRATIONS[0].version; // 1
+ * assert.equal(MIGRATIONS[0].version, 1);
  * ```
  */
 export const MIGRATIONS: readonly Migration[] = Object.freeze([

@@ -67,9 +67,10 @@ function strs(v: unknown): string[] {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { nodeRecordOf } from "./records.ts";
  * const r = nodeRecordOf({ n: { node_id: "sha256:…", node_type: "Processing", interval: 60, period: 1 }, topic: "t", refs: 1 });
- * r.refCount; // 1
+ * assert.equal(r.refCount, 1);
  * ```
  */
 export function nodeRecordOf(row: Record<string, unknown>): NodeRecord {
@@ -108,8 +109,9 @@ export function nodeRecordOf(row: Record<string, unknown>): NodeRecord {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { topicOf } from "./records.ts";
- * topicOf({ t: { name: "x_v1", retention_ms: 1000, partitions: 1, created_at: 0, node_id: null } }).nodeId; // ""
+ * assert.equal(topicOf({ t: { name: "x_v1", retention_ms: 1000, partitions: 1, created_at: 0, node_id: null } }).nodeId, "");
  * ```
  */
 export function topicOf(row: Record<string, unknown>): TopicDescriptor {

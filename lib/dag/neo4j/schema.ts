@@ -65,8 +65,9 @@ function range(name: string, label: string, props: string[]): SchemaObject {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { SCHEMA } from "@qmtl/qmtl/dag";
- * SCHEMA.some((o) => o.name === "qmtl_tag_uid"); // true
+ * assert.ok(SCHEMA.some((o) => o.name === "qmtl_tag_uid"));
  * ```
  */
 export const SCHEMA: readonly SchemaObject[] = Object.freeze([
@@ -89,8 +90,9 @@ export const SCHEMA: readonly SchemaObject[] = Object.freeze([
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { RETIRED_SCHEMA } from "@qmtl/qmtl/dag";
- * RETIRED_SCHEMA.map((o) => o.name).includes("qmtl_topic_name"); // true
+ * assert.ok(RETIRED_SCHEMA.map((o) => o.name).includes("qmtl_topic_name"));
  * ```
  */
 export const RETIRED_SCHEMA: readonly SchemaObject[] = Object.freeze([
@@ -145,8 +147,11 @@ export interface ExistingSchemaRow {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { diffSchema, SCHEMA } from "@qmtl/qmtl/dag";
- * diffSchema([], []).length === SCHEMA.length; // true: everything missing
+ * const issues = diffSchema([], []); // empty database: everything missing
+ * assert.equal(issues.length, SCHEMA.length);
+ * assert.ok(issues.every((i) => i.problem === "missing"));
  * ```
  */
 export function diffSchema(

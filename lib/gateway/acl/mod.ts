@@ -16,8 +16,9 @@ export * from "./routes.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { isAllowed, routeById } from "@qmtl/qmtl/gateway";
- * isAllowed(routeById("rpc.SubmitStrategy"), { subject: "a", roles: ["reader"] }); // false
+ * assert.equal(isAllowed(routeById("rpc.SubmitStrategy"), { subject: "a", roles: ["reader"] }), false);
  * ```
  */
 export function isAllowed(
@@ -58,8 +59,9 @@ export function forbidden(route: RouteDef, held: readonly Role[]): QmtlError {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { seesAllStrategies } from "@qmtl/qmtl/gateway";
- * seesAllStrategies({ subject: "ops", roles: ["operator"] }); // true
+ * assert.ok(seesAllStrategies({ subject: "ops", roles: ["operator"] }));
  * ```
  */
 export function seesAllStrategies(principal: Principal | undefined): boolean {

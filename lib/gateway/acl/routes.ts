@@ -441,8 +441,9 @@ export const ROUTES: readonly RouteDef[] = Object.freeze(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { routeById } from "@qmtl/qmtl/gateway";
- * routeById("ops.healthz").path; // "/healthz"
+ * assert.equal(routeById("ops.healthz").path, "/healthz");
  * ```
  */
 export function routeById(id: RouteId): RouteDef {

@@ -289,8 +289,9 @@ function quote(s: string): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { unauthenticated } from "@qmtl/qmtl/gateway";
- * unauthenticated("token expired").httpStatus; // 401
+ * assert.equal(unauthenticated("token expired").httpStatus, 401);
  * ```
  */
 export function unauthenticated(description: string): QmtlError {
@@ -315,8 +316,9 @@ const BEARER = /^Bearer[ ]+([A-Za-z0-9._~+/=-]+)$/i;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { bearerToken } from "./mod.ts";
- * bearerToken("Bearer abc.def.ghi"); // "abc.def.ghi"
+ * assert.equal(bearerToken("Bearer abc.def.ghi"), "abc.def.ghi");
  * ```
  */
 export function bearerToken(header: string | undefined | null): string {

@@ -64,9 +64,10 @@ export function assertDeclaredSize(req: Request, max: number): void {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { readBodyLimited } from "./mod.ts";
  * const bytes = await readBodyLimited(new Request("http://x", { method: "POST", body: "hi" }), 10);
- * bytes.length; // 2
+ * assert.equal(bytes.length, 2);
  * ```
  */
 export async function readBodyLimited(

@@ -36,10 +36,11 @@ const ERROR_HEADERS = new WeakMap<QmtlError, Record<string, string>>();
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { QmtlError } from "@qmtl/qmtl/contracts";
  * import { errorHeaders, withHeaders } from "./errors.ts";
  * const e = withHeaders(new QmtlError("E_UNAUTHENTICATED", "no token"), { "www-authenticate": "Bearer" });
- * errorHeaders(e)["www-authenticate"]; // "Bearer"
+ * assert.equal(errorHeaders(e)["www-authenticate"], "Bearer");
  * ```
  */
 export function withHeaders(
@@ -57,9 +58,10 @@ export function withHeaders(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { QmtlError } from "@qmtl/qmtl/contracts";
  * import { errorHeaders } from "./errors.ts";
- * errorHeaders(new QmtlError("E_UNAVAILABLE", "neo4j down"))["retry-after"]; // "5"
+ * assert.equal(errorHeaders(new QmtlError("E_UNAVAILABLE", "neo4j down"))["retry-after"], "5");
  * ```
  */
 export function errorHeaders(err: QmtlError): Record<string, string> {
@@ -79,12 +81,13 @@ export function errorHeaders(err: QmtlError): Record<string, string> {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Code } from "@connectrpc/connect";
  * import { QmtlError } from "@qmtl/qmtl/contracts";
  * import { connectErrorOf } from "./errors.ts";
  * const e = connectErrorOf(new QmtlError("E_POLICY", "too many nodes"));
- * e.code === Code.PermissionDenied; // true
- * e.rawMessage; // "[E_POLICY] too many nodes"
+ * assert.equal(e.code, Code.PermissionDenied);
+ * assert.equal(e.rawMessage, "[E_POLICY] too many nodes");
  * ```
  */
 export function connectErrorOf(err: QmtlError, code?: Code): ConnectError {
@@ -103,9 +106,10 @@ export function connectErrorOf(err: QmtlError, code?: Code): ConnectError {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Code } from "@connectrpc/connect";
  * import { qmtlCodeOf } from "./errors.ts";
- * qmtlCodeOf(Code.InvalidArgument); // "E_INVALID"
+ * assert.equal(qmtlCodeOf(Code.InvalidArgument), "E_INVALID");
  * ```
  */
 export function qmtlCodeOf(code: Code): ErrorCode {
@@ -122,9 +126,10 @@ export function qmtlCodeOf(code: Code): ErrorCode {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ConnectError } from "@connectrpc/connect";
  * import { hasQmtlDetail } from "./errors.ts";
- * hasQmtlDetail(new ConnectError("x")); // false
+ * assert.equal(hasQmtlDetail(new ConnectError("x")), false);
  * ```
  */
 export function hasQmtlDetail(err: ConnectError): boolean {
@@ -139,10 +144,11 @@ export function hasQmtlDetail(err: ConnectError): boolean {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Code, ConnectError } from "@connectrpc/connect";
  * import { withQmtlDetail } from "./errors.ts";
  * const e = withQmtlDetail(new ConnectError("bad timeout", Code.InvalidArgument));
- * e.rawMessage; // "[E_INVALID] bad timeout"
+ * assert.equal(e.rawMessage, "[E_INVALID] bad timeout");
  * ```
  */
 export function withQmtlDetail(err: ConnectError): ConnectError {
@@ -170,10 +176,11 @@ const GRPC_WEB = /^application\/grpc-web(?:-text)?(?:[+;]|$)/i;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Code, ConnectError } from "@connectrpc/connect";
  * import { rpcErrorResponse } from "./errors.ts";
  * const res = rpcErrorResponse(new ConnectError("no", Code.FailedPrecondition), new Headers());
- * res.status; // 400
+ * assert.equal(res.status, 400);
  * ```
  */
 export function rpcErrorResponse(

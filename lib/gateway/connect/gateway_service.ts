@@ -29,10 +29,11 @@ import type { Principal } from "../types.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createContextValues } from "@connectrpc/connect";
  * import { PRINCIPAL } from "./gateway_service.ts";
  * const values = createContextValues().set(PRINCIPAL, { subject: "alice", roles: ["reader"] });
- * values.get(PRINCIPAL)?.subject; // "alice"
+ * assert.equal(values.get(PRINCIPAL)?.subject, "alice");
  * ```
  */
 export const PRINCIPAL: ContextKey<Principal | undefined> = createContextKey<
@@ -44,9 +45,10 @@ export const PRINCIPAL: ContextKey<Principal | undefined> = createContextKey<
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createContextValues } from "@connectrpc/connect";
  * import { REQUEST_ID } from "./gateway_service.ts";
- * createContextValues().set(REQUEST_ID, "r-1").get(REQUEST_ID); // "r-1"
+ * assert.equal(createContextValues().set(REQUEST_ID, "r-1").get(REQUEST_ID), "r-1");
  * ```
  */
 export const REQUEST_ID: ContextKey<string> = createContextKey("", {

@@ -108,17 +108,21 @@ const SERVER_ERRORS: ReadonlySet<Code> = new Set([
  *
  * @example
  * ```ts
- * import { createPolicy, createLogger, StrategyService, TopicService } from "@qmtl/qmtl/gateway";
- * import { MemoryTopicStore } from "@qmtl/qmtl/queue";
- * import type { NodeRegistry } from "@qmtl/qmtl/dag";
+ * import assert from "node:assert/strict";
+ * import { createEventEmitter, createLogger, createPolicy, MemoryStrategyStore, StrategyService, TopicService } from "@qmtl/qmtl/gateway";
+ * import { MemoryEventLog, MemoryQueue, MemoryTopicStore } from "@qmtl/qmtl/queue";
+ * import { MemoryRegistry } from "@qmtl/qmtl/dag";
  * import { createRpcHandlers } from "./router.ts";
- * function paths(service: StrategyService, registry: NodeRegistry): string[] {
- *   const handlers = createRpcHandlers({
- *     service, registry, policy: createPolicy(), logger: createLogger(), maxBodyBytes: 1 << 20,
- *     topics: new TopicService({ store: new MemoryTopicStore(), registry }),
- *   });
- *   return [...handlers.keys()]; // ["/qmtl.v1.GatewayService/SubmitStrategy", …]
- * }
+ * const registry = new MemoryRegistry();
+ * const service = new StrategyService({
+ *   registry, queue: new MemoryQueue(), store: new MemoryStrategyStore(),
+ *   events: createEventEmitter({ log: new MemoryEventLog() }),
+ * });
+ * const handlers = createRpcHandlers({
+ *   service, registry, policy: createPolicy(), logger: createLogger(), maxBodyBytes: 1 << 20,
+ *   topics: new TopicService({ store: new MemoryTopicStore(), registry }),
+ * });
+ * assert.ok(handlers.has("/qmtl.v1.GatewayService/SubmitStrategy"));
  * ```
  */
 export function createRpcHandlers(

@@ -134,8 +134,9 @@ function internal(cause: unknown): QmtlError {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { apiKindOf } from "./mod.ts";
- * apiKindOf("/v1/nodes"); // "rest"
+ * assert.equal(apiKindOf("/v1/nodes"), "rest");
  * ```
  */
 export function apiKindOf(path: string): ApiKind {
@@ -150,10 +151,11 @@ export function apiKindOf(path: string): ApiKind {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { errorResponse } from "./mod.ts";
  * import { QmtlError } from "@qmtl/qmtl/contracts";
  * const res = errorResponse(new QmtlError("E_NOT_FOUND", "no such node"), "req-1");
- * res.status; // 404
+ * assert.equal(res.status, 404);
  * ```
  */
 export function errorResponse(err: QmtlError, requestId: string): Response {

@@ -23,8 +23,9 @@ export const GLOBAL_STREAM = "qmtl.strategies";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { strategyStream } from "@qmtl/qmtl/gateway";
- * strategyStream("st_1"); // "qmtl.strategy.st_1"
+ * assert.equal(strategyStream("st_1"), "qmtl.strategy.st_1");
  * ```
  */
 export function strategyStream(strategyId: string): string {
@@ -116,8 +117,9 @@ export interface EventEmitter {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { lifecycleEventId } from "./emitter.ts";
- * lifecycleEventId("st_1", 3); // "st_1-e3"
+ * assert.equal(lifecycleEventId("st_1", 3), "st_1-e3");
  * ```
  */
 export function lifecycleEventId(strategyId: string, seq: number): string {
@@ -282,6 +284,7 @@ export function createEventEmitter(options: EventEmitterOptions): EventEmitter {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { create } from "@bufbuild/protobuf";
  * import { cloudEventJson } from "./emitter.ts";
  * import { type Event, EventSchema } from "@qmtl/qmtl/contracts";
@@ -290,7 +293,11 @@ export function createEventEmitter(options: EventEmitterOptions): EventEmitter {
  *   subject: "st_1", time: "2026-01-01T00:00:00Z", dataContentType: "application/json",
  *   data: new TextEncoder().encode('{"strategyId":"st_1"}'),
  * });
- * JSON.stringify(cloudEventJson(e)); // {"specversion":"1.0",…,"data":{"strategyId":"st_1"}}
+ * assert.deepEqual(cloudEventJson(e), {
+ *   specversion: "1.0", id: "st_1-e1", source: "/qmtl/gateway", type: "qmtl.strategy.queued",
+ *   subject: "st_1", time: "2026-01-01T00:00:00Z", datacontenttype: "application/json",
+ *   data: { strategyId: "st_1" }, // the JSON payload, parsed
+ * });
  * ```
  */
 export function cloudEventJson(event: Event): Record<string, unknown> {

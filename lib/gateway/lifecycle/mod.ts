@@ -27,9 +27,10 @@ import { stateName } from "../../contracts/states.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { TRANSITIONS } from "@qmtl/qmtl/gateway";
  * import { StrategyState } from "@qmtl/qmtl/contracts";
- * TRANSITIONS[StrategyState.QUEUED]; // [PROCESSING]
+ * assert.deepEqual(TRANSITIONS[StrategyState.QUEUED], [StrategyState.PROCESSING]);
  * ```
  */
 export const TRANSITIONS: Readonly<
@@ -52,9 +53,10 @@ export const TRANSITIONS: Readonly<
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { canTransition } from "@qmtl/qmtl/gateway";
  * import { StrategyState } from "@qmtl/qmtl/contracts";
- * canTransition(StrategyState.COMPLETED, StrategyState.QUEUED); // false
+ * assert.equal(canTransition(StrategyState.COMPLETED, StrategyState.QUEUED), false);
  * ```
  */
 export function canTransition(from: StrategyState, to: StrategyState): boolean {
@@ -70,9 +72,10 @@ export { stateFromName, stateName } from "../../contracts/states.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { eventTypeOf } from "@qmtl/qmtl/gateway";
  * import { StrategyState } from "@qmtl/qmtl/contracts";
- * eventTypeOf(StrategyState.PROCESSING, StrategyState.COMPLETED); // "qmtl.strategy.completed"
+ * assert.equal(eventTypeOf(StrategyState.PROCESSING, StrategyState.COMPLETED), "qmtl.strategy.completed");
  * ```
  */
 export function eventTypeOf(from: StrategyState, to: StrategyState): string {

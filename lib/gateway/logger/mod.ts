@@ -115,8 +115,9 @@ const SECRET_KEY =
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { redact } from "@qmtl/qmtl/gateway";
- * redact({ token: "abc", n: 1 }); // { token: "<redacted>", n: 1 }
+ * assert.deepEqual(redact({ token: "abc", n: 1 }), { token: "<redacted>", n: 1 });
  * ```
  */
 export function redact(value: unknown, depth = 0): unknown {

@@ -51,8 +51,9 @@ function closed(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { REST_SCHEMAS } from "@qmtl/qmtl/gateway";
- * Object.keys(REST_SCHEMAS).includes("StrategyStatus"); // true
+ * assert.ok(Object.keys(REST_SCHEMAS).includes("StrategyStatus"));
  * ```
  */
 export const REST_SCHEMAS: Readonly<Record<string, Record<string, unknown>>> =
@@ -368,9 +369,10 @@ function operation(r: RouteDef): Record<string, unknown> {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { buildOpenApi } from "@qmtl/qmtl/gateway";
  * const doc = buildOpenApi({ version: "0.1.0" });
- * Object.keys(doc.paths as object).includes("/v1/strategies"); // true
+ * assert.ok(Object.keys(doc.paths as object).includes("/v1/strategies"));
  * ```
  */
 export function buildOpenApi(

@@ -116,10 +116,11 @@ export interface Policy {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { create } from "@bufbuild/protobuf";
  * import { StrategyDagSchema } from "@qmtl/qmtl/contracts";
  * import { dagDepth } from "@qmtl/qmtl/gateway";
- * dagDepth(create(StrategyDagSchema, { name: "s" })); // 0
+ * assert.equal(dagDepth(create(StrategyDagSchema, { name: "s" })), 0);
  * ```
  */
 export function dagDepth(dag: StrategyDag): number {

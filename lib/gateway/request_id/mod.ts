@@ -17,8 +17,9 @@ const VALID = /^[A-Za-z0-9._:-]{1,128}$/;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { requestIdFor } from "./mod.ts";
- * requestIdFor("abc-1"); // "abc-1"
+ * assert.equal(requestIdFor("abc-1"), "abc-1");
  * ```
  */
 export function requestIdFor(incoming: string | undefined): string {

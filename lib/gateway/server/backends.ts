@@ -43,9 +43,10 @@ import type { ServerConfig } from "./config.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { type Backends, openBackends } from "@qmtl/qmtl/server";
  * const b: Backends = await openBackends({ topics: { retentionMs: 60_000, maxLen: 100 } });
- * console.log(b.kind); // "memory"
+ * assert.equal(b.kind, "memory");
  * await b.close();
  * ```
  */

@@ -642,9 +642,11 @@ export interface ServerConfig {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { loadConfig } from "@qmtl/qmtl/server";
  * const a = loadConfig({ QMTL_ALERT_WEBHOOK_URL: "https://alerts.example/qmtl" }).alerts;
- * console.log(a.webhookUrl !== undefined, a.dedupWindowMs); // true 600000
+ * assert.equal(a.webhookUrl, "https://alerts.example/qmtl");
+ * assert.equal(a.dedupWindowMs, 600000);
  * ```
  */
 export interface AlertConfig {
@@ -805,9 +807,11 @@ function parseOne(spec: VariableSpec, raw: string): Parsed | Error {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { loadConfig } from "@qmtl/qmtl/server";
  * const cfg = loadConfig({ QMTL_PORT: "9000" });
- * console.log(cfg.port, cfg.devMode); // 9000 true
+ * assert.equal(cfg.port, 9000);
+ * assert.equal(cfg.devMode, true); // no JWT secret or JWKS URL configured
  * ```
  */
 export function loadConfig(

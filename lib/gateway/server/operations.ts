@@ -51,10 +51,11 @@ export const REDIS_UNCONFIRMED_WRITES_TOTAL =
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { alertSinks } from "@qmtl/qmtl/server";
  * import { loadConfig } from "@qmtl/qmtl/server";
  * const sinks = alertSinks(loadConfig({ QMTL_ALERT_WEBHOOK_URL: "https://alerts.example/q" }).alerts);
- * console.log(sinks.map((s) => s.name)); // ["webhook"]
+ * assert.deepEqual(sinks.map((s) => s.name), ["webhook"]);
  * ```
  */
 export function alertSinks(cfg: AlertConfig): AlertSink[] {

@@ -62,9 +62,10 @@ export function configOrExit(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { configFromEnv, type RunningServer, startServer } from "@qmtl/qmtl/server";
  * const srv: RunningServer = await startServer(configFromEnv({ QMTL_PORT: "0" }), { quiet: true });
- * console.log(srv.url.startsWith("http://127.0.0.1:")); // true
+ * assert.match(srv.url, /^http:\/\/127\.0\.0\.1:\d+/);
  * await srv.stop();
  * ```
  */

@@ -33,8 +33,9 @@ export function encodePageToken(p: PagePosition): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { decodePageToken, encodePageToken } from "./page.ts";
- * decodePageToken(encodePageToken({ createdAtMs: 1, id: "a" }))?.id; // "a"
+ * assert.equal(decodePageToken(encodePageToken({ createdAtMs: 1, id: "a" }))?.id, "a");
  * ```
  */
 export function decodePageToken(
@@ -61,8 +62,9 @@ export function decodePageToken(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { pageSizeOf } from "./page.ts";
- * pageSizeOf(0); // 100
+ * assert.equal(pageSizeOf(0), 100);
  * ```
  */
 export function pageSizeOf(n: number | undefined): number {
@@ -75,8 +77,9 @@ export function pageSizeOf(n: number | undefined): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { newerFirst } from "./page.ts";
- * [{ createdAtMs: 1, id: "a" }, { createdAtMs: 2, id: "b" }].sort(newerFirst)[0].id; // "b"
+ * assert.equal([{ createdAtMs: 1, id: "a" }, { createdAtMs: 2, id: "b" }].sort(newerFirst)[0].id, "b");
  * ```
  */
 export function newerFirst(a: PagePosition, b: PagePosition): number {

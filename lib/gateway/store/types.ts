@@ -249,9 +249,10 @@ export interface StrategyPage {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { MemoryStrategyStore } from "@qmtl/qmtl/gateway";
  * const store = new MemoryStrategyStore();
- * const rec = await store.get("st_1"); // null
+ * assert.equal(await store.get("st_1"), null);
  * ```
  */
 export interface StrategyStore {

@@ -134,9 +134,10 @@ export function scrubSecrets(message: string): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { AlertDeliveryError } from "@qmtl/qmtl/gateway";
  * const e = new AlertDeliveryError("webhook", "answered HTTP 500");
- * console.log(e.message); // "webhook: answered HTTP 500"
+ * assert.equal(e.message, "webhook: answered HTTP 500");
  * ```
  */
 export class AlertDeliveryError extends Error {
