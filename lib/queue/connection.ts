@@ -395,9 +395,10 @@ export function createRedis(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createRedis, isSentinelClient } from "@qmtl/qmtl/queue";
  * const redis = createRedis("redis://127.0.0.1:6379", { lazyConnect: true }); // no connection yet
- * console.log(isSentinelClient(redis)); // false
+ * assert.equal(isSentinelClient(redis), false);
  * redis.disconnect();
  * ```
  */

@@ -114,9 +114,11 @@ export class LeaseLostError extends QueueError {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { DurabilityError } from "@qmtl/qmtl/queue";
  * const e = new DurabilityError("enqueue", "j1", 0, 1);
- * console.log(e.retryable, e.jobId); // true "j1"
+ * assert.ok(e.retryable);
+ * assert.equal(e.jobId, "j1");
  * ```
  */
 export class DurabilityError extends QueueError {
@@ -217,8 +219,9 @@ export class TopicNotFoundError extends QueueError {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { TopicLeaseError } from "@qmtl/qmtl/queue";
- * console.log(new TopicLeaseError("t", "runner-b").code); // "E_CONFLICT"
+ * assert.equal(new TopicLeaseError("t", "runner-b").code, "E_CONFLICT");
  * ```
  */
 export class TopicLeaseError extends QueueError {
@@ -251,8 +254,9 @@ export class TopicLeaseError extends QueueError {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { TopicNameError } from "@qmtl/qmtl/queue";
- * console.log(new TopicNameError("asset is empty").code); // "E_INVALID"
+ * assert.equal(new TopicNameError("asset is empty").code, "E_INVALID");
  * ```
  */
 export class TopicNameError extends QueueError {
