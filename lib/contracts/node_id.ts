@@ -577,9 +577,10 @@ function checkCanonicalParamsJson(json: string, field: string): unknown {
  * @param prefix field-path prefix for errors, e.g. `"nodes[3]."`
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { nodeIdCanonical } from "@qmtl/qmtl/contracts";
- * nodeIdCanonical({ nodeType: "Processing", intervalS: 60, period: 20, params: { window: 20 } });
- * // 'Processing|60|20|{"window":20}||v1|'
+ * const canonical = nodeIdCanonical({ nodeType: "Processing", intervalS: 60, period: 20, params: { window: 20 } });
+ * assert.equal(canonical, 'Processing|60|20|{"window":20}||v1|');
  * ```
  */
 export function nodeIdCanonical(node: NodeIdentity, prefix = ""): string {
