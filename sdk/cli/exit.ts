@@ -77,9 +77,10 @@ export const EXIT_MEANINGS: readonly (readonly [number, string])[] = [
  *
  * @example
  * ```ts
- * import { UsageError } from "@qmtl/qmtl/cli";
+ * import assert from "node:assert/strict";
+ * import { EXIT, exitCodeOf, UsageError } from "@qmtl/qmtl/cli";
  * const e = new UsageError("status: give a strategy ID");
- * console.log(e.message);
+ * assert.equal(exitCodeOf(e), EXIT.USAGE);
  * ```
  */
 export class UsageError extends Error {
