@@ -56,11 +56,12 @@ const PROCESSING = "Processing";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { StrategyBuilder } from "@qmtl/qmtl/sdk";
  * const s = new StrategyBuilder("demo");
  * const price = s.streamInput({ name: "price", tags: ["btc"], intervalS: 60, period: 1 });
- * price.name; // "price"
- * price.nodeType; // "StreamInput"
+ * assert.equal(price.name, "price");
+ * assert.equal(price.nodeType, "StreamInput");
  * ```
  */
 export class NodeRef {
@@ -78,9 +79,10 @@ export class NodeRef {
    * @param nodeType the node's type
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { NodeRef, StrategyBuilder } from "@qmtl/qmtl/sdk";
    * const ref = new StrategyBuilder("s").streamInput({ name: "p", tags: ["x"], intervalS: 1, period: 1 });
-   * ref instanceof NodeRef; // true — the builder makes them
+   * assert.ok(ref instanceof NodeRef); // the builder makes them
    * ```
    */
   constructor(owner: StrategyBuilder, name: string, nodeType: string) {
@@ -95,11 +97,12 @@ export class NodeRef {
    * @param builder a builder
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { StrategyBuilder } from "@qmtl/qmtl/sdk";
    * const a = new StrategyBuilder("a");
    * const p = a.streamInput({ name: "p", tags: ["x"], intervalS: 1, period: 1 });
-   * p.belongsTo(a); // true
-   * p.belongsTo(new StrategyBuilder("b")); // false
+   * assert.ok(p.belongsTo(a));
+   * assert.equal(p.belongsTo(new StrategyBuilder("b")), false);
    * ```
    */
   belongsTo(builder: StrategyBuilder): boolean {
@@ -111,9 +114,10 @@ export class NodeRef {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { StrategyBuilder } from "@qmtl/qmtl/sdk";
    * const p = new StrategyBuilder("a").streamInput({ name: "p", tags: ["x"], intervalS: 1, period: 1 });
-   * String(p); // "NodeRef(p)"
+   * assert.equal(String(p), "NodeRef(p)");
    * ```
    */
   toString(): string {
@@ -350,9 +354,10 @@ export class StrategyBuilder {
    * @param options strategy metadata
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { StrategyBuilder } from "@qmtl/qmtl/sdk";
    * const s = new StrategyBuilder("sma_crossover", { metadata: { team: "quant" } });
-   * s.name; // "sma_crossover"
+   * assert.equal(s.name, "sma_crossover");
    * ```
    */
   constructor(name: string, options: StrategyOptions = {}) {
@@ -367,10 +372,11 @@ export class StrategyBuilder {
    * @returns a handle to use as another node's input
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { StrategyBuilder } from "@qmtl/qmtl/sdk";
    * const s = new StrategyBuilder("demo");
    * const price = s.streamInput({ name: "btc_close", tags: ["btc", "close"], intervalS: 60, period: 1 });
-   * s.build().nodes[0].paramsJson; // '{"stream_tags":["btc","close"]}'
+   * assert.equal(s.build().nodes[0].paramsJson, '{"stream_tags":["btc","close"]}');
    * ```
    */
   streamInput(options: StreamInputOptions): NodeRef {
@@ -385,6 +391,7 @@ export class StrategyBuilder {
    * @returns a handle to use as another node's input
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { StrategyBuilder } from "@qmtl/qmtl/sdk";
    * const s = new StrategyBuilder("demo");
    * const price = s.streamInput({ name: "price", tags: ["btc"], intervalS: 60, period: 1 });
@@ -392,7 +399,7 @@ export class StrategyBuilder {
    *   name: "sma20", inputs: [price], intervalS: 60, period: 20, params: { window: 20 },
    *   compute: (v) => v.values.reduce((a: number, b: number) => a + b, 0) / v.length,
    * });
-   * sma.nodeType; // "Processing"
+   * assert.equal(sma.nodeType, "Processing");
    * ```
    */
   processing<P extends Params = Params>(
@@ -414,10 +421,11 @@ export class StrategyBuilder {
    * @returns a handle to use as another node's input
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { StrategyBuilder } from "@qmtl/qmtl/sdk";
    * const s = new StrategyBuilder("demo");
    * s.tagQuery({ name: "closes", tags: ["close", "btc"], matchMode: "all", intervalS: 60, period: 1 });
-   * s.build().nodes[0].paramsJson; // '{"match_mode":"all","query_tags":["btc","close"]}'
+   * assert.equal(s.build().nodes[0].paramsJson, '{"match_mode":"all","query_tags":["btc","close"]}');
    * ```
    */
   tagQuery(options: TagQueryOptions): NodeRef {

@@ -329,9 +329,10 @@ export class QmtlClient {
    * @param options URL, token, fetch, retry policy, timeouts
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { QmtlClient } from "@qmtl/qmtl/sdk";
    * const client = new QmtlClient({ url: "http://127.0.0.1:8080/", token: "t" });
-   * client.url; // "http://127.0.0.1:8080"
+   * assert.equal(client.url, "http://127.0.0.1:8080");
    * ```
    */
   constructor(options: QmtlClientOptions) {

@@ -29,9 +29,10 @@ export type DagOrder = { order: number[] } | { cycle: number[] };
  * @param inputs `inputs[i]` = indices of node `i`'s inputs within the DAG
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { dagOrder } from "./dag_order.ts";
- * dagOrder([[1], []]); // { order: [1, 0] }
- * dagOrder([[1], [0]]); // { cycle: [0, 1, 0] }
+ * assert.deepEqual(dagOrder([[1], []]), { order: [1, 0] });
+ * assert.deepEqual(dagOrder([[1], [0]]), { cycle: [0, 1, 0] });
  * ```
  */
 export function dagOrder(inputs: readonly (readonly number[])[]): DagOrder {

@@ -69,11 +69,12 @@ export interface ClientErrorOptions extends QmtlErrorOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { QmtlClientError } from "@qmtl/qmtl/sdk";
  * const e = new QmtlClientError("E_NOT_FOUND", "no strategy st_1", { status: 404 });
- * e.code; // "E_NOT_FOUND"
- * e.connectCode; // "not_found"
- * e.retryable; // false
+ * assert.equal(e.code, "E_NOT_FOUND");
+ * assert.equal(e.connectCode, "not_found");
+ * assert.equal(e.retryable, false);
  * ```
  */
 export class QmtlClientError extends QmtlError {
@@ -133,10 +134,11 @@ export class QmtlClientError extends QmtlError {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ValidationError } from "@qmtl/qmtl/sdk";
  * const e = new ValidationError("period must be ≥ 1", { node: "sma_fast", field: "period" });
- * e.code; // "E_INVALID"
- * `${e.node}.${e.field}`; // "sma_fast.period"
+ * assert.equal(e.code, "E_INVALID");
+ * assert.equal(`${e.node}.${e.field}`, "sma_fast.period");
  * ```
  */
 export class ValidationError extends QmtlClientError {
@@ -178,9 +180,10 @@ const VALIDATION_CODES: ReadonlySet<string> = new Set([
  * @param options HTTP status, Connect code, field, node ID, details, …
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { errorFromCode, ValidationError } from "@qmtl/qmtl/sdk";
- * errorFromCode("E_CYCLE", "a → b → a") instanceof ValidationError; // true
- * errorFromCode("E_POLICY", "too many nodes").code; // "E_POLICY"
+ * assert.ok(errorFromCode("E_CYCLE", "a → b → a") instanceof ValidationError);
+ * assert.equal(errorFromCode("E_POLICY", "too many nodes").code, "E_POLICY");
  * ```
  */
 export function errorFromCode(
@@ -218,11 +221,12 @@ function splitList(s: string | undefined): string[] {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Code, ConnectError } from "@connectrpc/connect";
  * import { clientErrorOf } from "@qmtl/qmtl/sdk";
  * const e = clientErrorOf(new ConnectError("HTTP 503", Code.Unavailable));
- * e.code; // "E_UNAVAILABLE"
- * e.retryable; // true
+ * assert.equal(e.code, "E_UNAVAILABLE");
+ * assert.ok(e.retryable);
  * ```
  */
 export function clientErrorOf(e: unknown): QmtlClientError {
@@ -282,9 +286,10 @@ export function clientErrorOf(e: unknown): QmtlClientError {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { errorFromResponse } from "@qmtl/qmtl/sdk";
  * const res = Response.json({ code: "E_NOT_FOUND", detail: "no strategy st_1" }, { status: 404 });
- * (await errorFromResponse(res)).code; // "E_NOT_FOUND"
+ * assert.equal((await errorFromResponse(res)).code, "E_NOT_FOUND");
  * ```
  */
 export async function errorFromResponse(
@@ -325,9 +330,10 @@ export async function errorFromResponse(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { WaitTimeoutError } from "@qmtl/qmtl/sdk";
  * const e = new WaitTimeoutError("st_1", ["COMPLETED"], 5000);
- * e.message; // "strategy st_1 did not reach COMPLETED within 5000 ms"
+ * assert.equal(e.message, "strategy st_1 did not reach COMPLETED within 5000 ms");
  * ```
  */
 export class WaitTimeoutError extends Error {
@@ -371,11 +377,12 @@ export class WaitTimeoutError extends Error {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { UnexpectedStateError } from "@qmtl/qmtl/sdk";
  * import type { StrategyStatus } from "@qmtl/qmtl/sdk";
  * const failed = { strategyId: "st_1", state: "FAILED" } as StrategyStatus;
  * const e = new UnexpectedStateError(failed, ["COMPLETED"]);
- * e.state; // "FAILED"
+ * assert.equal(e.state, "FAILED");
  * ```
  */
 export class UnexpectedStateError extends Error {

@@ -138,9 +138,10 @@ function decodeData(raw: unknown): LifecycleData {
  * @param cursor the SSE event ID it came with
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { toStrategyEvent } from "@qmtl/qmtl/sdk";
  * const e = toStrategyEvent({ id: "a", type: "qmtl.strategy.completed", specversion: "1.0", subject: "st_1", data: { state: "COMPLETED" } }, "7");
- * e.state; // "COMPLETED"
+ * assert.equal(e.state, "COMPLETED");
  * ```
  */
 export function toStrategyEvent(

@@ -31,8 +31,9 @@ export interface RetryOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { DEFAULT_RETRY } from "@qmtl/qmtl/sdk";
- * DEFAULT_RETRY.maxAttempts; // 5
+ * assert.equal(DEFAULT_RETRY.maxAttempts, 5);
  * ```
  */
 export const DEFAULT_RETRY: Readonly<RetryOptions> = Object.freeze({
@@ -47,8 +48,9 @@ export const DEFAULT_RETRY: Readonly<RetryOptions> = Object.freeze({
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { retryOptions } from "./retry.ts";
- * retryOptions({ maxAttempts: 2 }); // { maxAttempts: 2, baseMs: 200, maxMs: 5000 }
+ * assert.deepEqual(retryOptions({ maxAttempts: 2 }), { maxAttempts: 2, baseMs: 200, maxMs: 5000 });
  * ```
  */
 export function retryOptions(
@@ -78,9 +80,10 @@ export function retryOptions(
  * @param random a source of numbers in `[0, 1)`; default `Math.random`
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { backoffMs } from "@qmtl/qmtl/sdk";
- * backoffMs(3, { maxAttempts: 5, baseMs: 100, maxMs: 1000 }, undefined, () => 0.5); // 200
- * backoffMs(9, { maxAttempts: 5, baseMs: 100, maxMs: 1000 }, undefined, () => 0.999) <= 1000; // true
+ * assert.equal(backoffMs(3, { maxAttempts: 5, baseMs: 100, maxMs: 1000 }, undefined, () => 0.5), 200);
+ * assert.ok(backoffMs(9, { maxAttempts: 5, baseMs: 100, maxMs: 1000 }, undefined, () => 0.999) <= 1000);
  * ```
  */
 export function backoffMs(
@@ -196,9 +199,10 @@ export function linkSignal(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseRetryAfter } from "./retry.ts";
- * parseRetryAfter("5"); // 5000
- * parseRetryAfter(null); // undefined
+ * assert.equal(parseRetryAfter("5"), 5000);
+ * assert.equal(parseRetryAfter(null), undefined);
  * ```
  */
 export function parseRetryAfter(value: string | null): number | undefined {

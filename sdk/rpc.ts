@@ -67,8 +67,9 @@ export interface ClientConfig {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { CLIENT_SCHEMA } from "@qmtl/qmtl/sdk";
- * CLIENT_SCHEMA.version; // "2.0.0"
+ * assert.equal(CLIENT_SCHEMA.version, "2.0.0");
  * ```
  */
 export const CLIENT_SCHEMA: {
@@ -182,9 +183,10 @@ export function gatewayClient(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { call } from "./rpc.ts";
  * const v = await call(() => Promise.resolve(42));
- * v; // 42
+ * assert.equal(v, 42);
  * ```
  */
 export async function call<T>(

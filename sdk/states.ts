@@ -50,9 +50,10 @@ export type StateLike = StateName | StrategyState;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { toState } from "@qmtl/qmtl/sdk";
- * toState("completed"); // 3 (StrategyState.COMPLETED)
- * toState("STRATEGY_STATE_RETIRED"); // 5
+ * assert.equal(toState("completed"), 3); // StrategyState.COMPLETED
+ * assert.equal(toState("STRATEGY_STATE_RETIRED"), 5);
  * ```
  */
 export function toState(state: StateLike | string | number): StrategyState {
@@ -72,9 +73,10 @@ export function toState(state: StateLike | string | number): StrategyState {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { stateName } from "@qmtl/qmtl/sdk";
- * stateName(2); // "PROCESSING"
- * stateName("COMPLETED"); // "COMPLETED"
+ * assert.equal(stateName(2), "PROCESSING");
+ * assert.equal(stateName("COMPLETED"), "COMPLETED");
  * ```
  */
 export function stateName(state: StateLike | number): StateName {

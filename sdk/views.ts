@@ -114,10 +114,12 @@ export interface ListNodesResponse {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { create } from "@bufbuild/protobuf";
  * import { StrategyState, SubmitStrategyResponseSchema } from "@qmtl/qmtl/contracts";
  * import { submitView } from "./views.ts";
- * submitView(create(SubmitStrategyResponseSchema, { state: StrategyState.QUEUED })).state; // "QUEUED"
+ * const view = submitView(create(SubmitStrategyResponseSchema, { state: StrategyState.QUEUED }));
+ * assert.equal(view.state, "QUEUED");
  * ```
  */
 export function submitView(
@@ -136,10 +138,12 @@ export function submitView(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { create } from "@bufbuild/protobuf";
  * import { StrategyState, StrategyStatusSchema } from "@qmtl/qmtl/contracts";
  * import { statusView } from "./views.ts";
- * statusView(create(StrategyStatusSchema, { state: StrategyState.COMPLETED })).state; // "COMPLETED"
+ * const view = statusView(create(StrategyStatusSchema, { state: StrategyState.COMPLETED }));
+ * assert.equal(view.state, "COMPLETED");
  * ```
  */
 export function statusView(m: StrategyStatusMessage): StrategyStatus {
@@ -170,8 +174,9 @@ export function statusView(m: StrategyStatusMessage): StrategyStatus {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { nodeRecords } from "./views.ts";
- * nodeRecords([]).length; // 0
+ * assert.deepEqual(nodeRecords([]), []);
  * ```
  */
 export function nodeRecords(records: NodeRecordMessage[]): NodeRecord[] {

@@ -14,8 +14,10 @@ import { type ErrorDetail, ErrorDetailSchema } from "./messages.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ErrorCode } from "@qmtl/qmtl/contracts";
- * const code: ErrorCode = ErrorCode.E_CYCLE; // "E_CYCLE"
+ * const code: ErrorCode = ErrorCode.E_CYCLE;
+ * assert.equal(code, "E_CYCLE");
  * ```
  */
 export const ErrorCode = {
@@ -118,8 +120,9 @@ export interface ErrorMapping {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ERROR_TABLE } from "@qmtl/qmtl/contracts";
- * ERROR_TABLE.E_SCHEMA_INCOMPATIBLE.httpStatus; // 412
+ * assert.equal(ERROR_TABLE.E_SCHEMA_INCOMPATIBLE.httpStatus, 412);
  * ```
  */
 export const ERROR_TABLE: Readonly<Record<ErrorCode, ErrorMapping>> = Object
@@ -151,9 +154,10 @@ export const ERROR_TABLE: Readonly<Record<ErrorCode, ErrorMapping>> = Object
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { isErrorCode } from "@qmtl/qmtl/contracts";
- * isErrorCode("E_CYCLE"); // true
- * isErrorCode("nope"); // false
+ * assert.ok(isErrorCode("E_CYCLE"));
+ * assert.equal(isErrorCode("nope"), false);
  * ```
  */
 export function isErrorCode(value: unknown): value is ErrorCode {
@@ -165,8 +169,9 @@ export function isErrorCode(value: unknown): value is ErrorCode {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { httpStatusOf } from "@qmtl/qmtl/contracts";
- * httpStatusOf("E_NOT_FOUND"); // 404
+ * assert.equal(httpStatusOf("E_NOT_FOUND"), 404);
  * ```
  */
 export function httpStatusOf(code: string): number {
@@ -178,8 +183,9 @@ export function httpStatusOf(code: string): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { connectCodeOf } from "@qmtl/qmtl/contracts";
- * connectCodeOf("E_UNAVAILABLE"); // "unavailable"
+ * assert.equal(connectCodeOf("E_UNAVAILABLE"), "unavailable");
  * ```
  */
 export function connectCodeOf(code: string): ConnectCode {
@@ -282,10 +288,11 @@ export interface QmtlErrorOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { QmtlError } from "@qmtl/qmtl/contracts";
  * const e = new QmtlError("E_NOT_FOUND", "no strategy st_9", { field: "strategy_id" });
- * e.httpStatus; // 404
- * e.toErrorDetail().code; // "E_NOT_FOUND"
+ * assert.equal(e.httpStatus, 404);
+ * assert.equal(e.toErrorDetail().code, "E_NOT_FOUND");
  * ```
  */
 export class QmtlError extends Error {
@@ -352,9 +359,10 @@ export class QmtlError extends Error {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ContractError } from "@qmtl/qmtl/contracts";
  * const e = new ContractError("period must be ≥ 1", { field: "period" });
- * e.code; // "E_INVALID"
+ * assert.equal(e.code, "E_INVALID");
  * ```
  */
 export class ContractError extends QmtlError {
@@ -380,11 +388,12 @@ export class ContractError extends QmtlError {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { create } from "@bufbuild/protobuf";
  * import { ErrorDetailSchema } from "./messages.ts";
  * import { fromErrorDetail } from "@qmtl/qmtl/contracts";
  * const e = fromErrorDetail(create(ErrorDetailSchema, { code: "E_CYCLE", message: "cycle" }));
- * e.code; // "E_CYCLE"
+ * assert.equal(e.code, "E_CYCLE");
  * ```
  */
 export function fromErrorDetail(detail: ErrorDetail): QmtlError {

@@ -595,8 +595,9 @@ export function checkParamsDepth(json: string, field: string): void {
  * @param field path for errors
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { paramsTooDeep } from "@qmtl/qmtl/contracts";
- * paramsTooDeep("params").details?.limit; // "64"
+ * assert.equal(paramsTooDeep("params").details?.limit, "64");
  * ```
  */
 export function paramsTooDeep(field: string): ContractError {

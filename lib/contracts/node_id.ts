@@ -47,8 +47,9 @@ export type JsonValue =
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { CONTEXT_KEYS } from "@qmtl/qmtl/contracts";
- * CONTEXT_KEYS.includes("seed"); // true
+ * assert.ok(CONTEXT_KEYS.includes("seed"));
  * ```
  */
 export const CONTEXT_KEYS: readonly string[] = Object.freeze([
@@ -75,8 +76,9 @@ const CONTEXT_KEY_SET: ReadonlySet<string> = new Set(CONTEXT_KEYS);
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { TAG_QUERY_NODE_TYPE } from "@qmtl/qmtl/contracts";
- * TAG_QUERY_NODE_TYPE; // "TagQuery"
+ * assert.equal(TAG_QUERY_NODE_TYPE, "TagQuery");
  * ```
  */
 export const TAG_QUERY_NODE_TYPE = "TagQuery";
@@ -86,8 +88,9 @@ export const TAG_QUERY_NODE_TYPE = "TagQuery";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { DEFAULT_SCHEMA_COMPAT_ID } from "@qmtl/qmtl/contracts";
- * DEFAULT_SCHEMA_COMPAT_ID; // "v1"
+ * assert.equal(DEFAULT_SCHEMA_COMPAT_ID, "v1");
  * ```
  */
 export const DEFAULT_SCHEMA_COMPAT_ID = "v1";
@@ -98,9 +101,10 @@ export const DEFAULT_SCHEMA_COMPAT_ID = "v1";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { isNodeId } from "@qmtl/qmtl/contracts";
- * isNodeId("sha256:" + "0".repeat(64)); // true
- * isNodeId("sha256:ABC"); // false
+ * assert.ok(isNodeId("sha256:" + "0".repeat(64)));
+ * assert.equal(isNodeId("sha256:ABC"), false);
  * ```
  */
 export function isNodeId(value: unknown): value is string {
@@ -135,8 +139,9 @@ function remember(id: string): void {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { sha256Hex } from "@qmtl/qmtl/contracts";
- * sha256Hex("abc").slice(0, 8); // "ba7816bf"
+ * assert.equal(sha256Hex("abc").slice(0, 8), "ba7816bf");
  * ```
  */
 export function sha256Hex(data: string | Uint8Array): string {
@@ -272,8 +277,9 @@ function serialiseObject(
  * @param field path used in error messages (default `"params"`)
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { canonicalJson } from "@qmtl/qmtl/contracts";
- * canonicalJson({ b: 1.0, a: [true, null] }); // '{"a":[true,null],"b":1}'
+ * assert.equal(canonicalJson({ b: 1.0, a: [true, null] }), '{"a":[true,null],"b":1}');
  * ```
  */
 export function canonicalJson(value: unknown, field = "params"): string {
@@ -297,9 +303,10 @@ function assertParamsObject(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { isContextKey } from "@qmtl/qmtl/contracts";
- * isContextKey("env_region"); // true
- * isContextKey("window"); // false
+ * assert.ok(isContextKey("env_region"));
+ * assert.equal(isContextKey("window"), false);
  * ```
  */
 export function isContextKey(key: string): boolean {
@@ -313,8 +320,9 @@ export function isContextKey(key: string): boolean {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { stripContextKeys } from "@qmtl/qmtl/contracts";
- * stripContextKeys({ window: 20, seed: 7, env_host: "a" }); // { window: 20 }
+ * assert.deepEqual(stripContextKeys({ window: 20, seed: 7, env_host: "a" }), { window: 20 });
  * ```
  */
 export function stripContextKeys(
@@ -333,8 +341,9 @@ export function stripContextKeys(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { canonicalParamsJson } from "@qmtl/qmtl/contracts";
- * canonicalParamsJson({ window: 20, as_of: "2024-01-01" }); // '{"window":20}'
+ * assert.equal(canonicalParamsJson({ window: 20, as_of: "2024-01-01" }), '{"window":20}');
  * ```
  */
 export function canonicalParamsJson(
@@ -379,8 +388,12 @@ export interface TagQueryParams {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { tagQueryParams } from "@qmtl/qmtl/contracts";
- * tagQueryParams(["price", "btc", "btc"], "any"); // { match_mode: "any", query_tags: ["btc", "price"] }
+ * assert.deepEqual(tagQueryParams(["price", "btc", "btc"], "any"), {
+ *   match_mode: "any",
+ *   query_tags: ["btc", "price"],
+ * });
  * ```
  */
 export function tagQueryParams(
@@ -440,8 +453,9 @@ function checkTagQueryParams(params: Record<string, unknown>, field: string) {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { normaliseSource } from "@qmtl/qmtl/contracts";
- * normaliseSource("\r\n  x => x  \r\n\r\n"); // "  x => x"
+ * assert.equal(normaliseSource("\r\n  x => x  \r\n\r\n"), "  x => x");
  * ```
  */
 export function normaliseSource(src: string): string {
@@ -563,9 +577,10 @@ function checkCanonicalParamsJson(json: string, field: string): unknown {
  * @param prefix field-path prefix for errors, e.g. `"nodes[3]."`
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { nodeIdCanonical } from "@qmtl/qmtl/contracts";
- * nodeIdCanonical({ nodeType: "Processing", intervalS: 60, period: 20, params: { window: 20 } });
- * // 'Processing|60|20|{"window":20}||v1|'
+ * const canonical = nodeIdCanonical({ nodeType: "Processing", intervalS: 60, period: 20, params: { window: 20 } });
+ * assert.equal(canonical, 'Processing|60|20|{"window":20}||v1|');
  * ```
  */
 export function nodeIdCanonical(node: NodeIdentity, prefix = ""): string {
@@ -659,12 +674,13 @@ export function nodeIdCanonical(node: NodeIdentity, prefix = ""): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { computeNodeId } from "@qmtl/qmtl/contracts";
  * const id = computeNodeId({
  *   nodeType: "StreamInput", intervalS: 60, period: 1,
  *   params: { symbol: "BTC/USDT", field: "close" },
  * });
- * id.startsWith("sha256:"); // true
+ * assert.match(id, /^sha256:[0-9a-f]{64}$/);
  * ```
  */
 export function computeNodeId(node: NodeIdentity): string {
@@ -706,8 +722,9 @@ export function nodeIdOfSpec(spec: NodeSpec, prefix = ""): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { crc32 } from "@qmtl/qmtl/contracts";
- * crc32(new TextEncoder().encode("123456789")); // 0xcbf43926
+ * assert.equal(crc32(new TextEncoder().encode("123456789")), 0xcbf43926);
  * ```
  */
 export function crc32(bytes: Uint8Array): number {
@@ -720,8 +737,9 @@ export function crc32(bytes: Uint8Array): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { dagChecksum } from "@qmtl/qmtl/contracts";
- * dagChecksum([]); // 0
+ * assert.equal(dagChecksum([]), 0);
  * ```
  */
 export function dagChecksum(nodeIds: readonly string[]): number {
@@ -734,8 +752,9 @@ export function dagChecksum(nodeIds: readonly string[]): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { dagHash } from "@qmtl/qmtl/contracts";
- * dagHash(["sha256:" + "a".repeat(64)]).length; // 71
+ * assert.equal(dagHash(["sha256:" + "a".repeat(64)]).length, 71);
  * ```
  */
 export function dagHash(nodeIds: readonly string[]): string {
@@ -779,11 +798,12 @@ export interface VerifiedDag {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { create } from "@bufbuild/protobuf";
  * import { StrategyDagSchema } from "./messages.ts";
  * import { verifyDag } from "@qmtl/qmtl/contracts";
  * const v = verifyDag(create(StrategyDagSchema, { name: "empty" }));
- * v.externalInputs; // []
+ * assert.deepEqual(v.externalInputs, []);
  * ```
  */
 export function verifyDag(dag: StrategyDag): VerifiedDag {

@@ -28,8 +28,9 @@ import {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { SCHEMA_VERSION } from "@qmtl/qmtl/contracts";
- * SCHEMA_VERSION; // "2.0.0"
+ * assert.equal(SCHEMA_VERSION, "2.0.0");
  * ```
  */
 export const SCHEMA_VERSION = "2.0.0";
@@ -39,8 +40,10 @@ export const SCHEMA_VERSION = "2.0.0";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { SCHEMA_FILES } from "@qmtl/qmtl/contracts";
- * SCHEMA_FILES.map((f) => f.name); // ["qmtl/v1/error", "qmtl/v1/event", …]
+ * const names = SCHEMA_FILES.map((f) => f.name);
+ * assert.deepEqual(names.slice(0, 2), ["qmtl/v1/error", "qmtl/v1/event"]);
  * ```
  */
 export const SCHEMA_FILES: readonly GenFile[] = Object.freeze(
@@ -64,8 +67,9 @@ export const SCHEMA_FILES: readonly GenFile[] = Object.freeze(
  * @param files the file descriptors
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { SCHEMA_FILES, SCHEMA_HASH, schemaHashOf } from "@qmtl/qmtl/contracts";
- * schemaHashOf(SCHEMA_FILES) === SCHEMA_HASH; // true
+ * assert.equal(schemaHashOf([...SCHEMA_FILES].reverse()), SCHEMA_HASH); // order does not count
  * ```
  */
 export function schemaHashOf(files: readonly GenFile[]): string {
@@ -83,8 +87,9 @@ export function schemaHashOf(files: readonly GenFile[]): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { SCHEMA_HASH } from "@qmtl/qmtl/contracts";
- * SCHEMA_HASH.startsWith("sha256:"); // true
+ * assert.match(SCHEMA_HASH, /^sha256:[0-9a-f]{64}$/);
  * ```
  */
 export const SCHEMA_HASH: string = schemaHashOf(SCHEMA_FILES);
@@ -117,8 +122,9 @@ export const SCHEMA_HASH_HEADER = "qmtl-schema-hash";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { KNOWN_SCHEMAS } from "@qmtl/qmtl/contracts";
- * KNOWN_SCHEMAS["1.0.0"]; // "sha256:…"
+ * assert.match(KNOWN_SCHEMAS["1.0.0"], /^sha256:[0-9a-f]{64}$/);
  * ```
  */
 export const KNOWN_SCHEMAS: Readonly<Record<string, string>> = Object.freeze({
@@ -150,9 +156,10 @@ const SEMVER_RE = /^(0|[1-9]\d{0,8})\.(0|[1-9]\d{0,8})\.(0|[1-9]\d{0,8})$/;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseSemver } from "@qmtl/qmtl/contracts";
- * parseSemver("1.2.3"); // [1, 2, 3]
- * parseSemver("v1"); // undefined
+ * assert.deepEqual(parseSemver("1.2.3"), [1, 2, 3]);
+ * assert.equal(parseSemver("v1"), undefined);
  * ```
  */
 export function parseSemver(
@@ -176,8 +183,9 @@ function compare(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { acceptedVersions } from "@qmtl/qmtl/contracts";
- * acceptedVersions(); // ["2.0.0", "^2.0.0"]
+ * assert.deepEqual(acceptedVersions(), ["2.0.0", "^2.0.0"]);
  * ```
  */
 export function acceptedVersions(): string[] {
@@ -200,9 +208,10 @@ export function acceptedVersions(): string[] {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { checkCompatibility, SCHEMA_HASH, SCHEMA_VERSION } from "@qmtl/qmtl/contracts";
- * checkCompatibility(SCHEMA_VERSION, SCHEMA_HASH); // { ok: true }
- * checkCompatibility("1.0.0", SCHEMA_HASH).ok; // false
+ * assert.deepEqual(checkCompatibility(SCHEMA_VERSION, SCHEMA_HASH), { ok: true });
+ * assert.equal(checkCompatibility("1.0.0", SCHEMA_HASH).ok, false);
  * ```
  */
 export function checkCompatibility(
@@ -277,8 +286,9 @@ export function schemaHeaders(): Record<string, string> {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { schemaVersionMessage } from "@qmtl/qmtl/contracts";
- * schemaVersionMessage().accepted; // ["2.0.0", "^2.0.0"]
+ * assert.deepEqual(schemaVersionMessage().accepted, ["2.0.0", "^2.0.0"]);
  * ```
  */
 export function schemaVersionMessage(): SchemaVersion {

@@ -31,13 +31,14 @@ export interface AdoptedClient {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { adoptClient } from "./adopt_client.ts";
  * const { redis, owned } = adoptClient(
  *   { url: "redis://127.0.0.1:6379/0" },
  *   "Example",
  *   { connectionName: "example", extra: { lazyConnect: true } },
  * );
- * console.log(owned); // true
+ * assert.ok(owned);
  * redis.disconnect();
  * ```
  */

@@ -11,8 +11,9 @@ import type { BackoffOptions } from "./types.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { DEFAULT_BACKOFF } from "@qmtl/qmtl/queue";
- * console.log(DEFAULT_BACKOFF.baseMs); // 1000
+ * assert.equal(DEFAULT_BACKOFF.baseMs, 1000);
  * ```
  */
 export const DEFAULT_BACKOFF: Readonly<BackoffOptions> = Object.freeze({
@@ -32,8 +33,10 @@ export const DEFAULT_BACKOFF: Readonly<BackoffOptions> = Object.freeze({
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { backoffDelay } from "@qmtl/qmtl/queue";
- * const d = backoffDelay(3, { baseMs: 100, maxMs: 10_000 }); // 200..400
+ * const d = backoffDelay(3, { baseMs: 100, maxMs: 10_000 });
+ * assert.ok(d >= 200 && d <= 400);
  * ```
  */
 export function backoffDelay(

@@ -59,9 +59,12 @@ export interface HostPort {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseRedisUrl } from "@qmtl/qmtl/queue";
  * const p = parseRedisUrl("redis+sentinel://127.0.0.1:26379/qmtl/0");
- * console.log(p.mode, p.masterName, p.hosts);
+ * assert.equal(p.mode, "sentinel");
+ * assert.equal(p.masterName, "qmtl");
+ * assert.deepEqual(p.hosts, [{ host: "127.0.0.1", port: 26379 }]);
  * ```
  */
 export interface ParsedRedisUrl {
@@ -100,10 +103,13 @@ const SCHEMES: Record<string, { mode: ParsedRedisUrl["mode"]; tls: boolean }> =
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseRedisUrl } from "@qmtl/qmtl/queue";
  * const p = parseRedisUrl("redis://:s%40cret@127.0.0.1:6379/2");
- * // { mode: "standalone", tls: false, hosts: [{ host: "127.0.0.1", port: 6379 }],
- * //   masterName: "", db: 2, password: "s@cret" }
+ * assert.deepEqual(p, {
+ *   mode: "standalone", tls: false, hosts: [{ host: "127.0.0.1", port: 6379 }],
+ *   masterName: "", db: 2, password: "s@cret",
+ * });
  * ```
  */
 export function parseRedisUrl(uri: string): ParsedRedisUrl {
@@ -305,9 +311,10 @@ export interface CreateRedisOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { redisOptions } from "@qmtl/qmtl/queue";
  * const o = redisOptions("redis://127.0.0.1:6379/0");
- * console.log(o.host, o.port, o.db);
+ * assert.deepEqual([o.host, o.port, o.db], ["127.0.0.1", 6379, 0]);
  * ```
  */
 export function redisOptions(
@@ -395,9 +402,10 @@ export function createRedis(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createRedis, isSentinelClient } from "@qmtl/qmtl/queue";
  * const redis = createRedis("redis://127.0.0.1:6379", { lazyConnect: true }); // no connection yet
- * console.log(isSentinelClient(redis)); // false
+ * assert.equal(isSentinelClient(redis), false);
  * redis.disconnect();
  * ```
  */

@@ -25,9 +25,11 @@ export type QueueErrorCode =
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { QueueError } from "@qmtl/qmtl/queue";
  * const e = new QueueError("E_INVALID", "leaseMs must be > 0");
- * console.log(e.code, e.retryable);
+ * assert.equal(e.code, "E_INVALID");
+ * assert.equal(e.retryable, false);
  * ```
  */
 export class QueueError extends Error {
@@ -76,11 +78,14 @@ export type LeaseLostReason =
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { LeaseLostError } from "@qmtl/qmtl/queue";
  * try {
  *   throw new LeaseLostError("j1", "expired");
  * } catch (e) {
- *   if (e instanceof LeaseLostError) console.log(e.jobId, e.reason);
+ *   assert.ok(e instanceof LeaseLostError);
+ *   assert.equal(e.jobId, "j1");
+ *   assert.equal(e.reason, "expired");
  * }
  * ```
  */
@@ -114,9 +119,11 @@ export class LeaseLostError extends QueueError {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { DurabilityError } from "@qmtl/qmtl/queue";
  * const e = new DurabilityError("enqueue", "j1", 0, 1);
- * console.log(e.retryable, e.jobId); // true "j1"
+ * assert.ok(e.retryable);
+ * assert.equal(e.jobId, "j1");
  * ```
  */
 export class DurabilityError extends QueueError {
@@ -163,9 +170,10 @@ export class DurabilityError extends QueueError {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { RedisUrlError } from "@qmtl/qmtl/queue";
  * const e = new RedisUrlError("redis://h:x", "bad port \"x\"");
- * console.log(e.message);
+ * assert.equal(e.message, 'invalid Redis URL "redis://h:x": bad port "x"');
  * ```
  */
 export class RedisUrlError extends QueueError {
@@ -191,8 +199,11 @@ export class RedisUrlError extends QueueError {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { TopicNotFoundError } from "@qmtl/qmtl/queue";
- * console.log(new TopicNotFoundError("btc_Processing_ab12cd34_v1").topic);
+ * const e = new TopicNotFoundError("btc_Processing_ab12cd34_v1");
+ * assert.equal(e.topic, "btc_Processing_ab12cd34_v1");
+ * assert.equal(e.code, "E_NOT_FOUND");
  * ```
  */
 export class TopicNotFoundError extends QueueError {
@@ -217,8 +228,9 @@ export class TopicNotFoundError extends QueueError {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { TopicLeaseError } from "@qmtl/qmtl/queue";
- * console.log(new TopicLeaseError("t", "runner-b").code); // "E_CONFLICT"
+ * assert.equal(new TopicLeaseError("t", "runner-b").code, "E_CONFLICT");
  * ```
  */
 export class TopicLeaseError extends QueueError {
@@ -251,8 +263,9 @@ export class TopicLeaseError extends QueueError {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { TopicNameError } from "@qmtl/qmtl/queue";
- * console.log(new TopicNameError("asset is empty").code); // "E_INVALID"
+ * assert.equal(new TopicNameError("asset is empty").code, "E_INVALID");
  * ```
  */
 export class TopicNameError extends QueueError {

@@ -16,10 +16,13 @@
  * @param signal ends the pause early
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { pause } from "./pause.ts";
  * const stop = new AbortController();
  * setTimeout(() => stop.abort(), 10);
+ * const t0 = Date.now();
  * await pause(60_000, stop.signal); // returns after ~10 ms
+ * assert.ok(Date.now() - t0 < 1_000);
  * ```
  */
 export function pause(ms: number, signal?: AbortSignal): Promise<void> {

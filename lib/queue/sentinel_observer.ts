@@ -20,8 +20,9 @@ import { QueueError } from "./errors.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { SENTINEL_EVENT_TYPES } from "@qmtl/qmtl/queue";
- * console.log(SENTINEL_EVENT_TYPES.includes("+switch-master")); // true
+ * assert.ok(SENTINEL_EVENT_TYPES.includes("+switch-master"));
  * ```
  */
 export const SENTINEL_EVENT_TYPES = [
@@ -94,10 +95,11 @@ export interface SentinelEvent {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseSentinelMessage } from "@qmtl/qmtl/queue";
  * const e = parseSentinelMessage("+switch-master", "qmtl 127.0.0.1 16379 127.0.0.1 16380",
  *   { host: "127.0.0.1", port: 16389 });
- * console.log(e?.newMaster); // { host: "127.0.0.1", port: 16380 }
+ * assert.deepEqual(e?.newMaster, { host: "127.0.0.1", port: 16380 });
  * ```
  */
 export function parseSentinelMessage(

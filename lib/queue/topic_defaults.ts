@@ -37,9 +37,11 @@ export const DEFAULT_TOPIC_MAX_LEN = 100_000;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { resolveTopicDefaults } from "./topic_defaults.ts";
  * const { retentionMs, maxLen } = resolveTopicDefaults({ maxLen: 10 });
- * console.log(retentionMs, maxLen); // 604800000 10
+ * assert.equal(retentionMs, 604_800_000); // 7 days
+ * assert.equal(maxLen, 10);
  * ```
  */
 export function resolveTopicDefaults(

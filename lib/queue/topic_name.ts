@@ -27,13 +27,14 @@ import type { TopicNameParts } from "./types.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { topicName } from "@qmtl/qmtl/queue";
  * const name = topicName({
  *   asset: "btc/usdt", nodeType: "Processing",
  *   nodeId: "sha256:ab12cd34ef567890ab12cd34ef567890ab12cd34ef567890ab12cd34ef567890",
  *   version: 1,
  * });
- * // "btc-usdt_Processing_ab12cd34_v1"
+ * assert.equal(name, "btc-usdt_Processing_ab12cd34_v1");
  * ```
  */
 export function topicName(parts: TopicNameParts): string {

@@ -177,9 +177,11 @@ export function checkEnqueueMany(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { checkQueueDefaults } from "./validate.ts";
  * const d = checkQueueDefaults({ defaultMaxAttempts: 3 }, 0);
- * console.log(d.maxAttempts, d.retainDoneMs); // 3 3600000
+ * assert.equal(d.maxAttempts, 3);
+ * assert.equal(d.retainDoneMs, 3_600_000); // 1 hour
  * ```
  */
 export function checkQueueDefaults(

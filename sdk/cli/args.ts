@@ -150,8 +150,9 @@ export function parseOrHelp(
  * @throws {UsageError} when it is not a positive integer
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { positiveInt } from "./args.ts";
- * console.log(positiveInt("nodes", "interval", "60")); // 60
+ * assert.equal(positiveInt("nodes", "interval", "60"), 60);
  * ```
  */
 export function positiveInt(

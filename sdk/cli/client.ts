@@ -21,9 +21,10 @@ export const DEFAULT_URL = "http://127.0.0.1:8080";
  * @throws {UsageError} when `QMTL_TOKEN` is not set or the URL is not http(s)
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { cliClient } from "./client.ts";
  * const c = cliClient({ out() {}, err() {}, env: { QMTL_TOKEN: "t" }, cwd: "/" });
- * console.log(c.url); // "http://127.0.0.1:8080"
+ * assert.equal(c.url, "http://127.0.0.1:8080");
  * ```
  */
 export function cliClient(io: CliIo, url?: string): QmtlClient {

@@ -18,8 +18,9 @@ import {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { EXIT } from "@qmtl/qmtl/cli";
- * console.log(EXIT.NOT_FOUND); // 4
+ * assert.equal(EXIT.NOT_FOUND, 4);
  * ```
  */
 export const EXIT: Readonly<{
@@ -76,9 +77,10 @@ export const EXIT_MEANINGS: readonly (readonly [number, string])[] = [
  *
  * @example
  * ```ts
- * import { UsageError } from "@qmtl/qmtl/cli";
+ * import assert from "node:assert/strict";
+ * import { EXIT, exitCodeOf, UsageError } from "@qmtl/qmtl/cli";
  * const e = new UsageError("status: give a strategy ID");
- * console.log(e.message);
+ * assert.equal(exitCodeOf(e), EXIT.USAGE);
  * ```
  */
 export class UsageError extends Error {
@@ -100,8 +102,9 @@ export class UsageError extends Error {
  * @returns its exit code
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { EXIT, exitCodeOf, UsageError } from "@qmtl/qmtl/cli";
- * console.log(exitCodeOf(new UsageError("x")) === EXIT.USAGE); // true
+ * assert.equal(exitCodeOf(new UsageError("x")), EXIT.USAGE);
  * ```
  */
 export function exitCodeOf(e: unknown): number {

@@ -83,8 +83,9 @@ export function table(header: string[], rows: string[][]): string[] {
  * @returns e.g. `2024-01-01T00:00:00Z`
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { isoTime } from "./io.ts";
- * console.log(isoTime(0)); // "1970-01-01T00:00:00Z"
+ * assert.equal(isoTime(0), "1970-01-01T00:00:00Z");
  * ```
  */
 export function isoTime(ms: number): string {

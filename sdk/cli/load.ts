@@ -74,9 +74,10 @@ export async function loadStrategies(
  * @returns its name
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { StrategyBuilder } from "@qmtl/qmtl/sdk";
  * import { strategyName } from "./load.ts";
- * console.log(strategyName(new StrategyBuilder("demo"))); // "demo"
+ * assert.equal(strategyName(new StrategyBuilder("demo")), "demo");
  * ```
  */
 export function strategyName(s: LoadedStrategy): string {
