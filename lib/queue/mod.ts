@@ -16,7 +16,7 @@
  */
 
 export type * from "./types.ts";
-export { APPEND_DEDUP_WINDOW } from "./types.ts";
+export { APPEND_DEDUP_WINDOW, LINKED_DEDUP_WINDOW } from "./types.ts";
 export * from "./errors.ts";
 export * from "./backoff.ts";
 export * from "./topic_name.ts";

@@ -36,7 +36,7 @@ export const APPEND_DEDUP_WINDOW = 16;
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { LINKED_DEDUP_WINDOW } from "./types.ts"; // not exported as a value by @qmtl/qmtl/queue
+ * import { LINKED_DEDUP_WINDOW } from "@qmtl/qmtl/queue";
  * assert.equal(LINKED_DEDUP_WINDOW, 256);
  * ```
  */
