@@ -80,9 +80,12 @@ export function shortHash(nodeId: string): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { topicBase } from "@qmtl/qmtl/dag";
- * topicBase({ nodeId: "sha256:ab12cd34ff", nodeType: "Processing", metadata: { asset: "btc" }, paramsJson: "{}" });
- * // "btc_Processing_ab12cd34"
+ * assert.equal(
+ *   topicBase({ nodeId: "sha256:ab12cd34ff", nodeType: "Processing", metadata: { asset: "btc" }, paramsJson: "{}" }),
+ *   "btc_Processing_ab12cd34",
+ * );
  * ```
  */
 export function topicBase(
@@ -98,9 +101,12 @@ export function topicBase(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { topicName } from "@qmtl/qmtl/dag";
- * topicName({ nodeId: "sha256:ab12cd34ff", nodeType: "Processing", metadata: {}, paramsJson: '{"asset":"eth"}' });
- * // "eth_Processing_ab12cd34_v1"
+ * assert.equal(
+ *   topicName({ nodeId: "sha256:ab12cd34ff", nodeType: "Processing", metadata: {}, paramsJson: '{"asset":"eth"}' }),
+ *   "eth_Processing_ab12cd34_v1",
+ * );
  * ```
  */
 export function topicName(
@@ -115,9 +121,12 @@ export function topicName(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { firstFreeTopicName } from "@qmtl/qmtl/dag";
- * firstFreeTopicName("btc_Processing_ab12cd34", new Set(["btc_Processing_ab12cd34_v1"]));
- * // "btc_Processing_ab12cd34_v2"
+ * assert.equal(
+ *   firstFreeTopicName("btc_Processing_ab12cd34", new Set(["btc_Processing_ab12cd34_v1"])),
+ *   "btc_Processing_ab12cd34_v2",
+ * );
  * ```
  */
 export function firstFreeTopicName(
