@@ -453,8 +453,15 @@ export class StrategyService {
       else {
         // The next transition of the strategy joins this publisher (its
         // events come after), so order is kept without waiting here.
+        // Nothing waits for it: a failure here (publishing itself never
+        // throws; a phase observer might) is logged, never left unhandled.
         this.#background.add(published);
-        published.finally(() => this.#background.delete(published));
+        published.catch((error) =>
+          this.#o.logger?.warn("event publish failed", {
+            strategyId: id,
+            error,
+          })
+        ).finally(() => this.#background.delete(published));
       }
     }
     return r.record;

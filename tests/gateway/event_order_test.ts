@@ -13,6 +13,7 @@ import {
   strategyStream,
 } from "../../lib/gateway/mod.ts";
 import { StrategyState } from "../../lib/contracts/mod.ts";
+import { Metrics } from "../../lib/gateway/metrics/mod.ts";
 import {
   chain,
   dag,
@@ -208,6 +209,50 @@ Deno.test("events: the PROCESSING event is published while the diff runs, and th
     assert.equal((await s.store.get(id))?.pendingEvents, undefined);
   } finally {
     released.resolve();
+    await closeShared(s, gw);
+  }
+});
+
+Deno.test("events: a failure while the PROCESSING event is published in the background is logged, not left unhandled, and the strategy still completes with its events in order", async () => {
+  const s = shared();
+  // The phase observer of "publish" breaks (a metrics backend bug, say).
+  class BrokenPublishPhase extends Metrics {
+    override histogramSeries(
+      name: string,
+      help: string,
+      labels: Record<string, string>,
+      buckets?: readonly number[],
+    ): (value: number) => void {
+      const observe = super.histogramSeries(name, help, labels, buckets);
+      return labels.phase === "publish"
+        ? () => {
+          throw new Error("observer broke");
+        }
+        : observe;
+    }
+  }
+  const gw = memoryGateway({
+    ...s,
+    metrics: new BrokenPublishPhase(),
+    worker: { autoStart: false },
+  });
+  try {
+    const tok = await token("alice", ["submitter", "reader"]);
+    const id = (await submitDag(gw, tok, dag("bgfail", chain("bgfail-", 2))))
+      .strategyId;
+    const [job] = await s.queue.lease(1, { leaseMs: 30_000 });
+    // The completing transition waits for its publish, so its observer's
+    // failure reaches the job (which is retried); the start's does not.
+    await gw.service.processDiffJob(job).catch(() => {});
+    await gw.service.idle();
+    assert.deepEqual(await types(s.events, strategyStream(id)), expected(id));
+    assert.ok(
+      gw.logs.some((l) =>
+        l.includes("event publish failed") && l.includes("observer broke")
+      ),
+      gw.logs.join("\n"),
+    );
+  } finally {
     await closeShared(s, gw);
   }
 });
