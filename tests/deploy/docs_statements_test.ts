@@ -3,7 +3,8 @@
  * against it: docs/queue.md says Redis clients are closed with `closeRedis`
  * (a plain `quit()` leaves ioredis's Sentinel connections — and the process
  * — alive), so nothing but `closeRedis` itself calls `quit()` on a client
- * made by `createRedis`.
+ * made by `createRedis`. And the JSDoc examples (run as doc tests) that show
+ * a result in a comment assert it.
  */
 import assert from "node:assert/strict";
 
@@ -87,4 +88,67 @@ Deno.test("the example-import check sees a relative import of a public name", as
   } finally {
     await Deno.remove(probe);
   }
+});
+
+/** A code line followed by `// <value>`, or a line that is only `// <value>`. */
+const SHOWN_RESULT =
+  /(\S.*;\s*|^\s*)\/\/\s*(→\s*)?(true|false|null|undefined|-?\d|"|'|`|\[|\{|0x|sha256)/;
+
+/**
+ * The JSDoc examples of `text` (run as doc tests, so not `ignore`) that show
+ * a result in a comment without asserting anything: `[line, shown]` each.
+ */
+function unassertedResults(text: string): [number, string][] {
+  const lines = text.split("\n");
+  const out: [number, string][] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const open = /^\s*\*\s*```(ts|typescript)(.*)$/.exec(lines[i]);
+    if (!open) continue;
+    const body: string[] = [];
+    let j = i + 1;
+    for (; j < lines.length && !/^\s*\*\s*```\s*$/.test(lines[j]); j++) {
+      body.push(lines[j].replace(/^\s*\*\s?/, ""));
+    }
+    const shown = body.find((l) => SHOWN_RESULT.test(l));
+    if (
+      !/\bignore\b/.test(open[2]) && shown &&
+      !/\bassert\b/.test(body.join("\n"))
+    ) {
+      out.push([i + 1, shown.trim()]);
+    }
+    i = j;
+  }
+  return out;
+}
+
+Deno.test("JSDoc examples that show a result assert it (they run as doc tests)", async () => {
+  // the check itself flags what it should, and only that
+  const example = (code: string) => ` * \`\`\`ts\n${code}\n * \`\`\``;
+  assert.deepEqual(unassertedResults(example(" * f(1); // 2")), [
+    [1, "f(1); // 2"],
+  ]);
+  assert.deepEqual(unassertedResults(example(' * f(1);\n * // "two"')), [
+    [1, '// "two"'],
+  ]);
+  assert.deepEqual(
+    unassertedResults(example(" * assert.equal(f(1), 2); // as shown")),
+    [],
+  );
+  assert.deepEqual(unassertedResults(example(" * f(1); // computes it")), []);
+  const offenders: string[] = [];
+  for (const top of ["lib", "sdk"]) {
+    for await (const [rel, url] of sources(new URL(`${top}/`, ROOT))) {
+      if (rel.endsWith(".gen.ts")) continue;
+      for (
+        const [line, shown] of unassertedResults(await Deno.readTextFile(url))
+      ) {
+        offenders.push(`${top}/${rel}:${line}: ${shown}`);
+      }
+    }
+  }
+  assert.deepEqual(
+    offenders,
+    [],
+    'assert the shown result (import assert from "node:assert/strict")',
+  );
 });
