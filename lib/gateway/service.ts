@@ -492,8 +492,34 @@ export class StrategyService {
    * clearing compare-and-set returns them. Failures are logged, not
    * thrown: the transition already happened, and the events stay pending
    * (claim released) for the next attempt.
+   *
+   * Settles when this publisher stops: it goes on while later transitions
+   * of the strategy mark it dirty (their publishes join it). With `own`,
+   * it settles as soon as the events of `first` are out and cleared
+   * instead, and the rest of the publishing goes on in the background (a
+   * submission's ack does not wait for the events of the diff job that
+   * its worker may already be running).
    */
-  async #publish(first: StrategyRecord, confirmed = true): Promise<number> {
+  #publish(
+    first: StrategyRecord,
+    confirmed = true,
+    own = false,
+  ): Promise<number> {
+    if (!own) return this.#publishLoop(first, confirmed);
+    const out = Promise.withResolvers<number>();
+    // The loop never throws; it settles `out` itself if `first` had
+    // nothing of its own to publish. What it goes on to publish belongs to
+    // later transitions, whose own publishes joined it: they wait for it
+    // (or `idle()` does, for those started in the background).
+    this.#publishLoop(first, confirmed, out.resolve).then(out.resolve);
+    return out.promise;
+  }
+
+  async #publishLoop(
+    first: StrategyRecord,
+    confirmed: boolean,
+    ownOut?: (published: number) => void,
+  ): Promise<number> {
     const id = first.status.strategyId;
     const running = this.#publishing.get(id);
     if (running) {
@@ -550,6 +576,8 @@ export class StrategyService {
           done,
           this.#claim(failure === undefined ? undefined : 0),
         );
+        // The events `first` came with were published in this round.
+        ownOut?.(published);
         if (failure !== undefined) {
           this.#o.logger?.warn(
             "event not yet published; it stays pending for the recovery sweep",
@@ -641,10 +669,10 @@ export class StrategyService {
       this.#o.onTransition?.(undefined, StrategyState.QUEUED);
       // The QUEUED event and the job at once (the job's PROCESSING event,
       // if its worker is quick, is published after QUEUED by the same
-      // publisher). Enqueue is idempotent (key `diff:{id}:0`) and writes
+      // publisher; the ack waits for QUEUED only). Enqueue is idempotent (key `diff:{id}:0`) and writes
       // nothing to the store: if it fails, the client's retry (a
       // duplicate) or the recovery sweep enqueues the same job.
-      await Promise.all([this.#publish(rec), this.#ensureJob(rec)]);
+      await Promise.all([this.#publish(rec, true, true), this.#ensureJob(rec)]);
     } else {
       rec = await this.#accepted(rec);
     }

@@ -256,3 +256,64 @@ Deno.test("events: a failure while the PROCESSING event is published in the back
     await closeShared(s, gw);
   }
 });
+
+Deno.test("events: a submission's ack waits for its QUEUED event only, not for the diff job's events its publisher goes on to publish", async () => {
+  const s = shared();
+  const heldProcessing = Promise.withResolvers<void>();
+  let processingHeld = false;
+  const gw = memoryGateway({
+    ...s,
+    hooks: {
+      beforePublish: async (e: PendingEvent) => {
+        if (e.type === "qmtl.strategy.queued") {
+          // The worker moves the strategy on while QUEUED goes out: its
+          // PROCESSING event joins this (the submission's) publisher.
+          await waitFor(
+            async () =>
+              (await s.store.get(e.subject))?.status.state !==
+                StrategyState.QUEUED,
+            10_000,
+            "the diff job started",
+          );
+        } else if (e.type === "qmtl.strategy.processing") {
+          processingHeld = true;
+          await heldProcessing.promise;
+        }
+      },
+    },
+  });
+  try {
+    const tok = await token("alice", ["submitter", "reader"]);
+    const ack = await Promise.race([
+      submitDag(gw, tok, dag("ackq", chain("ackq-", 2))),
+      new Promise<never>((_, reject) =>
+        setTimeout(
+          () => reject(new Error("the ack waited for the PROCESSING event")),
+          5_000,
+        )
+      ),
+    ]);
+    // The ack came while PROCESSING was held by the same publisher.
+    assert.ok(processingHeld);
+    assert.deepEqual(await types(s.events, strategyStream(ack.strategyId)), [
+      `${lifecycleEventId(ack.strategyId, 1)}:qmtl.strategy.queued`,
+    ]);
+    heldProcessing.resolve();
+    await waitFor(
+      async () => {
+        const r = await s.store.get(ack.strategyId);
+        return r?.status.state === StrategyState.COMPLETED &&
+          !r.pendingEvents?.length;
+      },
+      10_000,
+      "completed and published",
+    );
+    assert.deepEqual(
+      await types(s.events, strategyStream(ack.strategyId)),
+      expected(ack.strategyId),
+    );
+  } finally {
+    heldProcessing.resolve();
+    await closeShared(s, gw);
+  }
+});
