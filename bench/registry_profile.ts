@@ -14,6 +14,10 @@
  *     deno run -A bench/registry_profile.ts --quiet --reps=5 1000
  *     deno run -A bench/registry_profile.ts --warm --quiet --reps=5 4 1000
  *
+ * `--no-memory` skips the `SHOW TRANSACTIONS` poll: listing a transaction
+ * walks all its locks, so polling every 20 ms costs the server CPU while a
+ * large diff runs.
+ *
  * `--warm` first runs the bench groups' Neo4j warm-up (1,200 untimed
  * 4-node diffs, at most 45 s; `--warm=N` for N diffs): a fresh JVM runs
  * the diff statements several times slower until the JIT has compiled
@@ -57,6 +61,7 @@ type Run = (q: string, p?: unknown) => PromiseLike<{ summary: Summary }>;
 const args = Deno.args;
 const profile = args.includes("--profile");
 const quiet = args.includes("--quiet");
+const noMemory = args.includes("--no-memory");
 const reps = Number(args.find((a) => a.startsWith("--reps="))?.slice(7) ?? 1);
 const warmArg = args.find((a) => a === "--warm" || a.startsWith("--warm="));
 const sizes = args.filter((a) => /^\d+$/.test(a)).map(Number);
@@ -179,8 +184,8 @@ try {
         log.length = 0;
         commits.length = 0;
         memPeak = 0;
-        polling = true;
-        const poller = pollMemory();
+        polling = !noMemory;
+        const poller = noMemory ? Promise.resolve() : pollMemory();
         const dag = makeDag(salt, n);
         const j0 = cpuMs(jvmPid), s0 = cpuMs("self"), t0 = performance.now();
         await reg.diffAndCommit(dag, {
