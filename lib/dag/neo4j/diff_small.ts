@@ -1,8 +1,8 @@
 /**
- * A small first-attempt diff in ONE statement ({@link Q_DIFF_SMALL}): open
+ * A small first-attempt diff in ONE statement (`Q_DIFF_SMALL`): open
  * the version, look up, lock and link the existing nodes and create the
  * missing ones with their topics, links, edges and tags — one round trip
- * where the general path ({@link Q_DIFF_OPEN}, then {@link Q_DIFF_CREATE})
+ * where the general path (`Q_DIFF_OPEN`, then `Q_DIFF_CREATE`)
  * needs two (each ≈ 4–5 ms for a 4-node DAG on the 2-core bench machine).
  *
  * Used only where the general path would not look anything else up
@@ -22,7 +22,7 @@ import neo4j, { type ManagedTransaction } from "neo4j-driver";
 import type { NodeSpec } from "../../contracts/messages.ts";
 import { topicBase } from "../topic_name.ts";
 import { Columns } from "./columns.ts";
-import { Q_ATTACH_TOPICS, type Q_DIFF_SMALL } from "./cypher.ts";
+import { Q_ATTACH_TOPICS } from "./cypher.ts";
 import { ConcurrentChange } from "./errors_map.ts";
 import { type Row, run } from "./run.ts";
 
@@ -74,7 +74,7 @@ export function smallDiffNames(
 }
 
 /**
- * The node columns of {@link Q_DIFF_SMALL}, aligned with the lookup column
+ * The node columns of `Q_DIFF_SMALL`, aligned with the lookup column
  * `ids` (blanks for the external inputs in it).
  *
  * @example
@@ -139,7 +139,7 @@ export interface SmallDiffStep {
 }
 
 /**
- * After {@link Q_DIFF_SMALL} created the missing nodes (`row`): check its
+ * After `Q_DIFF_SMALL` created the missing nodes (`row`): check its
  * counts, attach topics to found nodes that have none, and say what was
  * written. `found` maps each node found to its topic (`""`: none).
  *
