@@ -12,6 +12,16 @@
  *     deno run -A bench/registry_profile.ts 1000 10000      # sizes
  *     deno run -A bench/registry_profile.ts --profile 1000  # with plans
  *     deno run -A bench/registry_profile.ts --quiet --reps=5 1000
+ *     deno run -A bench/registry_profile.ts --warm --quiet --reps=5 4 1000
+ *
+ * `--no-memory` skips the `SHOW TRANSACTIONS` poll: listing a transaction
+ * walks all its locks, so polling every 20 ms costs the server CPU while a
+ * large diff runs.
+ *
+ * `--warm` first runs the bench groups' Neo4j warm-up (1,200 untimed
+ * 4-node diffs, at most 45 s; `--warm=N` for N diffs): a fresh JVM runs
+ * the diff statements several times slower until the JIT has compiled
+ * them, which hides what a change does to a warm server.
  *
  * It patches neo4j-driver's `Transaction.prototype.run` and `commit` in
  * this process to time them; nothing else changes.
@@ -24,6 +34,7 @@ import { Neo4jRegistry } from "../lib/dag/mod.ts";
 import { configFromEnv } from "../lib/gateway/server/config.ts";
 import { createNeo4jDriver } from "../lib/dag/neo4j/driver.ts";
 import { makeDag } from "./groups/dag_shape.ts";
+import { warmNeo4j } from "./groups/neo4j_warm.ts";
 
 interface Entry {
   q: string;
@@ -50,7 +61,9 @@ type Run = (q: string, p?: unknown) => PromiseLike<{ summary: Summary }>;
 const args = Deno.args;
 const profile = args.includes("--profile");
 const quiet = args.includes("--quiet");
+const noMemory = args.includes("--no-memory");
 const reps = Number(args.find((a) => a.startsWith("--reps="))?.slice(7) ?? 1);
+const warmArg = args.find((a) => a === "--warm" || a.startsWith("--warm="));
 const sizes = args.filter((a) => /^\d+$/.test(a)).map(Number);
 const opts = configFromEnv().neo4j;
 if (!opts) throw new Error("set QMTL_NEO4J_URL (deploy/local/stack.sh up)");
@@ -140,6 +153,11 @@ async function pollMemory(): Promise<void> {
   }
 }
 
+if (warmArg) {
+  const diffs = warmArg.includes("=") ? Number(warmArg.slice(7)) : undefined;
+  console.log(await warmNeo4j(opts, diffs ? { diffs } : {}));
+}
+
 const ns = `prof_${crypto.randomUUID().slice(0, 8)}`;
 const reg = await Neo4jRegistry.connect({
   ...opts,
@@ -166,8 +184,8 @@ try {
         log.length = 0;
         commits.length = 0;
         memPeak = 0;
-        polling = true;
-        const poller = pollMemory();
+        polling = !noMemory;
+        const poller = noMemory ? Promise.resolve() : pollMemory();
         const dag = makeDag(salt, n);
         const j0 = cpuMs(jvmPid), s0 = cpuMs("self"), t0 = performance.now();
         await reg.diffAndCommit(dag, {
@@ -215,11 +233,15 @@ try {
   await side.close();
 }
 const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+const p95 = (xs: number[]) =>
+  [...xs].sort((a, b) => a - b)[Math.ceil(xs.length * 0.95) - 1];
 for (const [k, v] of summary) {
   if (k.startsWith("warm")) continue;
   console.log(
-    `${k}: median ${med(v.wall).toFixed(1)} ms, Neo4j JVM CPU ${
-      med(v.jvm)
-    } ms, this process ${med(v.self)} ms (n = ${v.wall.length})`,
+    `${k}: median ${med(v.wall).toFixed(1)} ms, p95 ${
+      p95(v.wall).toFixed(1)
+    } ms, Neo4j JVM CPU ${med(v.jvm)} ms, this process ${
+      med(v.self)
+    } ms (n = ${v.wall.length})`,
   );
 }

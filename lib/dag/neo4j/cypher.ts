@@ -90,6 +90,107 @@ FOREACH (n IN stamp | SET n.last_ref_at = $now)
 RETURN v.dag_hash AS hash, v.retired AS retired, born, pending, found, topics`;
 
 /**
+ * A small first-attempt diff in one statement (one round trip instead of
+ * two; see `diff_small.ts` for when it is used): {@link Q_DIFF_OPEN} with
+ * `$pending` and `$resumable` false, then, when the sentinel is new, what
+ * {@link Q_DIFF_CREATE} and {@link Q_DIFF_EDGES} write for the nodes the
+ * lookup did not find. The node columns are aligned with column `lid`
+ * (blanks for external inputs, which are never created: `$llink`
+ * character `0`); a node is created when its `$llink` character is `1` and
+ * its index is not in `found` (the `IN` test is linear, so this statement
+ * is only for small DAGs). Missing nodes are created in `lid` order (sorted
+ * by uid, as {@link Q_DIFF_CREATE} does), each with its topic and its
+ * `CONTAINS {created: true}` link; then the input edges of the created nodes
+ * (`ea` → `eb`, indexes into `lid`; the input may be found or created) and
+ * their tags (`tn`: index into `lid`, `tg`: tag name; tags merged). Returns
+ * the {@link Q_DIFF_OPEN} columns plus `made` (nodes created) and `edges`
+ * (edges created), which the caller checks.
+ *
+ * Params: those of {@link Q_DIFF_OPEN} (`$pending` and `$resumable`
+ * unused), `$retention`; text columns `type`, `code`, `compat`, `params`,
+ * `name`, `meta`, `topic`, `tg`; integer columns `interval`, `period`,
+ * `ea`, `eb`, `tn`; list columns `inputs`, `tags`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Q_DIFF_SMALL } from "./cypher.ts";
+ * assert.ok(Q_DIFF_SMALL.includes("CREATE (n:ComputeNode"));
+ * ```
+ */
+export const Q_DIFF_SMALL: string = `${REPLAN_SKIP}
+MERGE (s:Strategy {uid: $suid})
+ON CREATE SET s.ns = $ns, s.strategy_id = $strategyId, s.owner = $owner,
+  s.created_at = $now
+MERGE (v:VersionSentinel {uid: $vuid})
+ON CREATE SET v.ns = $ns, v.sentinel_id = $sentinelId,
+  v.strategy_id = $strategyId, v.version = $version, v.dag_hash = $dagHash,
+  v.created_at = $now, v.traffic_weight = 1.0, v.retired = false,
+  v._born = $token
+MERGE (s)-[:HAS_VERSION]->(v)
+WITH v, v._born = $token AS born, coalesce(v.pending, false) AS pending
+CALL {
+  WITH v, born
+  WITH v WHERE born
+  ${LOOKUP}
+}
+FOREACH (n IN link | CREATE (v)-[:CONTAINS]->(n))
+FOREACH (n IN stamp | SET n.last_ref_at = $now)
+WITH v, born, pending, found, topics
+CALL {
+  WITH v, born, found
+  WITH v, found WHERE born
+  WITH v, found, ${textColumn("lid")} AS id, ${textColumn("type")} AS type,
+    ${intColumn("interval")} AS interval, ${intColumn("period")} AS period,
+    ${textColumn("code")} AS code, ${textColumn("compat")} AS compat,
+    ${textColumn("params")} AS params, ${listColumn("inputs")} AS inputs,
+    ${textColumn("name")} AS name, ${listColumn("tags")} AS tags,
+    ${textColumn("meta")} AS meta, ${textColumn("topic")} AS topic
+  UNWIND range(0, size(id) - 1) AS i
+  WITH v, id, type, interval, period, code, compat, params, inputs, name,
+    tags, meta, topic, i
+  WHERE substring($llink, i, 1) = '1' AND NOT i IN found
+  CREATE (n:ComputeNode {uid: $ns + ':' + id[i], ns: $ns, node_id: id[i],
+    node_type: type[i], interval: interval[i], period: period[i],
+    code_hash: code[i], schema_compat_id: compat[i], params_canon: params[i],
+    inputs: inputs[i], name: name[i], tags: tags[i], metadata_json: meta[i],
+    created_at: $now})
+  CREATE (n)-[:EMITS]->(:Topic {uid: $ns + ':' + topic[i], ns: $ns,
+    name: topic[i], created_at: $now, retention_ms: $retention, partitions: 1})
+  CREATE (v)-[:CONTAINS {created: true}]->(n)
+  RETURN count(n) AS made
+}
+CALL {
+  WITH born, found
+  WITH found WHERE born
+  WITH found, ${textColumn("lid")} AS id, ${intColumn("ea")} AS a,
+    ${intColumn("eb")} AS b
+  UNWIND range(0, size(a) - 1) AS k
+  WITH id, a[k] AS x, b[k] AS y, found
+  WHERE NOT x IN found
+  MATCH (c:ComputeNode {uid: $ns + ':' + id[x]})
+  MATCH (p:ComputeNode {uid: $ns + ':' + id[y]})
+  CREATE (c)-[:DEPENDS_ON]->(p)
+  RETURN count(*) AS edges
+}
+CALL {
+  WITH born, found
+  WITH found WHERE born
+  WITH found, ${textColumn("lid")} AS id, ${intColumn("tn")} AS tn,
+    ${textColumn("tg")} AS tg
+  UNWIND range(0, size(tn) - 1) AS k
+  WITH id, tn[k] AS x, tg[k] AS tag, found
+  WHERE NOT x IN found
+  MATCH (n:ComputeNode {uid: $ns + ':' + id[x]})
+  MERGE (g:Tag {uid: $ns + ':' + tag})
+  ON CREATE SET g.ns = $ns, g.name = tag
+  CREATE (n)-[:TAGGED]->(g)
+  RETURN count(*) AS tagged
+}
+RETURN v.dag_hash AS hash, v.retired AS retired, born, pending, found, topics,
+  made, edges`;
+
+/**
  * What a committed strategy version contains: `[node_id, created, topic]`
  * per node (the stored result of its commit, returned to a re-run). A
  * statement of its own: reading `CONTAINS` in {@link Q_DIFF_OPEN}, which

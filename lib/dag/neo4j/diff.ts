@@ -4,7 +4,9 @@
  * otherwise.
  *
  * **One transaction** (the common case), at most three statements whatever
- * the DAG size — one when every node is reused:
+ * the DAG size — one when every node is reused, and one for a first attempt
+ * at a DAG of up to 64 nodes ({@link Q_DIFF_SMALL}, `diff_small.ts`: the
+ * statements below in one round trip):
  * 1. {@link Q_DIFF_OPEN}: strategy + sentinel, then look up, lock and link
  *    the nodes that exist;
  * 2. {@link Q_ATTACH_TOPICS}, only when an existing node has lost its topic;
@@ -62,6 +64,11 @@ import { defaultDagHash, validateDag } from "../validate.ts";
 import { Columns } from "./columns.ts";
 import * as Q from "./cypher.ts";
 import { planDiff, type TransactionBudget } from "./diff_plan.ts";
+import {
+  finishSmallDiff,
+  smallDiffColumns,
+  smallDiffNames,
+} from "./diff_small.ts";
 import { ConcurrentChange } from "./errors_map.ts";
 import { type Row, run } from "./run.ts";
 
@@ -92,6 +99,11 @@ export interface DiffTarget {
   budget: TransactionBudget;
   /** Retention of the topics created, ms. */
   retentionMs: number;
+  /**
+   * Most nodes a first attempt commits in one statement (`diff_small.ts`;
+   * default and upper bound 64, 0: never, always the general path).
+   */
+  smallDiffMax?: number;
   /**
    * Run `work` in a write transaction, re-running it (with `attempt` + 1)
    * after a concurrent-transaction race; map failures to registry errors.
@@ -374,32 +386,50 @@ export async function commitDiff(
     }
     return result(step);
   };
+  const openParams = (pending: boolean, now: number, params: Row): Row => ({
+    suid: `${t.ns}:${ctx.strategyId}`,
+    vuid,
+    ns: t.ns,
+    strategyId: ctx.strategyId,
+    owner: ctx.owner,
+    sentinelId,
+    version: ctx.version,
+    dagHash,
+    now: neo4j.int(now),
+    token: crypto.randomUUID(),
+    pending,
+    resumable: pending,
+    ...params,
+  });
   const open =
     (pending: boolean, ids: string[], params: Row) =>
     async (tx: ManagedTransaction) => {
-      const [row] = await run(tx, Q.Q_DIFF_OPEN, {
-        suid: `${t.ns}:${ctx.strategyId}`,
-        vuid,
-        ns: t.ns,
-        strategyId: ctx.strategyId,
-        owner: ctx.owner,
-        sentinelId,
-        version: ctx.version,
-        dagHash,
-        now: neo4j.int(clock()),
-        token: crypto.randomUUID(),
-        pending,
-        resumable: pending,
-        ...params,
-      });
+      const [row] = await run(
+        tx,
+        Q.Q_DIFF_OPEN,
+        openParams(pending, clock(), params),
+      );
       return { row, found: foundOf(ids, row) };
     };
 
   const plan = planDiff(v, t.budget);
+  // a small first attempt: one statement (see diff_small.ts)
+  const small = plan.chunks.length === 1
+    ? smallDiffNames(v.nodes, t.smallDiffMax)
+    : null;
   if (plan.chunks.length === 1) {
     const single = await t.write(async (tx, attempt) => {
       const { ids, params } = lookup(v.nodes, v.externalInputs.keys());
-      const { row, found } = await open(false, ids, params)(tx);
+      let row: Row, found: Map<string, Found>;
+      const now = clock();
+      if (attempt === 1 && small) {
+        [row] = await run(tx, Q.Q_DIFF_SMALL, {
+          ...openParams(false, now, params),
+          ...smallDiffColumns(v.nodes, ids, small),
+          retention: neo4j.int(t.retentionMs),
+        });
+        found = foundOf(ids, row);
+      } else ({ row, found } = await open(false, ids, params)(tx));
       if (row.born !== true) {
         const err = conflict(row);
         if (err) throw err;
@@ -408,6 +438,18 @@ export async function commitDiff(
         return row.pending === true ? null : await stored(tx);
       }
       checkExternals(v.externalInputs, found);
+      if (attempt === 1 && small) {
+        return result(
+          await finishSmallDiff(
+            tx,
+            { ns: t.ns, now, retentionMs: t.retentionMs },
+            v.nodes,
+            found,
+            small,
+            row,
+          ),
+        );
+      }
       return result(
         await createMissing(tx, attempt, t, vuid, clock(), v.nodes, found),
       );

@@ -4,7 +4,8 @@
  * conformance suite.
  *
  * - A diff is one managed write transaction of at most three batched
- *   statements whatever the DAG size — one when every node is reused — or,
+ *   statements whatever the DAG size — one when every node is reused, and
+ *   for a first attempt at a DAG of up to 64 nodes — or,
  *   above the transaction budget, a chunked commit (see `diff.ts`).
  * - Every write is idempotent, so a retried or repeated call changes
  *   nothing twice.

@@ -513,7 +513,12 @@ export const CONFIG_VARIABLES: readonly VariableSpec[] = [
     [
       "QMTL_STACK_NEO4J_HEAP",
       "deploy/local/stack.sh",
-      "JVM heap of the local Neo4j (default `1g`).",
+      "JVM heap of the local Neo4j, initial and maximum (default `1g`).",
+    ],
+    [
+      "QMTL_STACK_NEO4J_HEAP_INITIAL",
+      "deploy/local/stack.sh",
+      "Initial JVM heap of the local Neo4j when it should differ from the maximum (default: `QMTL_STACK_NEO4J_HEAP`).",
     ],
     [
       "QMTL_BENCH_TOKEN",
