@@ -22,14 +22,11 @@ import { submitGroup } from "./submit.ts";
 
 /** Every group, in run order. Runner groups go after `queue`. */
 export const BENCH_GROUPS: readonly BenchGroup[] = [
-  // In-process figures first, while the bench process holds no other
-  // group's clients and heap (run last, node IDs came out at half the speed
-  // of a fresh process, and hashing alone at two thirds).
-  contractsGroup,
   httpGroup,
   submitGroup,
   registryGroup,
   queueGroup,
   runnerGroup,
   liveGroup,
+  contractsGroup,
 ];
