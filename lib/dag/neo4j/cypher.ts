@@ -20,6 +20,33 @@ import { NODE_PROJECTION, TOPIC_PROJECTION } from "./records.ts";
 const REPLAN_SKIP = "CYPHER replan=skip";
 
 /**
+ * The node columns of the two statements that create nodes
+ * ({@link Q_DIFF_SMALL}, {@link Q_DIFF_CREATE}), bound to one name each; the
+ * node ids come from the column `idColumn`.
+ */
+function nodeColumns(idColumn: string): string {
+  return `${textColumn(idColumn)} AS id, ${textColumn("type")} AS type,
+  ${intColumn("interval")} AS interval, ${intColumn("period")} AS period,
+  ${textColumn("code")} AS code, ${textColumn("compat")} AS compat,
+  ${textColumn("params")} AS params, ${listColumn("inputs")} AS inputs,
+  ${textColumn("name")} AS name, ${listColumn("tags")} AS tags,
+  ${textColumn("meta")} AS meta, ${textColumn("topic")} AS topic`;
+}
+
+/**
+ * Row `i` of {@link nodeColumns} as a new node of version `v`: the
+ * ComputeNode, its Topic, and the version's `CONTAINS {created: true}`.
+ */
+const CREATE_NODE = `CREATE (n:ComputeNode {uid: $ns + ':' + id[i], ns: $ns,
+  node_id: id[i], node_type: type[i], interval: interval[i],
+  period: period[i], code_hash: code[i], schema_compat_id: compat[i],
+  params_canon: params[i], inputs: inputs[i], name: name[i], tags: tags[i],
+  metadata_json: meta[i], created_at: $now})
+CREATE (n)-[:EMITS]->(:Topic {uid: $ns + ':' + topic[i], ns: $ns,
+  name: topic[i], created_at: $now, retention_ms: $retention, partitions: 1})
+CREATE (v)-[:CONTAINS {created: true}]->(n)`;
+
+/**
  * The lookup shared by {@link Q_DIFF_OPEN} and {@link Q_CHUNK_LINK}: which
  * nodes of column `lid` exist (`found`: indexes, `found_nodes`), their
  * topics, and which to link (`$llink` character `1`) or to stamp (`0`).
@@ -140,24 +167,12 @@ WITH v, born, pending, found, topics
 CALL {
   WITH v, born, found
   WITH v, found WHERE born
-  WITH v, found, ${textColumn("lid")} AS id, ${textColumn("type")} AS type,
-    ${intColumn("interval")} AS interval, ${intColumn("period")} AS period,
-    ${textColumn("code")} AS code, ${textColumn("compat")} AS compat,
-    ${textColumn("params")} AS params, ${listColumn("inputs")} AS inputs,
-    ${textColumn("name")} AS name, ${listColumn("tags")} AS tags,
-    ${textColumn("meta")} AS meta, ${textColumn("topic")} AS topic
+  WITH v, found, ${nodeColumns("lid")}
   UNWIND range(0, size(id) - 1) AS i
   WITH v, id, type, interval, period, code, compat, params, inputs, name,
     tags, meta, topic, i
   WHERE substring($llink, i, 1) = '1' AND NOT i IN found
-  CREATE (n:ComputeNode {uid: $ns + ':' + id[i], ns: $ns, node_id: id[i],
-    node_type: type[i], interval: interval[i], period: period[i],
-    code_hash: code[i], schema_compat_id: compat[i], params_canon: params[i],
-    inputs: inputs[i], name: name[i], tags: tags[i], metadata_json: meta[i],
-    created_at: $now})
-  CREATE (n)-[:EMITS]->(:Topic {uid: $ns + ':' + topic[i], ns: $ns,
-    name: topic[i], created_at: $now, retention_ms: $retention, partitions: 1})
-  CREATE (v)-[:CONTAINS {created: true}]->(n)
+  ${CREATE_NODE}
   RETURN count(n) AS made
 }
 CALL {
@@ -301,21 +316,9 @@ RETURN t.name AS name`;
  */
 export const Q_DIFF_CREATE: string = `${REPLAN_SKIP}
 MATCH (v:VersionSentinel {uid: $vuid})
-WITH v, ${textColumn("id")} AS id, ${textColumn("type")} AS type,
-  ${intColumn("interval")} AS interval, ${intColumn("period")} AS period,
-  ${textColumn("code")} AS code, ${textColumn("compat")} AS compat,
-  ${textColumn("params")} AS params, ${listColumn("inputs")} AS inputs,
-  ${textColumn("name")} AS name, ${listColumn("tags")} AS tags,
-  ${textColumn("meta")} AS meta, ${textColumn("topic")} AS topic
+WITH v, ${nodeColumns("id")}
 UNWIND range(0, size(id) - 1) AS i
-CREATE (n:ComputeNode {uid: $ns + ':' + id[i], ns: $ns, node_id: id[i],
-  node_type: type[i], interval: interval[i], period: period[i],
-  code_hash: code[i], schema_compat_id: compat[i], params_canon: params[i],
-  inputs: inputs[i], name: name[i], tags: tags[i], metadata_json: meta[i],
-  created_at: $now})
-CREATE (n)-[:EMITS]->(:Topic {uid: $ns + ':' + topic[i], ns: $ns,
-  name: topic[i], created_at: $now, retention_ms: $retention, partitions: 1})
-CREATE (v)-[:CONTAINS {created: true}]->(n)
+${CREATE_NODE}
 WITH collect(n) AS made
 CALL {
   WITH made
